@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Install the Debian 12 packages podnet builds, tests, benchmarks and demos
+# with.  Idempotent: installs only what is missing.
+set -eu
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libjansson-dev libyaml-dev libsqlite3-dev libnftables-dev
+nftables iproute2 util-linux procps psmisc file
+curl jq busybox iputils-ping iptables
+containernetworking-plugins"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

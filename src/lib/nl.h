@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PODNET_NL_H
+#define PODNET_NL_H
+
+/*
+ * A small netlink layer (no libmnl: the CNI plugins link statically and
+ * Debian ships no static libmnl).  Requests are built in a caller's stack
+ * buffer with bounds-checked attribute appends; replies are matched by
+ * sequence number and port id; kernel errors come back as -errno with the
+ * extended-ack text (NETLINK_EXT_ACK) copied into struct pn_err.
+ */
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "util.h"
+
+struct nl_sock {
+	int fd;
+	int proto;
+	uint32_t seq;
+	uint32_t portid;
+};
+
+#define NL_SOCK_INIT { .fd = -1 }
+
+/* Open a netlink socket of @proto (NETLINK_ROUTE, NETLINK_NETFILTER,
+ * NETLINK_SOCK_DIAG) in the caller's network namespace, with extended acks
+ * and strict dump checking enabled. */
+int nl_open(struct nl_sock *s, int proto, struct pn_err *err) PN_MUST_CHECK;
+/* Same, but the socket lives in the network namespace @netns_fd refers
+ * to.  Opened from a short-lived thread that setns()es, so the caller's
+ * namespace never changes; a netlink socket stays bound to the namespace
+ * it was created in. */
+int nl_open_in_netns(struct nl_sock *s, int proto, int netns_fd, struct pn_err *err) PN_MUST_CHECK;
+void nl_close(struct nl_sock *s);
+
+/* Request building. */
+struct nl_req {
+	struct nlmsghdr *h;
+	size_t cap;
+};
+
+/* Start a message of @type/@flags in @buf, with a zeroed family header of
+ * @hdrlen bytes (struct ifinfomsg, ifaddrmsg, rtmsg, nfgenmsg...) whose
+ * address is returned via @hdr. */
+void nl_req_init(struct nl_req *r, void *buf, size_t cap, uint16_t type, uint16_t flags,
+		 size_t hdrlen, void **hdr);
+/* Append attributes; return 0 or -EMSGSIZE when @cap would be exceeded. */
+int nl_put(struct nl_req *r, uint16_t type, const void *data, size_t len) PN_MUST_CHECK;
+int nl_put_u8(struct nl_req *r, uint16_t type, uint8_t v) PN_MUST_CHECK;
+int nl_put_u16(struct nl_req *r, uint16_t type, uint16_t v) PN_MUST_CHECK;
+int nl_put_u32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK;
+int nl_put_be32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK; /* host order in, network order out */
+int nl_put_str(struct nl_req *r, uint16_t type, const char *s) PN_MUST_CHECK;
+/* Nested attributes: returns the nest start (NULL on overflow), close with nl_nest_end. */
+struct nlattr *nl_nest_start(struct nl_req *r, uint16_t type);
+void nl_nest_end(struct nl_req *r, struct nlattr *nest);
+
+/* Send a request with NLM_F_ACK and wait for its ack.  Returns 0 or the
+ * kernel's -errno; on error @err names @what and carries the extack text. */
+int nl_talk(struct nl_sock *s, struct nl_req *r, const char *what, struct pn_err *err) PN_MUST_CHECK;
+
+/* Send a request (NLM_F_DUMP set by the caller, or a GET expecting one
+ * reply) and call @cb on every reply message until NLMSG_DONE/the reply.
+ * @cb returns 0 to go on, > 0 to stop early (remaining replies drained),
+ * < 0 to fail with that value. */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *h, void *arg);
+int nl_dump(struct nl_sock *s, struct nl_req *r, nl_msg_cb cb, void *arg, const char *what,
+	    struct pn_err *err) PN_MUST_CHECK;
+
+/* Parsing: fill tb[0..max] with the attributes found in [attr, attr+len). */
+void nl_parse_attrs(struct nlattr **tb, int max, const struct nlattr *attr, size_t len);
+/* Attributes after the family header of @h. */
+void nl_parse_msg(struct nlattr **tb, int max, const struct nlmsghdr *h, size_t hdrlen);
+void nl_parse_nested(struct nlattr **tb, int max, const struct nlattr *nest);
+static inline const void *nl_data(const struct nlattr *a) { return (const char *)a + NLA_HDRLEN; }
+static inline size_t nl_len(const struct nlattr *a) { return a->nla_len - NLA_HDRLEN; }
+uint32_t nl_get_u32(const struct nlattr *a);
+uint8_t nl_get_u8(const struct nlattr *a);
+const char *nl_get_str(const struct nlattr *a); /* NULL if not NUL-terminated */
+
+#endif

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the integration tests.  Each test runs in its own
+# throwaway node: private mount and network namespaces (unshare), tmpfs over
+# /run and /var/lib so /run/netns, /var/lib/cni and /var/lib/podnet are its
+# own, and nothing it makes outlives it.  Pods are `ip netns add` namespaces
+# inside the node, joined to the node's bridge by the plugin under test.
+#
+# Usage, at the top of a test:
+#   . "$(dirname "$0")/lib.sh"
+#   node_enter "$@"
+# then TAP assertions (t_ok, t_fail, t_is, t_match, t_run), and t_done last.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${PODNET_BIN:-$ROOT/build/bin}
+REF_CNI=${REF_CNI:-/usr/lib/cni}
+
+node_enter() {
+	if [ -z "${PODNET_TEST_NODE:-}" ]; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "ok 1 # SKIP integration tests need root"
+			echo "1..1"
+			exit 0
+		fi
+		PODNET_TEST_NODE=1 exec unshare --mount --net --propagation private -- bash "$0" "$@"
+	fi
+	mount -t tmpfs -o mode=0755 podnet-test-run /run || exit 1
+	mount -t tmpfs -o mode=0755 podnet-test-varlib /var/lib || exit 1
+	mkdir -p /run/netns /var/lib/cni /var/lib/podnet
+	ip link set lo up
+	T=$(mktemp -d /tmp/podnet-test.XXXXXX)
+	export CNI_PATH=$BIN:$REF_CNI
+	trap node_cleanup EXIT
+}
+
+_bg_pids=()
+_cleanups=()
+# bg CMD...: start a background process and kill it at cleanup (by PID).
+bg() {
+	"$@" &
+	_bg_pids+=($!)
+}
+# on_cleanup CMD: run CMD (a string) at cleanup, in reverse order.
+on_cleanup() { _cleanups+=("$1"); }
+
+node_cleanup() {
+	local rc=$? i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1
+	done
+	for p in "${_bg_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	# Namespace pins live on the node's tmpfs /run and vanish with it; the
+	# node's own netns dies with its last process.
+	rm -rf "$T"
+	exit $rc
+}
+
+_t_n=0
+_t_failed=0
+t_pass() { _t_n=$((_t_n + 1)); echo "ok $_t_n - $*"; }
+t_fail() { _t_n=$((_t_n + 1)); _t_failed=$((_t_failed + 1)); echo "not ok $_t_n - $*"; }
+t_skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n # SKIP $*"; }
+# t_ok DESC CMD...: pass if CMD succeeds.
+t_ok() {
+	local d=$1; shift
+	if "$@" >"$T/t_out" 2>&1; then t_pass "$d"; else t_fail "$d"; sed 's/^/#   /' "$T/t_out" | head -20; fi
+}
+# t_notok DESC CMD...: pass if CMD fails.
+t_notok() {
+	local d=$1; shift
+	if "$@" >"$T/t_out" 2>&1; then t_fail "$d"; sed 's/^/#   /' "$T/t_out" | head -20; else t_pass "$d"; fi
+}
+t_is() {
+	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi
+}
+# t_match STRING REGEX DESC
+t_match() {
+	if [[ "$1" =~ $2 ]]; then t_pass "$3"; else t_fail "$3"; echo "#   '$1'"; echo "#   does not match /$2/"; fi
+}
+t_done() {
+	echo "1..$_t_n"
+	[ $_t_failed -eq 0 ]
+}
+
+# cni PLUGIN CMD CONTAINERID NETNS IFNAME CONFFILE [CNI_ARGS]:
+# run a CNI plugin; stdout in $T/out, stderr in $T/err, exit code in $CNI_RC.
+cni() {
+	local plugin=$1 cmd=$2 id=$3 ns=$4 ifn=$5 conf=$6 args=${7:-}
+	local exe=$plugin
+	[ -x "$exe" ] || exe=$BIN/$plugin
+	[ -x "$exe" ] || exe=$REF_CNI/$plugin
+	CNI_COMMAND=$cmd CNI_CONTAINERID=$id CNI_NETNS=$ns CNI_IFNAME=$ifn \
+		CNI_ARGS=$args CNI_PATH=$CNI_PATH "$exe" <"$conf" >"$T/out" 2>"$T/err"
+	CNI_RC=$?
+	return $CNI_RC
+}
+
+# jq-free JSON field reads through python3 when present, else jq.
+json() {
+	if command -v jq >/dev/null 2>&1; then
+		jq -r "$1" "${2:-$T/out}"
+	else
+		python3 -c 'import json,sys; print(eval("d"+sys.argv[1], {"d": json.load(open(sys.argv[2]))}))' "$1" "${2:-$T/out}"
+	fi
+}
+
+# pod_add NAME: a pod network namespace pinned at /run/netns/NAME.
+pod_add() { ip netns add "$1" && ip -n "$1" link set lo up; }
+
+# serve POD PORT TEXT: an HTTP server in POD answering TEXT at /.
+serve() {
+	local dir="$T/www-$1-$2"
+	mkdir -p "$dir"
+	printf '%s\n' "$3" >"$dir/index.html"
+	bg ip netns exec "$1" busybox httpd -f -p "$2" -h "$dir"
+}
+
+# wait_listen POD PORT: wait (bounded) until something listens on PORT in POD.
+wait_listen() {
+	local i
+	for i in $(seq 1 100); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# http POD URL: fetch URL from inside POD (body on stdout).
+http() { ip netns exec "$1" curl -sS --max-time 5 "$2"; }
