@@ -42,7 +42,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all check unit demo bench fuzz install clean deps
+.PHONY: all check unit demo bench fuzz fuzz-run install clean deps
 all: $(CNI_BINS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/lib/*.h)
@@ -114,3 +114,13 @@ deps:
 
 clean:
 	rm -rf build
+
+# Run every fuzz target for FUZZ_TIME seconds; new inputs go to build/, the
+# committed seed corpus stays read-only.
+FUZZ_TIME ?= 60
+fuzz-run: fuzz
+	$(Q)for f in $(FUZZ_SRCS); do \
+		n=$$(basename $$f .c); c=$${n#fuzz_}; \
+		mkdir -p $(FUZZ_BUILD)/corpus-$$c; \
+		$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) $(FUZZ_BUILD)/corpus-$$c tests/fuzz/corpus/$$c || exit 1; \
+	done

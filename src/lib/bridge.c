@@ -402,6 +402,11 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 		}
 	}
 
+	/* One socket inside the pod serves the whole ADD, the veth's peer-side
+	 * settings included. */
+	ret = nl_open_in_netns(&pod, NETLINK_ROUTE, nsfd, err);
+	if (ret < 0)
+		goto out;
 	bridge_host_veth_name(env->container_id, env->ifname, hname);
 	ret = link_veth_create(&host,
 			       &(struct veth_opts){
@@ -420,6 +425,7 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 				       .host_no_ipv6_ll = true,
 				       .peer_no_ipv6_ll = !result_has_family(ir, AF_INET6),
 				       .peer_arp_notify = true,
+				       .peer_sock = &pod,
 			       },
 			       err);
 	if (ret == -EEXIST) {
@@ -446,9 +452,6 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 			goto out;
 	}
 
-	ret = nl_open_in_netns(&pod, NETLINK_ROUTE, nsfd, err);
-	if (ret < 0)
-		goto out;
 	ret = link_get(&pod, env->ifname, &eth, err);
 	if (ret < 0)
 		goto out;
@@ -660,9 +663,6 @@ int bridge_cmd_check(const struct bridge_call *c, struct pn_err *err)
 		goto out;
 	}
 
-	ret = nl_open_in_netns(&pod, NETLINK_ROUTE, nsfd, err);
-	if (ret < 0)
-		goto out;
 	ret = link_get(&pod, env->ifname, &eth, err);
 	if (ret == -ENODEV) {
 		ret = pn_error(err, PN_E_CHECK, ENODEV, "interface %s does not exist in %s",

@@ -2,29 +2,40 @@
 /*
  * The lease store of podnet-ipam (layout in ipam.h).
  *
+ * One inode per attachment.  ADD creates by-attachment/<id>-<ifname> with
+ * O_EXCL (which also finds an attachment that exists), writes the whole
+ * lease into it ("containerid\nifname\nnetns\nbootid\ncreated_unix\n"),
+ * then for each address appends "<ip>\n" to it and link(2)s it to the
+ * address's name, so the lease and the index are hard links of one file:
+ * one file creation per ADD, however many range sets; lease readers stop
+ * after the five fields, the index reader reads the address lines.  A
+ * lease of a temp file (".tmp.<pid>.<n>", linked then unlinked) is only
+ * made when another attachment's live index holds our index name.
+ *
  * What a killed process (SIGKILL at any instruction; not power loss) can
  * leave, and why none of it hurts:
- *  - A lease is born by link(2) of a temp file written in full beforehand,
- *    so a lease name exists with its whole content or not at all.
- *  - An orphaned temp file (".tmp.<pid>.<n>") never parses as an address;
- *    only lock holders create them, so any temp file a lock holder sees
- *    is an orphan: GC and the exhaustion path unlink it.
- *  - The attachment's index is a journal: an address is appended to it
- *    *before* the link(2) that may take it.  So every lease is named by its
- *    attachment's index and DEL never misses one; an index may name more
- *    (an address that was taken by someone else, a rollback cut short),
- *    which is harmless because DEL, CHECK and GC act on a lease only after
- *    reading that its content names the attachment.
- *  - The cursor file may be truncated: it is a hint and garbage is ignored.
+ *  - A lease name is link(2)ed to an inode whose lease fields are fully
+ *    written, so a lease exists whole or not at all.
+ *  - Every address is appended to the index *before* the link(2) that may
+ *    take it: every lease is named by its attachment's index, DEL never
+ *    misses one.  An index may name more (a line cut short, an address that
+ *    turned out taken), which is harmless: DEL acts on a name only when it
+ *    is the index's own inode or its content names the attachment; CHECK
+ *    and GC read the content.
+ *  - An index whose leases are all gone (a DEL or rollback cut short
+ *    between the leases and the index) is "not live": the next ADD of the
+ *    attachment replaces it, GC and reclaim remove it.
+ *  - A temp file never parses as an address; only lock holders make them,
+ *    so any a lock holder sees is orphaned: GC and reclaim unlink it.
+ *  - The cursor may be torn: it is a hint and garbage is ignored.
  *  - flock(2) locks die with their holder.
- * Every half-made thing is therefore either ignored or removed by GC, and
- * GC (which reads every lease) can always remove every lease.
+ * So whatever a kill leaves, GC (which reads every lease) removes it all.
  *
  * No fsync: it would cost milliseconds per ADD, and the page cache
  * survives a process' death.  After power loss a lease may come back
- * empty; a lease naming no container is treated as stale (reclaimed on
- * exhaustion) and is removed by any GC, and every lease of the old boot is
- * stale anyway through its boot id.
+ * empty; a lease naming no container counts as stale (reclaimed on
+ * exhaustion) and any GC removes it; and every lease of the old boot is
+ * stale through its boot id anyway.
  */
 #include "ipam.h"
 
@@ -705,6 +716,21 @@ static bool is_taken_by_us(const struct add_ctx *c, const struct pn_ip *ip)
 	return false;
 }
 
+/* Unlink the index of (@id, @ifname) once it names no live lease of its
+ * own (its last lease reclaimed), so that nothing of it remains. */
+static void index_drop_if_dead(int dfd, const char *id, const char *ifname)
+{
+	char name[PATH_MAX];
+	struct index ix;
+
+	if (!id[0] || index_name(name, sizeof(name), id, ifname) < 0 ||
+	    index_read(dfd, name, &ix) < 0)
+		return;
+	if (!strcmp(ix.id, id) && !strcmp(ix.ifname, ifname) && !index_is_live(dfd, &ix))
+		unlinkat(dfd, name, 0);
+	index_free(&ix);
+}
+
 /*
  * Remove stale leases (see lease_is_stale) and orphaned temp files of the
  * network; leases of the attachment being added are never touched.
@@ -739,6 +765,7 @@ static int reclaim_stale(struct add_ctx *c, size_t *n_reclaimed, struct pn_err *
 			continue;
 		if (unlinkat(c->st->dfd, de->d_name, 0) == 0)
 			(*n_reclaimed)++;
+		index_drop_if_dead(c->st->dfd, l->id, l->ifname);
 	}
 	ret = 0;
 out:

@@ -17,7 +17,9 @@
  *                            creation time
  *   last_reserved_ip.<set>   allocation cursor per range set (as host-local)
  *   by-attachment/<id>-<ifname>  index: the addresses of one attachment,
- *                            so DEL is O(1) and never scans
+ *                            so DEL is O(1) and never scans; it is the same
+ *                            inode as the attachment's leases (hard links),
+ *                            its address lines appended before each link
  * Anything a crash leaves half-made (temp files, an index without leases,
  * leases without an index) is reclaimed by GC and by the exhaustion path.
  */
