@@ -112,7 +112,7 @@ static int cmd_leases(int argc, char **argv)
 			goto nomem;
 		n_nets = 1;
 	} else if (ipam_list_networks(data_dir, &nets, &n_nets, &err) < 0) {
-		fprintf(stderr, "podnet-ipam: %s: %s\n", err.msg, err.details);
+		fprintf(stderr, "podnet-ipam: %s%s%s\n", err.msg, err.details[0] ? ": " : "", err.details);
 		goto out;
 	}
 	leases = calloc(n_nets + 1, sizeof(*leases));

@@ -123,9 +123,18 @@ static int ipam_run_verb(const struct bridge_call *c, const char *verb, struct p
 			return ipam_status(&conf->ipam, conf->name, err);
 		if (!strcmp(verb, "CHECK")) {
 			const struct cni_result *p = conf->prev_result;
+			struct cni_ipconfig mine[CNI_MAX_IPS];
+			size_t n = 0;
 
+			/* Only the addresses on our interface are ours to lease;
+			 * a chained prevResult may carry others'. */
+			for (size_t i = 0; i < p->n_ips && n < CNI_MAX_IPS; i++)
+				if (p->ips[i].iface >= 0 && (size_t)p->ips[i].iface < p->n_ifaces &&
+				    p->ifaces[p->ips[i].iface].sandbox &&
+				    !strcmp(p->ifaces[p->ips[i].iface].name, c->env->ifname))
+					mine[n++] = p->ips[i];
 			return ipam_check(&conf->ipam, conf->name, c->env->container_id,
-					  c->env->ifname, p->ips, p->n_ips, err);
+					  c->env->ifname, mine, n, err);
 		}
 		return pn_error(err, PN_CNI_INVALID_ENV, 0, "unknown IPAM verb %s", verb);
 	}
@@ -286,7 +295,8 @@ static int pod_configure(struct nl_sock *pod, int eth, const char *ifname, const
 	return 0;
 }
 
-static size_t masq_subnets(const struct cni_result *r, struct pn_cidr *out, size_t cap)
+/* The subnets of the addresses on interface @iface (-1: every address). */
+static size_t masq_subnets(const struct cni_result *r, int iface, struct pn_cidr *out, size_t cap)
 {
 	size_t n = 0;
 
@@ -294,6 +304,8 @@ static size_t masq_subnets(const struct cni_result *r, struct pn_cidr *out, size
 		struct pn_cidr net;
 		bool dup = false;
 
+		if (iface >= 0 && r->ips[i].iface != iface)
+			continue;
 		pn_cidr_network(&r->ips[i].address, &net);
 		for (size_t k = 0; k < n; k++)
 			dup |= pn_ip_eq(&out[k].ip, &net.ip) && out[k].prefix == net.prefix;
@@ -362,6 +374,16 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 	if (ret < 0)
 		goto out;
 
+	bridge_host_veth_name(env->container_id, env->ifname, hname);
+	/* podnet-ipam refuses a second ADD of an attachment itself; another
+	 * IPAM plugin may hand out a second address, and rolling that back
+	 * would release the first attachment's lease too.  So look first. */
+	if (conf->has_ipam && !ipam_in_process(conf) && link_get(&host, hname, &hv, NULL) == 0) {
+		ret = pn_error(err, PN_E_EXISTS, EEXIST,
+			       "container %s already has interface %s (host veth %s exists)",
+			       env->container_id, env->ifname, hname);
+		goto out;
+	}
 	if (conf->has_ipam) {
 		ret = ipam_run_add(c, &ir, err);
 		if (ret < 0)
@@ -407,7 +429,6 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 	ret = nl_open_in_netns(&pod, NETLINK_ROUTE, nsfd, err);
 	if (ret < 0)
 		goto out;
-	bridge_host_veth_name(env->container_id, env->ifname, hname);
 	ret = link_veth_create(&host,
 			       &(struct veth_opts){
 				       .host_name = hname,
@@ -496,7 +517,7 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 			goto out;
 	}
 	if (conf->ip_masq && ir->n_ips) {
-		size_t n = masq_subnets(ir, subnets, PN_ARRAY_SIZE(subnets));
+		size_t n = masq_subnets(ir, -1, subnets, PN_ARRAY_SIZE(subnets));
 
 		ret = nft_masq_ensure(conf->name, subnets, n, err);
 		if (ret < 0)
@@ -663,6 +684,9 @@ int bridge_cmd_check(const struct bridge_call *c, struct pn_err *err)
 		goto out;
 	}
 
+	ret = nl_open_in_netns(&pod, NETLINK_ROUTE, nsfd, err);
+	if (ret < 0)
+		goto out;
 	ret = link_get(&pod, env->ifname, &eth, err);
 	if (ret == -ENODEV) {
 		ret = pn_error(err, PN_E_CHECK, ENODEV, "interface %s does not exist in %s",
@@ -703,7 +727,7 @@ int bridge_cmd_check(const struct bridge_call *c, struct pn_err *err)
 		goto out;
 
 	if (conf->ip_masq) {
-		size_t n = masq_subnets(p, subnets, PN_ARRAY_SIZE(subnets));
+		size_t n = masq_subnets(p, iface, subnets, PN_ARRAY_SIZE(subnets));
 
 		ret = nft_masq_check(conf->name, subnets, n, err);
 		if (ret < 0) {

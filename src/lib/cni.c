@@ -1486,7 +1486,9 @@ int cni_conf_parse(const char *buf, size_t len, bool parse_ipam, struct cni_conf
 		goto out;
 	}
 
-	if ((ret = parse_bridge_keys(c->raw, c, err)) < 0)
+	/* podnet-bridge's keys mean something else (or nothing) to other main
+	 * plugins that run podnet-ipam, so they are only checked for ours. */
+	if (!strcmp(c->type, "podnet-bridge") && (ret = parse_bridge_keys(c->raw, c, err)) < 0)
 		goto out;
 	if ((e = jget(c->raw, "dns")) && (ret = parse_dns(e, "dns", code, &c->dns, err)) < 0)
 		goto out;

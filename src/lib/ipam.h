@@ -10,16 +10,16 @@
  *   lock                     flock(2)ed for every change: plugin processes
  *                            serialize here, and a killed holder's lock is
  *                            released by the kernel
- *   <ip>                     one lease per address, created atomically by
- *                            link(2) of a fully written temp file, so a
- *                            crash leaves either no lease or a whole one;
- *                            holds container id, ifname, netns, boot id and
- *                            creation time
+ *   by-attachment/<id>-<ifname>  the attachment's record: container id,
+ *                            ifname, netns, boot id, creation time, then
+ *                            one line per address, each appended before
+ *                            the address is linked, so DEL finds every
+ *                            lease of it without a scan
+ *   <ip>                     one lease per address: a hard link to the
+ *                            attachment's record, made by link(2), which
+ *                            fails if the address is taken, so a crash
+ *                            leaves either no lease or a whole one
  *   last_reserved_ip.<set>   allocation cursor per range set (as host-local)
- *   by-attachment/<id>-<ifname>  index: the addresses of one attachment,
- *                            so DEL is O(1) and never scans; it is the same
- *                            inode as the attachment's leases (hard links),
- *                            its address lines appended before each link
  * Anything a crash leaves half-made (temp files, an index without leases,
  * leases without an index) is reclaimed by GC and by the exhaustion path.
  */

@@ -650,7 +650,17 @@ int nft_masq_ensure(const char *network, const struct pn_cidr *subnets, size_t n
 		goto out;
 	/* Read back: nft succeeding is not proof that the rules we match on
 	 * (by comment) are what it created. */
-	ret = masq_scan(network, rules, nrules, &missing, err);
+	for (int tries = 0;; tries++) {
+		ret = masq_scan(network, rules, nrules, &missing, err);
+		if (ret < 0 || !missing || tries == 20)
+			break;
+		/* A racing process's transaction (delete table + recreate) can
+		 * leave the deleted table on the kernel's list until its commit
+		 * has been released, and a filtered rule dump that meets that
+		 * table first reports it empty.  That window is short: look
+		 * again rather than fail.  Only this rare path ever waits. */
+		usleep(500);
+	}
 	if (ret < 0)
 		goto out;
 	if (missing) {

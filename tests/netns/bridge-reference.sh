@@ -30,6 +30,10 @@ t_is "$web_ip" "10.97.0.2" "host-local handed out the first address"
 t_ok "host-local recorded the lease" test -e "$T/hl/refnet/10.97.0.2"
 t_match "$(ip -n pod-web -4 -o addr show dev eth0)" "10\.97\.0\.2/24" "eth0 carries host-local's address"
 t_ok "ADD client with host-local IPAM" cni podnet-bridge ADD client /run/netns/pod-client eth0 "$T/hl.conf"
+cni podnet-bridge ADD web /run/netns/pod-web eth0 "$T/hl.conf"
+t_is "$CNI_RC:$(jq -r .code "$T/out")" "1:107" "a second ADD of the same attachment is refused (code 107)"
+t_ok "before host-local is asked: web keeps its lease" test -e "$T/hl/refnet/10.97.0.2"
+t_is "$(ls "$T/hl/refnet" | grep -c '^10\.')" "2" "and no extra lease was taken"
 
 # portmap, chained: the runtime hands it podnet-bridge's result as prevResult.
 cat >"$T/pm.conf" <<JSON

@@ -285,7 +285,11 @@ static void test_race(const char *tmpdir)
 				/* Start together: all block until the pipe closes. */
 				if (read(go[0], &c, 1) < 0)
 					_exit(2);
-				_exit(nft_masq_ensure("race", s, 2, &e) == 0 ? 0 : 1);
+				if (nft_masq_ensure("race", s, 2, &e) == 0)
+					_exit(0);
+				printf("# racer failed: %s: %s\n", e.msg, e.details);
+				fflush(stdout);
+				_exit(1);
 			}
 		}
 		close(go[0]);
