@@ -23,7 +23,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
-bold=$(tput bold 2>/dev/null || true); norm=$(tput sgr0 2>/dev/null || true)
+bold= norm=
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); norm=$(tput sgr0 2>/dev/null || true); fi
 failed=0
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$norm"; }
 show() { printf '%s$ %s%s\n' "$bold" "$*" "$norm"; "$@"; }
@@ -50,7 +51,8 @@ ip -n "$ns1" link set lo up; ip -n "$ns2" link set lo up
 show ip netns list
 
 step "ADD: podnet-bridge attaches pod1"
-show cni ADD pod1 "/run/netns/$ns1" | tee "$T/r1"
+printf '%s$ CNI_COMMAND=ADD CNI_CONTAINERID=pod1 CNI_NETNS=/run/netns/%s CNI_IFNAME=eth0 podnet-bridge <podnet.conf%s\n' "$bold" "$ns1" "$norm"
+cni ADD pod1 "/run/netns/$ns1" | tee "$T/r1"
 step "ADD: podnet-bridge attaches pod2"
 cni ADD pod2 "/run/netns/$ns2" >"$T/r2"; jq -c '{ips, routes}' "$T/r2"
 ip1=$(jq -r '.ips[0].address' "$T/r1" | cut -d/ -f1)
