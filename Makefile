@@ -36,6 +36,15 @@ LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB := $(BUILD)/lib/libpodnet.a
 
 CNI_BINS := $(BUILD)/bin/podnet-bridge $(BUILD)/bin/podnet-ipam
+PODNET_SRCS := $(wildcard src/podnet/*.c)
+PODNET_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(PODNET_SRCS))
+SHIM_SRCS := $(wildcard src/shim/*.c)
+SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SHIM_SRCS))
+# Only the CNI plugins are static; podnet and its shim link the shared
+# libraries they need.
+RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
+RUNTIME_BINS := $(if $(PODNET_SRCS),$(BUILD)/bin/podnet) $(if $(SHIM_SRCS),$(BUILD)/bin/podnet-shim) \
+	$(if $(wildcard src/pause/*.c),$(BUILD)/bin/podnet-pause)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -43,7 +52,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all check unit demo bench fuzz fuzz-run install clean deps
-all: $(CNI_BINS)
+all: $(CNI_BINS) $(RUNTIME_BINS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/lib/*.h)
 	@mkdir -p $(dir $@)
@@ -65,10 +74,26 @@ $(BUILD)/bin/podnet-ipam: $(BUILD)/obj/cni/ipam_main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(JANSSON_LIBS) -lpthread
 
+$(BUILD)/bin/podnet: $(PODNET_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+
+$(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+
+# The pause process is the pod's PID 1 inside its sandbox: static, tiny.
+$(BUILD)/bin/podnet-pause: $(wildcard src/pause/*.c)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $^
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(JANSSON_LIBS) -lpthread
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(RUNTIME_LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -100,12 +125,13 @@ fuzz:
 		n=$$(basename $$f .c); \
 		echo "  FUZZ    $$n"; \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(CSTD) \
-			-o $(FUZZ_BUILD)/$$n $$f $(LIB_SRCS) $(JANSSON_LIBS) -lpthread || exit 1; \
+			-o $(FUZZ_BUILD)/$$n $$f $(LIB_SRCS) $(RUNTIME_LIBS) || exit 1; \
 	done
 
 install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(CNI_BINS) $(DESTDIR)$(CNI_BIN_DIR)/
+	$(if $(RUNTIME_BINS),install -d $(DESTDIR)$(PREFIX)/bin && install -m 0755 $(RUNTIME_BINS) $(DESTDIR)$(PREFIX)/bin/)
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 docs/podnet-bridge.8 docs/podnet-ipam.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 

@@ -59,19 +59,23 @@ END {
 	nns = split(small " " big, sizes, " ")
 	for (pi = 1; pi <= nps; pi++) for (ni = 1; ni <= nns; ni++) {
 		p = pars[pi]; n = sizes[ni]
-		if (!has("podnet", p, n, "ADD")) continue
+		if (!has("podnet", p, n, "ADD") && !has("floor", p, n, "ADD") && !has("ref", p, n, "ADD"))
+			continue
 		printf "-- %d pods, %s\n", n, p == 1 ? "sequential" : p " in parallel"
-		if (has("floor", p, n, "ADD")) {
+		if (has("podnet", p, n, "ADD") && has("floor", p, n, "ADD")) {
 			target("ADD podnet / floor", v("podnet", p, n, "ADD") / v("floor", p, n, "ADD"), "<=", 1.3)
-			info("ADD podnet-masq / floor (informative)", v("podnet-masq", p, n, "ADD") / v("floor", p, n, "ADD"))
 			target("DEL podnet / floor_DEL", v("podnet", p, n, "DEL") / v("floor", p, n, "DEL"), "<=", 1.2)
+			if (has("podnet-masq", p, n, "ADD"))
+				info("ADD podnet+ipMasq / floor (informative)", v("podnet-masq", p, n, "ADD") / v("floor", p, n, "ADD"))
 		}
-		if (has("ref", p, n, "ADD"))
+		if (has("ref", p, n, "ADD") && has("podnet", p, n, "ADD")) {
 			target("ADD reference / podnet", v("ref", p, n, "ADD") / v("podnet", p, n, "ADD"), ">=", 5)
+			info("DEL reference / podnet (informative)", v("ref", p, n, "DEL") / v("podnet", p, n, "DEL"))
+		}
 		if (has("ref-masq", p, n, "ADD") && has("podnet-masq", p, n, "ADD"))
 			target("ADD reference+ipMasq / podnet+ipMasq", v("ref-masq", p, n, "ADD") / v("podnet-masq", p, n, "ADD"), ">=", 15)
-		if (has("ref", p, n, "DEL"))
-			info("DEL reference / podnet (informative)", v("ref", p, n, "DEL") / v("podnet", p, n, "DEL"))
+		if (has("ref-masq", p, n, "ADD") && has("podnet", p, n, "ADD"))
+			info("ADD reference+ipMasq / podnet (informative)", v("ref-masq", p, n, "ADD") / v("podnet", p, n, "ADD"))
 		if (n == big) {
 			target("one bridge: podnet ADD last/first window", growth("podnet", p, n), "<=", 2)
 			target("one bridge: podnet+ipMasq ADD last/first window", growth("podnet-masq", p, n), "<=", 2)

@@ -130,6 +130,8 @@ JSON
 bench_one() {
 	local label=$1 pods=$2 par=$3 br net
 	run=$((run + 1))
+	# Other work on the machine shows up as latency; say how busy it was.
+	echo "  [run $run: $label, $pods pods, par $par; load $(cut -d' ' -f1-3 /proc/loadavg)]"
 	br=bench$run
 	net=bench$run
 	case $label in

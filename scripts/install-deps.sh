@@ -5,10 +5,10 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libjansson-dev libyaml-dev libsqlite3-dev libnftables-dev
+libjansson-dev libyaml-dev libsqlite3-dev libnftables-dev libarchive-dev
 nftables iproute2 util-linux procps psmisc file
 curl jq busybox iputils-ping iptables
-containernetworking-plugins"
+containernetworking-plugins crun runc nginx-light"
 
 missing=""
 for p in $PKGS; do
@@ -26,6 +26,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx start their service on install; podnet only runs
+# them inside pods, so keep the machine's own services as they were.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	policy=/usr/sbin/policy-rc.d
+fi
+trap '[ -z "$policy" ] || rm -f "$policy"' EXIT
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
