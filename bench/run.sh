@@ -162,16 +162,21 @@ suite() {
 	done
 }
 
-t0=$(date +%s)
-{
+main() {
+	local t0
+	t0=$(date +%s)
 	echo "== podnet bench $STAMP: $PODS pods (sequential, $PAR parallel), $BIG pods on one bridge"
 	echo "== $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-} | tee "$REPORT"
-suite "$PODS" 1 | tee -a "$REPORT"
-suite "$PODS" "$PAR" | tee -a "$REPORT"
-suite "$BIG" 1 | tee -a "$REPORT"
-if [ "$BIG_PAR" = 1 ]; then
-	suite "$BIG" "$PAR" | tee -a "$REPORT"
-fi
-bench/report.awk -v small="$PODS" -v big="$BIG" -v par="$PAR" "$RES" | tee -a "$REPORT"
-echo "== done in $(($(date +%s) - t0)) s; raw results $RES, report $REPORT" | tee -a "$REPORT"
+	suite "$PODS" 1
+	suite "$PODS" "$PAR"
+	suite "$BIG" 1
+	if [ "$BIG_PAR" = 1 ]; then
+		suite "$BIG" "$PAR"
+	fi
+	bench/report.awk -v small="$PODS" -v big="$BIG" -v par="$PAR" "$RES"
+	echo "== done in $(($(date +%s) - t0)) s; raw results $RES, report $REPORT"
+}
+# One pipeline for the whole run, so the run counter (and with it the
+# bridge and network names) stays unique across suites.
+main 2>&1 | tee "$REPORT"
+exit "${PIPESTATUS[0]}"

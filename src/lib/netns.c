@@ -7,6 +7,11 @@
 #include <linux/nsfs.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -139,5 +144,174 @@ int sysctl_ensure(const char *path, const char *value, struct pn_err *err)
 	ret = pn_write_file(file, value);
 	if (ret < 0)
 		return pn_error(err, PN_E_KERNEL, -ret, "set sysctl %s to \"%s\"", file, value);
+	return 0;
+}
+
+/*
+ * Make @dir a mount point with shared propagation, under an flock on the
+ * directory so two podnet processes do not both stack a bind mount.  Why
+ * (iproute2's netns_add says it): pins made in one mount namespace must
+ * propagate to the others, so that `ip netns` in any of them sees a pod's
+ * namespace and an unmount in one unmounts it everywhere, letting the
+ * namespace be freed.  A dir that is not a mount point cannot be made
+ * shared (EINVAL), hence the bind mount of the dir onto itself first.
+ */
+static int make_shared_dir(const char *dir, struct pn_err *err)
+{
+	bool bound = false;
+	int fd, ret;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pn_error(err, PN_E_KERNEL, errno, "open %s", dir);
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = pn_error(err, PN_E_KERNEL, errno, "lock %s", dir);
+		goto out;
+	}
+	while (mount("", dir, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL || bound) {
+			ret = pn_error(err, PN_E_KERNEL, errno, "make %s a shared mount", dir);
+			goto out;
+		}
+		if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0) {
+			ret = pn_error(err, PN_E_KERNEL, errno, "bind mount %s onto itself", dir);
+			goto out;
+		}
+		bound = true;
+	}
+	ret = 0;
+out:
+	close(fd); /* drops the lock */
+	return ret;
+}
+
+struct pin_job {
+	const char *path;
+	int errnum;
+	const char *what;
+};
+
+/*
+ * Runs in its own thread: unshare(CLONE_NEWNET) moves only this thread
+ * into a new namespace, which the bind mount then keeps alive after the
+ * thread is gone.  The mount namespace is the process's, so the pin is
+ * visible to the caller.
+ */
+static void *pin_thread(void *p)
+{
+	struct pin_job *j = p;
+	char src[64];
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		j->errnum = errno;
+		j->what = "unshare(CLONE_NEWNET)";
+		return NULL;
+	}
+	snprintf(src, sizeof(src), "/proc/self/task/%d/ns/net", (int)gettid());
+	if (mount(src, j->path, "none", MS_BIND, NULL) < 0) {
+		j->errnum = errno;
+		j->what = "bind mount the new namespace";
+	}
+	return NULL;
+}
+
+int netns_create_pinned(const char *dir, const char *name, char **path_out,
+			struct pn_err *err)
+{
+	struct pin_job j = { 0 };
+	char *path = NULL;
+	bool created = false;
+	pthread_t t;
+	int fd, rc, ret;
+
+	*path_out = NULL;
+	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		ret = pn_error(err, PN_E_KERNEL, EINVAL, "invalid network namespace name \"%s\"",
+			       name ? name : "");
+		goto out;
+	}
+	if (asprintf(&path, "%s/%s", dir, name) < 0) {
+		path = NULL;
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		ret = pn_error(err, PN_E_KERNEL, errno, "create %s", dir);
+		goto out;
+	}
+	ret = make_shared_dir(dir, err);
+	if (ret < 0)
+		goto out;
+	/* O_EXCL: a name is never shared by two pods. */
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = pn_error(err, errno == EEXIST ? PN_E_EXISTS : PN_E_KERNEL, errno,
+			       "create network namespace file %s", path);
+		goto out;
+	}
+	close(fd);
+	created = true;
+	j.path = path;
+	rc = pthread_create(&t, NULL, pin_thread, &j);
+	if (rc) {
+		ret = pn_error(err, PN_E_KERNEL, rc, "start a thread to create a network namespace");
+		goto out;
+	}
+	rc = pthread_join(t, NULL);
+	if (rc) {
+		ret = pn_error(err, PN_E_KERNEL, rc, "join network namespace thread");
+		goto out;
+	}
+	if (j.errnum) {
+		ret = pn_error(err, PN_E_KERNEL, j.errnum, "create network namespace %s: %s", path,
+			       j.what);
+		goto out;
+	}
+	*path_out = path;
+	path = NULL;
+	ret = 0;
+out:
+	if (path && created) {
+		umount2(path, MNT_DETACH);
+		unlink(path);
+	}
+	free(path);
+	return ret;
+}
+
+int netns_delete_pinned(const char *path, struct pn_err *err)
+{
+	/* MNT_DETACH as `ip netns delete`: a process still inside keeps the
+	 * namespace, only the name goes.  EINVAL: not a mount (a half-made
+	 * pin), ENOENT: gone already. */
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return pn_error(err, PN_E_KERNEL, errno, "unmount network namespace %s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return pn_error(err, PN_E_KERNEL, errno, "remove network namespace file %s", path);
+	return 0;
+}
+
+int netns_new_name(char out[NETNS_NAME_MAX])
+{
+	unsigned char u[16];
+	size_t got = 0;
+
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		got += (size_t)n;
+	}
+	/* RFC 4122 4.4: version 4 in the high nibble of byte 6, variant 10x
+	 * in the top bits of byte 8. */
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	snprintf(out, NETNS_NAME_MAX,
+		 "cni-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
 	return 0;
 }

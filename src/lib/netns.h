@@ -14,6 +14,25 @@ int netns_open(const char *path, struct pn_err *err) PN_MUST_CHECK;
  * The caller's thread never changes namespace. */
 int netns_run(int netns_fd, int (*fn)(void *arg), void *arg, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * Create a new network namespace pinned at @dir/@name, as `ip netns add`
+ * does: @dir (e.g. /run/netns) is made a shared mount point, the empty
+ * file @dir/@name gets the namespace bind-mounted on it.  The caller's
+ * namespace never changes (a short-lived thread unshares).  On failure
+ * nothing is left.  -EEXIST if the name is taken.  *path_out malloc'ed.
+ */
+int netns_create_pinned(const char *dir, const char *name, char **path_out,
+			struct pn_err *err) PN_MUST_CHECK;
+
+/* Unpin: detach the bind mount and remove the file; 0 if already gone.
+ * The namespace itself lives on while a process or fd holds it. */
+int netns_delete_pinned(const char *path, struct pn_err *err) PN_MUST_CHECK;
+
+/* "cni-" + an RFC 4122 version 4 UUID (8-4-4-4-12 hex), the name
+ * containerd gives pod network namespaces.  0 or -errno. */
+#define NETNS_NAME_MAX 64
+int netns_new_name(char out[NETNS_NAME_MAX]) PN_MUST_CHECK;
+
 /* Write a sysctl under /proc/sys (path relative, e.g. "net/ipv4/ip_forward")
  * in the caller's namespace, only if its value differs. */
 int sysctl_ensure(const char *path, const char *value, struct pn_err *err) PN_MUST_CHECK;

@@ -97,4 +97,8 @@ void pn_container_spec_free(struct pn_container_spec *c);
 void pn_pod_free(struct pn_pod *p);
 void pn_namespace_free(struct pn_namespace *ns);
 
+/* Kubernetes spellings: "Always", "OnFailure", "Never"; "IfNotPresent"... ("" for PN_PULL_DEFAULT). */
+const char *pn_restart_policy_str(enum pn_restart_policy r);
+const char *pn_pull_policy_str(enum pn_pull_policy p);
+
 #endif

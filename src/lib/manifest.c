@@ -1,0 +1,2981 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kubernetes manifests → validated Pod/Namespace structs, and back.
+ *
+ * The pipeline copies what `kubectl apply -f` and the API server do to the
+ * same bytes, in the same order, so that the first error we report is the
+ * one kubectl would print, worded the same way:
+ *
+ *   1. YAML → JSON per document, with go-yaml v2's YAML 1.1 resolution
+ *      (yes/no/on/off are booleans, 0755 is octal, timestamps stay strings)
+ *      as sigs.k8s.io/yaml does;                    "error parsing ..."
+ *   2. kubectl's client-side OpenAPI check (kubectl <= 1.24, --validate=true):
+ *      unknown fields, wrong types, missing required fields, reported for
+ *      the whole object in sorted-key order;        "error validating ..."
+ *   3. the REST mapping: only v1 Pod and Namespace exist here;
+ *                                                   "resource mapping not found ..."
+ *   4. kubectl apply's GET of the live object, which needs a name;
+ *                                                   "resource name may not be empty"
+ *   5. the API server's JSON decoding into Go structs (the OpenAPI check lets a
+ *      number through where a string is expected, Go does not);
+ *                                                   "Error from server (BadRequest) ..."
+ *   6. defaulting, then the API server's validation, all errors at once;
+ *                                                   "The Pod "x" is invalid: ..."
+ *
+ * Fields that Kubernetes knows but podnet does not implement are either
+ * ignored (scheduling and cluster-only settings with no meaning on one node)
+ * or, when setting them would change how containers run, rejected in step 6
+ * with "Forbidden: not supported by podnet" unless empty: silently dropping
+ * a volume or a probe would make the pod lie about what it does.
+ */
+#include "manifest.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yaml.h>
+
+/* Our own bounds on hostile input: nesting (jansson frees recursively) and
+ * nodes after alias expansion (the "billion laughs" document). */
+#define MAX_DEPTH 1000
+#define MAX_NODES 1000000
+
+#define GRACE_DEFAULT 30
+#define ANNOTATIONS_MAX (256 * 1024) /* TotalAnnotationSizeLimitB */
+
+/* ------------------------------------------------------------------ text */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_putn(struct sbuf *b, const char *s, size_t n)
+{
+	char *t;
+	size_t cap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		t = realloc(b->s, cap);
+		if (!t) {
+			b->oom = true;
+			return;
+		}
+		b->s = t;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_putn(b, s, strlen(s));
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	sb_putn(b, s, (size_t)n);
+	free(s);
+}
+
+/* Length of the UTF-8 sequence at s (1..4), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
+{
+	size_t n, i;
+	unsigned c = s[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 2;
+		c &= 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3;
+		c &= 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4;
+		c &= 0x07;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Go's strconv.Quote (the %q of field errors), close enough for messages. */
+static void sb_goquote(struct sbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+	unsigned cp;
+
+	sb_putn(b, "\"", 1);
+	while (i < len) {
+		n = utf8_len(p + i, len - i, &cp);
+		if (n == 0) {
+			sb_printf(b, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		switch (cp) {
+		case '"': sb_puts(b, "\\\""); break;
+		case '\\': sb_puts(b, "\\\\"); break;
+		case '\a': sb_puts(b, "\\a"); break;
+		case '\b': sb_puts(b, "\\b"); break;
+		case '\f': sb_puts(b, "\\f"); break;
+		case '\n': sb_puts(b, "\\n"); break;
+		case '\r': sb_puts(b, "\\r"); break;
+		case '\t': sb_puts(b, "\\t"); break;
+		case '\v': sb_puts(b, "\\v"); break;
+		default:
+			if (cp < 0x20 || cp == 0x7f)
+				sb_printf(b, "\\x%02x", cp);
+			else if (cp >= 0x80 && cp < 0xa0)
+				sb_printf(b, "\\u%04x", cp);
+			else
+				sb_putn(b, s + i, n);
+		}
+		i += n;
+	}
+	sb_putn(b, "\"", 1);
+}
+
+/* A list of formatted messages, in the order they were found. */
+struct msgs {
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static void msgs_take(struct msgs *m, struct sbuf *b)
+{
+	char **t;
+
+	if (b->oom || !b->s) {
+		m->oom = true;
+		free(b->s);
+		memset(b, 0, sizeof(*b));
+		return;
+	}
+	t = realloc(m->v, (m->n + 1) * sizeof(*t));
+	if (!t) {
+		m->oom = true;
+		free(b->s);
+	} else {
+		m->v = t;
+		m->v[m->n++] = b->s;
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+static void msgs_add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msgs_add(struct msgs *m, const char *fmt, ...)
+{
+	struct sbuf b = { 0 };
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		m->oom = true;
+		return;
+	}
+	b.s = s;
+	b.len = b.cap = (size_t)n;
+	msgs_take(m, &b);
+}
+
+static void msgs_free(struct msgs *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i]);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---------------------------------------- field errors (k8s field.Error) */
+
+static void fe_invalid_str(struct msgs *e, const char *field, const char *value, const char *detail)
+{
+	struct sbuf b = { 0 };
+
+	sb_printf(&b, "%s: Invalid value: ", field);
+	sb_goquote(&b, value);
+	sb_printf(&b, ": %s", detail);
+	msgs_take(e, &b);
+}
+
+static void fe_invalid_int(struct msgs *e, const char *field, long long v, const char *detail)
+{
+	msgs_add(e, "%s: Invalid value: %lld: %s", field, v, detail);
+}
+
+static void fe_required(struct msgs *e, const char *field)
+{
+	msgs_add(e, "%s: Required value", field);
+}
+
+static void fe_duplicate(struct msgs *e, const char *field, const char *value)
+{
+	struct sbuf b = { 0 };
+
+	sb_printf(&b, "%s: Duplicate value: ", field);
+	sb_goquote(&b, value);
+	msgs_take(e, &b);
+}
+
+static void fe_not_supported(struct msgs *e, const char *field, const char *value,
+			     const char *const *valid)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+
+	sb_printf(&b, "%s: Unsupported value: ", field);
+	sb_goquote(&b, value);
+	sb_puts(&b, ": supported values: ");
+	for (i = 0; valid[i]; i++) {
+		if (i)
+			sb_puts(&b, ", ");
+		sb_goquote(&b, valid[i]);
+	}
+	msgs_take(e, &b);
+}
+
+/* ------------------------------------------- k8s.io/apimachinery validation */
+
+#define MSG_DNS_LABEL                                                                              \
+	"a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "   \
+	"and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "   \
+	"regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+#define MSG_DNS_SUBDOMAIN                                                                          \
+	"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "  \
+	"or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "      \
+	"regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+#define MSG_QNAME                                                                                  \
+	"must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " \
+	"alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "     \
+	"validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+#define MSG_LABEL_VALUE                                                                            \
+	"a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "   \
+	"or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "      \
+	"'my_value',  or '12345', regex used for validation is "                                   \
+	"'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+#define MSG_ENV_NAME                                                                               \
+	"a valid environment variable name must consist of alphabetic characters, digits, '_', "   \
+	"'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  "   \
+	"or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"
+
+static bool c_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool c_alnum(char c)
+{
+	return c_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+static bool c_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool label_re(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !c_lower_alnum(s[0]) || !c_lower_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!c_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool subdomain_re(const char *s)
+{
+	const char *dot;
+
+	for (;;) {
+		dot = strchr(s, '.');
+		if (!label_re(s, dot ? (size_t)(dot - s) : strlen(s)))
+			return false;
+		if (!dot)
+			return true;
+		s = dot + 1;
+	}
+}
+
+static bool qname_re(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !c_alnum(s[0]) || !c_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!c_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* validation.IsDNS1123Label */
+static void is_dns1123_label(const char *v, struct msgs *out)
+{
+	if (strlen(v) > 63)
+		msgs_add(out, "must be no more than 63 characters");
+	if (!label_re(v, strlen(v)))
+		msgs_add(out, "%s", MSG_DNS_LABEL);
+}
+
+/* validation.IsDNS1123Subdomain, each message prefixed (IsQualifiedName's "prefix part ") */
+static void is_dns1123_subdomain(const char *v, const char *prefix, struct msgs *out)
+{
+	if (strlen(v) > 253)
+		msgs_add(out, "%smust be no more than 253 characters", prefix);
+	if (!subdomain_re(v))
+		msgs_add(out, "%s%s", prefix, MSG_DNS_SUBDOMAIN);
+}
+
+/* validation.IsQualifiedName: label and annotation keys */
+static void is_qualified_name(const char *v, struct msgs *out)
+{
+	const char *slash = strchr(v, '/'), *name = v;
+	char *prefix;
+
+	if (slash && strchr(slash + 1, '/')) {
+		msgs_add(out, "a qualified name " MSG_QNAME
+			 " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
+		return;
+	}
+	if (slash) {
+		name = slash + 1;
+		if (slash == v) {
+			msgs_add(out, "prefix part must be non-empty");
+		} else {
+			prefix = strndup(v, (size_t)(slash - v));
+			if (!prefix) {
+				out->oom = true;
+				return;
+			}
+			is_dns1123_subdomain(prefix, "prefix part ", out);
+			free(prefix);
+		}
+	}
+	if (!*name)
+		msgs_add(out, "name part must be non-empty");
+	else if (strlen(name) > 63)
+		msgs_add(out, "name part must be no more than 63 characters");
+	if (!qname_re(name, strlen(name)))
+		msgs_add(out, "name part " MSG_QNAME);
+}
+
+static void is_label_value(const char *v, struct msgs *out)
+{
+	if (strlen(v) > 63)
+		msgs_add(out, "must be no more than 63 characters");
+	if (*v && !qname_re(v, strlen(v)))
+		msgs_add(out, "%s", MSG_LABEL_VALUE);
+}
+
+/* validation.IsValidPortName (IANA_SVC_NAME) */
+static void is_port_name(const char *v, struct msgs *out)
+{
+	size_t n = strlen(v), i;
+	bool charset = n > 0, letter = false;
+
+	for (i = 0; i < n; i++) {
+		if (!c_lower_alnum(v[i]) && v[i] != '-')
+			charset = false;
+		if (v[i] >= 'a' && v[i] <= 'z')
+			letter = true;
+	}
+	if (n > 15)
+		msgs_add(out, "must be no more than 15 characters");
+	if (!charset)
+		msgs_add(out, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+	if (!letter)
+		msgs_add(out, "must contain at least one letter (a-z)");
+	if (strstr(v, "--"))
+		msgs_add(out, "must not contain consecutive hyphens");
+	if (n && (v[0] == '-' || v[n - 1] == '-'))
+		msgs_add(out, "must not begin or end with a hyphen");
+}
+
+/* validation.IsEnvVarName */
+static void is_env_var_name(const char *v, struct msgs *out)
+{
+	bool ok = *v && !(v[0] >= '0' && v[0] <= '9');
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!c_alpha(*p) && !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.' && *p != '_')
+			ok = false;
+	if (!ok)
+		msgs_add(out, "%s", MSG_ENV_NAME);
+	if (strcmp(v, ".") == 0)
+		msgs_add(out, "must not be '.'");
+	else if (strcmp(v, "..") == 0)
+		msgs_add(out, "must not be '..'");
+	else if (strncmp(v, "..", 2) == 0)
+		msgs_add(out, "must not start with '..'");
+}
+
+/* One field.Invalid per message of a validation.IsXxx check. */
+static void invalid_each(struct msgs *e, const char *field, const char *value, struct msgs *raw)
+{
+	size_t i;
+
+	if (raw->oom)
+		e->oom = true;
+	for (i = 0; i < raw->n; i++)
+		fe_invalid_str(e, field, value, raw->v[i]);
+	msgs_free(raw);
+}
+
+/* ------------------------------------------ YAML 1.1 resolution (go-yaml v2) */
+
+enum rtag { RT_STR, RT_NULL, RT_BOOL, RT_INT, RT_FLOAT, RT_TIMESTAMP };
+
+static const char *const y_null[] = { "", "~", "null", "Null", "NULL", NULL };
+static const char *const y_true[] = { "y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+				      "true", "True", "TRUE", NULL };
+static const char *const y_false[] = { "n", "N", "no", "No", "NO", "off", "Off", "OFF",
+				       "false", "False", "FALSE", NULL };
+static const char *const y_nan[] = { ".nan", ".NaN", ".NAN", NULL };
+static const char *const y_pinf[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", NULL };
+static const char *const y_ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
+
+static bool in_list(const char *s, const char *const *l)
+{
+	for (; *l; l++)
+		if (strcmp(s, *l) == 0)
+			return true;
+	return false;
+}
+
+static bool c_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* strconv.ParseInt(s, 0, 64), then ParseUint: 1 = int64, 2 = only fits uint64. */
+static int go_parse_int(const char *s, long long *iv, double *dv)
+{
+	unsigned long long v = 0;
+	bool neg = false, sign = false;
+	const char *p = s;
+	int base = 10, d;
+
+	if (*p == '+' || *p == '-') {
+		neg = *p == '-';
+		sign = true;
+		p++;
+	}
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+		base = 2;
+		p += 2;
+	} else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+		base = 8;
+		p += 2;
+	} else if (p[0] == '0' && p[1]) {
+		base = 8;
+		p++;
+	}
+	if (!*p)
+		return 0;
+	for (; *p; p++) {
+		if (c_digit(*p))
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return 0;
+		if (d >= base)
+			return 0;
+		if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
+			return 0;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (neg) {
+		if (v > (unsigned long long)LLONG_MAX + 1)
+			return 0;
+		*iv = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+		return 1;
+	}
+	if (v <= (unsigned long long)LLONG_MAX) {
+		*iv = (long long)v;
+		return 1;
+	}
+	if (sign) /* ParseUint takes no sign */
+		return 0;
+	*dv = (double)v;
+	return 2;
+}
+
+/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
+static bool yaml_float_re(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!c_digit(*p))
+			return false;
+		while (c_digit(*p))
+			p++;
+	} else {
+		if (!c_digit(*p))
+			return false;
+		while (c_digit(*p))
+			p++;
+		if (*p == '.') {
+			p++;
+			while (c_digit(*p))
+				p++;
+		}
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!c_digit(*p))
+			return false;
+		while (c_digit(*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* Up to @max digits (at least one) as a number in [lo, hi]. */
+static bool take_num(const char **pp, int max, int lo, int hi)
+{
+	const char *p = *pp;
+	int v = 0, n = 0;
+
+	while (n < max && c_digit(*p)) {
+		v = v * 10 + (*p - '0');
+		p++;
+		n++;
+	}
+	if (n == 0 || v < lo || v > hi)
+		return false;
+	*pp = p;
+	return true;
+}
+
+/*
+ * go-yaml v2's parseTimestamp formats: "2006-1-2T15:4:5.999999999Z07:00" (also
+ * with 't'), "2006-1-2 15:4:5.999999999", "2006-1-2".
+ */
+static bool yaml_timestamp(const char *s)
+{
+	const char *p = s;
+	char sep;
+
+	if (!take_num(&p, 4, 0, 9999) || p - s != 4 || *p++ != '-')
+		return false;
+	if (!take_num(&p, 2, 1, 12) || *p++ != '-' || !take_num(&p, 2, 1, 31))
+		return false;
+	if (!*p)
+		return true;
+	sep = *p++;
+	if (sep != 'T' && sep != 't' && sep != ' ')
+		return false;
+	if (!take_num(&p, 2, 0, 23) || *p++ != ':' || !take_num(&p, 2, 0, 59) || *p++ != ':' ||
+	    !take_num(&p, 2, 0, 59))
+		return false;
+	if (*p == '.') {
+		p++;
+		if (!c_digit(*p))
+			return false;
+		while (c_digit(*p))
+			p++;
+	}
+	if (sep == ' ')
+		return *p == '\0';
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p != '+' && *p != '-')
+		return false;
+	p++;
+	if (!c_digit(p[0]) || !c_digit(p[1]) || p[2] != ':' || !c_digit(p[3]) || !c_digit(p[4]))
+		return false;
+	return p[5] == '\0';
+}
+
+/* ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ : YAML 1.1 sexagesimal */
+static bool yaml_base60(const char *s)
+{
+	const char *p = s;
+	int groups = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!c_digit(*p))
+		return false;
+	while (c_digit(*p) || *p == '_')
+		p++;
+	while (*p == ':') {
+		p++;
+		if (c_digit(p[0]) && c_digit(p[1])) {
+			if (p[0] > '5')
+				return false;
+			p += 2;
+		} else if (c_digit(p[0])) {
+			p++;
+		} else {
+			return false;
+		}
+		groups++;
+	}
+	if (!groups)
+		return false;
+	if (*p == '.') {
+		p++;
+		while (c_digit(*p) || *p == '_')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* go-yaml v2 resolve("", s) for a plain scalar. */
+static enum rtag yaml_resolve(const char *s, long long *iv, double *dv, bool *bv)
+{
+	char *plain, *w;
+	const char *r;
+	enum rtag t = RT_STR;
+	int k;
+
+	if (in_list(s, y_null))
+		return RT_NULL;
+	if (in_list(s, y_true) || in_list(s, y_false)) {
+		*bv = in_list(s, y_true);
+		return RT_BOOL;
+	}
+	if (in_list(s, y_nan)) {
+		*dv = NAN;
+		return RT_FLOAT;
+	}
+	if (in_list(s, y_pinf) || in_list(s, y_ninf)) {
+		*dv = s[0] == '-' ? -INFINITY : INFINITY;
+		return RT_FLOAT;
+	}
+	if (s[0] == '.') {
+		if (yaml_float_re(s)) {
+			*dv = strtod(s, NULL);
+			return RT_FLOAT;
+		}
+		return RT_STR;
+	}
+	if (!c_digit(s[0]) && s[0] != '+' && s[0] != '-')
+		return RT_STR;
+	if (yaml_timestamp(s))
+		return RT_TIMESTAMP;
+	/* go-yaml drops every '_' before trying numbers */
+	plain = malloc(strlen(s) + 1);
+	if (!plain)
+		return RT_STR;
+	for (r = s, w = plain; *r; r++)
+		if (*r != '_')
+			*w++ = *r;
+	*w = '\0';
+	k = go_parse_int(plain, iv, dv);
+	if (k == 1)
+		t = RT_INT;
+	else if (k == 2)
+		t = RT_FLOAT;
+	else if (yaml_float_re(plain)) {
+		*dv = strtod(plain, NULL);
+		t = RT_FLOAT;
+	}
+	free(plain);
+	return t;
+}
+
+/* ------------------------------------------------------- YAML → JSON */
+
+struct yanchor {
+	char *name;
+	json_t *node;
+	size_t count;
+};
+
+struct yframe {
+	json_t *node;   /* array or object under construction */
+	char *anchor;
+	char *key;      /* mapping: key awaiting its value */
+	bool have_key;
+	bool merge;     /* the pending key is a "<<" merge key */
+	json_t *merges; /* mapping: sources merged in at the end */
+	size_t count;   /* nodes below, aliases expanded */
+};
+
+struct yloader {
+	yaml_parser_t parser;
+	bool parser_ok;
+	struct yframe *st;
+	size_t depth, cap;
+	struct yanchor *anchors;
+	size_t n_anchors;
+	json_t *root;
+	bool have_root;
+	size_t nodes;      /* in this document, aliases expanded */
+	struct sbuf msg;   /* the go-yaml style error ("yaml: line 3: ...") */
+	size_t line, col;  /* 1-based position of that error, 0 if unknown */
+	bool oom;
+};
+
+static void yl_reset_doc(struct yloader *y)
+{
+	size_t i;
+
+	for (i = 0; i < y->depth; i++) {
+		json_decref(y->st[i].node);
+		json_decref(y->st[i].merges);
+		free(y->st[i].anchor);
+		free(y->st[i].key);
+	}
+	y->depth = 0;
+	for (i = 0; i < y->n_anchors; i++) {
+		free(y->anchors[i].name);
+		json_decref(y->anchors[i].node);
+	}
+	free(y->anchors);
+	y->anchors = NULL;
+	y->n_anchors = 0;
+	json_decref(y->root);
+	y->root = NULL;
+	y->have_root = false;
+	y->nodes = 0;
+}
+
+static int yl_fail(struct yloader *y, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int yl_fail(struct yloader *y, const yaml_mark_t *m, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		y->oom = true;
+		return -1;
+	}
+	free(y->msg.s);
+	memset(&y->msg, 0, sizeof(y->msg));
+	if (m) {
+		y->line = m->line + 1;
+		y->col = m->column + 1;
+		sb_printf(&y->msg, "yaml: line %zu: %s", y->line, s);
+	} else {
+		sb_printf(&y->msg, "yaml: %s", s);
+	}
+	free(s);
+	return -1;
+}
+
+static int yl_oom(struct yloader *y)
+{
+	y->oom = true;
+	return -1;
+}
+
+static int yl_register_anchor(struct yloader *y, char *name, json_t *node, size_t count)
+{
+	struct yanchor *t;
+	size_t i;
+
+	/* A redefined anchor shadows the old one from here on (YAML 1.1). */
+	for (i = 0; i < y->n_anchors; i++) {
+		if (strcmp(y->anchors[i].name, name) == 0) {
+			free(name);
+			json_decref(y->anchors[i].node);
+			y->anchors[i].node = json_incref(node);
+			y->anchors[i].count = count;
+			return 0;
+		}
+	}
+	t = realloc(y->anchors, (y->n_anchors + 1) * sizeof(*t));
+	if (!t) {
+		free(name);
+		return yl_oom(y);
+	}
+	y->anchors = t;
+	t[y->n_anchors].name = name;
+	t[y->n_anchors].node = json_incref(node);
+	t[y->n_anchors].count = count;
+	y->n_anchors++;
+	return 0;
+}
+
+/* The text of a scalar used as a mapping key, as sigs.k8s.io/yaml stringifies it. */
+static char *key_text(json_t *k)
+{
+	char *s = NULL;
+
+	switch (json_typeof(k)) {
+	case JSON_STRING:
+		return strdup(json_string_value(k));
+	case JSON_INTEGER:
+		if (asprintf(&s, "%lld", (long long)json_integer_value(k)) < 0)
+			return NULL;
+		return s;
+	case JSON_REAL: {
+		double d = json_real_value(k);
+
+		if (isnan(d))
+			return strdup(".nan");
+		if (isinf(d))
+			return strdup(d < 0 ? "-.inf" : ".inf");
+		if (asprintf(&s, "%g", d) < 0)
+			return NULL;
+		return s;
+	}
+	case JSON_TRUE:
+		return strdup("true");
+	case JSON_FALSE:
+		return strdup("false");
+	default:
+		return NULL;
+	}
+}
+
+/* Hand a finished node (reference stolen) to its parent. */
+static int yl_add(struct yloader *y, json_t *v, size_t count, bool merge_key, const yaml_mark_t *m)
+{
+	struct yframe *f;
+	size_t i;
+	int rc;
+
+	if (y->depth == 0) {
+		y->root = v;
+		y->have_root = true;
+		return 0;
+	}
+	f = &y->st[y->depth - 1];
+	f->count += count;
+	if (json_is_array(f->node)) {
+		if (json_array_append_new(f->node, v) < 0)
+			return yl_oom(y);
+		return 0;
+	}
+	if (!f->have_key) {
+		if (merge_key) {
+			f->merge = true;
+			f->have_key = true;
+			json_decref(v);
+			return 0;
+		}
+		if (json_is_null(v)) {
+			json_decref(v);
+			return yl_fail(y, m, "unsupported map key: null");
+		}
+		if (json_is_object(v) || json_is_array(v)) {
+			json_decref(v);
+			return yl_fail(y, m, "invalid map key: a mapping or sequence");
+		}
+		f->key = key_text(v);
+		json_decref(v);
+		if (!f->key)
+			return yl_oom(y);
+		f->have_key = true;
+		return 0;
+	}
+	f->have_key = false;
+	if (f->merge) {
+		f->merge = false;
+		/* go-yaml: the value of "<<" is a mapping or a sequence of them */
+		if (json_is_array(v)) {
+			for (i = 0; i < json_array_size(v); i++)
+				if (!json_is_object(json_array_get(v, i)))
+					break;
+			if (i < json_array_size(v)) {
+				json_decref(v);
+				return yl_fail(y, m, "map merge requires map or sequence of maps as the value");
+			}
+		} else if (!json_is_object(v)) {
+			json_decref(v);
+			return yl_fail(y, m, "map merge requires map or sequence of maps as the value");
+		}
+		if (!f->merges && !(f->merges = json_array()))
+			rc = -1;
+		else
+			rc = json_array_append(f->merges, v);
+		json_decref(v);
+		return rc < 0 ? yl_oom(y) : 0;
+	}
+	/* Duplicate keys: the last one wins, as in go-yaml v2. */
+	rc = json_object_set_new(f->node, f->key, v);
+	free(f->key);
+	f->key = NULL;
+	return rc < 0 ? yl_oom(y) : 0;
+}
+
+static void merge_into(json_t *dst, json_t *src)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(src, k, v)
+		if (!json_object_get(dst, k))
+			json_object_set(dst, k, v);
+}
+
+static int yl_open(struct yloader *y, json_t *node, const yaml_char_t *anchor, const yaml_mark_t *m)
+{
+	struct yframe *t;
+
+	if (!node)
+		return yl_oom(y);
+	if (y->depth >= MAX_DEPTH) {
+		json_decref(node);
+		return yl_fail(y, m, "exceeded max depth of %d", MAX_DEPTH);
+	}
+	if (y->depth == y->cap) {
+		t = realloc(y->st, (y->cap ? y->cap * 2 : 16) * sizeof(*t));
+		if (!t) {
+			json_decref(node);
+			return yl_oom(y);
+		}
+		y->st = t;
+		y->cap = y->cap ? y->cap * 2 : 16;
+	}
+	memset(&y->st[y->depth], 0, sizeof(y->st[0]));
+	y->st[y->depth].node = node;
+	if (anchor && !(y->st[y->depth].anchor = strdup((const char *)anchor))) {
+		json_decref(node);
+		return yl_oom(y);
+	}
+	y->depth++;
+	if (++y->nodes > MAX_NODES)
+		return yl_fail(y, NULL, "document contains excessive aliasing");
+	return 0;
+}
+
+static int yl_close(struct yloader *y, const yaml_mark_t *m)
+{
+	struct yframe f = y->st[--y->depth];
+	size_t i, j;
+	json_t *src;
+
+	if (f.merges) {
+		for (i = 0; i < json_array_size(f.merges); i++) {
+			src = json_array_get(f.merges, i);
+			if (json_is_object(src))
+				merge_into(f.node, src);
+			else
+				for (j = 0; j < json_array_size(src); j++)
+					merge_into(f.node, json_array_get(src, j));
+		}
+		json_decref(f.merges);
+	}
+	free(f.key);
+	if (f.anchor && yl_register_anchor(y, f.anchor, f.node, f.count + 1) < 0) {
+		json_decref(f.node);
+		return -1;
+	}
+	return yl_add(y, f.node, f.count + 1, false, m);
+}
+
+static json_t *scalar_json(struct yloader *y, const yaml_event_t *ev, int *rc)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	const char *t = NULL;
+	long long iv = 0;
+	double dv = 0;
+	bool bv = false;
+	enum rtag r;
+
+	*rc = 0;
+	/* Our structs hold C strings; a "\0" escape cannot survive them. */
+	if (memchr(s, '\0', ev->data.scalar.length)) {
+		*rc = yl_fail(y, &ev->start_mark, "NUL character in a scalar is not supported");
+		return NULL;
+	}
+	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18) == 0)
+		t = tag + 18;
+	if (t && (strcmp(t, "str") == 0 || strcmp(t, "binary") == 0 || strcmp(t, "timestamp") == 0))
+		return json_string(s);
+	if (!t && (tag || !plain)) /* quoted, "!" or a local tag: a string */
+		return json_string(s);
+
+	r = yaml_resolve(s, &iv, &dv, &bv);
+	if (t && strcmp(t, "null") && strcmp(t, "bool") && strcmp(t, "int") && strcmp(t, "float"))
+		t = NULL; /* !!map, !!seq, !!merge on a scalar: go by the content */
+	if (t && ((strcmp(t, "null") == 0 && r != RT_NULL) || (strcmp(t, "bool") == 0 && r != RT_BOOL) ||
+		  (strcmp(t, "int") == 0 && r != RT_INT) ||
+		  (strcmp(t, "float") == 0 && r != RT_FLOAT && r != RT_INT))) {
+		*rc = yl_fail(y, &ev->start_mark, "cannot decode !!str `%.40s` as a !!%s", s, t);
+		return NULL;
+	}
+	switch (r) {
+	case RT_NULL:
+		return json_null();
+	case RT_BOOL:
+		return json_boolean(bv);
+	case RT_INT:
+		if (t && strcmp(t, "float") == 0)
+			return json_real((double)iv);
+		return json_integer(iv);
+	case RT_FLOAT:
+		/* JSON has no NaN or infinity; sigs.k8s.io/yaml fails the same way. */
+		if (isnan(dv) || isinf(dv)) {
+			*rc = yl_fail(y, NULL, "json: unsupported value: %s", isnan(dv) ? "NaN" : dv < 0 ? "-Inf" : "+Inf");
+			return NULL;
+		}
+		return json_real(dv);
+	case RT_STR:
+	case RT_TIMESTAMP: /* v2 keeps timestamps as strings for interface{} targets */
+		break;
+	}
+	return json_string(s);
+}
+
+static int yl_parser_error(struct yloader *y)
+{
+	yaml_parser_t *p = &y->parser;
+	const char *problem = p->problem ? p->problem : "unknown problem parsing YAML content";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return yl_oom(y);
+	if (p->error == YAML_READER_ERROR)
+		return yl_fail(y, NULL, "%s", problem);
+	return yl_fail(y, &p->problem_mark, "%s", problem);
+}
+
+/*
+ * The next document of the stream as JSON (null for an empty one).
+ * Returns 1 with *doc set, 0 at the end of the stream, -1 on error
+ * (y->msg, or y->oom).
+ */
+static int yl_next(struct yloader *y, json_t **doc)
+{
+	yaml_event_t ev;
+	json_t *v;
+	struct yanchor *a;
+	size_t i;
+	int rc = 0, done = 0;
+
+	*doc = NULL;
+	while (!done) {
+		if (!yaml_parser_parse(&y->parser, &ev))
+			return yl_parser_error(y);
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_NO_EVENT:
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			rc = 0;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			yl_reset_doc(y);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			*doc = y->have_root ? y->root : json_null();
+			y->root = NULL;
+			y->have_root = false;
+			done = 1;
+			rc = *doc ? 1 : yl_oom(y);
+			break;
+		case YAML_SCALAR_EVENT:
+			v = scalar_json(y, &ev, &rc);
+			if (!v) {
+				rc = rc < 0 ? rc : yl_oom(y);
+				break;
+			}
+			if (++y->nodes > MAX_NODES) {
+				json_decref(v);
+				rc = yl_fail(y, NULL, "document contains excessive aliasing");
+				break;
+			}
+			if (ev.data.scalar.anchor) {
+				char *name = strdup((const char *)ev.data.scalar.anchor);
+
+				if (!name || yl_register_anchor(y, name, v, 1) < 0) {
+					json_decref(v);
+					rc = yl_oom(y);
+					break;
+				}
+			}
+			rc = yl_add(y, v, 1,
+				    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev.data.scalar.tag &&
+					    strcmp((const char *)ev.data.scalar.value, "<<") == 0,
+				    &ev.start_mark);
+			break;
+		case YAML_ALIAS_EVENT:
+			a = NULL;
+			for (i = y->n_anchors; i-- > 0;)
+				if (strcmp(y->anchors[i].name, (const char *)ev.data.alias.anchor) == 0) {
+					a = &y->anchors[i];
+					break;
+				}
+			if (!a) {
+				rc = yl_fail(y, NULL, "unknown anchor '%s' referenced",
+					     (const char *)ev.data.alias.anchor);
+				break;
+			}
+			y->nodes += a->count;
+			if (y->nodes > MAX_NODES) {
+				rc = yl_fail(y, NULL, "document contains excessive aliasing");
+				break;
+			}
+			rc = yl_add(y, json_incref(a->node), a->count, false, &ev.start_mark);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			rc = yl_open(y, json_array(), ev.data.sequence_start.anchor, &ev.start_mark);
+			break;
+		case YAML_MAPPING_START_EVENT:
+			rc = yl_open(y, json_object(), ev.data.mapping_start.anchor, &ev.start_mark);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			rc = yl_close(y, &ev.start_mark);
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (rc < 0)
+			return -1;
+	}
+	return rc;
+}
+
+static void yl_free(struct yloader *y)
+{
+	yl_reset_doc(y);
+	free(y->st);
+	free(y->msg.s);
+	if (y->parser_ok)
+		yaml_parser_delete(&y->parser);
+}
+
+/* ------------------------------------------------- JSON → structs: decoding */
+
+/* OpenAPI definition names kubectl prints in its schema errors. */
+#define T_POD "io.k8s.api.core.v1.Pod"
+#define T_NS "io.k8s.api.core.v1.Namespace"
+#define T_META "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+#define T_SPEC "io.k8s.api.core.v1.PodSpec"
+#define T_CTR "io.k8s.api.core.v1.Container"
+#define T_PORT "io.k8s.api.core.v1.ContainerPort"
+#define T_ENV "io.k8s.api.core.v1.EnvVar"
+
+struct dec {
+	const char *kind;       /* "Pod", "Namespace" */
+	bool store;             /* pod_from_json: keep uid and creationTimestamp */
+	char path[512];         /* "spec.containers[0].ports[1]", API-server style */
+	size_t plen;
+	struct msgs client;     /* kubectl's schema validation */
+	struct msgs decode;     /* the API server's JSON decoding; the first is shown */
+	struct msgs forbidden;  /* known fields podnet does not implement */
+	struct msgs invalid;    /* API-server validation */
+	bool oom;
+};
+
+static size_t path_push(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t path_push(struct dec *d, const char *fmt, ...)
+{
+	size_t mark = d->plen;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(d->path + d->plen, sizeof(d->path) - d->plen, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(d->path) - d->plen) {
+		/* only a huge map key gets here: its messages name the parent */
+		d->path[mark] = '\0';
+		return mark;
+	}
+	d->plen += (size_t)n;
+	return mark;
+}
+
+static size_t path_field(struct dec *d, const char *name)
+{
+	return path_push(d, "%s%s", d->plen ? "." : "", name);
+}
+
+static void path_pop(struct dec *d, size_t mark)
+{
+	d->plen = mark;
+	d->path[mark] = '\0';
+}
+
+/* kubectl's item path: "Pod.spec.containers[0]" */
+static void client_err(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void client_err(struct dec *d, const char *fmt, ...)
+{
+	struct sbuf b = { 0 };
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		d->client.oom = true;
+		return;
+	}
+	sb_printf(&b, "ValidationError(%s%s%s): %s", d->kind, d->plen ? "." : "", d->path, s);
+	free(s);
+	msgs_take(&d->client, &b);
+}
+
+/* The OpenAPI validator's name for a JSON value's kind. */
+static const char *openapi_kind(json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "map";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: break;
+	}
+	return "nil";
+}
+
+static void client_type(struct dec *d, const char *tpath, json_t *v, const char *expected)
+{
+	client_err(d, "invalid type for %s: got \"%s\", expected \"%s\"", tpath, openapi_kind(v), expected);
+}
+
+/*
+ * encoding/json's UnmarshalTypeError: "json: cannot unmarshal number into Go
+ * struct field EnvVar.spec.containers.env.value of type string"; the field
+ * path is the JSON path without indexes or map keys.
+ */
+static void decode_err(struct dec *d, const char *what, const char *gostruct, const char *gotype)
+{
+	struct sbuf b = { 0 };
+	const char *p;
+
+	sb_printf(&b, "json: cannot unmarshal %s into Go struct field %s.", what, gostruct);
+	for (p = d->path; *p; p++) {
+		if (*p == '[') {
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+			continue;
+		}
+		sb_putn(&b, p, 1);
+	}
+	sb_printf(&b, " of type %s", gotype);
+	msgs_take(&d->decode, &b);
+}
+
+static const char *go_kind(json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	case JSON_NULL: break;
+	}
+	return "null";
+}
+
+static char *xstrdup(struct dec *d, const char *s)
+{
+	char *r = strdup(s);
+
+	if (!r)
+		d->oom = true;
+	return r;
+}
+
+/* A string field; numbers and booleans pass kubectl's check but not Go's. */
+static void get_str(struct dec *d, json_t *v, const char *tpath, const char *gostruct, char **out)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		free(*out);
+		*out = xstrdup(d, json_string_value(v));
+		break;
+	case JSON_INTEGER:
+	case JSON_REAL:
+	case JSON_TRUE:
+	case JSON_FALSE:
+		decode_err(d, go_kind(v), gostruct, "string");
+		break;
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		client_type(d, tpath, v, "string");
+		break;
+	case JSON_NULL:
+		break;
+	}
+}
+
+static bool get_int(struct dec *d, json_t *v, const char *tpath, const char *gostruct,
+		    const char *gotype, long long min, long long max, long long *out)
+{
+	char num[64];
+	double r;
+
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		if (json_integer_value(v) < min || json_integer_value(v) > max) {
+			snprintf(num, sizeof(num), "number %lld", (long long)json_integer_value(v));
+			decode_err(d, num, gostruct, gotype);
+			return false;
+		}
+		*out = json_integer_value(v);
+		return true;
+	case JSON_REAL:
+		/* YAML 80.0 reaches Go as JSON 80 and decodes; 80.5 does not */
+		r = json_real_value(v);
+		/* range first: the cast is only defined for values that fit */
+		if (!(r >= (double)min && r <= (double)max) || r != (double)(long long)r) {
+			snprintf(num, sizeof(num), "number %g", r);
+			decode_err(d, num, gostruct, gotype);
+			return false;
+		}
+		*out = (long long)r;
+		return true;
+	case JSON_NULL:
+		return false;
+	default:
+		client_type(d, tpath, v, "integer");
+		return false;
+	}
+}
+
+static void get_bool(struct dec *d, json_t *v, const char *tpath, bool *out)
+{
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
+	else if (!json_is_null(v))
+		client_type(d, tpath, v, "boolean");
+}
+
+/* []string: NULL-terminated vector, NULL when empty (omitempty). */
+static void get_strv(struct dec *d, json_t *v, const char *tpath, const char *gostruct, char ***out)
+{
+	size_t i, n = 0, mark;
+	char **vec;
+	json_t *e;
+
+	if (json_is_null(v))
+		return;
+	if (!json_is_array(v)) {
+		client_type(d, tpath, v, "array");
+		return;
+	}
+	vec = calloc(json_array_size(v) + 1, sizeof(*vec));
+	if (!vec) {
+		d->oom = true;
+		return;
+	}
+	json_array_foreach(v, i, e) {
+		mark = path_push(d, "[%zu]", i);
+		if (json_is_null(e)) {
+			path_pop(d, mark);
+			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
+			continue;
+		}
+		if (json_is_string(e)) {
+			if ((vec[n] = xstrdup(d, json_string_value(e))))
+				n++;
+		} else if (json_is_object(e) || json_is_array(e)) {
+			client_type(d, tpath, e, "string");
+		} else {
+			decode_err(d, go_kind(e), gostruct, "string");
+		}
+		path_pop(d, mark);
+	}
+	if (n == 0) {
+		free(vec);
+		vec = NULL;
+	}
+	*out = vec;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pn_kv *)a)->key, ((const struct pn_kv *)b)->key);
+}
+
+/* map[string]string (labels, annotations, nodeSelector), kept sorted by key. */
+static void get_strmap(struct dec *d, json_t *v, const char *tpath, const char *gostruct,
+		       struct pn_kvs *out)
+{
+	const char *k;
+	json_t *e;
+	size_t mark;
+
+	if (json_is_null(v))
+		return;
+	if (!json_is_object(v)) {
+		client_type(d, tpath, v, "map");
+		return;
+	}
+	pn_kvs_free(out);
+	out->items = calloc(json_object_size(v) ? json_object_size(v) : 1, sizeof(*out->items));
+	if (!out->items) {
+		d->oom = true;
+		return;
+	}
+	json_object_foreach(v, k, e) {
+		if (json_is_string(e)) {
+			out->items[out->n].key = xstrdup(d, k);
+			out->items[out->n].value = xstrdup(d, json_string_value(e));
+			if (out->items[out->n].key && out->items[out->n].value)
+				out->n++;
+			else {
+				free(out->items[out->n].key);
+				free(out->items[out->n].value);
+			}
+			continue;
+		}
+		if (json_is_null(e)) {
+			/* Go leaves the zero value: an empty string */
+			out->items[out->n].key = xstrdup(d, k);
+			out->items[out->n].value = xstrdup(d, "");
+			if (out->items[out->n].key && out->items[out->n].value)
+				out->n++;
+			else {
+				free(out->items[out->n].key);
+				free(out->items[out->n].value);
+			}
+			continue;
+		}
+		if (json_is_object(e) || json_is_array(e)) {
+			mark = path_field(d, k);
+			client_type(d, tpath, e, "string");
+			path_pop(d, mark);
+			continue;
+		}
+		decode_err(d, go_kind(e), gostruct, "string");
+	}
+	qsort(out->items, out->n, sizeof(*out->items), kv_cmp);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* kubectl's validator visits fields in sorted order; so do we. */
+static const char **sorted_keys(struct dec *d, json_t *o, size_t *n)
+{
+	const char **keys, *k;
+	json_t *v;
+
+	*n = 0;
+	keys = calloc(json_object_size(o) + 1, sizeof(*keys));
+	if (!keys) {
+		d->oom = true;
+		return NULL;
+	}
+	json_object_foreach(o, k, v)
+		keys[(*n)++] = k;
+	qsort(keys, *n, sizeof(*keys), str_cmp);
+	return keys;
+}
+
+/* "empty" as encoding/json's omitempty sees it */
+static bool json_empty(json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return json_object_size(v) == 0;
+	case JSON_ARRAY: return json_array_size(v) == 0;
+	case JSON_STRING: return json_string_length(v) == 0;
+	case JSON_INTEGER: return json_integer_value(v) == 0;
+	case JSON_REAL: return json_real_value(v) == 0;
+	case JSON_FALSE:
+	case JSON_NULL: return true;
+	case JSON_TRUE: break;
+	}
+	return false;
+}
+
+static void unsupported(struct dec *d, json_t *v)
+{
+	if (!json_empty(v))
+		msgs_add(&d->forbidden, "%s: Forbidden: not supported by podnet", d->path);
+}
+
+static void unknown_field(struct dec *d, const char *key, const char *type)
+{
+	struct sbuf b = { 0 };
+
+	/* reported on the enclosing object, as kubectl does */
+	sb_puts(&b, "unknown field ");
+	sb_goquote(&b, key);
+	if (b.oom) {
+		d->client.oom = true;
+		free(b.s);
+		return;
+	}
+	client_err(d, "%s in %s", b.s, type);
+	free(b.s);
+}
+
+static void missing_field(struct dec *d, json_t *o, const char *key, const char *type)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		client_err(d, "missing required field \"%s\" in %s", key, type);
+}
+
+static bool is_one_of(const char *k, const char *const *list)
+{
+	return in_list(k, list);
+}
+
+/* What the API server's defaulting and validation need beyond struct pn_pod. */
+struct pod_raw {
+	char *restart;          /* spec.restartPolicy as written */
+	char *dns;              /* spec.dnsPolicy as written (validated, not kept) */
+	char **pull;            /* per container: imagePullPolicy as written */
+	long long grace;
+	bool grace_set;
+	size_t n_pull;
+};
+
+static void pod_raw_free(struct pod_raw *r)
+{
+	size_t i;
+
+	free(r->restart);
+	free(r->dns);
+	for (i = 0; i < r->n_pull; i++)
+		free(r->pull[i]);
+	free(r->pull);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Fields of the meta types that change nothing on one node, or are set by the server. */
+static const char *const meta_ignored[] = { "deletionGracePeriodSeconds", "deletionTimestamp",
+					    "finalizers", "generateName", "generation", "managedFields",
+					    "ownerReferences", "resourceVersion", "selfLink", NULL };
+
+static void dec_meta(struct dec *d, json_t *o, struct pn_meta *m)
+{
+	const char **keys;
+	size_t i, n, mark;
+	json_t *v;
+	char *ts = NULL;
+	struct tm tm;
+	const char *end;
+
+	if (!json_is_object(o)) {
+		client_type(d, T_META, o, "map");
+		return;
+	}
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (!is_one_of(keys[i], (const char *const[]){ "annotations", "creationTimestamp", "labels",
+							       "name", "namespace", "uid", NULL }) &&
+		    !is_one_of(keys[i], meta_ignored)) {
+			unknown_field(d, keys[i], T_META);
+			continue;
+		}
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "name") == 0)
+			get_str(d, v, T_META ".name", "ObjectMeta", &m->name);
+		else if (strcmp(keys[i], "namespace") == 0)
+			get_str(d, v, T_META ".namespace", "ObjectMeta", &m->namespace_);
+		else if (strcmp(keys[i], "labels") == 0)
+			get_strmap(d, v, T_META ".labels", "ObjectMeta", &m->labels);
+		else if (strcmp(keys[i], "annotations") == 0)
+			get_strmap(d, v, T_META ".annotations", "ObjectMeta", &m->annotations);
+		else if (strcmp(keys[i], "uid") == 0 && d->store)
+			get_str(d, v, T_META ".uid", "ObjectMeta", &m->uid);
+		else if (strcmp(keys[i], "creationTimestamp") == 0 && d->store) {
+			get_str(d, v, T_META ".creationTimestamp", "ObjectMeta", &ts);
+			if (ts) {
+				memset(&tm, 0, sizeof(tm));
+				end = strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+				if (!end || *end)
+					fe_invalid_str(&d->invalid, "metadata.creationTimestamp", ts,
+						       "must be an RFC 3339 time in UTC");
+				else
+					m->creation = timegm(&tm);
+				free(ts);
+				ts = NULL;
+			}
+		}
+		path_pop(d, mark);
+	}
+	free(keys);
+}
+
+static void dec_port(struct dec *d, json_t *o, struct pn_port *p)
+{
+	const char **keys;
+	size_t i, n, mark;
+	long long iv;
+	json_t *v;
+
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (!is_one_of(keys[i], (const char *const[]){ "containerPort", "hostIP", "hostPort", "name",
+							       "protocol", NULL })) {
+			unknown_field(d, keys[i], T_PORT);
+			continue;
+		}
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "containerPort") == 0) {
+			if (get_int(d, v, T_PORT ".containerPort", "ContainerPort", "int32", INT32_MIN, INT32_MAX, &iv))
+				p->container_port = (int)iv;
+		} else if (strcmp(keys[i], "hostPort") == 0) {
+			if (get_int(d, v, T_PORT ".hostPort", "ContainerPort", "int32", INT32_MIN, INT32_MAX, &iv))
+				p->host_port = (int)iv;
+		} else if (strcmp(keys[i], "name") == 0) {
+			get_str(d, v, T_PORT ".name", "ContainerPort", &p->name);
+		} else if (strcmp(keys[i], "protocol") == 0) {
+			get_str(d, v, T_PORT ".protocol", "ContainerPort", &p->protocol);
+		} else {
+			unsupported(d, v);
+		}
+		path_pop(d, mark);
+	}
+	free(keys);
+	missing_field(d, o, "containerPort", T_PORT);
+}
+
+static void dec_env(struct dec *d, json_t *o, struct pn_env *e)
+{
+	const char **keys;
+	size_t i, n, mark;
+	json_t *v;
+
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (!is_one_of(keys[i], (const char *const[]){ "name", "value", "valueFrom", NULL })) {
+			unknown_field(d, keys[i], T_ENV);
+			continue;
+		}
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "name") == 0)
+			get_str(d, v, T_ENV ".name", "EnvVar", &e->name);
+		else if (strcmp(keys[i], "value") == 0)
+			get_str(d, v, T_ENV ".value", "EnvVar", &e->value);
+		else
+			unsupported(d, v);
+		path_pop(d, mark);
+	}
+	free(keys);
+	missing_field(d, o, "name", T_ENV);
+}
+
+/*
+ * A list of objects: containers, env, ports.  @dec_one fills element i of
+ * the calloc'ed array *items (element size @size).
+ */
+static void get_objlist(struct dec *d, json_t *v, const char *tpath_list, const char *tpath_elem,
+			size_t size, void **items, size_t *n,
+			void (*dec_one)(struct dec *, json_t *, void *, size_t, void *), void *ctx)
+{
+	size_t i, mark;
+	json_t *e;
+	char *arr;
+
+	if (json_is_null(v))
+		return;
+	if (!json_is_array(v)) {
+		client_type(d, tpath_list, v, "array");
+		return;
+	}
+	if (json_array_size(v) == 0)
+		return;
+	arr = calloc(json_array_size(v), size);
+	if (!arr) {
+		d->oom = true;
+		return;
+	}
+	*items = arr;
+	*n = json_array_size(v);
+	json_array_foreach(v, i, e) {
+		if (json_is_null(e)) {
+			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
+			continue;
+		}
+		mark = path_push(d, "[%zu]", i);
+		if (!json_is_object(e))
+			client_type(d, tpath_elem, e, "map");
+		else
+			dec_one(d, e, arr + i * size, i, ctx);
+		path_pop(d, mark);
+	}
+}
+
+static void dec_env_one(struct dec *d, json_t *o, void *item, size_t i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	dec_env(d, o, item);
+}
+
+static void dec_port_one(struct dec *d, json_t *o, void *item, size_t i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	dec_port(d, o, item);
+}
+
+static const char *const ctr_fields[] = { "args", "command", "env", "image", "imagePullPolicy", "name",
+					  "ports", "stdin", "tty", "workingDir", NULL };
+/* No effect on one node without a kubelet. */
+static const char *const ctr_ignored[] = { "stdinOnce", "terminationMessagePath",
+					   "terminationMessagePolicy", NULL };
+/* Would change how the container runs: rejected unless empty. */
+static const char *const ctr_unsupported[] = { "envFrom", "lifecycle", "livenessProbe", "readinessProbe",
+					       "resizePolicy", "resources", "restartPolicy", "securityContext",
+					       "startupProbe", "volumeDevices", "volumeMounts", NULL };
+
+static void dec_container(struct dec *d, json_t *o, void *item, size_t idx, void *ctx)
+{
+	struct pn_container_spec *c = item;
+	struct pod_raw *raw = ctx;
+	const char **keys;
+	size_t i, n, mark;
+	json_t *v;
+
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (!is_one_of(keys[i], ctr_fields) && !is_one_of(keys[i], ctr_ignored) &&
+		    !is_one_of(keys[i], ctr_unsupported)) {
+			unknown_field(d, keys[i], T_CTR);
+			continue;
+		}
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "name") == 0)
+			get_str(d, v, T_CTR ".name", "Container", &c->name);
+		else if (strcmp(keys[i], "image") == 0)
+			get_str(d, v, T_CTR ".image", "Container", &c->image);
+		else if (strcmp(keys[i], "command") == 0)
+			get_strv(d, v, T_CTR ".command", "Container", &c->command);
+		else if (strcmp(keys[i], "args") == 0)
+			get_strv(d, v, T_CTR ".args", "Container", &c->args);
+		else if (strcmp(keys[i], "workingDir") == 0)
+			get_str(d, v, T_CTR ".workingDir", "Container", &c->working_dir);
+		else if (strcmp(keys[i], "imagePullPolicy") == 0)
+			get_str(d, v, T_CTR ".imagePullPolicy", "Container", &raw->pull[idx]);
+		else if (strcmp(keys[i], "tty") == 0)
+			get_bool(d, v, T_CTR ".tty", &c->tty);
+		else if (strcmp(keys[i], "stdin") == 0)
+			get_bool(d, v, T_CTR ".stdin", &c->stdin_open);
+		else if (strcmp(keys[i], "env") == 0)
+			get_objlist(d, v, T_CTR ".env", T_ENV, sizeof(struct pn_env), (void **)&c->env,
+				    &c->n_env, dec_env_one, NULL);
+		else if (strcmp(keys[i], "ports") == 0)
+			get_objlist(d, v, T_CTR ".ports", T_PORT, sizeof(struct pn_port), (void **)&c->ports,
+				    &c->n_ports, dec_port_one, NULL);
+		else if (is_one_of(keys[i], ctr_unsupported))
+			unsupported(d, v);
+		path_pop(d, mark);
+	}
+	free(keys);
+	missing_field(d, o, "name", T_CTR);
+}
+
+static const char *const spec_fields[] = { "containers", "dnsPolicy", "hostIPC", "hostNetwork", "hostPID",
+					   "hostname", "nodeSelector", "restartPolicy",
+					   "shareProcessNamespace", "terminationGracePeriodSeconds", NULL };
+/* Scheduling and cluster services: nothing to do on a single node. */
+static const char *const spec_ignored[] = { "affinity", "automountServiceAccountToken", "enableServiceLinks",
+					    "imagePullSecrets", "nodeName", "os", "overhead",
+					    "preemptionPolicy", "priority", "priorityClassName",
+					    "readinessGates", "schedulerName", "schedulingGates",
+					    "serviceAccount", "serviceAccountName", "setHostnameAsFQDN",
+					    "subdomain", "tolerations", "topologySpreadConstraints", NULL };
+static const char *const spec_unsupported[] = { "activeDeadlineSeconds", "dnsConfig", "ephemeralContainers",
+						"hostAliases", "hostUsers", "initContainers", "resourceClaims",
+						"runtimeClassName", "securityContext", "volumes", NULL };
+
+static void dec_spec(struct dec *d, json_t *o, struct pn_pod_spec *s, struct pod_raw *raw)
+{
+	const char **keys;
+	size_t i, n, mark;
+	long long iv;
+	json_t *v;
+
+	if (!json_is_object(o)) {
+		client_type(d, T_SPEC, o, "map");
+		return;
+	}
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (!is_one_of(keys[i], spec_fields) && !is_one_of(keys[i], spec_ignored) &&
+		    !is_one_of(keys[i], spec_unsupported)) {
+			unknown_field(d, keys[i], T_SPEC);
+			continue;
+		}
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "containers") == 0) {
+			if (json_is_array(v) && json_array_size(v)) {
+				raw->pull = calloc(json_array_size(v), sizeof(*raw->pull));
+				if (!raw->pull) {
+					d->oom = true;
+					path_pop(d, mark);
+					break;
+				}
+				raw->n_pull = json_array_size(v);
+			}
+			get_objlist(d, v, T_SPEC ".containers", T_CTR, sizeof(struct pn_container_spec),
+				    (void **)&s->containers, &s->n_containers, dec_container, raw);
+		} else if (strcmp(keys[i], "restartPolicy") == 0) {
+			get_str(d, v, T_SPEC ".restartPolicy", "PodSpec", &raw->restart);
+		} else if (strcmp(keys[i], "dnsPolicy") == 0) {
+			get_str(d, v, T_SPEC ".dnsPolicy", "PodSpec", &raw->dns);
+		} else if (strcmp(keys[i], "hostname") == 0) {
+			get_str(d, v, T_SPEC ".hostname", "PodSpec", &s->hostname);
+		} else if (strcmp(keys[i], "hostNetwork") == 0) {
+			get_bool(d, v, T_SPEC ".hostNetwork", &s->host_network);
+		} else if (strcmp(keys[i], "hostPID") == 0) {
+			get_bool(d, v, T_SPEC ".hostPID", &s->host_pid);
+		} else if (strcmp(keys[i], "hostIPC") == 0) {
+			get_bool(d, v, T_SPEC ".hostIPC", &s->host_ipc);
+		} else if (strcmp(keys[i], "shareProcessNamespace") == 0) {
+			get_bool(d, v, T_SPEC ".shareProcessNamespace", &s->share_process_namespace);
+		} else if (strcmp(keys[i], "terminationGracePeriodSeconds") == 0) {
+			if (get_int(d, v, T_SPEC ".terminationGracePeriodSeconds", "PodSpec", "int64",
+				    LLONG_MIN, LLONG_MAX, &iv)) {
+				raw->grace = iv;
+				raw->grace_set = true;
+			}
+		} else if (strcmp(keys[i], "nodeSelector") == 0) {
+			get_strmap(d, v, T_SPEC ".nodeSelector", "PodSpec", &s->node_selector);
+		} else if (strcmp(keys[i], "hostUsers") == 0) {
+			/* true is Kubernetes' default; false asks for a user namespace */
+			if (!json_is_true(v))
+				msgs_add(&d->forbidden, "%s: Forbidden: not supported by podnet", d->path);
+		} else if (is_one_of(keys[i], spec_unsupported)) {
+			unsupported(d, v);
+		}
+		path_pop(d, mark);
+	}
+	free(keys);
+	missing_field(d, o, "containers", T_SPEC);
+}
+
+/* apiVersion and kind were checked by the caller; status is the server's. */
+static void dec_top(struct dec *d, json_t *o, const char *type, struct pn_meta *meta,
+		    struct pn_pod_spec *spec, struct pod_raw *raw)
+{
+	const char **keys;
+	size_t i, n, mark;
+	json_t *v;
+
+	keys = sorted_keys(d, o, &n);
+	for (i = 0; keys && i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_is_null(v))
+			continue;
+		if (strcmp(keys[i], "apiVersion") == 0 || strcmp(keys[i], "kind") == 0 ||
+		    strcmp(keys[i], "status") == 0)
+			continue;
+		mark = path_field(d, keys[i]);
+		if (strcmp(keys[i], "metadata") == 0) {
+			dec_meta(d, v, meta);
+		} else if (strcmp(keys[i], "spec") == 0) {
+			if (spec)
+				dec_spec(d, v, spec, raw);
+			/* a Namespace's spec holds only finalizers: nothing to do */
+		} else {
+			path_pop(d, mark);
+			unknown_field(d, keys[i], type);
+			continue;
+		}
+		path_pop(d, mark);
+	}
+	free(keys);
+}
+
+/* ---------------------------------------- defaulting and validation */
+
+static const char *const restart_values[] = { "Always", "OnFailure", "Never", NULL };
+static const char *const pull_values[] = { "Always", "IfNotPresent", "Never", NULL };
+static const char *const dns_values[] = { "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None", NULL };
+static const char *const proto_values[] = { "SCTP", "TCP", "UDP", NULL };
+
+/* k8s SetDefaults_Container: Always for ":latest" or no tag (and no digest). */
+static enum pn_pull_policy default_pull_policy(const char *image)
+{
+	const char *at, *slash, *colon;
+	size_t len;
+
+	if (!image)
+		return PN_PULL_ALWAYS;
+	at = strchr(image, '@');
+	len = at ? (size_t)(at - image) : strlen(image);
+	slash = memrchr(image, '/', len);
+	colon = memrchr(image, ':', len);
+	if (colon && (!slash || colon > slash)) /* a tag, not a registry port */
+		return (len - (size_t)(colon + 1 - image) == 6 && strncmp(colon + 1, "latest", 6) == 0)
+			       ? PN_PULL_ALWAYS
+			       : PN_PULL_IF_NOT_PRESENT;
+	return at ? PN_PULL_IF_NOT_PRESENT : PN_PULL_ALWAYS;
+}
+
+static int policy_index(const char *v, const char *const *values)
+{
+	int i;
+
+	for (i = 0; values[i]; i++)
+		if (strcmp(v, values[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void validate_labels(struct msgs *e, const char *field, const struct pn_kvs *k)
+{
+	struct msgs raw = { 0 };
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		is_qualified_name(k->items[i].key, &raw);
+		invalid_each(e, field, k->items[i].key, &raw);
+		is_label_value(k->items[i].value, &raw);
+		invalid_each(e, field, k->items[i].value, &raw);
+	}
+}
+
+static void validate_annotations(struct msgs *e, const struct pn_kvs *k)
+{
+	struct msgs raw = { 0 };
+	size_t i, total = 0;
+	char *lower, *p;
+
+	for (i = 0; i < k->n; i++) {
+		/* QualifiedName, except that case does not matter */
+		lower = strdup(k->items[i].key);
+		if (!lower) {
+			e->oom = true;
+			return;
+		}
+		for (p = lower; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		is_qualified_name(lower, &raw);
+		free(lower);
+		invalid_each(e, "metadata.annotations", k->items[i].key, &raw);
+		total += strlen(k->items[i].key) + strlen(k->items[i].value);
+	}
+	if (total > ANNOTATIONS_MAX)
+		msgs_add(e, "metadata.annotations: Too long: must have at most %d bytes", ANNOTATIONS_MAX);
+}
+
+/* ValidateObjectMeta: @namespaced Pods carry a namespace, Namespaces do not. */
+static void validate_meta(struct msgs *e, const struct pn_meta *m, bool namespaced)
+{
+	struct msgs raw = { 0 };
+
+	if (!m->name || !*m->name) {
+		msgs_add(e, "metadata.name: Required value: name or generateName is required");
+	} else {
+		if (namespaced)
+			is_dns1123_subdomain(m->name, "", &raw);
+		else
+			is_dns1123_label(m->name, &raw);
+		invalid_each(e, "metadata.name", m->name, &raw);
+	}
+	if (namespaced) {
+		if (!m->namespace_ || !*m->namespace_) {
+			fe_required(e, "metadata.namespace");
+		} else {
+			is_dns1123_label(m->namespace_, &raw);
+			invalid_each(e, "metadata.namespace", m->namespace_, &raw);
+		}
+	}
+	validate_labels(e, "metadata.labels", &m->labels);
+	validate_annotations(e, &m->annotations);
+}
+
+static void validate_ports(struct msgs *e, const struct pn_container_spec *c, size_t ci)
+{
+	struct msgs raw = { 0 };
+	char field[128];
+	size_t i, j;
+
+	for (i = 0; i < c->n_ports; i++) {
+		const struct pn_port *p = &c->ports[i];
+
+		if (p->name && *p->name) {
+			snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].name", ci, i);
+			is_port_name(p->name, &raw);
+			if (raw.n) {
+				invalid_each(e, field, p->name, &raw);
+			} else {
+				msgs_free(&raw);
+				for (j = 0; j < i; j++)
+					if (c->ports[j].name && strcmp(c->ports[j].name, p->name) == 0)
+						break;
+				if (j < i)
+					fe_duplicate(e, field, p->name);
+			}
+		}
+		snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].containerPort", ci, i);
+		if (p->container_port == 0)
+			fe_required(e, field);
+		else if (p->container_port < 1 || p->container_port > 65535)
+			fe_invalid_int(e, field, p->container_port, "must be between 1 and 65535, inclusive");
+		if (p->host_port != 0 && (p->host_port < 1 || p->host_port > 65535)) {
+			snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].hostPort", ci, i);
+			fe_invalid_int(e, field, p->host_port, "must be between 1 and 65535, inclusive");
+		}
+		snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].protocol", ci, i);
+		if (!p->protocol || !*p->protocol)
+			fe_required(e, field);
+		else if (policy_index(p->protocol, proto_values) < 0)
+			fe_not_supported(e, field, p->protocol, proto_values);
+	}
+}
+
+static void validate_env(struct msgs *e, const struct pn_container_spec *c, size_t ci)
+{
+	struct msgs raw = { 0 };
+	char field[128];
+	size_t i;
+
+	for (i = 0; i < c->n_env; i++) {
+		snprintf(field, sizeof(field), "spec.containers[%zu].env[%zu].name", ci, i);
+		if (!c->env[i].name || !*c->env[i].name) {
+			fe_required(e, field);
+			continue;
+		}
+		is_env_var_name(c->env[i].name, &raw);
+		invalid_each(e, field, c->env[i].name, &raw);
+	}
+}
+
+/* The "TCP//80" keys of AccumulateUniqueHostPorts (protocol/hostIP/port). */
+static void validate_host_ports(struct msgs *e, const struct pn_pod_spec *s)
+{
+	size_t ci, pi, cj, pj;
+	char field[128], key[64];
+	bool dup;
+
+	for (ci = 0; ci < s->n_containers; ci++) {
+		for (pi = 0; pi < s->containers[ci].n_ports; pi++) {
+			const struct pn_port *p = &s->containers[ci].ports[pi];
+
+			if (!p->host_port)
+				continue;
+			dup = false;
+			for (cj = 0; cj <= ci && !dup; cj++)
+				for (pj = 0; pj < s->containers[cj].n_ports && !dup; pj++) {
+					const struct pn_port *q = &s->containers[cj].ports[pj];
+
+					if (cj == ci && pj >= pi)
+						break;
+					dup = q->host_port == p->host_port && q->protocol && p->protocol &&
+					      strcmp(q->protocol, p->protocol) == 0;
+				}
+			if (dup) {
+				snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].hostPort", ci, pi);
+				snprintf(key, sizeof(key), "%.8s//%d", p->protocol, p->host_port);
+				fe_duplicate(e, field, key);
+			}
+		}
+	}
+}
+
+static void pod_defaults(struct pn_pod *p, struct pod_raw *raw)
+{
+	size_t i, j;
+
+	if (!p->meta.namespace_ || !*p->meta.namespace_) {
+		free(p->meta.namespace_);
+		p->meta.namespace_ = strdup("default");
+	}
+	/* negative periods are treated as 1s since Kubernetes 1.27 */
+	p->spec.termination_grace_period = !raw->grace_set ? GRACE_DEFAULT : raw->grace < 0 ? 1 : raw->grace;
+	for (i = 0; i < p->spec.n_containers; i++) {
+		struct pn_container_spec *c = &p->spec.containers[i];
+
+		if (!raw->pull || !raw->pull[i] || !*raw->pull[i])
+			c->pull_policy = default_pull_policy(c->image);
+		else
+			c->pull_policy = (enum pn_pull_policy)(policy_index(raw->pull[i], pull_values) + 1);
+		for (j = 0; j < c->n_env; j++)
+			if (!c->env[j].value)
+				c->env[j].value = strdup("");
+		for (j = 0; j < c->n_ports; j++) {
+			if (!c->ports[j].protocol || !*c->ports[j].protocol) {
+				free(c->ports[j].protocol);
+				c->ports[j].protocol = strdup("TCP");
+			}
+			if (p->spec.host_network && c->ports[j].host_port == 0)
+				c->ports[j].host_port = c->ports[j].container_port;
+		}
+	}
+}
+
+/* ValidatePodCreate, in the API server's order. */
+static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw *raw)
+{
+	struct pn_pod_spec *s = &p->spec;
+	struct msgs tmp = { 0 };
+	char field[128];
+	size_t i, j;
+	int idx;
+
+	validate_meta(e, &p->meta, true);
+
+	if (s->n_containers == 0)
+		fe_required(e, "spec.containers");
+	for (i = 0; i < s->n_containers; i++) {
+		struct pn_container_spec *c = &s->containers[i];
+
+		snprintf(field, sizeof(field), "spec.containers[%zu].name", i);
+		if (!c->name || !*c->name) {
+			fe_required(e, field);
+		} else {
+			is_dns1123_label(c->name, &tmp);
+			invalid_each(e, field, c->name, &tmp);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(s->containers[j].name ? s->containers[j].name : "", c->name ? c->name : "") == 0)
+				break;
+		if (j < i)
+			fe_duplicate(e, field, c->name ? c->name : "");
+		snprintf(field, sizeof(field), "spec.containers[%zu].image", i);
+		if (!c->image || !*c->image)
+			fe_required(e, field);
+		else if (c->image[0] == ' ' || c->image[0] == '\t' || c->image[0] == '\n' ||
+			 c->image[strlen(c->image) - 1] == ' ' || c->image[strlen(c->image) - 1] == '\t' ||
+			 c->image[strlen(c->image) - 1] == '\n')
+			fe_invalid_str(e, field, c->image, "must not have leading or trailing whitespace");
+		validate_ports(e, c, i);
+		validate_env(e, c, i);
+		if (raw->pull && raw->pull[i] && *raw->pull[i] && policy_index(raw->pull[i], pull_values) < 0) {
+			snprintf(field, sizeof(field), "spec.containers[%zu].imagePullPolicy", i);
+			fe_not_supported(e, field, raw->pull[i], pull_values);
+		}
+	}
+	validate_host_ports(e, s);
+
+	if (s->host_network)
+		for (i = 0; i < s->n_containers; i++)
+			for (j = 0; j < s->containers[i].n_ports; j++) {
+				const struct pn_port *pt = &s->containers[i].ports[j];
+
+				if (pt->host_port != pt->container_port) {
+					snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].hostPort", i, j);
+					fe_invalid_int(e, field, pt->host_port,
+						       "must match `containerPort` when `hostNetwork` is true");
+				}
+			}
+
+	s->restart_policy = PN_RESTART_ALWAYS;
+	if (raw->restart && *raw->restart) {
+		idx = policy_index(raw->restart, restart_values);
+		if (idx < 0)
+			fe_not_supported(e, "spec.restartPolicy", raw->restart, restart_values);
+		else
+			s->restart_policy = idx == 1 ? PN_RESTART_ON_FAILURE : idx == 2 ? PN_RESTART_NEVER
+											: PN_RESTART_ALWAYS;
+	}
+	if (raw->dns && *raw->dns && policy_index(raw->dns, dns_values) < 0)
+		fe_not_supported(e, "spec.dnsPolicy", raw->dns, dns_values);
+	validate_labels(e, "spec.nodeSelector", &s->node_selector);
+	if (s->share_process_namespace && s->host_pid)
+		msgs_add(e, "spec.shareProcessNamespace: Invalid value: true: "
+			    "ShareProcessNamespace and HostPID cannot both be enabled");
+	if (s->hostname && *s->hostname) {
+		is_dns1123_label(s->hostname, &tmp);
+		invalid_each(e, "spec.hostname", s->hostname, &tmp);
+	}
+}
+
+/* ------------------------------------------------------------ assembling */
+
+struct mctx {
+	const char *source;
+	struct pn_object *objs;
+	size_t n;
+	struct pn_err *err;
+};
+
+static int nomem(struct pn_err *err)
+{
+	return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+}
+
+/* utilerrors.NewAggregate's text: one error alone, several in brackets. */
+static void sb_aggregate(struct sbuf *b, const struct msgs *m)
+{
+	size_t i;
+
+	if (m->n == 1) {
+		sb_puts(b, m->v[0]);
+		return;
+	}
+	sb_puts(b, "[");
+	for (i = 0; i < m->n; i++) {
+		if (i)
+			sb_puts(b, ", ");
+		sb_puts(b, m->v[i]);
+	}
+	sb_puts(b, "]");
+}
+
+static int fail_sb(struct pn_err *err, struct sbuf *b)
+{
+	int ret;
+
+	if (b->oom) {
+		free(b->s);
+		return nomem(err);
+	}
+	ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s", b->s);
+	free(b->s);
+	return ret;
+}
+
+static int fail_client(struct pn_err *err, const char *source, const struct msgs *m)
+{
+	struct sbuf b = { 0 };
+
+	/* kubectl adds "; if you choose to ignore these errors, turn validation
+	 * off with --validate=false": podnet has no such switch. */
+	sb_puts(&b, "error: error validating ");
+	sb_goquote(&b, source);
+	sb_puts(&b, ": error validating data: ");
+	sb_aggregate(&b, m);
+	return fail_sb(err, &b);
+}
+
+/* kubectl's MultilineError for an Invalid status: one line, or "* " bullets. */
+static int fail_invalid(struct pn_err *err, const char *kind, const char *name, const struct msgs *a,
+			const struct msgs *b2)
+{
+	struct sbuf b = { 0 };
+	size_t i, n = a->n + b2->n;
+
+	sb_printf(&b, "The %s ", kind);
+	sb_goquote(&b, name ? name : "");
+	sb_puts(&b, " is invalid: ");
+	for (i = 0; i < n; i++) {
+		if (n > 1)
+			sb_puts(&b, "\n* ");
+		sb_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
+	}
+	return fail_sb(err, &b);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * Steps 2..6 of the pipeline for one object whose apiVersion/kind are v1
+ * Pod or Namespace.  Fills *pod or *ns.
+ */
+static int decode_object(json_t *o, const char *source, bool store, bool is_pod, struct pn_pod **pod_out,
+			 struct pn_namespace **ns_out, struct pn_err *err)
+{
+	struct dec *d = NULL;
+	struct pod_raw raw = { 0 };
+	struct pn_pod *pod = NULL;
+	struct pn_namespace *ns = NULL;
+	struct pn_meta *meta;
+	struct sbuf b = { 0 };
+	const char *kind = is_pod ? "Pod" : "Namespace";
+	const char *name;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (is_pod)
+		pod = calloc(1, sizeof(*pod));
+	else
+		ns = calloc(1, sizeof(*ns));
+	if (!d || (!pod && !ns)) {
+		ret = nomem(err);
+		goto out;
+	}
+	meta = is_pod ? &pod->meta : &ns->meta;
+	d->kind = kind;
+	d->store = store;
+	dec_top(d, o, is_pod ? T_POD : T_NS, meta, is_pod ? &pod->spec : NULL, &raw);
+	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom) {
+		ret = nomem(err);
+		goto out;
+	}
+	if (d->client.n) {
+		ret = fail_client(err, source, &d->client);
+		goto out;
+	}
+
+	/* kubectl apply looks the object up by name before anything else */
+	name = jstr(json_object_get(o, "metadata"), "name");
+	if (!name || !*name) {
+		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+
+		sb_printf(&b, "error: error when retrieving current configuration of:\n"
+			      "Resource: \"/v1, Resource=%s\", GroupVersionKind: \"/v1, Kind=%s\"\n"
+			      "Name: \"\", Namespace: ",
+			  is_pod ? "pods" : "namespaces", kind);
+		sb_goquote(&b, is_pod ? (nsn && *nsn ? nsn : "default") : "");
+		sb_puts(&b, "\nfrom server for: ");
+		sb_goquote(&b, source);
+		sb_puts(&b, ": resource name may not be empty");
+		ret = fail_sb(err, &b);
+		goto out;
+	}
+	if (d->decode.n) {
+		sb_printf(&b, "Error from server (BadRequest): error when creating ");
+		sb_goquote(&b, source);
+		sb_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
+		ret = fail_sb(err, &b);
+		goto out;
+	}
+
+	if (is_pod) {
+		pod_defaults(pod, &raw);
+		validate_pod(&d->invalid, pod, &raw);
+	} else {
+		/* the API server labels every namespace with its own name (1.21+) */
+		const char *key = "kubernetes.io/metadata.name";
+		struct pn_kv *items;
+
+		if (!pn_kvs_get(&meta->labels, key) && meta->name) {
+			items = realloc(meta->labels.items, (meta->labels.n + 1) * sizeof(*items));
+			if (items) {
+				meta->labels.items = items;
+				items[meta->labels.n].key = strdup(key);
+				items[meta->labels.n].value = strdup(meta->name);
+				meta->labels.n++;
+				qsort(items, meta->labels.n, sizeof(*items), kv_cmp);
+			}
+		}
+		validate_meta(&d->invalid, meta, false);
+		/* a Namespace is cluster-scoped: kubectl drops a namespace given here */
+		free(meta->namespace_);
+		meta->namespace_ = NULL;
+	}
+	if (d->invalid.oom) {
+		ret = nomem(err);
+		goto out;
+	}
+	if (d->invalid.n || d->forbidden.n) {
+		ret = fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
+		goto out;
+	}
+	if (is_pod && !pod->meta.namespace_) { /* strdup("default") failed */
+		ret = nomem(err);
+		goto out;
+	}
+	if (is_pod) {
+		*pod_out = pod;
+		pod = NULL;
+	} else {
+		*ns_out = ns;
+		ns = NULL;
+	}
+	ret = 0;
+out:
+	if (d) {
+		msgs_free(&d->client);
+		msgs_free(&d->decode);
+		msgs_free(&d->forbidden);
+		msgs_free(&d->invalid);
+	}
+	free(d);
+	pod_raw_free(&raw);
+	pn_pod_free(pod);
+	pn_namespace_free(ns);
+	return ret;
+}
+
+static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc)
+{
+	struct pn_object *t = realloc(m->objs, (m->n + 1) * sizeof(*t));
+
+	if (!t) {
+		pn_pod_free(pod);
+		pn_namespace_free(ns);
+		return nomem(m->err);
+	}
+	m->objs = t;
+	t[m->n].kind = kind;
+	t[m->n].pod = pod;
+	t[m->n].ns = ns;
+	t[m->n].doc = doc;
+	m->n++;
+	return 0;
+}
+
+/* Steps 2..6 for one document (or one item of a v1 List). */
+static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
+{
+	struct msgs gvk = { 0 };
+	struct sbuf b = { 0 };
+	json_t *av, *kv, *items, *it;
+	const char *api = NULL, *kind = NULL, *sl;
+	struct pn_pod *pod = NULL;
+	struct pn_namespace *ns = NULL;
+	size_t i;
+	int ret;
+
+	if (json_is_null(o))
+		return 0;
+	if (!json_is_object(o)) {
+		msgs_add(&gvk, "invalid object to validate");
+		goto gvk_fail;
+	}
+	/* kubectl's getObjectKind */
+	av = json_object_get(o, "apiVersion");
+	kv = json_object_get(o, "kind");
+	if (!av || json_is_null(av)) {
+		msgs_add(&gvk, "apiVersion not set");
+	} else if (!json_is_string(av)) {
+		msgs_add(&gvk, "apiVersion isn't string type");
+	} else {
+		api = json_string_value(av);
+		sl = strchr(api, '/');
+		if (sl && strchr(sl + 1, '/'))
+			msgs_add(&gvk, "unexpected GroupVersion string: %s", api);
+	}
+	if (!kv || json_is_null(kv))
+		msgs_add(&gvk, "kind not set");
+	else if (!json_is_string(kv))
+		msgs_add(&gvk, "kind isn't string type");
+	else
+		kind = json_string_value(kv);
+	if (gvk.n || gvk.oom)
+		goto gvk_fail;
+
+	if (!in_list && strcmp(api, "v1") == 0 && strcmp(kind, "List") == 0) {
+		items = json_object_get(o, "items");
+		if (json_is_array(items))
+			json_array_foreach(items, i, it)
+				if ((ret = process_object(m, it, doc, true)) < 0)
+					return ret;
+		return 0;
+	}
+	if (strcmp(api, "v1") != 0 || (strcmp(kind, "Pod") != 0 && strcmp(kind, "Namespace") != 0)) {
+		const char *name = jstr(json_object_get(o, "metadata"), "name");
+		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+
+		sb_puts(&b, "error: resource mapping not found for name: ");
+		sb_goquote(&b, name ? name : "");
+		sb_puts(&b, " namespace: ");
+		sb_goquote(&b, nsn ? nsn : "");
+		sb_puts(&b, " from ");
+		sb_goquote(&b, m->source);
+		sb_puts(&b, ": no matches for kind ");
+		sb_goquote(&b, kind);
+		sb_puts(&b, " in version ");
+		sb_goquote(&b, api);
+		sb_puts(&b, "\nensure CRDs are installed first");
+		return fail_sb(m->err, &b);
+	}
+	if (strcmp(kind, "Pod") == 0) {
+		ret = decode_object(o, m->source, false, true, &pod, NULL, m->err);
+		if (ret < 0)
+			return ret;
+		return add_object(m, PN_KIND_POD, pod, NULL, doc);
+	}
+	ret = decode_object(o, m->source, false, false, NULL, &ns, m->err);
+	if (ret < 0)
+		return ret;
+	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc);
+
+gvk_fail:
+	if (gvk.oom) {
+		msgs_free(&gvk);
+		return nomem(m->err);
+	}
+	ret = fail_client(m->err, m->source, &gvk);
+	msgs_free(&gvk);
+	return ret;
+}
+
+void manifest_objects_free(struct pn_object *o, size_t n)
+{
+	size_t i;
+
+	if (!o)
+		return;
+	for (i = 0; i < n; i++) {
+		pn_pod_free(o[i].pod);
+		pn_namespace_free(o[i].ns);
+	}
+	free(o);
+}
+
+int manifest_parse(const char *buf, size_t len, const char *source, struct pn_object **out, size_t *n,
+		   struct pn_err *err)
+{
+	struct mctx m = { .source = source ? source : "STDIN", .err = err };
+	struct yloader *y = NULL;
+	struct sbuf b = { 0 };
+	json_t *doc = NULL;
+	int ret, r, idx = 0;
+
+	*out = NULL;
+	*n = 0;
+	y = calloc(1, sizeof(*y));
+	if (!y || !yaml_parser_initialize(&y->parser)) {
+		ret = nomem(err);
+		goto out;
+	}
+	y->parser_ok = true;
+	yaml_parser_set_input_string(&y->parser, (const unsigned char *)buf, len);
+	for (;;) {
+		r = yl_next(y, &doc);
+		if (r < 0) {
+			if (y->oom) {
+				ret = nomem(err);
+				goto out;
+			}
+			sb_puts(&b, "error: error parsing ");
+			sb_puts(&b, m.source);
+			sb_puts(&b, ": error converting YAML to JSON: ");
+			sb_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
+			ret = fail_sb(err, &b);
+			if (err && y->line)
+				snprintf(err->details, sizeof(err->details), "line %zu, column %zu", y->line, y->col);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		ret = process_object(&m, doc, idx, false);
+		json_decref(doc);
+		doc = NULL;
+		if (ret < 0)
+			goto out;
+		idx++;
+	}
+	*out = m.objs;
+	*n = m.n;
+	m.objs = NULL;
+	ret = 0;
+out:
+	json_decref(doc);
+	manifest_objects_free(m.objs, m.n);
+	if (y)
+		yl_free(y);
+	free(y);
+	return ret;
+}
+
+static int from_json(json_t *j, bool is_pod, struct pn_pod **pod, struct pn_namespace **ns, struct pn_err *err)
+{
+	const char *api = jstr(j, "apiVersion"), *kind = jstr(j, "kind");
+	const char *want = is_pod ? "Pod" : "Namespace";
+
+	if (!json_is_object(j) || !api || !kind || strcmp(api, "v1") || strcmp(kind, want))
+		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "error: stored object is not a v1 %s", want);
+	return decode_object(j, "podnet state", true, is_pod, pod, ns, err);
+}
+
+int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err)
+{
+	*out = NULL;
+	return from_json(j, true, out, NULL, err);
+}
+
+int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err)
+{
+	*out = NULL;
+	return from_json(j, false, NULL, out, err);
+}
+
+/* ----------------------------------------------------------- structs → JSON */
+
+/* Adds are no-ops once one failed; the caller checks *ok at the end. */
+static void jset(json_t *o, const char *k, json_t *v, bool *ok)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*ok = false;
+}
+
+static void jset_str(json_t *o, const char *k, const char *s, bool *ok)
+{
+	if (s && *s)
+		jset(o, k, json_string(s), ok);
+}
+
+static json_t *kvs_json(const struct pn_kvs *k, bool *ok)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	/* kept sorted by the parser; kubectl prints maps sorted */
+	for (i = 0; i < k->n; i++)
+		jset(o, k->items[i].key, json_string(k->items[i].value), ok);
+	return o;
+}
+
+static json_t *strv_json(char **v, bool *ok)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (!a) {
+		*ok = false;
+		return NULL;
+	}
+	for (i = 0; v[i]; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0)
+			*ok = false;
+	return a;
+}
+
+static json_t *meta_json(const struct pn_meta *m, bool *ok)
+{
+	json_t *o = json_object();
+	char ts[32];
+	struct tm tm;
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	if (m->annotations.n)
+		jset(o, "annotations", kvs_json(&m->annotations, ok), ok);
+	if (m->creation && gmtime_r(&m->creation, &tm)) {
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		jset(o, "creationTimestamp", json_string(ts), ok);
+	} else {
+		jset(o, "creationTimestamp", json_null(), ok);
+	}
+	if (m->labels.n)
+		jset(o, "labels", kvs_json(&m->labels, ok), ok);
+	jset_str(o, "name", m->name, ok);
+	jset_str(o, "namespace", m->namespace_, ok);
+	jset_str(o, "uid", m->uid, ok);
+	return o;
+}
+
+static json_t *container_json(const struct pn_container_spec *c, bool *ok)
+{
+	json_t *o = json_object(), *a, *e;
+	enum pn_pull_policy pp = c->pull_policy;
+	size_t i;
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	if (c->args)
+		jset(o, "args", strv_json(c->args, ok), ok);
+	if (c->command)
+		jset(o, "command", strv_json(c->command, ok), ok);
+	if (c->n_env) {
+		a = json_array();
+		for (i = 0; a && i < c->n_env; i++) {
+			e = json_object();
+			if (e) {
+				jset_str(e, "name", c->env[i].name, ok);
+				jset_str(e, "value", c->env[i].value, ok);
+			}
+			if (!e || json_array_append_new(a, e) < 0)
+				*ok = false;
+		}
+		jset(o, "env", a, ok);
+	}
+	jset_str(o, "image", c->image, ok);
+	if (pp == PN_PULL_DEFAULT)
+		pp = default_pull_policy(c->image);
+	jset_str(o, "imagePullPolicy", pn_pull_policy_str(pp), ok);
+	jset_str(o, "name", c->name, ok);
+	if (c->n_ports) {
+		a = json_array();
+		for (i = 0; a && i < c->n_ports; i++) {
+			e = json_object();
+			if (e) {
+				jset(e, "containerPort", json_integer(c->ports[i].container_port), ok);
+				if (c->ports[i].host_port)
+					jset(e, "hostPort", json_integer(c->ports[i].host_port), ok);
+				jset_str(e, "name", c->ports[i].name, ok);
+				jset_str(e, "protocol", c->ports[i].protocol ? c->ports[i].protocol : "TCP", ok);
+			}
+			if (!e || json_array_append_new(a, e) < 0)
+				*ok = false;
+		}
+		jset(o, "ports", a, ok);
+	}
+	if (c->stdin_open)
+		jset(o, "stdin", json_true(), ok);
+	if (c->tty)
+		jset(o, "tty", json_true(), ok);
+	jset_str(o, "workingDir", c->working_dir, ok);
+	return o;
+}
+
+json_t *pod_to_json(const struct pn_pod *p)
+{
+	const struct pn_pod_spec *s = &p->spec;
+	json_t *o = json_object(), *spec = json_object(), *a = json_array();
+	bool ok = o && spec && a;
+	size_t i;
+
+	if (!ok) {
+		json_decref(o);
+		json_decref(spec);
+		json_decref(a);
+		return NULL;
+	}
+	/* Keys in sorted order, as kubectl prints them. */
+	jset(o, "apiVersion", json_string("v1"), &ok);
+	jset(o, "kind", json_string("Pod"), &ok);
+	jset(o, "metadata", meta_json(&p->meta, &ok), &ok);
+	for (i = 0; i < s->n_containers; i++)
+		if (json_array_append_new(a, container_json(&s->containers[i], &ok)) < 0)
+			ok = false;
+	jset(spec, "containers", a, &ok);
+	if (s->host_ipc)
+		jset(spec, "hostIPC", json_true(), &ok);
+	if (s->host_network)
+		jset(spec, "hostNetwork", json_true(), &ok);
+	if (s->host_pid)
+		jset(spec, "hostPID", json_true(), &ok);
+	jset_str(spec, "hostname", s->hostname, &ok);
+	if (s->node_selector.n)
+		jset(spec, "nodeSelector", kvs_json(&s->node_selector, &ok), &ok);
+	jset(spec, "restartPolicy", json_string(pn_restart_policy_str(s->restart_policy)), &ok);
+	if (s->share_process_namespace)
+		jset(spec, "shareProcessNamespace", json_true(), &ok);
+	jset(spec, "terminationGracePeriodSeconds", json_integer(s->termination_grace_period), &ok);
+	jset(o, "spec", spec, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *namespace_to_json(const struct pn_namespace *ns)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	if (!ok)
+		return NULL;
+	jset(o, "apiVersion", json_string("v1"), &ok);
+	jset(o, "kind", json_string("Namespace"), &ok);
+	jset(o, "metadata", meta_json(&ns->meta, &ok), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------ JSON → YAML */
+
+static int yaml_out(void *data, unsigned char *buffer, size_t size)
+{
+	struct sbuf *b = data;
+
+	sb_putn(b, (const char *)buffer, size);
+	return !b->oom;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style))
+		return -1;
+	return yaml_emitter_emit(em, &ev) ? 0 : -1;
+}
+
+/*
+ * go-yaml v2's choice for a string: literal block when multi-line, plain when
+ * it would read back as the same string, double quotes otherwise; libyaml
+ * then falls back from plain to single quotes where plain cannot be written
+ * (": ", " #", leading indicators), exactly as go-yaml's port of it does.
+ */
+static int emit_string(yaml_emitter_t *em, const char *s, size_t len)
+{
+	long long iv;
+	double dv;
+	bool bv;
+
+	if (memchr(s, '\n', len))
+		return emit_scalar(em, s, len, YAML_LITERAL_SCALAR_STYLE);
+	if (strlen(s) == len && yaml_resolve(s, &iv, &dv, &bv) == RT_STR && !yaml_base60(s))
+		return emit_scalar(em, s, len, YAML_PLAIN_SCALAR_STYLE);
+	return emit_scalar(em, s, len, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+static int emit_json(yaml_emitter_t *em, json_t *v)
+{
+	yaml_event_t ev;
+	const char *k;
+	json_t *e;
+	char num[64];
+	size_t i;
+	int p;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return -1;
+		json_object_foreach(v, k, e)
+			if (emit_string(em, k, strlen(k)) < 0 || emit_json(em, e) < 0)
+				return -1;
+		if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(em, &ev))
+			return -1;
+		return 0;
+	case JSON_ARRAY:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return -1;
+		json_array_foreach(v, i, e)
+			if (emit_json(em, e) < 0)
+				return -1;
+		if (!yaml_sequence_end_event_initialize(&ev) || !yaml_emitter_emit(em, &ev))
+			return -1;
+		return 0;
+	case JSON_STRING:
+		return emit_string(em, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		d = json_real_value(v);
+		if (isnan(d))
+			snprintf(num, sizeof(num), ".nan");
+		else if (isinf(d))
+			snprintf(num, sizeof(num), "%s", d < 0 ? "-.inf" : ".inf");
+		else
+			/* shortest text that reads back as the same double */
+			for (p = 1; p <= 17; p++) {
+				snprintf(num, sizeof(num), "%.*g", p, d);
+				if (strtod(num, NULL) == d)
+					break;
+			}
+		break;
+	case JSON_TRUE:
+		snprintf(num, sizeof(num), "true");
+		break;
+	case JSON_FALSE:
+		snprintf(num, sizeof(num), "false");
+		break;
+	case JSON_NULL:
+		snprintf(num, sizeof(num), "null");
+		break;
+	}
+	return emit_scalar(em, num, strlen(num), YAML_PLAIN_SCALAR_STYLE);
+}
+
+char *json_to_yaml(json_t *j)
+{
+	struct sbuf b = { 0 };
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	bool ok = false;
+
+	if (!j || !yaml_emitter_initialize(&em))
+		return NULL;
+	yaml_emitter_set_output(&em, yaml_out, &b);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_indent(&em, 2);
+	yaml_emitter_set_width(&em, 80); /* go-yaml v2 folds long plain scalars at 80 too */
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) || !yaml_emitter_emit(&em, &ev))
+		goto out;
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || !yaml_emitter_emit(&em, &ev))
+		goto out;
+	if (emit_json(&em, j) < 0)
+		goto out;
+	if (!yaml_document_end_event_initialize(&ev, 1) || !yaml_emitter_emit(&em, &ev))
+		goto out;
+	if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&em, &ev))
+		goto out;
+	ok = !b.oom && b.s;
+out:
+	yaml_emitter_delete(&em);
+	if (!ok) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}

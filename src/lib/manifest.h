@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PODNET_MANIFEST_H
+#define PODNET_MANIFEST_H
+
+/*
+ * Kubernetes manifests: multi-document YAML (or JSON) → validated v1 Pod and
+ * Namespace structs, and back to the JSON/YAML that kubectl would show.
+ *
+ * Errors reproduce what kubectl prints for the same manifest against a real
+ * API server, so users can search for them: err->msg is the complete text
+ * kubectl writes to stderr (it may span lines), e.g.
+ *   error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 3: ...
+ *   error: error validating "pod.yaml": error validating data: ValidationError(...): ...
+ *   error: resource mapping not found for name: "x" namespace: "" from "pod.yaml": ...
+ *   Error from server (BadRequest): error when creating "pod.yaml": Pod in version "v1" ...
+ *   The Pod "pod1" is invalid: spec.containers[1].name: Duplicate value: "c1"
+ * so the CLI prints it as is, adding nothing.  err->code is
+ * PN_CNI_INVALID_CONFIG for every manifest error (PN_E_NOMEM when out of
+ * memory); for YAML syntax errors err->details holds "line L, column C".
+ */
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "pod.h"
+#include "util.h"
+
+enum pn_kind { PN_KIND_POD = 1, PN_KIND_NAMESPACE };
+
+struct pn_object {
+	enum pn_kind kind;
+	struct pn_pod *pod;           /* kind == PN_KIND_POD, else NULL */
+	struct pn_namespace *ns;      /* kind == PN_KIND_NAMESPACE, else NULL */
+	int doc;                      /* 0-based document index in the source */
+};
+
+/*
+ * Parse every document of @buf (@len bytes; YAML 1.1 as kubectl reads it,
+ * JSON included; a v1 "List" is unrolled into its items).  @source names the
+ * input in messages ("pod.yaml", "STDIN").  Empty documents are skipped; the
+ * first bad document fails the whole call and *out is left NULL.
+ * Defaults are applied as the API server would: namespace "default",
+ * restartPolicy Always, terminationGracePeriodSeconds 30, port protocol TCP
+ * (and hostPort = containerPort under hostNetwork), imagePullPolicy Always
+ * for ":latest" or untagged images else IfNotPresent, env values "" when
+ * unset, the label kubernetes.io/metadata.name on Namespaces.
+ * uid and creationTimestamp in a manifest are ignored (left NULL/0) as the
+ * API server ignores them on create; spec.hostname stays NULL when unset
+ * (the runtime uses the pod name).
+ */
+int manifest_parse(const char *buf, size_t len, const char *source,
+		   struct pn_object **out, size_t *n, struct pn_err *err) PN_MUST_CHECK;
+void manifest_objects_free(struct pn_object *o, size_t n);
+
+/*
+ * The pod as the API server returns it (without status): keys sorted as in
+ * kubectl's output, unset fields omitted, server defaults included.
+ * creationTimestamp is RFC 3339 UTC, or null while p->meta.creation is 0.
+ * Returns a new reference, NULL on allocation failure.
+ */
+json_t *pod_to_json(const struct pn_pod *p);
+/* Inverse of pod_to_json (the state store's reload); keeps uid and creation. */
+int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err) PN_MUST_CHECK;
+
+/* The same for Namespaces (apiVersion, kind, metadata; no status). */
+json_t *namespace_to_json(const struct pn_namespace *ns);
+int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * kubectl -o yaml rendering of any JSON value: block style, 2-space indent,
+ * sequences not indented under their key, keys in @j's order, strings quoted
+ * only where a plain scalar would read back as something else ("true", "1",
+ * "", timestamps) or could not be written plain (single quotes), multi-line
+ * strings as literal blocks.  Returns malloc'ed text ending in "\n", NULL
+ * on allocation failure.
+ */
+char *json_to_yaml(json_t *j);
+
+#endif

@@ -1,0 +1,1186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "podrt.h"
+
+/* Paths here are built from PODNET_ROOT, ids and names that are far below
+ * PATH_MAX; a truncated one would only fail the syscall that uses it. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cniclient.h"
+#include "link.h"
+#include "image.h"
+#include "log.h"
+#include "manifest.h"
+#include "netns.h"
+
+#define POD_IFNAME "eth0"
+#define DEFAULT_CONFLIST "10-podnet.conflist"
+
+/* The default network `podnet init` writes: the seed's picture, a node
+ * bridge with one /16 of pod IPs, gateway on the bridge, masquerade out. */
+static const char default_conflist[] =
+	"{\n"
+	"  \"cniVersion\": \"1.1.0\",\n"
+	"  \"name\": \"podnet\",\n"
+	"  \"plugins\": [\n"
+	"    {\n"
+	"      \"type\": \"podnet-bridge\",\n"
+	"      \"bridge\": \"podnet0\",\n"
+	"      \"isGateway\": true,\n"
+	"      \"isDefaultGateway\": true,\n"
+	"      \"ipMasq\": true,\n"
+	"      \"hairpinMode\": true,\n"
+	"      \"ipam\": {\n"
+	"        \"type\": \"podnet-ipam\",\n"
+	"        \"ranges\": [ [ { \"subnet\": \"10.244.0.0/16\" } ] ]\n"
+	"      }\n"
+	"    }\n"
+	"  ]\n"
+	"}\n";
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* rm -rf that never crosses into a mount (a container rootfs still mounted
+ * must never have the node's files deleted through it). */
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static char *self_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return strdup("/usr/local/bin");
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	return strdup(buf);
+}
+
+int podrt_open(struct podrt *rt, struct pn_err *err)
+{
+	int ret;
+
+	rt->bin_dir = self_dir();
+	if (!rt->bin_dir)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ret = mkdir_p(rt->root, 0700);
+	if (ret < 0)
+		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->root);
+	return store_open(rt->root, &rt->st, err);
+}
+
+void podrt_close(struct podrt *rt)
+{
+	store_close(rt->st);
+	rt->st = NULL;
+	free(rt->bin_dir);
+	rt->bin_dir = NULL;
+}
+
+/* CNI_PATH as the runtime hands it to plugins: the user's, then the
+ * directory podnet itself was run from (so an uninstalled build finds its
+ * own plugins), then Debian's reference plugins. */
+static const char *runtime_cni_path(struct podrt *rt, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%s:/usr/lib/cni", rt->cni_path, rt->bin_dir);
+	return buf;
+}
+
+int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_err *err)
+{
+	struct cni_netlist *l = NULL;
+	char path[PATH_MAX];
+	int fd, ret;
+
+	*written = false;
+	if (path_out)
+		*path_out = NULL;
+	ret = cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, NULL);
+	if (ret == 0) {
+		if (path_out)
+			*path_out = strdup(l->source);
+		cni_netlist_free(l);
+		return 0;
+	}
+	ret = mkdir_p(rt->cni_conf_dir, 0755);
+	if (ret < 0)
+		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->cni_conf_dir);
+	snprintf(path, sizeof(path), "%s/%s", rt->cni_conf_dir, DEFAULT_CONFLIST);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EEXIST,
+				"%s exists but is not a valid network configuration", path);
+	if (fd < 0)
+		return pn_error(err, PN_CNI_IO, errno, "cannot write %s", path);
+	if (write(fd, default_conflist, sizeof(default_conflist) - 1) !=
+	    (ssize_t)(sizeof(default_conflist) - 1)) {
+		ret = pn_error(err, PN_CNI_IO, errno ? errno : EIO, "cannot write %s", path);
+		close(fd);
+		unlink(path);
+		return ret;
+	}
+	close(fd);
+	*written = true;
+	if (path_out)
+		*path_out = strdup(path);
+	return 0;
+}
+
+static json_t *read_json(const char *path)
+{
+	return json_load_file(path, 0, NULL);
+}
+
+static int write_json_atomic(const char *path, json_t *j, struct pn_err *err)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (json_dump_file(j, tmp, JSON_INDENT(2)) < 0 || rename(tmp, path) < 0) {
+		int e = errno ? errno : EIO;
+
+		unlink(tmp);
+		return pn_error(err, PN_CNI_IO, e, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/* Kubernetes' command/args over the image's entrypoint/cmd. */
+static json_t *container_argv(const struct pn_container_spec *c, const struct image_info *img)
+{
+	json_t *a = json_array();
+	char **head = c->command ? c->command : img->entrypoint;
+	char **tail = c->command ? c->args : (c->args ? c->args : img->cmd);
+
+	for (char **p = head; p && *p; p++)
+		json_array_append_new(a, json_string(*p));
+	for (char **p = tail; p && *p; p++)
+		json_array_append_new(a, json_string(*p));
+	return a;
+}
+
+static json_t *container_env(const struct pn_container_spec *c, const struct image_info *img)
+{
+	json_t *e = json_array();
+	bool has_path = false;
+	char buf[8192];
+
+	for (char **p = img->env; p && *p; p++) {
+		has_path |= !strncmp(*p, "PATH=", 5);
+		json_array_append_new(e, json_string(*p));
+	}
+	if (!has_path)
+		json_array_append_new(e, json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	for (size_t i = 0; i < c->n_env; i++) {
+		snprintf(buf, sizeof(buf), "%s=%s", c->env[i].name, c->env[i].value ? c->env[i].value : "");
+		json_array_append_new(e, json_string(buf));
+	}
+	return e;
+}
+
+static const char *restart_str(enum pn_restart_policy p)
+{
+	return p == PN_RESTART_NEVER ? "Never" : p == PN_RESTART_ON_FAILURE ? "OnFailure" : "Always";
+}
+
+/* Run @argv, collect its stdout and stderr (bounded), return its status. */
+static int run_capture(char *const argv[], char *out, size_t on, char *errb, size_t en)
+{
+	int po[2], pe[2], st = -1;
+	pid_t pid;
+	size_t ol = 0, el = 0;
+
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		st = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		dup2(fd, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(argv[0], argv);
+		dprintf(2, "cannot execute %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	/* The shim's parent returns once the pod runs; its daemon closed the
+	 * pipes when it detached, so reading to EOF does not wait for it. */
+	for (;;) {
+		ssize_t n = read(po[0], out + ol, on - 1 - ol);
+
+		if (n > 0 && ol + (size_t)n < on - 1) {
+			ol += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	for (;;) {
+		ssize_t n = read(pe[0], errb + el, en - 1 - el);
+
+		if (n > 0 && el + (size_t)n < en - 1) {
+			el += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+out:
+	out[ol] = '\0';
+	errb[el] = '\0';
+	while (el > 0 && (errb[el - 1] == '\n'))
+		errb[--el] = '\0';
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	return st;
+}
+
+static void pod_dir_path(const struct podrt *rt, const char *uid, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/pods/%s", rt->root, uid);
+}
+
+/* Is the shim of @pod_dir alive?  It holds shim.lock for its whole life. */
+static bool shim_alive(const char *pod_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "%s/shim.lock", pod_dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		alive = true;
+	close(fd);
+	return alive;
+}
+
+static int load_netlist(struct podrt *rt, struct cni_netlist **l, struct pn_err *err)
+{
+	bool written;
+	int ret;
+
+	ret = podrt_init_cni(rt, &written, NULL, err);
+	if (ret < 0)
+		return ret;
+	return cniclient_load_conflist(rt->cni_conf_dir, NULL, l, err);
+}
+
+static void cni_rt_for(const struct store_pod *sp, struct cniclient_rt *crt,
+		       struct cniclient_kv kv[CNICLIENT_K8S_NARGS])
+{
+	memset(crt, 0, sizeof(*crt));
+	crt->container_id = sp->sandbox_id;
+	crt->netns = sp->netns_path;
+	crt->ifname = POD_IFNAME;
+	cniclient_rt_k8s_args(crt, kv, sp->namespace_, sp->name, sp->sandbox_id, sp->uid);
+}
+
+/* Stop the shim (TERM, bounded wait) or, when it is gone, clean up what it
+ * would have: runtime state and rootfs mounts. */
+static void pod_stop(struct podrt *rt, const struct store_pod *sp, const char *pod_dir,
+		     int64_t grace)
+{
+	char path[PATH_MAX];
+	json_t *shim;
+	struct store_container *cs = NULL;
+	size_t n = 0;
+	struct pn_err scratch = { 0 };
+
+	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+	shim = read_json(path);
+	if (shim && shim_alive(pod_dir)) {
+		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+
+		if (pid > 1 && kill(pid, SIGTERM) == 0) {
+			/* The shim waits grace seconds, then KILLs, then a few
+			 * bounded steps: allow it that, polled every 20 ms. */
+			for (int64_t i = 0; i < (grace + 15) * 50 && shim_alive(pod_dir); i++)
+				usleep(20000);
+		}
+	}
+	json_decref(shim);
+	if (store_container_list(rt->st, sp->uid, &cs, &n, &scratch) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
+			if (image_rootfs_release(path, &scratch) < 0)
+				pn_warn("cannot release rootfs of %s: %s", cs[i].name, scratch.msg);
+		}
+		store_container_array_free(cs, n);
+	}
+}
+
+int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
+{
+	struct store_pod upd = *sp;
+	struct cni_netlist *l = NULL;
+	char pod_dir[PATH_MAX];
+	int64_t grace = 30;
+	json_t *spec;
+	int ret;
+
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	upd.state = STORE_POD_DELETING;
+	ret = store_pod_update(rt->st, &upd, STORE_POD_F_STATE, err);
+	if (ret < 0)
+		return ret;
+	spec = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	if (spec) {
+		json_t *g = json_object_get(json_object_get(spec, "spec"), "terminationGracePeriodSeconds");
+
+		if (json_is_integer(g))
+			grace = json_integer_value(g);
+		json_decref(spec);
+	}
+	pod_stop(rt, sp, pod_dir, grace);
+
+	if (sp->netns_path) {
+		struct cniclient cc = { 0 };
+		struct cniclient_rt crt;
+		struct cniclient_kv kv[CNICLIENT_K8S_NARGS];
+		char cpath[4096];
+
+		cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
+		cc.cache_dir = rt->cni_cache;
+		cni_rt_for(sp, &crt, kv);
+		ret = cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, err);
+		if (ret == 0)
+			ret = cniclient_del(&cc, l, &crt, err);
+		cni_netlist_free(l);
+		if (ret < 0 && ret != -ENOENT) {
+			pn_err_prefix(err, "CNI DEL of pod %s", sp->name);
+			return ret;
+		}
+		ret = netns_delete_pinned(sp->netns_path, err);
+		if (ret < 0)
+			return ret;
+	}
+	rm_rf(pod_dir);
+	return store_pod_delete(rt->st, sp->uid, err);
+}
+
+/* The pod IP: the first address on an interface inside the sandbox. */
+static void result_pod_ips(const struct cni_result *r, char *ip, size_t n, json_t *ips,
+			   char *gw, size_t gn)
+{
+	char buf[PN_IP_STRLEN];
+
+	ip[0] = gw[0] = '\0';
+	for (size_t i = 0; i < r->n_ips; i++) {
+		int k = r->ips[i].iface;
+
+		if (k >= 0 && (size_t)k < r->n_ifaces && !r->ifaces[k].sandbox)
+			continue;
+		pn_ip_str(&r->ips[i].address.ip, buf);
+		json_array_append_new(ips, json_string(buf));
+		if (!ip[0]) {
+			snprintf(ip, n, "%s", buf);
+			if (r->ips[i].gateway.family)
+				snprintf(gw, gn, "%s", pn_ip_str(&r->ips[i].gateway, buf));
+		}
+	}
+}
+
+/* A new netns has only "lo", and it is down: every container's localhost
+ * depends on it (CRI runtimes bring it up too, or run the loopback
+ * plugin). */
+static int loopback_up(const char *netns_path, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	struct link_info lo;
+	int fd, ret;
+
+	fd = netns_open(netns_path, err);
+	if (fd < 0)
+		return fd;
+	ret = nl_open_in_netns(&s, NETLINK_ROUTE, fd, err);
+	if (ret == 0)
+		ret = link_get(&s, "lo", &lo, err);
+	if (ret == 0)
+		ret = link_set_up(&s, lo.ifindex, true, err);
+	nl_close(&s);
+	close(fd);
+	return ret;
+}
+
+int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **out,
+		     struct pn_err *err)
+{
+	struct store_pod *sp = NULL;
+	struct image_info **imgs = NULL;
+	struct cni_netlist *l = NULL;
+	struct cni_result *res = NULL;
+	struct store_container *cs = NULL;
+	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
+	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
+	char pod_ip[64] = "", gw[64] = "", *netns_path = NULL;
+	bool row = false, netns_made = false, cni_added = false, shim_started = false;
+	size_t nc = pod->spec.n_containers;
+	struct cniclient cc = { 0 };
+	int ret;
+
+	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
+	cc.cache_dir = rt->cni_cache;
+	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
+	cs = calloc(nc ? nc : 1, sizeof(*cs));
+	if (!imgs || !cs || !ips) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* 1. Everything that can be refused is refused before anything exists. */
+	for (size_t i = 0; i < nc; i++) {
+		struct pn_container_spec *c = &pod->spec.containers[i];
+		json_t *argv;
+
+		ret = image_get(rt->root, c->image, &imgs[i], err);
+		if (ret < 0)
+			goto out;
+		argv = container_argv(c, imgs[i]);
+		if (json_array_size(argv) == 0) {
+			json_decref(argv);
+			ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
+				       "container \"%s\": no command given and image \"%s\" has none",
+				       c->name, c->image);
+			goto out;
+		}
+		json_decref(argv);
+	}
+	if (!pod->spec.host_network) {
+		ret = load_netlist(rt, &l, err);
+		if (ret < 0)
+			goto out;
+	}
+
+	/* 2. The row first: from here a killed apply is visible. */
+	sp = calloc(1, sizeof(*sp));
+	if (!sp) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!pod->spec.host_network) {
+		ret = netns_new_name(nsname);
+		if (ret < 0) {
+			ret = pn_error(err, PN_CNI_IO, -ret, "cannot name a network namespace");
+			goto out;
+		}
+		if (asprintf(&netns_path, "%s/%s", rt->netns_dir, nsname) < 0) {
+			netns_path = NULL;
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	sp->namespace_ = pod->meta.namespace_;
+	sp->name = pod->meta.name;
+	sp->netns_path = netns_path;
+	sp->state = STORE_POD_CREATING;
+	sp->phase = STORE_PHASE_PENDING;
+	spec = pod_to_json(pod);
+	sp->spec_json = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+	ret = store_begin(rt->st, err);
+	if (ret < 0)
+		goto out_unborrow;
+	ret = store_pod_insert(rt->st, sp, err);
+	for (size_t i = 0; ret == 0 && i < nc; i++) {
+		char id[65];
+
+		if (store_new_id(id) < 0) {
+			ret = pn_error(err, PN_CNI_IO, EIO, "cannot make a container id");
+			break;
+		}
+		cs[i].id = strdup(id);
+		cs[i].pod_uid = sp->uid;
+		cs[i].name = pod->spec.containers[i].name;
+		cs[i].idx = (int)i;
+		cs[i].image = imgs[i]->name;
+		cs[i].state = STORE_CTR_CREATED;
+		ret = store_container_insert(rt->st, &cs[i], err);
+	}
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	if (ret < 0) {
+		store_rollback(rt->st);
+		goto out_unborrow;
+	}
+	row = true;
+	free(pod->meta.uid);
+	pod->meta.uid = strdup(sp->uid);
+	pod->meta.creation = (time_t)(sp->created_ns / 1000000000);
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	ret = mkdir_p(pod_dir, 0700);
+	if (ret < 0) {
+		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", pod_dir);
+		goto out_unborrow;
+	}
+
+	/* 3-4. The pod's network: its own namespace and the CNI chain. */
+	if (!pod->spec.host_network) {
+		struct cniclient_rt crt;
+		struct cniclient_kv kv[CNICLIENT_K8S_NARGS];
+		char *made = NULL;
+
+		ret = netns_create_pinned(rt->netns_dir, nsname, &made, err);
+		free(made);
+		if (ret < 0)
+			goto out_unborrow;
+		netns_made = true;
+		ret = loopback_up(netns_path, err);
+		if (ret < 0)
+			goto out_unborrow;
+		cni_rt_for(sp, &crt, kv);
+		ret = cniclient_add(&cc, l, &crt, &res, err);
+		if (ret < 0) {
+			pn_err_prefix(err, "network for pod \"%s\" (CNI network %s)", sp->name, l->name);
+			goto out_unborrow;
+		}
+		cni_added = true;
+		result_pod_ips(res, pod_ip, sizeof(pod_ip), ips, gw, sizeof(gw));
+	}
+
+	/* 5-6. Root filesystems, the plan, the shim. */
+	ctrs = json_array();
+	for (size_t i = 0; i < nc; i++) {
+		struct pn_container_spec *c = &pod->spec.containers[i];
+		char *rootfs = NULL;
+
+		snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
+		ret = mkdir_p(path, 0700);
+		if (ret < 0) {
+			ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", path);
+			goto out_unborrow;
+		}
+		ret = image_rootfs_prepare(rt->root, c->image, path, &rootfs, err);
+		if (ret < 0)
+			goto out_unborrow;
+		json_array_append_new(
+			ctrs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
+					c->name, "rootfs", rootfs, "args", container_argv(c, imgs[i]),
+					"env", container_env(c, imgs[i]), "workingDir",
+					c->working_dir ? c->working_dir
+						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
+					"unmountRootfs", 1));
+		free(rootfs);
+	}
+	snprintf(path, sizeof(path), "%s/podnet-pause", rt->bin_dir);
+	plan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:I, s:{s:s}, s:O}",
+			 "podUID", sp->uid, "podName", sp->name, "namespace", sp->namespace_,
+			 "sandboxID", sp->sandbox_id, "hostname",
+			 pod->spec.hostname ? pod->spec.hostname : sp->name, "hostNetwork",
+			 pod->spec.host_network, "hostIPC", pod->spec.host_ipc, "hostPID",
+			 pod->spec.host_pid, "shareProcessNamespace",
+			 pod->spec.share_process_namespace, "restartPolicy",
+			 restart_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
+			 (json_int_t)pod->spec.termination_grace_period, "pause", "binary", path,
+			 "containers", ctrs);
+	if (plan && netns_path)
+		json_object_set_new(plan, "netns", json_string(netns_path));
+	if (plan && pod_ip[0])
+		json_object_set_new(plan, "podIP", json_string(pod_ip));
+	if (!plan) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out_unborrow;
+	}
+	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
+	ret = write_json_atomic(path, plan, err);
+	if (ret < 0)
+		goto out_unborrow;
+	{
+		char shim[PATH_MAX], sout[64], serr[2048];
+		char *argv[12];
+		int k = 0, st;
+
+		snprintf(shim, sizeof(shim), "%s/podnet-shim", rt->bin_dir);
+		argv[k++] = shim;
+		argv[k++] = "--pod-dir";
+		argv[k++] = pod_dir;
+		argv[k++] = "--root";
+		argv[k++] = (char *)rt->root;
+		argv[k++] = "--pod-uid";
+		argv[k++] = sp->uid;
+		if (rt->runtime) {
+			argv[k++] = "--runtime";
+			argv[k++] = (char *)rt->runtime;
+		}
+		argv[k] = NULL;
+		st = run_capture(argv, sout, sizeof(sout), serr, sizeof(serr));
+		if (st != 0) {
+			ret = pn_error(err, PN_E_DELEGATE, 0, "pod \"%s\" did not start: %s", sp->name,
+				       serr[0] ? serr : "podnet-shim failed");
+			goto out_unborrow;
+		}
+		shim_started = true;
+		sp->shim_pid = atoi(sout);
+	}
+	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+	{
+		json_t *sj = read_json(path);
+
+		sp->pause_pid = sj ? (pid_t)json_integer_value(json_object_get(sj, "pausePid")) : 0;
+		json_decref(sj);
+	}
+
+	/* 7. Ready. */
+	sp->state = STORE_POD_READY;
+	sp->phase = STORE_PHASE_RUNNING;
+	sp->pod_ip = pod_ip[0] ? pod_ip : NULL;
+	sp->pod_ips = json_dumps(ips, JSON_COMPACT);
+	sp->host_ip = gw[0] ? gw : NULL;
+	sp->started_ns = (int64_t)time(NULL) * 1000000000;
+	ret = store_pod_update(rt->st, sp,
+			       STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_IPS |
+				       STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED,
+			       err);
+	free(sp->pod_ips);
+	sp->pod_ips = NULL;
+	sp->pod_ip = sp->host_ip = NULL;
+	if (ret < 0)
+		goto out_unborrow;
+	ret = 0;
+out_unborrow:
+	/* Fields borrowed from @pod and locals go back before any free. */
+	if (sp) {
+		sp->namespace_ = NULL;
+		sp->name = NULL;
+		sp->netns_path = NULL;
+	}
+	for (size_t i = 0; i < nc && cs; i++) {
+		cs[i].pod_uid = NULL;
+		cs[i].name = NULL;
+		cs[i].image = NULL;
+	}
+	if (ret < 0 && row) {
+		struct pn_err scratch = { 0 };
+		struct store_pod *cur = NULL;
+
+		if (shim_started || netns_made || cni_added) {
+			if (store_pod_get(rt->st, sp->uid, &cur, &scratch) == 0) {
+				if (podrt_pod_delete(rt, cur, &scratch) < 0)
+					pn_warn("rollback of pod %s: %s", cur->name, scratch.msg);
+				store_pod_free(cur);
+			}
+		} else {
+			rm_rf(pod_dir);
+			if (store_pod_delete(rt->st, sp->uid, &scratch) < 0)
+				pn_warn("rollback of pod %s: %s", pod->meta.name, scratch.msg);
+		}
+	}
+	if (ret == 0 && out) {
+		ret = store_pod_get(rt->st, sp->uid, out, err);
+	}
+out:
+	for (size_t i = 0; i < nc && imgs; i++)
+		image_info_free(imgs[i]);
+	free(imgs);
+	if (cs) {
+		for (size_t i = 0; i < nc; i++)
+			free(cs[i].id);
+		free(cs);
+	}
+	store_pod_free(sp);
+	free(netns_path);
+	cni_result_free(res);
+	cni_netlist_free(l);
+	json_decref(spec);
+	json_decref(plan);
+	json_decref(ctrs);
+	json_decref(ips);
+	return ret;
+}
+
+static void jstr(json_t *o, const char *k, char *buf, size_t n)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	snprintf(buf, n, "%s", s ? s : "");
+}
+
+static int jint(json_t *o, const char *k, int def)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (int)json_integer_value(v) : def;
+}
+
+static time_t parse_rfc3339(const char *s)
+{
+	struct tm tm = { 0 };
+
+	if (!s || !*s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_view *v,
+		   struct pn_err *err)
+{
+	struct store_container *cs = NULL;
+	char path[PATH_MAX];
+	json_t *shim = NULL;
+	size_t n = 0;
+	bool all_exited = true, any_failed = false;
+	const char *policy = "Always";
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ret = store_pod_get(rt->st, sp->uid, &v->pod, err);
+	if (ret < 0)
+		return ret;
+	v->spec = v->pod->spec_json ? json_loads(v->pod->spec_json, 0, NULL) : NULL;
+	if (v->spec) {
+		const char *p = json_string_value(
+			json_object_get(json_object_get(v->spec, "spec"), "restartPolicy"));
+
+		if (p)
+			policy = p;
+	}
+	pod_dir_path(rt, sp->uid, v->pod_dir, sizeof(v->pod_dir));
+	v->shim_alive = shim_alive(v->pod_dir);
+	snprintf(path, sizeof(path), "%s/shim.json", v->pod_dir);
+	shim = read_json(path);
+	if (shim) {
+		v->shim_pid = jint(shim, "pid", 0);
+		v->pause_pid = jint(shim, "pausePid", 0);
+		jstr(shim, "runtime", v->runtime, sizeof(v->runtime));
+		jstr(shim, "runtimeRoot", v->runtime_root, sizeof(v->runtime_root));
+	}
+	ret = store_container_list(rt->st, sp->uid, &cs, &n, err);
+	if (ret < 0)
+		goto out;
+	v->ctrs = calloc(n ? n : 1, sizeof(*v->ctrs));
+	if (!v->ctrs) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	v->n_ctrs = n;
+	v->total = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		struct podrt_ctr *c = &v->ctrs[i];
+		json_t *st, *last;
+
+		c->row = cs[i];
+		memset(&cs[i], 0, sizeof(cs[i]));
+		c->exit_code = -1;
+		snprintf(c->state, sizeof(c->state), "created");
+		snprintf(c->reason, sizeof(c->reason), "ContainerCreating");
+		snprintf(path, sizeof(path), "%s/containers/%s/status.json", v->pod_dir, c->row.id);
+		st = read_json(path);
+		if (st) {
+			jstr(st, "state", c->state, sizeof(c->state));
+			c->pid = jint(st, "pid", 0);
+			c->exit_code = jint(st, "exitCode", -1);
+			jstr(st, "reason", c->reason, sizeof(c->reason));
+			jstr(st, "message", c->message, sizeof(c->message));
+			jstr(st, "startedAt", c->started_at, sizeof(c->started_at));
+			jstr(st, "finishedAt", c->finished_at, sizeof(c->finished_at));
+			c->restart_count = jint(st, "restartCount", 0);
+			jstr(st, "logPath", c->log_path, sizeof(c->log_path));
+			jstr(st, "previousLogPath", c->prev_log_path, sizeof(c->prev_log_path));
+			last = json_object_get(st, "lastState");
+			if (json_is_object(last)) {
+				c->has_last = true;
+				c->last_exit_code = jint(last, "exitCode", 0);
+				jstr(last, "reason", c->last_reason, sizeof(c->last_reason));
+				jstr(last, "startedAt", c->last_started_at, sizeof(c->last_started_at));
+				jstr(last, "finishedAt", c->last_finished_at,
+				     sizeof(c->last_finished_at));
+				if (parse_rfc3339(c->last_finished_at) > v->last_restart)
+					v->last_restart = parse_rfc3339(c->last_finished_at);
+			}
+			json_decref(st);
+		}
+		/* A status file that says running, from a shim that is gone,
+		 * describes nothing: the processes died with it. */
+		if (!v->shim_alive && v->pod->state == STORE_POD_READY && !strcmp(c->state, "running")) {
+			snprintf(c->state, sizeof(c->state), "unknown");
+			snprintf(c->reason, sizeof(c->reason), "Unknown");
+			c->pid = 0;
+		}
+		if (!strcmp(c->state, "running"))
+			v->ready++;
+		if (strcmp(c->state, "exited"))
+			all_exited = false;
+		else if (c->exit_code != 0)
+			any_failed = true;
+		v->restarts += c->restart_count;
+	}
+
+	/* Phase and kubectl's STATUS column (its printPod, simplified to the
+	 * states a single node can have). */
+	if (v->pod->state == STORE_POD_CREATING) {
+		snprintf(v->phase, sizeof(v->phase), "Pending");
+		snprintf(v->status, sizeof(v->status), "ContainerCreating");
+	} else if (!v->shim_alive && v->pod->state == STORE_POD_READY && !all_exited) {
+		snprintf(v->phase, sizeof(v->phase), "Unknown");
+		snprintf(v->status, sizeof(v->status), "Unknown");
+	} else if (all_exited && n && strcmp(policy, "Always")) {
+		bool failed = any_failed && strcmp(policy, "Never") == 0 ? true : any_failed;
+
+		snprintf(v->phase, sizeof(v->phase), "%s", failed ? "Failed" : "Succeeded");
+		snprintf(v->status, sizeof(v->status), "%s", failed ? "Error" : "Completed");
+	} else {
+		bool has_running = false;
+
+		snprintf(v->phase, sizeof(v->phase), "Running");
+		snprintf(v->status, sizeof(v->status), "Running");
+		for (size_t i = n; i-- > 0;) {
+			struct podrt_ctr *c = &v->ctrs[i];
+
+			if (!strcmp(c->state, "running")) {
+				has_running = true;
+			} else if (!strcmp(c->state, "waiting") || !strcmp(c->state, "created")) {
+				snprintf(v->status, sizeof(v->status), "%s", c->reason);
+			} else if (!strcmp(c->state, "exited")) {
+				if (c->reason[0])
+					snprintf(v->status, sizeof(v->status), "%s", c->reason);
+				else
+					snprintf(v->status, sizeof(v->status), "ExitCode:%d", c->exit_code);
+			}
+		}
+		if (!strcmp(v->status, "Completed") && has_running)
+			snprintf(v->status, sizeof(v->status), "%s",
+				 v->ready == v->total ? "Running" : "NotReady");
+	}
+	if (v->pod->state == STORE_POD_DELETING)
+		snprintf(v->status, sizeof(v->status), "Terminating");
+	ret = 0;
+out:
+	json_decref(shim);
+	store_container_array_free(cs, n);
+	return ret;
+}
+
+void podrt_view_free(struct podrt_view *v)
+{
+	for (size_t i = 0; i < v->n_ctrs; i++) {
+		struct store_container *c = &v->ctrs[i].row;
+
+		free(c->id);
+		free(c->pod_uid);
+		free(c->name);
+		free(c->image);
+		free(c->reason);
+		free(c->message);
+		free(c->log_path);
+		free(c->last_reason);
+	}
+	free(v->ctrs);
+	store_pod_free(v->pod);
+	json_decref(v->spec);
+	memset(v, 0, sizeof(*v));
+}
+
+static void rfc3339(int64_t ns, char buf[40])
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "2026-11-26T16:00:00.123456789Z" -> "2026-11-26T16:00:00Z", as the API
+ * server reports container times. */
+static json_t *api_time(const char *s)
+{
+	char buf[40];
+
+	if (!s || !*s)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%.19sZ", s);
+	return json_string(buf);
+}
+
+json_t *podrt_view_to_json(const struct podrt_view *v)
+{
+	json_t *o = v->spec ? json_deep_copy(v->spec) : json_object();
+	json_t *meta, *spec, *status, *conds, *cst, *ips;
+	char ts[40], host[256] = "";
+	bool ready = v->ready == v->total && v->total > 0;
+
+	if (!o)
+		return NULL;
+	meta = json_object_get(o, "metadata");
+	if (!meta) {
+		meta = json_object();
+		json_object_set_new(o, "metadata", meta);
+	}
+	json_object_set_new(meta, "uid", json_string(v->pod->uid));
+	rfc3339(v->pod->created_ns, ts);
+	json_object_set_new(meta, "creationTimestamp", json_string(ts));
+	spec = json_object_get(o, "spec");
+	gethostname(host, sizeof(host) - 1);
+	if (spec)
+		json_object_set_new(spec, "nodeName", json_string(host));
+
+	status = json_object();
+	json_object_set_new(status, "phase", json_string(v->phase));
+	conds = json_array();
+	{
+		const char *types[] = { "Initialized", "Ready", "ContainersReady", "PodScheduled" };
+
+		for (size_t i = 0; i < PN_ARRAY_SIZE(types); i++) {
+			bool t = i == 0 || i == 3 || ready;
+
+			json_array_append_new(conds, json_pack("{s:s, s:s, s:o, s:s}", "type", types[i],
+							       "status", t ? "True" : "False",
+							       "lastProbeTime", json_null(),
+							       "lastTransitionTime", ts));
+		}
+	}
+	json_object_set_new(status, "conditions", conds);
+	if (v->pod->host_ip)
+		json_object_set_new(status, "hostIP", json_string(v->pod->host_ip));
+	if (v->pod->pod_ip)
+		json_object_set_new(status, "podIP", json_string(v->pod->pod_ip));
+	ips = json_array();
+	if (v->pod->pod_ips) {
+		json_t *l = json_loads(v->pod->pod_ips, 0, NULL);
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(l, i, e)
+			json_array_append_new(ips, json_pack("{s:O}", "ip", e));
+		json_decref(l);
+	}
+	json_object_set_new(status, "podIPs", ips);
+	if (v->pod->started_ns) {
+		rfc3339(v->pod->started_ns, ts);
+		json_object_set_new(status, "startTime", json_string(ts));
+	}
+	cst = json_array();
+	for (size_t i = 0; i < v->n_ctrs; i++) {
+		const struct podrt_ctr *c = &v->ctrs[i];
+		char cid[80];
+		json_t *state, *last = json_object();
+
+		snprintf(cid, sizeof(cid), "podnet://%s", c->row.id);
+		if (!strcmp(c->state, "running"))
+			state = json_pack("{s:{s:o}}", "running", "startedAt", api_time(c->started_at));
+		else if (!strcmp(c->state, "exited"))
+			state = json_pack("{s:{s:i, s:s, s:o, s:o, s:s}}", "terminated", "exitCode",
+					  c->exit_code, "reason", c->reason, "startedAt",
+					  api_time(c->started_at), "finishedAt", api_time(c->finished_at),
+					  "containerID", cid);
+		else
+			state = json_pack("{s:{s:s}}", "waiting", "reason",
+					  c->reason[0] ? c->reason : "ContainerCreating");
+		if (c->has_last)
+			json_object_set_new(last, "terminated",
+					    json_pack("{s:i, s:s, s:o, s:o, s:s}", "exitCode",
+						      c->last_exit_code, "reason", c->last_reason,
+						      "startedAt", api_time(c->last_started_at),
+						      "finishedAt", api_time(c->last_finished_at),
+						      "containerID", cid));
+		json_array_append_new(
+			cst, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:b}", "name", c->row.name,
+				       "containerID", cid, "image", c->row.image, "imageID", c->row.image,
+				       "state", state, "lastState", last, "ready",
+				       !strcmp(c->state, "running"), "restartCount", c->restart_count,
+				       "started", !strcmp(c->state, "running")));
+	}
+	json_object_set_new(status, "containerStatuses", cst);
+	json_object_set_new(status, "qosClass", json_string("BestEffort"));
+	json_object_set_new(o, "status", status);
+	return o;
+}
+
+int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
+{
+	struct store_pod *pods = NULL;
+	struct cni_netlist *l = NULL;
+	struct cni_attachment *valid = NULL;
+	size_t n = 0, nv = 0, count = 0;
+	char path[PATH_MAX], cpath[4096];
+	struct cniclient cc = { 0 };
+	DIR *d;
+	struct dirent *de;
+	int ret;
+
+	*removed = 0;
+	ret = store_pod_list(rt->st, NULL, &pods, &n, err);
+	if (ret < 0)
+		return ret;
+	/* 1. Rows a killed apply or delete left behind. */
+	for (size_t i = 0; i < n; i++) {
+		if (pods[i].state == STORE_POD_READY || store_owner_alive(pods[i].owner))
+			continue;
+		ret = podrt_pod_delete(rt, &pods[i], err);
+		if (ret < 0)
+			goto out;
+		pods[i].state = (enum store_pod_state)-1;
+		count++;
+	}
+	/* 2. Pod dirs of no pod. */
+	snprintf(path, sizeof(path), "%s/pods", rt->root);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		bool known = false;
+		char dir[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < n && !known; i++)
+			known = pods[i].state != (enum store_pod_state)-1 && !strcmp(pods[i].uid, de->d_name);
+		if (known)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
+		if (!shim_alive(dir)) {
+			char cdir[PATH_MAX];
+			DIR *cd;
+			struct dirent *ce;
+
+			snprintf(cdir, sizeof(cdir), "%s/containers", dir);
+			cd = opendir(cdir);
+			while (cd && (ce = readdir(cd))) {
+				char one[PATH_MAX];
+				struct pn_err scratch = { 0 };
+
+				if (ce->d_name[0] == '.')
+					continue;
+				snprintf(one, sizeof(one), "%s/%s", cdir, ce->d_name);
+				if (image_rootfs_release(one, &scratch) < 0)
+					pn_warn("%s", scratch.msg);
+			}
+			if (cd)
+				closedir(cd);
+			rm_rf(dir);
+			count++;
+		}
+	}
+	if (d)
+		closedir(d);
+	/* 3. CNI GC with the live pods as the valid attachments, and netns
+	 * pins named like ours that no pod owns. */
+	valid = calloc(n ? n : 1, sizeof(*valid));
+	if (!valid) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (pods[i].state == (enum store_pod_state)-1 || !pods[i].netns_path)
+			continue;
+		valid[nv].container_id = pods[i].sandbox_id;
+		valid[nv].ifname = POD_IFNAME;
+		nv++;
+	}
+	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
+	cc.cache_dir = rt->cni_cache;
+	if (cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, NULL) == 0) {
+		struct pn_err scratch = { 0 };
+
+		if (cniclient_gc(&cc, l, valid, nv, &scratch) < 0)
+			pn_warn("CNI GC: %s", scratch.msg);
+	}
+	d = opendir(rt->netns_dir);
+	while (d && (de = readdir(d))) {
+		bool known = false;
+		char pin[PATH_MAX];
+
+		if (strncmp(de->d_name, "cni-", 4))
+			continue;
+		snprintf(pin, sizeof(pin), "%s/%s", rt->netns_dir, de->d_name);
+		for (size_t i = 0; i < n && !known; i++)
+			known = pods[i].state != (enum store_pod_state)-1 && pods[i].netns_path &&
+				!strcmp(pods[i].netns_path, pin);
+		/* A cni- pin with a CNI cache entry belongs to another runtime
+		 * (containerd, CRI-O) on this node: not ours to remove. */
+		if (known)
+			continue;
+		{
+			struct cniclient_cached *cached = NULL;
+			size_t nc = 0;
+			bool foreign = false;
+
+			if (cniclient_list_cache(rt->cni_cache, NULL, &cached, &nc, NULL) == 0) {
+				for (size_t k = 0; k < nc; k++)
+					foreign |= cached[k].netns && !strcmp(cached[k].netns, pin);
+				cniclient_cached_free_all(cached, nc);
+			}
+			if (foreign)
+				continue;
+		}
+		if (netns_delete_pinned(pin, NULL) == 0)
+			count++;
+	}
+	if (d)
+		closedir(d);
+	ret = 0;
+out:
+	*removed = count;
+	free(valid);
+	cni_netlist_free(l);
+	store_pod_array_free(pods, n);
+	return ret;
+}

@@ -1,0 +1,1820 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+/*
+ * Schema version 1.  STRICT tables make SQLite reject a value of the wrong
+ * type instead of storing it; the CHECKs keep rows written by any version
+ * of podnet readable by this one.  Every foreign key's child columns lead
+ * an index (the UNIQUE/PRIMARY KEY constraints), so a cascade never scans.
+ * A migration to version N+1 appends a step to store_migrate(), which runs
+ * all steps in the same transaction that bumps user_version.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE namespaces ("
+	" name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+	" uid TEXT NOT NULL UNIQUE,"
+	" spec_json TEXT,"
+	" phase TEXT NOT NULL CHECK (phase IN ('Active', 'Terminating')),"
+	" created_ns INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE pods ("
+	" uid TEXT PRIMARY KEY NOT NULL CHECK (length(uid) = 36),"
+	/* No cascade: a namespace is deleted only once its pods are gone. */
+	" namespace TEXT NOT NULL REFERENCES namespaces(name),"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" sandbox_id TEXT NOT NULL UNIQUE CHECK (length(sandbox_id) = 64),"
+	" spec_json TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'deleting')),"
+	" phase TEXT NOT NULL CHECK (phase IN"
+	"  ('Pending', 'Running', 'Succeeded', 'Failed', 'Unknown')),"
+	" reason TEXT,"
+	/* Two pods pinned on one netns path would tear down each other. */
+	" netns_path TEXT UNIQUE,"
+	" pod_ip TEXT,"
+	" pod_ips TEXT,"
+	" host_ip TEXT,"
+	" shim_pid INTEGER,"
+	" pause_pid INTEGER,"
+	" created_ns INTEGER NOT NULL,"
+	" started_ns INTEGER,"
+	" owner TEXT,"
+	/* The lock on a pod's name: concurrent applies race here. */
+	" UNIQUE (namespace, name)"
+	") STRICT;"
+	"CREATE TABLE containers ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),"
+	" pod_uid TEXT NOT NULL REFERENCES pods(uid) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" idx INTEGER NOT NULL CHECK (idx >= 0),"
+	" image TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('created', 'running', 'exited', 'unknown')),"
+	" pid INTEGER,"
+	" exit_code INTEGER NOT NULL,"
+	" reason TEXT,"
+	" message TEXT,"
+	" created_ns INTEGER NOT NULL,"
+	" started_ns INTEGER,"
+	" finished_ns INTEGER,"
+	" restart_count INTEGER NOT NULL CHECK (restart_count >= 0),"
+	" log_path TEXT,"
+	" last_exit_code INTEGER NOT NULL,"
+	" last_reason TEXT,"
+	" last_started_ns INTEGER,"
+	" last_finished_ns INTEGER,"
+	" UNIQUE (pod_uid, name),"
+	" UNIQUE (pod_uid, idx)"
+	") STRICT;"
+	"CREATE TABLE images ("
+	" name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+	/* Not unique: two names may tag the same content, as in crictl. */
+	" id TEXT NOT NULL CHECK (length(id) = 64),"
+	" path TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('dir', 'host')),"
+	" size INTEGER NOT NULL CHECK (size >= 0),"
+	" created_ns INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE attachments ("
+	" pod_uid TEXT NOT NULL REFERENCES pods(uid) ON DELETE CASCADE,"
+	" network TEXT NOT NULL,"
+	" ifname TEXT NOT NULL,"
+	" container_id TEXT NOT NULL,"
+	" netns_path TEXT,"
+	" created_ns INTEGER NOT NULL,"
+	" PRIMARY KEY (pod_uid, network, ifname)"
+	") STRICT;";
+
+/* ---- rows described once, read, written and freed from the description */
+
+enum col_type {
+	COL_TEXT,  /* char *, NULL <-> NULL */
+	COL_INT,   /* int, never NULL */
+	COL_PID,   /* pid_t, 0 <-> NULL */
+	COL_TIME,  /* int64_t, 0 <-> NULL */
+	COL_I64,   /* int64_t, never NULL */
+	COL_ENUM,  /* an enum stored as one of names[] */
+};
+
+struct col {
+	const char *name;
+	enum col_type type;
+	size_t off;
+	const char *const *names;  /* COL_ENUM */
+	size_t n_names;
+	unsigned field;            /* update mask bit; 0: set only at insert */
+};
+
+struct table {
+	const char *name;
+	const struct col *cols;
+	size_t n_cols;
+	size_t row_size;
+	const char *order;         /* ORDER BY of lists */
+};
+
+static const char *const pod_state_names[] = { "creating", "ready", "deleting" };
+static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "Failed",
+					   "Unknown" };
+static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
+static const char *const image_kind_names[] = { "dir", "host" };
+static const char *const ns_phase_names[] = { "Active", "Terminating" };
+
+#define ENUMS(a) a, PN_ARRAY_SIZE(a)
+#define C(s, f, t) #f, t, offsetof(struct s, f)
+
+static const struct col ns_cols[] = {
+	{ C(store_namespace, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), 1 },
+	{ C(store_namespace, created_ns, COL_I64), NULL, 0, 0 },
+};
+
+/* The SQL column is "namespace"; the C field avoids the C++ keyword. */
+static const struct col pod_cols[] = {
+	{ C(store_pod, uid, COL_TEXT), NULL, 0, 0 },
+	{ "namespace", COL_TEXT, offsetof(struct store_pod, namespace_), NULL, 0, 0 },
+	{ C(store_pod, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_pod, sandbox_id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_pod, spec_json, COL_TEXT), NULL, 0, STORE_POD_F_SPEC },
+	{ C(store_pod, state, COL_ENUM), ENUMS(pod_state_names), STORE_POD_F_STATE },
+	{ C(store_pod, phase, COL_ENUM), ENUMS(phase_names), STORE_POD_F_PHASE },
+	{ C(store_pod, reason, COL_TEXT), NULL, 0, STORE_POD_F_PHASE },
+	{ C(store_pod, netns_path, COL_TEXT), NULL, 0, STORE_POD_F_NETNS },
+	{ C(store_pod, pod_ip, COL_TEXT), NULL, 0, STORE_POD_F_IPS },
+	{ C(store_pod, pod_ips, COL_TEXT), NULL, 0, STORE_POD_F_IPS },
+	{ C(store_pod, host_ip, COL_TEXT), NULL, 0, STORE_POD_F_IPS },
+	{ C(store_pod, shim_pid, COL_PID), NULL, 0, STORE_POD_F_SHIM_PID },
+	{ C(store_pod, pause_pid, COL_PID), NULL, 0, STORE_POD_F_PAUSE_PID },
+	{ C(store_pod, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_pod, started_ns, COL_TIME), NULL, 0, STORE_POD_F_STARTED },
+	{ C(store_pod, owner, COL_TEXT), NULL, 0, STORE_POD_F_STATE },
+};
+
+static const struct col ctr_cols[] = {
+	{ C(store_container, id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_container, pod_uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_container, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_container, idx, COL_INT), NULL, 0, 0 },
+	{ C(store_container, image, COL_TEXT), NULL, 0, 0 },
+	{ C(store_container, state, COL_ENUM), ENUMS(ctr_state_names), STORE_CTR_F_STATE },
+	{ C(store_container, pid, COL_PID), NULL, 0, STORE_CTR_F_PID },
+	{ C(store_container, exit_code, COL_INT), NULL, 0, STORE_CTR_F_EXIT },
+	{ C(store_container, reason, COL_TEXT), NULL, 0, STORE_CTR_F_REASON },
+	{ C(store_container, message, COL_TEXT), NULL, 0, STORE_CTR_F_REASON },
+	{ C(store_container, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_container, started_ns, COL_TIME), NULL, 0, STORE_CTR_F_STARTED },
+	{ C(store_container, finished_ns, COL_TIME), NULL, 0, STORE_CTR_F_FINISHED },
+	{ C(store_container, restart_count, COL_INT), NULL, 0, STORE_CTR_F_RESTARTS },
+	{ C(store_container, log_path, COL_TEXT), NULL, 0, STORE_CTR_F_LOG_PATH },
+	{ C(store_container, last_exit_code, COL_INT), NULL, 0, STORE_CTR_F_LAST },
+	{ C(store_container, last_reason, COL_TEXT), NULL, 0, STORE_CTR_F_LAST },
+	{ C(store_container, last_started_ns, COL_TIME), NULL, 0, STORE_CTR_F_LAST },
+	{ C(store_container, last_finished_ns, COL_TIME), NULL, 0, STORE_CTR_F_LAST },
+};
+
+static const struct col image_cols[] = {
+	{ C(store_image, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_image, id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_image, path, COL_TEXT), NULL, 0, 0 },
+	{ C(store_image, kind, COL_ENUM), ENUMS(image_kind_names), 0 },
+	{ C(store_image, size, COL_I64), NULL, 0, 0 },
+	{ C(store_image, created_ns, COL_I64), NULL, 0, 0 },
+};
+
+static const struct col att_cols[] = {
+	{ C(store_attachment, pod_uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_attachment, network, COL_TEXT), NULL, 0, 0 },
+	{ C(store_attachment, ifname, COL_TEXT), NULL, 0, 0 },
+	{ C(store_attachment, container_id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_attachment, netns_path, COL_TEXT), NULL, 0, 0 },
+	{ C(store_attachment, created_ns, COL_I64), NULL, 0, 0 },
+};
+
+#undef C
+#undef ENUMS
+
+#define TABLE(n, c, s, o) { n, c, PN_ARRAY_SIZE(c), sizeof(struct s), o }
+static const struct table ns_table = TABLE("namespaces", ns_cols, store_namespace, "name");
+static const struct table pod_table = TABLE("pods", pod_cols, store_pod, "namespace, name");
+static const struct table ctr_table =
+	TABLE("containers", ctr_cols, store_container, "pod_uid, idx");
+static const struct table image_table = TABLE("images", image_cols, store_image, "name");
+static const struct table att_table =
+	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
+#undef TABLE
+
+#define ALL_FIELDS (~0u)
+
+static const char *enum_str(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? names[v] : "?";
+}
+
+const char *store_pod_state_str(enum store_pod_state s)
+{
+	return enum_str(pod_state_names, PN_ARRAY_SIZE(pod_state_names), (int)s);
+}
+
+const char *store_phase_str(enum store_phase p)
+{
+	return enum_str(phase_names, PN_ARRAY_SIZE(phase_names), (int)p);
+}
+
+const char *store_ctr_state_str(enum store_ctr_state s)
+{
+	return enum_str(ctr_state_names, PN_ARRAY_SIZE(ctr_state_names), (int)s);
+}
+
+const char *store_image_kind_str(enum store_image_kind k)
+{
+	return enum_str(image_kind_names, PN_ARRAY_SIZE(image_kind_names), (int)k);
+}
+
+const char *store_ns_phase_str(enum store_ns_phase p)
+{
+	return enum_str(ns_phase_names, PN_ARRAY_SIZE(ns_phase_names), (int)p);
+}
+
+/* ---- errors */
+
+/*
+ * Map a failed SQLite call to -errno and a message that starts with what
+ * we were doing.  Must run before anything else touches the connection:
+ * sqlite3_errmsg() describes the most recent call only.
+ */
+static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
+{
+	const char *detail = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+	int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return pn_error(err, PN_CNI_TRY_AGAIN, EAGAIN,
+				"%s: state database busy (%s held by another podnet)", what,
+				st->path);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return pn_error(err, PN_CNI_IO, EIO, "%s: state database %s is corrupt: %s", what,
+				st->path, detail);
+	case SQLITE_NOMEM:
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "%s: out of memory", what);
+	case SQLITE_FULL:
+		return pn_error(err, PN_CNI_IO, ENOSPC, "%s: state database %s: %s", what,
+				st->path, detail);
+	case SQLITE_READONLY:
+		return pn_error(err, PN_CNI_IO, EROFS, "%s: state database %s: %s", what,
+				st->path, detail);
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return pn_error(err, PN_CNI_IO, EACCES, "%s: state database %s: %s", what,
+				st->path, detail);
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+		return pn_error(err, PN_CNI_IO, sys > 0 ? sys : EIO, "%s: state database %s: %s",
+				what, st->path, detail);
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		/* A value the schema refuses: the message names the column. */
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "%s: %s", what, detail);
+	default:
+		return pn_error(err, PN_CNI_IO, EIO, "%s: state database %s: %s", what, st->path,
+				detail);
+	}
+}
+
+/* pn_error() without errno text in details: "not found" is not a syscall. */
+static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pn_verror(err, PN_CNI_UNKNOWN_CONTAINER, errnum, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->details[0] = '\0';
+	return -errnum;
+}
+
+static int store_refuse(struct pn_err *err, int code, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int store_refuse(struct pn_err *err, int code, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pn_verror(err, code, errnum, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->details[0] = '\0';
+	return -errnum;
+}
+
+/* ---- statements */
+
+static int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out,
+			 struct pn_err *err)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+
+	if (rc != SQLITE_OK) {
+		*out = NULL;
+		return store_fail(st, rc, err, "prepare \"%.60s\"", sql);
+	}
+	return 0;
+}
+
+/* Run statements without parameters (schema, transactions, pragmas). */
+static int store_exec(struct store *st, const char *sql, struct pn_err *err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "%.60s", sql);
+	return 0;
+}
+
+static int bind_texts(sqlite3_stmt *stmt, const char *const *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = sqlite3_bind_text(stmt, (int)i + 1, args[i], -1, SQLITE_STATIC);
+
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Bind the columns of @row selected by @fields, from parameter @first on. */
+static int bind_row(sqlite3_stmt *stmt, int first, const struct table *t, const void *row,
+		    unsigned fields, int *next)
+{
+	const char *base = row;
+	int i = first, rc = SQLITE_OK;
+
+	for (size_t c = 0; c < t->n_cols && rc == SQLITE_OK; c++) {
+		const struct col *col = &t->cols[c];
+		const void *p = base + col->off;
+
+		if (fields != ALL_FIELDS && !(col->field & fields))
+			continue;
+		switch (col->type) {
+		case COL_TEXT:
+			rc = sqlite3_bind_text(stmt, i, *(char *const *)p, -1, SQLITE_STATIC);
+			break;
+		case COL_INT:
+			rc = sqlite3_bind_int(stmt, i, *(const int *)p);
+			break;
+		case COL_PID:
+			rc = *(const pid_t *)p ? sqlite3_bind_int(stmt, i, *(const pid_t *)p)
+					       : sqlite3_bind_null(stmt, i);
+			break;
+		case COL_TIME:
+			rc = *(const int64_t *)p ? sqlite3_bind_int64(stmt, i, *(const int64_t *)p)
+						 : sqlite3_bind_null(stmt, i);
+			break;
+		case COL_I64:
+			rc = sqlite3_bind_int64(stmt, i, *(const int64_t *)p);
+			break;
+		case COL_ENUM: {
+			int v = *(const int *)p;
+
+			if (v < 0 || (size_t)v >= col->n_names)
+				return SQLITE_RANGE;
+			rc = sqlite3_bind_text(stmt, i, col->names[v], -1, SQLITE_STATIC);
+			break;
+		}
+		}
+		i++;
+	}
+	*next = i;
+	return rc;
+}
+
+static void row_clear(const struct table *t, void *row)
+{
+	char *base = row;
+
+	if (!row)
+		return;
+	for (size_t c = 0; c < t->n_cols; c++) {
+		if (t->cols[c].type == COL_TEXT) {
+			char **s = (char **)(base + t->cols[c].off);
+
+			free(*s);
+			*s = NULL;
+		}
+	}
+}
+
+static void rows_free(const struct table *t, void *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		row_clear(t, (char *)rows + i * t->row_size);
+	free(rows);
+}
+
+/* Read the current result row (selected in column order) into @row. */
+static int read_row(struct store *st, sqlite3_stmt *stmt, const struct table *t, void *row,
+		    struct pn_err *err)
+{
+	char *base = row;
+
+	for (size_t c = 0; c < t->n_cols; c++) {
+		const struct col *col = &t->cols[c];
+		void *p = base + col->off;
+		int i = (int)c;
+
+		switch (col->type) {
+		case COL_TEXT: {
+			const unsigned char *s = sqlite3_column_text(stmt, i);
+
+			if (!s && sqlite3_column_type(stmt, i) != SQLITE_NULL)
+				return pn_error(err, PN_E_NOMEM, ENOMEM, "read %s.%s", t->name,
+						col->name);
+			if (s && !(*(char **)p = strdup((const char *)s)))
+				return pn_error(err, PN_E_NOMEM, ENOMEM, "read %s.%s", t->name,
+						col->name);
+			break;
+		}
+		case COL_INT:
+		case COL_PID:
+			*(int *)p = sqlite3_column_int(stmt, i);
+			break;
+		case COL_TIME:
+		case COL_I64:
+			*(int64_t *)p = sqlite3_column_int64(stmt, i);
+			break;
+		case COL_ENUM: {
+			const char *s = (const char *)sqlite3_column_text(stmt, i);
+			size_t v;
+
+			for (v = 0; s && v < col->n_names; v++)
+				if (!strcmp(s, col->names[v]))
+					break;
+			if (!s || v == col->n_names)
+				return pn_error(err, PN_CNI_IO, EIO,
+						"state database %s is corrupt: %s.%s is \"%s\"",
+						st->path, t->name, col->name, s ? s : "NULL");
+			*(int *)p = (int)v;
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+/* Append to a statement built from the schema's own names, never values. */
+static int sql_cat(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+static int sql_columns(char *buf, size_t size, size_t *len, const struct table *t,
+		       unsigned fields, const char *suffix)
+{
+	bool first = true;
+	int ret = 0;
+
+	for (size_t c = 0; c < t->n_cols && !ret; c++) {
+		if (fields != ALL_FIELDS && !(t->cols[c].field & fields))
+			continue;
+		if (!first)
+			ret = sql_cat(buf, size, len, ", ");
+		if (!ret)
+			ret = sql_cat(buf, size, len, t->cols[c].name);
+		if (!ret && suffix)
+			ret = sql_cat(buf, size, len, suffix);
+		first = false;
+	}
+	return ret;
+}
+
+/*
+ * SELECT every column of @t WHERE @where (a constant with ?N parameters
+ * bound to @args) into a heap array of rows.
+ */
+static int rows_select(struct store *st, const struct table *t, const char *where,
+		       const char *const *args, size_t n_args, void **out, size_t *n_out,
+		       struct pn_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[1024];
+	size_t len = 0, n = 0, cap = 0;
+	char *rows = NULL;
+	int ret, rc;
+
+	ret = sql_cat(sql, sizeof(sql), &len, "SELECT ");
+	if (!ret)
+		ret = sql_columns(sql, sizeof(sql), &len, t, ALL_FIELDS, NULL);
+	if (!ret)
+		ret = sql_cat(sql, sizeof(sql), &len, " FROM ");
+	if (!ret)
+		ret = sql_cat(sql, sizeof(sql), &len, t->name);
+	if (!ret && where) {
+		ret = sql_cat(sql, sizeof(sql), &len, " WHERE ");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, where);
+	}
+	if (!ret)
+		ret = sql_cat(sql, sizeof(sql), &len, " ORDER BY ");
+	if (!ret)
+		ret = sql_cat(sql, sizeof(sql), &len, t->order);
+	if (ret) {
+		ret = pn_error(err, PN_CNI_IO, -ret, "query of %s too long", t->name);
+		goto out;
+	}
+	ret = store_prepare(st, sql, &stmt, err);
+	if (ret)
+		goto out;
+	rc = bind_texts(stmt, args, n_args);
+	if (rc != SQLITE_OK) {
+		ret = store_fail(st, rc, err, "read %s", t->name);
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char *nrows = realloc(rows, ncap * t->row_size);
+
+			if (!nrows) {
+				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "read %s", t->name);
+				goto out;
+			}
+			rows = nrows;
+			cap = ncap;
+		}
+		memset(rows + n * t->row_size, 0, t->row_size);
+		n++;
+		ret = read_row(st, stmt, t, rows + (n - 1) * t->row_size, err);
+		if (ret)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_fail(st, rc, err, "read %s", t->name);
+		goto out;
+	}
+	*out = rows;
+	*n_out = n;
+	rows = NULL;
+	n = 0;
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	rows_free(t, rows, n);
+	return ret;
+}
+
+/* One row by a unique key: 0 with *out set, or 1 when there is none. */
+static int row_select_one(struct store *st, const struct table *t, const char *where,
+			  const char *const *args, size_t n_args, void **out, struct pn_err *err)
+{
+	void *rows = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = rows_select(st, t, where, args, n_args, &rows, &n, err);
+	if (ret)
+		return ret;
+	if (n == 0) {
+		free(rows);
+		return 1;
+	}
+	/* The keys used here are unique: a second row cannot exist. */
+	for (size_t i = 1; i < n; i++)
+		row_clear(t, (char *)rows + i * t->row_size);
+	*out = rows;
+	return 0;
+}
+
+/*
+ * Run an INSERT of every column of @row, or an UPDATE of the @fields
+ * columns WHERE @key = @key_value.  Returns 0 or the SQLite result code
+ * (callers map constraint failures to their own messages), and the number
+ * of rows changed in @changes.
+ */
+static int row_write(struct store *st, const struct table *t, const void *row, unsigned fields,
+		     const char *key, const char *key_value, int *changes, int *rc_out,
+		     struct pn_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[2048];
+	size_t len = 0;
+	int ret, rc, next;
+
+	*rc_out = SQLITE_OK;
+	if (!key) {
+		ret = sql_cat(sql, sizeof(sql), &len, "INSERT INTO ");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, t->name);
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, " (");
+		if (!ret)
+			ret = sql_columns(sql, sizeof(sql), &len, t, ALL_FIELDS, NULL);
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, ") VALUES (");
+		for (size_t c = 0; c < t->n_cols && !ret; c++)
+			ret = sql_cat(sql, sizeof(sql), &len, c ? ", ?" : "?");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, ")");
+	} else {
+		ret = sql_cat(sql, sizeof(sql), &len, "UPDATE ");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, t->name);
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, " SET ");
+		if (!ret)
+			ret = sql_columns(sql, sizeof(sql), &len, t, fields, " = ?");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, " WHERE ");
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, key);
+		if (!ret)
+			ret = sql_cat(sql, sizeof(sql), &len, " = ?");
+	}
+	if (ret) {
+		ret = pn_error(err, PN_CNI_IO, -ret, "statement for %s too long", t->name);
+		goto out;
+	}
+	ret = store_prepare(st, sql, &stmt, err);
+	if (ret)
+		goto out;
+	rc = bind_row(stmt, 1, t, row, key ? fields : ALL_FIELDS, &next);
+	if (rc == SQLITE_OK && key)
+		rc = sqlite3_bind_text(stmt, next, key_value, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	*rc_out = rc;
+	*changes = rc == SQLITE_OK ? sqlite3_changes(st->db) : 0;
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* A statement with text parameters and no result rows; *changes set. */
+static int store_run(struct store *st, const char *sql, const char *const *args, size_t n_args,
+		     int *changes, int *rc_out, struct pn_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret, rc;
+
+	*rc_out = SQLITE_OK;
+	ret = store_prepare(st, sql, &stmt, err);
+	if (ret)
+		goto out;
+	rc = bind_texts(stmt, args, n_args);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+			rc = SQLITE_OK;
+	}
+	*rc_out = rc;
+	if (changes)
+		*changes = rc == SQLITE_OK ? sqlite3_changes(st->db) : 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* SELECT count(*)-like single integer. */
+static int store_count(struct store *st, const char *sql, const char *const *args,
+		       size_t n_args, int64_t *out, struct pn_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret, rc;
+
+	ret = store_prepare(st, sql, &stmt, err);
+	if (ret)
+		goto out;
+	rc = bind_texts(stmt, args, n_args);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(stmt, 0);
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+	} else {
+		ret = store_fail(st, rc, err, "%.60s", sql);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* ---- transactions */
+
+int store_begin(struct store *st, struct pn_err *err)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return pn_error(err, PN_CNI_IO, EBUSY, "begin: a transaction is already open on %s",
+				st->path);
+	return store_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct store *st, struct pn_err *err)
+{
+	int ret;
+
+	ret = store_exec(st, "COMMIT", err);
+	/*
+	 * A failed COMMIT (busy is impossible once BEGIN IMMEDIATE holds the
+	 * lock; an I/O error is not) may leave the transaction open: end it so
+	 * the caller's undo sees the committed state.
+	 */
+	if (ret)
+		store_rollback(st);
+	return ret;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st && st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool store_in_transaction(const struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+/*
+ * Multi-statement operations run in the caller's transaction if one is
+ * open, otherwise in their own.  Their own is IMMEDIATE too: a deferred
+ * one that reads, then writes, could fail busy without waiting.
+ */
+static int tx_enter(struct store *st, bool *own, struct pn_err *err)
+{
+	*own = sqlite3_get_autocommit(st->db) != 0;
+	return *own ? store_exec(st, "BEGIN IMMEDIATE", err) : 0;
+}
+
+static int tx_leave(struct store *st, bool own, int ret, struct pn_err *err)
+{
+	if (!own)
+		return ret;
+	if (ret) {
+		store_rollback(st);
+		return ret;
+	}
+	return store_commit(st, err);
+}
+
+/* ---- ids */
+
+static int random_bytes(uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(buf + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int store_new_id(char out[STORE_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[STORE_ID_LEN / 2];
+	int ret;
+
+	ret = random_bytes(b, sizeof(b));
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 0xf];
+	}
+	out[STORE_ID_LEN] = '\0';
+	return 0;
+}
+
+int store_new_uuid(char out[STORE_UUID_LEN + 1])
+{
+	uint8_t b[16];
+	int ret;
+
+	ret = random_bytes(b, sizeof(b));
+	if (ret)
+		return ret;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* RFC 4122 4.4: version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10xx */
+	snprintf(out, STORE_UUID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int dup_id(char **dst, bool uuid)
+{
+	char buf[STORE_ID_LEN + 1];
+	int ret;
+
+	if (*dst)
+		return 0;
+	ret = uuid ? store_new_uuid(buf) : store_new_id(buf);
+	if (ret)
+		return ret;
+	*dst = strdup(buf);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* ---- owners */
+
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+/* State letter and starttime (field 22) of /proc/PID/stat. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024];
+	const char *p;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	ret = pn_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	/* comm may hold spaces and parentheses; fields resume after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*state = p[2];
+	p += 2;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	if (sscanf(p, "%llu", start) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int store_owner_self(char **out)
+{
+	char boot[64], *s = NULL;
+	unsigned long long start;
+	char state;
+	int ret;
+
+	ret = pn_read_file(BOOT_ID_PATH, boot, sizeof(boot));
+	if (ret)
+		return ret;
+	ret = proc_stat(getpid(), &state, &start);
+	if (ret)
+		return ret;
+	if (asprintf(&s, "%s:%d:%llu", boot, (int)getpid(), start) < 0)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+bool store_owner_alive(const char *owner)
+{
+	char boot[64], cur[64], state;
+	unsigned long long start, cur_start;
+	int pid;
+
+	if (!owner || sscanf(owner, "%63[0-9a-f-]:%d:%llu", boot, &pid, &start) != 3 || pid <= 0)
+		return false;
+	/* Unknown boot id: cannot tell, and a live owner must not be torn down. */
+	if (pn_read_file(BOOT_ID_PATH, cur, sizeof(cur)) == 0 && strcmp(cur, boot))
+		return false;
+	if (proc_stat(pid, &state, &cur_start))
+		return false;
+	/* A zombie holds no locks and runs no more code. */
+	return cur_start == start && state != 'Z' && state != 'X';
+}
+
+/* ---- open, schema */
+
+const char *store_default_root(void)
+{
+	const char *r = getenv("PODNET_ROOT");
+
+	return r && *r ? r : STORE_DEFAULT_ROOT;
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int user_version(struct store *st, int64_t *v, struct pn_err *err)
+{
+	return store_count(st, "PRAGMA user_version", NULL, 0, v, err);
+}
+
+static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err)
+{
+	char sql[64], uid[STORE_UUID_LEN + 1], created[32];
+	const char *args[2] = { uid, created };
+	int ret, rc, changes;
+	bool own = false;
+
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = user_version(st, v, err);
+	if (ret || *v >= STORE_SCHEMA_VERSION)
+		goto out;
+	if (*v == 0) {
+		ret = store_exec(st, schema_v1, err);
+		if (ret)
+			goto out;
+		ret = store_new_uuid(uid);
+		if (ret) {
+			ret = pn_error(err, PN_CNI_IO, -ret, "generate namespace uid");
+			goto out;
+		}
+		snprintf(created, sizeof(created), "%lld", (long long)now_ns());
+		ret = store_run(st,
+				"INSERT INTO namespaces (name, uid, phase, created_ns)"
+				" VALUES ('default', ?1, 'Active', CAST(?2 AS INTEGER))",
+				args, 2, &changes, &rc, err);
+		if (!ret && rc != SQLITE_OK)
+			ret = store_fail(st, rc, err, "create namespace \"default\"");
+		if (ret)
+			goto out;
+	}
+	/* Later versions add their steps here, each from the one before. */
+	/* PRAGMA takes no parameters; the value is our own constant. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	ret = store_exec(st, sql, err);
+	if (!ret)
+		*v = STORE_SCHEMA_VERSION;
+out:
+	return tx_leave(st, own, ret, err);
+}
+
+/*
+ * Create or migrate the schema in one transaction.  The first check runs
+ * without the write lock so that opening an up-to-date database (every
+ * `podnet get`) never waits for a writer; the version is read again under
+ * the lock because another process may have created the schema between.
+ */
+static int store_migrate(struct store *st, struct pn_err *err)
+{
+	int64_t v = 0;
+	int ret;
+
+	ret = user_version(st, &v, err);
+	if (!ret && v != STORE_SCHEMA_VERSION)
+		ret = store_migrate_locked(st, &v, err);
+	if (!ret && v > STORE_SCHEMA_VERSION)
+		ret = pn_error(err, PN_CNI_INCOMPATIBLE_VERSION, EPROTO,
+			       "state database %s has schema version %lld, newer than this "
+			       "podnet's %d; upgrade podnet",
+			       st->path, (long long)v, STORE_SCHEMA_VERSION);
+	return ret;
+}
+
+/*
+ * WAL: readers (`get`, `ps`) never block the writer and the writer never
+ * blocks them; a killed writer leaves an uncommitted WAL tail that readers
+ * ignore and the next writer overwrites.  The mode is persistent in the
+ * file; setting it again is a no-op.
+ *
+ * Switching a new file to WAL needs an exclusive lock, and SQLite returns
+ * SQLITE_BUSY there without calling the busy handler: two podnet commands
+ * on a fresh node both fail that way (the concurrent-writers test showed
+ * it).  So the switch is retried here, within the same busy timeout.
+ */
+static int store_enable_wal(struct store *st, struct pn_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *mode;
+	long waited_ms = 0, nap_ms = 1;
+	int ret, rc;
+
+	ret = store_prepare(st, "PRAGMA journal_mode = WAL", &stmt, err);
+	if (ret)
+		goto out;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY) {
+		struct timespec ts = { 0, nap_ms * 1000000L };
+
+		if (waited_ms >= STORE_DEFAULT_BUSY_MS)
+			break;
+		sqlite3_reset(stmt);
+		nanosleep(&ts, NULL);
+		waited_ms += nap_ms;
+		if (nap_ms < 32)
+			nap_ms *= 2;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = store_fail(st, rc, err, "set WAL mode");
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(stmt, 0);
+	if (!mode || strcmp(mode, "wal")) {
+		ret = pn_error(err, PN_CNI_IO, EIO, "state database %s: cannot use WAL (mode %s)",
+			       st->path, mode ? mode : "?");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_open(const char *root, struct store **out, struct pn_err *err)
+{
+	struct store *st = NULL;
+	int ret, rc;
+
+	if (!root || !*root)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "state root is empty");
+	st = calloc(1, sizeof(*st));
+	if (!st || asprintf(&st->path, "%s/state.db", root) < 0) {
+		if (st)
+			st->path = NULL;
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "open state database under %s", root);
+		goto out;
+	}
+	/* Pod specs may carry secrets in env: keep the state private to root. */
+	ret = mkdir_p(root, 0700);
+	if (ret) {
+		ret = pn_error(err, PN_CNI_IO, -ret, "create state directory %s", root);
+		goto out;
+	}
+	/*
+	 * NOFOLLOW: the state file is never a symlink planted for us.  SQLite
+	 * opens its files O_CLOEXEC, so the CNI plugins, runtimes and shims we
+	 * exec never inherit them.
+	 */
+	rc = sqlite3_open_v2(st->path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		ret = store_fail(st, rc, err, "open");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_DEFAULT_BUSY_MS);
+	/* No schema tricks from a tampered file, no writable_schema. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+
+	ret = store_enable_wal(st, err);
+	if (ret)
+		goto out;
+	/*
+	 * synchronous=NORMAL: in WAL mode a commit is then written but not
+	 * fsynced; the WAL is fsynced at checkpoints.  A killed process loses
+	 * nothing (the data is in the kernel's page cache); only a power loss
+	 * or kernel crash can roll back the last commits, and then every pod
+	 * process and netns is gone too, so gc reconciles from what remains.
+	 * The database is never corrupted either way, and apply avoids one
+	 * fsync per step.
+	 */
+	ret = store_exec(st, "PRAGMA synchronous = NORMAL", err);
+	if (!ret)
+		ret = store_exec(st, "PRAGMA foreign_keys = ON", err);
+	if (!ret)
+		ret = store_migrate(st, err);
+	if (ret)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	store_close(st);
+	return ret;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		store_rollback(st);
+		/* Every statement is finalized by its function: close cannot fail busy. */
+		sqlite3_close(st->db);
+	}
+	free(st->path);
+	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+void store_set_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+/* ---- namespaces */
+
+void store_namespace_free(struct store_namespace *ns)
+{
+	row_clear(&ns_table, ns);
+	free(ns);
+}
+
+void store_namespace_array_free(struct store_namespace *a, size_t n)
+{
+	rows_free(&ns_table, a, n);
+}
+
+int store_namespace_add(struct store *st, struct store_namespace *ns, struct pn_err *err)
+{
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	if (!ns->name || !*ns->name)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "namespace name is empty");
+	ret = dup_id(&ns->uid, true);
+	if (ret)
+		return pn_error(err, PN_CNI_IO, -ret, "namespaces \"%s\": generate uid", ns->name);
+	if (!ns->created_ns)
+		ns->created_ns = now_ns();
+	ret = row_write(st, &ns_table, ns, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return store_refuse(err, PN_E_EXISTS, EEXIST, "namespaces \"%s\" already exists",
+				    ns->name);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "create namespaces \"%s\"", ns->name);
+	return 0;
+}
+
+int store_namespace_get(struct store *st, const char *name, struct store_namespace **out,
+			struct pn_err *err)
+{
+	const char *args[] = { name };
+	void *row = NULL;
+	int ret;
+
+	ret = row_select_one(st, &ns_table, "name = ?1", args, 1, &row, err);
+	if (ret == 1)
+		return store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
+	if (ret)
+		return ret;
+	*out = row;
+	return 0;
+}
+
+int store_namespace_list(struct store *st, struct store_namespace **out, size_t *n,
+			 struct pn_err *err)
+{
+	void *rows = NULL;
+	int ret;
+
+	ret = rows_select(st, &ns_table, NULL, NULL, 0, &rows, n, err);
+	if (!ret)
+		*out = rows;
+	return ret;
+}
+
+static int namespace_forbidden(const char *name, struct pn_err *err)
+{
+	/* kubectl: namespaces "default" is forbidden: this namespace may not be deleted */
+	return store_refuse(err, PN_CNI_NOT_AVAILABLE, EPERM,
+			    "namespaces \"%s\" is forbidden: this namespace may not be deleted",
+			    name);
+}
+
+int store_namespace_set_terminating(struct store *st, const char *name, struct pn_err *err)
+{
+	const char *args[] = { name };
+	int ret, rc, changes = 0;
+
+	if (!strcmp(name, "default"))
+		return namespace_forbidden(name, err);
+	ret = store_run(st, "UPDATE namespaces SET phase = 'Terminating' WHERE name = ?1", args,
+			1, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "terminate namespaces \"%s\"", name);
+	if (!changes)
+		return store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
+	return 0;
+}
+
+int store_namespace_delete(struct store *st, const char *name, struct pn_err *err)
+{
+	const char *args[] = { name };
+	int ret, rc, changes = 0;
+	int64_t pods = 0;
+	bool own = false;
+
+	if (!strcmp(name, "default"))
+		return namespace_forbidden(name, err);
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_count(st, "SELECT count(*) FROM pods WHERE namespace = ?1", args, 1, &pods,
+			  err);
+	if (ret)
+		goto out;
+	if (pods) {
+		ret = store_refuse(err, PN_CNI_NOT_AVAILABLE, ENOTEMPTY,
+				   "namespaces \"%s\" still has %lld pod%s", name, (long long)pods,
+				   pods == 1 ? "" : "s");
+		goto out;
+	}
+	ret = store_run(st, "DELETE FROM namespaces WHERE name = ?1", args, 1, &changes, &rc,
+			err);
+	if (ret)
+		goto out;
+	if (rc != SQLITE_OK) {
+		ret = store_fail(st, rc, err, "delete namespaces \"%s\"", name);
+		goto out;
+	}
+	if (!changes)
+		ret = store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
+out:
+	return tx_leave(st, own, ret, err);
+}
+
+/* ---- pods */
+
+void store_pod_free(struct store_pod *p)
+{
+	row_clear(&pod_table, p);
+	free(p);
+}
+
+void store_pod_array_free(struct store_pod *a, size_t n)
+{
+	rows_free(&pod_table, a, n);
+}
+
+/* Fill in what insert assigns; on failure @p keeps what was assigned. */
+static int pod_assign(struct store_pod *p, struct pn_err *err)
+{
+	int ret;
+
+	if (!p->name || !*p->name)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pod name is empty");
+	if (!p->spec_json)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pods \"%s\": no spec",
+				p->name);
+	if (!p->namespace_ && !(p->namespace_ = strdup("default")))
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "pods \"%s\"", p->name);
+	ret = dup_id(&p->uid, true);
+	if (!ret)
+		ret = dup_id(&p->sandbox_id, false);
+	if (ret)
+		return pn_error(err, PN_CNI_IO, -ret, "pods \"%s\": generate ids", p->name);
+	if (!p->created_ns)
+		p->created_ns = now_ns();
+	if (p->state != STORE_POD_READY && !p->owner) {
+		ret = store_owner_self(&p->owner);
+		if (ret)
+			return pn_error(err, PN_CNI_IO, -ret, "pods \"%s\": identify this process",
+					p->name);
+	}
+	return 0;
+}
+
+int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
+{
+	const char *args[2];
+	int ret, rc = SQLITE_OK, changes = 0;
+	int64_t taken = 0;
+	bool own = false;
+
+	ret = pod_assign(p, err);
+	if (ret)
+		return ret;
+	args[0] = p->namespace_;
+	args[1] = p->name;
+	/* The namespace check and the insert see one snapshot. */
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_count(st,
+			  "SELECT CASE phase WHEN 'Active' THEN 1 ELSE 2 END"
+			  " FROM namespaces WHERE name = ?1",
+			  args, 1, &taken, err);
+	if (ret)
+		goto out;
+	if (taken == 0) {
+		ret = store_notfound(err, ENOENT, "namespaces \"%s\" not found", p->namespace_);
+		goto out;
+	}
+	if (taken == 2) {
+		ret = store_refuse(err, PN_CNI_NOT_AVAILABLE, EPERM,
+				   "pods \"%s\" is forbidden: unable to create new content in "
+				   "namespace %s because it is being terminated",
+				   p->name, p->namespace_);
+		goto out;
+	}
+	ret = row_write(st, &pod_table, p, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	if (ret)
+		goto out;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		/* Which key: the name (the common case) or a caller-chosen id. */
+		ret = store_count(st, "SELECT count(*) FROM pods WHERE namespace = ?1 AND name = ?2",
+				  args, 2, &taken, err);
+		if (ret)
+			goto out;
+		if (taken)
+			ret = store_refuse(err, PN_E_EXISTS, EEXIST, "pods \"%s\" already exists",
+					   p->name);
+		else
+			ret = store_refuse(err, PN_E_EXISTS, EEXIST,
+					   "pods \"%s\": uid %s, sandbox %s or netns %s already "
+					   "in use",
+					   p->name, p->uid, p->sandbox_id,
+					   p->netns_path ? p->netns_path : "-");
+		goto out;
+	}
+	if (rc != SQLITE_OK)
+		ret = store_fail(st, rc, err, "create pods \"%s\"", p->name);
+out:
+	return tx_leave(st, own, ret, err);
+}
+
+int store_pod_update(struct store *st, const struct store_pod *p, unsigned fields,
+		     struct pn_err *err)
+{
+	struct store_pod copy = *p;
+	char *owner = NULL;
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	if (!p->uid)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pod update without uid");
+	fields &= STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_IPS |
+		  STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED |
+		  STORE_POD_F_SPEC;
+	if (!fields)
+		return 0;
+	/* The process that starts a step owns the row until it is ready. */
+	if (fields & STORE_POD_F_STATE) {
+		if (p->state != STORE_POD_READY) {
+			ret = store_owner_self(&owner);
+			if (ret) {
+				ret = pn_error(err, PN_CNI_IO, -ret, "pod %s: identify this process",
+					       p->uid);
+				goto out;
+			}
+		}
+		copy.owner = owner;
+	}
+	ret = row_write(st, &pod_table, &copy, fields, "uid", p->uid, &changes, &rc, err);
+	if (ret)
+		goto out;
+	if (rc != SQLITE_OK)
+		ret = store_fail(st, rc, err, "update pod %s", p->uid);
+	else if (!changes)
+		ret = store_notfound(err, ENOENT, "pod with uid \"%s\" not found", p->uid);
+out:
+	free(owner);
+	return ret;
+}
+
+int store_pod_get(struct store *st, const char *uid, struct store_pod **out, struct pn_err *err)
+{
+	const char *args[] = { uid };
+	void *row = NULL;
+	int ret;
+
+	ret = row_select_one(st, &pod_table, "uid = ?1", args, 1, &row, err);
+	if (ret == 1)
+		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", uid);
+	if (ret)
+		return ret;
+	*out = row;
+	return 0;
+}
+
+int store_pod_get_by_name(struct store *st, const char *namespace_, const char *name,
+			  struct store_pod **out, struct pn_err *err)
+{
+	const char *args[] = { namespace_ ? namespace_ : "default", name };
+	void *row = NULL;
+	int ret;
+
+	ret = row_select_one(st, &pod_table, "namespace = ?1 AND name = ?2", args, 2, &row, err);
+	if (ret == 1)
+		return store_notfound(err, ENOENT, "pods \"%s\" not found", name);
+	if (ret)
+		return ret;
+	*out = row;
+	return 0;
+}
+
+/*
+ * Ids are lowercase hex, so the ids starting with P are exactly those in
+ * [P, P with its last character incremented): one range scan of the
+ * UNIQUE index.  Returns 1 if @prefix cannot be an id prefix at all.
+ */
+static int id_range(const char *prefix, char lo[STORE_ID_LEN + 1], char hi[STORE_ID_LEN + 1])
+{
+	size_t n = strlen(prefix);
+
+	if (n == 0 || n > STORE_ID_LEN)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		char c = prefix[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 1;
+		lo[i] = hi[i] = c;
+	}
+	lo[n] = hi[n] = '\0';
+	hi[n - 1]++;
+	return 0;
+}
+
+static int find_by_prefix(struct store *st, const struct table *t, const char *where,
+			  const char *prefix, const char *noun, void **out, struct pn_err *err)
+{
+	char lo[STORE_ID_LEN + 1], hi[STORE_ID_LEN + 1];
+	const char *args[] = { lo, hi };
+	void *rows = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (id_range(prefix, lo, hi))
+		return store_notfound(err, ENOENT, "%s \"%s\" not found", noun, prefix);
+	ret = rows_select(st, t, where, args, 2, &rows, &n, err);
+	if (ret)
+		return ret;
+	if (n == 1) {
+		*out = rows;
+		return 0;
+	}
+	rows_free(t, rows, n);
+	if (n == 0)
+		return store_notfound(err, ENOENT, "%s \"%s\" not found", noun, prefix);
+	return store_notfound(err, ENOTUNIQ, "%s ID prefix \"%s\" is ambiguous: %zu candidates",
+			      noun, prefix, n);
+}
+
+int store_pod_find(struct store *st, const char *id_prefix, struct store_pod **out,
+		   struct pn_err *err)
+{
+	return find_by_prefix(st, &pod_table, "sandbox_id >= ?1 AND sandbox_id < ?2", id_prefix,
+			      "pod sandbox", (void **)out, err);
+}
+
+int store_pod_list(struct store *st, const char *namespace_, struct store_pod **out, size_t *n,
+		   struct pn_err *err)
+{
+	const char *args[] = { namespace_ };
+	void *rows = NULL;
+	int ret;
+
+	ret = rows_select(st, &pod_table, namespace_ ? "namespace = ?1" : NULL, args,
+			  namespace_ ? 1 : 0, &rows, n, err);
+	if (!ret)
+		*out = rows;
+	return ret;
+}
+
+int store_pod_delete(struct store *st, const char *uid, struct pn_err *err)
+{
+	const char *args[] = { uid };
+	int ret, rc, changes = 0;
+
+	/* ON DELETE CASCADE removes containers and attachments in the same statement. */
+	ret = store_run(st, "DELETE FROM pods WHERE uid = ?1", args, 1, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "delete pod %s", uid);
+	if (!changes)
+		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", uid);
+	return 0;
+}
+
+/* ---- containers */
+
+void store_container_free(struct store_container *c)
+{
+	row_clear(&ctr_table, c);
+	free(c);
+}
+
+void store_container_array_free(struct store_container *a, size_t n)
+{
+	rows_free(&ctr_table, a, n);
+}
+
+int store_container_insert(struct store *st, struct store_container *c, struct pn_err *err)
+{
+	const char *args[2];
+	int ret, rc = SQLITE_OK, changes = 0;
+	int64_t taken = 0;
+
+	if (!c->name || !*c->name || !c->pod_uid || !c->image)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+				"container needs a name, a pod and an image");
+	ret = dup_id(&c->id, false);
+	if (ret)
+		return pn_error(err, PN_CNI_IO, -ret, "containers \"%s\": generate id", c->name);
+	if (!c->created_ns)
+		c->created_ns = now_ns();
+	ret = row_write(st, &ctr_table, c, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", c->pod_uid);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		args[0] = c->pod_uid;
+		args[1] = c->name;
+		ret = store_count(st,
+				  "SELECT count(*) FROM containers WHERE pod_uid = ?1 AND name = ?2",
+				  args, 2, &taken, err);
+		if (ret)
+			return ret;
+		if (taken)
+			return store_refuse(err, PN_E_EXISTS, EEXIST,
+					    "containers \"%s\" already exists in pod %s", c->name,
+					    c->pod_uid);
+		return store_refuse(err, PN_E_EXISTS, EEXIST,
+				    "containers \"%s\": id %s or index %d already in use", c->name,
+				    c->id, c->idx);
+	}
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "create containers \"%s\"", c->name);
+	return 0;
+}
+
+int store_container_update(struct store *st, const struct store_container *c, unsigned fields,
+			   struct pn_err *err)
+{
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	if (!c->id)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "container update without id");
+	fields &= STORE_CTR_F_STATE | STORE_CTR_F_PID | STORE_CTR_F_EXIT | STORE_CTR_F_REASON |
+		  STORE_CTR_F_STARTED | STORE_CTR_F_FINISHED | STORE_CTR_F_RESTARTS |
+		  STORE_CTR_F_LOG_PATH | STORE_CTR_F_LAST;
+	if (!fields)
+		return 0;
+	ret = row_write(st, &ctr_table, c, fields, "id", c->id, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "update container %s", c->id);
+	if (!changes)
+		return store_notfound(err, ENOENT, "container \"%s\" not found", c->id);
+	return 0;
+}
+
+int store_container_list(struct store *st, const char *pod_uid, struct store_container **out,
+			 size_t *n, struct pn_err *err)
+{
+	const char *args[] = { pod_uid };
+	void *rows = NULL;
+	int ret;
+
+	ret = rows_select(st, &ctr_table, pod_uid ? "pod_uid = ?1" : NULL, args, pod_uid ? 1 : 0,
+			  &rows, n, err);
+	if (!ret)
+		*out = rows;
+	return ret;
+}
+
+int store_container_find(struct store *st, const char *id_prefix, struct store_container **out,
+			 struct pn_err *err)
+{
+	return find_by_prefix(st, &ctr_table, "id >= ?1 AND id < ?2", id_prefix, "container",
+			      (void **)out, err);
+}
+
+int store_container_get_by_name(struct store *st, const char *pod_uid, const char *name,
+				struct store_container **out, struct pn_err *err)
+{
+	const char *args[] = { pod_uid, name };
+	void *row = NULL;
+	int ret;
+
+	ret = row_select_one(st, &ctr_table, "pod_uid = ?1 AND name = ?2", args, 2, &row, err);
+	if (ret == 1)
+		/* kubectl: container c9 is not valid for pod pod1 */
+		return store_notfound(err, ENOENT, "container %s is not valid for pod %s", name,
+				      pod_uid);
+	if (ret)
+		return ret;
+	*out = row;
+	return 0;
+}
+
+/* ---- images */
+
+void store_image_free(struct store_image *img)
+{
+	row_clear(&image_table, img);
+	free(img);
+}
+
+void store_image_array_free(struct store_image *a, size_t n)
+{
+	rows_free(&image_table, a, n);
+}
+
+int store_image_add(struct store *st, struct store_image *img, struct pn_err *err)
+{
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	if (!img->name || !*img->name || !img->path)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "image needs a name and a path");
+	ret = dup_id(&img->id, false);
+	if (ret)
+		return pn_error(err, PN_CNI_IO, -ret, "image \"%s\": generate id", img->name);
+	if (!img->created_ns)
+		img->created_ns = now_ns();
+	ret = row_write(st, &image_table, img, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return store_refuse(err, PN_E_EXISTS, EEXIST, "image \"%s\" already exists",
+				    img->name);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "add image \"%s\"", img->name);
+	return 0;
+}
+
+int store_image_get(struct store *st, const char *name, struct store_image **out,
+		    struct pn_err *err)
+{
+	const char *args[] = { name };
+	void *row = NULL;
+	int ret;
+
+	ret = row_select_one(st, &image_table, "name = ?1", args, 1, &row, err);
+	if (ret == 1)
+		return store_notfound(err, ENOENT, "image \"%s\" not found", name);
+	if (ret)
+		return ret;
+	*out = row;
+	return 0;
+}
+
+int store_image_list(struct store *st, struct store_image **out, size_t *n, struct pn_err *err)
+{
+	void *rows = NULL;
+	int ret;
+
+	ret = rows_select(st, &image_table, NULL, NULL, 0, &rows, n, err);
+	if (!ret)
+		*out = rows;
+	return ret;
+}
+
+int store_image_remove(struct store *st, const char *name, struct pn_err *err)
+{
+	const char *args[] = { name };
+	int ret, rc, changes = 0;
+
+	ret = store_run(st, "DELETE FROM images WHERE name = ?1", args, 1, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "remove image \"%s\"", name);
+	if (!changes)
+		return store_notfound(err, ENOENT, "image \"%s\" not found", name);
+	return 0;
+}
+
+/* ---- attachments */
+
+void store_attachment_free(struct store_attachment *a)
+{
+	row_clear(&att_table, a);
+	free(a);
+}
+
+void store_attachment_array_free(struct store_attachment *a, size_t n)
+{
+	rows_free(&att_table, a, n);
+}
+
+int store_attachment_add(struct store *st, struct store_attachment *a, struct pn_err *err)
+{
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	if (!a->pod_uid || !a->network || !a->ifname || !a->container_id)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+				"attachment needs a pod, a network, an ifname and a container id");
+	if (!a->created_ns)
+		a->created_ns = now_ns();
+	ret = row_write(st, &att_table, a, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", a->pod_uid);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return store_refuse(err, PN_E_EXISTS, EEXIST,
+				    "attachment %s/%s of pod %s already exists", a->network,
+				    a->ifname, a->pod_uid);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "add attachment %s/%s", a->network, a->ifname);
+	return 0;
+}
+
+int store_attachment_list(struct store *st, const char *pod_uid, struct store_attachment **out,
+			  size_t *n, struct pn_err *err)
+{
+	const char *args[] = { pod_uid };
+	void *rows = NULL;
+	int ret;
+
+	ret = rows_select(st, &att_table, pod_uid ? "pod_uid = ?1" : NULL, args, pod_uid ? 1 : 0,
+			  &rows, n, err);
+	if (!ret)
+		*out = rows;
+	return ret;
+}
+
+int store_attachment_remove(struct store *st, const char *pod_uid, const char *network,
+			    const char *ifname, struct pn_err *err)
+{
+	const char *args[] = { pod_uid, network, ifname };
+	int ret, rc, changes = 0;
+
+	ret = store_run(st,
+			"DELETE FROM attachments WHERE pod_uid = ?1 AND network = ?2 AND ifname = ?3",
+			args, 3, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "remove attachment %s/%s", network, ifname);
+	if (!changes)
+		return store_notfound(err, ENOENT, "attachment %s/%s of pod %s not found", network,
+				      ifname, pod_uid);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PODNET_CMD_H
+#define PODNET_CMD_H
+
+/*
+ * The podnet CLI: one handler per command, `int cmd_x(int argc, char **argv)`
+ * with argv[0] the command name, returning the process exit status.  The
+ * table in main.c generates usage; `podnet help CMD` and `podnet CMD --help`
+ * print the same page.
+ */
+
+#include <stdio.h>
+
+#include "err.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full help text, after the "Usage:" line */
+};
+
+extern const struct cmd podnet_cmds[];
+const struct cmd *cmd_find(const char *name);
+void cmd_usage(FILE *f, const struct cmd *c);
+/* True when argv holds -h/--help before "--"; prints the page to stdout. */
+int cmd_wants_help(const struct cmd *c, int argc, char **argv);
+
+/* Print "error: <msg>[: <details>]" on stderr, kubectl style. */
+void cmd_error(const struct pn_err *err);
+void cmd_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Settings every command shares, from the environment. */
+struct podnet_env {
+	const char *root;        /* PODNET_ROOT, /var/lib/podnet */
+	const char *cni_conf_dir;/* PODNET_CNI_CONF_DIR, /etc/cni/net.d */
+	const char *cni_path;    /* CNI_PATH, /opt/cni/bin */
+	const char *cni_cache;   /* PODNET_CNI_CACHE_DIR, /var/lib/cni */
+	const char *netns_dir;   /* PODNET_NETNS_DIR, /run/netns */
+};
+void podnet_env_load(struct podnet_env *e);
+
+int cmd_version(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_pods(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_inspectp(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+#endif

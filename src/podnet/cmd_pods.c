@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pod commands: kubectl's apply/get/delete/exec/logs and crictl's
+ * pods/ps/inspect/inspectp, over the pod runtime (podrt) and the store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "jsonpath.h"
+#include "manifest.h"
+#include "oci.h"
+#include "output.h"
+#include "podrt.h"
+
+static int rt_open(struct podrt *rt, struct podnet_env *env)
+{
+	struct pn_err err = { 0 };
+
+	podnet_env_load(env);
+	memset(rt, 0, sizeof(*rt));
+	rt->root = env->root;
+	rt->cni_conf_dir = env->cni_conf_dir;
+	rt->cni_path = env->cni_path;
+	rt->cni_cache = env->cni_cache;
+	rt->netns_dir = env->netns_dir;
+	rt->runtime = getenv("PODNET_RUNTIME");
+	if (podrt_open(rt, &err) < 0) {
+		cmd_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Manifest errors are whole kubectl messages already. */
+static void print_manifest_error(const struct pn_err *err)
+{
+	fprintf(stderr, "%s\n", err->msg);
+}
+
+static int read_source(const char *path, char **buf, size_t *len)
+{
+	int fd, ret;
+
+	if (!strcmp(path, "-"))
+		return pn_read_all(STDIN_FILENO, buf, len);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = pn_read_all(fd, buf, len);
+	close(fd);
+	return ret;
+}
+
+/* Parse every -f file before anything is created: one bad document means
+ * nothing happens at all. */
+static int load_files(char **files, size_t nf, struct pn_object **objs, size_t *nobjs)
+{
+	struct pn_object *all = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		struct pn_object *o = NULL;
+		struct pn_err err = { 0 };
+		size_t k = 0, len = 0;
+		char *buf = NULL;
+		int ret = read_source(files[i], &buf, &len);
+
+		if (ret < 0) {
+			cmd_errorf("the path \"%s\" does not exist", files[i]);
+			goto fail;
+		}
+		ret = manifest_parse(buf, len, files[i], &o, &k, &err);
+		free(buf);
+		if (ret < 0) {
+			print_manifest_error(&err);
+			goto fail;
+		}
+		struct pn_object *na = realloc(all, (n + k + 1) * sizeof(*all));
+
+		if (!na) {
+			manifest_objects_free(o, k);
+			goto fail;
+		}
+		all = na;
+		memcpy(all + n, o, k * sizeof(*o));
+		n += k;
+		free(o);
+	}
+	*objs = all;
+	*nobjs = n;
+	return 0;
+fail:
+	manifest_objects_free(all, n);
+	return -1;
+}
+
+static int collect_files(int argc, char **argv, char ***files, size_t *nf, int *first_arg)
+{
+	*files = calloc((size_t)argc + 1, sizeof(char *));
+	*nf = 0;
+	if (!*files)
+		return -1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
+			if (i + 1 >= argc) {
+				cmd_errorf("flag needs an argument: 'f' in -f");
+				return -1;
+			}
+			(*files)[(*nf)++] = argv[++i];
+		} else if (!strncmp(argv[i], "--filename=", 11)) {
+			(*files)[(*nf)++] = argv[i] + 11;
+		} else if (first_arg && *first_arg == 0) {
+			*first_arg = i;
+		}
+	}
+	return 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct podnet_env env;
+	struct podrt rt;
+	struct pn_object *objs = NULL;
+	char **files = NULL;
+	size_t nf = 0, n = 0;
+	int rc = 1, first = 0;
+
+	if (collect_files(argc, argv, &files, &nf, &first) < 0)
+		goto out_files;
+	if (first) {
+		cmd_errorf("unknown argument \"%s\"; usage: podnet apply -f FILE|-", argv[first]);
+		goto out_files;
+	}
+	if (nf == 0) {
+		cmd_errorf("must specify one of -f and -k");
+		goto out_files;
+	}
+	if (load_files(files, nf, &objs, &n) < 0)
+		goto out_files;
+	if (rt_open(&rt, &env) < 0)
+		goto out_objs;
+	rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pn_err err = { 0 };
+
+		if (objs[i].kind == PN_KIND_NAMESPACE) {
+			struct store_namespace ns = { .name = objs[i].ns->meta.name };
+			struct store_namespace *old = NULL;
+
+			if (store_namespace_get(rt.st, ns.name, &old, NULL) == 0) {
+				printf("namespace/%s unchanged\n", ns.name);
+				store_namespace_free(old);
+				continue;
+			}
+			if (store_namespace_add(rt.st, &ns, &err) < 0) {
+				cmd_error(&err);
+				rc = 1;
+				continue;
+			}
+			printf("namespace/%s created\n", ns.name);
+			continue;
+		}
+		struct store_pod *sp = NULL;
+		struct store_namespace *nsr = NULL;
+
+		if (store_namespace_get(rt.st, objs[i].pod->meta.namespace_, &nsr, NULL) < 0) {
+			fprintf(stderr, "Error from server (NotFound): namespaces \"%s\" not found\n",
+				objs[i].pod->meta.namespace_);
+			rc = 1;
+			continue;
+		}
+		store_namespace_free(nsr);
+		if (podrt_pod_create(&rt, objs[i].pod, &sp, &err) < 0) {
+			if (err.code == PN_E_EXISTS)
+				fprintf(stderr, "Error from server (AlreadyExists): %s\n", err.msg);
+			else
+				cmd_error(&err);
+			rc = 1;
+			continue;
+		}
+		printf("pod/%s created\n", sp->name);
+		store_pod_free(sp);
+	}
+	podrt_close(&rt);
+out_objs:
+	manifest_objects_free(objs, n);
+out_files:
+	free(files);
+	return rc;
+}
+
+struct get_opts {
+	const char *ns;
+	bool all_ns;
+	const char *selector;
+	const char *output;
+	bool no_headers;
+	char **names;
+	size_t n_names;
+};
+
+/* kubectl's equality-based selectors: k=v, k==v, k!=v, k, !k, joined by ','. */
+static bool selector_match(const char *sel, json_t *labels)
+{
+	char *copy, *save = NULL, *tok;
+	bool ok = true;
+
+	if (!sel || !*sel)
+		return true;
+	copy = strdup(sel);
+	if (!copy)
+		return false;
+	for (tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+		char *ne = strstr(tok, "!="), *eq = strchr(tok, '=');
+		const char *v;
+
+		if (ne) {
+			*ne = '\0';
+			v = json_string_value(json_object_get(labels, tok));
+			ok = !v || strcmp(v, ne + 2);
+		} else if (eq) {
+			*eq = '\0';
+			v = json_string_value(json_object_get(labels, tok));
+			ok = v && !strcmp(v, eq[1] == '=' ? eq + 2 : eq + 1);
+		} else if (tok[0] == '!') {
+			ok = !json_object_get(labels, tok + 1);
+		} else {
+			ok = json_object_get(labels, tok) != NULL;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+static int print_jsonpath(const char *tmpl, json_t *doc)
+{
+	struct jsonpath *jp = NULL;
+	struct pn_err err = { 0 };
+	char *out = NULL;
+	int ret;
+
+	ret = jsonpath_parse(tmpl, &jp, &err);
+	if (ret == 0)
+		ret = jsonpath_execute(jp, doc, true, &out, &err);
+	jsonpath_free(jp);
+	if (ret < 0) {
+		fprintf(stderr, "error: error executing jsonpath \"%s\": %s\n", tmpl, err.msg);
+		return 1;
+	}
+	fputs(out, stdout);
+	free(out);
+	return 0;
+}
+
+static int get_pods(struct podrt *rt, const struct get_opts *o)
+{
+	struct store_pod *pods = NULL;
+	size_t n = 0;
+	json_t *items = json_array();
+	struct podrt_view *views = NULL;
+	size_t nv = 0;
+	struct pn_err err = { 0 };
+	bool single = o->n_names == 1 && !o->all_ns;
+	int rc = 1;
+
+	if (store_pod_list(rt->st, o->all_ns ? NULL : o->ns, &pods, &n, &err) < 0) {
+		cmd_error(&err);
+		goto out;
+	}
+	views = calloc(n ? n : 1, sizeof(*views));
+	if (!views)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < o->n_names; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < n; k++)
+			found |= !strcmp(pods[k].name, o->names[i]);
+		if (!found) {
+			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n",
+				o->names[i]);
+			rc = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool want = o->n_names == 0;
+		json_t *j;
+
+		for (size_t k = 0; k < o->n_names; k++)
+			want |= !strcmp(pods[i].name, o->names[k]);
+		if (!want)
+			continue;
+		if (podrt_view_get(rt, &pods[i], &views[nv], &err) < 0)
+			continue;
+		j = podrt_view_to_json(&views[nv]);
+		if (!selector_match(o->selector,
+				    json_object_get(json_object_get(j, "metadata"), "labels"))) {
+			json_decref(j);
+			podrt_view_free(&views[nv]);
+			continue;
+		}
+		json_array_append_new(items, j);
+		nv++;
+	}
+	if (nv == 0 && o->n_names == 0) {
+		if (o->all_ns)
+			fprintf(stderr, "No resources found\n");
+		else
+			fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
+		goto out;
+	}
+	if (o->output && (!strcmp(o->output, "json") || !strcmp(o->output, "yaml") ||
+			  !strncmp(o->output, "jsonpath=", 9) || !strncmp(o->output, "jsonpath", 8))) {
+		json_t *doc = single && nv == 1
+				      ? json_incref(json_array_get(items, 0))
+				      : json_pack("{s:s, s:O, s:s, s:{s:s}}", "apiVersion", "v1", "items",
+						  items, "kind", "List", "metadata", "resourceVersion", "");
+
+		if (!strcmp(o->output, "json")) {
+			if (output_json(stdout, doc, &err) < 0)
+				rc = 1;
+		} else if (!strcmp(o->output, "yaml")) {
+			char *y = json_to_yaml(doc);
+
+			fputs(y ? y : "", stdout);
+			free(y);
+		} else {
+			const char *t = strchr(o->output, '=');
+
+			rc |= print_jsonpath(t ? t + 1 : "", doc);
+		}
+		json_decref(doc);
+		goto out;
+	}
+	if (o->output && !strcmp(o->output, "name")) {
+		for (size_t i = 0; i < nv; i++)
+			if (output_name(stdout, "Pod", NULL, views[i].pod->name, NULL) < 0)
+				rc = 1;
+		goto out;
+	}
+	if (o->output && strcmp(o->output, "wide")) {
+		cmd_errorf("unable to match a printer suitable for the output format \"%s\", allowed formats are: json,jsonpath,name,wide,yaml",
+			   o->output);
+		rc = 1;
+		goto out;
+	}
+	{
+		bool wide = o->output != NULL;
+		const char *hdr[13];
+		size_t nc = 0;
+		struct table *t = NULL;
+		time_t now = time(NULL);
+		char host[256] = "";
+
+		gethostname(host, sizeof(host) - 1);
+		if (o->all_ns)
+			hdr[nc++] = "NAMESPACE";
+		hdr[nc++] = "NAME";
+		hdr[nc++] = "READY";
+		hdr[nc++] = "STATUS";
+		hdr[nc++] = "RESTARTS";
+		hdr[nc++] = "AGE";
+		if (wide) {
+			hdr[nc++] = "IP";
+			hdr[nc++] = "NODE";
+			hdr[nc++] = "NOMINATED NODE";
+			hdr[nc++] = "READINESS GATES";
+		}
+		if (table_new(TABLE_KUBECTL, nc, hdr, &t, &err) < 0) {
+			cmd_error(&err);
+			rc = 1;
+			goto out;
+		}
+		for (size_t i = 0; i < nv; i++) {
+			struct podrt_view *v = &views[i];
+			char ready[32], restarts[OUTPUT_AGE_LEN + 16], age[OUTPUT_AGE_LEN];
+			const char *row[13];
+			size_t k = 0;
+
+			snprintf(ready, sizeof(ready), "%d/%d", v->ready, v->total);
+			format_restarts(v->restarts, v->last_restart, now, restarts);
+			format_age((time_t)(v->pod->created_ns / 1000000000), now, age);
+			if (o->all_ns)
+				row[k++] = v->pod->namespace_;
+			row[k++] = v->pod->name;
+			row[k++] = ready;
+			row[k++] = v->status;
+			row[k++] = restarts;
+			row[k++] = age;
+			if (wide) {
+				row[k++] = v->pod->pod_ip;
+				row[k++] = host;
+				row[k++] = NULL;
+				row[k++] = NULL;
+			}
+			if (table_add_row(t, row, &err) < 0) {
+				cmd_error(&err);
+				rc = 1;
+				break;
+			}
+		}
+		if (table_print(t, stdout, !o->no_headers, &err) < 0)
+			rc = 1;
+		table_free(t);
+	}
+out:
+	for (size_t i = 0; i < nv; i++)
+		podrt_view_free(&views[i]);
+	free(views);
+	json_decref(items);
+	store_pod_array_free(pods, n);
+	return rc;
+}
+
+static int get_namespaces(struct podrt *rt, const struct get_opts *o)
+{
+	struct store_namespace *ns = NULL;
+	struct pn_err err = { 0 };
+	struct table *t = NULL;
+	size_t n = 0;
+	time_t now = time(NULL);
+	static const char *const hdr[] = { "NAME", "STATUS", "AGE" };
+	int rc = 1;
+
+	if (store_namespace_list(rt->st, &ns, &n, &err) < 0) {
+		cmd_error(&err);
+		return 1;
+	}
+	if (o->output && !strcmp(o->output, "name")) {
+		for (size_t i = 0; i < n; i++)
+			printf("namespace/%s\n", ns[i].name);
+		rc = 0;
+		goto out;
+	}
+	if (table_new(TABLE_KUBECTL, 3, hdr, &t, &err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char age[OUTPUT_AGE_LEN];
+		const char *row[] = { ns[i].name,
+				      ns[i].phase == STORE_NS_ACTIVE ? "Active" : "Terminating",
+				      format_age((time_t)(ns[i].created_ns / 1000000000), now, age) };
+
+		if (table_add_row(t, row, &err) < 0)
+			goto out;
+	}
+	rc = table_print(t, stdout, !o->no_headers, &err) < 0;
+out:
+	table_free(t);
+	store_namespace_array_free(ns, n);
+	return rc;
+}
+
+/* Flags common to get/delete/exec/logs: -n NS, -A, -l SEL, -o FMT. */
+static int parse_common(int *i, int argc, char **argv, struct get_opts *o)
+{
+	const char *a = argv[*i];
+
+	if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && *i + 1 < argc) {
+		o->ns = argv[++*i];
+	} else if (!strncmp(a, "--namespace=", 12)) {
+		o->ns = a + 12;
+	} else if (!strcmp(a, "-A") || !strcmp(a, "--all-namespaces")) {
+		o->all_ns = true;
+	} else if ((!strcmp(a, "-l") || !strcmp(a, "--selector")) && *i + 1 < argc) {
+		o->selector = argv[++*i];
+	} else if (!strncmp(a, "--selector=", 11)) {
+		o->selector = a + 11;
+	} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && *i + 1 < argc) {
+		o->output = argv[++*i];
+	} else if (!strncmp(a, "-o", 2) && a[2]) {
+		o->output = a + 2 + (a[2] == '=');
+	} else if (!strncmp(a, "--output=", 9)) {
+		o->output = a + 9;
+	} else if (!strcmp(a, "--no-headers")) {
+		o->no_headers = true;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+int cmd_get(int argc, char **argv)
+{
+	struct get_opts o = { .ns = "default" };
+	struct podnet_env env;
+	struct podrt rt;
+	const char *what = NULL;
+	char **names = calloc((size_t)argc, sizeof(char *));
+	int rc = 1;
+
+	if (!names)
+		return 1;
+	o.names = names;
+	for (int i = 1; i < argc; i++) {
+		if (parse_common(&i, argc, argv, &o))
+			continue;
+		if (argv[i][0] == '-' && argv[i][1]) {
+			cmd_errorf("unknown flag: %s", argv[i]);
+			goto out;
+		}
+		if (!what)
+			what = argv[i];
+		else
+			names[o.n_names++] = argv[i];
+	}
+	if (!what) {
+		cmd_errorf("you must specify the type of resource to get. Use \"podnet get pods\" or \"podnet get namespaces\"");
+		goto out;
+	}
+	if (rt_open(&rt, &env) < 0)
+		goto out;
+	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))
+		rc = get_pods(&rt, &o);
+	else if (!strcmp(what, "namespaces") || !strcmp(what, "namespace") || !strcmp(what, "ns"))
+		rc = get_namespaces(&rt, &o);
+	else
+		fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
+	podrt_close(&rt);
+out:
+	free(names);
+	return rc;
+}
+
+static int delete_one(struct podrt *rt, const char *ns, const char *name)
+{
+	struct store_pod *sp = NULL;
+	struct pn_err err = { 0 };
+
+	if (store_pod_get_by_name(rt->st, ns, name, &sp, &err) < 0) {
+		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", name);
+		return 1;
+	}
+	if (podrt_pod_delete(rt, sp, &err) < 0) {
+		cmd_error(&err);
+		store_pod_free(sp);
+		return 1;
+	}
+	printf("pod \"%s\" deleted\n", name);
+	store_pod_free(sp);
+	return 0;
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	struct get_opts o = { .ns = "default" };
+	struct podnet_env env;
+	struct podrt rt;
+	struct pn_object *objs = NULL;
+	char **files = NULL;
+	size_t nf = 0, n = 0;
+	const char *what = NULL;
+	int rc = 1, first = 0;
+
+	if (collect_files(argc, argv, &files, &nf, &first) < 0)
+		goto out;
+	if (nf && load_files(files, nf, &objs, &n) < 0)
+		goto out;
+	if (rt_open(&rt, &env) < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (objs[i].kind == PN_KIND_POD)
+			rc |= delete_one(&rt, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
+			i++;
+			continue;
+		}
+		if (parse_common(&i, argc, argv, &o))
+			continue;
+		if (!what) {
+			what = argv[i];
+			if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
+				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
+				rc = 1;
+				break;
+			}
+			continue;
+		}
+		rc |= delete_one(&rt, o.ns, argv[i]);
+	}
+	if (!nf && !what) {
+		cmd_errorf("You must provide one or more resources by argument or filename.");
+		rc = 1;
+	}
+	podrt_close(&rt);
+out:
+	manifest_objects_free(objs, n);
+	free(files);
+	return rc;
+}
+
+/* Find a pod by name and a container in it (default: the first, saying so
+ * on stderr as kubectl does). */
+static int pick_container(struct podrt *rt, const char *ns, const char *pod, const char *cname,
+			  struct podrt_view *v, struct podrt_ctr **c)
+{
+	struct store_pod *sp = NULL;
+	struct pn_err err = { 0 };
+
+	if (store_pod_get_by_name(rt->st, ns, pod, &sp, &err) < 0) {
+		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
+		return -1;
+	}
+	if (podrt_view_get(rt, sp, v, &err) < 0) {
+		store_pod_free(sp);
+		cmd_error(&err);
+		return -1;
+	}
+	store_pod_free(sp);
+	*c = NULL;
+	for (size_t i = 0; i < v->n_ctrs; i++)
+		if (cname ? !strcmp(v->ctrs[i].row.name, cname) : v->ctrs[i].row.idx == 0)
+			*c = &v->ctrs[i];
+	if (!*c) {
+		if (cname)
+			fprintf(stderr, "error: container %s is not valid for pod %s\n", cname, pod);
+		else
+			fprintf(stderr, "error: pod %s has no containers\n", pod);
+		return -1;
+	}
+	if (!cname && v->n_ctrs > 1) {
+		fprintf(stderr, "Defaulted container \"%s\" out of: ", (*c)->row.name);
+		for (size_t i = 0; i < v->n_ctrs; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", v->ctrs[i].row.name);
+		fputc('\n', stderr);
+	}
+	return 0;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct get_opts o = { .ns = "default" };
+	struct podnet_env env;
+	struct podrt rt;
+	struct podrt_view v;
+	struct podrt_ctr *c = NULL;
+	const char *pod = NULL, *cname = NULL;
+	bool tty = false, interactive = false;
+	int i, rc = 1, code = 0;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-i") || !strcmp(argv[i], "--stdin"))
+			interactive = true;
+		else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--tty"))
+			tty = true;
+		else if (!strcmp(argv[i], "-it") || !strcmp(argv[i], "-ti"))
+			tty = interactive = true;
+		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
+			cname = argv[++i];
+		else if (parse_common(&i, argc, argv, &o))
+			continue;
+		else if (!pod)
+			pod = argv[i];
+		else
+			break;
+	}
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (!pod || i >= argc) {
+		cmd_errorf("you must specify at least one command for the container; usage: podnet exec POD [-c CONTAINER] -- COMMAND [args...]");
+		return 1;
+	}
+	if (rt_open(&rt, &env) < 0)
+		return 1;
+	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
+		goto out_rt;
+	if (strcmp(c->state, "running")) {
+		fprintf(stderr, "error: unable to upgrade connection: container not found (\"%s\")\n",
+			c->row.name);
+		goto out;
+	}
+	{
+		struct oci_rt ort = { .path = v.runtime, .root = v.runtime_root };
+		struct oci_exec_opts eo = { .args = (const char *const *)(argv + i),
+					    .tty = tty,
+					    .interactive = interactive,
+					    .io = { .in = interactive ? 0 : -1, .out = 1, .err = 2 } };
+		struct pn_err err = { 0 };
+		int ret = oci_exec(&ort, c->row.id, &eo, &code, &err);
+
+		/* The runtime already printed its own message (oci.h). */
+		if (ret < 0 && code == 0)
+			code = 126;
+		rc = code;
+	}
+out:
+	podrt_view_free(&v);
+out_rt:
+	podrt_close(&rt);
+	return rc;
+}
+
+/* Print the message part of CRI log lines ("TIME STREAM TAG MSG"); P
+ * records are joined with the next one. */
+static void print_cri_log(FILE *in, FILE *out)
+{
+	char line[20000];
+
+	while (fgets(line, sizeof(line), in)) {
+		char *p = strchr(line, ' '), *tag, *msg;
+		size_t len;
+
+		if (!p || !(tag = strchr(p + 1, ' ')))
+			continue;
+		tag++;
+		msg = tag + 2;
+		len = strlen(msg);
+		if (tag[0] == 'P' && len && msg[len - 1] == '\n')
+			msg[--len] = '\0';
+		fputs(msg, out);
+	}
+	fflush(out);
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	struct get_opts o = { .ns = "default" };
+	struct podnet_env env;
+	struct podrt rt;
+	struct podrt_view v;
+	struct podrt_ctr *c = NULL;
+	const char *pod = NULL, *cname = NULL;
+	bool follow = false, previous = false;
+	int rc = 1;
+	FILE *f;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+			follow = true;
+		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--previous"))
+			previous = true;
+		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
+			cname = argv[++i];
+		else if (parse_common(&i, argc, argv, &o))
+			continue;
+		else if (!pod)
+			pod = argv[i];
+		else if (!cname)
+			cname = argv[i];
+	}
+	if (!pod) {
+		cmd_errorf("expected 'logs POD [-c CONTAINER]'");
+		return 1;
+	}
+	if (rt_open(&rt, &env) < 0)
+		return 1;
+	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
+		goto out_rt;
+	if (previous && !c->prev_log_path[0]) {
+		fprintf(stderr, "Error from server (BadRequest): previous terminated container \"%s\" in pod \"%s\" not found\n",
+			c->row.name, pod);
+		goto out;
+	}
+	f = fopen(previous ? c->prev_log_path : c->log_path, "r");
+	if (!f) {
+		fprintf(stderr, "Error from server (BadRequest): container \"%s\" in pod \"%s\" is waiting to start: %s\n",
+			c->row.name, pod, c->reason[0] ? c->reason : "ContainerCreating");
+		goto out;
+	}
+	print_cri_log(f, stdout);
+	while (follow && !previous) {
+		struct podrt_view nv;
+		struct pn_err err = { 0 };
+		bool running = false;
+
+		usleep(200000);
+		clearerr(f);
+		print_cri_log(f, stdout);
+		if (podrt_view_get(&rt, v.pod, &nv, &err) < 0)
+			break;
+		for (size_t i = 0; i < nv.n_ctrs; i++)
+			if (!strcmp(nv.ctrs[i].row.id, c->row.id))
+				running = !strcmp(nv.ctrs[i].state, "running") &&
+					  !strcmp(nv.ctrs[i].log_path, c->log_path);
+		podrt_view_free(&nv);
+		if (!running) {
+			clearerr(f);
+			print_cri_log(f, stdout);
+			break;
+		}
+	}
+	fclose(f);
+	rc = 0;
+out:
+	podrt_view_free(&v);
+out_rt:
+	podrt_close(&rt);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * podnet: pods on one node, daemonless.  kubectl- and crictl-shaped
+ * commands over the library; this file is the command table and dispatch.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#ifndef PODNET_VERSION
+#define PODNET_VERSION "0.1.0"
+#endif
+
+const struct cmd *cmd_find(const char *name)
+{
+	for (const struct cmd *c = podnet_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void cmd_usage(FILE *f, const struct cmd *c)
+{
+	fprintf(f, "%s\n\nUsage:\n%s", c->summary, c->usage);
+}
+
+int cmd_wants_help(const struct cmd *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			cmd_usage(stdout, c);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void cmd_error(const struct pn_err *err)
+{
+	if (err->details[0])
+		fprintf(stderr, "error: %s: %s\n", err->msg, err->details);
+	else
+		fprintf(stderr, "error: %s\n", err->msg);
+}
+
+void cmd_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+void podnet_env_load(struct podnet_env *e)
+{
+	e->root = env_or("PODNET_ROOT", "/var/lib/podnet");
+	e->cni_conf_dir = env_or("PODNET_CNI_CONF_DIR", "/etc/cni/net.d");
+	e->cni_path = env_or("CNI_PATH", "/opt/cni/bin");
+	e->cni_cache = env_or("PODNET_CNI_CACHE_DIR", "/var/lib/cni");
+	e->netns_dir = env_or("PODNET_NETNS_DIR", "/run/netns");
+}
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "podnet: Kubernetes pods on one node, and the tools to see inside their network.\n\n"
+		   "Usage: podnet COMMAND [ARGS...]\n\nCommands:\n");
+	for (const struct cmd *c = podnet_cmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nUse \"podnet help COMMAND\" or \"podnet COMMAND --help\" for a command's options.\n"
+		   "Environment: PODNET_ROOT (/var/lib/podnet), PODNET_CNI_CONF_DIR (/etc/cni/net.d),\n"
+		   "CNI_PATH (/opt/cni/bin), PODNET_CNI_CACHE_DIR (/var/lib/cni), PODNET_LOG.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		usage_all(stdout);
+		return 0;
+	}
+	c = cmd_find(argv[1]);
+	if (!c) {
+		cmd_errorf("unknown command \"%s\" for \"podnet\"", argv[1]);
+		return 1;
+	}
+	cmd_usage(stdout, c);
+	return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("podnet %s\n", PODNET_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		usage_all(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv);
+	c = cmd_find(argv[1]);
+	if (!c) {
+		cmd_errorf("unknown command \"%s\" for \"podnet\"\nRun 'podnet --help' for usage.", argv[1]);
+		return 1;
+	}
+	if (cmd_wants_help(c, argc - 1, argv + 1))
+		return 0;
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pod plan (<pod-dir>/plan.json) the CLI writes; see README.md. */
+#include "shim.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int get_str(json_t *o, const char *key, bool required, char **out, struct pn_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" is missing", key);
+		return 0;
+	}
+	if (!json_is_string(v) || (required && !json_string_length(v)))
+		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a %sstring", key,
+				required ? "non-empty " : "");
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+}
+
+static int get_bool(json_t *o, const char *key, bool *out, struct pn_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_strv(json_t *o, const char *key, bool required, char ***out, struct pn_err *err)
+{
+	json_t *v = json_object_get(o, key), *e;
+	char **r;
+	size_t i;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" is missing", key);
+		return 0;
+	}
+	if (!json_is_array(v) || (required && !json_array_size(v)))
+		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a %sarray of strings",
+				key, required ? "non-empty " : "");
+	r = calloc(json_array_size(v) + 1, sizeof(*r));
+	if (!r)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			strv_free(r);
+			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\"[%zu] is not a string",
+					key, i);
+		}
+		r[i] = strdup(json_string_value(e));
+		if (!r[i]) {
+			strv_free(r);
+			return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+static int parse_restart(json_t *o, enum shim_restart dflt, enum shim_restart *out,
+			 struct pn_err *err)
+{
+	const char *s = json_string_value(json_object_get(o, "restartPolicy"));
+
+	*out = dflt;
+	if (!json_object_get(o, "restartPolicy"))
+		return 0;
+	if (s && !strcmp(s, "Always"))
+		*out = SHIM_RESTART_ALWAYS;
+	else if (s && !strcmp(s, "OnFailure"))
+		*out = SHIM_RESTART_ON_FAILURE;
+	else if (s && !strcmp(s, "Never"))
+		*out = SHIM_RESTART_NEVER;
+	else
+		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+				"plan: restartPolicy \"%s\" is not Always, OnFailure or Never",
+				s ? s : "(not a string)");
+	return 0;
+}
+
+/* A container id becomes a runtime id and a directory name. */
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && strspn(s, "0123456789abcdefABCDEF-_.") == n && s[0] != '.';
+}
+
+static void ctr_free(struct shim_ctr *c)
+{
+	free(c->id);
+	free(c->name);
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->log_dir);
+	free(c->cwd);
+	strv_free(c->args);
+	strv_free(c->env);
+}
+
+int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
+{
+	enum shim_restart pod_restart;
+	json_t *root = NULL, *v, *cs, *c;
+	json_error_t je;
+	size_t i;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	root = json_load_file(path, 0, &je);
+	if (!json_is_object(root)) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, root ? EINVAL : ENOENT, "plan %s: %s (line %d)",
+			       path, root ? "not a JSON object" : je.text, je.line);
+		goto out;
+	}
+	if ((ret = get_str(root, "podUID", true, &p->pod_uid, err)) < 0 ||
+	    (ret = get_str(root, "podName", false, &p->pod_name, err)) < 0 ||
+	    (ret = get_str(root, "namespace", false, &p->pod_namespace, err)) < 0 ||
+	    (ret = get_str(root, "sandboxID", true, &p->sandbox_id, err)) < 0 ||
+	    (ret = get_str(root, "hostname", false, &p->hostname, err)) < 0 ||
+	    (ret = get_str(root, "netns", false, &p->netns, err)) < 0 ||
+	    (ret = get_str(root, "podIP", false, &p->pod_ip, err)) < 0 ||
+	    (ret = get_bool(root, "hostNetwork", &p->host_network, err)) < 0 ||
+	    (ret = get_bool(root, "hostIPC", &p->host_ipc, err)) < 0 ||
+	    (ret = get_bool(root, "hostPID", &p->host_pid, err)) < 0 ||
+	    (ret = get_bool(root, "shareProcessNamespace", &p->share_pid, err)) < 0 ||
+	    (ret = parse_restart(root, SHIM_RESTART_ALWAYS, &pod_restart, err)) < 0)
+		goto out;
+	if (!id_ok(p->sandbox_id)) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: sandboxID \"%s\" is not an id",
+			       p->sandbox_id);
+		goto out;
+	}
+	if (!p->host_network && !p->netns) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+			       "plan: \"netns\" is required unless hostNetwork is true");
+		goto out;
+	}
+	if (p->host_pid && p->share_pid) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+			       "plan: hostPID and shareProcessNamespace exclude each other");
+		goto out;
+	}
+	v = json_object_get(root, "terminationGracePeriodSeconds");
+	p->grace_s = v ? json_integer_value(v) : 30;
+	if (v && (!json_is_integer(v) || p->grace_s < 0)) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+			       "plan: terminationGracePeriodSeconds must be an integer >= 0");
+		goto out;
+	}
+	v = json_object_get(root, "pause");
+	if ((ret = get_str(v, "binary", true, &p->pause_binary, err)) < 0) {
+		pn_err_prefix(err, "pause");
+		goto out;
+	}
+	cs = json_object_get(root, "containers");
+	if (!json_is_array(cs) || !json_array_size(cs)) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"containers\" must be a non-empty array");
+		goto out;
+	}
+	p->ctrs = calloc(json_array_size(cs), sizeof(*p->ctrs));
+	if (!p->ctrs) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(cs, i, c) {
+		struct shim_ctr *k = &p->ctrs[i];
+
+		p->n_ctrs = i + 1;
+		k->out.fd = k->err.fd = -1;
+		if ((ret = get_str(c, "id", true, &k->id, err)) < 0 ||
+		    (ret = get_str(c, "name", true, &k->name, err)) < 0 ||
+		    (ret = get_str(c, "rootfs", true, &k->rootfs, err)) < 0 ||
+		    (ret = get_str(c, "bundle", false, &k->bundle, err)) < 0 ||
+		    (ret = get_str(c, "logDir", false, &k->log_dir, err)) < 0 ||
+		    (ret = get_str(c, "workingDir", false, &k->cwd, err)) < 0 ||
+		    (ret = get_strv(c, "args", true, &k->args, err)) < 0 ||
+		    (ret = get_strv(c, "env", false, &k->env, err)) < 0 ||
+		    (ret = get_bool(c, "unmountRootfs", &k->unmount_rootfs, err)) < 0 ||
+		    (ret = parse_restart(c, pod_restart, &k->restart, err)) < 0) {
+			pn_err_prefix(err, "containers[%zu]", i);
+			goto out;
+		}
+		if (!id_ok(k->id) || !strcmp(k->id, p->sandbox_id)) {
+			ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+				       "plan: containers[%zu].id \"%s\" is not a unique id", i, k->id);
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->ctrs[j].id, k->id) || !strcmp(p->ctrs[j].name, k->name)) {
+				ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+					       "plan: containers[%zu] repeats id or name \"%s\"", i,
+					       k->name);
+				goto out;
+			}
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	if (ret < 0)
+		shim_plan_free(p);
+	return ret;
+}
+
+void shim_plan_free(struct shim_plan *p)
+{
+	free(p->pod_uid);
+	free(p->pod_name);
+	free(p->pod_namespace);
+	free(p->sandbox_id);
+	free(p->hostname);
+	free(p->netns);
+	free(p->pod_ip);
+	free(p->pause_binary);
+	for (size_t i = 0; i < p->n_ctrs; i++)
+		ctr_free(&p->ctrs[i]);
+	free(p->ctrs);
+	memset(p, 0, sizeof(*p));
+}

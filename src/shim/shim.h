@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PODNET_SHIM_H
+#define PODNET_SHIM_H
+
+/* Internal to podnet-shim; the protocol with the CLI is in README.md. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "oci.h"
+
+enum shim_restart { SHIM_RESTART_ALWAYS, SHIM_RESTART_ON_FAILURE, SHIM_RESTART_NEVER };
+
+enum shim_cstate {
+	CS_CREATED, /* bundle written, not started yet (reason ContainerCreating) */
+	CS_RUNNING,
+	CS_WAITING, /* exited, restart pending after back-off (CrashLoopBackOff) */
+	CS_EXITED,  /* exited for good (policy, or the pod is stopping) */
+};
+
+/* One CRI log stream (stdout or stderr) of one container. */
+struct crilog {
+	int fd;             /* read end of the pipe, -1 when closed */
+	const char *stream; /* "stdout" / "stderr" */
+	char buf[16384];    /* containerd's bufio size: longer lines become P chunks */
+	size_t len;
+};
+
+struct shim_ctr {
+	/* from the plan */
+	char *id, *name, *bundle, *rootfs, *log_dir, *cwd;
+	char **args, **env;
+	bool unmount_rootfs;
+	enum shim_restart restart;
+
+	/* runtime state */
+	enum shim_cstate state;
+	pid_t pid;
+	int exit_code;
+	char reason[32];
+	char message[512];
+	char started_at[40], finished_at[40];
+	uint64_t started_mono; /* ns, for the 10-minute back-off reset */
+	int restart_count;
+	int backoff_s;         /* next back-off; 0: restart at once */
+	uint64_t restart_at;   /* monotonic ns when CS_WAITING ends */
+	char log_path[4096];
+	char prev_log_path[4096];
+	FILE *log;
+	struct crilog out, err;
+	char memcg[512];       /* memory cgroup dir, to tell OOM kills */
+	/* lastState.terminated */
+	bool has_last;
+	int last_exit_code;
+	char last_reason[32], last_started_at[40], last_finished_at[40];
+};
+
+struct shim_plan {
+	char *pod_uid, *pod_name, *pod_namespace, *sandbox_id, *hostname, *netns, *pod_ip;
+	char *pause_binary;
+	bool host_network, host_ipc, host_pid, share_pid;
+	int64_t grace_s;
+	struct shim_ctr *ctrs;
+	size_t n_ctrs;
+};
+
+int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err);
+void shim_plan_free(struct shim_plan *p);
+
+/* CRI log line writer (crilog.c). */
+void crilog_init(struct crilog *l, int fd, const char *stream);
+/* Read what is available; returns 0, or 1 at EOF (fd closed). */
+int crilog_read(struct crilog *l, FILE *out);
+/* Write a pending partial line (as F: the stream ended) and close. */
+void crilog_close(struct crilog *l, FILE *out);
+/* "2026-11-26T16:00:00.123456789Z" (RFC 3339, nanoseconds, UTC). */
+void rfc3339_now(char buf[40]);
+
+void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

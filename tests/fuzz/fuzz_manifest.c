@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer target: manifests (manifest_parse on arbitrary bytes).  Beyond
+ * "no crash, no leak", every object we accept must survive the paths its
+ * data takes later: pod → JSON → pod (the state store) unchanged, and
+ * pod → YAML (`get -o yaml`) → manifest_parse (`apply -f -`) unchanged.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+
+static void check_pod(const struct pn_pod *p)
+{
+	struct pn_object *o = NULL;
+	struct pn_pod *back = NULL;
+	struct pn_err err = { 0 };
+	json_t *j = pod_to_json(p), *j2 = NULL;
+	char *y = NULL;
+	size_t n = 0;
+
+	if (!j)
+		abort();
+	if (pod_from_json(j, &back, &err) < 0) {
+		fprintf(stderr, "own JSON rejected: %s\n", err.msg);
+		abort();
+	}
+	j2 = pod_to_json(back);
+	if (!json_equal(j, j2)) {
+		fprintf(stderr, "pod -> json -> pod changed the pod\n");
+		abort();
+	}
+	json_decref(j2);
+	j2 = NULL;
+
+	y = json_to_yaml(j);
+	if (!y)
+		abort();
+	if (manifest_parse(y, strlen(y), "fuzz", &o, &n, &err) < 0 || n != 1 || o[0].kind != PN_KIND_POD) {
+		fprintf(stderr, "own YAML rejected: %s\n---\n%s", err.msg, y);
+		abort();
+	}
+	j2 = pod_to_json(o[0].pod);
+	if (!json_equal(j, j2)) {
+		fprintf(stderr, "pod -> yaml -> pod changed the pod:\n%s", y);
+		abort();
+	}
+	json_decref(j2);
+	manifest_objects_free(o, n);
+	free(y);
+	pn_pod_free(back);
+	json_decref(j);
+}
+
+static void check_namespace(const struct pn_namespace *ns)
+{
+	struct pn_namespace *back = NULL;
+	struct pn_err err = { 0 };
+	json_t *j = namespace_to_json(ns), *j2;
+	char *y;
+
+	if (!j)
+		abort();
+	if (namespace_from_json(j, &back, &err) < 0) {
+		fprintf(stderr, "own Namespace JSON rejected: %s\n", err.msg);
+		abort();
+	}
+	j2 = namespace_to_json(back);
+	if (!json_equal(j, j2))
+		abort();
+	y = json_to_yaml(j);
+	if (!y)
+		abort();
+	free(y);
+	json_decref(j2);
+	json_decref(j);
+	pn_namespace_free(back);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0, i;
+
+	if (manifest_parse((const char *)data, size, "fuzz.yaml", &o, &n, &err) < 0) {
+		if (o || n || !err.msg[0])
+			abort();
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (o[i].kind == PN_KIND_POD)
+			check_pod(o[i].pod);
+		else
+			check_namespace(o[i].ns);
+	}
+	manifest_objects_free(o, n);
+	return 0;
+}

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Manifests: the seed's example pods, multi-document streams with a
+ * Namespace, JSON and v1 List input, YAML 1.1 resolution as kubectl reads
+ * it, API-server defaults, pod → JSON → pod round trips, the kubectl-style
+ * YAML emitter against golden text, and every tests/data/manifests/bad-*.yaml
+ * failing with exactly the message on its first line ("# expect: ...", with
+ * \n and \\ escapes).  Run from the top of the tree (tests/run.sh does).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "tap.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (pn_read_all(fd, &buf, len) < 0)
+		buf = NULL;
+	close(fd);
+	return buf;
+}
+
+/* Parse a string; on failure the message is in *err. */
+static int parse(const char *text, struct pn_object **o, size_t *n, struct pn_err *err)
+{
+	pn_err_clear(err);
+	return manifest_parse(text, strlen(text), "pod.yaml", o, n, err);
+}
+
+static struct pn_pod *parse_one_pod(const char *text)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err;
+	struct pn_pod *p;
+	size_t n = 0;
+
+	if (parse(text, &o, &n, &err) < 0) {
+		printf("# unexpected error: %s\n", err.msg);
+		return NULL;
+	}
+	if (n != 1 || o[0].kind != PN_KIND_POD) {
+		manifest_objects_free(o, n);
+		return NULL;
+	}
+	p = o[0].pod;
+	o[0].pod = NULL;
+	manifest_objects_free(o, n);
+	return p;
+}
+
+static const char *parse_error(const char *text)
+{
+	static struct pn_err err;
+	struct pn_object *o = NULL;
+	size_t n = 0;
+
+	if (parse(text, &o, &n, &err) == 0) {
+		manifest_objects_free(o, n);
+		return "(no error)";
+	}
+	return err.msg;
+}
+
+static char *join_argv(char **v)
+{
+	static char buf[512];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; v && v[i]; i++) {
+		if (i)
+			strcat(buf, "|");
+		strncat(buf, v[i], sizeof(buf) - strlen(buf) - 2);
+	}
+	return buf;
+}
+
+static void test_examples(void)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err = { 0 };
+	const struct pn_pod *p;
+	size_t n = 0, len = 0;
+	char *buf = slurp("examples/pod1.yaml", &len);
+
+	ok(buf != NULL, "examples/pod1.yaml readable");
+	ok(buf && manifest_parse(buf, len, "examples/pod1.yaml", &o, &n, &err) == 0, "pod1 parses: %s", err.msg);
+	free(buf);
+	if (n != 1) {
+		ok(0, "pod1: one object (got %zu)", n);
+		manifest_objects_free(o, n);
+		return;
+	}
+	p = o[0].pod;
+	is_int(o[0].kind, PN_KIND_POD, "pod1 is a Pod");
+	is_int(o[0].doc, 0, "pod1 is document 0");
+	is_str(p->meta.name, "pod1", "pod1 name");
+	is_str(p->meta.namespace_, "default", "pod1 namespace defaulted");
+	is_str(pn_kvs_get(&p->meta.labels, "app"), "pod1", "pod1 label app");
+	ok(p->meta.uid == NULL && p->meta.creation == 0, "uid and creation left to the runtime");
+	is_int(p->spec.n_containers, 3, "pod1 has three containers");
+	is_str(p->spec.containers[0].name, "c1", "c1");
+	is_str(p->spec.containers[1].name, "c2", "c2");
+	is_str(p->spec.containers[2].name, "c3", "c3");
+	is_str(p->spec.containers[0].image, "host", "c1 image host");
+	is_str(join_argv(p->spec.containers[0].command), "sleep|infinity", "c1 command");
+	is_str(join_argv(p->spec.containers[1].command), "sleep|infinity", "c2 command");
+	is_str(join_argv(p->spec.containers[2].command), "nginx|-g|daemon off; pid /tmp/nginx.pid; error_log stderr;",
+	       "c3 runs nginx in the foreground");
+	ok(p->spec.containers[0].args == NULL, "no args");
+	is_int(p->spec.containers[2].n_ports, 1, "c3 has one port");
+	is_int(p->spec.containers[2].ports[0].container_port, 80, "c3 port 80");
+	is_str(p->spec.containers[2].ports[0].protocol, "TCP", "protocol defaulted to TCP");
+	is_int(p->spec.containers[2].ports[0].host_port, 0, "no hostPort");
+	is_int(p->spec.containers[0].pull_policy, PN_PULL_ALWAYS, "untagged image: imagePullPolicy Always");
+	is_int(p->spec.restart_policy, PN_RESTART_ALWAYS, "restartPolicy defaulted to Always");
+	is_int(p->spec.termination_grace_period, 30, "grace period defaulted to 30");
+	ok(p->spec.hostname == NULL, "hostname unset");
+	ok(!p->spec.host_network && !p->spec.host_pid && !p->spec.share_process_namespace, "no host namespaces");
+	manifest_objects_free(o, n);
+
+	buf = slurp("examples/pod2.yaml", &len);
+	o = NULL;
+	n = 0;
+	ok(buf && manifest_parse(buf, len, "examples/pod2.yaml", &o, &n, &err) == 0 && n == 1, "pod2 parses");
+	free(buf);
+	if (n == 1) {
+		p = o[0].pod;
+		is_str(p->meta.name, "pod2", "pod2 name");
+		is_str(pn_kvs_get(&p->meta.labels, "app"), "pod2", "pod2 label app");
+		is_int(p->spec.n_containers, 1, "pod2 has one container");
+		is_str(p->spec.containers[0].name, "c4", "c4");
+		is_str(join_argv(p->spec.containers[0].command), "nginx|-g|daemon off; pid /tmp/nginx.pid; error_log stderr;",
+		       "c4 runs nginx");
+	}
+	manifest_objects_free(o, n);
+}
+
+static void test_multi_doc(void)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err;
+	size_t n = 0;
+	const char *text = "---\n"
+			   "# nothing in this one\n"
+			   "---\n"
+			   "apiVersion: v1\n"
+			   "kind: Namespace\n"
+			   "metadata:\n"
+			   "  name: team-a\n"
+			   "---\n"
+			   "---\n"
+			   "apiVersion: v1\n"
+			   "kind: Pod\n"
+			   "metadata: {name: web, namespace: team-a}\n"
+			   "spec:\n"
+			   "  containers: [{name: c, image: 'nginx:1.25'}]\n"
+			   "...\n";
+
+	ok(parse(text, &o, &n, &err) == 0, "multi-document stream parses: %s", err.msg);
+	is_int(n, 2, "empty documents are skipped");
+	if (n == 2) {
+		is_int(o[0].kind, PN_KIND_NAMESPACE, "first object is the Namespace");
+		is_str(o[0].ns->meta.name, "team-a", "namespace name");
+		ok(o[0].ns->meta.namespace_ == NULL, "a Namespace has no namespace");
+		is_str(pn_kvs_get(&o[0].ns->meta.labels, "kubernetes.io/metadata.name"), "team-a",
+		       "kubernetes.io/metadata.name label added");
+		is_int(o[0].doc, 1, "Namespace is document 1");
+		is_int(o[1].kind, PN_KIND_POD, "second object is the Pod");
+		is_int(o[1].doc, 3, "Pod is document 3 (libyaml counts the empty ones)");
+		is_str(o[1].pod->meta.namespace_, "team-a", "pod in team-a");
+		is_int(o[1].pod->spec.containers[0].pull_policy, PN_PULL_IF_NOT_PRESENT, "tagged image: IfNotPresent");
+	}
+	manifest_objects_free(o, n);
+
+	ok(parse("", &o, &n, &err) == 0 && n == 0 && o == NULL, "empty input: no objects");
+	ok(parse("---\n---\n", &o, &n, &err) == 0 && n == 0, "only separators: no objects");
+}
+
+static void test_json_and_list(void)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err;
+	size_t n = 0;
+	const char *json = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\",\"labels\":"
+			   "{\"tier\":\"web\"}},\"spec\":{\"restartPolicy\":\"OnFailure\",\"containers\":"
+			   "[{\"name\":\"c\",\"image\":\"nginx:latest\",\"args\":[\"-v\"],\"env\":[{\"name\":\"A\","
+			   "\"value\":\"1\"},{\"name\":\"B\"}],\"ports\":[{\"containerPort\":8080,\"name\":\"http\","
+			   "\"protocol\":\"UDP\"}],\"tty\":true,\"stdin\":true,\"workingDir\":\"/srv\"}]}}";
+	const char *list = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\","
+			   "\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}},{\"apiVersion\":\"v1\",\"kind\":"
+			   "\"Namespace\",\"metadata\":{\"name\":\"b\"}}]}";
+
+	ok(parse(json, &o, &n, &err) == 0 && n == 1, "JSON input parses: %s", err.msg);
+	if (n == 1) {
+		const struct pn_container_spec *c = &o[0].pod->spec.containers[0];
+
+		is_int(o[0].pod->spec.restart_policy, PN_RESTART_ON_FAILURE, "restartPolicy OnFailure");
+		is_int(c->pull_policy, PN_PULL_ALWAYS, ":latest: imagePullPolicy Always");
+		is_str(join_argv(c->args), "-v", "args");
+		is_int(c->n_env, 2, "two env vars");
+		is_str(c->env[0].value, "1", "env A=1");
+		is_str(c->env[1].value, "", "env B defaults to empty");
+		is_str(c->ports[0].name, "http", "port name");
+		is_str(c->ports[0].protocol, "UDP", "protocol UDP kept");
+		ok(c->tty && c->stdin_open, "tty and stdin");
+		is_str(c->working_dir, "/srv", "workingDir");
+	}
+	manifest_objects_free(o, n);
+
+	ok(parse(list, &o, &n, &err) == 0 && n == 2, "v1 List is unrolled: %s", err.msg);
+	if (n == 2)
+		ok(strcmp(o[0].ns->meta.name, "a") == 0 && strcmp(o[1].ns->meta.name, "b") == 0 && o[1].doc == 0,
+		   "List items in order, same document");
+	manifest_objects_free(o, n);
+}
+
+/* YAML 1.1 as kubectl reads it, and what the API server fills in. */
+static void test_yaml_and_defaults(void)
+{
+	struct pn_pod *p;
+
+	p = parse_one_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+			  "base: &base\n" /* unknown but null: kubectl's validator skips nils */
+			  "spec: {containers: [{name: c, image: host}]}\n");
+	ok(p != NULL, "an unknown field holding null is let through, as kubectl does");
+	pn_pod_free(p);
+	is_str(parse_error("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspc: {}\n"),
+	       "error: error validating \"pod.yaml\": error validating data: ValidationError(Pod): unknown field "
+	       "\"spc\" in io.k8s.api.core.v1.Pod",
+	       "unknown top-level field message");
+
+	p = parse_one_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+			  "spec:\n"
+			  "  hostNetwork: yes\n"
+			  "  terminationGracePeriodSeconds: -5\n"
+			  "  containers:\n"
+			  "  - &ctr\n"
+			  "    name: a\n"
+			  "    image: registry.local:5000/tools\n"
+			  "    tty: on\n"
+			  "    ports: [{containerPort: 0x50}]\n"
+			  "  - <<: *ctr\n"
+			  "    name: b\n"
+			  "    image: tools@sha256:0123\n"
+			  "    ports: [{containerPort: 0o1750, protocol: TCP}]\n");
+	ok(p != NULL, "anchors, merge keys, yes/on, hex and octal parse");
+	if (p) {
+		ok(p->spec.host_network, "hostNetwork: yes is true");
+		is_int(p->spec.termination_grace_period, 1, "negative grace period becomes 1");
+		is_int(p->spec.containers[0].ports[0].container_port, 80, "0x50 is 80");
+		is_int(p->spec.containers[0].ports[0].host_port, 80, "hostNetwork: hostPort defaults to containerPort");
+		ok(p->spec.containers[0].tty, "tty: on is true");
+		is_int(p->spec.containers[0].pull_policy, PN_PULL_ALWAYS, "registry port is not a tag");
+		is_str(p->spec.containers[1].name, "b", "merge: explicit key wins");
+		ok(p->spec.containers[1].tty, "merge: tty inherited");
+		is_int(p->spec.containers[1].ports[0].container_port, 1000, "0o1750 is 1000");
+		is_int(p->spec.containers[1].pull_policy, PN_PULL_IF_NOT_PRESENT, "digest only: IfNotPresent");
+	}
+	pn_pod_free(p);
+
+	/* what `kubectl run pod1 --image=host --dry-run=client -o yaml` prints */
+	p = parse_one_pod("apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: null\n  labels:\n"
+			  "    run: pod1\n  name: pod1\nspec:\n  containers:\n  - image: host\n    name: pod1\n"
+			  "    resources: {}\n  dnsPolicy: ClusterFirst\n  restartPolicy: Always\nstatus: {}\n");
+	ok(p != NULL, "kubectl run --dry-run output is accepted");
+	pn_pod_free(p);
+
+	p = parse_one_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+			  "spec: {containers: [{name: c, image: host, imagePullPolicy: Never, command: [\"1\", '2']}]}\n");
+	ok(p && p->spec.containers[0].pull_policy == PN_PULL_NEVER, "explicit imagePullPolicy kept");
+	ok(p && strcmp(join_argv(p->spec.containers[0].command), "1|2") == 0, "quoted numbers are strings");
+	pn_pod_free(p);
+
+	is_str(parse_error("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+			   "spec: {containers: [{name: c, image: host, command: [sleep, 10]}]}\n"),
+	       "Error from server (BadRequest): error when creating \"pod.yaml\": Pod in version \"v1\" cannot be "
+	       "handled as a Pod: json: cannot unmarshal number into Go struct field Container.spec.containers.command "
+	       "of type string",
+	       "an unquoted number in command fails like the API server");
+	is_str(parse_error("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+			   "spec: {containers: [{name: c, image: host, tty: \"true\"}]}\n"),
+	       "error: error validating \"pod.yaml\": error validating data: ValidationError(Pod.spec.containers[0].tty): "
+	       "invalid type for io.k8s.api.core.v1.Container.tty: got \"string\", expected \"boolean\"",
+	       "a quoted boolean is a type error");
+	is_str(parse_error("kind: Pod\nmetadata: {name: p}\n"),
+	       "error: error validating \"pod.yaml\": error validating data: apiVersion not set",
+	       "apiVersion not set");
+	is_str(parse_error("{}\n"),
+	       "error: error validating \"pod.yaml\": error validating data: [apiVersion not set, kind not set]",
+	       "several schema errors are aggregated in brackets");
+}
+
+static void test_yaml_limits(void)
+{
+	char *deep, *laughs;
+	struct pn_err err;
+	struct pn_object *o = NULL;
+	size_t n = 0, i, pos = 0;
+	int ret;
+
+	pn_err_clear(&err);
+	ret = manifest_parse("a: b: c\n", 8, "x.yaml", &o, &n, &err);
+	ok(ret < 0 && err.code == PN_CNI_INVALID_CONFIG, "syntax error: code 7");
+	is_str(err.details, "line 1, column 5", "syntax error: line and column in details");
+
+	deep = malloc(4000);
+	for (i = 0; i < 1500; i++)
+		deep[i] = '[';
+	deep[1500] = '\0';
+	is_str(parse_error(deep),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 1: exceeded max depth of 1000",
+	       "nesting is bounded");
+	free(deep);
+
+	/* the billion laughs: 9 levels of 10 aliases each */
+	laughs = malloc(4096);
+	pos += (size_t)sprintf(laughs + pos, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 10; i++)
+		pos += (size_t)sprintf(laughs + pos, "a%zu: &a%zu [*a%zu, *a%zu, *a%zu, *a%zu, *a%zu, *a%zu, *a%zu, *a%zu, *a%zu, *a%zu]\n",
+				       i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	is_str(parse_error(laughs),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: document contains excessive aliasing",
+	       "alias expansion is bounded");
+	free(laughs);
+}
+
+static const char pod_yaml_golden[] =
+	"apiVersion: v1\n"
+	"kind: Pod\n"
+	"metadata:\n"
+	"  annotations:\n"
+	"    note: 'a: b'\n"
+	"  creationTimestamp: \"2024-05-01T12:00:00Z\"\n"
+	"  labels:\n"
+	"    app: pod1\n"
+	"    enabled: \"true\"\n"
+	"  name: pod1\n"
+	"  namespace: default\n"
+	"  uid: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n"
+	"spec:\n"
+	"  containers:\n"
+	"  - command:\n"
+	"    - sleep\n"
+	"    - infinity\n"
+	"    env:\n"
+	"    - name: PORT\n"
+	"      value: \"8080\"\n"
+	"    - name: EMPTY\n"
+	"    image: host\n"
+	"    imagePullPolicy: Always\n"
+	"    name: c1\n"
+	"  - command:\n"
+	"    - nginx\n"
+	"    - -g\n"
+	"    - daemon off; pid /tmp/nginx.pid; error_log stderr;\n"
+	"    image: nginx:1.25\n"
+	"    imagePullPolicy: IfNotPresent\n"
+	"    name: c3\n"
+	"    ports:\n"
+	"    - containerPort: 80\n"
+	"      name: http\n"
+	"      protocol: TCP\n"
+	"    stdin: true\n"
+	"    tty: true\n"
+	"  hostname: web\n"
+	"  nodeSelector:\n"
+	"    disk: ssd\n"
+	"  restartPolicy: Never\n"
+	"  shareProcessNamespace: true\n"
+	"  terminationGracePeriodSeconds: 5\n";
+
+static const char pod_yaml_src[] = "apiVersion: v1\n"
+				   "kind: Pod\n"
+				   "metadata:\n"
+				   "  name: pod1\n"
+				   "  labels: {app: pod1, enabled: \"true\"}\n"
+				   "  annotations: {note: 'a: b'}\n"
+				   "spec:\n"
+				   "  hostname: web\n"
+				   "  restartPolicy: Never\n"
+				   "  shareProcessNamespace: true\n"
+				   "  terminationGracePeriodSeconds: 5\n"
+				   "  nodeSelector: {disk: ssd}\n"
+				   "  containers:\n"
+				   "  - name: c1\n"
+				   "    image: host\n"
+				   "    command: [sleep, infinity]\n"
+				   "    env: [{name: PORT, value: \"8080\"}, {name: EMPTY}]\n"
+				   "  - name: c3\n"
+				   "    image: nginx:1.25\n"
+				   "    command: [nginx, -g, 'daemon off; pid /tmp/nginx.pid; error_log stderr;']\n"
+				   "    ports: [{name: http, containerPort: 80}]\n"
+				   "    tty: true\n"
+				   "    stdin: true\n";
+
+static void test_round_trip(void)
+{
+	struct pn_pod *p = parse_one_pod(pod_yaml_src), *back = NULL, *other = NULL;
+	struct pn_object *o = NULL;
+	struct pn_err err = { 0 };
+	json_t *j = NULL, *j2 = NULL, *j3 = NULL;
+	char *y = NULL, *s1 = NULL, *s2 = NULL;
+	size_t n = 0;
+
+	ok(p != NULL, "round-trip pod parses");
+	if (!p)
+		return;
+	p->meta.uid = strdup("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	p->meta.creation = 1714564800; /* 2024-05-01T12:00:00Z */
+	j = pod_to_json(p);
+	ok(j != NULL, "pod_to_json");
+	ok(pod_from_json(j, &back, &err) == 0, "pod_from_json accepts pod_to_json's output: %s", err.msg);
+	if (back) {
+		is_str(back->meta.uid, p->meta.uid, "uid survives the store");
+		is_int(back->meta.creation, p->meta.creation, "creationTimestamp survives the store");
+		j2 = pod_to_json(back);
+		s1 = json_dumps(j, JSON_COMPACT);
+		s2 = json_dumps(j2, JSON_COMPACT);
+		ok(json_equal(j, j2) && s1 && s2 && strcmp(s1, s2) == 0, "pod → json → pod → json is identical");
+	}
+	y = json_to_yaml(j);
+	is_str(y, pod_yaml_golden, "kubectl -o yaml rendering");
+
+	/* `podnet get pod pod1 -o yaml | podnet apply -f -` */
+	ok(y && manifest_parse(y, strlen(y), "STDIN", &o, &n, &err) == 0 && n == 1, "own YAML output re-applies: %s",
+	   err.msg);
+	if (n == 1) {
+		o[0].pod->meta.uid = strdup(p->meta.uid);
+		o[0].pod->meta.creation = p->meta.creation;
+		j3 = pod_to_json(o[0].pod);
+		ok(json_equal(j, j3), "re-applied pod is the same pod");
+	}
+	manifest_objects_free(o, n);
+
+	pn_err_clear(&err);
+	json_object_set_new(j, "kind", json_string("Service"));
+	ok(pod_from_json(j, &other, &err) < 0 && other == NULL && strstr(err.msg, "not a v1 Pod"),
+	   "pod_from_json rejects other kinds");
+
+	json_decref(j);
+	json_decref(j2);
+	json_decref(j3);
+	free(s1);
+	free(s2);
+	free(y);
+	pn_pod_free(back);
+	pn_pod_free(p);
+}
+
+static void test_yaml_emitter(void)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+			      "s:[], s:{}, s:n, s:i, s:b, s:f}",
+			      "plain", "hello world", "bool", "true", "yes", "yes", "int", "1", "hex", "0x1F",
+			      "float", "1.5", "empty", "", "null", "null", "lead", " x", "colon", "a: b", "hash", "#x",
+			      "dash", "- x", "date", "2024-01-01", "sexagesimal", "1:20", "multi", "line1\nline2\n",
+			      "utf8", "h\xc3\xa9llo", "list", "map", "nil", "n", 7, "b", 0, "f", 0.5);
+	const char *want = "plain: hello world\n"
+			   "bool: \"true\"\n"
+			   "\"yes\": \"yes\"\n"
+			   "int: \"1\"\n"
+			   "hex: \"0x1F\"\n"
+			   "float: \"1.5\"\n"
+			   "empty: \"\"\n"
+			   "\"null\": \"null\"\n"
+			   "lead: ' x'\n"
+			   "colon: 'a: b'\n"
+			   "hash: '#x'\n"
+			   "dash: '- x'\n"
+			   "date: \"2024-01-01\"\n"
+			   "sexagesimal: \"1:20\"\n"
+			   "multi: |\n"
+			   "  line1\n"
+			   "  line2\n"
+			   "utf8: h\xc3\xa9llo\n"
+			   "list: []\n"
+			   "map: {}\n"
+			   "nil: null\n"
+			   "\"n\": 7\n" /* "n" is false in YAML 1.1 */
+			   "b: false\n"
+			   "f: 0.5\n";
+	char *y = json_to_yaml(j);
+
+	is_str(y, want, "scalars quoted only where needed, as go-yaml does");
+	free(y);
+	json_decref(j);
+}
+
+static void unescape(char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		if (r[0] == '\\' && r[1] == 'n') {
+			*w++ = '\n';
+			r += 2;
+		} else if (r[0] == '\\' && r[1] == '\\') {
+			*w++ = '\\';
+			r += 2;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_bad_manifests(void)
+{
+	const char *dir = "tests/data/manifests";
+	char *names[256], path[512], *buf, *nl, *want;
+	struct pn_object *o;
+	struct pn_err err;
+	struct dirent *de;
+	size_t n_names = 0, i, len, n;
+	DIR *d = opendir(dir);
+	int ret;
+
+	ok(d != NULL, "%s readable", dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && n_names < PN_ARRAY_SIZE(names))
+		if (strncmp(de->d_name, "bad-", 4) == 0 && strstr(de->d_name, ".yaml"))
+			names[n_names++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, n_names, sizeof(names[0]), name_cmp);
+	ok(n_names >= 20, "at least 20 bad manifests (%zu)", n_names);
+	for (i = 0; i < n_names; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		buf = slurp(path, &len);
+		if (!buf || strncmp(buf, "# expect: ", 10) != 0 || !(nl = strchr(buf, '\n'))) {
+			ok(0, "%s: first line is \"# expect: MESSAGE\"", names[i]);
+			free(buf);
+			continue;
+		}
+		want = strndup(buf + 10, (size_t)(nl - buf - 10));
+		unescape(want);
+		o = NULL;
+		n = 0;
+		pn_err_clear(&err);
+		ret = manifest_parse(buf, len, names[i], &o, &n, &err);
+		ok(ret < 0 && err.code == PN_CNI_INVALID_CONFIG && o == NULL && n == 0, "%s fails (code %d)", names[i],
+		   err.code);
+		is_str(err.msg, want, "%s: kubectl's message", names[i]);
+		manifest_objects_free(o, n);
+		free(want);
+		free(buf);
+		free(names[i]);
+	}
+}
+
+int main(void)
+{
+	test_examples();
+	test_multi_doc();
+	test_json_and_list();
+	test_yaml_and_defaults();
+	test_yaml_limits();
+	test_round_trip();
+	test_yaml_emitter();
+	test_bad_manifests();
+	return tap_done();
+}
