@@ -5,13 +5,34 @@
 # print one table, then the ratios issue 2 sets as targets, each marked met
 # or missed.  Variables: small (pods of the small runs), big, par.
 BEGIN { FS = "\t" }
+# A configuration measured in several rounds (BENCH_ROUNDS) has one row per
+# round; each statistic is reported as its median over the rounds, so one
+# round disturbed by other work on the machine does not decide a ratio.
 {
 	k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
-	p50[k] = $6; p90[k] = $7; p99[k] = $8; mean[k] = $9
-	first[k] = $10; last[k] = $11; win[k] = $12
+	c = ++cnt[k]
+	for (f = 6; f <= 11; f++)
+		val[k, f, c] = $f
+	win[k] = $12
 	if (!(($1 SUBSEP $2 SUBSEP $3) in seen)) {
 		seen[$1 SUBSEP $2 SUBSEP $3] = 1
 		rows[++nrows] = $1 SUBSEP $2 SUBSEP $3
+	}
+}
+function median(k, f,   n, i, j, t, a) {
+	n = cnt[k]
+	for (i = 1; i <= n; i++)
+		a[i] = val[k, f, i] + 0
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function summarize(   k) {
+	for (k in cnt) {
+		p50[k] = median(k, 6); p90[k] = median(k, 7); p99[k] = median(k, 8)
+		mean[k] = median(k, 9); first[k] = median(k, 10); last[k] = median(k, 11)
 	}
 }
 function key(label, p, n, op) { return label SUBSEP p SUBSEP n SUBSEP op }
@@ -35,16 +56,18 @@ function info(name, val) {
 	printf "  %-58s %7.2f\n", name, val
 }
 END {
+	summarize()
 	print ""
 	print "== results: latency per operation in ms (p50/p90/p99/mean); growth = ADD p50 of the last vs the first window"
-	printf "%-20s %4s %5s | %7s %7s %7s %7s | %7s %7s %7s %7s | %7s %7s %6s\n",
-		"config", "par", "pods", "ADD p50", "p90", "p99", "mean", "DEL p50", "p90", "p99", "mean",
+	print "   n = rounds; each figure is the median over the rounds"
+	printf "%-20s %4s %5s %2s | %7s %7s %7s %7s | %7s %7s %7s %7s | %7s %7s %6s\n",
+		"config", "par", "pods", "n", "ADD p50", "p90", "p99", "mean", "DEL p50", "p90", "p99", "mean",
 		"first", "last", "growth"
 	for (i = 1; i <= nrows; i++) {
 		split(rows[i], r, SUBSEP)
 		a = rows[i] SUBSEP "ADD"; d = rows[i] SUBSEP "DEL"
-		printf "%-20s %4s %5s | %7.3f %7.3f %7.3f %7.3f | %7.3f %7.3f %7.3f %7.3f",
-			r[1], r[2], r[3], p50[a], p90[a], p99[a], mean[a], p50[d], p90[d], p99[d], mean[d]
+		printf "%-20s %4s %5s %2d | %7.3f %7.3f %7.3f %7.3f | %7.3f %7.3f %7.3f %7.3f",
+			r[1], r[2], r[3], cnt[a], p50[a], p90[a], p99[a], mean[a], p50[d], p90[d], p99[d], mean[d]
 		if (first[a] > 0)
 			printf " | %7.3f %7.3f %5.2fx\n", first[a], last[a], last[a] / first[a]
 		else

@@ -16,8 +16,13 @@
 #   BENCH_PODS=100    pods per "small" run (sequential and parallel)
 #   BENCH_BIG=1000    pods of the "one bridge" run (first vs last 100 ADDs)
 #   BENCH_PAR=8       workers of the parallel runs
+#   BENCH_ROUNDS=3    rounds of the small runs, configurations interleaved;
+#                     the report takes each figure's median over the rounds
 #   BENCH_BIG_PAR=1   also run the big size with BENCH_PAR workers (0: no)
-#   BENCH_QUICK=1     smoke run: 20 pods small, 100 big, no big parallel run
+#   BENCH_BIG_PAR_ONLY="floor podnet podnet-masq ref"  configurations of that
+#                     run (the reference with ipMasq alone would take ~4 min)
+#   BENCH_QUICK=1     smoke run: 20 pods small, 100 big, 1 round, no big
+#                     parallel run
 #   BENCH_ONLY="floor podnet ref"  subset of: floor floor-naive podnet
 #                     podnet-masq ref ref-masq
 #   BENCH_SETTLE=1    seconds to let the kernel free a run's namespaces
@@ -55,11 +60,14 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	PODS=${BENCH_PODS:-20}
 	BIG=${BENCH_BIG:-100}
 	BIG_PAR=${BENCH_BIG_PAR:-0}
+	ROUNDS=${BENCH_ROUNDS:-1}
 else
 	PODS=${BENCH_PODS:-100}
 	BIG=${BENCH_BIG:-1000}
 	BIG_PAR=${BENCH_BIG_PAR:-1}
+	ROUNDS=${BENCH_ROUNDS:-3}
 fi
+BIG_PAR_ONLY=${BENCH_BIG_PAR_ONLY:-floor podnet podnet-masq ref}
 PAR=${BENCH_PAR:-8}
 SETTLE=${BENCH_SETTLE:-1}
 ONLY=${BENCH_ONLY:-floor floor-naive podnet podnet-masq ref ref-masq}
@@ -157,6 +165,7 @@ suite() {
 	local pods=$1 par=$2 l
 	for l in floor floor-naive podnet podnet-masq ref ref-masq; do
 		want "$l" || continue
+		[ "$pods" = "$BIG" ] && [ "$par" != 1 ] && [[ " $BIG_PAR_ONLY " != *" $l "* ]] && continue
 		[ "$l" = floor-naive ] && [ "$par" != 1 ] && continue
 		bench_one "$l" "$pods" "$par"
 	done
@@ -165,10 +174,15 @@ suite() {
 main() {
 	local t0
 	t0=$(date +%s)
-	echo "== podnet bench $STAMP: $PODS pods (sequential, $PAR parallel), $BIG pods on one bridge"
+	local r
+	echo "== podnet bench $STAMP: $PODS pods (sequential, $PAR parallel) x $ROUNDS rounds, $BIG pods on one bridge"
 	echo "== $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-	suite "$PODS" 1
-	suite "$PODS" "$PAR"
+	# Rounds interleave the configurations, so a burst of other work on the
+	# machine lands on different configurations in different rounds.
+	for ((r = 1; r <= ROUNDS; r++)); do
+		suite "$PODS" 1
+		suite "$PODS" "$PAR"
+	done
 	suite "$BIG" 1
 	if [ "$BIG_PAR" = 1 ]; then
 		suite "$BIG" "$PAR"

@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo: podnet-bridge alone, doing what a container runtime asks of a
-# CNI plugin.  Two pods (network namespaces named cni-<uuid>, as containerd
-# names them) are attached to a node bridge by ADD, get their IPs, one pod
-# fetches a page from the other over HTTP, CHECK confirms the plumbing, DEL
-# removes it all.  It runs in a throwaway node (private network and mount
-# namespaces), so the machine's own network is never touched; every
-# outcome is checked, and a failure says which and exits non-zero.
+# The demo: the seed scenario, run by podnet and checked step by step.
+#
+#   Pod1: C1, C2 (sleep debug containers) and C3 (nginx) -- one netns, one IP, one localhost
+#   Pod2: C4 (nginx)                                      -- another netns, another IP
+#
+# It walks the seed's workflow (kubectl get pods -o wide, jsonpath podIP,
+# exec ip addr / curl localhost, pod-to-pod curl, ip netns, crictl ps /
+# inspect, readlink /proc/PID/ns/net) with podnet's commands, printing each
+# command and its real output.  Everything runs in a throwaway node
+# (private network and mount namespaces), so the machine's own network is
+# never touched; all of it is removed at the end (--keep leaves the pods
+# running and drops you into a shell in that node instead).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/build/bin
+KEEP=0
+[ "${1:-}" = "--keep" ] && KEEP=1
 
 if [ -z "${PODNET_DEMO_NODE:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "demo: must run as root (it creates namespaces)" >&2; exit 1; }
 	PODNET_DEMO_NODE=1 exec unshare --mount --net --propagation private -- bash "$0" "$@"
 fi
 mount -t tmpfs podnet-demo /run && mount -t tmpfs podnet-demo /var/lib || exit 1
-mkdir -p /run/netns /var/lib/cni /etc/cni
+mkdir -p /run/netns /var/lib/cni /var/lib/podnet
 ip link set lo up
 T=$(mktemp -d /tmp/podnet-demo.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PATH=$BIN:$PATH
 
 bold= norm=
 if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); norm=$(tput sgr0 2>/dev/null || true); fi
@@ -32,67 +37,68 @@ check() {
 	local desc=$1; shift
 	if "$@" >/dev/null 2>&1; then echo "   [ok]   $desc"; else echo "   [FAIL] $desc"; failed=$((failed + 1)); fi
 }
-cni() { # VERB ID NETNS
-	CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=$3 CNI_IFNAME=eth0 CNI_PATH=$BIN \
-		"$BIN/podnet-bridge" <"$CONF"
+cleanup() {
+	podnet delete pod pod1 pod2 >/dev/null 2>&1
+	rm -rf "$T"
 }
+trap cleanup EXIT
 
-jq '{cniVersion, name} + .plugins[0]' "$ROOT/examples/10-podnet.conflist" >"$T/podnet.conf"
-CONF=$T/podnet.conf
+step "The manifests (examples/pod1.yaml, examples/pod2.yaml)"
+cat "$ROOT/examples/pod1.yaml" "$ROOT/examples/pod2.yaml" | grep -v '^ *#'
 
-step "The network configuration (examples/10-podnet.conflist, first plugin)"
-cat "$CONF"
+step "Create both pods"
+show podnet apply -f "$ROOT/examples/pod1.yaml" -f "$ROOT/examples/pod2.yaml"
 
-step "Two pod sandboxes, as a runtime makes them"
-id1=$(cat /proc/sys/kernel/random/uuid); id2=$(cat /proc/sys/kernel/random/uuid)
-ns1=cni-$id1; ns2=cni-$id2
-ip netns add "$ns1"; ip netns add "$ns2"
-ip -n "$ns1" link set lo up; ip -n "$ns2" link set lo up
+step "1. Pods and IPs (kubectl get pods -o wide)"
+show podnet get pods -o wide
+step "2. Only Pod1's IP (kubectl get pod pod1 -o jsonpath='{.status.podIP}{\"\\n\"}')"
+show podnet get pod pod1 -o jsonpath='{.status.podIP}{"\n"}'
+ip1=$(podnet get pod pod1 -o jsonpath='{.status.podIP}')
+ip2=$(podnet get pod pod2 -o jsonpath='{.status.podIP}')
+check "pod1 has an IP ($ip1)" test -n "$ip1"
+
+step "3. Interfaces inside each container of Pod1: the same eth0, the same IP"
+for c in c1 c2 c3; do
+	show podnet exec pod1 -c $c -- ip -br addr
+	check "$c sees eth0 with $ip1" bash -c "podnet exec pod1 -c $c -- ip -4 -o addr show dev eth0 | grep -q ' $ip1/'"
+done
+
+step "4. localhost is shared: curl localhost:80 from C1 reaches C3's nginx"
+show podnet exec pod1 -c c1 -- curl -sS localhost:80 | grep -i '<title>'
+check "C1 -> localhost:80 answered by nginx" bash -c "podnet exec pod1 -c c1 -- curl -sS localhost:80 | grep -q 'Welcome to nginx'"
+
+step "5. Pod2 is another namespace with another IP; Pod1 reaches it over the pod IP"
+check "pod2's IP ($ip2) differs from pod1's ($ip1)" test -n "$ip2" -a "$ip1" != "$ip2"
+show podnet exec pod1 -c c1 -- curl -sS -o /dev/null -w 'HTTP %{http_code} from %{remote_ip}\n' "http://$ip2:80"
+check "pod1 -> pod2 HTTP 200" bash -c "[ \"\$(podnet exec pod1 -c c1 -- curl -sS -o /dev/null -w '%{http_code}' http://$ip2:80)\" = 200 ]"
+
+step "6. On the node: the cni- network namespaces (ip netns)"
 show ip netns list
+check "two cni- namespaces" bash -c "[ \$(ip netns list | grep -c '^cni-') = 2 ]"
 
-step "ADD: podnet-bridge attaches pod1"
-printf '%s$ CNI_COMMAND=ADD CNI_CONTAINERID=pod1 CNI_NETNS=/run/netns/%s CNI_IFNAME=eth0 podnet-bridge <podnet.conf%s\n' "$bold" "$ns1" "$norm"
-cni ADD pod1 "/run/netns/$ns1" | tee "$T/r1"
-step "ADD: podnet-bridge attaches pod2"
-cni ADD pod2 "/run/netns/$ns2" >"$T/r2"; jq -c '{ips, routes}' "$T/r2"
-ip1=$(jq -r '.ips[0].address' "$T/r1" | cut -d/ -f1)
-ip2=$(jq -r '.ips[0].address' "$T/r2" | cut -d/ -f1)
-check "pod1 got an address ($ip1)" test -n "$ip1" -a "$ip1" != null
-check "pod2 got a different address ($ip2)" test -n "$ip2" -a "$ip2" != null -a "$ip1" != "$ip2"
+step "7. Container -> PID -> network namespace (crictl ps / crictl inspect / readlink)"
+show podnet ps
+pid=$(podnet inspect c3 | jq -r .info.pid)
+printf '%s$ podnet inspect c3 | jq .info.pid%s\n%s\n' "$bold" "$norm" "$pid"
+show readlink "/proc/$pid/ns/net"
+netns=$(podnet inspectp pod1 | jq -r '.info.runtimeSpec.linux.namespaces[0].path')
+show stat -L -c "%n: net:[%i]" "$netns"
+check "C3's netns is Pod1's $netns" test "$(stat -L -c %i /proc/$pid/ns/net)" = "$(stat -L -c %i "$netns")"
+show ip netns exec "$(basename "$netns")" ip -br addr
 
-step "Inside pod1's namespace: eth0 and the pod IP (ip netns exec $ns1 ip addr)"
-show ip -n "$ns1" -br addr
-show ip -n "$ns1" route
-check "eth0 in pod1 carries $ip1" bash -c "ip -n $ns1 -4 -o addr show dev eth0 | grep -q ' $ip1/'"
+if [ $KEEP = 1 ]; then
+	trap - EXIT
+	echo; echo "--keep: the pods run on in this throwaway node; exit the shell to remove them."
+	PS1='podnet-demo# ' bash --norc -i
+	cleanup
+	exit 0
+fi
 
-step "On the node: the bridge and its veth ports"
-show ip -br link show master podnet0
-show ip -br addr show dev podnet0
-
-step "pod1 -> pod2 over HTTP (server: busybox httpd in pod2 on :80)"
-mkdir -p "$T/www"; echo "hello from pod2 ($ip2)" >"$T/www/index.html"
-ip netns exec "$ns2" busybox httpd -f -p 80 -h "$T/www" & pids+=($!)
-for _ in $(seq 50); do ip netns exec "$ns2" ss -Hltn 'sport = :80' | grep -q . && break; sleep 0.05; done
-show ip netns exec "$ns1" curl -sS -v --max-time 5 "http://$ip2:80/" 2>&1 | grep -E '^(< HTTP|hello|\* Connected)'
-check "pod1 fetched pod2's page" bash -c "ip netns exec $ns1 curl -sS --max-time 5 http://$ip2:80/ | grep -q 'hello from pod2'"
-
-step "CHECK: the plumbing still matches the ADD result"
-jq --slurpfile r "$T/r1" '. + {prevResult: $r[0]}' "$CONF" >"$T/check.conf"
-CONF=$T/check.conf
-check "CHECK pod1 passes" cni CHECK pod1 "/run/netns/$ns1"
-CONF=$T/podnet.conf
-
-step "The leases (podnet-ipam leases)"
-show "$BIN/podnet-ipam" leases
-
-step "DEL: both pods"
-check "DEL pod1" cni DEL pod1 "/run/netns/$ns1"
-check "DEL pod2" cni DEL pod2 "/run/netns/$ns2"
-kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; pids=()
-ip netns del "$ns1"; ip netns del "$ns2"
+step "Delete both pods: nothing is left"
+show podnet delete pod pod1 pod2
+check "no cni- namespace left" bash -c "[ \$(ip netns list | grep -c '^cni-') = 0 ]"
 check "no veth left" bash -c "[ \$(ip -o link show type veth | wc -l) = 0 ]"
-check "no lease left" bash -c "! ls /var/lib/cni/networks/podnet | grep -q '^10\\.'"
-show ip -br link show master podnet0
+check "no lease left" bash -c "! ls /var/lib/cni/networks/podnet 2>/dev/null | grep -q '^10\\.'"
 
 echo
 if [ $failed -eq 0 ]; then

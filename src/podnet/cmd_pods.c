@@ -514,6 +514,12 @@ int cmd_get(int argc, char **argv)
 		cmd_errorf("you must specify the type of resource to get. Use \"podnet get pods\" or \"podnet get namespaces\"");
 		goto out;
 	}
+	if (o.output && strcmp(o.output, "wide") && strcmp(o.output, "json") &&
+	    strcmp(o.output, "yaml") && strcmp(o.output, "name") && strncmp(o.output, "jsonpath", 8)) {
+		cmd_errorf("unable to match a printer suitable for the output format \"%s\", allowed formats are: json,jsonpath,name,wide,yaml",
+			   o.output);
+		goto out;
+	}
 	if (rt_open(&rt, &env) < 0)
 		goto out;
 	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))

@@ -41,7 +41,8 @@ int cmd_wants_help(const struct cmd *c, int argc, char **argv)
 
 void cmd_error(const struct pn_err *err)
 {
-	if (err->details[0])
+	/* The errno text adds nothing to a message that names the object. */
+	if (err->details[0] && !(err->errnum && !strcmp(err->details, strerror(err->errnum))))
 		fprintf(stderr, "error: %s: %s\n", err->msg, err->details);
 	else
 		fprintf(stderr, "error: %s\n", err->msg);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Bad manifests and arguments to podnet: each gets kubectl's message (the
+# expected text is the first line of each tests/data/manifests/bad-*.yaml),
+# a non-zero exit, and leaves nothing behind: no pod row, no netns pin, no
+# pod directory, no lease.
+. "$(dirname "$0")/lib.sh"
+node_enter "$@"
+
+export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d
+P=$BIN/podnet
+
+nothing_made() {
+	[ "$(ip netns list | wc -l)" = 0 ] && [ "$(ls /var/lib/podnet/pods 2>/dev/null | wc -l)" = 0 ] &&
+		! $P get pods -A 2>/dev/null | grep -q . && return 0
+	echo "#   left behind: $(ip netns list | wc -l) netns, $(ls /var/lib/podnet/pods 2>/dev/null | wc -l) pod dirs"
+	return 1
+}
+
+for f in "$ROOT"/tests/data/manifests/bad-*.yaml; do
+	# The first line holds the message, with \n and \\ escaped; compare its first line.
+	want=$(head -1 "$f" | sed 's/^# expect: //; s/\\n.*//; s/\\\\/\\/g')
+	out=$(cd "$(dirname "$f")" && $P apply -f "$(basename "$f")" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [[ "$out" == *"$want"* ]] && nothing_made; then
+		t_pass "$(basename "$f" .yaml): refused with kubectl's message"
+	else
+		t_fail "$(basename "$f" .yaml): exit $rc"
+		echo "#   want: $want"; echo "#   got:  $out" | head -3
+	fi
+done
+
+# One bad document among good ones: nothing of the file is created.
+cat "$ROOT/examples/pod2.yaml" "$ROOT/tests/data/manifests/bad-dup-container.yaml" >"$T/mixed.yaml"
+t_notok "a file with one bad document is refused" $P apply -f "$T/mixed.yaml"
+t_ok "and its good pod was not created" nothing_made
+
+cat >"$T/noimage.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: { name: noimg }
+spec:
+  containers: [ { name: c, image: "nginx:1.25", command: [sleep, "1"] } ]
+YAML
+out=$($P apply -f "$T/noimage.yaml" 2>&1)
+t_is "$?:$out" '1:error: image "nginx:1.25" not found: import it with "podnet image import nginx:1.25 FILE|DIR"' "unknown image: names podnet image import"
+t_ok "nothing created for an unknown image" nothing_made
+
+t_match "$($P apply -f /nonexistent.yaml 2>&1)" 'the path "/nonexistent.yaml" does not exist' "missing file named"
+t_match "$($P apply 2>&1)" "must specify one of -f" "apply without -f"
+t_match "$($P get deployments 2>&1)" "doesn't have a resource type \"deployments\"" "unknown resource type"
+t_match "$($P get pods -o foo 2>&1)" "allowed formats are" "unknown output format"
+t_match "$($P delete pod ghost 2>&1)" 'pods "ghost" not found' "delete of a missing pod"
+t_match "$($P exec ghost -- true 2>&1)" 'pods "ghost" not found' "exec into a missing pod"
+t_match "$($P frobnicate 2>&1)" 'unknown command "frobnicate"' "unknown command"
+
+# A pod that already exists.
+cat >"$T/short.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: { name: dup }
+spec:
+  containers: [ { name: c, image: host, command: [sleep, infinity] } ]
+YAML
+t_ok "apply dup" $P apply -f "$T/short.yaml"
+on_cleanup "$P delete pod dup"
+out=$($P apply -f "$T/short.yaml" 2>&1)
+t_is "$?:$out" '1:Error from server (AlreadyExists): pods "dup" already exists' "a pod that exists: AlreadyExists"
+t_is "$(ip netns list | wc -l)" "1" "no second netns was made"
+t_match "$($P exec dup -c nope -- true 2>&1)" "container nope is not valid for pod dup" "exec into a missing container"
+t_match "$($P get pod dup -o 'jsonpath={.status.podIP' 2>&1)" "unclosed action" "bad jsonpath template"
+t_ok "delete dup" $P delete pod dup
+t_ok "nothing left" nothing_made
+t_done
