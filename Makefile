@@ -141,6 +141,8 @@ install: all
 	$(if $(RUNTIME_BINS),install -d $(DESTDIR)$(PREFIX)/bin && install -m 0755 $(RUNTIME_BINS) $(DESTDIR)$(PREFIX)/bin/)
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 docs/podnet-bridge.8 docs/podnet-ipam.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/podnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 deps:
 	scripts/install-deps.sh
