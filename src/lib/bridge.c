@@ -34,6 +34,14 @@ void bridge_host_veth_name(const char *container_id, const char *ifname, char ou
 	snprintf(out, 16, "veth%011llx", (unsigned long long)(h & 0xfffffffffffull));
 }
 
+/* A random, locally administered, unicast MAC. */
+static void random_mac(unsigned char mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6)
+		memset(mac, 0x5a, 6);
+	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
+}
+
 static bool ipam_in_process(const struct cni_conf *conf)
 {
 	return conf->has_ipam && conf->ipam.type && !strcmp(conf->ipam.type, IPAM_TYPE_PODNET);
@@ -355,7 +363,7 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 	struct cni_result *ir = NULL, *res = NULL;
 	struct link_info br, hv, eth;
 	struct pn_cidr subnets[CNI_MAX_IPS];
-	unsigned char brmac[6], pmac[6];
+	unsigned char brmac[6], pmac[6], hmac[6];
 	const char *mac = conf->rc_mac[0] ? conf->rc_mac : env->args.mac;
 	char hname[16];
 	bool leased = false, veth_made = false;
@@ -400,9 +408,11 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 
 	/* A fixed, locally administered MAC keeps the bridge's address from
 	 * following its lowest-numbered port as pods come and go. */
-	if (getrandom(brmac, sizeof(brmac), 0) != sizeof(brmac))
-		memset(brmac, 0x5a, sizeof(brmac));
-	brmac[0] = (unsigned char)((brmac[0] & 0xfe) | 0x02);
+	random_mac(brmac);
+	/* The host end's MAC is chosen here, so the result needs no lookup of
+	 * the new link: a GETLINK of a veth costs more as pods accumulate (its
+	 * reply resolves the peer's netns id). */
+	random_mac(hmac);
 	ret = link_bridge_ensure(&host,
 				 &(struct bridge_opts){ .name = conf->bridge, .mtu = conf->mtu,
 							.promisc = conf->promisc_mode, .mac = brmac },
@@ -447,6 +457,7 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 				       .peer_no_ipv6_ll = !result_has_family(ir, AF_INET6),
 				       .peer_arp_notify = true,
 				       .peer_sock = &pod,
+				       .host_mac = hmac,
 			       },
 			       err);
 	if (ret == -EEXIST) {
@@ -464,10 +475,13 @@ int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct 
 	if (ret < 0)
 		goto out;
 	veth_made = true;
-	ret = link_get(&host, hname, &hv, err);
-	if (ret < 0)
-		goto out;
+	memset(&hv, 0, sizeof(hv));
+	snprintf(hv.name, sizeof(hv.name), "%s", hname);
+	link_mac_str(hmac, hv.mac_str);
 	if (conf->hairpin_mode) {
+		ret = link_get(&host, hname, &hv, err);
+		if (ret < 0)
+			goto out;
 		ret = link_set_hairpin(&host, hv.ifindex, true, err);
 		if (ret < 0)
 			goto out;

@@ -7,6 +7,7 @@
 #include <linux/ip.h>
 #include <linux/veth.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -199,6 +200,62 @@ int link_get_index(struct nl_sock *s, int ifindex, struct link_info *out, struct
 	if (ifindex <= 0)
 		return pn_error(err, PN_E_KERNEL, EINVAL, "invalid link index %d", ifindex);
 	return getlink(s, ifindex, NULL, out, err);
+}
+
+struct link_acc {
+	struct link_info *v;
+	size_t n, cap;
+};
+
+static int link_list_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct link_acc *acc = arg;
+	struct link_info li;
+
+	if (link_info_cb(h, &li) != 1)
+		return 0;
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? acc->cap * 2 : 16;
+		struct link_info *v = realloc(acc->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		acc->v = v;
+		acc->cap = cap;
+	}
+	acc->v[acc->n++] = li;
+	return 0;
+}
+
+int link_list(struct nl_sock *s, struct link_info **out, size_t *n, struct pn_err *err)
+{
+	struct link_acc acc = { 0 };
+	char buf[LINK_REQ_BUF];
+	struct ifinfomsg *ifi;
+	struct nl_req r;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	/* A dump interrupted by a concurrent change ends with NLM_F_DUMP_INTR,
+	 * which nl_dump reports as -EAGAIN: start over, a few times. */
+	for (int i = 0; i < 5; i++) {
+		nl_req_init(&r, buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi),
+			    (void **)&ifi);
+		if (nl_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+			return pn_error(err, PN_E_KERNEL, EMSGSIZE, "list links: request too large");
+		acc.n = 0;
+		ret = nl_dump(s, &r, link_list_cb, &acc, "list links", err);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (ret < 0) {
+		free(acc.v);
+		return ret;
+	}
+	*out = acc.v;
+	*n = acc.n;
+	return 0;
 }
 
 /* Append IFLA_AF_SPEC { AF_INET6 { mode NONE }?, AF_INET { CONF { ARP_NOTIFY=1 } }? }. */
@@ -451,6 +508,7 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 	if (nl_put_str(&r, IFLA_IFNAME, o->host_name) < 0 ||
 	    (o->mtu > 0 && nl_put_u32(&r, IFLA_MTU, (uint32_t)o->mtu) < 0) ||
 	    (o->master > 0 && nl_put_u32(&r, IFLA_MASTER, (uint32_t)o->master) < 0) ||
+	    (o->host_mac && nl_put(&r, IFLA_ADDRESS, o->host_mac, 6) < 0) ||
 	    !(info = nl_nest_start(&r, IFLA_LINKINFO)) ||
 	    nl_put_str(&r, IFLA_INFO_KIND, "veth") < 0 ||
 	    !(data = nl_nest_start(&r, IFLA_INFO_DATA)))

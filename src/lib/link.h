@@ -28,6 +28,9 @@ struct link_info {
 int link_get(struct nl_sock *s, const char *name, struct link_info *out, struct pn_err *err) PN_MUST_CHECK;
 int link_get_index(struct nl_sock *s, int ifindex, struct link_info *out, struct pn_err *err) PN_MUST_CHECK;
 
+/* Every link of the socket's namespace, by ifindex; *out malloc'ed. */
+int link_list(struct nl_sock *s, struct link_info **out, size_t *n, struct pn_err *err) PN_MUST_CHECK;
+
 struct bridge_opts {
 	const char *name;
 	int mtu;                /* 0: leave default */
@@ -51,6 +54,7 @@ struct veth_opts {
 	int master;               /* host side enslaved at creation; 0: none */
 	int mtu;                  /* both ends; 0: default */
 	const unsigned char *peer_mac; /* NULL: random */
+	const unsigned char *host_mac; /* NULL: random */
 	bool host_up;             /* created up */
 	bool peer_up;
 	bool host_no_ipv6_ll;     /* IFLA_INET6_ADDR_GEN_MODE = NONE on the host end */
