@@ -370,26 +370,6 @@ static int read_path(const char *path, char **buf, size_t *len)
 	return ret;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* Go's encoding/json writes []byte as standard base64 with padding. */
 static char *base64_encode(const unsigned char *in, size_t len)
@@ -1298,7 +1278,7 @@ static int cache_write(const struct cniclient *cc, const struct cni_netlist *lis
 			 sizeof(path), err);
 	if (ret < 0)
 		goto out;
-	if ((ret = mkdir_p(dir, 0700)) < 0) {
+	if ((ret = pn_mkdir_p(dir, 0700)) < 0) {
 		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create cache dir %s", dir);
 		goto out;
 	}

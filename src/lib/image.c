@@ -97,26 +97,6 @@ static int random_id(char out[IMAGE_ID_LEN + 1])
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* openat2(2) (Linux 5.6): RESOLVE_IN_ROOT resolves ".." and symlinks as if
  * @dirfd were "/", which is what paths inside an image mean. */
@@ -1331,7 +1311,7 @@ static int images_dir(const char *root, bool create, char **out, struct pn_err *
 	*out = NULL;
 	if (!p)
 		return nomem(err);
-	if (create && (ret = mkdir_p(p, 0700)) < 0) {
+	if (create && (ret = pn_mkdir_p(p, 0700)) < 0) {
 		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", p);
 		free(p);
 		return ret;
@@ -1952,7 +1932,7 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 	ret = image_get(root, image, &info, err);
 	if (ret < 0)
 		goto out;
-	ret = mkdir_p(container_dir, 0700);
+	ret = pn_mkdir_p(container_dir, 0700);
 	cdir = ret == 0 ? realpath(container_dir, NULL) : NULL;
 	if (!cdir) {
 		ret = pn_error(err, PN_CNI_IO, ret ? -ret : errno, "cannot create %s",

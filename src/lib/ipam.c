@@ -115,26 +115,6 @@ static int check_name(const char *what, const char *s, size_t max, struct pn_err
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static void store_close(struct store *st)
 {
@@ -169,7 +149,7 @@ static int store_open(const char *data_dir, const char *network, bool create, in
 	}
 	st->dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->dfd < 0 && errno == ENOENT && create) {
-		ret = mkdir_p(st->dir, 0755);
+		ret = pn_mkdir_p(st->dir, 0755);
 		if (ret < 0) {
 			ret = pn_error(err, PN_E_IPAM_STORE, -ret, "cannot create lease store %s",
 				       st->dir);

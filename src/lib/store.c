@@ -953,26 +953,6 @@ const char *store_default_root(void)
 	return r && *r ? r : STORE_DEFAULT_ROOT;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int user_version(struct store *st, int64_t *v, struct pn_err *err)
 {
@@ -1106,7 +1086,7 @@ int store_open(const char *root, struct store **out, struct pn_err *err)
 		goto out;
 	}
 	/* Pod specs may carry secrets in env: keep the state private to root. */
-	ret = mkdir_p(root, 0700);
+	ret = pn_mkdir_p(root, 0700);
 	if (ret) {
 		ret = pn_error(err, PN_CNI_IO, -ret, "create state directory %s", root);
 		goto out;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -60,6 +61,10 @@ int pn_read_file(const char *path, char *buf, size_t size) PN_MUST_CHECK;
 int pn_write_file(const char *path, const char *s) PN_MUST_CHECK;
 /* Read a whole fd (stdin) into a NUL-terminated heap buffer. */
 int pn_read_all(int fd, char **out, size_t *len) PN_MUST_CHECK;
+
+/* mkdir -p: missing parents are made 0755, the last component @mode;
+ * existing directories are fine.  Returns 0 or -errno. */
+int pn_mkdir_p(const char *path, mode_t mode) PN_MUST_CHECK;
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pn_now_ns(void);

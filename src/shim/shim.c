@@ -115,26 +115,6 @@ static int pathf(char *buf, size_t size, const char *fmt, ...)
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int write_json_atomic(const char *path, json_t *j)
 {
@@ -330,7 +310,7 @@ static int pause_bundle(char *bundle, size_t size, struct pn_err *err)
 
 	pathf(bundle, size, "%s/pause", S.pod_dir);
 	pathf(rootfs, sizeof(rootfs), "%s/pause/rootfs", S.pod_dir);
-	ret = mkdir_p(rootfs, 0755);
+	ret = pn_mkdir_p(rootfs, 0755);
 	if (ret < 0)
 		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create %s", rootfs);
 	cgroups_path(cg, sizeof(cg), p->sandbox_id);
@@ -363,7 +343,7 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 	struct oci_spec s = { 0 };
 	int ret;
 
-	ret = mkdir_p(c->bundle, 0755);
+	ret = pn_mkdir_p(c->bundle, 0755);
 	if (ret < 0)
 		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create bundle %s", c->bundle);
 	pause_ns_path(net, sizeof(net), "net");
@@ -490,7 +470,7 @@ static int ctr_open_log(struct shim_ctr *c, struct pn_err *err)
 	char old[PATH_MAX];
 	int ret;
 
-	ret = mkdir_p(c->log_dir, 0755);
+	ret = pn_mkdir_p(c->log_dir, 0755);
 	if (ret < 0)
 		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create log directory %s", c->log_dir);
 	if (c->log_path[0]) {
@@ -1100,7 +1080,7 @@ static int setup_paths(struct shim_ctr *c, struct pn_err *err)
 		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
 				"container %s: rootfs, bundle and logDir must be absolute paths", c->name);
 	pathf(buf, sizeof(buf), "%s/containers/%s", S.pod_dir, c->id);
-	if (mkdir_p(buf, 0755) < 0)
+	if (pn_mkdir_p(buf, 0755) < 0)
 		return pn_error(err, PN_E_OCI_RUNTIME, errno, "create %s", buf);
 	return 0;
 }
