@@ -123,6 +123,7 @@ demo:
 
 bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
+	$(Q)bench/pods.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).
 FUZZ_BUILD := build/fuzz
@@ -143,6 +144,8 @@ install: all
 	install -m 0644 docs/podnet-bridge.8 docs/podnet-ipam.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 docs/podnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 contrib/bash-completion/podnet $(DESTDIR)$(PREFIX)/share/bash-completion/completions/podnet
 
 deps:
 	scripts/install-deps.sh

@@ -52,26 +52,6 @@ static const char default_conflist[] =
 	"  ]\n"
 	"}\n";
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -113,7 +93,7 @@ int podrt_open(struct podrt *rt, struct pn_err *err)
 	rt->bin_dir = self_dir();
 	if (!rt->bin_dir)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-	ret = mkdir_p(rt->root, 0700);
+	ret = pn_mkdir_p(rt->root, 0700);
 	if (ret < 0)
 		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->root);
 	return store_open(rt->root, &rt->st, err);
@@ -152,7 +132,7 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 		cni_netlist_free(l);
 		return 0;
 	}
-	ret = mkdir_p(rt->cni_conf_dir, 0755);
+	ret = pn_mkdir_p(rt->cni_conf_dir, 0755);
 	if (ret < 0)
 		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->cni_conf_dir);
 	snprintf(path, sizeof(path), "%s/%s", rt->cni_conf_dir, DEFAULT_CONFLIST);
@@ -488,6 +468,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
 	char pod_ip[64] = "", gw[64] = "", *netns_path = NULL;
 	bool row = false, netns_made = false, cni_added = false, shim_started = false;
+	bool rootfs_made = false;
 	size_t nc = pod->spec.n_containers;
 	struct cniclient cc = { 0 };
 	int ret;
@@ -579,7 +560,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	pod->meta.uid = strdup(sp->uid);
 	pod->meta.creation = (time_t)(sp->created_ns / 1000000000);
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
-	ret = mkdir_p(pod_dir, 0700);
+	ret = pn_mkdir_p(pod_dir, 0700);
 	if (ret < 0) {
 		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", pod_dir);
 		goto out_unborrow;
@@ -616,11 +597,13 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		char *rootfs = NULL;
 
 		snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
-		ret = mkdir_p(path, 0700);
+		ret = pn_mkdir_p(path, 0700);
 		if (ret < 0) {
 			ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", path);
 			goto out_unborrow;
 		}
+		/* Before the call: a failure half-way may leave a mount. */
+		rootfs_made = true;
 		ret = image_rootfs_prepare(rt->root, c->image, path, &rootfs, err);
 		if (ret < 0)
 			goto out_unborrow;
@@ -724,7 +707,10 @@ out_unborrow:
 		struct pn_err scratch = { 0 };
 		struct store_pod *cur = NULL;
 
-		if (shim_started || netns_made || cni_added) {
+		/* A rootfs is a mount that rm_rf() will not cross: only the
+		 * full delete releases it (a hostNetwork pod has no netns to
+		 * send it there otherwise). */
+		if (shim_started || netns_made || cni_added || rootfs_made) {
 			if (store_pod_get(rt->st, sp->uid, &cur, &scratch) == 0) {
 				if (podrt_pod_delete(rt, cur, &scratch) < 0)
 					pn_warn("rollback of pod %s: %s", cur->name, scratch.msg);
@@ -1036,6 +1022,12 @@ json_t *podrt_view_to_json(const struct podrt_view *v)
 		else
 			state = json_pack("{s:{s:s}}", "waiting", "reason",
 					  c->reason[0] ? c->reason : "ContainerCreating");
+		/* The shim's why (the back-off, the runtime's start error), where
+		 * the API server keeps it too. */
+		if (c->message[0])
+			json_object_set_new(json_object_get(state, strcmp(c->state, "exited") ? "waiting"
+											  : "terminated"),
+					    "message", json_string(c->message));
 		if (c->has_last)
 			json_object_set_new(last, "terminated",
 					    json_pack("{s:i, s:s, s:o, s:o, s:s}", "exitCode",

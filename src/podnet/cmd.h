@@ -48,6 +48,7 @@ int cmd_info(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_pods(int argc, char **argv);
@@ -56,5 +57,16 @@ int cmd_inspect(int argc, char **argv);
 int cmd_inspectp(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+/* Node inspection (cmd_netns.c). */
+int cmd_netns(int argc, char **argv);
+int cmd_pid2pod(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+/* Inside a pod's network from the node (cmd_netdiag.c). */
+int cmd_ip(int argc, char **argv);
+int cmd_ss(int argc, char **argv);
+int cmd_nsenter(int argc, char **argv);
+/* Probes and the troubleshooter (cmd_probe.c, cmd_doctor.c). */
+int cmd_probe(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -562,10 +562,42 @@ int cmd_delete(int argc, char **argv)
 	char **files = NULL;
 	size_t nf = 0, n = 0;
 	const char *what = NULL;
+	char **names = NULL;
+	size_t nn = 0;
 	int rc = 1, first = 0;
 
 	if (collect_files(argc, argv, &files, &nf, &first) < 0)
 		goto out;
+	/* Flags may follow the names (`delete pod web -n team`), as kubectl
+	 * allows: every flag is read before any pod is deleted. */
+	names = calloc((size_t)argc + 1, sizeof(char *));
+	if (!names)
+		goto out;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--filename=", 11) || parse_common(&i, argc, argv, &o))
+			continue;
+		if (!what) {
+			what = argv[i];
+			if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
+				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
+				goto out;
+			}
+			continue;
+		}
+		names[nn++] = argv[i];
+	}
+	if (!nf && !what) {
+		cmd_errorf("You must provide one or more resources by argument or filename.");
+		goto out;
+	}
+	if (what && nn == 0 && !nf) {
+		cmd_errorf("resource(s) were provided, but no name was specified");
+		goto out;
+	}
 	if (nf && load_files(files, nf, &objs, &n) < 0)
 		goto out;
 	if (rt_open(&rt, &env) < 0)
@@ -574,31 +606,12 @@ int cmd_delete(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (objs[i].kind == PN_KIND_POD)
 			rc |= delete_one(&rt, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
-			i++;
-			continue;
-		}
-		if (parse_common(&i, argc, argv, &o))
-			continue;
-		if (!what) {
-			what = argv[i];
-			if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
-				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
-				rc = 1;
-				break;
-			}
-			continue;
-		}
-		rc |= delete_one(&rt, o.ns, argv[i]);
-	}
-	if (!nf && !what) {
-		cmd_errorf("You must provide one or more resources by argument or filename.");
-		rc = 1;
-	}
+	for (size_t i = 0; i < nn; i++)
+		rc |= delete_one(&rt, o.ns, names[i]);
 	podrt_close(&rt);
 out:
 	manifest_objects_free(objs, n);
+	free(names);
 	free(files);
 	return rc;
 }

@@ -78,12 +78,16 @@ void podnet_env_load(struct podnet_env *e)
 static void usage_all(FILE *f)
 {
 	fprintf(f, "podnet: Kubernetes pods on one node, and the tools to see inside their network.\n\n"
-		   "Usage: podnet COMMAND [ARGS...]\n\nCommands:\n");
+		   "Usage: podnet [--runtime NAME|PATH] COMMAND [ARGS...]\n\nCommands:\n");
 	for (const struct cmd *c = podnet_cmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --runtime NAME|PATH  the OCI runtime (runc, crun or a path) for this command;\n"
+		   "                       the same as PODNET_RUNTIME\n");
 	fprintf(f, "\nUse \"podnet help COMMAND\" or \"podnet COMMAND --help\" for a command's options.\n"
 		   "Environment: PODNET_ROOT (/var/lib/podnet), PODNET_CNI_CONF_DIR (/etc/cni/net.d),\n"
-		   "CNI_PATH (/opt/cni/bin), PODNET_CNI_CACHE_DIR (/var/lib/cni), PODNET_LOG.\n");
+		   "CNI_PATH (/opt/cni/bin), PODNET_CNI_CACHE_DIR (/var/lib/cni), PODNET_RUNTIME,\n"
+		   "PODNET_LOG.\n");
 }
 
 int cmd_help(int argc, char **argv)
@@ -111,10 +115,54 @@ int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Options before the command.  --runtime goes into PODNET_RUNTIME rather
+ * than a struct: the library (oci_runtime_detect) and the shim it spawns
+ * already read the environment, so every command and child sees one choice.
+ * Returns how many argv entries it used, or -1 after printing an error.
+ */
+static int global_opts(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "--runtime")) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				cmd_errorf("flag needs an argument: --runtime");
+				return -1;
+			}
+			v = argv[++i];
+		} else if (!strncmp(argv[i], "--runtime=", 10)) {
+			v = argv[i] + 10;
+			if (!*v) {
+				cmd_errorf("flag needs an argument: --runtime");
+				return -1;
+			}
+		} else {
+			break;
+		}
+		if (setenv("PODNET_RUNTIME", v, 1) < 0) {
+			cmd_errorf("cannot set PODNET_RUNTIME");
+			return -1;
+		}
+		i++;
+	}
+	return i - 1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
+	int used = global_opts(argc, argv);
 
+	if (used < 0)
+		return 1;
+	/* From here argv[1] is the command, as if no global option was given. */
+	argv[used] = argv[0];
+	argv += used;
+	argc -= used;
 	if (argc < 2) {
 		usage_all(stderr);
 		return 1;

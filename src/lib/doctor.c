@@ -1,0 +1,1276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The troubleshooting checklist of the seed, as checks over the kernel's
+ * and the runtime's state.  See doctor.h.  Every message names the object
+ * and the value seen; every fix is a command the user can paste.
+ */
+#include "doctor.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "bridge.h"
+#include "cni.h"
+#include "cniclient.h"
+#include "diag.h"
+#include "inventory.h"
+#include "ipam.h"
+#include "link.h"
+#include "netns.h"
+#include "nft.h"
+#include "podrt.h"
+#include "probe.h"
+#include "route.h"
+
+#define DOCTOR_DEFAULT_TIMEOUT_MS 1000
+/* <linux/if.h> has it but clashes with <net/if.h>; RFC 2863 lower layer up. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
+const char *doctor_status_str(enum doctor_status s)
+{
+	return s == DOCTOR_OK ? "ok" : s == DOCTOR_WARN ? "warn" : "fail";
+}
+
+const char *doctor_status_mark(enum doctor_status s)
+{
+	return s == DOCTOR_OK ? "\u2705" : s == DOCTOR_WARN ? "\u26a0\ufe0f" : "\u274c";
+}
+
+void doctor_report_free(struct doctor_report *rep)
+{
+	if (!rep)
+		return;
+	free(rep->v);
+	memset(rep, 0, sizeof(*rep));
+}
+
+__attribute__((format(printf, 6, 7)))
+static void add(struct doctor_report *rep, const char *scope, const char *name,
+		enum doctor_status st, const char *fix, const char *fmt, ...)
+{
+	struct doctor_check *c;
+	va_list ap;
+
+	if (rep->n == rep->cap) {
+		size_t nc = rep->cap ? rep->cap * 2 : 32;
+		struct doctor_check *nv = realloc(rep->v, nc * sizeof(*nv));
+
+		/* Out of memory while diagnosing: drop the line, keep the
+		 * verdict (counted below), so a failure is never lost. */
+		if (!nv)
+			goto count;
+		rep->v = nv;
+		rep->cap = nc;
+	}
+	c = &rep->v[rep->n++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->scope, sizeof(c->scope), "%s", scope);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->status = st;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->fix, sizeof(c->fix), "%s", fix ? fix : "");
+count:
+	if (st == DOCTOR_FAIL)
+		rep->n_fail++;
+	else if (st == DOCTOR_WARN)
+		rep->n_warn++;
+}
+
+static bool report_has(const struct doctor_report *rep, const struct doctor_check *c)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		if (!strcmp(rep->v[i].scope, c->scope) && !strcmp(rep->v[i].name, c->name) &&
+		    !strcmp(rep->v[i].msg, c->msg))
+			return true;
+	return false;
+}
+
+json_t *doctor_report_to_json(const struct doctor_report *rep)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct doctor_check *c = &rep->v[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "scope", c->scope,
+						     "check", c->name, "status",
+						     doctor_status_str(c->status), "message", c->msg,
+						     "fix", c->fix[0] ? c->fix : NULL));
+	}
+	return json_pack("{s:b, s:I, s:I, s:o}", "ok", rep->n_fail == 0, "failed",
+			 (json_int_t)rep->n_fail, "warnings", (json_int_t)rep->n_warn, "checks", arr);
+}
+
+/* ------------------------------------------------------------------ */
+/* pod references                                                     */
+
+int doctor_pod_find(struct store *st, const char *ref, struct store_pod **out,
+		    struct pn_err *err)
+{
+	const char *slash = strchr(ref, '/');
+	char ns[256];
+
+	if (!slash)
+		return store_pod_get_by_name(st, "default", ref, out, err);
+	if ((size_t)(slash - ref) >= sizeof(ns) || slash == ref || !slash[1])
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+				"\"%s\" is not a pod reference (NAME or NAMESPACE/NAME)", ref);
+	memcpy(ns, ref, (size_t)(slash - ref));
+	ns[slash - ref] = '\0';
+	return store_pod_get_by_name(st, ns, slash + 1, out, err);
+}
+
+/* Every IP of a pod: pod_ips (JSON array) or pod_ip. */
+static size_t pod_ips(const struct store_pod *sp, struct pn_ip *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (sp->pod_ips) {
+		json_t *a = json_loads(sp->pod_ips, 0, NULL);
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(a, i, v) {
+			if (n < cap && json_is_string(v) && pn_ip_parse(json_string_value(v), &out[n]) == 0)
+				n++;
+		}
+		json_decref(a);
+	}
+	if (!n && sp->pod_ip && cap && pn_ip_parse(sp->pod_ip, &out[0]) == 0)
+		n = 1;
+	return n;
+}
+
+int doctor_pod_ip(const struct store_pod *sp, int family, struct pn_ip *out)
+{
+	struct pn_ip ips[CNI_MAX_IPS];
+	size_t n = pod_ips(sp, ips, CNI_MAX_IPS);
+
+	for (size_t i = 0; i < n; i++) {
+		if (family == AF_UNSPEC || ips[i].family == family) {
+			*out = ips[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int doctor_pod_find_by_ip(struct store *st, const struct pn_ip *ip, struct store_pod **out,
+			  struct pn_err *err)
+{
+	struct store_pod *pods = NULL;
+	size_t n = 0;
+	char b[PN_IP_STRLEN];
+	int ret;
+
+	*out = NULL;
+	ret = store_pod_list(st, NULL, &pods, &n, err);
+	if (ret < 0)
+		goto out;
+	ret = -ENOENT;
+	for (size_t i = 0; i < n && ret == -ENOENT; i++) {
+		struct pn_ip ips[CNI_MAX_IPS];
+		size_t k = pod_ips(&pods[i], ips, CNI_MAX_IPS);
+
+		for (size_t j = 0; j < k; j++) {
+			if (!pn_ip_eq(&ips[j], ip))
+				continue;
+			ret = store_pod_get(st, pods[i].uid, out, err);
+			break;
+		}
+	}
+	if (ret == -ENOENT)
+		pn_error(err, PN_CNI_UNKNOWN_CONTAINER, ENOENT, "no pod has IP %s", pn_ip_str(ip, b));
+out:
+	store_pod_array_free(pods, n);
+	return ret;
+}
+
+int doctor_pod_netns_open(const struct store_pod *sp, struct pn_err *err)
+{
+	char path[64];
+	int fd;
+
+	if (!sp->netns_path)
+		return pn_error(err, PN_CNI_UNKNOWN_CONTAINER, ENOENT,
+				"pod %s uses the node's network (hostNetwork)", sp->name);
+	fd = netns_open(sp->netns_path, err);
+	if (fd >= 0 || sp->pause_pid <= 0)
+		return fd;
+	/* The pin is gone but the pause process still holds the namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sp->pause_pid);
+	return netns_open(path, err);
+}
+
+int doctor_split_target(const char *s, char *host, size_t host_size, int *port,
+			struct pn_err *err)
+{
+	const char *colon, *hend;
+	struct pn_ip ip;
+	char *end;
+	long p;
+
+	*port = 0;
+	if (s[0] == '[') {
+		hend = strchr(s, ']');
+		if (!hend || (hend[1] && hend[1] != ':'))
+			return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+					"\"%s\": expected [IPv6]:PORT", s);
+		colon = hend[1] ? hend + 1 : NULL;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		/* A bare IPv6 address has colons but no port. */
+		if (colon && strchr(s, ':') != colon) {
+			if (pn_ip_parse(s, &ip) == 0)
+				colon = NULL;
+			else
+				return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+						"\"%s\": write an IPv6 target as [ADDR]:PORT", s);
+		}
+		hend = colon ? colon : s + strlen(s);
+	}
+	if ((size_t)(hend - s) >= host_size || hend == s)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "\"%s\": bad target", s);
+	memcpy(host, s, (size_t)(hend - s));
+	host[hend - s] = '\0';
+	if (!colon)
+		return 0;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+				"port \"%s\" out of range 1-65535", colon + 1);
+	*port = (int)p;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-pod context                                                    */
+
+struct pod_ctx {
+	struct store_pod *sp;
+	char scope[128];
+	char nsname[256];            /* for `ip -n`: the pin's name, or its path */
+	int nsfd;
+	struct nl_sock pod;          /* rtnetlink inside the pod */
+	struct store_attachment *att;
+	size_t n_att;
+	/* The pod's (first) CNI attachment: from the store, else from the
+	 * CNI cache entries of its sandbox id. */
+	struct pod_att {
+		const char *network, *container_id, *ifname;
+	} a_s;
+	const struct pod_att *a;     /* NULL: unknown */
+	struct cniclient_cached *by_id; /* cache entries of the sandbox */
+	size_t n_by_id;
+	struct cniclient_cached *cached;
+	struct cni_netlist *list;
+	struct cni_conf *conf;       /* the list's first plugin, parsed */
+	struct pn_ip ip;             /* the state's pod IP */
+	struct link_info eth;
+	bool have_eth;
+	struct link_info veth;
+	bool have_veth;
+	struct pn_cidr subnet;       /* the pod address's network */
+	bool have_subnet;
+	struct pn_cidr gw;           /* gateway address as on the bridge (gw/prefix) */
+	bool have_gw;
+};
+
+static void pod_ctx_free(struct pod_ctx *c)
+{
+	store_pod_free(c->sp);
+	if (c->nsfd >= 0)
+		close(c->nsfd);
+	nl_close(&c->pod);
+	store_attachment_array_free(c->att, c->n_att);
+	cniclient_cached_free_all(c->by_id, c->n_by_id);
+	cniclient_cached_free(c->cached);
+	cni_netlist_free(c->list);
+	cni_conf_free(c->conf);
+	memset(c, 0, sizeof(*c));
+	c->nsfd = -1;
+}
+
+static void pod_scope(const struct store_pod *sp, char *out, size_t n)
+{
+	if (!sp->namespace_ || !strcmp(sp->namespace_, "default"))
+		snprintf(out, n, "%s", sp->name);
+	else
+		snprintf(out, n, "%s/%s", sp->namespace_, sp->name);
+}
+
+/* The list's first plugin parsed, with the list's name and version as
+ * libcni hands them to it: its bridge/ipMasq/mtu/ipam keys are what the
+ * checks compare the kernel's state with. */
+static void parse_first_plugin(const struct cni_netlist *l, struct cni_conf **out)
+{
+	struct pn_err scratch = { 0 };
+	json_t *p;
+	char *raw;
+
+	*out = NULL;
+	if (!l || !l->n_plugins)
+		return;
+	p = json_deep_copy(l->plugins[0].raw);
+	if (!p)
+		return;
+	json_object_set_new(p, "name", json_string(l->name));
+	json_object_set_new(p, "cniVersion", json_string(cni_version_str(l->version)));
+	raw = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	if (raw && cni_conf_parse(raw, strlen(raw), true, out, &scratch) < 0)
+		*out = NULL;
+	free(raw);
+}
+
+/* The network's config: the list the attachment was made with (kept in
+ * the cache entry), else the conf dir's list of that name. */
+static void load_network(const struct doctor_opts *o, struct pod_ctx *c)
+{
+	struct pn_err scratch = { 0 };
+
+	if (c->cached && c->cached->config &&
+	    cniclient_parse_conflist(c->cached->config, c->cached->config_len, "cache", &c->list,
+				     &scratch) < 0)
+		c->list = NULL;
+	if (!c->list && cniclient_load_conflist(o->rt->cni_conf_dir, c->a ? c->a->network : NULL,
+						&c->list, &scratch) < 0)
+		c->list = NULL;
+	parse_first_plugin(c->list, &c->conf);
+}
+
+static bool has_addr(const struct pn_cidr *v, size_t n, const struct pn_ip *ip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pn_ip_eq(&v[i].ip, ip))
+			return true;
+	return false;
+}
+
+/* Check "pod": exists and Running; sets up the context for the rest.
+ * Returns false when no network check can follow. */
+static bool check_pod(const struct doctor_opts *o, struct doctor_report *rep, struct pod_ctx *c)
+{
+	struct podrt_view v;
+	struct pn_err e = { 0 };
+	char fix[384];
+	const char *sid = c->sp->sandbox_id ? c->sp->sandbox_id : "";
+
+	memset(&v, 0, sizeof(v));
+	if (podrt_view_get(o->rt, c->sp, &v, &e) < 0) {
+		add(rep, c->scope, "pod", DOCTOR_FAIL, "podnet describe pod", "cannot read %s: %s",
+		    c->scope, e.msg);
+		return false;
+	}
+	snprintf(fix, sizeof(fix), "podnet describe pod %s; podnet logs %s", c->sp->name, c->sp->name);
+	if (!strcmp(v.phase, "Running") && v.ready == v.total)
+		add(rep, c->scope, "pod", DOCTOR_OK, NULL,
+		    "%s is Running, %d/%d containers ready (sandbox %.13s)", c->scope, v.ready, v.total,
+		    sid);
+	else if (!strcmp(v.phase, "Running"))
+		add(rep, c->scope, "pod", DOCTOR_WARN, fix, "%s is Running with %d/%d containers ready (%s)",
+		    c->scope, v.ready, v.total, v.status);
+	else
+		add(rep, c->scope, "pod", DOCTOR_FAIL, fix, "%s is %s (%s)%s%s", c->scope, v.phase,
+		    v.status, c->sp->reason ? ": " : "", c->sp->reason ? c->sp->reason : "");
+	podrt_view_free(&v);
+	if (!c->sp->netns_path) {
+		add(rep, c->scope, "netns", DOCTOR_WARN, NULL,
+		    "%s uses the node's network (hostNetwork): no pod network to check", c->scope);
+		return false;
+	}
+	return true;
+}
+
+static bool check_netns(struct doctor_report *rep, struct pod_ctx *c)
+{
+	struct pn_err e = { 0 };
+	struct stat st;
+	const char *base = strrchr(c->sp->netns_path, '/');
+	char fix[384];
+
+	snprintf(fix, sizeof(fix), "podnet delete pod %s, then apply it again", c->sp->name);
+	c->nsfd = doctor_pod_netns_open(c->sp, &e);
+	if (c->nsfd < 0) {
+		add(rep, c->scope, "netns", DOCTOR_FAIL, fix, "network namespace of %s cannot be opened: %s",
+		    c->scope, e.msg);
+		return false;
+	}
+	if (nl_open_in_netns(&c->pod, NETLINK_ROUTE, c->nsfd, &e) < 0) {
+		add(rep, c->scope, "netns", DOCTOR_FAIL, fix, "cannot read inside %s: %s",
+		    c->sp->netns_path, e.msg);
+		return false;
+	}
+	/* `ip -n NAME` resolves NAME under /run/netns only. */
+	snprintf(c->nsname, sizeof(c->nsname), "%s",
+		 base && !strncmp(c->sp->netns_path, "/run/netns/", 11) ? base + 1 : c->sp->netns_path);
+	fstat(c->nsfd, &st);
+	add(rep, c->scope, "netns", DOCTOR_OK, NULL, "%s (inode %lu)", c->sp->netns_path,
+	    (unsigned long)st.st_ino);
+	return true;
+}
+
+/* IP in state = on eth0 = in the CNI cache = in the lease. */
+static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, struct pod_ctx *c,
+		     const struct pn_cidr *addrs, size_t n_addrs)
+{
+	struct ipam_lease *leases = NULL;
+	size_t n_leases = 0;
+	struct pn_err e = { 0 };
+	char ip[PN_IP_STRLEN], bad[512] = "", fix[384] = "";
+	bool on_eth = false, in_cache = false, leased = false, lease_known = false;
+	const char *data_dir = c->conf && c->conf->ipam.data_dir ? c->conf->ipam.data_dir : NULL;
+	size_t off = 0;
+
+	if (!c->ip.family) {
+		add(rep, c->scope, "ip", DOCTOR_FAIL, "podnet delete and apply the pod again",
+		    "%s has no pod IP in the runtime's state", c->scope);
+		return;
+	}
+	pn_ip_str(&c->ip, ip);
+	on_eth = has_addr(addrs, n_addrs, &c->ip);
+	if (c->cached && c->cached->result)
+		for (size_t i = 0; i < c->cached->result->n_ips; i++)
+			in_cache |= pn_ip_eq(&c->cached->result->ips[i].address.ip, &c->ip);
+	if (c->a && ipam_list(data_dir, c->a->network, &leases, &n_leases, &e) == 0) {
+		lease_known = true;
+		for (size_t i = 0; i < n_leases; i++)
+			if (pn_ip_eq(&leases[i].ip, &c->ip)) {
+				leased = !strcmp(leases[i].container_id, c->a->container_id);
+				if (!leased)
+					off += (size_t)snprintf(bad + off, sizeof(bad) - off,
+								"%sleased to another container (%.12s)",
+								off ? ", " : "", leases[i].container_id);
+			}
+	}
+	free(leases);
+	if (!on_eth && off < sizeof(bad))
+		off += (size_t)snprintf(bad + off, sizeof(bad) - off, "%snot on %s", off ? ", " : "",
+					c->a ? c->a->ifname : "eth0");
+	if (!in_cache && off < sizeof(bad))
+		off += (size_t)snprintf(bad + off, sizeof(bad) - off, "%snot in the CNI cache%s",
+					off ? ", " : "", c->cached ? "" : " (no cache entry)");
+	if (lease_known && !leased && !strstr(bad, "leased to") && off < sizeof(bad))
+		off += (size_t)snprintf(bad + off, sizeof(bad) - off, "%sno lease", off ? ", " : "");
+	if (!off) {
+		add(rep, c->scope, "ip", DOCTOR_OK, NULL,
+		    "%s: in state, on %s, in the CNI cache, leased", ip, c->a ? c->a->ifname : "eth0");
+		return;
+	}
+	if (!on_eth && c->have_subnet)
+		snprintf(fix, sizeof(fix), "ip -n %s addr add %s/%d dev %s, or recreate the pod",
+			 c->nsname, ip, c->subnet.prefix, c->a ? c->a->ifname : "eth0");
+	else
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
+			 c->sp->name);
+	add(rep, c->scope, "ip", DOCTOR_FAIL, fix, "state says %s, but it is %s", ip, bad);
+}
+
+static void check_eth0(struct doctor_report *rep, struct pod_ctx *c, struct pn_cidr **addrs,
+		       size_t *n_addrs)
+{
+	const char *ifn = c->a ? c->a->ifname : "eth0";
+	struct pn_err e = { 0 };
+	char fix[384], list[256] = "";
+	size_t off = 0;
+	int ret;
+
+	ret = link_get(&c->pod, ifn, &c->eth, &e);
+	if (ret < 0) {
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
+			 c->sp->name);
+		add(rep, c->scope, ifn, DOCTOR_FAIL, fix, "%s has no %s in %s%s%s", c->scope, ifn,
+		    c->nsname, ret == -ENODEV ? "" : ": ", ret == -ENODEV ? "" : e.msg);
+		return;
+	}
+	c->have_eth = true;
+	if (addr_list(&c->pod, c->eth.ifindex, AF_UNSPEC, addrs, n_addrs, &e) < 0) {
+		*addrs = NULL;
+		*n_addrs = 0;
+	}
+	for (size_t i = 0; i < *n_addrs && off < sizeof(list); i++) {
+		char b[PN_CIDR_STRLEN];
+
+		if ((*addrs)[i].ip.family == AF_INET6 && (*addrs)[i].ip.b[0] == 0xfe &&
+		    ((*addrs)[i].ip.b[1] & 0xc0) == 0x80)
+			continue; /* link-local */
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? " " : "",
+					pn_cidr_str(&(*addrs)[i], b));
+	}
+	if (!(c->eth.flags & IFF_UP)) {
+		snprintf(fix, sizeof(fix), "ip -n %s link set %s up (then restore its default route)",
+			 c->nsname, ifn);
+		add(rep, c->scope, ifn, DOCTOR_FAIL, fix,
+		    "%s is down in %s (%s): no traffic leaves the pod", ifn, c->scope, c->nsname);
+		return;
+	}
+	if (!(c->eth.flags & IFF_LOWER_UP)) {
+		add(rep, c->scope, ifn, DOCTOR_WARN, "see the host veth check",
+		    "%s is up but has no carrier: its peer on the node is down or gone", ifn);
+		return;
+	}
+	add(rep, c->scope, ifn, DOCTOR_OK, NULL, "%s up, %s, mtu %d", ifn, off ? list : "no address",
+	    c->eth.mtu);
+}
+
+static void check_route(struct doctor_report *rep, struct pod_ctx *c)
+{
+	struct route_spec *rt = NULL;
+	size_t n = 0;
+	struct pn_err e = { 0 };
+	int fam = c->ip.family ? c->ip.family : AF_INET;
+	char fix[384], gw[PN_IP_STRLEN] = "", net[PN_CIDR_STRLEN] = "";
+	const struct route_spec *def = NULL;
+	const char *ifn = c->a ? c->a->ifname : "eth0";
+
+	if (c->have_gw)
+		pn_ip_str(&c->gw.ip, gw);
+	if (c->have_subnet)
+		pn_cidr_str(&c->subnet, net);
+	if (route_list(&c->pod, fam, 0, 0, &rt, &n, &e) < 0) {
+		add(rep, c->scope, "route", DOCTOR_FAIL, NULL, "cannot read the routes of %s: %s",
+		    c->scope, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n && !def; i++)
+		if (rt[i].dst.prefix == 0)
+			def = &rt[i];
+	if (!def) {
+		if (gw[0])
+			snprintf(fix, sizeof(fix), "ip -n %s route add default via %s dev %s", c->nsname,
+				 gw, ifn);
+		else
+			snprintf(fix, sizeof(fix), "ip -n %s route add default via GATEWAY dev %s",
+				 c->nsname, ifn);
+		add(rep, c->scope, "route", DOCTOR_FAIL, fix,
+		    "%s has no default route%s: only %s is reachable from it",
+		    c->scope, c->have_eth && !(c->eth.flags & IFF_UP) ? " (eth0 is down: the kernel removed its routes)" : "",
+		    net[0] ? net : "its own subnet");
+	} else {
+		char via[PN_IP_STRLEN] = "";
+
+		if (def->gw.family)
+			pn_ip_str(&def->gw, via);
+		if (gw[0] && via[0] && strcmp(gw, via))
+			add(rep, c->scope, "route", DOCTOR_WARN, NULL,
+			    "default via %s, but the network's gateway is %s", via, gw);
+		else
+			add(rep, c->scope, "route", DOCTOR_OK, NULL, "default via %s dev %s",
+			    via[0] ? via : "(link)", ifn);
+	}
+	free(rt);
+}
+
+/* The node-side end of the pod's eth0: exact through IFLA_LINK (the peer's
+ * ifindex) when it names a veth whose own peer is eth0, else by the name
+ * podnet-bridge gives it. */
+static void check_host_veth(struct doctor_report *rep, struct nl_sock *node, struct pod_ctx *c)
+{
+	char want[16] = "", fix[384], bname[IFNAMSIZ] = "";
+	struct pn_err e = { 0 };
+	struct link_info li;
+	const char *bridge = c->conf && c->conf->bridge ? c->conf->bridge : "podnet0";
+
+	if (c->a)
+		bridge_host_veth_name(c->a->container_id, c->a->ifname, want);
+	if (c->have_eth && c->eth.link > 0 && link_get_index(node, c->eth.link, &li, &e) == 0 &&
+	    !strcmp(li.kind, "veth") && li.link == c->eth.ifindex && li.link_netnsid >= 0) {
+		c->veth = li;
+		c->have_veth = true;
+	} else if (want[0] && link_get(node, want, &li, &e) == 0) {
+		c->veth = li;
+		c->have_veth = true;
+	}
+	if (!c->have_veth) {
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
+			 c->sp->name);
+		add(rep, c->scope, "host veth", DOCTOR_FAIL, fix,
+		    "the node-side veth of %s's eth0 (%s) does not exist", c->scope,
+		    want[0] ? want : "?");
+		return;
+	}
+	if (!(c->veth.flags & IFF_UP)) {
+		snprintf(fix, sizeof(fix), "ip link set %s up", c->veth.name);
+		add(rep, c->scope, "host veth", DOCTOR_FAIL, fix,
+		    "%s (ifindex %d, peer of %s's eth0) is down: the pod's eth0 has no carrier",
+		    c->veth.name, c->veth.ifindex, c->scope);
+	} else {
+		add(rep, c->scope, "host veth", DOCTOR_OK, NULL, "%s (ifindex %d, peer of eth0) up",
+		    c->veth.name, c->veth.ifindex);
+	}
+
+	if (c->veth.master > 0 && link_get_index(node, c->veth.master, &li, &e) == 0)
+		snprintf(bname, sizeof(bname), "%s", li.name);
+	snprintf(fix, sizeof(fix), "ip link set %s master %s", c->veth.name, bridge);
+	if (!c->veth.master)
+		add(rep, c->scope, "bridge port", DOCTOR_FAIL, fix,
+		    "%s is not attached to any bridge (expected %s): the pod is cut off from the node",
+		    c->veth.name, bridge);
+	else if (strcmp(bname, bridge))
+		add(rep, c->scope, "bridge port", DOCTOR_FAIL, fix,
+		    "%s is attached to %s, not to the network's bridge %s", c->veth.name,
+		    bname[0] ? bname : "?", bridge);
+	else
+		add(rep, c->scope, "bridge port", DOCTOR_OK, NULL, "%s is a port of %s", c->veth.name,
+		    bridge);
+
+	if (c->have_eth) {
+		int want_mtu = c->conf && c->conf->mtu ? c->conf->mtu : 0;
+
+		if (c->eth.mtu != c->veth.mtu || (want_mtu && c->eth.mtu != want_mtu)) {
+			/* Without a configured mtu the plugin left eth0 at the
+			 * kernel's default; the host end is the one that drifted. */
+			int m = want_mtu ? want_mtu : c->eth.mtu;
+
+			if (c->eth.mtu == m)
+				snprintf(fix, sizeof(fix), "ip link set %s mtu %d", c->veth.name, m);
+			else
+				snprintf(fix, sizeof(fix), "ip link set %s mtu %d; ip -n %s link set eth0 mtu %d",
+					 c->veth.name, m, c->nsname, m);
+			add(rep, c->scope, "mtu", DOCTOR_FAIL, fix,
+			    "MTU mismatch: eth0 %d, %s %d%s%s: larger packets are dropped at the smaller end",
+			    c->eth.mtu, c->veth.name, c->veth.mtu, want_mtu ? ", network " : "",
+			    want_mtu ? "(conf mtu)" : "");
+		} else {
+			add(rep, c->scope, "mtu", DOCTOR_OK, NULL, "eth0 and %s both %d", c->veth.name,
+			    c->eth.mtu);
+		}
+	}
+}
+
+/* Checks of the node for the pod's network: bridge, gateway address,
+ * forwarding, masquerade.  Once per network and report. */
+static void check_network(struct doctor_report *rep, struct nl_sock *node, struct pod_ctx *c)
+{
+	const char *bridge = c->conf && c->conf->bridge ? c->conf->bridge : "podnet0";
+	const char *netname = c->list ? c->list->name : (c->a ? c->a->network : "?");
+	struct pn_cidr *addrs = NULL;
+	size_t n_addrs = 0;
+	struct pn_err e = { 0 };
+	struct link_info br;
+	char fix[384], b[PN_CIDR_STRLEN], val[32] = "";
+	bool have_br = false;
+	int fam = c->ip.family ? c->ip.family : AF_INET;
+
+	if (link_get(node, bridge, &br, &e) < 0) {
+		add(rep, "node", "bridge", DOCTOR_FAIL,
+		    "podnet-bridge ADD creates it: recreate a pod, or run CNI CHECK",
+		    "bridge %s of network %s does not exist", bridge, netname);
+	} else if (!(br.flags & IFF_UP)) {
+		have_br = true;
+		snprintf(fix, sizeof(fix), "ip link set %s up", bridge);
+		add(rep, "node", "bridge", DOCTOR_FAIL, fix, "bridge %s is down", bridge);
+	} else {
+		have_br = true;
+		add(rep, "node", "bridge", DOCTOR_OK, NULL, "%s up, mtu %d", bridge, br.mtu);
+	}
+
+	if (!c->conf || c->conf->is_gateway || c->conf->is_default_gateway) {
+		if (!c->have_gw) {
+			add(rep, "node", "gateway", DOCTOR_WARN, NULL,
+			    "gateway of network %s unknown (no CNI cache entry)", netname);
+		} else if (have_br && addr_list(node, br.ifindex, fam, &addrs, &n_addrs, &e) == 0 &&
+			   has_addr(addrs, n_addrs, &c->gw.ip)) {
+			add(rep, "node", "gateway", DOCTOR_OK, NULL, "%s has %s", bridge,
+			    pn_cidr_str(&c->gw, b));
+		} else {
+			snprintf(fix, sizeof(fix), "ip addr add %s dev %s", pn_cidr_str(&c->gw, b), bridge);
+			add(rep, "node", "gateway", DOCTOR_FAIL, fix,
+			    "bridge %s lacks the gateway address %s: the pods' default route points at "
+			    "nobody", bridge, b);
+		}
+		free(addrs);
+	} else {
+		add(rep, "node", "gateway", DOCTOR_OK, NULL,
+		    "isGateway is off for %s: the bridge has no address by design", netname);
+	}
+
+	{
+		const char *path = fam == AF_INET6 ? "/proc/sys/net/ipv6/conf/all/forwarding"
+						   : "/proc/sys/net/ipv4/ip_forward";
+		const char *key = fam == AF_INET6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward";
+
+		if (pn_read_file(path, val, sizeof(val)) < 0)
+			add(rep, "node", "forwarding", DOCTOR_WARN, NULL, "cannot read %s", path);
+		else if (strcmp(val, "1")) {
+			snprintf(fix, sizeof(fix), "sysctl -w %s=1", key);
+			add(rep, "node", "forwarding", DOCTOR_FAIL, fix,
+			    "%s = %s on the node: nothing from the pods is routed beyond %s", key, val,
+			    bridge);
+		} else
+			add(rep, "node", "forwarding", DOCTOR_OK, NULL, "%s = 1", key);
+	}
+
+	if (c->conf && !c->conf->ip_masq) {
+		add(rep, "node", "masquerade", DOCTOR_OK, NULL,
+		    "ipMasq is off for network %s: no masquerade rule expected", netname);
+	} else if (c->have_subnet) {
+		struct pn_err me = { 0 };
+		int ret = nft_masq_check(netname, &c->subnet, 1, &me);
+
+		pn_cidr_str(&c->subnet, b);
+		if (ret == 0) {
+			add(rep, "node", "masquerade", DOCTOR_OK, NULL,
+			    "rule for %s in table %s podnet-%s", b, fam == AF_INET6 ? "ip6" : "ip", netname);
+		} else {
+			const char *f = fam == AF_INET6 ? "ip6" : "ip";
+
+			/* The rule as nft.c writes it: the comment is how CHECK and
+			 * this check find it. */
+			snprintf(fix, sizeof(fix),
+				 "CNI ADD/CHECK of network %s rebuilds it; by hand: nft add rule %s podnet-%s "
+				 "postrouting %s saddr %s %s daddr != %s%s masquerade comment "
+				 "\"podnet:%s:%s\"",
+				 netname, f, netname, f, b, f, b,
+				 fam == AF_INET6 ? " ip6 daddr != ff00::/8" : " ip daddr != 224.0.0.0/4", netname, b);
+			add(rep, "node", "masquerade", DOCTOR_FAIL, fix, "%s: pods cannot reach beyond the node",
+			    me.msg);
+		}
+	}
+}
+
+/* Open everything one pod's checks read; emits the pod/netns checks. */
+static bool pod_ctx_open(const struct doctor_opts *o, struct doctor_report *rep,
+			 struct pod_ctx *c, struct store_pod *sp)
+{
+	struct pn_err e = { 0 };
+
+	memset(c, 0, sizeof(*c));
+	c->nsfd = -1;
+	c->pod.fd = -1;
+	c->sp = sp;
+	pod_scope(sp, c->scope, sizeof(c->scope));
+	if (sp->pod_ip && pn_ip_parse(sp->pod_ip, &c->ip) < 0)
+		memset(&c->ip, 0, sizeof(c->ip));
+	if (store_attachment_list(o->rt->st, sp->uid, &c->att, &c->n_att, &e) == 0 && c->n_att) {
+		c->a_s = (struct pod_att){ c->att[0].network, c->att[0].container_id, c->att[0].ifname };
+		c->a = &c->a_s;
+	} else if (sp->sandbox_id &&
+		   cniclient_list_cache(o->rt->cni_cache, sp->sandbox_id, &c->by_id, &c->n_by_id,
+					&e) == 0 && c->n_by_id) {
+		c->a_s = (struct pod_att){ c->by_id[0].network, c->by_id[0].container_id,
+					   c->by_id[0].ifname };
+		c->a = &c->a_s;
+	}
+	/* No cache entry is a finding of check_ip, not an error. */
+	if (c->a && cniclient_get_cached(o->rt->cni_cache, c->a->network, c->a->container_id,
+					 c->a->ifname, &c->cached, &e) < 0)
+		c->cached = NULL;
+	load_network(o, c);
+	/* The pod's subnet and gateway, from the result the plugin returned. */
+	if (c->cached && c->cached->result) {
+		const struct cni_result *r = c->cached->result;
+
+		for (size_t i = 0; i < r->n_ips; i++) {
+			if (c->ip.family && !pn_ip_eq(&r->ips[i].address.ip, &c->ip))
+				continue;
+			pn_cidr_network(&r->ips[i].address, &c->subnet);
+			c->have_subnet = true;
+			if (r->ips[i].gateway.family) {
+				c->gw.ip = r->ips[i].gateway;
+				c->gw.prefix = r->ips[i].address.prefix;
+				c->have_gw = true;
+			}
+			break;
+		}
+	}
+	if (!check_pod(o, rep, c))
+		return false;
+	return check_netns(rep, c);
+}
+
+/* The pod's own checks, in the checklist's order. */
+static void pod_net_checks(const struct doctor_opts *o, struct doctor_report *rep,
+			   struct nl_sock *node, struct pod_ctx *c)
+{
+	struct pn_cidr *addrs = NULL;
+	size_t n_addrs = 0;
+
+	check_eth0(rep, c, &addrs, &n_addrs);
+	check_ip(o, rep, c, addrs, n_addrs);
+	check_route(rep, c);
+	check_host_veth(rep, node, c);
+	free(addrs);
+}
+
+static void check_ping(const struct doctor_opts *o, struct doctor_report *rep,
+		       const struct pod_ctx *c)
+{
+	struct probe_req q = { .kind = PROBE_ICMP, .dst = c->ip, .timeout_ms = o->timeout_ms };
+	struct probe_result r;
+	struct pn_err e = { 0 };
+	char ip[PN_IP_STRLEN];
+
+	if (!c->ip.family)
+		return;
+	pn_ip_str(&c->ip, ip);
+	if (probe_run(-1, &q, &r, &e) < 0) {
+		add(rep, c->scope, "ping", DOCTOR_WARN, NULL, "cannot ping %s from the node: %s", ip, e.msg);
+		return;
+	}
+	if (r.outcome == PROBE_OK)
+		add(rep, c->scope, "ping", DOCTOR_OK, NULL, "node -> %s: echo reply in %lluµs (%s socket)",
+		    ip, (unsigned long long)r.elapsed_us, r.icmp_socket);
+	else
+		add(rep, c->scope, "ping", DOCTOR_FAIL, "see the eth0, host veth, bridge and gateway checks",
+		    "node -> %s: %s%s%s%s", ip, probe_outcome_str(r.outcome),
+		    r.outcome == PROBE_TIMEOUT ? " (no echo reply)" : "", r.detail[0] ? ": " : "",
+		    r.detail);
+}
+
+/* ------------------------------------------------------------------ */
+/* the path to a target                                               */
+
+/* "nginx[123]" of a socket's first owner, "" if unknown. */
+static void owner_str(const struct diag_sock *d, char *out, size_t n)
+{
+	if (d->n_owners)
+		snprintf(out, n, " (%s, pid %d)", d->owners[0].comm, (int)d->owners[0].pid);
+	else
+		out[0] = '\0';
+}
+
+static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, int port)
+{
+	struct diag_query q = { .protos = DIAG_Q_TCP, .states = 1u << DIAG_LISTEN,
+				.family = AF_UNSPEC, .owners = true };
+	struct diag_sock *ls = NULL;
+	size_t n = 0;
+	struct pn_err e = { 0 };
+	char other[256] = "", only[256] = "", fix[384], who[64];
+	size_t oo = 0, lo = 0, n_seen = 0;
+	int seen_ports[32];
+	const struct diag_sock *hit = NULL;
+
+	if (diag_list(t->nsfd, &q, &ls, &n, &e) < 0) {
+		add(rep, t->scope, "listener", DOCTOR_WARN, NULL, "cannot list sockets in %s: %s",
+		    t->scope, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct diag_sock *l = &ls[i];
+		char a[PN_IP_STRLEN];
+		bool any = pn_ip_is_zero(&l->local);
+		bool reach;
+
+		/* An IPv6 socket on :: takes IPv4 too unless IPV6_V6ONLY. */
+		reach = (any && (l->local.family == t->ip.family ||
+				 (l->local.family == AF_INET6 && !l->v6only))) ||
+			pn_ip_eq(&l->local, &t->ip);
+		pn_ip_str(&l->local, a);
+		owner_str(l, who, sizeof(who));
+		if (l->lport == port && reach && !hit)
+			hit = l;
+		else if (l->lport == port && lo < sizeof(only))
+			lo += (size_t)snprintf(only + lo, sizeof(only) - lo, "%s%s%s%s:%d%s",
+					       lo ? ", " : "", l->local.family == AF_INET6 ? "[" : "", a,
+					       l->local.family == AF_INET6 ? "]" : "", l->lport, who);
+		else if (l->lport != port && oo < sizeof(other)) {
+			bool seen = false;
+
+			/* A server on 0.0.0.0 and [::] is one port to the user. */
+			for (size_t k = 0; k < n_seen && !seen; k++)
+				seen = seen_ports[k] == l->lport;
+			if (seen)
+				continue;
+			if (n_seen < PN_ARRAY_SIZE(seen_ports))
+				seen_ports[n_seen++] = l->lport;
+			oo += (size_t)snprintf(other + oo, sizeof(other) - oo, "%s%d/tcp%s", oo ? ", " : "",
+					       l->lport, who);
+		}
+	}
+	if (hit) {
+		char a[PN_IP_STRLEN];
+
+		pn_ip_str(&hit->local, a);
+		owner_str(hit, who, sizeof(who));
+		add(rep, t->scope, "listener", DOCTOR_OK, NULL, "%s%s%s:%d/tcp listens in %s%s",
+		    hit->local.family == AF_INET6 ? "[" : "", a, hit->local.family == AF_INET6 ? "]" : "",
+		    hit->lport, t->scope, who);
+	} else if (lo) {
+		char ip[PN_IP_STRLEN];
+
+		snprintf(fix, sizeof(fix), "make the server bind 0.0.0.0:%d (or %s:%d), not loopback", port,
+			 pn_ip_str(&t->ip, ip), port);
+		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+		    "only %s listens on port %d in %s: a loopback listener is reachable from inside the "
+		    "pod only, never from other pods or the node", only, port, t->scope);
+	} else if (oo) {
+		snprintf(fix, sizeof(fix), "use the port the server listens on, or start it on %d", port);
+		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+		    "nothing listens on port %d in %s (wrong port?); it listens on %s", port, t->scope, other);
+	} else {
+		snprintf(fix, sizeof(fix), "start the server; see podnet logs %s", t->sp->name);
+		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+		    "nothing listens on any TCP port in %s (no listener: the server is not running)",
+		    t->scope);
+	}
+	diag_socks_free(ls, n);
+}
+
+/* The NetworkPolicy verdict for src -> dst:port.  podnet keeps no
+ * policies yet: this is where their evaluation will plug in. */
+static void check_policy(struct doctor_report *rep, const char *src, const char *dst, int port)
+{
+	add(rep, "node", "policy", DOCTOR_OK, NULL,
+	    "no NetworkPolicy on this node: %s -> %s:%d is allowed", src, dst, port);
+}
+
+static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
+			const struct pod_ctx *c, const struct pn_ip *dst, int port)
+{
+	struct probe_req q = { .kind = (port == 80 || port == 8080) ? PROBE_HTTP : PROBE_TCP,
+			       .dst = *dst, .port = port, .timeout_ms = o->timeout_ms };
+	struct probe_result r;
+	struct pn_err e = { 0 };
+	char ip[PN_IP_STRLEN], where[PN_IP_STRLEN + 16];
+
+	pn_ip_str(dst, ip);
+	snprintf(where, sizeof(where), "%s%s%s:%d", dst->family == AF_INET6 ? "[" : "", ip,
+		 dst->family == AF_INET6 ? "]" : "", port);
+	if (probe_run(c->nsfd, &q, &r, &e) < 0) {
+		add(rep, c->scope, "probe", DOCTOR_FAIL, NULL, "%s %s from %s: %s", probe_kind_str(q.kind),
+		    where, c->scope, e.msg);
+		return;
+	}
+	if (r.outcome == PROBE_OK && q.kind == PROBE_HTTP)
+		add(rep, c->scope, "probe", DOCTOR_OK, NULL, "http %s from %s: %s, %zu bytes in %lluµs",
+		    where, c->scope, r.status_line, r.bytes, (unsigned long long)r.total_us);
+	else if (r.outcome == PROBE_OK)
+		add(rep, c->scope, "probe", DOCTOR_OK, NULL, "tcp %s from %s: connected in %lluµs", where,
+		    c->scope, (unsigned long long)r.elapsed_us);
+	else
+		add(rep, c->scope, "probe", DOCTOR_FAIL, "see the failed checks above",
+		    "%s %s from %s: %s%s%s%s", probe_kind_str(q.kind), where, c->scope,
+		    r.outcome == PROBE_HTTP_ERROR && r.status_line[0] ? r.status_line
+									 : probe_outcome_str(r.outcome),
+		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "", r.detail[0] ? ": " : "",
+		    r.detail);
+}
+
+/* The ports the pod's spec declares (containers[].ports[].containerPort,
+ * TCP), so `doctor POD` checks something listens on each. */
+static size_t declared_ports(const struct store_pod *sp, int *out, size_t cap)
+{
+	json_t *j = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	json_t *spec = json_object_get(j, "spec"), *ctrs, *c;
+	size_t n = 0, i;
+
+	ctrs = json_object_get(spec ? spec : j, "containers");
+	json_array_foreach(ctrs, i, c) {
+		json_t *p;
+		size_t k;
+
+		json_array_foreach(json_object_get(c, "ports"), k, p) {
+			json_t *proto = json_object_get(p, "protocol");
+			int port = (int)json_integer_value(json_object_get(p, "containerPort"));
+
+			if (port > 0 && n < cap && (!proto || !strcmp(json_string_value(proto) ?: "", "TCP")))
+				out[n++] = port;
+		}
+	}
+	json_decref(j);
+	return n;
+}
+
+int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
+	       struct doctor_report *rep, struct pn_err *err)
+{
+	struct doctor_opts oo = *o;
+	struct pod_ctx c, t;
+	struct nl_sock node = NL_SOCK_INIT;
+	struct store_pod *sp = NULL, *tp = NULL;
+	struct pn_err e = { 0 };
+	char host[256] = "";
+	struct pn_ip tip = { 0 };
+	bool c_ok = false, t_ok = false;
+	int port = 0, ret;
+
+	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
+	c.nsfd = t.nsfd = -1;
+	c.pod.fd = t.pod.fd = -1;
+	if (!oo.timeout_ms)
+		oo.timeout_ms = DOCTOR_DEFAULT_TIMEOUT_MS;
+	if (to) {
+		ret = doctor_split_target(to, host, sizeof(host), &port, err);
+		if (ret < 0)
+			goto out;
+		if (!port) {
+			ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "--to %s: give TARGET:PORT", to);
+			goto out;
+		}
+	}
+	ret = nl_open(&node, NETLINK_ROUTE, err);
+	if (ret < 0)
+		goto out;
+
+	ret = doctor_pod_find(o->rt->st, pod_ref, &sp, &e);
+	if (ret < 0) {
+		add(rep, pod_ref, "pod", DOCTOR_FAIL, "podnet get pods -A", "%s", e.msg);
+		ret = 0;
+		goto out;
+	}
+	c_ok = pod_ctx_open(&oo, rep, &c, sp);
+	sp = NULL;
+	if (c_ok)
+		pod_net_checks(&oo, rep, &node, &c);
+	if (c_ok)
+		check_network(rep, &node, &c);
+
+	if (to) {
+		/* TARGET: a pod by name, or an IP (which may be a pod's). */
+		if (pn_ip_parse(host, &tip) == 0) {
+			if (doctor_pod_find_by_ip(o->rt->st, &tip, &tp, &e) < 0)
+				tp = NULL;
+		} else if (doctor_pod_find(o->rt->st, host, &tp, &e) < 0) {
+			add(rep, host, "pod", DOCTOR_FAIL, "podnet get pods -A", "target %s", e.msg);
+			ret = 0;
+			goto out;
+		}
+		if (tp) {
+			t_ok = pod_ctx_open(&oo, rep, &t, tp);
+			tp = NULL;
+			if (!tip.family)
+				tip = t.ip;
+			if (t_ok) {
+				pod_net_checks(&oo, rep, &node, &t);
+				check_listener(rep, &t, port);
+			}
+		} else {
+			add(rep, host, "listener", DOCTOR_WARN, NULL,
+			    "%s is not a pod of this node: its listeners cannot be checked", host);
+		}
+		if (!tip.family) {
+			add(rep, host, "pod", DOCTOR_FAIL, NULL, "target %s has no IP", host);
+			ret = 0;
+			goto out;
+		}
+		{
+			char ip[PN_IP_STRLEN];
+
+			check_policy(rep, c.scope[0] ? c.scope : pod_ref, t.scope[0] ? t.scope : pn_ip_str(&tip, ip),
+				     port);
+		}
+	}
+	if (c_ok)
+		check_ping(&oo, rep, &c);
+	if (t_ok && t.sp != c.sp && !pn_ip_eq(&t.ip, &c.ip))
+		check_ping(&oo, rep, &t);
+	if (c_ok && to) {
+		check_probe(&oo, rep, &c, &tip, port);
+	} else if (c_ok) {
+		/* Without --to the declared ports are what to check. */
+		int ports[16];
+		size_t np = declared_ports(c.sp, ports, PN_ARRAY_SIZE(ports));
+
+		for (size_t i = 0; i < np; i++)
+			check_listener(rep, &c, ports[i]);
+	}
+	ret = 0;
+out:
+	store_pod_free(sp);
+	store_pod_free(tp);
+	pod_ctx_free(&c);
+	pod_ctx_free(&t);
+	nl_close(&node);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* the node                                                           */
+
+static void check_orphans(const struct doctor_opts *o, struct doctor_report *rep)
+{
+	struct inventory_opts io = { .netns_dir = o->rt->netns_dir, .cni_cache = o->rt->cni_cache,
+				     .cni_conf_dir = o->rt->cni_conf_dir, .rt = o->rt,
+				     .skip_links = false };
+	struct inventory *inv = NULL;
+	struct pn_err e = { 0 };
+	size_t found = 0;
+
+	if (inventory_collect(&io, &inv, &e) < 0) {
+		add(rep, "node", "orphans", DOCTOR_WARN, NULL, "cannot take the node's inventory: %s",
+		    e.msg);
+		return;
+	}
+	for (size_t i = 0; i < inv->n_orphans; i++) {
+		const struct inv_orphan *r = &inv->orphans[i];
+		char fix[384];
+
+		/* Leases get their own check below, against the same rule. */
+		if (r->kind == INV_ORPHAN_LEASE)
+			continue;
+		found++;
+		if (r->kind == INV_ORPHAN_NETNS || r->kind == INV_ORPHAN_PIN)
+			snprintf(fix, sizeof(fix), "ip netns delete %s (or podnet gc)",
+				 strrchr(r->object, '/') ? strrchr(r->object, '/') + 1 : r->object);
+		else if (r->kind == INV_ORPHAN_VETH)
+			snprintf(fix, sizeof(fix), "ip link delete %s (or podnet gc)", r->object);
+		else
+			snprintf(fix, sizeof(fix), "podnet gc");
+		add(rep, "node", "orphans", DOCTOR_FAIL, fix, "orphan %s %s: %s",
+		    inv_orphan_kind_str(r->kind), r->object, r->reason);
+	}
+	if (!found)
+		add(rep, "node", "orphans", DOCTOR_OK, NULL,
+		    "no orphan netns, CNI cache entry or host veth (%zu namespaces)", inv->n_ns);
+	inventory_free(inv);
+}
+
+/* Leases whose container has neither a pod nor a CNI cache entry. */
+static void check_leases(const struct doctor_opts *o, struct doctor_report *rep,
+			 const struct cni_netlist *l, const struct cni_conf *conf)
+{
+	struct ipam_lease *ls = NULL;
+	struct store_pod *pods = NULL;
+	struct cniclient_cached *cache = NULL;
+	size_t nl = 0, np = 0, nc = 0, leaked = 0;
+	struct pn_err e = { 0 };
+
+	if (ipam_list(conf && conf->ipam.data_dir ? conf->ipam.data_dir : NULL, l->name, &ls, &nl,
+		      &e) < 0) {
+		add(rep, "node", "leases", DOCTOR_WARN, NULL, "cannot read the leases of %s: %s", l->name,
+		    e.msg);
+		goto out;
+	}
+	if (store_pod_list(o->rt->st, NULL, &pods, &np, &e) < 0 ||
+	    cniclient_list_cache(o->rt->cni_cache, NULL, &cache, &nc, &e) < 0) {
+		add(rep, "node", "leases", DOCTOR_WARN, NULL, "cannot list pods or the CNI cache: %s",
+		    e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		bool owned = false;
+		char ip[PN_IP_STRLEN];
+
+		for (size_t k = 0; k < np && !owned; k++)
+			owned = pods[k].sandbox_id && !strcmp(pods[k].sandbox_id, ls[i].container_id);
+		for (size_t k = 0; k < nc && !owned; k++)
+			owned = cache[k].container_id && !strcmp(cache[k].container_id, ls[i].container_id);
+		if (owned)
+			continue;
+		leaked++;
+		add(rep, "node", "leases", DOCTOR_FAIL, "podnet gc (CNI GC releases it)",
+		    "leaked lease %s in network %s: container %.12s has no pod and no CNI cache entry%s",
+		    pn_ip_str(&ls[i].ip, ip), l->name, ls[i].container_id,
+		    ls[i].stale ? " (stale)" : "");
+	}
+	if (!leaked)
+		add(rep, "node", "leases", DOCTOR_OK, NULL, "%zu lease%s in network %s, each held by a pod",
+		    nl, nl == 1 ? "" : "s", l->name);
+out:
+	free(ls);
+	store_pod_array_free(pods, np);
+	cniclient_cached_free_all(cache, nc);
+}
+
+int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct pn_err *err)
+{
+	struct doctor_opts oo = *o;
+	struct cniclient cc = { .cni_path = o->cni_path, .cache_dir = o->rt->cni_cache };
+	struct cni_netlist *l = NULL;
+	struct cni_conf *conf = NULL;
+	struct store_pod *pods = NULL;
+	size_t np = 0;
+	struct pn_err e = { 0 };
+	int ret;
+
+	if (!oo.timeout_ms)
+		oo.timeout_ms = DOCTOR_DEFAULT_TIMEOUT_MS;
+	ret = cniclient_load_conflist(o->rt->cni_conf_dir, NULL, &l, &e);
+	if (ret < 0) {
+		char fix[384];
+
+		snprintf(fix, sizeof(fix), "podnet init writes the default; or fix the file in %s",
+			 o->rt->cni_conf_dir);
+		add(rep, "node", "cni config", DOCTOR_FAIL, fix, "%s", e.msg);
+	} else {
+		add(rep, "node", "cni config", DOCTOR_OK, NULL, "%s: network %s, cniVersion %s, %zu plugin%s",
+		    l->source, l->name, cni_version_str(l->version), l->n_plugins,
+		    l->n_plugins == 1 ? "" : "s");
+		for (size_t i = 0; i < l->n_plugins; i++) {
+			char *path = NULL;
+
+			memset(&e, 0, sizeof(e));
+			if (cniclient_find_plugin(o->cni_path, l->plugins[i].type, &path, &e) < 0)
+				add(rep, "node", "plugins", DOCTOR_FAIL, "install it into a CNI_PATH directory",
+				    "plugin %s: %s", l->plugins[i].type, e.msg);
+			else if (access(path, X_OK) < 0)
+				add(rep, "node", "plugins", DOCTOR_FAIL, "chmod +x it",
+				    "plugin %s at %s is not executable", l->plugins[i].type, path);
+			else
+				add(rep, "node", "plugins", DOCTOR_OK, NULL, "%s: %s", l->plugins[i].type, path);
+			free(path);
+		}
+		memset(&e, 0, sizeof(e));
+		if (cniclient_validate(&cc, l, &e) < 0)
+			add(rep, "node", "cniVersion", DOCTOR_FAIL, "use a cniVersion every plugin speaks",
+			    "%s", e.msg);
+		else
+			add(rep, "node", "cniVersion", DOCTOR_OK, NULL, "every plugin speaks %s",
+			    cni_version_str(l->version));
+		memset(&e, 0, sizeof(e));
+		if (l->version < CNI_V110)
+			add(rep, "node", "status", DOCTOR_OK, NULL, "STATUS needs cniVersion 1.1.0 (have %s)",
+			    cni_version_str(l->version));
+		else if (cniclient_status(&cc, l, &e) < 0)
+			add(rep, "node", "status", DOCTOR_FAIL, NULL, "network %s not ready: %s", l->name, e.msg);
+		else
+			add(rep, "node", "status", DOCTOR_OK, NULL, "network %s ready (CNI STATUS)", l->name);
+	}
+
+	check_orphans(&oo, rep);
+	if (l) {
+		parse_first_plugin(l, &conf);
+		check_leases(&oo, rep, l, conf);
+	}
+
+	/* Every pod's network, the same checks as `doctor POD`. */
+	ret = store_pod_list(o->rt->st, NULL, &pods, &np, err);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < np; i++) {
+		struct doctor_report sub = { 0 };
+		char ref[512];
+
+		snprintf(ref, sizeof(ref), "%s/%s", pods[i].namespace_ ? pods[i].namespace_ : "default",
+			 pods[i].name);
+		ret = doctor_pod(&oo, ref, NULL, &sub, err);
+		if (ret < 0)
+			goto out;
+		for (size_t k = 0; k < sub.n; k++) {
+			struct doctor_check *s = &sub.v[k];
+
+			/* A healthy pod is one line; a sick one shows what is
+			 * wrong, and a node check failing for every pod once. */
+			if (s->status != DOCTOR_OK && !report_has(rep, s))
+				add(rep, s->scope, s->name, s->status, s->fix, "%s", s->msg);
+		}
+		if (!sub.n_fail && !sub.n_warn)
+			add(rep, sub.n ? sub.v[0].scope : pods[i].name, "pod", DOCTOR_OK, NULL,
+			    "%zu checks passed (details: podnet doctor %s)", sub.n, pods[i].name);
+		doctor_report_free(&sub);
+	}
+	ret = 0;
+out:
+	store_pod_array_free(pods, np);
+	cni_conf_free(conf);
+	cni_netlist_free(l);
+	return ret;
+}

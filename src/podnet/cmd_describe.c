@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * podnet describe pod: kubectl's describe layout (k8s.io/kubectl
+ * pkg/describe/describe.go, describePod), printed from the same Pod JSON
+ * that `get -o json` prints, so the two never disagree.
+ *
+ * kubectl writes every line through a PrefixWriter (two spaces per level)
+ * into Go's text/tabwriter (minwidth 0, padding 2, blanks); the alignment of
+ * its output (why "Command:" breaks the column, why "Volumes:" lines up with
+ * the conditions table) comes from tabwriter's column blocks, so those are
+ * reproduced here rather than approximated with fixed widths.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "output.h"
+#include "podrt.h"
+
+#define TW_PADDING 2
+
+/* --- Go's text/tabwriter, AlignLeft, padchar ' ' ------------------------ */
+
+struct tw {
+	FILE *f;        /* open_memstream over buf */
+	char *buf;
+	size_t len;
+};
+
+struct tw_line {
+	const char **cells; /* the last cell is the text after the last tab */
+	size_t *lens;
+	size_t n;
+};
+
+static int tw_open(struct tw *w)
+{
+	w->buf = NULL;
+	w->len = 0;
+	w->f = open_memstream(&w->buf, &w->len);
+	return w->f ? 0 : -1;
+}
+
+/* kubectl's PrefixWriter.Write(level, format, ...). */
+static void tw_printf(struct tw *w, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void tw_printf(struct tw *w, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	for (int i = 0; i < level; i++)
+		fputs("  ", w->f);
+	va_start(ap, fmt);
+	vfprintf(w->f, fmt, ap);
+	va_end(ap);
+}
+
+/* tabwriter measures cells in runes (utf8.RuneCount). */
+static size_t runes(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+static void tw_write_lines(FILE *out, const struct tw_line *l, size_t line0, size_t line1,
+			   size_t nlines, const size_t *widths, size_t nw)
+{
+	for (size_t i = line0; i < line1; i++) {
+		for (size_t j = 0; j < l[i].n; j++) {
+			fwrite(l[i].cells[j], 1, l[i].lens[j], out);
+			if (j < nw)
+				for (size_t k = runes(l[i].cells[j], l[i].lens[j]); k < widths[j]; k++)
+					fputc(' ', out);
+		}
+		/* The text after the last newline has none. */
+		if (i + 1 < nlines)
+			fputc('\n', out);
+	}
+}
+
+/* tabwriter.format: a column block is a run of consecutive lines that all
+ * have a tab-terminated cell in this column; each block gets its own width. */
+static void tw_format(FILE *out, const struct tw_line *l, size_t line0, size_t line1,
+		      size_t nlines, size_t *widths, size_t col)
+{
+	for (size_t this = line0; this < line1; this++) {
+		size_t width = 0;
+
+		if (col + 1 >= l[this].n)
+			continue;
+		tw_write_lines(out, l, line0, this, nlines, widths, col);
+		line0 = this;
+		for (; this < line1 && col + 1 < l[this].n; this++) {
+			size_t cw = runes(l[this].cells[col], l[this].lens[col]) + TW_PADDING;
+
+			if (cw > width)
+				width = cw;
+		}
+		widths[col] = width;
+		tw_format(out, l, line0, this, nlines, widths, col + 1);
+		line0 = this;
+		if (this == line1)
+			break;
+	}
+	tw_write_lines(out, l, line0, line1, nlines, widths, col);
+}
+
+/* Lay out everything written so far onto @out; @w is closed. */
+static int tw_flush(struct tw *w, FILE *out)
+{
+	struct tw_line *lines = NULL;
+	size_t nlines = 0, maxcells = 1, *widths = NULL;
+	int ret = -1;
+	char *p;
+
+	if (fclose(w->f) != 0) {
+		w->f = NULL;
+		goto out;
+	}
+	w->f = NULL;
+	for (size_t i = 0; i < w->len; i++)
+		nlines += w->buf[i] == '\n';
+	nlines++;
+	lines = calloc(nlines, sizeof(*lines));
+	if (!lines)
+		goto out;
+	p = w->buf;
+	for (size_t i = 0; i < nlines; i++) {
+		char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p), n = 1;
+
+		for (size_t k = 0; k < len; k++)
+			n += p[k] == '\t';
+		lines[i].cells = calloc(n, sizeof(*lines[i].cells));
+		lines[i].lens = calloc(n, sizeof(*lines[i].lens));
+		if (!lines[i].cells || !lines[i].lens)
+			goto out;
+		lines[i].n = n;
+		if (n > maxcells)
+			maxcells = n;
+		for (size_t k = 0, c = 0, start = 0; k <= len; k++) {
+			if (k == len || p[k] == '\t') {
+				lines[i].cells[c] = p + start;
+				lines[i].lens[c++] = k - start;
+				start = k + 1;
+			}
+		}
+		p = end ? end + 1 : p + len;
+	}
+	widths = calloc(maxcells, sizeof(*widths));
+	if (!widths)
+		goto out;
+	tw_format(out, lines, 0, nlines, nlines, widths, 0);
+	ret = ferror(out) ? -1 : 0;
+out:
+	for (size_t i = 0; lines && i < nlines; i++) {
+		free(lines[i].cells);
+		free(lines[i].lens);
+	}
+	free(lines);
+	free(widths);
+	free(w->buf);
+	w->buf = NULL;
+	return ret;
+}
+
+/* --- describePod -------------------------------------------------------- */
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Go's time.RFC1123Z in local time, as metav1.Time prints after decoding. */
+static const char *rfc1123z(const char *rfc3339, char buf[64])
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm = { 0 };
+	char zone[8];
+	time_t t;
+
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		/* A zero metav1.Time formats as Go's zero time. */
+		snprintf(buf, 64, "Mon, 01 Jan 0001 00:00:00 +0000");
+		return buf;
+	}
+	t = timegm(&tm);
+	localtime_r(&t, &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	/* Day and month names by hand: strftime's follow the locale. */
+	snprintf(buf, 64, "%s, %02d %s %04d %02d:%02d:%02d %s", days[tm.tm_wday], tm.tm_mday,
+		 mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+	return buf;
+}
+
+static time_t parse_time(const char *rfc3339)
+{
+	struct tm tm = { 0 };
+
+	if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* printLabelsMultiline / printAnnotationsMultiline: sorted keys, one per
+ * line, continuation lines in the value column; annotations cut at 140. */
+static void describe_map(struct tw *w, const char *title, json_t *map, const char *sep,
+			 bool cut)
+{
+	size_t n = json_is_object(map) ? json_object_size(map) : 0, i = 0;
+	const char **keys;
+	const char *k;
+	json_t *v;
+
+	tw_printf(w, 0, "%s:\t", title);
+	keys = n ? calloc(n, sizeof(*keys)) : NULL;
+	if (!keys) {
+		tw_printf(w, 0, "<none>\n");
+		return;
+	}
+	json_object_foreach(map, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	for (i = 0; i < n; i++) {
+		const char *val = json_string_value(json_object_get(map, keys[i]));
+		char *line = NULL;
+
+		if (i)
+			tw_printf(w, 0, "\t");
+		if (asprintf(&line, "%s%s%s", keys[i], sep, val ? val : "") < 0)
+			break;
+		if (cut && strlen(line) > 140)
+			tw_printf(w, 0, "%.140s...\n", line);
+		else
+			tw_printf(w, 0, "%s\n", line);
+		free(line);
+	}
+	free(keys);
+}
+
+/* describeStatus: one ContainerState under @title ("State", "Last State"). */
+static void describe_state(struct tw *w, const char *title, json_t *state)
+{
+	json_t *s;
+	char t[64];
+
+	if ((s = json_object_get(state, "running"))) {
+		tw_printf(w, 2, "%s:\tRunning\n", title);
+		tw_printf(w, 3, "Started:\t%s\n", rfc1123z(jstr(s, "startedAt"), t));
+	} else if ((s = json_object_get(state, "terminated"))) {
+		tw_printf(w, 2, "%s:\tTerminated\n", title);
+		if (jstr(s, "reason") && *jstr(s, "reason"))
+			tw_printf(w, 3, "Reason:\t%s\n", jstr(s, "reason"));
+		if (jstr(s, "message") && *jstr(s, "message"))
+			tw_printf(w, 3, "Message:\t%s\n", jstr(s, "message"));
+		tw_printf(w, 3, "Exit Code:\t%d\n", (int)json_integer_value(json_object_get(s, "exitCode")));
+		tw_printf(w, 3, "Started:\t%s\n", rfc1123z(jstr(s, "startedAt"), t));
+		tw_printf(w, 3, "Finished:\t%s\n", rfc1123z(jstr(s, "finishedAt"), t));
+	} else {
+		s = json_object_get(state, "waiting");
+		tw_printf(w, 2, "%s:\tWaiting\n", title);
+		if (jstr(s, "reason") && *jstr(s, "reason"))
+			tw_printf(w, 3, "Reason:\t%s\n", jstr(s, "reason"));
+	}
+}
+
+/* "80/TCP, 443/TCP"; @key "containerPort" or "hostPort" (0 when unset). */
+static void port_list(json_t *ports, const char *key, char *buf, size_t n)
+{
+	size_t i, o = 0;
+	json_t *p;
+
+	buf[0] = '\0';
+	json_array_foreach(ports, i, p) {
+		const char *proto = jstr(p, "protocol");
+
+		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%d/%s", i ? ", " : "",
+				      (int)json_integer_value(json_object_get(p, key)),
+				      proto ? proto : "TCP");
+		if (o >= n)
+			break;
+	}
+}
+
+static json_t *status_of(json_t *statuses, const char *name)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(statuses, i, s)
+		if (jstr(s, "name") && !strcmp(jstr(s, "name"), name))
+			return s;
+	return NULL;
+}
+
+static void describe_lines(struct tw *w, int level, const char *title, json_t *arr)
+{
+	size_t i;
+	json_t *a;
+
+	if (json_array_size(arr) == 0)
+		return;
+	tw_printf(w, level, "%s:\n", title);
+	json_array_foreach(arr, i, a) {
+		const char *s = json_string_value(a);
+
+		/* Each line of a multi-line argument on its own line. */
+		for (const char *p = s ? s : ""; p;) {
+			const char *nl = strchr(p, '\n');
+
+			tw_printf(w, level + 1, "%.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
+			p = nl ? nl + 1 : NULL;
+		}
+	}
+}
+
+static void describe_container(struct tw *w, json_t *c, json_t *st)
+{
+	char ports[512];
+	json_t *env = json_object_get(c, "env"), *e;
+	size_t i;
+
+	tw_printf(w, 1, "%s:\n", jstr(c, "name"));
+	if (st && jstr(st, "containerID"))
+		tw_printf(w, 2, "Container ID:\t%s\n", jstr(st, "containerID"));
+	tw_printf(w, 2, "Image:\t%s\n", jstr(c, "image") ? jstr(c, "image") : "");
+	if (st && jstr(st, "imageID"))
+		tw_printf(w, 2, "Image ID:\t%s\n", jstr(st, "imageID"));
+	port_list(json_object_get(c, "ports"), "containerPort", ports, sizeof(ports));
+	if (strchr(ports, ','))
+		tw_printf(w, 2, "Ports:\t%s\n", ports);
+	else
+		tw_printf(w, 2, "Port:\t%s\n", ports[0] ? ports : "<none>");
+	port_list(json_object_get(c, "ports"), "hostPort", ports, sizeof(ports));
+	if (strchr(ports, ','))
+		tw_printf(w, 2, "Host Ports:\t%s\n", ports);
+	else
+		tw_printf(w, 2, "Host Port:\t%s\n", ports[0] ? ports : "<none>");
+	describe_lines(w, 2, "Command", json_object_get(c, "command"));
+	describe_lines(w, 2, "Args", json_object_get(c, "args"));
+	if (st) {
+		json_t *last = json_object_get(st, "lastState");
+
+		describe_state(w, "State", json_object_get(st, "state"));
+		if (json_object_get(last, "terminated"))
+			describe_state(w, "Last State", last);
+		tw_printf(w, 2, "Ready:\t%s\n",
+			  json_is_true(json_object_get(st, "ready")) ? "True" : "False");
+		tw_printf(w, 2, "Restart Count:\t%d\n",
+			  (int)json_integer_value(json_object_get(st, "restartCount")));
+	}
+	tw_printf(w, 2, "Environment:%s\n", json_array_size(env) ? "" : "\t<none>");
+	json_array_foreach(env, i, e) {
+		const char *v = jstr(e, "value");
+
+		tw_printf(w, 3, "%s:\t%s\n", jstr(e, "name"), v ? v : "");
+	}
+	/* podnet mounts no volumes into containers. */
+	tw_printf(w, 2, "Mounts:\t<none>\n");
+}
+
+/*
+ * podnet keeps no event log; what kubelet would have recorded is read back
+ * from the containers' states: when each started, and the back-off it is in.
+ */
+struct event {
+	const char *type, *reason;
+	time_t when;
+	size_t seq;     /* order of recording: ties keep it (qsort is not stable) */
+	char msg[512];
+};
+
+static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
+		      const char *reason, time_t when, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
+		      const char *reason, time_t when, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= max || when == 0)
+		return;
+	ev[*n].type = type;
+	ev[*n].reason = reason;
+	ev[*n].when = when;
+	ev[*n].seq = *n;
+	va_start(ap, fmt);
+	vsnprintf(ev[*n].msg, sizeof(ev[*n].msg), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+static int cmp_events(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	if (x->when != y->when)
+		return (x->when > y->when) - (x->when < y->when);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void describe_events(struct tw *w, json_t *pod, time_t now)
+{
+	json_t *meta = json_object_get(pod, "metadata");
+	json_t *cst = json_object_get(json_object_get(pod, "status"), "containerStatuses"), *s;
+	size_t n = 0, max = 4 * json_array_size(cst), i;
+	struct event *ev = max ? calloc(max, sizeof(*ev)) : NULL;
+
+	json_array_foreach(cst, i, s) {
+		const char *name = jstr(s, "name"), *image = jstr(s, "image");
+		json_t *state = json_object_get(s, "state");
+		json_t *last = json_object_get(json_object_get(s, "lastState"), "terminated");
+		json_t *run = json_object_get(state, "running");
+		json_t *term = json_object_get(state, "terminated");
+		json_t *wait = json_object_get(state, "waiting");
+		const char *started = jstr(run ? run : term ? term : last, "startedAt");
+
+		if (!ev)
+			break;
+		add_event(ev, &n, max, "Normal", "Pulled", parse_time(started),
+			  "Container image \"%s\" already present on machine", image ? image : "");
+		add_event(ev, &n, max, "Normal", "Started", parse_time(started), "Started container %s",
+			  name);
+		if (wait && jstr(wait, "reason") && !strcmp(jstr(wait, "reason"), "CrashLoopBackOff"))
+			add_event(ev, &n, max, "Warning", "BackOff", parse_time(jstr(last, "finishedAt")),
+				  "Back-off restarting failed container %s in pod %s_%s(%s)", name,
+				  jstr(meta, "name"), jstr(meta, "namespace"), jstr(meta, "uid"));
+		if (term && jstr(term, "reason") && !strcmp(jstr(term, "reason"), "StartError"))
+			add_event(ev, &n, max, "Warning", "Failed", parse_time(jstr(term, "finishedAt")),
+				  "Error: %s", jstr(term, "message") ? jstr(term, "message") : "");
+	}
+	if (n == 0) {
+		tw_printf(w, 0, "Events:\t<none>\n");
+		free(ev);
+		return;
+	}
+	qsort(ev, n, sizeof(*ev), cmp_events);
+	tw_printf(w, 0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
+	tw_printf(w, 1, "----\t------\t----\t----\t-------\n");
+	for (i = 0; i < n; i++) {
+		char age[OUTPUT_AGE_LEN];
+
+		tw_printf(w, 1, "%s\t%s\t%s\t%s\t%s\n", ev[i].type, ev[i].reason,
+			  format_age(ev[i].when, now, age), "podnet-shim", ev[i].msg);
+	}
+	free(ev);
+}
+
+static void describe_pod(struct tw *w, json_t *pod)
+{
+	json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
+	json_t *status = json_object_get(pod, "status"), *e;
+	json_t *ips = json_object_get(status, "podIPs"), *conds = json_object_get(status, "conditions");
+	const char *node = jstr(spec, "nodeName"), *host_ip = jstr(status, "hostIP");
+	size_t i;
+	char t[64];
+
+	tw_printf(w, 0, "Name:\t%s\n", jstr(meta, "name"));
+	tw_printf(w, 0, "Namespace:\t%s\n", jstr(meta, "namespace"));
+	/* The API server's default priority; podnet has no priority classes
+	 * and no service accounts, so those lines are left out. */
+	tw_printf(w, 0, "Priority:\t0\n");
+	if (node)
+		tw_printf(w, 0, "Node:\t%s/%s\n", node, host_ip ? host_ip : "");
+	else
+		tw_printf(w, 0, "Node:\t<none>\n");
+	if (jstr(status, "startTime"))
+		tw_printf(w, 0, "Start Time:\t%s\n", rfc1123z(jstr(status, "startTime"), t));
+	describe_map(w, "Labels", json_object_get(meta, "labels"), "=", false);
+	describe_map(w, "Annotations", json_object_get(meta, "annotations"), ": ", true);
+	tw_printf(w, 0, "Status:\t%s\n", jstr(status, "phase") ? jstr(status, "phase") : "Unknown");
+	tw_printf(w, 0, "IP:\t%s\n", jstr(status, "podIP") ? jstr(status, "podIP") : "");
+	if (json_array_size(ips) == 0) {
+		tw_printf(w, 0, "IPs:\t<none>\n");
+	} else {
+		tw_printf(w, 0, "IPs:\n");
+		json_array_foreach(ips, i, e)
+			tw_printf(w, 1, "IP:\t%s\n", jstr(e, "ip"));
+	}
+	tw_printf(w, 0, "Containers:\n");
+	json_array_foreach(json_object_get(spec, "containers"), i, e)
+		describe_container(w, e,
+				   status_of(json_object_get(status, "containerStatuses"), jstr(e, "name")));
+	if (json_array_size(conds)) {
+		tw_printf(w, 0, "Conditions:\n  Type\tStatus\n");
+		json_array_foreach(conds, i, e)
+			tw_printf(w, 1, "%s \t%s \n", jstr(e, "type"), jstr(e, "status"));
+	}
+	tw_printf(w, 0, "Volumes:\t<none>\n");
+	tw_printf(w, 0, "QoS Class:\t%s\n",
+		  jstr(status, "qosClass") ? jstr(status, "qosClass") : "BestEffort");
+	describe_map(w, "Node-Selectors", json_object_get(spec, "nodeSelector"), "=", false);
+	tw_printf(w, 0, "Tolerations:\t<none>\n");
+	describe_events(w, pod, time(NULL));
+}
+
+static int rt_open(struct podrt *rt, struct podnet_env *env)
+{
+	struct pn_err err = { 0 };
+
+	podnet_env_load(env);
+	memset(rt, 0, sizeof(*rt));
+	rt->root = env->root;
+	rt->cni_conf_dir = env->cni_conf_dir;
+	rt->cni_path = env->cni_path;
+	rt->cni_cache = env->cni_cache;
+	rt->netns_dir = env->netns_dir;
+	rt->runtime = getenv("PODNET_RUNTIME");
+	if (podrt_open(rt, &err) < 0) {
+		cmd_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Describe one pod row to stdout; kubectl separates pods by a blank line. */
+static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first)
+{
+	struct podrt_view v;
+	struct pn_err err = { 0 };
+	struct tw w = { 0 };
+	json_t *j = NULL;
+	int rc = 1;
+
+	if (podrt_view_get(rt, sp, &v, &err) < 0) {
+		cmd_error(&err);
+		return 1;
+	}
+	j = podrt_view_to_json(&v);
+	if (!j || tw_open(&w) < 0) {
+		cmd_errorf("out of memory");
+		goto out;
+	}
+	describe_pod(&w, j);
+	if (!first)
+		fputs("\n\n", stdout);
+	if (tw_flush(&w, stdout) < 0) {
+		cmd_errorf("writing the description failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (w.f)
+		fclose(w.f);
+	free(w.buf);
+	json_decref(j);
+	podrt_view_free(&v);
+	return rc;
+}
+
+int cmd_describe(int argc, char **argv)
+{
+	struct podnet_env env;
+	struct podrt rt;
+	const char *ns = "default", *what = NULL;
+	char **names = calloc((size_t)argc + 1, sizeof(char *));
+	size_t nn = 0;
+	bool first = true;
+	int rc = 1;
+
+	if (!names)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc) {
+			ns = argv[++i];
+		} else if (!strncmp(a, "--namespace=", 12)) {
+			ns = a + 12;
+		} else if (a[0] == '-' && a[1]) {
+			cmd_errorf("unknown flag: %s", a);
+			goto out;
+		} else if (!what) {
+			const char *slash = strchr(a, '/');
+
+			/* kubectl's TYPE/NAME form. */
+			what = a;
+			if (slash) {
+				names[nn++] = (char *)slash + 1;
+				if (!strncmp(a, "pod/", 4) || !strncmp(a, "pods/", 5) || !strncmp(a, "po/", 3))
+					what = "pod";
+			}
+		} else {
+			names[nn++] = argv[i];
+		}
+	}
+	if (!what) {
+		cmd_errorf("You must specify the type of resource to describe. Use \"podnet describe pod NAME\"");
+		goto out;
+	}
+	if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
+		fprintf(stderr, "error: the server doesn't have a resource type \"%.*s\"\n",
+			(int)strcspn(what, "/"), what);
+		goto out;
+	}
+	if (rt_open(&rt, &env) < 0)
+		goto out;
+	rc = 0;
+	if (nn == 0) {
+		struct store_pod *pods = NULL;
+		struct pn_err err = { 0 };
+		size_t n = 0;
+
+		if (store_pod_list(rt.st, ns, &pods, &n, &err) < 0) {
+			cmd_error(&err);
+			rc = 1;
+		} else if (n == 0) {
+			fprintf(stderr, "No resources found in %s namespace.\n", ns);
+		}
+		for (size_t i = 0; i < n; i++, first = false)
+			rc |= describe_one(&rt, &pods[i], first);
+		store_pod_array_free(pods, n);
+	}
+	for (size_t i = 0; i < nn; i++) {
+		struct store_pod *sp = NULL;
+		struct pn_err err = { 0 };
+
+		if (store_pod_get_by_name(rt.st, ns, names[i], &sp, &err) < 0) {
+			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", names[i]);
+			rc = 1;
+			continue;
+		}
+		rc |= describe_one(&rt, sp, first);
+		first = false;
+		store_pod_free(sp);
+	}
+	podrt_close(&rt);
+out:
+	free(names);
+	return rc;
+}

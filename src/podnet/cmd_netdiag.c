@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Seeing inside a pod's network from the node, with nothing run in the
+ * container's image: `podnet ip` (rtnetlink), `podnet ss` (sock_diag) and
+ * `podnet nsenter` (a node binary in the pod's netns).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "diag.h"
+#include "ipshow.h"
+#include "link.h"
+#include "netns.h"
+#include "podrt.h"
+
+/* The network namespace a command looks into, and what it belongs to. */
+struct target {
+	struct podrt rt;
+	bool rt_open;
+	struct podrt_view v;
+	bool have_view;
+	const struct podrt_ctr *ctr;  /* -c, else NULL */
+	char path[4096];              /* the nsfs file opened */
+	int fd;
+};
+
+static void target_close(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->have_view)
+		podrt_view_free(&t->v);
+	t->have_view = false;
+	if (t->rt_open)
+		podrt_close(&t->rt);
+	t->rt_open = false;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+/* Resolve POD (and -c CONTAINER) to an open netns fd; messages printed. */
+static int target_open(struct target *t, const char *ns, const char *pod, const char *cname)
+{
+	struct podnet_env env;
+	struct store_pod *sp = NULL;
+	struct pn_err err = { 0 };
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	podnet_env_load(&env);
+	t->rt.root = env.root;
+	t->rt.cni_conf_dir = env.cni_conf_dir;
+	t->rt.cni_path = env.cni_path;
+	t->rt.cni_cache = env.cni_cache;
+	t->rt.netns_dir = env.netns_dir;
+	t->rt.runtime = getenv("PODNET_RUNTIME");
+	if (podrt_open(&t->rt, &err) < 0) {
+		cmd_error(&err);
+		goto out;
+	}
+	t->rt_open = true;
+	if (store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err) < 0) {
+		if (err.code == PN_CNI_UNKNOWN_CONTAINER)
+			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
+		else
+			cmd_error(&err);
+		goto out;
+	}
+	if (podrt_view_get(&t->rt, sp, &t->v, &err) < 0) {
+		cmd_error(&err);
+		goto out;
+	}
+	t->have_view = true;
+	if (cname) {
+		for (size_t i = 0; i < t->v.n_ctrs; i++)
+			if (!strcmp(t->v.ctrs[i].row.name, cname))
+				t->ctr = &t->v.ctrs[i];
+		if (!t->ctr) {
+			cmd_errorf("container %s is not valid for pod %s", cname, pod);
+			goto out;
+		}
+		if (strcmp(t->ctr->state, "running") || t->ctr->pid <= 0) {
+			cmd_errorf("container %s of pod %s/%s is not running (%s)", cname, sp->namespace_,
+				   pod, t->ctr->state);
+			goto out;
+		}
+		snprintf(t->path, sizeof(t->path), "/proc/%d/ns/net", t->ctr->pid);
+		/* All containers of a pod join its netns; one that did not is
+		 * worth saying, not worth refusing to look at. */
+		if (sp->netns_path && !same_file(t->path, sp->netns_path))
+			fprintf(stderr, "warning: container %s (pid %d) is not in the network namespace of pod %s/%s (%s)\n",
+				cname, t->ctr->pid, sp->namespace_, pod, sp->netns_path);
+	} else if (sp->netns_path) {
+		snprintf(t->path, sizeof(t->path), "%s", sp->netns_path);
+	} else {
+		/* hostNetwork: the namespace the pod's processes are in. */
+		int pid = t->v.pause_pid;
+
+		for (size_t i = 0; !pid && i < t->v.n_ctrs; i++)
+			if (!strcmp(t->v.ctrs[i].state, "running"))
+				pid = t->v.ctrs[i].pid;
+		if (!pid) {
+			cmd_errorf("pod %s/%s uses the host network and has no running process", sp->namespace_, pod);
+			goto out;
+		}
+		snprintf(t->path, sizeof(t->path), "/proc/%d/ns/net", pid);
+	}
+	t->fd = netns_open(t->path, &err);
+	if (t->fd < 0) {
+		pn_err_prefix(&err, "pod %s/%s", sp->namespace_, pod);
+		cmd_error(&err);
+		goto out;
+	}
+	ret = 0;
+out:
+	store_pod_free(sp);
+	if (ret < 0)
+		target_close(t);
+	return ret;
+}
+
+static void print_json(const json_t *j)
+{
+	/* ip -j: compact, one line. */
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+}
+
+enum ip_object { IP_NONE, IP_ADDR, IP_LINK, IP_ROUTE, IP_NEIGH };
+
+static enum ip_object ip_object_parse(const char *s)
+{
+	static const struct { const char *n; enum ip_object o; } tab[] = {
+		{ "a", IP_ADDR }, { "addr", IP_ADDR }, { "address", IP_ADDR },
+		{ "l", IP_LINK }, { "link", IP_LINK },
+		{ "r", IP_ROUTE }, { "ro", IP_ROUTE }, { "route", IP_ROUTE },
+		{ "n", IP_NEIGH }, { "neigh", IP_NEIGH }, { "neighbor", IP_NEIGH },
+		{ "neighbour", IP_NEIGH },
+	};
+
+	for (size_t i = 0; i < PN_ARRAY_SIZE(tab); i++)
+		if (!strcmp(s, tab[i].n))
+			return tab[i].o;
+	return IP_NONE;
+}
+
+int cmd_ip(int argc, char **argv)
+{
+	const char *ns = "default", *pod = NULL, *cname = NULL;
+	enum ip_object obj = IP_NONE;
+	struct nl_sock s = NL_SOCK_INIT;
+	struct pn_err err = { 0 };
+	struct target t = { .fd = -1 };
+	json_t *j = NULL;
+	bool json = false;
+	int family = AF_UNSPEC, rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc)
+			ns = argv[++i];
+		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
+			cname = argv[++i];
+		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+			if (strcmp(argv[++i], "json")) {
+				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
+				return 1;
+			}
+			json = true;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
+			json = true;
+		else if (!strcmp(a, "-4"))
+			family = AF_INET;
+		else if (!strcmp(a, "-6"))
+			family = AF_INET6;
+		else if (a[0] == '-') {
+			cmd_errorf("unknown flag: %s", a);
+			return 1;
+		} else if (!pod)
+			pod = a;
+		else if (obj == IP_NONE && (obj = ip_object_parse(a)) == IP_NONE) {
+			cmd_errorf("unknown object \"%s\": want addr, link, route or neigh", a);
+			return 1;
+		} else if (obj != IP_NONE && (!strcmp(a, "show") || !strcmp(a, "list") || !strcmp(a, "ls")))
+			continue;
+		else if (obj != IP_NONE && ip_object_parse(a) == obj)
+			continue;
+		else if (obj != IP_NONE && ip_object_parse(a) != IP_NONE) {
+			cmd_errorf("only one of addr, link, route, neigh at a time");
+			return 1;
+		} else {
+			cmd_errorf("unexpected argument \"%s\"", a);
+			return 1;
+		}
+	}
+	if (!pod || obj == IP_NONE) {
+		cmd_errorf("usage: podnet ip POD [-c CONTAINER] [-n NS] addr|link|route|neigh [-o json]");
+		return 1;
+	}
+	if (target_open(&t, ns, pod, cname) < 0)
+		return 1;
+	if (nl_open_in_netns(&s, NETLINK_ROUTE, t.fd, &err) < 0)
+		goto fail;
+	switch (obj) {
+	case IP_ADDR:
+	case IP_LINK:
+		if (ipshow_links(&s, obj == IP_ADDR, obj == IP_ADDR ? family : AF_UNSPEC, &j, &err) < 0)
+			goto fail;
+		if (json)
+			print_json(j);
+		else
+			ipshow_links_text(stdout, j, obj == IP_ADDR);
+		break;
+	case IP_ROUTE:
+		/* `ip route` is IPv4 unless -6. */
+		if (ipshow_routes(&s, family == AF_INET6 ? AF_INET6 : AF_INET, &j, &err) < 0)
+			goto fail;
+		if (json)
+			print_json(j);
+		else
+			ipshow_routes_text(stdout, j);
+		break;
+	case IP_NEIGH:
+		if (ipshow_neighs(&s, family, &j, &err) < 0)
+			goto fail;
+		if (json)
+			print_json(j);
+		else
+			ipshow_neighs_text(stdout, j);
+		break;
+	case IP_NONE:
+		break;
+	}
+	rc = fflush(stdout) == 0 ? 0 : 1;
+	goto out;
+fail:
+	cmd_error(&err);
+out:
+	json_decref(j);
+	nl_close(&s);
+	target_close(&t);
+	return rc;
+}
+
+/* ---- ss ---- */
+
+/* ss's column layout (misc/ss.c, iproute2 6.1, output not a terminal):
+ * each column as wide as its widest cell plus its left delimiter, right-
+ * aligned address columns, the port glued to the address's ':'. */
+enum { COL_NETID, COL_STATE, COL_RECVQ, COL_SENDQ, COL_ADDR, COL_SERV, COL_RADDR, COL_RSERV,
+       COL_PROC, COL_EXT, COL_MAX };
+
+static const struct {
+	bool right;
+	const char *header;
+	const char *ldelim;
+} ss_cols[COL_MAX] = {
+	{ false, "Netid", "" },          { false, "State", " " },
+	{ false, "Recv-Q", " " },        { false, "Send-Q", " " },
+	{ true, "Local Address:", " " }, { false, "Port", "" },
+	{ true, "Peer Address:", " " },  { false, "Port", "" },
+	{ false, "Process", "" },        { false, "", "" },
+};
+
+struct ss_table {
+	char *(*rows)[COL_MAX];
+	size_t n, cap;
+	bool disabled[COL_MAX];
+};
+
+static int ss_add(struct ss_table *tb, char *cells[COL_MAX])
+{
+	if (tb->n == tb->cap) {
+		size_t cap = tb->cap ? 2 * tb->cap : 16;
+		char *(*r)[COL_MAX] = realloc(tb->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		tb->rows = r;
+		tb->cap = cap;
+	}
+	memcpy(tb->rows[tb->n++], cells, sizeof(char *) * COL_MAX);
+	return 0;
+}
+
+static void ss_print(const struct ss_table *tb, FILE *f)
+{
+	size_t maxlen[COL_MAX] = { 0 }, width[COL_MAX] = { 0 };
+	bool first = true;
+
+	for (size_t r = 0; r < tb->n; r++)
+		for (int c = 0; c < COL_MAX; c++)
+			if (!tb->disabled[c] && strlen(tb->rows[r][c]) > maxlen[c])
+				maxlen[c] = strlen(tb->rows[r][c]);
+	/* render_calc_width(), compact branch (no terminal, no COLUMNS). */
+	for (int c = 0; c < COL_MAX; c++) {
+		if (tb->disabled[c])
+			continue;
+		width[c] = !first && maxlen[c] ? maxlen[c] + strlen(ss_cols[c].ldelim) : maxlen[c];
+		if (width[c])
+			first = false;
+	}
+	for (size_t r = 0; r < tb->n; r++) {
+		bool started = false;
+
+		for (int c = 0; c < COL_MAX; c++) {
+			const char *cell = tb->rows[r][c];
+			size_t printed = 0;
+
+			if (tb->disabled[c])
+				continue;
+			if (started) {
+				fputs(ss_cols[c].ldelim, f);
+				printed = strlen(ss_cols[c].ldelim);
+			}
+			started = true;
+			if (width[c] && ss_cols[c].right && width[c] > strlen(cell) + printed) {
+				size_t pad = width[c] - strlen(cell) - printed;
+
+				fprintf(f, "%*s", (int)pad, "");
+				printed += pad;
+			}
+			fputs(cell, f);
+			printed += strlen(cell);
+			if (width[c] && !ss_cols[c].right && width[c] > printed)
+				fprintf(f, "%*s", (int)(width[c] - printed), "");
+		}
+		fputc('\n', f);
+	}
+}
+
+static void ss_table_free(struct ss_table *tb)
+{
+	for (size_t r = 0; r < tb->n; r++)
+		for (int c = 0; c < COL_MAX; c++)
+			free(tb->rows[r][c]);
+	free(tb->rows);
+}
+
+struct port_range {
+	int lo, hi;
+};
+
+static int read_port_range(void *arg)
+{
+	struct port_range *pr = arg;
+	char buf[64];
+
+	/* /proc/sys/net is the opener's namespace: read from the thread that
+	 * joined the pod's, as `ss -N` reads it after switching. */
+	if (pn_read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%d %d", &pr->lo, &pr->hi) != 2)
+		pr->lo = pr->hi = 0;
+	return 0;
+}
+
+/* resolve_service(): "*" for port 0, a service name from /etc/services
+ * unless -n or the port is in the ephemeral range, else the number. */
+static char *ss_port(int port, int proto, bool numeric, const struct port_range *pr)
+{
+	char *s = NULL;
+
+	if (port == 0)
+		return strdup("*");
+	if (!numeric && !(port >= pr->lo && port <= pr->hi)) {
+		struct servent *se = getservbyport(htons((uint16_t)port), proto == IPPROTO_TCP ? "tcp" : "udp");
+
+		if (se)
+			return strdup(se->s_name);
+	}
+	if (asprintf(&s, "%d", port) < 0)
+		return NULL;
+	return s;
+}
+
+/* inet_addr_print(): IPv4 as is; IPv6 bracketed, and the unspecified
+ * address "*" unless the socket is v6only (then it does not take IPv4). */
+static char *ss_addr(const struct pn_ip *ip, bool v6only, const char *ifname)
+{
+	char b[PN_IP_STRLEN + 2], *s = NULL;
+	static const uint8_t zero[16];
+
+	if (ip->family == AF_INET6 && !v6only && !memcmp(ip->b, zero, 16)) {
+		snprintf(b, sizeof(b), "*");
+	} else if (ip->family == AF_INET6) {
+		char t[PN_IP_STRLEN];
+
+		snprintf(b, sizeof(b), "[%s]", pn_ip_str(ip, t));
+	} else {
+		pn_ip_str(ip, b);
+	}
+	if (ifname ? asprintf(&s, "%s%%%s:", b, ifname) : asprintf(&s, "%s:", b))
+		return s;
+	return NULL;
+}
+
+/* The podnet container a process belongs to: by the container id in its
+ * cgroup path, else by having a container's init process as an ancestor
+ * (same pid namespace lineage: exec'd processes are in the cgroup). */
+static const char *owner_ctr(const struct podrt_view *v, const struct diag_owner *o)
+{
+	pid_t p = o->pid;
+
+	if (o->ctr_id[0])
+		for (size_t i = 0; i < v->n_ctrs; i++)
+			if (v->ctrs[i].row.id && !strcmp(v->ctrs[i].row.id, o->ctr_id))
+				return v->ctrs[i].row.name;
+	for (int depth = 0; depth < 64 && p > 1; depth++) {
+		for (size_t i = 0; i < v->n_ctrs; i++)
+			if (v->ctrs[i].pid > 0 && v->ctrs[i].pid == p)
+				return v->ctrs[i].row.name;
+		if (diag_pid_ppid(p, &p) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static char *ss_users(const struct podrt_view *v, const struct diag_sock *s, json_t *ju)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (s->n_owners) {
+		fputs(" users:(", m);
+		for (size_t i = 0; i < s->n_owners; i++) {
+			const struct diag_owner *o = &s->owners[i];
+			const char *ctr = owner_ctr(v, o);
+
+			fprintf(m, "%s(\"%s\",pid=%d,fd=%d", i ? "," : "", o->comm, (int)o->pid, o->fd);
+			if (ctr)
+				fprintf(m, ",container=%s", ctr);
+			fputc(')', m);
+			if (ju) {
+				json_t *u = json_pack("{s:s, s:i, s:i}", "name", o->comm, "pid", (int)o->pid,
+						      "fd", o->fd);
+
+				if (u && ctr)
+					json_object_set_new(u, "container", json_string(ctr));
+				if (u)
+					json_array_append_new(ju, u);
+			}
+		}
+		fputc(')', m);
+	}
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int cmd_ss(int argc, char **argv)
+{
+	const char *ns = "default", *pod = NULL, *cname = NULL;
+	struct diag_query q = { .family = AF_UNSPEC };
+	struct diag_sock *socks = NULL;
+	struct ss_table tb = { 0 };
+	struct pn_err err = { 0 };
+	struct target t = { .fd = -1 };
+	struct port_range pr = { 0, 0 };
+	struct nl_sock rs = NL_SOCK_INIT;
+	bool listen = false, all = false, numeric = false, json = false, header = true;
+	json_t *arr = NULL;
+	size_t n = 0;
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--namespace") && i + 1 < argc)
+			ns = argv[++i];
+		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
+			cname = argv[++i];
+		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+			if (strcmp(argv[++i], "json")) {
+				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
+				return 1;
+			}
+			json = true;
+		} else if (a[0] == '-' && a[1] && a[1] != '-') {
+			/* ss's bundled short options: -ltnp. */
+			for (const char *c = a + 1; *c; c++) {
+				switch (*c) {
+				case 'l': listen = true; break;
+				case 'a': all = true; break;
+				case 't': q.protos |= DIAG_Q_TCP; break;
+				case 'u': q.protos |= DIAG_Q_UDP; break;
+				case 'p': q.owners = true; break;
+				case 'n': numeric = true; break;
+				case 'H': header = false; break;
+				case '4': q.family = AF_INET; break;
+				case '6': q.family = AF_INET6; break;
+				default:
+					cmd_errorf("unknown flag: -%c in %s", *c, a);
+					return 1;
+				}
+			}
+		} else if (a[0] == '-') {
+			cmd_errorf("unknown flag: %s", a);
+			return 1;
+		} else if (!pod) {
+			pod = a;
+		} else {
+			cmd_errorf("unexpected argument \"%s\"", a);
+			return 1;
+		}
+	}
+	if (!pod) {
+		cmd_errorf("usage: podnet ss POD [-c CONTAINER] [--namespace NS] [-l|-a] [-t] [-u] [-p] [-n] [-o json]");
+		return 1;
+	}
+	if (!q.protos)
+		q.protos = DIAG_Q_TCP | DIAG_Q_UDP;
+	q.states = all ? DIAG_STATES_ALL : listen ? DIAG_STATES_LISTEN : DIAG_STATES_CONN;
+	if (target_open(&t, ns, pod, cname) < 0)
+		return 1;
+	if (diag_list(t.fd, &q, &socks, &n, &err) < 0)
+		goto fail;
+	if (netns_run(t.fd, read_port_range, &pr, &err) < 0)
+		goto fail;
+	if (json && !(arr = json_array()))
+		goto nomem;
+	/* ss hides Netid when one protocol is shown and State when one state
+	 * is asked for. */
+	tb.disabled[COL_NETID] = q.protos != (DIAG_Q_TCP | DIAG_Q_UDP);
+	tb.disabled[COL_STATE] = !(q.states & (q.states - 1));
+	if (header && !json) {
+		char *cells[COL_MAX];
+
+		for (int c = 0; c < COL_MAX; c++)
+			cells[c] = strdup(ss_cols[c].header);
+		if (ss_add(&tb, cells) < 0)
+			goto nomem;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct diag_sock *s = &socks[i];
+		char ifname[IFNAMSIZ] = "", *cells[COL_MAX] = { 0 };
+		json_t *o = NULL, *ju = NULL;
+		bool ok = true;
+
+		if (s->ifindex) {
+			struct link_info li;
+
+			if (rs.fd < 0 && nl_open_in_netns(&rs, NETLINK_ROUTE, t.fd, &err) < 0)
+				goto fail;
+			if (link_get_index(&rs, s->ifindex, &li, &err) == 0)
+				snprintf(ifname, sizeof(ifname), "%s", li.name);
+			else
+				snprintf(ifname, sizeof(ifname), "if%d", s->ifindex);
+		}
+		if (json) {
+			o = json_pack("{s:s, s:s, s:i, s:i}", "netid", s->proto == IPPROTO_TCP ? "tcp" : "udp",
+				      "state", diag_state_str(s->state), "recv_q", (int)s->rqueue, "send_q",
+				      (int)s->wqueue);
+			ju = json_array();
+			if (!o || !ju || json_array_append_new(arr, o) < 0) {
+				json_decref(ju);
+				goto nomem;
+			}
+		}
+		cells[COL_NETID] = strdup(s->proto == IPPROTO_TCP ? "tcp" : "udp");
+		cells[COL_STATE] = strdup(diag_state_str(s->state));
+		if (asprintf(&cells[COL_RECVQ], "%-6u", s->rqueue) < 0)
+			cells[COL_RECVQ] = NULL;
+		if (asprintf(&cells[COL_SENDQ], "%-6u", s->wqueue) < 0)
+			cells[COL_SENDQ] = NULL;
+		cells[COL_ADDR] = ss_addr(&s->local, s->v6only, s->ifindex ? ifname : NULL);
+		cells[COL_SERV] = ss_port(s->lport, s->proto, numeric, &pr);
+		cells[COL_RADDR] = ss_addr(&s->remote, s->v6only, NULL);
+		cells[COL_RSERV] = ss_port(s->rport, s->proto, numeric, &pr);
+		cells[COL_PROC] = q.owners ? ss_users(&t.v, s, ju) : strdup("");
+		cells[COL_EXT] = strdup("");
+		for (int c = 0; c < COL_MAX; c++)
+			ok &= cells[c] != NULL;
+		if (!ok || ss_add(&tb, cells) < 0) {
+			for (int c = 0; c < COL_MAX; c++)
+				free(cells[c]);
+			json_decref(ju);
+			goto nomem;
+		}
+		if (json) {
+			char ip[PN_IP_STRLEN];
+			int r = 0;
+
+			r |= json_object_set_new(o, "local_address", json_string(pn_ip_str(&s->local, ip)));
+			r |= json_object_set_new(o, "local_port", json_integer(s->lport));
+			r |= json_object_set_new(o, "peer_address", json_string(pn_ip_str(&s->remote, ip)));
+			r |= json_object_set_new(o, "peer_port", json_integer(s->rport));
+			if (s->ifindex)
+				r |= json_object_set_new(o, "interface", json_string(ifname));
+			if (s->local.family == AF_INET6)
+				r |= json_object_set_new(o, "v6only", json_boolean(s->v6only));
+			r |= json_object_set_new(o, "inode", json_integer(s->inode));
+			r |= json_object_set_new(o, "uid", json_integer(s->uid));
+			if (q.owners)
+				r |= json_object_set_new(o, "users", ju);
+			else
+				json_decref(ju);
+			if (r)
+				goto nomem;
+		}
+	}
+	if (json)
+		print_json(arr);
+	else
+		ss_print(&tb, stdout);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+	goto out;
+nomem:
+	pn_error(&err, PN_E_NOMEM, ENOMEM, "list sockets");
+fail:
+	cmd_error(&err);
+out:
+	json_decref(arr);
+	ss_table_free(&tb);
+	diag_socks_free(socks, n);
+	nl_close(&rs);
+	target_close(&t);
+	return rc;
+}
+
+/* ---- nsenter ---- */
+
+int cmd_nsenter(int argc, char **argv)
+{
+	const char *ns = "default", *pod = NULL, *cname = NULL;
+	struct target t = { .fd = -1 };
+	struct pn_err err = { 0 };
+	int i, status = 1;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace")) && i + 1 < argc)
+			ns = argv[++i];
+		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
+			cname = argv[++i];
+		else if (argv[i][0] == '-') {
+			cmd_errorf("unknown flag: %s", argv[i]);
+			return 1;
+		} else if (!pod)
+			pod = argv[i];
+		else
+			break;
+	}
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (!pod || i >= argc) {
+		cmd_errorf("usage: podnet nsenter POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]");
+		return 1;
+	}
+	if (target_open(&t, ns, pod, cname) < 0)
+		return 1;
+	if (t.ctr)
+		fprintf(stderr, "podnet: joined net namespace of container %s (pid %d) of pod %s/%s (netns %s)\n",
+			t.ctr->row.name, t.ctr->pid, t.v.pod->namespace_, t.v.pod->name,
+			t.v.pod->netns_path ? t.v.pod->netns_path : t.path);
+	else
+		fprintf(stderr, "podnet: joined net namespace of pod %s/%s (netns %s)\n",
+			t.v.pod->namespace_, t.v.pod->name, t.path);
+	fflush(stderr);
+	fflush(stdout);
+	if (diag_exec_in_netns(t.fd, argv + i, &status, &err) < 0)
+		fprintf(stderr, "podnet: %s: %s\n", err.msg, strerror(err.errnum));
+	target_close(&t);
+	return status;
+}

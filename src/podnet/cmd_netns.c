@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Node inspection: `podnet netns [identify PID]`, `podnet pid2pod PID`,
+ * `podnet graph`.  Everything comes from one inventory snapshot
+ * (src/lib/inventory.c); the table, the JSON and the graph are views of it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "inventory.h"
+#include "output.h"
+#include "podrt.h"
+
+/* The snapshot, with podnet's pods if this node has podnet state (a node
+ * where podnet never ran is inspected without creating any). */
+static int snapshot(struct podrt *rt, bool *rt_open, bool skip_links, struct inventory **inv)
+{
+	struct inventory_opts o = { 0 };
+	struct podnet_env env;
+	struct pn_err err = { 0 };
+	char db[4096];
+
+	podnet_env_load(&env);
+	memset(rt, 0, sizeof(*rt));
+	*rt_open = false;
+	rt->root = env.root;
+	rt->cni_conf_dir = env.cni_conf_dir;
+	rt->cni_path = env.cni_path;
+	rt->cni_cache = env.cni_cache;
+	rt->netns_dir = env.netns_dir;
+	rt->runtime = getenv("PODNET_RUNTIME");
+	snprintf(db, sizeof(db), "%s/state.db", env.root);
+	if (access(db, F_OK) == 0) {
+		if (podrt_open(rt, &err) < 0) {
+			cmd_error(&err);
+			return -1;
+		}
+		*rt_open = true;
+	}
+	o.netns_dir = env.netns_dir;
+	o.cni_cache = env.cni_cache;
+	o.cni_conf_dir = env.cni_conf_dir;
+	o.rt = *rt_open ? rt : NULL;
+	o.skip_links = skip_links;
+	if (inventory_collect(&o, inv, &err) < 0) {
+		cmd_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+static void snapshot_end(struct podrt *rt, bool rt_open, struct inventory *inv)
+{
+	inventory_free(inv);
+	if (rt_open)
+		podrt_close(rt);
+}
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > 4194304) {
+		cmd_errorf("invalid PID \"%s\"", s);
+		return -1;
+	}
+	*out = (pid_t)v;
+	return 0;
+}
+
+static const struct inv_link *uplink(const struct inventory *inv, const struct inv_netns *ns)
+{
+	const struct inv_link *best = NULL;
+
+	for (size_t i = 0; i < ns->n_links; i++) {
+		const struct inv_link *l = &ns->links[i];
+
+		if (l->peer == INV_PEER_OTHER_NS && l->peer_ns == inv->node &&
+		    (!best || !strcmp(l->li.name, "eth0")))
+			best = l;
+	}
+	return best;
+}
+
+/* "a,b,c" of at most @max items then "+N"; into a static-size buffer. */
+static void list_append(char *buf, size_t size, size_t *count, size_t max, const char *item)
+{
+	size_t len = strlen(buf);
+
+	if (++*count > max)
+		return;
+	snprintf(buf + len, size - len, "%s%s", len ? "," : "", item);
+}
+
+static void list_finish(char *buf, size_t size, size_t count, size_t max)
+{
+	size_t len = strlen(buf);
+
+	if (count > max)
+		snprintf(buf + len, size - len, ",+%zu", count - max);
+	if (!buf[0])
+		snprintf(buf, size, "-");
+}
+
+static int netns_table(const struct inventory *inv, bool wide)
+{
+	static const char *const hdr[] = { "NAME", "INODE", "POD", "CONTAINERS", "PIDS", "IP",
+					   "HOST-VETH", "BRIDGE", "STATUS", "NSID", "SANDBOX",
+					   "SOURCE", "INTERFACES" };
+	size_t ncols = wide ? 13 : 9;
+	struct table *t = NULL;
+	struct pn_err err = { 0 };
+	int rc = 1;
+
+	if (table_new(TABLE_KUBECTL, ncols, hdr, &t, &err) < 0)
+		goto out;
+	for (size_t i = 0; i < inv->n_ns; i++) {
+		const struct inv_netns *ns = &inv->ns[i];
+		const struct inv_pod *p = ns->has_pod ? &ns->pod : NULL;
+		const struct inv_link *up = uplink(inv, ns);
+		char ino[24], pod[256], ctrs[512] = "", pids[256] = "", ip[64] = "-", nsid[16],
+			sb[16], ifs[512] = "", status[300];
+		size_t nc = 0, np = 0, ni = 0;
+
+		snprintf(ino, sizeof(ino), "%lu", (unsigned long)ns->ino);
+		if (p)
+			snprintf(pod, sizeof(pod), "%s/%s", p->namespace_ ? p->namespace_ : "?",
+				 p->name ? p->name : "?");
+		else
+			snprintf(pod, sizeof(pod), "-");
+		if (p) {
+			char pid[16];
+
+			if (p->pause_pid) {
+				snprintf(pid, sizeof(pid), "%d", (int)p->pause_pid);
+				list_append(pids, sizeof(pids), &np, 6, pid);
+			}
+			for (size_t c = 0; c < p->n_ctrs; c++) {
+				char id[16];
+
+				snprintf(id, sizeof(id), "%.12s", p->ctrs[c].id);
+				list_append(ctrs, sizeof(ctrs), &nc, 6,
+					    p->ctrs[c].name ? p->ctrs[c].name : id);
+				if (p->ctrs[c].pid) {
+					snprintf(pid, sizeof(pid), "%d", (int)p->ctrs[c].pid);
+					list_append(pids, sizeof(pids), &np, 6, pid);
+				}
+			}
+		}
+		/* Without a pod, the holders are what keeps it alive. */
+		if (!np)
+			for (size_t k = 0; k < ns->n_procs; k++) {
+				char pid[16];
+
+				snprintf(pid, sizeof(pid), "%d", (int)ns->procs[k].pid);
+				list_append(pids, sizeof(pids), &np, 4, pid);
+			}
+		list_finish(ctrs, sizeof(ctrs), nc, 6);
+		list_finish(pids, sizeof(pids), np, p ? 6 : 4);
+		if (p && p->pod_ip)
+			snprintf(ip, sizeof(ip), "%s", p->pod_ip);
+		else if (up)
+			for (size_t a = 0; a < up->n_addrs; a++)
+				if (up->addrs[a].ip.family == AF_INET) {
+					pn_ip_str(&up->addrs[a].ip, ip);
+					break;
+				}
+		if (ns->is_node)
+			snprintf(status, sizeof(status), "node");
+		else if (ns->orphan)
+			snprintf(status, sizeof(status), "orphan: %s", ns->orphan);
+		else if (p)
+			snprintf(status, sizeof(status), "pod");
+		else
+			snprintf(status, sizeof(status), ns->is_init ? "init" : "-");
+		if (ns->nsid >= 0)
+			snprintf(nsid, sizeof(nsid), "%d", ns->nsid);
+		else
+			snprintf(nsid, sizeof(nsid), "-");
+		snprintf(sb, sizeof(sb), "%.12s", p && p->sandbox_id ? p->sandbox_id : "-");
+		for (size_t k = 0; k < ns->n_links; k++) {
+			char one[64];
+
+			if (!strcmp(ns->links[k].li.name, "lo"))
+				continue;
+			if (ns->links[k].peer_ifindex)
+				snprintf(one, sizeof(one), "%s@if%d", ns->links[k].li.name,
+					 ns->links[k].peer_ifindex);
+			else
+				snprintf(one, sizeof(one), "%s", ns->links[k].li.name);
+			list_append(ifs, sizeof(ifs), &ni, 8, one);
+		}
+		list_finish(ifs, sizeof(ifs), ni, 8);
+		{
+			const char *row[] = {
+				ns->name ? ns->name : "-", ino, pod, ctrs, pids, ip,
+				up && up->peer_name[0] ? up->peer_name : "-",
+				up && up->peer_master[0] ? up->peer_master : "-", status, nsid, sb,
+				p ? inv_source_str(p->source) : "-", ifs,
+			};
+
+			if (table_add_row(t, row, &err) < 0)
+				goto out;
+		}
+	}
+	if (table_print(t, stdout, true, &err) < 0)
+		goto out;
+	/* Orphans that are not a namespace row's STATUS. */
+	for (size_t i = 0; i < inv->n_orphans; i++) {
+		const struct inv_orphan *o = &inv->orphans[i];
+
+		if (o->kind == INV_ORPHAN_NETNS)
+			continue;
+		printf("orphan %s %s: %s\n", inv_orphan_kind_str(o->kind), o->object ? o->object : "-",
+		       o->reason);
+	}
+	rc = 0;
+out:
+	if (rc)
+		cmd_error(&err);
+	table_free(t);
+	return rc;
+}
+
+static int print_json(json_t *j)
+{
+	struct pn_err err = { 0 };
+	int rc = 0;
+
+	if (!j) {
+		cmd_errorf("out of memory");
+		return 1;
+	}
+	if (output_json(stdout, j, &err) < 0) {
+		cmd_error(&err);
+		rc = 1;
+	}
+	json_decref(j);
+	return rc;
+}
+
+static void print_pid(const struct inv_pid *p, bool identify_only)
+{
+	const char *nsname = !p->ns ? "?" : p->ns->is_node ? "(node)" : p->ns->name ? p->ns->name : "-";
+
+	if (identify_only) {
+		/* `ip netns identify` prints the pin name(s), nothing when
+		 * unpinned; we add the inode and the pod. */
+		printf("%s\tinode %lu", nsname, (unsigned long)p->ino);
+		if (p->pod)
+			printf("\tpod %s/%s", p->pod->namespace_ ? p->pod->namespace_ : "?",
+			       p->pod->name ? p->pod->name : "?");
+		printf("\n");
+		return;
+	}
+	printf("PID:        %d (%s)\n", (int)p->pid, p->comm);
+	printf("NETNS:      %s (inode %lu)\n", nsname, (unsigned long)p->ino);
+	if (p->pod) {
+		printf("POD:        %s/%s\n", p->pod->namespace_ ? p->pod->namespace_ : "?",
+		       p->pod->name ? p->pod->name : "?");
+		printf("SOURCE:     %s\n", inv_source_str(p->pod->source));
+		if (p->pod->sandbox_id)
+			printf("SANDBOX:    %s\n", p->pod->sandbox_id);
+		if (p->pod->uid)
+			printf("POD UID:    %s\n", p->pod->uid);
+	} else {
+		printf("POD:        -\n");
+	}
+	if (p->is_pause)
+		printf("CONTAINER:  (pause)\n");
+	else if (p->ctr)
+		printf("CONTAINER:  %s %s\n", p->ctr->name ? p->ctr->name : "-", p->ctr->id);
+	else if (p->cg.container_id[0])
+		printf("CONTAINER:  - %s\n", p->cg.container_id);
+	else
+		printf("CONTAINER:  -\n");
+	printf("VIA:        %s\n", p->via_netns && p->via_cgroup ? "netns, cgroup"
+			       : p->via_netns ? "netns" : p->via_cgroup ? "cgroup" : "-");
+}
+
+static int pid_cmd(int argc, char **argv, int first, bool identify_only)
+{
+	struct inventory *inv = NULL;
+	struct pn_err err = { 0 };
+	struct inv_pid info;
+	struct podrt rt;
+	bool rt_open = false, json = false;
+	const char *arg = NULL;
+	pid_t pid;
+	int rc = 1;
+
+	for (int i = first; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc && !strcmp(argv[i + 1], "json"))
+			json = true, i++;
+		else if (!strcmp(argv[i], "-ojson") || !strcmp(argv[i], "--output=json"))
+			json = true;
+		else if (!arg)
+			arg = argv[i];
+		else {
+			cmd_errorf("unexpected argument \"%s\"", argv[i]);
+			return 1;
+		}
+	}
+	/* `ip netns identify` without a PID means the caller itself. */
+	if (!arg && !identify_only) {
+		cmd_errorf("PID required");
+		return 1;
+	}
+	if (!arg)
+		pid = getpid();
+	else if (parse_pid(arg, &pid) < 0)
+		return 1;
+	if (snapshot(&rt, &rt_open, true, &inv) < 0)
+		goto out;
+	if (inventory_pid_lookup(inv, pid, &info, &err) < 0) {
+		cmd_error(&err);
+		goto out;
+	}
+	if (json)
+		rc = print_json(inventory_pid_to_json(inv, &info));
+	else {
+		print_pid(&info, identify_only);
+		rc = 0;
+	}
+out:
+	snapshot_end(&rt, rt_open, inv);
+	return rc;
+}
+
+int cmd_netns(int argc, char **argv)
+{
+	struct inventory *inv = NULL;
+	const char *fmt = NULL;
+	struct podrt rt;
+	bool rt_open = false;
+	int rc = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "identify"))
+		return pid_cmd(argc, argv, 2, true);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			fmt = argv[++i];
+		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
+			fmt = argv[i] + 2;
+		else if (!strncmp(argv[i], "--output=", 9))
+			fmt = argv[i] + 9;
+		else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "ls"))
+			continue;
+		else {
+			cmd_errorf("unknown argument \"%s\" (see podnet netns --help)", argv[i]);
+			return 1;
+		}
+	}
+	if (fmt && strcmp(fmt, "wide") && strcmp(fmt, "json")) {
+		cmd_errorf("unknown output format \"%s\": use wide or json", fmt);
+		return 1;
+	}
+	if (snapshot(&rt, &rt_open, false, &inv) < 0)
+		goto out;
+	if (fmt && !strcmp(fmt, "json"))
+		rc = print_json(inventory_to_json(inv));
+	else
+		rc = netns_table(inv, fmt != NULL);
+out:
+	snapshot_end(&rt, rt_open, inv);
+	return rc;
+}
+
+int cmd_pid2pod(int argc, char **argv)
+{
+	return pid_cmd(argc, argv, 1, false);
+}
+
+/* Pipe @dot through `dot -Tsvg` to stdout. */
+static int run_dot(const char *dot)
+{
+	int in[2] = { -1, -1 }, status = 0;
+	size_t len = strlen(dot), off = 0;
+	pid_t pid;
+
+	if (pipe(in) < 0) {
+		cmd_errorf("pipe: %s", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		cmd_errorf("fork: %s", strerror(errno));
+		close(in[0]);
+		close(in[1]);
+		return 1;
+	}
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		execlp("dot", "dot", "-Tsvg", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	while (off < len) {
+		ssize_t n = write(in[1], dot + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(in[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		cmd_errorf("dot -Tsvg failed (exit status %d)",
+			   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return 1;
+	}
+	return 0;
+}
+
+static bool have_dot(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+	bool found = false;
+
+	if (!path || !(copy = strdup(path)))
+		return false;
+	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/dot", *d ? d : ".");
+		found = access(p, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	struct inventory *inv = NULL;
+	struct pn_err err = { 0 };
+	const char *fmt = "text";
+	char *out = NULL;
+	struct podrt rt;
+	bool rt_open = false;
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			fmt = argv[++i];
+		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
+			fmt = argv[i] + 2;
+		else if (!strncmp(argv[i], "--output=", 9))
+			fmt = argv[i] + 9;
+		else {
+			cmd_errorf("unknown argument \"%s\" (see podnet graph --help)", argv[i]);
+			return 1;
+		}
+	}
+	if (strcmp(fmt, "text") && strcmp(fmt, "dot") && strcmp(fmt, "svg")) {
+		cmd_errorf("unknown output format \"%s\": use text, dot or svg", fmt);
+		return 1;
+	}
+	/* Fail before the snapshot: nothing to draw with. */
+	if (!strcmp(fmt, "svg") && !have_dot()) {
+		cmd_errorf("-o svg needs Graphviz's `dot`, not found in PATH: install the graphviz "
+			   "package (apt-get install graphviz), or use -o dot and render elsewhere");
+		return 1;
+	}
+	if (snapshot(&rt, &rt_open, false, &inv) < 0)
+		goto out;
+	if (inventory_graph(inv, !strcmp(fmt, "text") ? INV_GRAPH_TEXT : INV_GRAPH_DOT, &out,
+			    &err) < 0) {
+		cmd_error(&err);
+		goto out;
+	}
+	if (!strcmp(fmt, "svg"))
+		rc = run_dot(out);
+	else
+		rc = fputs(out, stdout) < 0;
+out:
+	free(out);
+	snapshot_end(&rt, rt_open, inv);
+	return rc;
+}
