@@ -485,11 +485,15 @@ static int child_fd(int fd, int target)
  */
 struct rt_call {
 	const struct oci_rt *rt;
-	const char *const *argv;
-	const struct oci_stdio *io;
+	const char *const *argv;      /* needed until rt_call_spawn() returns */
+	const struct oci_stdio *io;   /* idem */
 	char **capture;
 	int status;
 	char errmsg[400]; /* last "error"/"fatal" line of the runtime's log */
+	/* between rt_call_spawn() and rt_call_finish() */
+	pid_t pid;
+	int logfd, outfd;
+	char logpath[PATH_MAX];
 };
 
 static void read_runtime_log(const char *path, char *msg, size_t size)
@@ -515,27 +519,35 @@ static void read_runtime_log(const char *path, char *msg, size_t size)
 	fclose(f);
 }
 
-static int rt_call_run(struct rt_call *c, struct pn_err *err)
+/*
+ * Start the runtime: on success (0) it runs as c->pid and rt_call_finish()
+ * must follow; on failure (-errno) nothing is left to clean up.
+ */
+static int rt_call_spawn(struct rt_call *c, struct pn_err *err)
 {
 	const char **argv = NULL;
-	char logpath[PATH_MAX];
-	int outp[2] = { -1, -1 }, logfd = -1;
+	int outp[2] = { -1, -1 };
 	size_t n = 0;
 	pid_t pid = -1;
 	int ret;
 
 	c->errmsg[0] = '\0';
 	c->status = 0;
+	c->pid = -1;
+	c->logfd = c->outfd = -1;
+	c->logpath[0] = '\0';
 	if (mkdir(c->rt->root, 0700) < 0 && errno != EEXIST) {
 		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime root %s", c->rt->root);
 		goto out;
 	}
-	if (snprintf(logpath, sizeof(logpath), "%s/.log-XXXXXX", c->rt->root) >= (int)sizeof(logpath)) {
+	if (snprintf(c->logpath, sizeof(c->logpath), "%s/.log-XXXXXX", c->rt->root) >=
+	    (int)sizeof(c->logpath)) {
+		c->logpath[0] = '\0';
 		ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "runtime root %s", c->rt->root);
 		goto out;
 	}
-	logfd = mkostemp(logpath, O_CLOEXEC);
-	if (logfd < 0) {
+	c->logfd = mkostemp(c->logpath, O_CLOEXEC);
+	if (c->logfd < 0) {
 		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime log in %s", c->rt->root);
 		goto out;
 	}
@@ -551,7 +563,7 @@ static int rt_call_run(struct rt_call *c, struct pn_err *err)
 	argv[n++] = "--root";
 	argv[n++] = c->rt->root;
 	argv[n++] = "--log";
-	argv[n++] = logpath;
+	argv[n++] = c->logpath;
 	argv[n++] = "--log-format";
 	argv[n++] = "json";
 	for (const char *const *a = c->argv; *a; a++)
@@ -592,28 +604,18 @@ static int rt_call_run(struct rt_call *c, struct pn_err *err)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	c->pid = pid;
 	if (c->capture) {
 		close(outp[1]);
-		outp[1] = -1;
-		ret = pn_read_all(outp[0], c->capture, NULL);
-		if (ret < 0) {
-			pn_error(err, PN_E_OCI_RUNTIME, -ret, "read output of %s", c->rt->path);
-			/* still reap the child below */
-		}
-	} else {
-		ret = 0;
+		c->outfd = outp[0];
+		outp[0] = outp[1] = -1;
 	}
-	while (waitpid(pid, &c->status, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "wait for %s", c->rt->path);
-			break;
-		}
-	}
-	read_runtime_log(logpath, c->errmsg, sizeof(c->errmsg));
+	ret = 0;
 out:
-	if (logfd >= 0) {
-		close(logfd);
-		unlink(logpath);
+	if (ret < 0 && c->logfd >= 0) {
+		close(c->logfd);
+		unlink(c->logpath);
+		c->logfd = -1;
 	}
 	if (outp[0] >= 0)
 		close(outp[0]);
@@ -621,6 +623,42 @@ out:
 		close(outp[1]);
 	free(argv);
 	return ret;
+}
+
+/* Collect a spawned runtime: its output (@capture), its wait status (by
+ * PID: never another child's) and its log's error line. */
+static int rt_call_finish(struct rt_call *c, struct pn_err *err)
+{
+	int ret = 0;
+
+	if (c->outfd >= 0) {
+		ret = pn_read_all(c->outfd, c->capture, NULL);
+		if (ret < 0) {
+			pn_error(err, PN_E_OCI_RUNTIME, -ret, "read output of %s", c->rt->path);
+			/* still reap the child below */
+		}
+		close(c->outfd);
+		c->outfd = -1;
+	}
+	while (waitpid(c->pid, &c->status, 0) < 0) {
+		if (errno != EINTR) {
+			ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "wait for %s", c->rt->path);
+			break;
+		}
+	}
+	c->pid = -1;
+	read_runtime_log(c->logpath, c->errmsg, sizeof(c->errmsg));
+	close(c->logfd);
+	unlink(c->logpath);
+	c->logfd = -1;
+	return ret;
+}
+
+static int rt_call_run(struct rt_call *c, struct pn_err *err)
+{
+	int ret = rt_call_spawn(c, err);
+
+	return ret < 0 ? ret : rt_call_finish(c, err);
 }
 
 /* Turn a failed call into an error: the runtime's own message first. */
@@ -665,33 +703,85 @@ static int read_pid_file(const char *path, pid_t *pid, struct pn_err *err)
 	return 0;
 }
 
+/* A `create` or `run --detach` between its start and its wait. */
+struct oci_pending {
+	struct rt_call c;
+	const char *verb; /* static string */
+	char *id;
+	char pidfile[PATH_MAX];
+};
+
+static int create_or_run_start(const struct oci_rt *rt, const char *verb, const char *id,
+			       const char *bundle, const struct oci_stdio *io,
+			       struct oci_pending **out, struct pn_err *err)
+{
+	struct oci_pending *p = calloc(1, sizeof(*p));
+	int ret;
+
+	*out = NULL;
+	if (!p || !(p->id = strdup(id))) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto fail;
+	}
+	p->verb = verb;
+	if (snprintf(p->pidfile, sizeof(p->pidfile), "%s/%s.pid", rt->root, id) >=
+	    (int)sizeof(p->pidfile)) {
+		ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "pid file path for %s", id);
+		goto fail;
+	}
+	{
+		const char *run_argv[] = { verb, "--detach", "--bundle", bundle, "--pid-file",
+					   p->pidfile, id, NULL };
+		const char *create_argv[] = { verb, "--bundle", bundle, "--pid-file", p->pidfile, id,
+					      NULL };
+
+		p->c.rt = rt;
+		p->c.io = io;
+		p->c.argv = strcmp(verb, "run") ? create_argv : run_argv;
+		unlink(p->pidfile);
+		ret = rt_call_spawn(&p->c, err);
+		p->c.argv = NULL;
+		p->c.io = NULL;
+	}
+	if (ret < 0) {
+		unlink(p->pidfile);
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	if (p)
+		free(p->id);
+	free(p);
+	return ret;
+}
+
+static int create_or_run_wait(struct oci_pending *p, pid_t *pid, struct pn_err *err)
+{
+	int ret = rt_call_finish(&p->c, err);
+
+	if (ret < 0)
+		goto out;
+	if (!call_ok(&p->c)) {
+		ret = rt_failed(&p->c, p->verb, p->id, err);
+		goto out;
+	}
+	ret = pid ? read_pid_file(p->pidfile, pid, err) : 0;
+out:
+	unlink(p->pidfile);
+	free(p->id);
+	free(p);
+	return ret;
+}
+
 static int create_or_run(const struct oci_rt *rt, const char *verb, const char *id,
 			 const char *bundle, const struct oci_stdio *io, pid_t *pid,
 			 struct pn_err *err)
 {
-	char pidfile[PATH_MAX];
-	const char *run_argv[] = { verb, "--detach", "--bundle", bundle, "--pid-file", pidfile, id, NULL };
-	const char *create_argv[] = { verb, "--bundle", bundle, "--pid-file", pidfile, id, NULL };
-	struct rt_call c = { .rt = rt, .io = io };
-	int ret;
+	struct oci_pending *p;
+	int ret = create_or_run_start(rt, verb, id, bundle, io, &p, err);
 
-	c.argv = strcmp(verb, "run") ? create_argv : run_argv;
-	if (snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", rt->root, id) >= (int)sizeof(pidfile)) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "pid file path for %s", id);
-		goto out;
-	}
-	unlink(pidfile);
-	ret = rt_call_run(&c, err);
-	if (ret < 0)
-		goto out;
-	if (!call_ok(&c)) {
-		ret = rt_failed(&c, verb, id, err);
-		goto out;
-	}
-	ret = pid ? read_pid_file(pidfile, pid, err) : 0;
-out:
-	unlink(pidfile);
-	return ret;
+	return ret < 0 ? ret : create_or_run_wait(p, pid, err);
 }
 
 int oci_create(const struct oci_rt *rt, const char *id, const char *bundle,
@@ -704,6 +794,17 @@ int oci_run_detached(const struct oci_rt *rt, const char *id, const char *bundle
 		     const struct oci_stdio *io, pid_t *pid, struct pn_err *err)
 {
 	return create_or_run(rt, "run", id, bundle, io, pid, err);
+}
+
+int oci_run_detached_start(const struct oci_rt *rt, const char *id, const char *bundle,
+			   const struct oci_stdio *io, struct oci_pending **p, struct pn_err *err)
+{
+	return create_or_run_start(rt, "run", id, bundle, io, p, err);
+}
+
+int oci_run_detached_wait(struct oci_pending *p, pid_t *pid, struct pn_err *err)
+{
+	return create_or_run_wait(p, pid, err);
 }
 
 static int simple_call(const struct oci_rt *rt, const char *what, const char *id,

@@ -142,6 +142,22 @@ int oci_start(const struct oci_rt *rt, const char *id, struct pn_err *err) PN_MU
 int oci_run_detached(const struct oci_rt *rt, const char *id, const char *bundle,
 		     const struct oci_stdio *io, pid_t *pid, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * oci_run_detached() in two halves, so several containers can be started at
+ * once: _start forks the runtime and returns at once with *p (heap, opaque);
+ * _wait waits for that runtime by its PID (never waitpid(-1)), reads the
+ * pid file and frees *p.  Same results and errors as oci_run_detached();
+ * a failure of _start leaves nothing to wait for (*p is NULL).  @rt must
+ * stay valid until _wait; @io is used only during _start (the caller may
+ * close its copies of those fds once _start returns).  Every successful
+ * _start must be followed by exactly one _wait.
+ */
+struct oci_pending;
+int oci_run_detached_start(const struct oci_rt *rt, const char *id, const char *bundle,
+			   const struct oci_stdio *io, struct oci_pending **p,
+			   struct pn_err *err) PN_MUST_CHECK;
+int oci_run_detached_wait(struct oci_pending *p, pid_t *pid, struct pn_err *err) PN_MUST_CHECK;
+
 /* -ENOENT (no error text needed by callers) when the container is unknown. */
 int oci_state(const struct oci_rt *rt, const char *id, struct oci_state *st,
 	      struct pn_err *err) PN_MUST_CHECK;

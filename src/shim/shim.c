@@ -21,7 +21,9 @@
  *  - waitpid(-1) is called only from the loop, when no runtime process is
  *    running (runtime calls wait for their own child by PID).  So the pause
  *    PID cannot be reaped, hence reused, while /proc/<pause>/ns/... paths
- *    are handed to the runtime.
+ *    are handed to the runtime.  At startup the containers' runtimes run
+ *    concurrently (ctr_start_all()); each is still waited for by its PID,
+ *    and the loop starts only after all of them were collected.
  *  - Status files are replaced with rename(2): a reader sees the old or the
  *    new file, never a torn one.
  */
@@ -496,53 +498,82 @@ static void ctr_set_terminated(struct shim_ctr *c, int code, const char *reason,
 
 static void ctr_after_exit(struct shim_ctr *c);
 
-/* Start one attempt.  A start failure is a terminated attempt (exit code
- * 128, reason StartError, the runtime's message), as containerd reports it,
- * and goes through the restart policy like any exit. */
-static void ctr_start(size_t idx)
+/* One attempt between ctr_launch() and ctr_launched(). */
+struct ctr_launch {
+	struct oci_pending *op; /* the runtime, NULL when it was not started */
+	bool ran;               /* the runtime was asked (delete its state on failure) */
+	int outp[2], errp[2];   /* after ctr_launch(): read ends only */
+	int ret;                /* < 0: failed before or while starting the runtime */
+	struct pn_err err;
+};
+
+/*
+ * First half of an attempt: bundle, log file, pipes, then the runtime is
+ * forked and left running (`run --detach` of one container only depends on
+ * the pause's namespaces, so several run at once).  Never fails by itself:
+ * an error is kept in @l and reported by ctr_launched().
+ */
+static void ctr_launch(size_t idx, struct ctr_launch *l)
 {
 	struct shim_ctr *c = &S.plan.ctrs[idx];
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	struct oci_stdio io = { -1, -1, -1 };
-	struct pn_err err = { 0 };
-	struct epoll_event ev = { .events = EPOLLIN };
 	char statedir[PATH_MAX];
-	int ret;
+	struct pn_err derr = { 0 };
 
+	memset(l, 0, sizeof(*l));
+	l->outp[0] = l->outp[1] = l->errp[0] = l->errp[1] = -1;
 	c->message[0] = c->reason[0] = '\0';
-	ret = ctr_bundle(c, &err);
-	if (ret < 0)
-		goto fail;
-	ret = ctr_open_log(c, &err);
-	if (ret < 0)
-		goto fail;
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		ret = pn_error(&err, PN_E_OCI_RUNTIME, errno, "pipe");
-		goto fail;
+	l->ret = ctr_bundle(c, &l->err);
+	if (l->ret < 0)
+		return;
+	l->ret = ctr_open_log(c, &l->err);
+	if (l->ret < 0)
+		return;
+	if (pipe2(l->outp, O_CLOEXEC) < 0 || pipe2(l->errp, O_CLOEXEC) < 0) {
+		l->ret = pn_error(&l->err, PN_E_OCI_RUNTIME, errno, "pipe");
+		return;
 	}
-	fcntl(outp[0], F_SETFL, O_NONBLOCK);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	io.out = outp[1];
-	io.err = errp[1];
+	fcntl(l->outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(l->errp[0], F_SETFL, O_NONBLOCK);
+	io.out = l->outp[1];
+	io.err = l->errp[1];
 	/* A previous shim killed before cleaning up leaves runtime state that
 	 * would make `run` fail with "container ... already exists". */
 	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->id);
-	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->id, true, &err) < 0)
-		shim_log("clearing stale runtime state of %s: %s", c->name, err.msg);
+	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->id, true, &derr) < 0)
+		shim_log("clearing stale runtime state of %s: %s", c->name, derr.msg);
 	rfc3339_now(c->started_at);
 	c->started_mono = now_ns();
-	ret = oci_run_detached(&S.rt, c->id, c->bundle, &io, &c->pid, &err);
-	/* Our copies of the write ends must go, or the pipes never reach EOF. */
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
+	l->ran = true;
+	l->ret = oci_run_detached_start(&S.rt, c->id, c->bundle, &io, &l->op, &l->err);
+	/* Our copies of the write ends must go, or the pipes never reach EOF
+	 * (the runtime, hence the container, has its own). */
+	close(l->outp[1]);
+	close(l->errp[1]);
+	l->outp[1] = l->errp[1] = -1;
+}
+
+/* Second half: wait for that runtime (by PID), then the container runs or
+ * the attempt ends.  A start failure is a terminated attempt (exit code
+ * 128, reason StartError, the runtime's message), as containerd reports it,
+ * and goes through the restart policy like any exit. */
+static void ctr_launched(size_t idx, struct ctr_launch *l)
+{
+	struct shim_ctr *c = &S.plan.ctrs[idx];
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret = l->ret;
+
+	if (ret == 0)
+		ret = oci_run_detached_wait(l->op, &c->pid, &l->err);
+	l->op = NULL;
 	if (ret < 0) {
-		(void)!oci_delete(&S.rt, c->id, true, NULL);
+		if (l->ran)
+			(void)!oci_delete(&S.rt, c->id, true, NULL);
 		goto fail;
 	}
-	crilog_init(&c->out, outp[0], "stdout");
-	crilog_init(&c->err, errp[0], "stderr");
-	outp[0] = errp[0] = -1;
+	crilog_init(&c->out, l->outp[0], "stdout");
+	crilog_init(&c->err, l->errp[0], "stderr");
+	l->outp[0] = l->errp[0] = -1;
 	ev.data.u64 = ep_key(idx, 0);
 	epoll_ctl(S.epfd, EPOLL_CTL_ADD, c->out.fd, &ev);
 	ev.data.u64 = ep_key(idx, 1);
@@ -555,25 +586,61 @@ static void ctr_start(size_t idx)
 	return;
 fail:
 	for (int i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
+		if (l->outp[i] >= 0)
+			close(l->outp[i]);
+		if (l->errp[i] >= 0)
+			close(l->errp[i]);
+		l->outp[i] = l->errp[i] = -1;
 	}
-	shim_log("container %s: %s%s%s", c->name, err.msg, err.details[0] ? ": " : "", err.details);
+	shim_log("container %s: %s%s%s", c->name, l->err.msg, l->err.details[0] ? ": " : "",
+		 l->err.details);
 	if (c->log) {
 		/* The reason is worth a line in the container's own log. */
 		char ts[40];
 
 		rfc3339_now(ts);
-		fprintf(c->log, "%s stderr F %s\n", ts, err.msg);
+		fprintf(c->log, "%s stderr F %s\n", ts, l->err.msg);
 		fclose(c->log);
 		c->log = NULL;
 	}
 	if (!c->started_at[0])
 		rfc3339_now(c->started_at);
-	ctr_set_terminated(c, 128, "StartError", err.msg);
+	ctr_set_terminated(c, 128, "StartError", l->err.msg);
 	ctr_after_exit(c);
+}
+
+/* Start one attempt (a restart): both halves at once. */
+static void ctr_start(size_t idx)
+{
+	struct ctr_launch l;
+
+	ctr_launch(idx, &l);
+	ctr_launched(idx, &l);
+}
+
+/*
+ * First attempt of every container, once the pause runs: every runtime is
+ * started, then each is collected in plan order (by its PID: no other
+ * child's status is taken, and waitpid(-1) does not run before the loop).
+ * A container that fails to start does not hold the others back; its
+ * immediate restart, if any, runs while the others' runtimes are collected.
+ */
+static void ctr_start_all(void)
+{
+	size_t n = S.plan.n_ctrs;
+	struct ctr_launch *ls = n ? calloc(n, sizeof(*ls)) : NULL;
+
+	if (!ls) {
+		for (size_t i = 0; i < n; i++)
+			ctr_start(i);
+		return;
+	}
+	shim_log("starting %zu containers at once", n);
+	for (size_t i = 0; i < n; i++)
+		ctr_launch(i, &ls[i]);
+	for (size_t i = 0; i < n; i++)
+		ctr_launched(i, &ls[i]);
+	free(ls);
 }
 
 static bool should_restart(const struct shim_ctr *c)
@@ -1220,8 +1287,7 @@ int main(int argc, char **argv)
 		snprintf(S.plan.ctrs[i].reason, sizeof(S.plan.ctrs[i].reason), "ContainerCreating");
 		write_status(&S.plan.ctrs[i]);
 	}
-	for (size_t i = 0; i < S.plan.n_ctrs; i++)
-		ctr_start(i);
+	ctr_start_all();
 	S.startup_ms = (long)((now_ns() - S.start_ns) / 1000000);
 	S.ready = true;
 	S.state = "running";

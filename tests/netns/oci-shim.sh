@@ -162,10 +162,12 @@ t_is "$(awk '$3 == "P" { print length($4) }' "$L2")" 16384 "c2: a 16 KiB chunk o
 t_is "$(awk '$3 == "F" { print length($4) }' "$L2")" 3616 "c2: its rest is F"
 
 # ---- pod B: restart policies
-CR=$(hex64) FA=$(hex64) DO=$(hex64) SL=$(hex64)
+CR=$(hex64) FA=$(hex64) NX=$(hex64) DO=$(hex64) SL=$(hex64)
+# nox cannot start (runtime error) while the runtimes of the others run
+# at the same time: it alone is StartError.
 POD_DIR=$(make_pod pod-b 0 "$CR|crash|OnFailure|[\"sh\",\"-c\",\"echo attempt; exit 1\"]" \
-	"$FA|fail|Never|[\"sh\",\"-c\",\"exit 1\"]" "$DO|done|Never|[\"true\"]" \
-	"$SL|sleeper|Always|[\"sleep\",\"infinity\"]")
+	"$FA|fail|Never|[\"sh\",\"-c\",\"exit 1\"]" "$NX|nox|Never|[\"/no/such/binary\"]" \
+	"$DO|done|Never|[\"true\"]" "$SL|sleeper|Always|[\"sleep\",\"infinity\"]")
 PLAN_B=$POD_DIR
 # shareProcessNamespace: the pause is PID 1 of one pid namespace for all.
 jq '.shareProcessNamespace = true' "$POD_DIR/plan.json" >"$T/plan" && cp "$T/plan" "$POD_DIR/plan.json"
@@ -184,6 +186,13 @@ exited() { [ "$(st "$1" .state)" = exited ]; }
 until_ok 5 exited "$FA"
 t_is "$(st "$FA" '.state + " " + (.exitCode|tostring) + " " + .reason + " " + (.restartCount|tostring)')" "exited 1 Error 0" \
 	"Never, exit 1: exited, Error, not restarted"
+t_is "$(st "$NX" '.state + " " + (.exitCode|tostring) + " " + .reason + " " + (.restartCount|tostring)')" \
+	"exited 128 StartError 0" "Never, missing executable: exited 128, StartError, not restarted"
+t_match "$(st "$NX" .message)" "/no/such/binary" "StartError: the runtime's message names the executable"
+t_ok "StartError: the reason is in the container's log" grep -q 'stderr F .*/no/such/binary' "$(st "$NX" .logPath)"
+t_is "$(jq -r '.state + " " + (.ready|tostring)' "$POD_DIR/shim.json")" "running true" \
+	"pod B up despite the StartError"
+t_ok "shim.log: pod B's 5 containers started at once" grep -q 'starting 5 containers at once' "$POD_DIR/shim.log"
 until_ok 5 exited "$DO"
 t_is "$(st "$DO" '.state + " " + (.exitCode|tostring) + " " + .reason')" "exited 0 Completed" "Never, exit 0: Completed"
 t_is "$(ino /proc/"$(st "$SL" .pid)"/ns/pid)" "$(ino /proc/"$(jq -r .pausePid "$POD_DIR/shim.json")"/ns/pid)" \
