@@ -580,6 +580,19 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		ret = loopback_up(netns_path, err);
 		if (ret < 0)
 			goto out_unborrow;
+		/* Recorded before ADD runs, so a crash mid-ADD cannot hide the
+		 * attachment from gc; the row goes with the pod's (cascade). */
+		{
+			struct store_attachment a = { .pod_uid = sp->uid,
+						      .network = l->name,
+						      .ifname = POD_IFNAME,
+						      .container_id = sp->sandbox_id,
+						      .netns_path = netns_path };
+
+			ret = store_attachment_add(rt->st, &a, err);
+			if (ret < 0)
+				goto out_unborrow;
+		}
 		cni_rt_for(sp, &crt, kv);
 		ret = cniclient_add(&cc, l, &crt, &res, err);
 		if (ret < 0) {
