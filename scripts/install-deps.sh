@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libjansson-dev libyaml-dev libsqlite3-dev libnftables-dev libarchive-dev
 nftables iproute2 util-linux procps psmisc file
-curl jq busybox iputils-ping iptables
+curl jq busybox iputils-ping iptables python3
 containernetworking-plugins crun runc nginx-light"
 
 missing=""

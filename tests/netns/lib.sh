@@ -97,15 +97,6 @@ cni() {
 	return $CNI_RC
 }
 
-# jq-free JSON field reads through python3 when present, else jq.
-json() {
-	if command -v jq >/dev/null 2>&1; then
-		jq -r "$1" "${2:-$T/out}"
-	else
-		python3 -c 'import json,sys; print(eval("d"+sys.argv[1], {"d": json.load(open(sys.argv[2]))}))' "$1" "${2:-$T/out}"
-	fi
-}
-
 # pod_add NAME: a pod network namespace pinned at /run/netns/NAME.
 pod_add() { ip netns add "$1" && ip -n "$1" link set lo up; }
 
