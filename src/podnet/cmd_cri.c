@@ -275,14 +275,17 @@ int cmd_inspect(int argc, char **argv)
 		const struct podrt_view *hv = NULL;
 		int matches = 0;
 
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < v[i].n_ctrs; k++)
-				if (!strncmp(v[i].ctrs[k].row.id, argv[a], strlen(argv[a])) ||
-				    !strcmp(v[i].ctrs[k].row.name, argv[a])) {
-					hit = &v[i].ctrs[k];
-					hv = &v[i];
-					matches++;
-				}
+		/* A name is exact, so it wins over an ID prefix: "c3" is also a
+		 * valid hex prefix, and would otherwise collide with IDs. */
+		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
+			for (size_t i = 0; i < n; i++)
+				for (size_t k = 0; k < v[i].n_ctrs; k++)
+					if (by_name ? !strcmp(v[i].ctrs[k].row.name, argv[a])
+						    : !strncmp(v[i].ctrs[k].row.id, argv[a], strlen(argv[a]))) {
+						hit = &v[i].ctrs[k];
+						hv = &v[i];
+						matches++;
+					}
 		if (matches != 1) {
 			cmd_errorf(matches ? "container ID prefix \"%s\" is ambiguous"
 					   : "no such container \"%s\"", argv[a]);
@@ -324,12 +327,13 @@ int cmd_inspectp(int argc, char **argv)
 		int matches = 0;
 		char created[32];
 
-		for (size_t i = 0; i < n; i++)
-			if (!strncmp(v[i].pod->sandbox_id, argv[a], strlen(argv[a])) ||
-			    !strcmp(v[i].pod->name, argv[a])) {
-				hv = &v[i];
-				matches++;
-			}
+		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
+			for (size_t i = 0; i < n; i++)
+				if (by_name ? !strcmp(v[i].pod->name, argv[a])
+					    : !strncmp(v[i].pod->sandbox_id, argv[a], strlen(argv[a]))) {
+					hv = &v[i];
+					matches++;
+				}
 		if (matches != 1) {
 			cmd_errorf(matches ? "pod ID prefix \"%s\" is ambiguous" : "no such pod \"%s\"",
 				   argv[a]);

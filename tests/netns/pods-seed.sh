@@ -69,4 +69,14 @@ t_is "$(ls /var/lib/podnet/pods 2>/dev/null | wc -l)" "0" "no pod dir (bundles, 
 t_ok "no container process left" bash -c "! kill -0 $pid4 2>/dev/null"
 t_is "$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)" "0" "no rootfs mount left"
 t_match "$($P get pods 2>&1)" "No resources found in default namespace\." "get pods says no resources"
+
+# A container name that is also a prefix of another container's ID: the
+# name is exact and wins (crictl takes IDs; podnet takes both).
+t_ok "apply pod2 again" $P apply -f "$ROOT/examples/pod2.yaml"
+on_cleanup "$P delete pod pod2 clash"
+prefix=$($P ps -q | head -1 | cut -c1-3)
+sed "s/name: pod2/name: clash/; s/name: c4/name: \"$prefix\"/; s/app: pod2/app: clash/" "$ROOT/examples/pod2.yaml" >"$T/clash.yaml"
+t_ok "apply a pod whose container is named $prefix" $P apply -f "$T/clash.yaml"
+t_is "$($P inspect "$prefix" | jq -r .status.metadata.name)" "$prefix" "inspect $prefix picks the container of that name, not the ID prefix"
+t_ok "delete pod2 and clash" $P delete pod pod2 clash
 t_done
