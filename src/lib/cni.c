@@ -80,7 +80,7 @@ static bool version_is_legacy(enum cni_version v)
 /* ------------------------------------------------------------------ */
 /* small JSON helpers                                                 */
 
-static const char *jtype(const json_t *j)
+const char *cni_json_type(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
@@ -109,7 +109,7 @@ static const char *jbrief(const json_t *j, char *buf, size_t size)
 	size_t len;
 
 	if (!s) {
-		snprintf(buf, size, "(%s)", jtype(j));
+		snprintf(buf, size, "(%s)", cni_json_type(j));
 		return buf;
 	}
 	len = strlen(s);
@@ -126,7 +126,7 @@ static int type_error(struct pn_err *err, int code, const char *path, const char
 {
 	char val[72];
 
-	return pn_error(err, code, 0, "%s: expected %s, got %s %s", path, want, jtype(v),
+	return pn_error(err, code, 0, "%s: expected %s, got %s %s", path, want, cni_json_type(v),
 			jbrief(v, val, sizeof(val)));
 }
 
@@ -876,7 +876,7 @@ out:
 /* names and addresses from the outside                               */
 
 /* libcni's ValidateContainerID / ValidateNetworkName: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
-static bool valid_id(const char *s)
+bool cni_valid_name(const char *s)
 {
 	if (!s || !isalnum((unsigned char)*s))
 		return false;
@@ -893,9 +893,9 @@ static bool valid_id(const char *s)
  * and whitespace (dev_valid_name() in net/core/dev.c) up to IFNAMSIZ-1.
  * Returns NULL or why @s is not valid.
  */
-static const char *ifname_problem(const char *s)
+const char *cni_ifname_problem(const char *s)
 {
-	size_t len = strlen(s);
+	size_t len = s ? strlen(s) : 0;
 
 	if (len == 0)
 		return "interface name is empty";
@@ -1345,7 +1345,7 @@ static int parse_bridge_keys(json_t *j, struct cni_conf *c, struct pn_err *err)
 	if ((e = jget(j, "bridge"))) {
 		if ((ret = want_string(e, "bridge", code, &s, err)) < 0)
 			return ret;
-		if ((why = ifname_problem(s)))
+		if ((why = cni_ifname_problem(s)))
 			return pn_error(err, code, 0, "bridge: %s: %s", jbrief(e, val, sizeof(val)),
 					why);
 	}
@@ -1461,7 +1461,7 @@ int cni_conf_parse(const char *buf, size_t len, bool parse_ipam, struct cni_conf
 	}
 	if ((ret = want_string(e, "name", code, &s, err)) < 0)
 		goto out;
-	if (!valid_id(s)) {
+	if (!cni_valid_name(s)) {
 		ret = pn_error(err, code, 0, "name: %s is not a valid network name (must match %s)",
 			       jbrief(e, val, sizeof(val)), ID_PATTERN);
 		goto out;
@@ -1778,13 +1778,13 @@ int cni_env_from_environ(struct cni_env *env, struct pn_err *err)
 			       n_missing > 1 ? "s" : "");
 		goto out;
 	}
-	if ((need & NEED_ID) && !valid_id(env->container_id)) {
+	if ((need & NEED_ID) && !cni_valid_name(env->container_id)) {
 		ret = pn_error(err, PN_CNI_INVALID_ENV, 0,
 			       "CNI_CONTAINERID \"%.100s\": invalid characters (must match %s)",
 			       env->container_id, ID_PATTERN);
 		goto out;
 	}
-	if ((need & NEED_IFNAME) && (why = ifname_problem(env->ifname))) {
+	if ((need & NEED_IFNAME) && (why = cni_ifname_problem(env->ifname))) {
 		ret = pn_error(err, PN_CNI_INVALID_ENV, 0, "CNI_IFNAME \"%.64s\": %s", env->ifname,
 			       why);
 		goto out;

@@ -238,6 +238,15 @@ void cni_conf_free(struct cni_conf *c);
  * @f.  @v is the config's version if known, else the newest.
  */
 void cni_error_print(FILE *f, enum cni_version v, const struct pn_err *err);
+/* libcni's ValidateContainerID / ValidateNetworkName:
+ * ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
+bool cni_valid_name(const char *s);
+/* libcni's ValidateInterfaceName: NULL if @s is a valid interface name,
+ * else why not ("interface name contains '/'"). */
+const char *cni_ifname_problem(const char *s);
+/* JSON type of @j as the error messages name it: "object", "integer"... */
+const char *cni_json_type(const json_t *j);
+
 /* Print a JSON document followed by a newline. */
 int cni_json_print(FILE *f, json_t *j);
 

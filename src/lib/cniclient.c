@@ -310,53 +310,11 @@ out:
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static const char *json_kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-		return "integer";
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "value";
-}
 
 /* libcni's ValidateContainerID / ValidateNetworkName: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
 #define NAME_PATTERN "^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$"
 
-static bool valid_name(const char *s)
-{
-	if (!s || !isalnum((unsigned char)*s))
-		return false;
-	for (s++; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			return false;
-	return true;
-}
 
-/* libcni's ValidateInterfaceName (the kernel's dev_valid_name()). */
-static bool valid_ifname(const char *s)
-{
-	size_t len = s ? strlen(s) : 0;
-
-	if (len == 0 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
-			return false;
-	return true;
-}
 
 static int read_path(const char *path, char **buf, size_t *len)
 {
@@ -511,7 +469,7 @@ static int read_bool(json_t *root, const char *src, const char *key, bool *out,
 	}
 	if (!json_is_string(v))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-				"%s: %s: expected a boolean, got %s", src, key, json_kind(v));
+				"%s: %s: expected a boolean, got %s", src, key, cni_json_type(v));
 	s = json_string_value(v);
 	if (!strcasecmp(s, "true") || !strcasecmp(s, "false")) {
 		*out = !strcasecmp(s, "true");
@@ -533,7 +491,7 @@ static int read_version(json_t *root, const char *src, enum cni_version *out,
 
 	if (v && !json_is_string(v))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-				"%s: cniVersion: expected a string, got %s", src, json_kind(v));
+				"%s: cniVersion: expected a string, got %s", src, cni_json_type(v));
 	if (vs) {
 		json_t *e;
 		size_t i;
@@ -541,14 +499,14 @@ static int read_version(json_t *root, const char *src, enum cni_version *out,
 		if (!json_is_array(vs))
 			return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 					"%s: cniVersions: expected an array, got %s", src,
-					json_kind(vs));
+					cni_json_type(vs));
 		json_array_foreach(vs, i, e) {
 			long r;
 
 			if (!json_is_string(e))
 				return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 						"%s: cniVersions[%zu]: expected a string, got %s",
-						src, i, json_kind(e));
+						src, i, cni_json_type(e));
 			r = version_rank(json_string_value(e));
 			if (r < 0)
 				return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
@@ -593,7 +551,7 @@ static int parse_plugin(json_t *o, const char *src, size_t i, struct cni_plugin_
 
 	if (!json_is_object(o))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-				"%s: plugins[%zu]: expected an object, got %s", src, i, json_kind(o));
+				"%s: plugins[%zu]: expected an object, got %s", src, i, cni_json_type(o));
 	t = json_object_get(o, "type");
 	if (!t)
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s: plugins[%zu].type: missing",
@@ -601,7 +559,7 @@ static int parse_plugin(json_t *o, const char *src, size_t i, struct cni_plugin_
 	if (!json_is_string(t))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 				"%s: plugins[%zu].type: expected a string, got %s", src, i,
-				json_kind(t));
+				cni_json_type(t));
 	s = json_string_value(t);
 	/* A type is a file name in CNI_PATH, never a path. */
 	if (!*s || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, ".."))
@@ -611,12 +569,12 @@ static int parse_plugin(json_t *o, const char *src, size_t i, struct cni_plugin_
 	if (v && !json_is_string(v) && !json_is_null(v))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 				"%s: plugins[%zu].name: expected a string, got %s", src, i,
-				json_kind(v));
+				cni_json_type(v));
 	caps = json_object_get(o, "capabilities");
 	if (caps && !json_is_object(caps))
 		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 				"%s: plugins[%zu].capabilities: expected an object, got %s", src, i,
-				json_kind(caps));
+				cni_json_type(caps));
 	p->raw = json_incref(o);
 	p->type = s;
 	p->name = json_string_value(v);
@@ -628,7 +586,7 @@ static int parse_plugin(json_t *o, const char *src, size_t i, struct cni_plugin_
 		if (!json_is_boolean(v))
 			return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 					"%s: plugins[%zu].capabilities.%s: expected a boolean, got %s",
-					src, i, key, json_kind(v));
+					src, i, key, cni_json_type(v));
 		if (!json_is_true(v))
 			continue;
 		nc = realloc(p->caps, (p->n_caps + 1) * sizeof(*nc));
@@ -653,7 +611,7 @@ static int parse_list_root(json_t *root, const char *buf, size_t len, const char
 
 	if (!json_is_object(root)) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s: expected a JSON object, got %s",
-			       src, json_kind(root));
+			       src, cni_json_type(root));
 		goto out;
 	}
 	l = calloc(1, sizeof(*l));
@@ -672,12 +630,12 @@ static int parse_list_root(json_t *root, const char *buf, size_t len, const char
 	}
 	if (!json_is_string(v)) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s: name: expected a string, got %s",
-			       src, json_kind(v));
+			       src, cni_json_type(v));
 		goto out;
 	}
 	/* libcni checks the name only when running a plugin; a config that
 	 * can never run is better refused when it is loaded. */
-	if (!valid_name(json_string_value(v))) {
+	if (!cni_valid_name(json_string_value(v))) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 			       "%s: name: invalid network name \"%s\" (must match %s)", src,
 			       json_string_value(v), NAME_PATTERN);
@@ -703,7 +661,7 @@ static int parse_list_root(json_t *root, const char *buf, size_t len, const char
 	}
 	if (!json_is_array(v)) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-			       "%s: plugins: expected an array, got %s", src, json_kind(v));
+			       "%s: plugins: expected an array, got %s", src, cni_json_type(v));
 		goto out;
 	}
 	if (json_array_size(v) == 0) {
@@ -772,7 +730,7 @@ int cniclient_parse_conf(const char *buf, size_t len, const char *source,
 		goto out;
 	if (!json_is_object(root)) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s: expected a JSON object, got %s",
-			       src, json_kind(root));
+			       src, cni_json_type(root));
 		goto out;
 	}
 	t = json_object_get(root, "type");
@@ -1145,11 +1103,11 @@ static int check_rt(const struct cniclient_rt *rt, struct pn_err *err)
 	/* The three make the cache file's name: nothing may walk out of it. */
 	if (!rt || !rt->container_id || !*rt->container_id)
 		return pn_error(err, PN_CNI_UNKNOWN_CONTAINER, 0, "missing container ID");
-	if (!valid_name(rt->container_id))
+	if (!cni_valid_name(rt->container_id))
 		return pn_error(err, PN_CNI_INVALID_ENV, 0,
 				"invalid container ID \"%s\" (must match %s)", rt->container_id,
 				NAME_PATTERN);
-	if (!valid_ifname(rt->ifname))
+	if (cni_ifname_problem(rt->ifname))
 		return pn_error(err, PN_CNI_INVALID_ENV, 0,
 				"invalid interface name \"%s\" (1-15 bytes, no '/', ':' or "
 				"whitespace, not . or ..)",
@@ -1917,7 +1875,8 @@ int cniclient_get_cached(const char *cache_dir, const char *network, const char 
 	int ret;
 
 	*out = NULL;
-	if (!valid_name(network) || !valid_name(container_id) || !valid_ifname(ifname)) {
+	if (!cni_valid_name(network) || !cni_valid_name(container_id) ||
+	    cni_ifname_problem(ifname)) {
 		ret = pn_error(err, PN_CNI_INVALID_ENV, 0,
 			       "invalid cache key %s-%s-%s", network ? network : "",
 			       container_id ? container_id : "", ifname ? ifname : "");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "podrt.h"
 
 struct cmd {
 	const char *name;
@@ -39,6 +40,11 @@ struct podnet_env {
 	const char *netns_dir;   /* PODNET_NETNS_DIR, /run/netns */
 };
 void podnet_env_load(struct podnet_env *e);
+/* Point @rt at @env's paths and the chosen OCI runtime (not opened yet). */
+void cmd_runtime_init(struct podrt *rt, const struct podnet_env *env);
+/* podnet_env_load + cmd_runtime_init + podrt_open; prints the error and
+ * returns -1 on failure. */
+int cmd_runtime_open(struct podrt *rt, struct podnet_env *env);
 
 int cmd_version(int argc, char **argv);
 int cmd_image(int argc, char **argv);

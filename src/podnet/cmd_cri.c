@@ -14,24 +14,6 @@
 #include "output.h"
 #include "podrt.h"
 
-static int open_rt(struct podrt *rt, struct podnet_env *env)
-{
-	struct pn_err err = { 0 };
-
-	podnet_env_load(env);
-	memset(rt, 0, sizeof(*rt));
-	rt->root = env->root;
-	rt->cni_conf_dir = env->cni_conf_dir;
-	rt->cni_path = env->cni_path;
-	rt->cni_cache = env->cni_cache;
-	rt->netns_dir = env->netns_dir;
-	rt->runtime = getenv("PODNET_RUNTIME");
-	if (podrt_open(rt, &err) < 0) {
-		cmd_error(&err);
-		return -1;
-	}
-	return 0;
-}
 
 static int64_t now_ns(void)
 {
@@ -96,7 +78,7 @@ int cmd_pods(int argc, char **argv)
 					   "NAMESPACE", "ATTEMPT", "RUNTIME" };
 	int rc = 1;
 
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (all_views(&rt, &v, &n) < 0)
 		goto out;
@@ -191,7 +173,7 @@ int cmd_ps(int argc, char **argv)
 		}
 		have_re = true;
 	}
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out_re;
 	if (all_views(&rt, &v, &n) < 0)
 		goto out;
@@ -264,7 +246,7 @@ int cmd_inspect(int argc, char **argv)
 		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID...");
 		return 1;
 	}
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (all_views(&rt, &v, &n) < 0) {
 		podrt_close(&rt);
@@ -316,7 +298,7 @@ int cmd_inspectp(int argc, char **argv)
 		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME...");
 		return 1;
 	}
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (all_views(&rt, &v, &n) < 0) {
 		podrt_close(&rt);
@@ -381,7 +363,7 @@ int cmd_gc(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (podrt_gc(&rt, &removed, &err) < 0) {
 		cmd_error(&err);
@@ -403,7 +385,7 @@ int cmd_init(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (open_rt(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (podrt_init_cni(&rt, &written, &path, &err) < 0) {
 		cmd_error(&err);

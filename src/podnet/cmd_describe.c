@@ -508,24 +508,6 @@ static void describe_pod(struct tw *w, json_t *pod)
 	describe_events(w, pod, time(NULL));
 }
 
-static int rt_open(struct podrt *rt, struct podnet_env *env)
-{
-	struct pn_err err = { 0 };
-
-	podnet_env_load(env);
-	memset(rt, 0, sizeof(*rt));
-	rt->root = env->root;
-	rt->cni_conf_dir = env->cni_conf_dir;
-	rt->cni_path = env->cni_path;
-	rt->cni_cache = env->cni_cache;
-	rt->netns_dir = env->netns_dir;
-	rt->runtime = getenv("PODNET_RUNTIME");
-	if (podrt_open(rt, &err) < 0) {
-		cmd_error(&err);
-		return -1;
-	}
-	return 0;
-}
 
 /* Describe one pod row to stdout; kubectl separates pods by a blank line. */
 static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first)
@@ -607,7 +589,7 @@ int cmd_describe(int argc, char **argv)
 			(int)strcspn(what, "/"), what);
 		goto out;
 	}
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out;
 	rc = 0;
 	if (nn == 0) {

@@ -94,12 +94,7 @@ int cmd_doctor(int argc, char **argv)
 	}
 
 	podnet_env_load(&env);
-	memset(&rt, 0, sizeof(rt));
-	rt.root = env.root;
-	rt.cni_conf_dir = env.cni_conf_dir;
-	rt.cni_path = env.cni_path;
-	rt.cni_cache = env.cni_cache;
-	rt.netns_dir = env.netns_dir;
+	cmd_runtime_init(&rt, &env);
 	if (podrt_open(&rt, &err) < 0) {
 		cmd_error(&err);
 		goto out;

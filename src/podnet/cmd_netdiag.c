@@ -62,12 +62,7 @@ static int target_open(struct target *t, const char *ns, const char *pod, const 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 	podnet_env_load(&env);
-	t->rt.root = env.root;
-	t->rt.cni_conf_dir = env.cni_conf_dir;
-	t->rt.cni_path = env.cni_path;
-	t->rt.cni_cache = env.cni_cache;
-	t->rt.netns_dir = env.netns_dir;
-	t->rt.runtime = getenv("PODNET_RUNTIME");
+	cmd_runtime_init(&t->rt, &env);
 	if (podrt_open(&t->rt, &err) < 0) {
 		cmd_error(&err);
 		goto out;

@@ -26,14 +26,8 @@ static int snapshot(struct podrt *rt, bool *rt_open, bool skip_links, struct inv
 	char db[4096];
 
 	podnet_env_load(&env);
-	memset(rt, 0, sizeof(*rt));
 	*rt_open = false;
-	rt->root = env.root;
-	rt->cni_conf_dir = env.cni_conf_dir;
-	rt->cni_path = env.cni_path;
-	rt->cni_cache = env.cni_cache;
-	rt->netns_dir = env.netns_dir;
-	rt->runtime = getenv("PODNET_RUNTIME");
+	cmd_runtime_init(rt, &env);
 	snprintf(db, sizeof(db), "%s/state.db", env.root);
 	if (access(db, F_OK) == 0) {
 		if (podrt_open(rt, &err) < 0) {

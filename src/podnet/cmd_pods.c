@@ -19,24 +19,6 @@
 #include "output.h"
 #include "podrt.h"
 
-static int rt_open(struct podrt *rt, struct podnet_env *env)
-{
-	struct pn_err err = { 0 };
-
-	podnet_env_load(env);
-	memset(rt, 0, sizeof(*rt));
-	rt->root = env->root;
-	rt->cni_conf_dir = env->cni_conf_dir;
-	rt->cni_path = env->cni_path;
-	rt->cni_cache = env->cni_cache;
-	rt->netns_dir = env->netns_dir;
-	rt->runtime = getenv("PODNET_RUNTIME");
-	if (podrt_open(rt, &err) < 0) {
-		cmd_error(&err);
-		return -1;
-	}
-	return 0;
-}
 
 /* Manifest errors are whole kubectl messages already. */
 static void print_manifest_error(const struct pn_err *err)
@@ -144,7 +126,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (load_files(files, nf, &objs, &n) < 0)
 		goto out_files;
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out_objs;
 	rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -520,7 +502,7 @@ int cmd_get(int argc, char **argv)
 			   o.output);
 		goto out;
 	}
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out;
 	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))
 		rc = get_pods(&rt, &o);
@@ -600,7 +582,7 @@ int cmd_delete(int argc, char **argv)
 	}
 	if (nf && load_files(files, nf, &objs, &n) < 0)
 		goto out;
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < n; i++)
@@ -687,7 +669,7 @@ int cmd_exec(int argc, char **argv)
 		cmd_errorf("you must specify at least one command for the container; usage: podnet exec POD [-c CONTAINER] -- COMMAND [args...]");
 		return 1;
 	}
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
 		goto out_rt;
@@ -769,7 +751,7 @@ int cmd_logs(int argc, char **argv)
 		cmd_errorf("expected 'logs POD [-c CONTAINER]'");
 		return 1;
 	}
-	if (rt_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, &env) < 0)
 		return 1;
 	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
 		goto out_rt;

@@ -75,6 +75,30 @@ void podnet_env_load(struct podnet_env *e)
 	e->netns_dir = env_or("PODNET_NETNS_DIR", "/run/netns");
 }
 
+void cmd_runtime_init(struct podrt *rt, const struct podnet_env *env)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->root = env->root;
+	rt->cni_conf_dir = env->cni_conf_dir;
+	rt->cni_path = env->cni_path;
+	rt->cni_cache = env->cni_cache;
+	rt->netns_dir = env->netns_dir;
+	rt->runtime = getenv("PODNET_RUNTIME");
+}
+
+int cmd_runtime_open(struct podrt *rt, struct podnet_env *env)
+{
+	struct pn_err err = { 0 };
+
+	podnet_env_load(env);
+	cmd_runtime_init(rt, env);
+	if (podrt_open(rt, &err) < 0) {
+		cmd_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage_all(FILE *f)
 {
 	fprintf(f, "podnet: Kubernetes pods on one node, and the tools to see inside their network.\n\n"
