@@ -9,7 +9,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 CSTD := -std=gnu17
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -D_GNU_SOURCE -Isrc/lib
+CPPFLAGS += -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 CFLAGS += $(CSTD) $(WARN) -fno-strict-aliasing
 
@@ -30,21 +30,67 @@ Q := @
 endif
 
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# -MMD -MP: each object records the headers it read, so a header change
+# rebuilds exactly what includes it.
+DEPFLAGS := -MMD -MP
 
-LIB_SRCS := $(wildcard src/lib/*.c)
-LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB := $(BUILD)/lib/libpodnet.a
+# --- Layers --------------------------------------------------------------
+# One folder and one static archive per layer.  A layer compiles with the
+# include paths of itself and the layers below it only, so an include that
+# points up the stack fails to compile (tests/build/layering.sh proves it).
+#
+#   base <- kernel <- cni <- cni/ipam <- cni/bridge      (the CNI plugins)
+#                      cni <- runtime <- policy <- inspect <- cli, api
+#                                 runtime <- shim
+INC_base       := -Isrc/base
+INC_kernel     := $(INC_base) -Isrc/kernel
+INC_cni        := $(INC_kernel) -Isrc/cni
+INC_cni_ipam   := $(INC_cni) -Isrc/cni/ipam
+INC_cni_bridge := $(INC_cni_ipam) -Isrc/cni/bridge
+INC_runtime    := $(INC_cni) -Isrc/runtime
+INC_policy     := $(INC_runtime) -Isrc/policy
+INC_inspect    := $(INC_policy) -Isrc/cni/ipam -Isrc/cni/bridge -Isrc/inspect
+INC_api        := $(INC_inspect) -Isrc/api
+INC_cli        := $(INC_inspect) -Isrc/cli
+INC_shim       := $(INC_runtime) -Isrc/shim
+INC_pause      :=
+INC_all        := $(INC_api) -Isrc/cli -Isrc/shim
+
+LAYERS := base kernel cni cni_ipam cni_bridge runtime policy inspect api cli shim pause
+layer_dir = $(subst _,/,$(1))
+
+# Archives hold every .c of a layer's folder except a program's main.c
+# (the CLI's commands are an archive too, so unit tests can link them).
+layer_srcs = $(filter-out %/main.c,$(wildcard src/$(call layer_dir,$(1))/*.c))
+layer_lib  = $(BUILD)/lib/libpodnet-$(1).a
+LIB_LAYERS := base kernel cni cni_ipam cni_bridge runtime policy inspect api cli
+$(foreach l,$(LIB_LAYERS),\
+  $(eval LIB_$(l) := $(if $(call layer_srcs,$(l)),$(call layer_lib,$(l)))))
+
+LIBS_cni_ipam   := $(LIB_cni_ipam) $(LIB_cni) $(LIB_kernel) $(LIB_base)
+LIBS_cni_bridge := $(LIB_cni_bridge) $(LIBS_cni_ipam)
+LIBS_runtime    := $(LIB_runtime) $(LIB_cni) $(LIB_kernel) $(LIB_base)
+LIBS_inspect    := $(LIB_inspect) $(LIB_policy) $(LIB_runtime) $(LIBS_cni_bridge)
+LIBS_api        := $(LIB_api) $(LIBS_inspect)
+LIBS_cli        := $(LIB_cli) $(LIBS_inspect)
+LIBS_all        := $(LIB_cli) $(LIBS_api)
+LIB_SRCS_all    := $(foreach l,$(LIB_LAYERS),$(call layer_srcs,$(l)))
+
+# Pattern-specific include paths: the longest matching pattern wins, so
+# obj/cni/bridge/ gets the bridge's paths, not cni's.
+$(foreach l,$(LAYERS),$(eval $(BUILD)/obj/$(call layer_dir,$(l))/%.o: LAYER_INC := $(INC_$(l))))
+
+ALL_LAYER_SRCS := $(foreach l,$(LAYERS),$(wildcard src/$(call layer_dir,$(l))/*.c))
+ALL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(ALL_LAYER_SRCS))
+$(foreach l,$(LIB_LAYERS),\
+  $(if $(LIB_$(l)),$(eval $(LIB_$(l)): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(call layer_srcs,$(l))))))
 
 CNI_BINS := $(BUILD)/bin/podnet-bridge $(BUILD)/bin/podnet-ipam
-PODNET_SRCS := $(wildcard src/podnet/*.c)
-PODNET_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(PODNET_SRCS))
-SHIM_SRCS := $(wildcard src/shim/*.c)
-SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SHIM_SRCS))
+SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/shim/*.c))
 # Only the CNI plugins are static; podnet and its shim link the shared
 # libraries they need.
 RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
-RUNTIME_BINS := $(if $(PODNET_SRCS),$(BUILD)/bin/podnet) $(if $(SHIM_SRCS),$(BUILD)/bin/podnet-shim) \
-	$(if $(wildcard src/pause/*.c),$(BUILD)/bin/podnet-pause)
+RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -53,58 +99,66 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all check unit demo bench fuzz fuzz-run install clean deps
+.PHONY: all check unit demo bench fuzz fuzz-run install clean deps layer-flags
 all: $(CNI_BINS) $(RUNTIME_BINS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/lib/*.h)
+$(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(LAYER_INC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJS)
+$(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # CNI plugins are copied onto nodes, as every CNI plugin is: link statically.
-$(BUILD)/bin/podnet-bridge: $(BUILD)/obj/cni/bridge_main.o $(LIB)
+$(BUILD)/bin/podnet-bridge: $(BUILD)/obj/cni/bridge/main.o $(LIBS_cni_bridge)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(JANSSON_LIBS) -lpthread
 
-$(BUILD)/bin/podnet-ipam: $(BUILD)/obj/cni/ipam_main.o $(LIB)
+$(BUILD)/bin/podnet-ipam: $(BUILD)/obj/cni/ipam/main.o $(LIBS_cni_ipam)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(JANSSON_LIBS) -lpthread
 
-$(BUILD)/bin/podnet: $(PODNET_OBJS) $(LIB)
+$(BUILD)/bin/podnet: $(BUILD)/obj/cli/main.o $(LIBS_cli)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
 
-$(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIB)
+$(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
 
 # The pause process is the pod's PID 1 inside its sandbox: static, tiny.
-$(BUILD)/bin/podnet-pause: $(wildcard src/pause/*.c)
+$(BUILD)/bin/podnet-pause: $(BUILD)/obj/pause/pause.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) $(STATIC) -o $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+# Tests, tools and benchmarks see every layer (they test them all).
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(JANSSON_LIBS) -lpthread
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(JANSSON_LIBS) -lpthread
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
+
+-include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BENCH_BINS:=.d)
+
+# The compiler flags of one layer, for tests/build/layering.sh:
+#   make -s layer-flags LAYER=cni
+layer-flags:
+	@echo $(CPPFLAGS) $(INC_$(LAYER)) $(CSTD)
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -132,8 +186,8 @@ fuzz:
 	$(Q)for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); \
 		echo "  FUZZ    $$n"; \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(CSTD) \
-			-o $(FUZZ_BUILD)/$$n $$f $(LIB_SRCS) $(RUNTIME_LIBS) || exit 1; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(INC_all) $(CSTD) \
+			-o $(FUZZ_BUILD)/$$n $$f $(LIB_SRCS_all) $(RUNTIME_LIBS) || exit 1; \
 	done
 
 install: all

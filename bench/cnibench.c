@@ -348,7 +348,7 @@ static void floor_veth_name(int i, char out[IFNAMSIZ])
 
 /*
  * The netlink work of one podnet-bridge ADD, in the order bridge_cmd_add
- * does it and with the same veth options (src/lib/bridge.c): open the pod's
+ * does it and with the same veth options (src/cni/bridge/bridge.c): open the pod's
  * netns, create the pair with eth0 directly in the pod and the host end
  * enslaved at creation, IPv6 link-local off on the host end and on the
  * peer (an IPv4-only pod), arp_notify on the peer, both up; then a socket

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The test runner: unit tests (plain, then ASan+UBSan), then the integration
-# tests in throwaway nodes.  Every test speaks TAP; each "ok"/"not ok" line
-# counts.  The last line is "N passed, N failed"; the exit status is non-zero
+# The test runner: unit tests (plain, then ASan+UBSan), the build's own
+# checks (tests/build), then the integration tests in throwaway nodes.
+# Every test speaks TAP; each "ok"/"not ok" line counts.  The last line is "N passed, N failed"; the exit status is non-zero
 # on any failure, or when a test binary or script dies without a plan.
 set -u
 cd "$(dirname "$0")/.."
@@ -55,6 +55,10 @@ for t in build/asan/tests/test_*; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		run_tap "asan/$(basename "$t")" "$t"
+done
+for t in tests/build/*.sh; do
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	run_tap "build/$(basename "$t" .sh)" bash "$t"
 done
 for t in tests/netns/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue

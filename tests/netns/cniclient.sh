@@ -23,10 +23,9 @@ fi
 
 TOOL=${PN_CNITOOL:-$ROOT/build/tests/tools/pn-cnitool}
 if [ ! -x "$TOOL" ]; then
-	TOOL=$T/pn-cnitool
-	(cd "$ROOT" && ${CC:-cc} -std=gnu17 -D_GNU_SOURCE -Isrc/lib -O1 -g -o "$TOOL" \
-		tests/tools/pn-cnitool.c src/lib/cniclient.c src/lib/cni.c src/lib/netns.c \
-		src/lib/err.c src/lib/util.c -ljansson -lpthread) || { t_fail "build pn-cnitool"; t_done; exit 1; }
+	t_fail "$TOOL missing (make unit builds it)"
+	t_done
+	exit 1
 fi
 
 mkdir -p "$T/net.d" "$T/extra"

@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "link.h"
 #include "netns.h"
+#include "sysctl.h"
 #include "nl.h"
 #include "route.h"
 #include "tap.h"

@@ -2,7 +2,7 @@
 /*
  * Node inspection: `podnet netns [identify PID]`, `podnet pid2pod PID`,
  * `podnet graph`.  Everything comes from one inventory snapshot
- * (src/lib/inventory.c); the table, the JSON and the graph are views of it.
+ * (src/inspect/inventory.c); the table, the JSON and the graph are views of it.
  */
 #include <errno.h>
 #include <stdio.h>

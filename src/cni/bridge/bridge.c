@@ -14,6 +14,7 @@
 #include "link.h"
 #include "log.h"
 #include "netns.h"
+#include "sysctl.h"
 #include "nft.h"
 #include "route.h"
 
@@ -49,7 +50,7 @@ static bool ipam_in_process(const struct cni_conf *conf)
 
 /* The addresses a runtime asked for, from every place the conventions
  * allow: CNI_ARGS IP=, args.cni.ips and runtimeConfig.ips. */
-static size_t requested_ips(const struct bridge_call *c, struct pn_ip *out, size_t cap)
+static size_t requested_ips(const struct cni_call *c, struct pn_ip *out, size_t cap)
 {
 	const struct cni_conf *conf = c->conf;
 	size_t n = 0;
@@ -65,7 +66,7 @@ static size_t requested_ips(const struct bridge_call *c, struct pn_ip *out, size
 
 /* Run the IPAM plugin's ADD, in-process for podnet-ipam, otherwise by
  * executing it per the spec with the whole network config on stdin. */
-static int ipam_run_add(const struct bridge_call *c, struct cni_result **out, struct pn_err *err)
+static int ipam_run_add(const struct cni_call *c, struct cni_result **out, struct pn_err *err)
 {
 	const struct cni_conf *conf = c->conf;
 	struct cni_result *res = NULL;
@@ -113,7 +114,7 @@ out:
 	return ret;
 }
 
-static int ipam_run_verb(const struct bridge_call *c, const char *verb, struct pn_err *err)
+static int ipam_run_verb(const struct cni_call *c, const char *verb, struct pn_err *err)
 {
 	const struct cni_conf *conf = c->conf;
 	json_t *j = NULL;
@@ -355,7 +356,7 @@ static int open_pod_netns(const struct cni_env *env, struct pn_err *err)
 	return fd;
 }
 
-int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out, struct pn_err *err)
+int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_err *err)
 {
 	const struct cni_env *env = c->env;
 	const struct cni_conf *conf = c->conf;
@@ -563,7 +564,7 @@ out:
 	return ret;
 }
 
-int bridge_cmd_del(const struct bridge_call *c, struct pn_err *err)
+int bridge_cmd_del(const struct cni_call *c, struct pn_err *err)
 {
 	const struct cni_env *env = c->env;
 	struct nl_sock host = NL_SOCK_INIT;
@@ -635,7 +636,7 @@ static int check_routes(struct nl_sock *pod, int eth, const struct cni_result *p
 	return 0;
 }
 
-int bridge_cmd_check(const struct bridge_call *c, struct pn_err *err)
+int bridge_cmd_check(const struct cni_call *c, struct pn_err *err)
 {
 	const struct cni_env *env = c->env;
 	const struct cni_conf *conf = c->conf;
@@ -764,7 +765,7 @@ out:
 	return ret;
 }
 
-int bridge_cmd_gc(const struct bridge_call *c, struct pn_err *err)
+int bridge_cmd_gc(const struct cni_call *c, struct pn_err *err)
 {
 	const struct cni_conf *conf = c->conf;
 	int ret;
@@ -782,7 +783,7 @@ int bridge_cmd_gc(const struct bridge_call *c, struct pn_err *err)
 	return ret;
 }
 
-int bridge_cmd_status(const struct bridge_call *c, struct pn_err *err)
+int bridge_cmd_status(const struct cni_call *c, struct pn_err *err)
 {
 	int ret = ipam_run_verb(c, "STATUS", err);
 

@@ -33,8 +33,4 @@ int netns_delete_pinned(const char *path, struct pn_err *err) PN_MUST_CHECK;
 #define NETNS_NAME_MAX 64
 int netns_new_name(char out[NETNS_NAME_MAX]) PN_MUST_CHECK;
 
-/* Write a sysctl under /proc/sys (path relative, e.g. "net/ipv4/ip_forward")
- * in the caller's namespace, only if its value differs. */
-int sysctl_ensure(const char *path, const char *value, struct pn_err *err) PN_MUST_CHECK;
-
 #endif

@@ -11,12 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cni.h"
 #include "ipam.h"
-
-#ifndef PODNET_VERSION
-#define PODNET_VERSION "0.1.0"
-#endif
+#include "skel.h"
 
 static void usage(FILE *f)
 {
@@ -173,6 +169,15 @@ out:
 	return ret;
 }
 
+static int ipam_subcommand(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "leases"))
+		return cmd_leases(argc, argv);
+	fprintf(stderr, "podnet-ipam: unknown command %s\n", argv[0]);
+	usage(stderr);
+	return 2;
+}
+
 /* CNI_ARGS IP=, args.cni.ips and runtimeConfig.ips, in that order. */
 static size_t gather_requested(const struct cni_env *env, const struct cni_conf *conf,
 			       struct pn_ip *out)
@@ -188,137 +193,78 @@ static size_t gather_requested(const struct cni_env *env, const struct cni_conf 
 	return n;
 }
 
-static int run_verb(const struct cni_env *env, const struct cni_conf *conf, struct pn_err *err)
+static int ipam_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_err *err)
 {
 	struct pn_ip requested[3 * CNI_MAX_IPS];
-	struct cni_result *res = NULL;
-	json_t *j = NULL;
-	size_t freed;
+	struct ipam_request req = {
+		.network = c->conf->name,
+		.container_id = c->env->container_id,
+		.ifname = c->env->ifname,
+		.netns = c->env->netns,
+		.requested = requested,
+		.n_requested = gather_requested(c->env, c->conf, requested),
+	};
+	struct cni_result *res = cni_result_new();
 	int ret;
 
-	switch (env->cmd) {
-	case CNI_CMD_ADD: {
-		struct ipam_request req = {
-			.network = conf->name,
-			.container_id = env->container_id,
-			.ifname = env->ifname,
-			.netns = env->netns,
-			.requested = requested,
-			.n_requested = gather_requested(env, conf, requested),
-		};
-
-		res = cni_result_new();
-		if (!res) {
-			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-			break;
-		}
-		ret = ipam_add(&conf->ipam, &req, res, err);
-		if (ret < 0)
-			break;
-		j = cni_result_to_json(res, conf->version);
-		if (!j || cni_json_print(stdout, j) < 0) {
-			/* The runtime never sees these addresses: give them back. */
-			struct pn_err scratch = { 0 };
-
-			if (ipam_del(&conf->ipam, conf->name, env->container_id, env->ifname,
-				     &scratch) < 0)
-				fprintf(stderr, "podnet-ipam: %s\n", scratch.msg);
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot write the result");
-		}
-		break;
+	if (!res)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ret = ipam_add(&c->conf->ipam, &req, res, err);
+	if (ret < 0) {
+		cni_result_free(res);
+		return ret;
 	}
-	case CNI_CMD_DEL:
-		ret = ipam_del(&conf->ipam, conf->name, env->container_id, env->ifname, err);
-		break;
-	case CNI_CMD_CHECK:
-		if (!conf->prev_result) {
-			ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-				       "CHECK needs prevResult in the network configuration");
-			break;
-		}
-		ret = ipam_check(&conf->ipam, conf->name, env->container_id, env->ifname,
-				 conf->prev_result->ips, conf->prev_result->n_ips, err);
-		break;
-	case CNI_CMD_GC:
-		/* SPEC 1.1: the runtime always passes the attachments to keep;
-		 * without them GC would free every lease of the network. */
-		if (!conf->has_valid) {
-			ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
-				       "GC needs cni.dev/valid-attachments in the network configuration");
-			break;
-		}
-		ret = ipam_gc(&conf->ipam, conf->name, conf->valid, conf->n_valid, &freed, err);
-		break;
-	case CNI_CMD_STATUS:
-		ret = ipam_status(&conf->ipam, conf->name, err);
-		break;
-	default:
-		ret = pn_error(err, PN_CNI_INVALID_ENV, 0, "unknown CNI_COMMAND: %s",
-			       env->command ? env->command : "");
-		break;
-	}
-	json_decref(j);
-	cni_result_free(res);
-	return ret;
+	*out = res;
+	return 0;
 }
+
+static int ipam_cmd_del(const struct cni_call *c, struct pn_err *err)
+{
+	return ipam_del(&c->conf->ipam, c->conf->name, c->env->container_id, c->env->ifname, err);
+}
+
+static int ipam_cmd_check(const struct cni_call *c, struct pn_err *err)
+{
+	const struct cni_result *prev = c->conf->prev_result;
+
+	if (!prev)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
+				"CHECK needs prevResult in the network configuration");
+	return ipam_check(&c->conf->ipam, c->conf->name, c->env->container_id, c->env->ifname,
+			  prev->ips, prev->n_ips, err);
+}
+
+static int ipam_cmd_gc(const struct cni_call *c, struct pn_err *err)
+{
+	size_t freed;
+
+	/* SPEC 1.1: the runtime always passes the attachments to keep;
+	 * without them GC would free every lease of the network. */
+	if (!c->conf->has_valid)
+		return pn_error(err, PN_CNI_INVALID_CONFIG, 0,
+				"GC needs cni.dev/valid-attachments in the network configuration");
+	return ipam_gc(&c->conf->ipam, c->conf->name, c->conf->valid, c->conf->n_valid, &freed,
+		       err);
+}
+
+static int ipam_cmd_status(const struct cni_call *c, struct pn_err *err)
+{
+	return ipam_status(&c->conf->ipam, c->conf->name, err);
+}
+
+static const struct cni_plugin ipam_plugin = {
+	.name = "podnet-ipam",
+	.parse_ipam = true,
+	.usage = usage,
+	.subcommand = ipam_subcommand,
+	.add = ipam_cmd_add,
+	.del = ipam_cmd_del,
+	.check = ipam_cmd_check,
+	.gc = ipam_cmd_gc,
+	.status = ipam_cmd_status,
+};
 
 int main(int argc, char **argv)
 {
-	struct pn_err err = { 0 };
-	struct cni_env env = { 0 };
-	struct cni_conf *conf = NULL;
-	enum cni_version v = CNI_V110;
-	char *buf = NULL;
-	size_t len = 0;
-	int ret, status = 1;
-
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[1], "--version")) {
-			printf("podnet-ipam %s (CNI spec 1.1.0)\n", PODNET_VERSION);
-			return 0;
-		}
-		if (!strcmp(argv[1], "leases"))
-			return cmd_leases(argc - 1, argv + 1);
-		fprintf(stderr, "podnet-ipam: unknown command %s\n", argv[1]);
-		usage(stderr);
-		return 2;
-	}
-	ret = cni_env_from_environ(&env, &err);
-	if (ret < 0) {
-		if (!getenv("CNI_COMMAND"))
-			usage(stderr);
-		goto out;
-	}
-	if (env.cmd == CNI_CMD_VERSION) {
-		json_t *j = json_pack("{s:s, s:o}", "cniVersion", "1.1.0", "supportedVersions",
-				      cni_supported_versions());
-
-		status = j && cni_json_print(stdout, j) == 0 ? 0 : 1;
-		json_decref(j);
-		goto out_quiet;
-	}
-	ret = pn_read_all(STDIN_FILENO, &buf, &len);
-	if (ret < 0) {
-		pn_error(&err, PN_CNI_IO, -ret, "cannot read the network configuration from stdin");
-		goto out;
-	}
-	ret = cni_conf_parse(buf, len, true, &conf, &err);
-	if (ret < 0)
-		goto out;
-	v = conf->version;
-	ret = run_verb(&env, conf, &err);
-out:
-	if (ret < 0)
-		cni_error_print(stdout, v, &err);
-	else
-		status = 0;
-out_quiet:
-	cni_conf_free(conf);
-	cni_env_free(&env);
-	free(buf);
-	return status;
+	return cni_skel_main(&ipam_plugin, argc, argv);
 }

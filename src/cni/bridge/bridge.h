@@ -11,26 +11,17 @@
  * ADD leaves no link, address or lease.
  */
 
-#include "cni.h"
+#include "skel.h"
 
 /* Host-side veth name of an attachment: "veth" + 11 hex digits of a hash
  * of container id and ifname, so DEL finds it without the pod's netns. */
 void bridge_host_veth_name(const char *container_id, const char *ifname, char out[16]);
 
-/* One invocation: the environment, the parsed config and its original
- * bytes (handed unchanged to a delegated IPAM plugin, as libcni would). */
-struct bridge_call {
-	const struct cni_env *env;
-	const struct cni_conf *conf;
-	const char *raw;
-	size_t raw_len;
-};
-
-int bridge_cmd_add(const struct bridge_call *c, struct cni_result **out,
+int bridge_cmd_add(const struct cni_call *c, struct cni_result **out,
 		   struct pn_err *err) PN_MUST_CHECK;
-int bridge_cmd_del(const struct bridge_call *c, struct pn_err *err) PN_MUST_CHECK;
-int bridge_cmd_check(const struct bridge_call *c, struct pn_err *err) PN_MUST_CHECK;
-int bridge_cmd_gc(const struct bridge_call *c, struct pn_err *err) PN_MUST_CHECK;
-int bridge_cmd_status(const struct bridge_call *c, struct pn_err *err) PN_MUST_CHECK;
+int bridge_cmd_del(const struct cni_call *c, struct pn_err *err) PN_MUST_CHECK;
+int bridge_cmd_check(const struct cni_call *c, struct pn_err *err) PN_MUST_CHECK;
+int bridge_cmd_gc(const struct cni_call *c, struct pn_err *err) PN_MUST_CHECK;
+int bridge_cmd_status(const struct cni_call *c, struct pn_err *err) PN_MUST_CHECK;
 
 #endif
