@@ -442,13 +442,15 @@ static void *worker_main(void *p)
 			if (ret < 0) {
 				if (!atomic_exchange(&b->failed, true))
 					fprintf(stderr, "cnibench: %s: netlink %s of pod %d: %s%s%s\n",
-						b->o.label, op_name[op], i, err.msg,
-						err.details[0] ? ": " : "", err.details);
+						b->o.label, op_name[op], i, pn_err_msg(&err),
+						err.details ? ": " : "", pn_err_details_text(&err));
+				pn_err_free(&err);
 				break;
 			}
 			b->lat_exec[op][i] = ms;
 			b->lat_nl[op][i] = nl;
 			ms += nl;
+			pn_err_free(&err);
 		}
 		b->lat[op][i] = ms;
 	}
@@ -551,21 +553,24 @@ static void floor_setup(struct bench *b, struct worker *w0)
 	ret = link_bridge_ensure(&w0->host,
 				 &(struct bridge_opts){ .name = b->o.bridge, .mac = mac }, &br, &err);
 	if (ret < 0)
-		die("bridge %s: %s %s", b->o.bridge, err.msg, err.details);
+		die("bridge %s: %s %s", b->o.bridge, pn_err_msg(&err), pn_err_details_text(&err));
 	b->bridge_ifindex = br.ifindex;
 	ret = addr_add(&w0->host, br.ifindex, &b->gw, ADDR_NODAD, &err);
 	if (ret < 0 && ret != -EEXIST)
-		die("gateway on %s: %s %s", b->o.bridge, err.msg, err.details);
+		die("gateway on %s: %s %s", b->o.bridge, pn_err_msg(&err),
+		    pn_err_details_text(&err));
 	if (sysctl_ensure("net/ipv4/ip_forward", "1", &err) < 0)
-		die("ip_forward: %s", err.msg);
+		die("ip_forward: %s", pn_err_msg(&err));
+	pn_err_free(&err);
 }
 
 static void floor_teardown(struct bench *b, struct worker *w0)
 {
 	struct pn_err err = { 0 };
 
-	if (link_del(&w0->host, b->o.bridge, &err) < 0 && err.msg[0])
-		fprintf(stderr, "cnibench: delete bridge %s: %s\n", b->o.bridge, err.msg);
+	if (link_del(&w0->host, b->o.bridge, &err) < 0 && pn_err_msg(&err)[0])
+		fprintf(stderr, "cnibench: delete bridge %s: %s\n", b->o.bridge, pn_err_msg(&err));
+	pn_err_free(&err);
 }
 
 static void usage(void)
@@ -655,7 +660,8 @@ int main(int argc, char **argv)
 		if (ws[t].errfd < 0)
 			die("stderr scratch file in /tmp: %s", strerror(errno));
 		if (b->o.mode == MODE_FLOOR && nl_open(&ws[t].host, NETLINK_ROUTE, &err) < 0)
-			die("netlink: %s", err.msg);
+			die("netlink: %s", pn_err_msg(&err));
+		pn_err_free(&err);
 	}
 	if (b->o.out_path && !(out = fopen(b->o.out_path, "ae")))
 		die("open %s: %s", b->o.out_path, strerror(errno));

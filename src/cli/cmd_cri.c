@@ -44,6 +44,7 @@ static int all_views(struct podrt *rt, struct podrt_view **out, size_t *n)
 
 	if (store_pod_list(rt->st, NULL, &pods, &np, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return -1;
 	}
 	v = calloc(np ? np : 1, sizeof(*v));
@@ -51,10 +52,13 @@ static int all_views(struct podrt *rt, struct podrt_view **out, size_t *n)
 		if (podrt_view_get(rt, &pods[i], &v[k], &err) == 0)
 			k++;
 	store_pod_array_free(pods, np);
-	if (!v)
+	if (!v) {
+		pn_err_free(&err);
 		return -1;
+	}
 	*out = v;
 	*n = k;
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -105,6 +109,7 @@ out:
 	table_free(t);
 	free_views(v, n);
 	podrt_close(&rt);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -230,6 +235,7 @@ out_re:
 	if (have_re)
 		regfree(&re);
 	json_decref(list);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -282,6 +288,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	free_views(v, n);
 	podrt_close(&rt);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -350,6 +357,7 @@ int cmd_inspectp(int argc, char **argv)
 	}
 	free_views(v, n);
 	podrt_close(&rt);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -371,6 +379,7 @@ int cmd_gc(int argc, char **argv)
 	}
 	printf("removed %zu leftover object(s)\n", removed);
 	podrt_close(&rt);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -395,6 +404,7 @@ int cmd_init(int argc, char **argv)
 	}
 	free(path);
 	podrt_close(&rt);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -418,12 +428,13 @@ int cmd_info(int argc, char **argv)
 	printf("cni cache:     %s\n", env.cni_cache);
 	printf("netns dir:     %s\n", env.netns_dir);
 	if (ret < 0)
-		printf("runtime:       none (%s)\n", err.msg);
+		printf("runtime:       none (%s)\n", pn_err_msg(&err));
 	else
 		printf("runtime:       %s (%s)%s%s\n", name, path, why ? "\n               " : "",
 		       why ? why : "");
 	free(path);
 	free(name);
 	free(why);
+	pn_err_free(&err);
 	return ret < 0;
 }

@@ -520,6 +520,7 @@ static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first
 
 	if (podrt_view_get(rt, sp, &v, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return 1;
 	}
 	j = podrt_view_to_json(&v);
@@ -541,6 +542,7 @@ out:
 	free(w.buf);
 	json_decref(j);
 	podrt_view_free(&v);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -599,6 +601,7 @@ int cmd_describe(int argc, char **argv)
 
 		if (store_pod_list(rt.st, ns, &pods, &n, &err) < 0) {
 			cmd_error(&err);
+			pn_err_free(&err);
 			rc = 1;
 		} else if (n == 0) {
 			fprintf(stderr, "No resources found in %s namespace.\n", ns);
@@ -613,6 +616,7 @@ int cmd_describe(int argc, char **argv)
 
 		if (store_pod_get_by_name(rt.st, ns, names[i], &sp, &err) < 0) {
 			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", names[i]);
+			pn_err_free(&err);
 			rc = 1;
 			continue;
 		}

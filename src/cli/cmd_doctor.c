@@ -133,5 +133,6 @@ out:
 	doctor_report_free(&rep);
 	if (rt_open)
 		podrt_close(&rt);
+	pn_err_free(&err);
 	return ret;
 }

@@ -41,10 +41,12 @@ static int image_import_main(int argc, char **argv, const struct podnet_env *env
 	}
 	if (image_import(env->root, argv[i], argv[i + 1], flags, &info, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return 1;
 	}
 	printf("Imported %s (%.13s) from %s\n", info->name, info->id, info->source);
 	image_info_free(info);
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -75,6 +77,7 @@ int cmd_image(int argc, char **argv)
 			}
 			printf("Deleted: %s\n", argv[i]);
 		}
+		pn_err_free(&err);
 		return rc;
 	}
 	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list"))
@@ -96,6 +99,7 @@ int cmd_images(int argc, char **argv)
 	podnet_env_load(&env);
 	if (image_list(env.root, &imgs, &n, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return 1;
 	}
 	if (quiet) {
@@ -137,5 +141,6 @@ int cmd_images(int argc, char **argv)
 out:
 	table_free(t);
 	image_info_array_free(imgs, n);
+	pn_err_free(&err);
 	return rc;
 }

@@ -69,7 +69,7 @@ static int target_open(struct target *t, const char *ns, const char *pod, const 
 	}
 	t->rt_open = true;
 	if (store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err) < 0) {
-		if (err.code == PN_CNI_UNKNOWN_CONTAINER)
+		if (err.code == PN_E_NOT_FOUND)
 			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
 		else
 			cmd_error(&err);
@@ -125,6 +125,7 @@ out:
 	store_pod_free(sp);
 	if (ret < 0)
 		target_close(t);
+	pn_err_free(&err);
 	return ret;
 }
 
@@ -249,6 +250,7 @@ out:
 	json_decref(j);
 	nl_close(&s);
 	target_close(&t);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -629,6 +631,7 @@ out:
 	diag_socks_free(socks, n);
 	nl_close(&rs);
 	target_close(&t);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -672,7 +675,8 @@ int cmd_nsenter(int argc, char **argv)
 	fflush(stderr);
 	fflush(stdout);
 	if (diag_exec_in_netns(t.fd, argv + i, &status, &err) < 0)
-		fprintf(stderr, "podnet: %s: %s\n", err.msg, strerror(err.errnum));
+		fprintf(stderr, "podnet: %s: %s\n", pn_err_msg(&err), strerror(err.errnum));
 	target_close(&t);
+	pn_err_free(&err);
 	return status;
 }

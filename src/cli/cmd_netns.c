@@ -32,6 +32,7 @@ static int snapshot(struct podrt *rt, bool *rt_open, bool skip_links, struct inv
 	if (access(db, F_OK) == 0) {
 		if (podrt_open(rt, &err) < 0) {
 			cmd_error(&err);
+			pn_err_free(&err);
 			return -1;
 		}
 		*rt_open = true;
@@ -43,8 +44,10 @@ static int snapshot(struct podrt *rt, bool *rt_open, bool skip_links, struct inv
 	o.skip_links = skip_links;
 	if (inventory_collect(&o, inv, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return -1;
 	}
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -221,6 +224,7 @@ out:
 	if (rc)
 		cmd_error(&err);
 	table_free(t);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -238,6 +242,7 @@ static int print_json(json_t *j)
 		rc = 1;
 	}
 	json_decref(j);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -326,6 +331,7 @@ static int pid_cmd(int argc, char **argv, int first, bool identify_only)
 	}
 out:
 	snapshot_end(&rt, rt_open, inv);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -483,5 +489,6 @@ int cmd_graph(int argc, char **argv)
 out:
 	free(out);
 	snapshot_end(&rt, rt_open, inv);
+	pn_err_free(&err);
 	return rc;
 }

@@ -23,7 +23,7 @@
 /* Manifest errors are whole kubectl messages already. */
 static void print_manifest_error(const struct pn_err *err)
 {
-	fprintf(stderr, "%s\n", err->msg);
+	fprintf(stderr, "%s\n", pn_err_msg(err));
 }
 
 static int read_source(const char *path, char **buf, size_t *len)
@@ -62,6 +62,7 @@ static int load_files(char **files, size_t nf, struct pn_object **objs, size_t *
 		free(buf);
 		if (ret < 0) {
 			print_manifest_error(&err);
+			pn_err_free(&err);
 			goto fail;
 		}
 		struct pn_object *na = realloc(all, (n + k + 1) * sizeof(*all));
@@ -143,6 +144,7 @@ int cmd_apply(int argc, char **argv)
 			}
 			if (store_namespace_add(rt.st, &ns, &err) < 0) {
 				cmd_error(&err);
+				pn_err_free(&err);
 				rc = 1;
 				continue;
 			}
@@ -160,10 +162,12 @@ int cmd_apply(int argc, char **argv)
 		}
 		store_namespace_free(nsr);
 		if (podrt_pod_create(&rt, objs[i].pod, &sp, &err) < 0) {
-			if (err.code == PN_E_EXISTS)
-				fprintf(stderr, "Error from server (AlreadyExists): %s\n", err.msg);
+			if (err.code == PN_E_ALREADY_EXISTS)
+				fprintf(stderr, "Error from server (AlreadyExists): %s\n",
+					pn_err_msg(&err));
 			else
 				cmd_error(&err);
+			pn_err_free(&err);
 			rc = 1;
 			continue;
 		}
@@ -233,11 +237,14 @@ static int print_jsonpath(const char *tmpl, json_t *doc)
 		ret = jsonpath_execute(jp, doc, true, &out, &err);
 	jsonpath_free(jp);
 	if (ret < 0) {
-		fprintf(stderr, "error: error executing jsonpath \"%s\": %s\n", tmpl, err.msg);
+		fprintf(stderr, "error: error executing jsonpath \"%s\": %s\n", tmpl,
+			pn_err_msg(&err));
+		pn_err_free(&err);
 		return 1;
 	}
 	fputs(out, stdout);
 	free(out);
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -398,6 +405,7 @@ out:
 	free(views);
 	json_decref(items);
 	store_pod_array_free(pods, n);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -413,6 +421,7 @@ static int get_namespaces(struct podrt *rt, const struct get_opts *o)
 
 	if (store_namespace_list(rt->st, &ns, &n, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return 1;
 	}
 	if (o->output && !strcmp(o->output, "name")) {
@@ -436,6 +445,7 @@ static int get_namespaces(struct podrt *rt, const struct get_opts *o)
 out:
 	table_free(t);
 	store_namespace_array_free(ns, n);
+	pn_err_free(&err);
 	return rc;
 }
 
@@ -523,15 +533,18 @@ static int delete_one(struct podrt *rt, const char *ns, const char *name)
 
 	if (store_pod_get_by_name(rt->st, ns, name, &sp, &err) < 0) {
 		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", name);
+		pn_err_free(&err);
 		return 1;
 	}
 	if (podrt_pod_delete(rt, sp, &err) < 0) {
 		cmd_error(&err);
 		store_pod_free(sp);
+		pn_err_free(&err);
 		return 1;
 	}
 	printf("pod \"%s\" deleted\n", name);
 	store_pod_free(sp);
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -608,11 +621,13 @@ static int pick_container(struct podrt *rt, const char *ns, const char *pod, con
 
 	if (store_pod_get_by_name(rt->st, ns, pod, &sp, &err) < 0) {
 		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
+		pn_err_free(&err);
 		return -1;
 	}
 	if (podrt_view_get(rt, sp, v, &err) < 0) {
 		store_pod_free(sp);
 		cmd_error(&err);
+		pn_err_free(&err);
 		return -1;
 	}
 	store_pod_free(sp);
@@ -625,6 +640,7 @@ static int pick_container(struct podrt *rt, const char *ns, const char *pod, con
 			fprintf(stderr, "error: container %s is not valid for pod %s\n", cname, pod);
 		else
 			fprintf(stderr, "error: pod %s has no containers\n", pod);
+		pn_err_free(&err);
 		return -1;
 	}
 	if (!cname && v->n_ctrs > 1) {
@@ -633,6 +649,7 @@ static int pick_container(struct podrt *rt, const char *ns, const char *pod, con
 			fprintf(stderr, "%s%s", i ? ", " : "", v->ctrs[i].row.name);
 		fputc('\n', stderr);
 	}
+	pn_err_free(&err);
 	return 0;
 }
 
@@ -690,6 +707,7 @@ int cmd_exec(int argc, char **argv)
 		/* The runtime already printed its own message (oci.h). */
 		if (ret < 0 && code == 0)
 			code = 126;
+		pn_err_free(&err);
 		rc = code;
 	}
 out:
@@ -775,8 +793,10 @@ int cmd_logs(int argc, char **argv)
 		usleep(200000);
 		clearerr(f);
 		print_cri_log(f, stdout);
-		if (podrt_view_get(&rt, v.pod, &nv, &err) < 0)
+		if (podrt_view_get(&rt, v.pod, &nv, &err) < 0) {
+			pn_err_free(&err);
 			break;
+		}
 		for (size_t i = 0; i < nv.n_ctrs; i++)
 			if (!strcmp(nv.ctrs[i].row.id, c->row.id))
 				running = !strcmp(nv.ctrs[i].state, "running") &&

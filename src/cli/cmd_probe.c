@@ -213,5 +213,6 @@ out:
 	store_pod_free(tp);
 	if (rt_open)
 		podrt_close(&rt);
+	pn_err_free(&err);
 	return ret;
 }

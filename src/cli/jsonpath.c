@@ -278,7 +278,7 @@ static int parse_fail(struct parser *p, int ret, const char *fmt, ...)
 	if (ret == -ENOMEM)
 		return pn_error(p->err, PN_E_NOMEM, ENOMEM, "out of memory parsing jsonpath");
 	va_start(ap, fmt);
-	pn_verror(p->err, PN_CNI_DECODE, 0, fmt, ap);
+	pn_verror(p->err, PN_E_BAD_REQUEST, 0, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -1080,7 +1080,7 @@ int jsonpath_parse(const char *tmpl, struct jsonpath **out, struct pn_err *err)
 
 	*out = NULL;
 	if (!tmpl)
-		return pn_error(err, PN_CNI_DECODE, EINVAL, "no jsonpath template given");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "no jsonpath template given");
 	p.in = tmpl;
 	p.len = strlen(tmpl);
 	p.err = err;
@@ -1461,7 +1461,7 @@ int jsonpath_marshal(json_t *v, int indent, char **out, size_t *len, struct pn_e
 	if (len)
 		*len = 0;
 	if (!v)
-		return pn_error(err, PN_CNI_DECODE, EINVAL, "no JSON value to encode");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "no JSON value to encode");
 	go_json(&b, v, indent < 0 ? 0 : indent, 0);
 	buf_add(&b, "", 0);
 	if (b.failed) {
@@ -1560,7 +1560,7 @@ static int exec_fail(struct exec *ex, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pn_verror(ex->err, PN_CNI_DECODE, 0, fmt, ap);
+	pn_verror(ex->err, PN_E_BAD_REQUEST, 0, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -1992,7 +1992,7 @@ static int eval_filter(struct exec *ex, const struct vals *in, const struct jp_n
 		for (size_t k = 0; k < json_array_size(arr); k++) {
 			json_t *e = json_array_get(arr, k);
 			struct vals temp = { 0 }, lefts = { 0 }, rights = { 0 };
-			struct pn_err scratch, *saved = ex->err;
+			struct pn_err scratch = { 0 }, *saved = ex->err;
 			int ret, pass;
 
 			TRY(vals_take(ex, &temp, json_incref(e), go_type_of(e)));
@@ -2005,6 +2005,7 @@ static int eval_filter(struct exec *ex, const struct vals *in, const struct jp_n
 				ex->err = &scratch;
 				ret = eval_list(ex, &temp, node->filter.left, &lefts);
 				ex->err = saved;
+				pn_err_free(&scratch);
 				if (ret == -ENOMEM) {
 					vals_clear(&temp);
 					vals_clear(&lefts);
@@ -2226,7 +2227,7 @@ int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing
 
 	*out = NULL;
 	if (!jp || !root)
-		return pn_error(err, PN_CNI_DECODE, EINVAL, "jsonpath: no template or no data");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "jsonpath: no template or no data");
 	ex.allow_missing = allow_missing_keys;
 	ex.budget = JP_MAX_VALUES;
 	ex.out.limit = JP_MAX_OUTPUT;

@@ -18,7 +18,7 @@
  *  - Letters outside ASCII are told apart from other runes by block, not
  *    by Go's full Unicode tables (it only matters for bare identifiers).
  *
- * Errors carry PN_CNI_DECODE and a message worded as client-go's; a parse
+ * Errors carry PN_E_BAD_REQUEST and a message worded as client-go's; a parse
  * error's details give the byte offset in the template where it stopped.
  */
 

@@ -42,10 +42,12 @@ int cmd_wants_help(const struct cmd *c, int argc, char **argv)
 void cmd_error(const struct pn_err *err)
 {
 	/* The errno text adds nothing to a message that names the object. */
-	if (err->details[0] && !(err->errnum && !strcmp(err->details, strerror(err->errnum))))
-		fprintf(stderr, "error: %s: %s\n", err->msg, err->details);
+	const char *details = pn_err_details_text(err);
+
+	if (*details && !(err->errnum && !strcmp(details, strerror(err->errnum))))
+		fprintf(stderr, "error: %s: %s\n", pn_err_msg(err), details);
 	else
-		fprintf(stderr, "error: %s\n", err->msg);
+		fprintf(stderr, "error: %s\n", pn_err_msg(err));
 }
 
 void cmd_errorf(const char *fmt, ...)
@@ -94,6 +96,7 @@ int cmd_runtime_open(struct podrt *rt, struct podnet_env *env)
 	cmd_runtime_init(rt, env);
 	if (podrt_open(rt, &err) < 0) {
 		cmd_error(&err);
+		pn_err_free(&err);
 		return -1;
 	}
 	return 0;

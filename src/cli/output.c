@@ -120,7 +120,7 @@ int table_new(enum table_style style, size_t ncols, const char *const headers[],
 
 	*out = NULL;
 	if (ncols == 0 || !headers)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "a table needs at least one column");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "a table needs at least one column");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto nomem;
@@ -211,7 +211,7 @@ int table_print(const struct table *t, FILE *f, bool headers, struct pn_err *err
 		print_line(f, t->cells + r * t->ncols, t->ncols, widths);
 	free(widths);
 	if (ferror(f))
-		return pn_error(err, PN_CNI_IO, EIO, "writing the table failed");
+		return pn_error(err, PN_E_KERNEL, EIO, "writing the table failed");
 	return 0;
 }
 
@@ -351,6 +351,6 @@ int output_json(FILE *f, json_t *obj, struct pn_err *err)
 	fputc('\n', f);
 	free(s);
 	if (ferror(f))
-		return pn_error(err, PN_CNI_IO, EIO, "writing JSON failed");
+		return pn_error(err, PN_E_KERNEL, EIO, "writing JSON failed");
 	return 0;
 }

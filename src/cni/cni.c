@@ -1820,16 +1820,16 @@ void cni_error_print(FILE *f, enum cni_version v, const struct pn_err *err)
 	const char *vs = cni_version_str(v) ? cni_version_str(v) : cni_version_str(CNI_V110);
 	/* SPEC: codes 1-99 are reserved and 0 is not an error; libcni's skel uses 999 then. */
 	int code = err && err->code > 0 ? err->code : 999;
+	const char *msg = pn_err_msg(err);
 	json_t *o = json_object();
 	bool bad = !o;
 
 	if (o) {
 		jset(o, "cniVersion", json_string(vs), &bad);
 		jset(o, "code", json_integer(code), &bad);
-		jset(o, "msg", json_string_lossy(err && err->msg[0] ? err->msg : "unknown error"),
-		     &bad);
-		if (err && err->details[0])
-			jset(o, "details", json_string_lossy(err->details), &bad);
+		jset(o, "msg", json_string_lossy(*msg ? msg : "unknown error"), &bad);
+		if (*pn_err_details_text(err))
+			jset(o, "details", json_string_lossy(pn_err_details_text(err)), &bad);
 	}
 	if (bad || cni_json_print(f, o) < 0)
 		fprintf(f, "{\"cniVersion\": \"%s\", \"code\": %d, \"msg\": \"out of memory\"}\n",

@@ -758,7 +758,7 @@ int cniclient_parse_conf(const char *buf, size_t len, const char *source,
 	}
 	ret = parse_list_root(list, bytes, strlen(bytes), src, out, err);
 	/* The list's keys are the conf's, one level down: name the conf's. */
-	if (ret < 0 && err && !strncmp(err->msg, src, strlen(src))) {
+	if (ret < 0 && err && err->msg && !strncmp(err->msg, src, strlen(src))) {
 		char *p = strstr(err->msg, ": plugins[0].");
 
 		if (p)
@@ -843,7 +843,8 @@ int cniclient_load_conflist(const char *dir, const char *name, struct cni_netlis
 		buf = NULL;
 		if (ret < 0) {
 			if (!have_first)
-				first = e;
+				pn_err_move(&first, &e);
+			pn_err_free(&e);
 			have_first = true;
 			continue;
 		}
@@ -858,21 +859,19 @@ int cniclient_load_conflist(const char *dir, const char *name, struct cni_netlis
 	if (name) {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, ENOENT,
 			       "no net configuration with name \"%s\" in %s", name, dir);
-		if (err)
-			err->details[0] = '\0';
+		pn_err_details_clear(err);
 		if (have_first)
-			pn_err_details(err, "skipped %s", first.msg);
+			pn_err_details(err, "skipped %s", pn_err_msg(&first));
 	} else if (have_first) {
-		if (err)
-			*err = first;
 		ret = first.errnum ? -first.errnum : -EINVAL;
+		pn_err_move(err, &first);
 	} else {
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, ENOENT,
 			       "no net configurations found in %s", dir);
-		if (err)
-			err->details[0] = '\0';
+		pn_err_details_clear(err);
 	}
 out:
+	pn_err_free(&first);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -1296,16 +1295,17 @@ static int cache_remove(const struct cniclient *cc, const char *net, const char 
 	return 0;
 }
 
-/* Keep the first error in @err, count the others in its details. */
-static void keep_first(int *ret, struct pn_err *err, int r, const struct pn_err *e)
+/* Keep the first error in @err, name the others in its details; @e is
+ * consumed either way. */
+static void keep_first(int *ret, struct pn_err *err, int r, struct pn_err *e)
 {
 	if (*ret == 0) {
 		*ret = r;
-		if (err)
-			*err = *e;
+		pn_err_move(err, e);
 	} else {
-		pn_err_details(err, "also: %s", e->msg);
+		pn_err_details(err, "also: %s", pn_err_msg(e));
 	}
+	pn_err_free(e);
 }
 
 /*
@@ -1411,7 +1411,8 @@ rollback:
 		struct pn_err derr = { 0 };
 
 		if (del_range(cc, list, i - 1, cur, rt, true, &derr) < 0)
-			pn_err_details(err, "rollback: %s", derr.msg);
+			pn_err_details(err, "rollback: %s", pn_err_msg(&derr));
+		pn_err_free(&derr);
 	}
 	free(conf);
 	cni_result_free(cur);
@@ -1689,7 +1690,7 @@ static int validate_plugin(const struct cniclient *cc, const struct cni_plugin_c
 	ret = run_plugin(exe, p->type, env, stdin_conf, sizeof(stdin_conf) - 1, &j, err);
 	if (ret < 0) {
 		/* A plugin older than VERSION speaks only 0.1.0. */
-		if (err && strstr(err->msg, "unknown CNI_COMMAND: VERSION"))
+		if (strstr(pn_err_msg(err), "unknown CNI_COMMAND: VERSION"))
 			goto unsupported;
 		goto out;
 	}

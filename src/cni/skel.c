@@ -36,7 +36,8 @@ static int run_add(const struct cni_plugin *p, const struct cni_call *c, struct 
 		struct pn_err scratch = { 0 };
 
 		if (p->del && p->del(c, &scratch) < 0)
-			fprintf(stderr, "%s: undo ADD: %s\n", p->name, scratch.msg);
+			fprintf(stderr, "%s: undo ADD: %s\n", p->name, pn_err_msg(&scratch));
+		pn_err_free(&scratch);
 		ret = pn_error(err, PN_CNI_IO, errno, "cannot write the result");
 	}
 out:
@@ -125,6 +126,7 @@ out:
 	else
 		status = 0;
 out_quiet:
+	pn_err_free(&err);
 	cni_conf_free(conf);
 	cni_env_free(&env);
 	free(buf);

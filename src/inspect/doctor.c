@@ -126,7 +126,7 @@ int doctor_pod_find(struct store *st, const char *ref, struct store_pod **out,
 	if (!slash)
 		return store_pod_get_by_name(st, "default", ref, out, err);
 	if ((size_t)(slash - ref) >= sizeof(ns) || slash == ref || !slash[1])
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"\"%s\" is not a pod reference (NAME or NAMESPACE/NAME)", ref);
 	memcpy(ns, ref, (size_t)(slash - ref));
 	ns[slash - ref] = '\0';
@@ -193,7 +193,7 @@ int doctor_pod_find_by_ip(struct store *st, const struct pn_ip *ip, struct store
 		}
 	}
 	if (ret == -ENOENT)
-		pn_error(err, PN_CNI_UNKNOWN_CONTAINER, ENOENT, "no pod has IP %s", pn_ip_str(ip, b));
+		pn_error(err, PN_E_NOT_FOUND, ENOENT, "no pod has IP %s", pn_ip_str(ip, b));
 out:
 	store_pod_array_free(pods, n);
 	return ret;
@@ -205,7 +205,7 @@ int doctor_pod_netns_open(const struct store_pod *sp, struct pn_err *err)
 	int fd;
 
 	if (!sp->netns_path)
-		return pn_error(err, PN_CNI_UNKNOWN_CONTAINER, ENOENT,
+		return pn_error(err, PN_E_CONFLICT, ENOENT,
 				"pod %s uses the node's network (hostNetwork)", sp->name);
 	fd = netns_open(sp->netns_path, err);
 	if (fd >= 0 || sp->pause_pid <= 0)
@@ -227,7 +227,7 @@ int doctor_split_target(const char *s, char *host, size_t host_size, int *port,
 	if (s[0] == '[') {
 		hend = strchr(s, ']');
 		if (!hend || (hend[1] && hend[1] != ':'))
-			return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+			return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 					"\"%s\": expected [IPv6]:PORT", s);
 		colon = hend[1] ? hend + 1 : NULL;
 		s++;
@@ -238,13 +238,13 @@ int doctor_split_target(const char *s, char *host, size_t host_size, int *port,
 			if (pn_ip_parse(s, &ip) == 0)
 				colon = NULL;
 			else
-				return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+				return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 						"\"%s\": write an IPv6 target as [ADDR]:PORT", s);
 		}
 		hend = colon ? colon : s + strlen(s);
 	}
 	if ((size_t)(hend - s) >= host_size || hend == s)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "\"%s\": bad target", s);
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "\"%s\": bad target", s);
 	memcpy(host, s, (size_t)(hend - s));
 	host[hend - s] = '\0';
 	if (!colon)
@@ -252,7 +252,7 @@ int doctor_split_target(const char *s, char *host, size_t host_size, int *port,
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"port \"%s\" out of range 1-65535", colon + 1);
 	*port = (int)p;
 	return 0;
@@ -336,6 +336,7 @@ static void parse_first_plugin(const struct cni_netlist *l, struct cni_conf **ou
 	if (raw && cni_conf_parse(raw, strlen(raw), true, out, &scratch) < 0)
 		*out = NULL;
 	free(raw);
+	pn_err_free(&scratch);
 }
 
 /* The network's config: the list the attachment was made with (kept in
@@ -352,6 +353,7 @@ static void load_network(const struct doctor_opts *o, struct pod_ctx *c)
 						&c->list, &scratch) < 0)
 		c->list = NULL;
 	parse_first_plugin(c->list, &c->conf);
+	pn_err_free(&scratch);
 }
 
 static bool has_addr(const struct pn_cidr *v, size_t n, const struct pn_ip *ip)
@@ -374,7 +376,8 @@ static bool check_pod(const struct doctor_opts *o, struct doctor_report *rep, st
 	memset(&v, 0, sizeof(v));
 	if (podrt_view_get(o->rt, c->sp, &v, &e) < 0) {
 		add(rep, c->scope, "pod", DOCTOR_FAIL, "podnet describe pod", "cannot read %s: %s",
-		    c->scope, e.msg);
+		    c->scope, pn_err_msg(&e));
+		pn_err_free(&e);
 		return false;
 	}
 	snprintf(fix, sizeof(fix), "podnet describe pod %s; podnet logs %s", c->sp->name, c->sp->name);
@@ -392,8 +395,10 @@ static bool check_pod(const struct doctor_opts *o, struct doctor_report *rep, st
 	if (!c->sp->netns_path) {
 		add(rep, c->scope, "netns", DOCTOR_WARN, NULL,
 		    "%s uses the node's network (hostNetwork): no pod network to check", c->scope);
+		pn_err_free(&e);
 		return false;
 	}
+	pn_err_free(&e);
 	return true;
 }
 
@@ -408,12 +413,14 @@ static bool check_netns(struct doctor_report *rep, struct pod_ctx *c)
 	c->nsfd = doctor_pod_netns_open(c->sp, &e);
 	if (c->nsfd < 0) {
 		add(rep, c->scope, "netns", DOCTOR_FAIL, fix, "network namespace of %s cannot be opened: %s",
-		    c->scope, e.msg);
+		    c->scope, pn_err_msg(&e));
+		pn_err_free(&e);
 		return false;
 	}
 	if (nl_open_in_netns(&c->pod, NETLINK_ROUTE, c->nsfd, &e) < 0) {
 		add(rep, c->scope, "netns", DOCTOR_FAIL, fix, "cannot read inside %s: %s",
-		    c->sp->netns_path, e.msg);
+		    c->sp->netns_path, pn_err_msg(&e));
+		pn_err_free(&e);
 		return false;
 	}
 	/* `ip -n NAME` resolves NAME under /run/netns only. */
@@ -422,6 +429,7 @@ static bool check_netns(struct doctor_report *rep, struct pod_ctx *c)
 	fstat(c->nsfd, &st);
 	add(rep, c->scope, "netns", DOCTOR_OK, NULL, "%s (inode %lu)", c->sp->netns_path,
 	    (unsigned long)st.st_ino);
+	pn_err_free(&e);
 	return true;
 }
 
@@ -440,6 +448,7 @@ static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, str
 	if (!c->ip.family) {
 		add(rep, c->scope, "ip", DOCTOR_FAIL, "podnet delete and apply the pod again",
 		    "%s has no pod IP in the runtime's state", c->scope);
+		pn_err_free(&e);
 		return;
 	}
 	pn_ip_str(&c->ip, ip);
@@ -470,6 +479,7 @@ static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, str
 	if (!off) {
 		add(rep, c->scope, "ip", DOCTOR_OK, NULL,
 		    "%s: in state, on %s, in the CNI cache, leased", ip, c->a ? c->a->ifname : "eth0");
+		pn_err_free(&e);
 		return;
 	}
 	if (!on_eth && c->have_subnet)
@@ -479,6 +489,7 @@ static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, str
 		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
 			 c->sp->name);
 	add(rep, c->scope, "ip", DOCTOR_FAIL, fix, "state says %s, but it is %s", ip, bad);
+	pn_err_free(&e);
 }
 
 static void check_eth0(struct doctor_report *rep, struct pod_ctx *c, struct pn_cidr **addrs,
@@ -495,7 +506,8 @@ static void check_eth0(struct doctor_report *rep, struct pod_ctx *c, struct pn_c
 		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
 			 c->sp->name);
 		add(rep, c->scope, ifn, DOCTOR_FAIL, fix, "%s has no %s in %s%s%s", c->scope, ifn,
-		    c->nsname, ret == -ENODEV ? "" : ": ", ret == -ENODEV ? "" : e.msg);
+		    c->nsname, ret == -ENODEV ? "" : ": ", ret == -ENODEV ? "" : pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	c->have_eth = true;
@@ -517,15 +529,18 @@ static void check_eth0(struct doctor_report *rep, struct pod_ctx *c, struct pn_c
 			 c->nsname, ifn);
 		add(rep, c->scope, ifn, DOCTOR_FAIL, fix,
 		    "%s is down in %s (%s): no traffic leaves the pod", ifn, c->scope, c->nsname);
+		pn_err_free(&e);
 		return;
 	}
 	if (!(c->eth.flags & IFF_LOWER_UP)) {
 		add(rep, c->scope, ifn, DOCTOR_WARN, "see the host veth check",
 		    "%s is up but has no carrier: its peer on the node is down or gone", ifn);
+		pn_err_free(&e);
 		return;
 	}
 	add(rep, c->scope, ifn, DOCTOR_OK, NULL, "%s up, %s, mtu %d", ifn, off ? list : "no address",
 	    c->eth.mtu);
+	pn_err_free(&e);
 }
 
 static void check_route(struct doctor_report *rep, struct pod_ctx *c)
@@ -544,7 +559,8 @@ static void check_route(struct doctor_report *rep, struct pod_ctx *c)
 		pn_cidr_str(&c->subnet, net);
 	if (route_list(&c->pod, fam, 0, 0, &rt, &n, &e) < 0) {
 		add(rep, c->scope, "route", DOCTOR_FAIL, NULL, "cannot read the routes of %s: %s",
-		    c->scope, e.msg);
+		    c->scope, pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	for (size_t i = 0; i < n && !def; i++)
@@ -574,6 +590,7 @@ static void check_route(struct doctor_report *rep, struct pod_ctx *c)
 			    via[0] ? via : "(link)", ifn);
 	}
 	free(rt);
+	pn_err_free(&e);
 }
 
 /* The node-side end of the pod's eth0: exact through IFLA_LINK (the peer's
@@ -602,6 +619,7 @@ static void check_host_veth(struct doctor_report *rep, struct nl_sock *node, str
 		add(rep, c->scope, "host veth", DOCTOR_FAIL, fix,
 		    "the node-side veth of %s's eth0 (%s) does not exist", c->scope,
 		    want[0] ? want : "?");
+		pn_err_free(&e);
 		return;
 	}
 	if (!(c->veth.flags & IFF_UP)) {
@@ -651,6 +669,7 @@ static void check_host_veth(struct doctor_report *rep, struct nl_sock *node, str
 			    c->eth.mtu);
 		}
 	}
+	pn_err_free(&e);
 }
 
 /* Checks of the node for the pod's network: bridge, gateway address,
@@ -739,9 +758,11 @@ static void check_network(struct doctor_report *rep, struct nl_sock *node, struc
 				 netname, f, netname, f, b, f, b,
 				 fam == AF_INET6 ? " ip6 daddr != ff00::/8" : " ip daddr != 224.0.0.0/4", netname, b);
 			add(rep, "node", "masquerade", DOCTOR_FAIL, fix, "%s: pods cannot reach beyond the node",
-			    me.msg);
+			    pn_err_msg(&me));
 		}
+		pn_err_free(&me);
 	}
+	pn_err_free(&e);
 }
 
 /* Open everything one pod's checks read; emits the pod/netns checks. */
@@ -789,6 +810,7 @@ static bool pod_ctx_open(const struct doctor_opts *o, struct doctor_report *rep,
 			break;
 		}
 	}
+	pn_err_free(&e);
 	if (!check_pod(o, rep, c))
 		return false;
 	return check_netns(rep, c);
@@ -820,7 +842,9 @@ static void check_ping(const struct doctor_opts *o, struct doctor_report *rep,
 		return;
 	pn_ip_str(&c->ip, ip);
 	if (probe_run(-1, &q, &r, &e) < 0) {
-		add(rep, c->scope, "ping", DOCTOR_WARN, NULL, "cannot ping %s from the node: %s", ip, e.msg);
+		add(rep, c->scope, "ping", DOCTOR_WARN, NULL, "cannot ping %s from the node: %s", ip,
+		    pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	if (r.outcome == PROBE_OK)
@@ -831,6 +855,7 @@ static void check_ping(const struct doctor_opts *o, struct doctor_report *rep,
 		    "node -> %s: %s%s%s%s", ip, probe_outcome_str(r.outcome),
 		    r.outcome == PROBE_TIMEOUT ? " (no echo reply)" : "", r.detail[0] ? ": " : "",
 		    r.detail);
+	pn_err_free(&e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -859,7 +884,8 @@ static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, i
 
 	if (diag_list(t->nsfd, &q, &ls, &n, &e) < 0) {
 		add(rep, t->scope, "listener", DOCTOR_WARN, NULL, "cannot list sockets in %s: %s",
-		    t->scope, e.msg);
+		    t->scope, pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -921,6 +947,7 @@ static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, i
 		    t->scope);
 	}
 	diag_socks_free(ls, n);
+	pn_err_free(&e);
 }
 
 /* The NetworkPolicy verdict for src -> dst:port.  podnet keeps no
@@ -945,7 +972,8 @@ static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
 		 dst->family == AF_INET6 ? "]" : "", port);
 	if (probe_run(c->nsfd, &q, &r, &e) < 0) {
 		add(rep, c->scope, "probe", DOCTOR_FAIL, NULL, "%s %s from %s: %s", probe_kind_str(q.kind),
-		    where, c->scope, e.msg);
+		    where, c->scope, pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	if (r.outcome == PROBE_OK && q.kind == PROBE_HTTP)
@@ -961,6 +989,7 @@ static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
 									 : probe_outcome_str(r.outcome),
 		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "", r.detail[0] ? ": " : "",
 		    r.detail);
+	pn_err_free(&e);
 }
 
 /* The ports the pod's spec declares (containers[].ports[].containerPort,
@@ -1012,7 +1041,7 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 		if (ret < 0)
 			goto out;
 		if (!port) {
-			ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "--to %s: give TARGET:PORT", to);
+			ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL, "--to %s: give TARGET:PORT", to);
 			goto out;
 		}
 	}
@@ -1022,7 +1051,7 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 
 	ret = doctor_pod_find(o->rt->st, pod_ref, &sp, &e);
 	if (ret < 0) {
-		add(rep, pod_ref, "pod", DOCTOR_FAIL, "podnet get pods -A", "%s", e.msg);
+		add(rep, pod_ref, "pod", DOCTOR_FAIL, "podnet get pods -A", "%s", pn_err_msg(&e));
 		ret = 0;
 		goto out;
 	}
@@ -1039,7 +1068,7 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 			if (doctor_pod_find_by_ip(o->rt->st, &tip, &tp, &e) < 0)
 				tp = NULL;
 		} else if (doctor_pod_find(o->rt->st, host, &tp, &e) < 0) {
-			add(rep, host, "pod", DOCTOR_FAIL, "podnet get pods -A", "target %s", e.msg);
+			add(rep, host, "pod", DOCTOR_FAIL, "podnet get pods -A", "target %s", pn_err_msg(&e));
 			ret = 0;
 			goto out;
 		}
@@ -1089,6 +1118,7 @@ out:
 	pod_ctx_free(&c);
 	pod_ctx_free(&t);
 	nl_close(&node);
+	pn_err_free(&e);
 	return ret;
 }
 
@@ -1106,7 +1136,8 @@ static void check_orphans(const struct doctor_opts *o, struct doctor_report *rep
 
 	if (inventory_collect(&io, &inv, &e) < 0) {
 		add(rep, "node", "orphans", DOCTOR_WARN, NULL, "cannot take the node's inventory: %s",
-		    e.msg);
+		    pn_err_msg(&e));
+		pn_err_free(&e);
 		return;
 	}
 	for (size_t i = 0; i < inv->n_orphans; i++) {
@@ -1131,6 +1162,7 @@ static void check_orphans(const struct doctor_opts *o, struct doctor_report *rep
 		add(rep, "node", "orphans", DOCTOR_OK, NULL,
 		    "no orphan netns, CNI cache entry or host veth (%zu namespaces)", inv->n_ns);
 	inventory_free(inv);
+	pn_err_free(&e);
 }
 
 /* Leases whose container has neither a pod nor a CNI cache entry. */
@@ -1146,13 +1178,13 @@ static void check_leases(const struct doctor_opts *o, struct doctor_report *rep,
 	if (ipam_list(conf && conf->ipam.data_dir ? conf->ipam.data_dir : NULL, l->name, &ls, &nl,
 		      &e) < 0) {
 		add(rep, "node", "leases", DOCTOR_WARN, NULL, "cannot read the leases of %s: %s", l->name,
-		    e.msg);
+		    pn_err_msg(&e));
 		goto out;
 	}
 	if (store_pod_list(o->rt->st, NULL, &pods, &np, &e) < 0 ||
 	    cniclient_list_cache(o->rt->cni_cache, NULL, &cache, &nc, &e) < 0) {
 		add(rep, "node", "leases", DOCTOR_WARN, NULL, "cannot list pods or the CNI cache: %s",
-		    e.msg);
+		    pn_err_msg(&e));
 		goto out;
 	}
 	for (size_t i = 0; i < nl; i++) {
@@ -1178,6 +1210,7 @@ out:
 	free(ls);
 	store_pod_array_free(pods, np);
 	cniclient_cached_free_all(cache, nc);
+	pn_err_free(&e);
 }
 
 int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct pn_err *err)
@@ -1199,7 +1232,7 @@ int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct p
 
 		snprintf(fix, sizeof(fix), "podnet init writes the default; or fix the file in %s",
 			 o->rt->cni_conf_dir);
-		add(rep, "node", "cni config", DOCTOR_FAIL, fix, "%s", e.msg);
+		add(rep, "node", "cni config", DOCTOR_FAIL, fix, "%s", pn_err_msg(&e));
 	} else {
 		add(rep, "node", "cni config", DOCTOR_OK, NULL, "%s: network %s, cniVersion %s, %zu plugin%s",
 		    l->source, l->name, cni_version_str(l->version), l->n_plugins,
@@ -1207,10 +1240,10 @@ int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct p
 		for (size_t i = 0; i < l->n_plugins; i++) {
 			char *path = NULL;
 
-			memset(&e, 0, sizeof(e));
+			pn_err_free(&e);
 			if (cniclient_find_plugin(o->cni_path, l->plugins[i].type, &path, &e) < 0)
 				add(rep, "node", "plugins", DOCTOR_FAIL, "install it into a CNI_PATH directory",
-				    "plugin %s: %s", l->plugins[i].type, e.msg);
+				    "plugin %s: %s", l->plugins[i].type, pn_err_msg(&e));
 			else if (access(path, X_OK) < 0)
 				add(rep, "node", "plugins", DOCTOR_FAIL, "chmod +x it",
 				    "plugin %s at %s is not executable", l->plugins[i].type, path);
@@ -1218,19 +1251,19 @@ int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct p
 				add(rep, "node", "plugins", DOCTOR_OK, NULL, "%s: %s", l->plugins[i].type, path);
 			free(path);
 		}
-		memset(&e, 0, sizeof(e));
+		pn_err_free(&e);
 		if (cniclient_validate(&cc, l, &e) < 0)
 			add(rep, "node", "cniVersion", DOCTOR_FAIL, "use a cniVersion every plugin speaks",
-			    "%s", e.msg);
+			    "%s", pn_err_msg(&e));
 		else
 			add(rep, "node", "cniVersion", DOCTOR_OK, NULL, "every plugin speaks %s",
 			    cni_version_str(l->version));
-		memset(&e, 0, sizeof(e));
+		pn_err_free(&e);
 		if (l->version < CNI_V110)
 			add(rep, "node", "status", DOCTOR_OK, NULL, "STATUS needs cniVersion 1.1.0 (have %s)",
 			    cni_version_str(l->version));
 		else if (cniclient_status(&cc, l, &e) < 0)
-			add(rep, "node", "status", DOCTOR_FAIL, NULL, "network %s not ready: %s", l->name, e.msg);
+			add(rep, "node", "status", DOCTOR_FAIL, NULL, "network %s not ready: %s", l->name, pn_err_msg(&e));
 		else
 			add(rep, "node", "status", DOCTOR_OK, NULL, "network %s ready (CNI STATUS)", l->name);
 	}
@@ -1272,5 +1305,6 @@ out:
 	store_pod_array_free(pods, np);
 	cni_conf_free(conf);
 	cni_netlist_free(l);
+	pn_err_free(&e);
 	return ret;
 }

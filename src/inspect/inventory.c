@@ -1379,7 +1379,7 @@ int inventory_pid_lookup(const struct inventory *inv, pid_t pid, struct inv_pid 
 	out->pid = pid;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	if (pid <= 0 || stat(path, &st) < 0)
-		return pn_error(err, PN_CNI_UNKNOWN_CONTAINER, pid <= 0 ? ESRCH : errno == ENOENT ? ESRCH : errno,
+		return pn_error(err, PN_E_NOT_FOUND, pid <= 0 ? ESRCH : errno == ENOENT ? ESRCH : errno,
 				"process %d not found", (int)pid);
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;

@@ -652,7 +652,7 @@ static int probe_job_fn(void *arg)
 	case PROBE_ICMP:
 		return run_icmp(j);
 	}
-	return pn_error(j->err, PN_CNI_INVALID_CONFIG, EINVAL, "unknown probe kind %d", j->req->kind);
+	return pn_error(j->err, PN_E_BAD_REQUEST, EINVAL, "unknown probe kind %d", j->req->kind);
 }
 
 int probe_run(int netns_fd, const struct probe_req *req, struct probe_result *res,
@@ -664,11 +664,11 @@ int probe_run(int netns_fd, const struct probe_req *req, struct probe_result *re
 
 	memset(res, 0, sizeof(*res));
 	if (req->dst.family != AF_INET && req->dst.family != AF_INET6) {
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "probe target has no address");
+		ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL, "probe target has no address");
 		goto out;
 	}
 	if (req->kind != PROBE_ICMP && (req->port <= 0 || req->port > 65535)) {
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "port %d out of range 1-65535",
+		ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL, "port %d out of range 1-65535",
 			       req->port);
 		goto out;
 	}

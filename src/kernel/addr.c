@@ -68,8 +68,9 @@ int addr_add(struct nl_sock *s, int ifindex, const struct pn_cidr *a, unsigned f
 
 	snprintf(what, sizeof(what), "add address %s to link #%d", pn_cidr_str(a, cidr), ifindex);
 	ret = addr_req(s, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a, flags, what, &e);
-	if (ret < 0 && ret != -EEXIST && err)
-		*err = e;
+	if (ret < 0 && ret != -EEXIST)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
 	return ret;
 }
 

@@ -183,8 +183,9 @@ static int getlink(struct nl_sock *s, int ifindex, const char *name, struct link
 	ret = nl_dump(s, &r, link_info_cb, out, what, &e);
 	if (ret == 0 && out->ifindex == 0)
 		ret = -ENODEV; /* no reply at all: treat as absent */
-	if (ret < 0 && ret != -ENODEV && err)
-		*err = e;
+	if (ret < 0 && ret != -ENODEV)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
 	return ret;
 }
 
@@ -362,8 +363,9 @@ static int dellink(struct nl_sock *s, int ifindex, const char *name, struct pn_e
 	if (name && nl_put_str(&r, IFLA_IFNAME, name) < 0)
 		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
 	ret = nl_talk(s, &r, what, &e);
-	if (ret < 0 && ret != -ENODEV && err)
-		*err = e;
+	if (ret < 0 && ret != -ENODEV)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
 	return ret;
 }
 
@@ -457,8 +459,7 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 		goto out;
 	}
 	if (ret < 0) {
-		if (err)
-			*err = e;
+		pn_err_move(err, &e);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "disable IPv6 address generation on bridge %s", o->name);
@@ -474,6 +475,7 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 		ret = pn_error(err, PN_E_KERNEL, ENODEV, "bridge %s vanished right after creation",
 			       o->name);
 out:
+	pn_err_free(&e);
 	if (ret == 0 && out)
 		*out = li;
 	return ret;

@@ -183,7 +183,7 @@ int netns_create_pinned(const char *dir, const char *name, char **path_out,
 
 	*path_out = NULL;
 	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
-		ret = pn_error(err, PN_E_KERNEL, EINVAL, "invalid network namespace name \"%s\"",
+		ret = pn_error(err, PN_E_INVALID, EINVAL, "invalid network namespace name \"%s\"",
 			       name ? name : "");
 		goto out;
 	}

@@ -377,6 +377,7 @@ static int masq_report_missing(const char *network, const struct masq_rule *rule
 		       "%s",
 		       r->cidr, network, family_name(r->family), table, more);
 out:
+	pn_err_free(&probe_err);
 	nl_close(&s);
 	return ret;
 }
@@ -505,8 +506,7 @@ static void nft_stderr_details(struct pn_err *err, char *text)
 	nl = strchr(text, '\n');
 	if (nl)
 		*nl = '\0';
-	if (err)
-		err->details[0] = '\0';
+	pn_err_details_clear(err);
 	pn_err_details(err, "%s", text);
 }
 

@@ -92,8 +92,9 @@ int route_add(struct nl_sock *s, const struct route_spec *r, struct pn_err *err)
 
 	snprintf(what, sizeof(what), "add route %s", route_str(r, desc, sizeof(desc)));
 	ret = route_req(s, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r, what, &e);
-	if (ret < 0 && ret != -EEXIST && err)
-		*err = e;
+	if (ret < 0 && ret != -EEXIST)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
 	return ret;
 }
 
@@ -218,8 +219,9 @@ int route_list(struct nl_sock *s, int family, int table, int oif, struct route_s
 	 * report it as ENOENT ("FIB table does not exist"). */
 	if (ret == -ENOENT)
 		ret = 0;
-	if (ret < 0 && err)
-		*err = e;
+	if (ret < 0 && e.msg)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
 	if (ret < 0) {
 		free(acc.v);
 		return ret;

@@ -189,7 +189,7 @@ static bool tag_ok(const char *t)
 
 static int bad_name(struct pn_err *err, const char *name, const char *why)
 {
-	return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "invalid image name \"%s\": %s", name,
+	return pn_error(err, PN_E_INVALID, EINVAL, "invalid image name \"%s\": %s", name,
 			why);
 }
 
@@ -533,7 +533,7 @@ static int archive_fail(struct pn_err *err, struct archive *a, const char *what,
 {
 	int e = archive_errno(a);
 
-	return pn_error(err, PN_CNI_IO, e > 0 ? e : EIO, "%s: %s: %s", what, path ? path : "",
+	return pn_error(err, PN_E_IMAGE, e > 0 ? e : EIO, "%s: %s: %s", what, path ? path : "",
 			archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
@@ -594,7 +594,7 @@ static int extract_archive(struct archive *in, const char *dest, enum layer_mode
 	}
 	rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot open %s", dest);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot open %s", dest);
 		goto out;
 	}
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
@@ -610,14 +610,14 @@ static int extract_archive(struct archive *in, const char *dest, enum layer_mode
 		name = entry_path(e) ? strdup(entry_path(e)) : NULL;
 		p = name;
 		if (!p) {
-			ret = pn_error(err, PN_CNI_DECODE, EINVAL, "%s: entry without a name", what);
+			ret = pn_error(err, PN_E_IMAGE, EINVAL, "%s: entry without a name", what);
 			goto out;
 		}
 		ret = archive_path_join(dest, p, &path);
 		if (ret == 0 && hl)
 			ret = archive_path_join(dest, hl, &link);
 		if (ret == -EPERM) {
-			ret = pn_error(err, PN_CNI_DECODE, EPERM,
+			ret = pn_error(err, PN_E_IMAGE, EPERM,
 				       "%s: refusing entry \"%s\": absolute path or \"..\" escapes the image",
 				       what, hl && path ? hl : p);
 			goto out;
@@ -632,7 +632,7 @@ static int extract_archive(struct archive *in, const char *dest, enum layer_mode
 				ret = apply_whiteout(rootfd, path + strlen(dest) +
 								 (path[strlen(dest)] == '/'));
 				if (ret < 0) {
-					ret = pn_error(err, PN_CNI_IO, -ret,
+					ret = pn_error(err, PN_E_IMAGE, -ret,
 						       "%s: cannot apply whiteout \"%s\"", what, p);
 					goto out;
 				}
@@ -759,7 +759,7 @@ static int copy_dir(const char *src, const char *dest, struct pn_err *err)
 		if (archive_read_disk_can_descend(in))
 			archive_read_disk_descend(in);
 		if (!p || strncmp(p, src, sl) || (p[sl] && p[sl] != '/')) {
-			ret = pn_error(err, PN_CNI_IO, EINVAL, "unexpected path %s under %s",
+			ret = pn_error(err, PN_E_IMAGE, EINVAL, "unexpected path %s under %s",
 				       p ? p : "(null)", src);
 			goto out;
 		}
@@ -886,7 +886,7 @@ static json_t *load_json_in(int dirfd, const char *rel, const char *what, struct
 	int fd = open_in_root(dirfd, rel, O_RDONLY);
 
 	if (fd < 0) {
-		pn_error(err, PN_CNI_DECODE, -fd, "%s: cannot open %s", what, rel);
+		pn_error(err, PN_E_IMAGE, -fd, "%s: cannot open %s", what, rel);
 		return NULL;
 	}
 	f = fdopen(fd, "r");
@@ -898,7 +898,7 @@ static json_t *load_json_in(int dirfd, const char *rel, const char *what, struct
 	j = json_loadf(f, 0, &je);
 	fclose(f);
 	if (!j)
-		pn_error(err, PN_CNI_DECODE, 0, "%s: %s: %s (line %d)", what, rel, je.text, je.line);
+		pn_error(err, PN_E_IMAGE, 0, "%s: %s: %s (line %d)", what, rel, je.text, je.line);
 	return j;
 }
 
@@ -987,12 +987,12 @@ static int apply_layer(int layoutfd, const char *rel, const char *rootfs, struct
 
 	fd = open_in_root(layoutfd, rel, O_RDONLY);
 	if (fd < 0)
-		return pn_error(err, PN_CNI_DECODE, -fd, "image layer %s missing", rel);
+		return pn_error(err, PN_E_IMAGE, -fd, "image layer %s missing", rel);
 	/* Two passes: whiteouts delete what the layers below hold, so they
 	 * must not delete what this layer adds, whatever the entry order. */
 	ret = extract_fd(fd, rootfs, LAYER_WHITEOUTS, rel, err);
 	if (ret == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot rewind %s", rel);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot rewind %s", rel);
 	if (ret == 0)
 		ret = extract_fd(fd, rootfs, LAYER_FILES, rel, err);
 	close(fd);
@@ -1019,10 +1019,10 @@ static int apply_docker_save(int layoutfd, json_t *manifest, const char *canon,
 			pick = m;
 	}
 	if (!pick || !json_is_array(json_object_get(pick, "Layers")))
-		return pn_error(err, PN_CNI_DECODE, 0, "manifest.json: no image with layers");
+		return pn_error(err, PN_E_IMAGE, 0, "manifest.json: no image with layers");
 	json_array_foreach(json_object_get(pick, "Layers"), i, layer) {
 		if (!json_string_value(layer))
-			return pn_error(err, PN_CNI_DECODE, 0, "manifest.json: bad layer entry");
+			return pn_error(err, PN_E_IMAGE, 0, "manifest.json: bad layer entry");
 		ret = apply_layer(layoutfd, json_string_value(layer), rootfs, err);
 		if (ret < 0)
 			return ret;
@@ -1035,7 +1035,7 @@ static int apply_docker_save(int layoutfd, json_t *manifest, const char *canon,
 		ret = parse_config(conf, cfg);
 		json_decref(conf);
 		if (ret < 0)
-			return pn_error(err, PN_CNI_DECODE, -ret, "%s: bad config", cpath);
+			return pn_error(err, PN_E_IMAGE, -ret, "%s: bad config", cpath);
 	}
 	return 0;
 }
@@ -1057,14 +1057,14 @@ static int apply_oci_layout(int layoutfd, const char *canon, const char *rootfs,
 
 		desc = pick_manifest(manifest, canon);
 		if (!desc) {
-			ret = pn_error(err, PN_CNI_DECODE, 0,
+			ret = pn_error(err, PN_E_IMAGE, 0,
 				       "OCI image layout: no manifest for linux/%s", runtime_arch());
 			goto out;
 		}
 		free(path);
 		path = blob_path(json_string_value(json_object_get(desc, "digest")));
 		if (!path) {
-			ret = pn_error(err, PN_CNI_DECODE, 0, "OCI image layout: bad digest");
+			ret = pn_error(err, PN_E_IMAGE, 0, "OCI image layout: bad digest");
 			goto out;
 		}
 		mt = json_string_value(json_object_get(desc, "mediaType"));
@@ -1079,14 +1079,14 @@ static int apply_oci_layout(int layoutfd, const char *canon, const char *rootfs,
 			break;
 	}
 	if (!json_is_array(json_object_get(manifest, "layers"))) {
-		ret = pn_error(err, PN_CNI_DECODE, 0, "OCI image manifest %s: no layers", path);
+		ret = pn_error(err, PN_E_IMAGE, 0, "OCI image manifest %s: no layers", path);
 		goto out;
 	}
 	json_array_foreach(json_object_get(manifest, "layers"), i, layer) {
 		free(path);
 		path = blob_path(json_string_value(json_object_get(layer, "digest")));
 		if (!path) {
-			ret = pn_error(err, PN_CNI_DECODE, 0, "OCI image manifest: bad layer digest");
+			ret = pn_error(err, PN_E_IMAGE, 0, "OCI image manifest: bad layer digest");
 			goto out;
 		}
 		ret = apply_layer(layoutfd, path, rootfs, err);
@@ -1104,7 +1104,7 @@ static int apply_oci_layout(int layoutfd, const char *canon, const char *rootfs,
 		}
 		ret = parse_config(conf, cfg);
 		if (ret < 0) {
-			ret = pn_error(err, PN_CNI_DECODE, -ret, "OCI image config %s: bad config", path);
+			ret = pn_error(err, PN_E_IMAGE, -ret, "OCI image config %s: bad config", path);
 			goto out;
 		}
 	}
@@ -1131,7 +1131,7 @@ static int apply_layout_dir(const char *dir, const char *canon, const char *root
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return pn_error(err, PN_CNI_IO, errno, "cannot open %s", dir);
+		return pn_error(err, PN_E_IMAGE, errno, "cannot open %s", dir);
 	if (fstatat(fd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 	    fstatat(fd, "index.json", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		ret = apply_oci_layout(fd, canon, rootfs, cfg, err);
@@ -1184,7 +1184,7 @@ static int write_image_json(const char *dir, const struct image_info *info,
 		goto out;
 	}
 	if (json_dump_file(j, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno ? errno : EIO, "cannot write %s", path);
+		ret = pn_error(err, PN_E_IMAGE, errno ? errno : EIO, "cannot write %s", path);
 		goto out;
 	}
 	ret = 0;
@@ -1204,7 +1204,7 @@ static int read_image_json(const char *dir, struct image_info *info, struct pn_e
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return pn_error(err, PN_CNI_IO, errno, "cannot open %s", dir);
+		return pn_error(err, PN_E_IMAGE, errno, "cannot open %s", dir);
 	j = load_json_in(fd, IMAGE_JSON, dir, err);
 	close(fd);
 	if (!j)
@@ -1220,7 +1220,7 @@ static int read_image_json(const char *dir, struct image_info *info, struct pn_e
 	json_decref(j);
 	if (!info->source || ret < 0) {
 		image_config_clear(&cfg);
-		return ret == -EINVAL ? pn_error(err, PN_CNI_DECODE, 0, "%s/%s: bad config", dir,
+		return ret == -EINVAL ? pn_error(err, PN_E_IMAGE, 0, "%s/%s: bad config", dir,
 						 IMAGE_JSON)
 				      : nomem(err);
 	}
@@ -1312,13 +1312,13 @@ static int images_dir(const char *root, bool create, char **out, struct pn_err *
 	if (!p)
 		return nomem(err);
 	if (create && (ret = pn_mkdir_p(p, 0700)) < 0) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", p);
+		ret = pn_error(err, PN_E_IMAGE, -ret, "cannot create %s", p);
 		free(p);
 		return ret;
 	}
 	*out = realpath(p, NULL);
 	if (!*out) {
-		ret = errno == ENOENT ? -ENOENT : pn_error(err, PN_CNI_IO, errno, "%s", p);
+		ret = errno == ENOENT ? -ENOENT : pn_error(err, PN_E_IMAGE, errno, "%s", p);
 		free(p);
 		return ret;
 	}
@@ -1328,7 +1328,7 @@ static int images_dir(const char *root, bool create, char **out, struct pn_err *
 
 static int not_found(struct pn_err *err, const char *name)
 {
-	return pn_error(err, PN_CNI_INVALID_CONFIG, ENOENT,
+	return pn_error(err, PN_E_NOT_FOUND, ENOENT,
 			"image \"%s\" not found: import it with \"podnet image import %s FILE|DIR\"",
 			name, name);
 }
@@ -1417,7 +1417,7 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 		goto out;
 	dir = opendir(images);
 	if (!dir) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot list %s", images);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot list %s", images);
 		goto out;
 	}
 	while ((d = readdir(dir))) {
@@ -1444,6 +1444,7 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 		/* A tree without readable metadata is still listed, by the
 		 * name of its directory, so that it can be seen and removed. */
 		if (imported_info(images, canon, d->d_name, &v[cnt], &ignored) < 0) {
+			pn_err_free(&ignored);
 			memset(&v[cnt], 0, sizeof(v[cnt]));
 			v[cnt].name = canon;
 			canon = NULL;
@@ -1558,7 +1559,7 @@ static int in_use(struct pn_err *err, const char *canon, const char *rootfs)
 	int ret = 0;
 
 	if (mp)
-		ret = pn_error(err, PN_E_EXISTS, EBUSY,
+		ret = pn_error(err, PN_E_CONFLICT, EBUSY,
 			       "image \"%s\" is in use by the container rootfs %s", canon, mp);
 	free(mp);
 	return ret;
@@ -1581,17 +1582,17 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 	if (ret < 0)
 		goto out;
 	if (!strcmp(canon, IMAGE_HOST)) {
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EPERM,
+		ret = pn_error(err, PN_E_FORBIDDEN, EPERM,
 			       "image \"%s\" is built in and cannot be imported over", IMAGE_HOST);
 		goto out;
 	}
 	src_real = realpath(src, NULL);
 	if (!src_real || stat(src_real, &st) < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot import %s", src);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot import %s", src);
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 			       "cannot import %s: not a directory or a file", src);
 		goto out;
 	}
@@ -1603,7 +1604,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 				     images[strlen(src_real)] == '/'))) {
 		/* Without this the copy would copy itself; and "/" is the
 		 * built-in image already. */
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 			       "cannot import %s: it holds the image store %s%s", src, images,
 			       !strcmp(src_real, "/") ? " (use the built-in image \"host\")" : "");
 		goto out;
@@ -1618,7 +1619,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 	}
 	if (lstat(final, &st) == 0 || errno != ENOENT) {
 		if (!(flags & IMAGE_IMPORT_FORCE)) {
-			ret = pn_error(err, PN_E_EXISTS, EEXIST, "image \"%s\" already exists",
+			ret = pn_error(err, PN_E_ALREADY_EXISTS, EEXIST, "image \"%s\" already exists",
 				       canon);
 			goto out;
 		}
@@ -1627,7 +1628,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 			goto out;
 	}
 	if (!mkdtemp(tmp)) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create a temp dir in %s", images);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot create a temp dir in %s", images);
 		goto out;
 	}
 	tmp_made = true;
@@ -1638,7 +1639,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		goto out;
 	}
 	if (mkdir(rootfs, 0755) < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create %s", rootfs);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot create %s", rootfs);
 		goto out;
 	}
 	if (lstat(src_real, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -1650,22 +1651,22 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		 * whether the tarball was a rootfs or an image layout. */
 		fd = open(src_real, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot open %s", src);
+			ret = pn_error(err, PN_E_IMAGE, errno, "cannot open %s", src);
 			goto out;
 		}
 		/* 0755: a tarball without a "./" entry leaves this mode on
 		 * the image's "/", and so on every container's. */
 		if (mkdir(stage, 0755) < 0) {
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot create %s", stage);
+			ret = pn_error(err, PN_E_IMAGE, errno, "cannot create %s", stage);
 			goto out;
 		}
 		ret = extract_fd(fd, stage, PLAIN, "tarball", err);
 		if (ret == 0)
 			ret = apply_layout_dir(stage, canon, rootfs, &cfg, err);
 		if (ret == 0 && (rmdir(rootfs) < 0 || rename(stage, rootfs) < 0))
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot move %s", stage);
+			ret = pn_error(err, PN_E_IMAGE, errno, "cannot move %s", stage);
 		if (ret > 0 && (ret = remove_tree(stage)) < 0)
-			ret = pn_error(err, PN_CNI_IO, -ret, "cannot remove %s", stage);
+			ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", stage);
 	}
 	if (ret < 0) {
 		pn_err_prefix(err, "cannot import %s as \"%s\"", src, canon);
@@ -1691,7 +1692,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 	}
 	ret = tree_size(rootfs, &info->size);
 	if (ret < 0) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "cannot walk %s", rootfs);
+		ret = pn_error(err, PN_E_IMAGE, -ret, "cannot walk %s", rootfs);
 		goto out;
 	}
 	ret = write_image_json(tmp, info, err);
@@ -1703,23 +1704,23 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		close(fd);
 	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot sync %s", tmp);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot sync %s", tmp);
 		goto out;
 	}
 	/* RENAME_NOREPLACE: two imports racing for one name cannot both win;
 	 * RENAME_EXCHANGE swaps a forced replacement in atomically. */
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY) {
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot rename %s to %s", tmp, final);
+			ret = pn_error(err, PN_E_IMAGE, errno, "cannot rename %s to %s", tmp, final);
 			goto out;
 		}
 		if (!(flags & IMAGE_IMPORT_FORCE)) {
-			ret = pn_error(err, PN_E_EXISTS, EEXIST, "image \"%s\" already exists",
+			ret = pn_error(err, PN_E_ALREADY_EXISTS, EEXIST, "image \"%s\" already exists",
 				       canon);
 			goto out;
 		}
 		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) < 0) {
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot replace %s", final);
+			ret = pn_error(err, PN_E_IMAGE, errno, "cannot replace %s", final);
 			goto out;
 		}
 	}
@@ -1758,7 +1759,7 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 	if (ret < 0)
 		goto out;
 	if (!strcmp(canon, IMAGE_HOST)) {
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, EPERM,
+		ret = pn_error(err, PN_E_FORBIDDEN, EPERM,
 			       "image \"%s\" is built in and cannot be removed", IMAGE_HOST);
 		goto out;
 	}
@@ -1781,20 +1782,20 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 	if (ret < 0)
 		goto out;
 	if (!mkdtemp(trash)) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create a temp dir in %s", images);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot create a temp dir in %s", images);
 		goto out;
 	}
 	/* One rename takes the name away; a crash while deleting leaves a
 	 * dot-dir that is never listed. rename(2) may replace an empty dir. */
 	if (rename(final, trash) < 0) {
 		ret = errno == ENOENT ? not_found(err, name)
-				      : pn_error(err, PN_CNI_IO, errno, "cannot remove %s", final);
+				      : pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", final);
 		(void)rmdir(trash);
 		goto out;
 	}
 	ret = remove_tree(trash);
 	if (ret < 0)
-		ret = pn_error(err, PN_CNI_IO, -ret, "cannot remove %s", trash);
+		ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", trash);
 out:
 	free(canon);
 	free(images);
@@ -1935,7 +1936,7 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 	ret = pn_mkdir_p(container_dir, 0700);
 	cdir = ret == 0 ? realpath(container_dir, NULL) : NULL;
 	if (!cdir) {
-		ret = pn_error(err, PN_CNI_IO, ret ? -ret : errno, "cannot create %s",
+		ret = pn_error(err, PN_E_IMAGE, ret ? -ret : errno, "cannot create %s",
 			       container_dir);
 		goto out;
 	}
@@ -1955,7 +1956,7 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 		}
 	}
 	if (mkdir(target, 0755) < 0 && errno != EEXIST) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create %s", target);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot create %s", target);
 		goto out;
 	}
 	if (is_mount_point(target)) {
@@ -1995,7 +1996,7 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 		goto out;
 	}
 	if (mkdir(cow, 0700) < 0 && errno != EEXIST) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create %s", cow);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot create %s", cow);
 		goto out;
 	}
 	if (mount("tmpfs", cow, "tmpfs", 0, "mode=0700") < 0) {
@@ -2070,7 +2071,7 @@ int image_rootfs_release(const char *container_dir, struct pn_err *err)
 		}
 		ret = remove_tree(p);
 		if (ret < 0) {
-			ret = pn_error(err, PN_CNI_IO, -ret, "cannot remove %s", p);
+			ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
 			goto out;
 		}
 	}
@@ -2083,7 +2084,7 @@ int image_rootfs_release(const char *container_dir, struct pn_err *err)
 	/* Only rmdir: should the unmount not have happened, the node's files
 	 * would be under it. */
 	if (rmdir(p) < 0 && errno != ENOENT) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot remove %s", p);
+		ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
 		goto out;
 	}
 	ret = 0;

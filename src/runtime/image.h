@@ -70,13 +70,13 @@ int image_name_canonical(const char *name, char **out, struct pn_err *err) PN_MU
  * place, so a failure or a crash never leaves a half-made image under its
  * name.  Tar entries with absolute paths or "..", and entries that would
  * be written through a symlink, make the import fail.  A taken name is
- * PN_E_EXISTS unless IMAGE_IMPORT_FORCE.  @out may be NULL.
+ * PN_E_ALREADY_EXISTS unless IMAGE_IMPORT_FORCE.  @out may be NULL.
  * @root NULL means IMAGE_DEFAULT_ROOT.
  */
 int image_import(const char *root, const char *name, const char *src, unsigned flags,
 		 struct image_info **out, struct pn_err *err) PN_MUST_CHECK;
 
-/* Unknown image: -ENOENT, PN_CNI_INVALID_CONFIG, and a message naming
+/* Unknown image: -ENOENT, PN_E_NOT_FOUND, and a message naming
  * `podnet image import`. */
 int image_get(const char *root, const char *name, struct image_info **out,
 	      struct pn_err *err) PN_MUST_CHECK;

@@ -86,22 +86,29 @@ static void sb_puts(struct sbuf *b, const char *s)
 	sb_putn(b, s, strlen(s));
 }
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
 {
 	char *s = NULL;
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
 	if (n < 0) {
 		b->oom = true;
 		return;
 	}
 	sb_putn(b, s, (size_t)n);
 	free(s);
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 /* Length of the UTF-8 sequence at s (1..4), 0 if invalid. */
@@ -178,32 +185,50 @@ static void sb_goquote(struct sbuf *b, const char *s)
 	sb_putn(b, "\"", 1);
 }
 
-/* A list of formatted messages, in the order they were found. */
+/*
+ * A list of formatted messages, in the order they were found.  A field
+ * error, "<field>: <body>", also keeps its reason (metav1.CauseType) and the
+ * length of its field path, so that it becomes a cause of the error.
+ */
+struct msg_cause {
+	const char *reason; /* NULL: not a field error */
+	size_t field_len;
+};
+
 struct msgs {
 	char **v;
+	struct msg_cause *cause;
 	size_t n;
 	bool oom;
 };
 
-static void msgs_take(struct msgs *m, struct sbuf *b)
+static void msgs_push(struct msgs *m, struct sbuf *b, const char *reason, size_t field_len)
 {
-	char **t;
+	struct msg_cause *c = NULL;
+	char **t = NULL;
 
-	if (b->oom || !b->s) {
-		m->oom = true;
-		free(b->s);
-		memset(b, 0, sizeof(*b));
-		return;
+	if (!b->oom && b->s) {
+		t = realloc(m->v, (m->n + 1) * sizeof(*t));
+		if (t)
+			m->v = t;
+		c = t ? realloc(m->cause, (m->n + 1) * sizeof(*c)) : NULL;
+		if (c)
+			m->cause = c;
 	}
-	t = realloc(m->v, (m->n + 1) * sizeof(*t));
-	if (!t) {
+	if (!t || !c) {
 		m->oom = true;
 		free(b->s);
 	} else {
-		m->v = t;
-		m->v[m->n++] = b->s;
+		m->v[m->n] = b->s;
+		m->cause[m->n] = (struct msg_cause){ reason, field_len };
+		m->n++;
 	}
 	memset(b, 0, sizeof(*b));
+}
+
+static void msgs_take(struct msgs *m, struct sbuf *b)
+{
+	msgs_push(m, b, NULL, 0);
 }
 
 static void msgs_add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -233,38 +258,75 @@ static void msgs_free(struct msgs *m)
 	for (i = 0; i < m->n; i++)
 		free(m->v[i]);
 	free(m->v);
+	free(m->cause);
 	memset(m, 0, sizeof(*m));
 }
 
 /* ---------------------------------------- field errors (k8s field.Error) */
 
+/* The reasons of k8s.io/apimachinery/pkg/util/validation/field. */
+#define FE_INVALID "FieldValueInvalid"
+#define FE_REQUIRED "FieldValueRequired"
+#define FE_DUPLICATE "FieldValueDuplicate"
+#define FE_NOT_SUPPORTED "FieldValueNotSupported"
+#define FE_TOO_LONG "FieldValueTooLong"
+#define FE_FORBIDDEN "FieldValueForbidden"
+
+/* "<field>: " in @b, to which the caller appends the body. */
+static void fe_start(struct sbuf *b, const char *field)
+{
+	sb_puts(b, field);
+	sb_puts(b, ": ");
+}
+
+static void fe_done(struct msgs *e, struct sbuf *b, const char *reason, const char *field)
+{
+	msgs_push(e, b, reason, strlen(field));
+}
+
+static void fe_printf(struct msgs *e, const char *reason, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fe_printf(struct msgs *e, const char *reason, const char *field, const char *fmt, ...)
+{
+	struct sbuf b = { 0 };
+	va_list ap;
+
+	fe_start(&b, field);
+	va_start(ap, fmt);
+	sb_vprintf(&b, fmt, ap);
+	va_end(ap);
+	fe_done(e, &b, reason, field);
+}
+
 static void fe_invalid_str(struct msgs *e, const char *field, const char *value, const char *detail)
 {
 	struct sbuf b = { 0 };
 
-	sb_printf(&b, "%s: Invalid value: ", field);
+	fe_start(&b, field);
+	sb_puts(&b, "Invalid value: ");
 	sb_goquote(&b, value);
 	sb_printf(&b, ": %s", detail);
-	msgs_take(e, &b);
+	fe_done(e, &b, FE_INVALID, field);
 }
 
 static void fe_invalid_int(struct msgs *e, const char *field, long long v, const char *detail)
 {
-	msgs_add(e, "%s: Invalid value: %lld: %s", field, v, detail);
+	fe_printf(e, FE_INVALID, field, "Invalid value: %lld: %s", v, detail);
 }
 
 static void fe_required(struct msgs *e, const char *field)
 {
-	msgs_add(e, "%s: Required value", field);
+	fe_printf(e, FE_REQUIRED, field, "Required value");
 }
 
 static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 {
 	struct sbuf b = { 0 };
 
-	sb_printf(&b, "%s: Duplicate value: ", field);
+	fe_start(&b, field);
+	sb_puts(&b, "Duplicate value: ");
 	sb_goquote(&b, value);
-	msgs_take(e, &b);
+	fe_done(e, &b, FE_DUPLICATE, field);
 }
 
 static void fe_not_supported(struct msgs *e, const char *field, const char *value,
@@ -273,7 +335,8 @@ static void fe_not_supported(struct msgs *e, const char *field, const char *valu
 	struct sbuf b = { 0 };
 	size_t i;
 
-	sb_printf(&b, "%s: Unsupported value: ", field);
+	fe_start(&b, field);
+	sb_puts(&b, "Unsupported value: ");
 	sb_goquote(&b, value);
 	sb_puts(&b, ": supported values: ");
 	for (i = 0; valid[i]; i++) {
@@ -281,7 +344,7 @@ static void fe_not_supported(struct msgs *e, const char *field, const char *valu
 			sb_puts(&b, ", ");
 		sb_goquote(&b, valid[i]);
 	}
-	msgs_take(e, &b);
+	fe_done(e, &b, FE_NOT_SUPPORTED, field);
 }
 
 /* ------------------------------------------- k8s.io/apimachinery validation */
@@ -1557,7 +1620,7 @@ static bool json_empty(json_t *v)
 static void unsupported(struct dec *d, json_t *v)
 {
 	if (!json_empty(v))
-		msgs_add(&d->forbidden, "%s: Forbidden: not supported by podnet", d->path);
+		fe_printf(&d->forbidden, FE_FORBIDDEN, d->path, "Forbidden: not supported by podnet");
 }
 
 static void unknown_field(struct dec *d, const char *key, const char *type)
@@ -1922,7 +1985,8 @@ static void dec_spec(struct dec *d, json_t *o, struct pn_pod_spec *s, struct pod
 		} else if (strcmp(keys[i], "hostUsers") == 0) {
 			/* true is Kubernetes' default; false asks for a user namespace */
 			if (!json_is_true(v))
-				msgs_add(&d->forbidden, "%s: Forbidden: not supported by podnet", d->path);
+				fe_printf(&d->forbidden, FE_FORBIDDEN, d->path,
+					  "Forbidden: not supported by podnet");
 		} else if (is_one_of(keys[i], spec_unsupported)) {
 			unsupported(d, v);
 		}
@@ -2036,7 +2100,8 @@ static void validate_annotations(struct msgs *e, const struct pn_kvs *k)
 		total += strlen(k->items[i].key) + strlen(k->items[i].value);
 	}
 	if (total > ANNOTATIONS_MAX)
-		msgs_add(e, "metadata.annotations: Too long: must have at most %d bytes", ANNOTATIONS_MAX);
+		fe_printf(e, FE_TOO_LONG, "metadata.annotations", "Too long: must have at most %d bytes",
+			  ANNOTATIONS_MAX);
 }
 
 /* ValidateObjectMeta: @namespaced Pods carry a namespace, Namespaces do not. */
@@ -2045,7 +2110,8 @@ static void validate_meta(struct msgs *e, const struct pn_meta *m, bool namespac
 	struct msgs raw = { 0 };
 
 	if (!m->name || !*m->name) {
-		msgs_add(e, "metadata.name: Required value: name or generateName is required");
+		fe_printf(e, FE_REQUIRED, "metadata.name",
+			  "Required value: name or generateName is required");
 	} else {
 		if (namespaced)
 			is_dns1123_subdomain(m->name, "", &raw);
@@ -2254,8 +2320,8 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 		fe_not_supported(e, "spec.dnsPolicy", raw->dns, dns_values);
 	validate_labels(e, "spec.nodeSelector", &s->node_selector);
 	if (s->share_process_namespace && s->host_pid)
-		msgs_add(e, "spec.shareProcessNamespace: Invalid value: true: "
-			    "ShareProcessNamespace and HostPID cannot both be enabled");
+		fe_printf(e, FE_INVALID, "spec.shareProcessNamespace",
+			  "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled");
 	if (s->hostname && *s->hostname) {
 		is_dns1123_label(s->hostname, &tmp);
 		invalid_each(e, "spec.hostname", s->hostname, &tmp);
@@ -2294,7 +2360,7 @@ static void sb_aggregate(struct sbuf *b, const struct msgs *m)
 	sb_puts(b, "]");
 }
 
-static int fail_sb(struct pn_err *err, struct sbuf *b)
+static int fail_sb(struct pn_err *err, int code, struct sbuf *b)
 {
 	int ret;
 
@@ -2302,9 +2368,31 @@ static int fail_sb(struct pn_err *err, struct sbuf *b)
 		free(b->s);
 		return nomem(err);
 	}
-	ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s", b->s);
+	ret = pn_error(err, code, 0, "%s", b->s);
 	free(b->s);
 	return ret;
+}
+
+/* Each field error of @m as a cause of @err (Status.details.causes). */
+static int add_causes(struct pn_err *err, const struct msgs *m)
+{
+	char *field;
+	size_t i;
+	int ret;
+
+	for (i = 0; err && i < m->n; i++) {
+		if (!m->cause[i].reason)
+			continue;
+		field = strndup(m->v[i], m->cause[i].field_len);
+		if (!field)
+			return -ENOMEM;
+		ret = pn_err_cause(err, m->cause[i].reason, field, "%s",
+				   m->v[i] + m->cause[i].field_len + 2);
+		free(field);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
 
 static int fail_client(struct pn_err *err, const char *source, const struct msgs *m)
@@ -2317,15 +2405,20 @@ static int fail_client(struct pn_err *err, const char *source, const struct msgs
 	sb_goquote(&b, source);
 	sb_puts(&b, ": error validating data: ");
 	sb_aggregate(&b, m);
-	return fail_sb(err, &b);
+	return fail_sb(err, PN_E_BAD_REQUEST, &b);
 }
 
-/* kubectl's MultilineError for an Invalid status: one line, or "* " bullets. */
+/*
+ * kubectl's MultilineError for an Invalid status: one line, or "* " bullets
+ * (kube-apiserver's own message joins them as "[a, b]"; kubectl rebuilds it
+ * from the causes).  The field errors are the error's causes too.
+ */
 static int fail_invalid(struct pn_err *err, const char *kind, const char *name, const struct msgs *a,
 			const struct msgs *b2)
 {
 	struct sbuf b = { 0 };
 	size_t i, n = a->n + b2->n;
+	int ret;
 
 	sb_printf(&b, "The %s ", kind);
 	sb_goquote(&b, name ? name : "");
@@ -2335,7 +2428,10 @@ static int fail_invalid(struct pn_err *err, const char *kind, const char *name, 
 			sb_puts(&b, "\n* ");
 		sb_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
 	}
-	return fail_sb(err, &b);
+	ret = fail_sb(err, PN_E_INVALID, &b);
+	if (ret != -ENOMEM && (add_causes(err, a) < 0 || add_causes(err, b2) < 0))
+		ret = nomem(err);
+	return ret;
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -2397,14 +2493,14 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		sb_puts(&b, "\nfrom server for: ");
 		sb_goquote(&b, source);
 		sb_puts(&b, ": resource name may not be empty");
-		ret = fail_sb(err, &b);
+		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
 	if (d->decode.n) {
 		sb_printf(&b, "Error from server (BadRequest): error when creating ");
 		sb_goquote(&b, source);
 		sb_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
-		ret = fail_sb(err, &b);
+		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
 
@@ -2546,7 +2642,7 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		sb_puts(&b, " in version ");
 		sb_goquote(&b, api);
 		sb_puts(&b, "\nensure CRDs are installed first");
-		return fail_sb(m->err, &b);
+		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
 	if (strcmp(kind, "Pod") == 0) {
 		ret = decode_object(o, m->source, false, true, &pod, NULL, m->err);
@@ -2611,9 +2707,9 @@ int manifest_parse(const char *buf, size_t len, const char *source, struct pn_ob
 			sb_puts(&b, m.source);
 			sb_puts(&b, ": error converting YAML to JSON: ");
 			sb_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
-			ret = fail_sb(err, &b);
-			if (err && y->line)
-				snprintf(err->details, sizeof(err->details), "line %zu, column %zu", y->line, y->col);
+			ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
+			if (y->line)
+				pn_err_details(err, "line %zu, column %zu", y->line, y->col);
 			goto out;
 		}
 		if (r == 0)
@@ -2644,7 +2740,7 @@ static int from_json(json_t *j, bool is_pod, struct pn_pod **pod, struct pn_name
 	const char *want = is_pod ? "Pod" : "Namespace";
 
 	if (!json_is_object(j) || !api || !kind || strcmp(api, "v1") || strcmp(kind, want))
-		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "error: stored object is not a v1 %s", want);
+		return pn_error(err, PN_E_STATE, 0, "error: stored object is not a v1 %s", want);
 	return decode_object(j, "podnet state", true, is_pod, pod, ns, err);
 }
 

@@ -7,16 +7,19 @@
  * Namespace structs, and back to the JSON/YAML that kubectl would show.
  *
  * Errors reproduce what kubectl prints for the same manifest against a real
- * API server, so users can search for them: err->msg is the complete text
- * kubectl writes to stderr (it may span lines), e.g.
+ * API server, so users can search for them: pn_err_msg(err) is the complete
+ * text kubectl writes to stderr (it may span lines), e.g.
  *   error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 3: ...
  *   error: error validating "pod.yaml": error validating data: ValidationError(...): ...
  *   error: resource mapping not found for name: "x" namespace: "" from "pod.yaml": ...
  *   Error from server (BadRequest): error when creating "pod.yaml": Pod in version "v1" ...
  *   The Pod "pod1" is invalid: spec.containers[1].name: Duplicate value: "c1"
- * so the CLI prints it as is, adding nothing.  err->code is
- * PN_CNI_INVALID_CONFIG for every manifest error (PN_E_NOMEM when out of
- * memory); for YAML syntax errors err->details holds "line L, column C".
+ * so the CLI prints it as is, adding nothing.  err->code is the Status
+ * reason the API server answers with: PN_E_INVALID for "is invalid" (each
+ * field error is also in err->causes, reason FieldValueInvalid etc., as in
+ * Status.details.causes), PN_E_NOT_FOUND for an unknown kind, PN_E_BAD_REQUEST
+ * for the rest (syntax, client-side validation, decoding), PN_E_NOMEM when
+ * out of memory.  For YAML syntax errors the details hold "line L, column C".
  */
 
 #include <jansson.h>

@@ -22,10 +22,6 @@
 #include "err.h"
 #include "util.h"
 
-/* pn_err code for a failure reported by the OCI runtime itself (its
- * message is in err->msg, as the runtime printed it). */
-#define PN_E_OCI_RUNTIME 130
-
 #define OCI_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /*
@@ -134,7 +130,7 @@ const char *oci_status_name(enum oci_status s);
  * the runtime passes @io straight to the container's init ("pass-through"
  * stdio), so the caller keeps the other ends of pipes.  *pid (may be NULL)
  * receives the init's host PID from --pid-file.  The runtime's own error
- * message, when it fails, ends up in err->msg.
+ * message, when it fails, ends up in pn_err_msg(err).
  */
 int oci_create(const struct oci_rt *rt, const char *id, const char *bundle,
 	       const struct oci_stdio *io, pid_t *pid, struct pn_err *err) PN_MUST_CHECK;
@@ -181,14 +177,14 @@ struct oci_exec_opts {
 /*
  * Run a process in a running container and wait for it.  Returns 0 with
  * *exit_code = its exit status (128+N when killed by signal N), or -errno
- * when the runtime could not start it: then err->msg is the runtime's
+ * when the runtime could not start it: then pn_err_msg(err) is the runtime's
  * message (runc: `exec failed: unable to start container process: exec:
  * "foo": executable file not found in $PATH`), *exit_code is 127 for a
  * missing executable and 126 otherwise (the shells' convention), and the
  * return is -ENOENT / -EACCES / -EIO (-ESRCH: no such container).  The
  * runtime has then already written that line to @o->io.err itself (runc and
  * crun print a fatal error on stderr besides their --log file, and in exec
- * mode their stderr is the process's): a CLI should not print err->msg
+ * mode their stderr is the process's): a CLI should not print pn_err_msg(err)
  * again.
  */
 int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,

@@ -95,7 +95,7 @@ int podrt_open(struct podrt *rt, struct pn_err *err)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	ret = pn_mkdir_p(rt->root, 0700);
 	if (ret < 0)
-		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->root);
+		return pn_error(err, PN_E_STATE, -ret, "cannot create %s", rt->root);
 	return store_open(rt->root, &rt->st, err);
 }
 
@@ -134,17 +134,17 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 	}
 	ret = pn_mkdir_p(rt->cni_conf_dir, 0755);
 	if (ret < 0)
-		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", rt->cni_conf_dir);
+		return pn_error(err, PN_E_STATE, -ret, "cannot create %s", rt->cni_conf_dir);
 	snprintf(path, sizeof(path), "%s/%s", rt->cni_conf_dir, DEFAULT_CONFLIST);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == EEXIST)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EEXIST,
+		return pn_error(err, PN_E_CONFLICT, EEXIST,
 				"%s exists but is not a valid network configuration", path);
 	if (fd < 0)
-		return pn_error(err, PN_CNI_IO, errno, "cannot write %s", path);
+		return pn_error(err, PN_E_STATE, errno, "cannot write %s", path);
 	if (write(fd, default_conflist, sizeof(default_conflist) - 1) !=
 	    (ssize_t)(sizeof(default_conflist) - 1)) {
-		ret = pn_error(err, PN_CNI_IO, errno ? errno : EIO, "cannot write %s", path);
+		ret = pn_error(err, PN_E_STATE, errno ? errno : EIO, "cannot write %s", path);
 		close(fd);
 		unlink(path);
 		return ret;
@@ -170,7 +170,7 @@ static int write_json_atomic(const char *path, json_t *j, struct pn_err *err)
 		int e = errno ? errno : EIO;
 
 		unlink(tmp);
-		return pn_error(err, PN_CNI_IO, e, "cannot write %s", path);
+		return pn_error(err, PN_E_STATE, e, "cannot write %s", path);
 	}
 	return 0;
 }
@@ -357,10 +357,12 @@ static void pod_stop(struct podrt *rt, const struct store_pod *sp, const char *p
 		for (size_t i = 0; i < n; i++) {
 			snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
 			if (image_rootfs_release(path, &scratch) < 0)
-				pn_warn("cannot release rootfs of %s: %s", cs[i].name, scratch.msg);
+				pn_warn("cannot release rootfs of %s: %s", cs[i].name,
+					pn_err_msg(&scratch));
 		}
 		store_container_array_free(cs, n);
 	}
+	pn_err_free(&scratch);
 }
 
 int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
@@ -492,7 +494,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		argv = container_argv(c, imgs[i]);
 		if (json_array_size(argv) == 0) {
 			json_decref(argv);
-			ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
+			ret = pn_error(err, PN_E_BAD_REQUEST, 0,
 				       "container \"%s\": no command given and image \"%s\" has none",
 				       c->name, c->image);
 			goto out;
@@ -514,7 +516,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	if (!pod->spec.host_network) {
 		ret = netns_new_name(nsname);
 		if (ret < 0) {
-			ret = pn_error(err, PN_CNI_IO, -ret, "cannot name a network namespace");
+			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot name a network namespace");
 			goto out;
 		}
 		if (asprintf(&netns_path, "%s/%s", rt->netns_dir, nsname) < 0) {
@@ -538,7 +540,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		char id[65];
 
 		if (store_new_id(id) < 0) {
-			ret = pn_error(err, PN_CNI_IO, EIO, "cannot make a container id");
+			ret = pn_error(err, PN_E_KERNEL, EIO, "cannot make a container id");
 			break;
 		}
 		cs[i].id = strdup(id);
@@ -562,7 +564,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
 	ret = pn_mkdir_p(pod_dir, 0700);
 	if (ret < 0) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", pod_dir);
+		ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", pod_dir);
 		goto out_unborrow;
 	}
 
@@ -612,7 +614,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
 		ret = pn_mkdir_p(path, 0700);
 		if (ret < 0) {
-			ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", path);
+			ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", path);
 			goto out_unborrow;
 		}
 		/* Before the call: a failure half-way may leave a mount. */
@@ -672,7 +674,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		argv[k] = NULL;
 		st = run_capture(argv, sout, sizeof(sout), serr, sizeof(serr));
 		if (st != 0) {
-			ret = pn_error(err, PN_E_DELEGATE, 0, "pod \"%s\" did not start: %s", sp->name,
+			ret = pn_error(err, PN_E_OCI_RUNTIME, 0, "pod \"%s\" did not start: %s", sp->name,
 				       serr[0] ? serr : "podnet-shim failed");
 			goto out_unborrow;
 		}
@@ -726,14 +728,15 @@ out_unborrow:
 		if (shim_started || netns_made || cni_added || rootfs_made) {
 			if (store_pod_get(rt->st, sp->uid, &cur, &scratch) == 0) {
 				if (podrt_pod_delete(rt, cur, &scratch) < 0)
-					pn_warn("rollback of pod %s: %s", cur->name, scratch.msg);
+					pn_warn("rollback of pod %s: %s", cur->name, pn_err_msg(&scratch));
 				store_pod_free(cur);
 			}
 		} else {
 			rm_rf(pod_dir);
 			if (store_pod_delete(rt->st, sp->uid, &scratch) < 0)
-				pn_warn("rollback of pod %s: %s", pod->meta.name, scratch.msg);
+				pn_warn("rollback of pod %s: %s", pod->meta.name, pn_err_msg(&scratch));
 		}
+		pn_err_free(&scratch);
 	}
 	if (ret == 0 && out) {
 		ret = store_pod_get(rt->st, sp->uid, out, err);
@@ -1116,7 +1119,8 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 					continue;
 				snprintf(one, sizeof(one), "%s/%s", cdir, ce->d_name);
 				if (image_rootfs_release(one, &scratch) < 0)
-					pn_warn("%s", scratch.msg);
+					pn_warn("%s", pn_err_msg(&scratch));
+				pn_err_free(&scratch);
 			}
 			if (cd)
 				closedir(cd);
@@ -1146,7 +1150,8 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 		struct pn_err scratch = { 0 };
 
 		if (cniclient_gc(&cc, l, valid, nv, &scratch) < 0)
-			pn_warn("CNI GC: %s", scratch.msg);
+			pn_warn("CNI GC: %s", pn_err_msg(&scratch));
+		pn_err_free(&scratch);
 	}
 	d = opendir(rt->netns_dir);
 	while (d && (de = readdir(d))) {

@@ -276,37 +276,37 @@ static int store_fail(struct store *st, int rc, struct pn_err *err, const char *
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return pn_error(err, PN_CNI_TRY_AGAIN, EAGAIN,
+		return pn_error(err, PN_E_BUSY, EAGAIN,
 				"%s: state database busy (%s held by another podnet)", what,
 				st->path);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		return pn_error(err, PN_CNI_IO, EIO, "%s: state database %s is corrupt: %s", what,
+		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s is corrupt: %s", what,
 				st->path, detail);
 	case SQLITE_NOMEM:
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "%s: out of memory", what);
 	case SQLITE_FULL:
-		return pn_error(err, PN_CNI_IO, ENOSPC, "%s: state database %s: %s", what,
+		return pn_error(err, PN_E_STATE, ENOSPC, "%s: state database %s: %s", what,
 				st->path, detail);
 	case SQLITE_READONLY:
-		return pn_error(err, PN_CNI_IO, EROFS, "%s: state database %s: %s", what,
+		return pn_error(err, PN_E_STATE, EROFS, "%s: state database %s: %s", what,
 				st->path, detail);
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
-		return pn_error(err, PN_CNI_IO, EACCES, "%s: state database %s: %s", what,
+		return pn_error(err, PN_E_STATE, EACCES, "%s: state database %s: %s", what,
 				st->path, detail);
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
-		return pn_error(err, PN_CNI_IO, sys > 0 ? sys : EIO, "%s: state database %s: %s",
+		return pn_error(err, PN_E_STATE, sys > 0 ? sys : EIO, "%s: state database %s: %s",
 				what, st->path, detail);
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
 	case SQLITE_RANGE:
 		/* A value the schema refuses: the message names the column. */
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "%s: %s", what, detail);
+		return pn_error(err, PN_E_INVALID, EINVAL, "%s: %s", what, detail);
 	default:
-		return pn_error(err, PN_CNI_IO, EIO, "%s: state database %s: %s", what, st->path,
+		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s: %s", what, st->path,
 				detail);
 	}
 }
@@ -319,10 +319,9 @@ static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pn_verror(err, PN_CNI_UNKNOWN_CONTAINER, errnum, fmt, ap);
+	pn_verror(err, PN_E_NOT_FOUND, errnum, fmt, ap);
 	va_end(ap);
-	if (err)
-		err->details[0] = '\0';
+	pn_err_details_clear(err);
 	return -errnum;
 }
 
@@ -335,8 +334,7 @@ static int store_refuse(struct pn_err *err, int code, int errnum, const char *fm
 	va_start(ap, fmt);
 	pn_verror(err, code, errnum, fmt, ap);
 	va_end(ap);
-	if (err)
-		err->details[0] = '\0';
+	pn_err_details_clear(err);
 	return -errnum;
 }
 
@@ -483,7 +481,7 @@ static int read_row(struct store *st, sqlite3_stmt *stmt, const struct table *t,
 				if (!strcmp(s, col->names[v]))
 					break;
 			if (!s || v == col->n_names)
-				return pn_error(err, PN_CNI_IO, EIO,
+				return pn_error(err, PN_E_STATE, EIO,
 						"state database %s is corrupt: %s.%s is \"%s\"",
 						st->path, t->name, col->name, s ? s : "NULL");
 			*(int *)p = (int)v;
@@ -557,7 +555,7 @@ static int rows_select(struct store *st, const struct table *t, const char *wher
 	if (!ret)
 		ret = sql_cat(sql, sizeof(sql), &len, t->order);
 	if (ret) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "query of %s too long", t->name);
+		ret = pn_error(err, PN_E_STATE, -ret, "query of %s too long", t->name);
 		goto out;
 	}
 	ret = store_prepare(st, sql, &stmt, err);
@@ -669,7 +667,7 @@ static int row_write(struct store *st, const struct table *t, const void *row, u
 			ret = sql_cat(sql, sizeof(sql), &len, " = ?");
 	}
 	if (ret) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "statement for %s too long", t->name);
+		ret = pn_error(err, PN_E_STATE, -ret, "statement for %s too long", t->name);
 		goto out;
 	}
 	ret = store_prepare(st, sql, &stmt, err);
@@ -748,7 +746,7 @@ out:
 int store_begin(struct store *st, struct pn_err *err)
 {
 	if (!sqlite3_get_autocommit(st->db))
-		return pn_error(err, PN_CNI_IO, EBUSY, "begin: a transaction is already open on %s",
+		return pn_error(err, PN_E_STATE, EBUSY, "begin: a transaction is already open on %s",
 				st->path);
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
@@ -978,7 +976,7 @@ static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err
 			goto out;
 		ret = store_new_uuid(uid);
 		if (ret) {
-			ret = pn_error(err, PN_CNI_IO, -ret, "generate namespace uid");
+			ret = pn_error(err, PN_E_KERNEL, -ret, "generate namespace uid");
 			goto out;
 		}
 		snprintf(created, sizeof(created), "%lld", (long long)now_ns());
@@ -1016,7 +1014,7 @@ static int store_migrate(struct store *st, struct pn_err *err)
 	if (!ret && v != STORE_SCHEMA_VERSION)
 		ret = store_migrate_locked(st, &v, err);
 	if (!ret && v > STORE_SCHEMA_VERSION)
-		ret = pn_error(err, PN_CNI_INCOMPATIBLE_VERSION, EPROTO,
+		ret = pn_error(err, PN_E_STATE, EPROTO,
 			       "state database %s has schema version %lld, newer than this "
 			       "podnet's %d; upgrade podnet",
 			       st->path, (long long)v, STORE_SCHEMA_VERSION);
@@ -1061,7 +1059,7 @@ static int store_enable_wal(struct store *st, struct pn_err *err)
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (!mode || strcmp(mode, "wal")) {
-		ret = pn_error(err, PN_CNI_IO, EIO, "state database %s: cannot use WAL (mode %s)",
+		ret = pn_error(err, PN_E_STATE, EIO, "state database %s: cannot use WAL (mode %s)",
 			       st->path, mode ? mode : "?");
 		goto out;
 	}
@@ -1077,7 +1075,7 @@ int store_open(const char *root, struct store **out, struct pn_err *err)
 	int ret, rc;
 
 	if (!root || !*root)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "state root is empty");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "state root is empty");
 	st = calloc(1, sizeof(*st));
 	if (!st || asprintf(&st->path, "%s/state.db", root) < 0) {
 		if (st)
@@ -1088,7 +1086,7 @@ int store_open(const char *root, struct store **out, struct pn_err *err)
 	/* Pod specs may carry secrets in env: keep the state private to root. */
 	ret = pn_mkdir_p(root, 0700);
 	if (ret) {
-		ret = pn_error(err, PN_CNI_IO, -ret, "create state directory %s", root);
+		ret = pn_error(err, PN_E_STATE, -ret, "create state directory %s", root);
 		goto out;
 	}
 	/*
@@ -1176,17 +1174,17 @@ int store_namespace_add(struct store *st, struct store_namespace *ns, struct pn_
 	int ret, rc = SQLITE_OK, changes = 0;
 
 	if (!ns->name || !*ns->name)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "namespace name is empty");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "namespace name is empty");
 	ret = dup_id(&ns->uid, true);
 	if (ret)
-		return pn_error(err, PN_CNI_IO, -ret, "namespaces \"%s\": generate uid", ns->name);
+		return pn_error(err, PN_E_KERNEL, -ret, "namespaces \"%s\": generate uid", ns->name);
 	if (!ns->created_ns)
 		ns->created_ns = now_ns();
 	ret = row_write(st, &ns_table, ns, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
 	if (ret)
 		return ret;
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_refuse(err, PN_E_EXISTS, EEXIST, "namespaces \"%s\" already exists",
+		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "namespaces \"%s\" already exists",
 				    ns->name);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc, err, "create namespaces \"%s\"", ns->name);
@@ -1224,7 +1222,7 @@ int store_namespace_list(struct store *st, struct store_namespace **out, size_t 
 static int namespace_forbidden(const char *name, struct pn_err *err)
 {
 	/* kubectl: namespaces "default" is forbidden: this namespace may not be deleted */
-	return store_refuse(err, PN_CNI_NOT_AVAILABLE, EPERM,
+	return store_refuse(err, PN_E_FORBIDDEN, EPERM,
 			    "namespaces \"%s\" is forbidden: this namespace may not be deleted",
 			    name);
 }
@@ -1264,7 +1262,7 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 	if (ret)
 		goto out;
 	if (pods) {
-		ret = store_refuse(err, PN_CNI_NOT_AVAILABLE, ENOTEMPTY,
+		ret = store_refuse(err, PN_E_CONFLICT, ENOTEMPTY,
 				   "namespaces \"%s\" still has %lld pod%s", name, (long long)pods,
 				   pods == 1 ? "" : "s");
 		goto out;
@@ -1302,9 +1300,9 @@ static int pod_assign(struct store_pod *p, struct pn_err *err)
 	int ret;
 
 	if (!p->name || !*p->name)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pod name is empty");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod name is empty");
 	if (!p->spec_json)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pods \"%s\": no spec",
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pods \"%s\": no spec",
 				p->name);
 	if (!p->namespace_ && !(p->namespace_ = strdup("default")))
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "pods \"%s\"", p->name);
@@ -1312,13 +1310,13 @@ static int pod_assign(struct store_pod *p, struct pn_err *err)
 	if (!ret)
 		ret = dup_id(&p->sandbox_id, false);
 	if (ret)
-		return pn_error(err, PN_CNI_IO, -ret, "pods \"%s\": generate ids", p->name);
+		return pn_error(err, PN_E_KERNEL, -ret, "pods \"%s\": generate ids", p->name);
 	if (!p->created_ns)
 		p->created_ns = now_ns();
 	if (p->state != STORE_POD_READY && !p->owner) {
 		ret = store_owner_self(&p->owner);
 		if (ret)
-			return pn_error(err, PN_CNI_IO, -ret, "pods \"%s\": identify this process",
+			return pn_error(err, PN_E_KERNEL, -ret, "pods \"%s\": identify this process",
 					p->name);
 	}
 	return 0;
@@ -1351,7 +1349,7 @@ int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
 		goto out;
 	}
 	if (taken == 2) {
-		ret = store_refuse(err, PN_CNI_NOT_AVAILABLE, EPERM,
+		ret = store_refuse(err, PN_E_FORBIDDEN, EPERM,
 				   "pods \"%s\" is forbidden: unable to create new content in "
 				   "namespace %s because it is being terminated",
 				   p->name, p->namespace_);
@@ -1367,10 +1365,10 @@ int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
 		if (ret)
 			goto out;
 		if (taken)
-			ret = store_refuse(err, PN_E_EXISTS, EEXIST, "pods \"%s\" already exists",
+			ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "pods \"%s\" already exists",
 					   p->name);
 		else
-			ret = store_refuse(err, PN_E_EXISTS, EEXIST,
+			ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 					   "pods \"%s\": uid %s, sandbox %s or netns %s already "
 					   "in use",
 					   p->name, p->uid, p->sandbox_id,
@@ -1391,7 +1389,7 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 	int ret, rc = SQLITE_OK, changes = 0;
 
 	if (!p->uid)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "pod update without uid");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod update without uid");
 	fields &= STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_IPS |
 		  STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED |
 		  STORE_POD_F_SPEC;
@@ -1402,7 +1400,7 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 		if (p->state != STORE_POD_READY) {
 			ret = store_owner_self(&owner);
 			if (ret) {
-				ret = pn_error(err, PN_CNI_IO, -ret, "pod %s: identify this process",
+				ret = pn_error(err, PN_E_KERNEL, -ret, "pod %s: identify this process",
 					       p->uid);
 				goto out;
 			}
@@ -1498,8 +1496,8 @@ static int find_by_prefix(struct store *st, const struct table *t, const char *w
 	rows_free(t, rows, n);
 	if (n == 0)
 		return store_notfound(err, ENOENT, "%s \"%s\" not found", noun, prefix);
-	return store_notfound(err, ENOTUNIQ, "%s ID prefix \"%s\" is ambiguous: %zu candidates",
-			      noun, prefix, n);
+	return store_refuse(err, PN_E_BAD_REQUEST, ENOTUNIQ,
+			    "%s ID prefix \"%s\" is ambiguous: %zu candidates", noun, prefix, n);
 }
 
 int store_pod_find(struct store *st, const char *id_prefix, struct store_pod **out,
@@ -1559,11 +1557,11 @@ int store_container_insert(struct store *st, struct store_container *c, struct p
 	int64_t taken = 0;
 
 	if (!c->name || !*c->name || !c->pod_uid || !c->image)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"container needs a name, a pod and an image");
 	ret = dup_id(&c->id, false);
 	if (ret)
-		return pn_error(err, PN_CNI_IO, -ret, "containers \"%s\": generate id", c->name);
+		return pn_error(err, PN_E_KERNEL, -ret, "containers \"%s\": generate id", c->name);
 	if (!c->created_ns)
 		c->created_ns = now_ns();
 	ret = row_write(st, &ctr_table, c, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
@@ -1580,10 +1578,10 @@ int store_container_insert(struct store *st, struct store_container *c, struct p
 		if (ret)
 			return ret;
 		if (taken)
-			return store_refuse(err, PN_E_EXISTS, EEXIST,
+			return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 					    "containers \"%s\" already exists in pod %s", c->name,
 					    c->pod_uid);
-		return store_refuse(err, PN_E_EXISTS, EEXIST,
+		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 				    "containers \"%s\": id %s or index %d already in use", c->name,
 				    c->id, c->idx);
 	}
@@ -1598,7 +1596,7 @@ int store_container_update(struct store *st, const struct store_container *c, un
 	int ret, rc = SQLITE_OK, changes = 0;
 
 	if (!c->id)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "container update without id");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "container update without id");
 	fields &= STORE_CTR_F_STATE | STORE_CTR_F_PID | STORE_CTR_F_EXIT | STORE_CTR_F_REASON |
 		  STORE_CTR_F_STARTED | STORE_CTR_F_FINISHED | STORE_CTR_F_RESTARTS |
 		  STORE_CTR_F_LOG_PATH | STORE_CTR_F_LAST;
@@ -1671,17 +1669,17 @@ int store_image_add(struct store *st, struct store_image *img, struct pn_err *er
 	int ret, rc = SQLITE_OK, changes = 0;
 
 	if (!img->name || !*img->name || !img->path)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL, "image needs a name and a path");
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "image needs a name and a path");
 	ret = dup_id(&img->id, false);
 	if (ret)
-		return pn_error(err, PN_CNI_IO, -ret, "image \"%s\": generate id", img->name);
+		return pn_error(err, PN_E_KERNEL, -ret, "image \"%s\": generate id", img->name);
 	if (!img->created_ns)
 		img->created_ns = now_ns();
 	ret = row_write(st, &image_table, img, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
 	if (ret)
 		return ret;
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_refuse(err, PN_E_EXISTS, EEXIST, "image \"%s\" already exists",
+		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "image \"%s\" already exists",
 				    img->name);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc, err, "add image \"%s\"", img->name);
@@ -1748,7 +1746,7 @@ int store_attachment_add(struct store *st, struct store_attachment *a, struct pn
 	int ret, rc = SQLITE_OK, changes = 0;
 
 	if (!a->pod_uid || !a->network || !a->ifname || !a->container_id)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, EINVAL,
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"attachment needs a pod, a network, an ifname and a container id");
 	if (!a->created_ns)
 		a->created_ns = now_ns();
@@ -1758,7 +1756,7 @@ int store_attachment_add(struct store *st, struct store_attachment *a, struct pn
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", a->pod_uid);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_refuse(err, PN_E_EXISTS, EEXIST,
+		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 				    "attachment %s/%s of pod %s already exists", a->network,
 				    a->ifname, a->pod_uid);
 	if (rc != SQLITE_OK)

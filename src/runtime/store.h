@@ -17,8 +17,8 @@
  *    which is how "database is locked" leaks out of naive code.
  *  - The name of a pod is claimed by its row: UNIQUE(namespace, name) makes
  *    two concurrent `apply` of the same pod race inside SQLite, and exactly
- *    one insert wins; the other gets PN_E_EXISTS, `pods "NAME" already
- *    exists`.
+ *    one insert wins; the other gets PN_E_ALREADY_EXISTS, `pods "NAME"
+ *    already exists`.
  *  - The row is written before anything it describes is created, and its
  *    state says which lifecycle step is under way:
  *      creating: apply inserted it (with netns_path and sandbox_id chosen,
@@ -30,11 +30,11 @@
  *    (store_owner_alive() false) was abandoned by a killed process; delete
  *    and gc finish tearing it down, and must leave live owners alone.
  *
- * Not found is -ENOENT with code PN_CNI_UNKNOWN_CONTAINER (CNI's "does not
- * exist"), an ambiguous id prefix -ENOTUNIQ with the same code; the message
- * is kubectl's text after "Error from server (...): ", e.g.
- * `pods "pod1" not found`.  A lock held past the busy timeout is -EAGAIN,
- * PN_CNI_TRY_AGAIN; a damaged file -EIO naming the path.
+ * Not found is -ENOENT with code PN_E_NOT_FOUND, an ambiguous id prefix
+ * -ENOTUNIQ with PN_E_BAD_REQUEST; the message is kubectl's text after
+ * "Error from server (...): ", e.g. `pods "pod1" not found`.  A lock held
+ * past the busy timeout is -EAGAIN, PN_E_BUSY; a damaged file -EIO,
+ * PN_E_STATE, naming the path.
  *
  * A struct store belongs to one thread and one process: a child of fork()
  * must not use or close its parent's store (POSIX locks are per process).
@@ -264,7 +264,7 @@ int store_container_get_by_name(struct store *st, const char *pod_uid, const cha
 void store_container_free(struct store_container *c);
 void store_container_array_free(struct store_container *a, size_t n);
 
-/* Images. Add fills in id and created_ns; a taken name is PN_E_EXISTS. */
+/* Images. Add fills in id and created_ns; a taken name is PN_E_ALREADY_EXISTS. */
 int store_image_add(struct store *st, struct store_image *img, struct pn_err *err) PN_MUST_CHECK;
 int store_image_get(struct store *st, const char *name, struct store_image **out,
 		    struct pn_err *err) PN_MUST_CHECK;

@@ -21,11 +21,11 @@ static int get_str(json_t *o, const char *key, bool required, char **out, struct
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" is missing", key);
+			return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" is missing", key);
 		return 0;
 	}
 	if (!json_is_string(v) || (required && !json_string_length(v)))
-		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a %sstring", key,
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" must be a %sstring", key,
 				required ? "non-empty " : "");
 	*out = strdup(json_string_value(v));
 	return *out ? 0 : pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
@@ -39,7 +39,7 @@ static int get_bool(json_t *o, const char *key, bool *out, struct pn_err *err)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v))
-		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a boolean", key);
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" must be a boolean", key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -53,11 +53,11 @@ static int get_strv(json_t *o, const char *key, bool required, char ***out, stru
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" is missing", key);
+			return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" is missing", key);
 		return 0;
 	}
 	if (!json_is_array(v) || (required && !json_array_size(v)))
-		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\" must be a %sarray of strings",
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" must be a %sarray of strings",
 				key, required ? "non-empty " : "");
 	r = calloc(json_array_size(v) + 1, sizeof(*r));
 	if (!r)
@@ -65,7 +65,7 @@ static int get_strv(json_t *o, const char *key, bool required, char ***out, stru
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e)) {
 			strv_free(r);
-			return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"%s\"[%zu] is not a string",
+			return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\"[%zu] is not a string",
 					key, i);
 		}
 		r[i] = strdup(json_string_value(e));
@@ -93,7 +93,7 @@ static int parse_restart(json_t *o, enum shim_restart dflt, enum shim_restart *o
 	else if (s && !strcmp(s, "Never"))
 		*out = SHIM_RESTART_NEVER;
 	else
-		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+		return pn_error(err, PN_E_STATE, EINVAL,
 				"plan: restartPolicy \"%s\" is not Always, OnFailure or Never",
 				s ? s : "(not a string)");
 	return 0;
@@ -130,7 +130,7 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 	memset(p, 0, sizeof(*p));
 	root = json_load_file(path, 0, &je);
 	if (!json_is_object(root)) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, root ? EINVAL : ENOENT, "plan %s: %s (line %d)",
+		ret = pn_error(err, PN_E_STATE, root ? EINVAL : ENOENT, "plan %s: %s (line %d)",
 			       path, root ? "not a JSON object" : je.text, je.line);
 		goto out;
 	}
@@ -148,24 +148,24 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 	    (ret = parse_restart(root, SHIM_RESTART_ALWAYS, &pod_restart, err)) < 0)
 		goto out;
 	if (!id_ok(p->sandbox_id)) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: sandboxID \"%s\" is not an id",
+		ret = pn_error(err, PN_E_STATE, EINVAL, "plan: sandboxID \"%s\" is not an id",
 			       p->sandbox_id);
 		goto out;
 	}
 	if (!p->host_network && !p->netns) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+		ret = pn_error(err, PN_E_STATE, EINVAL,
 			       "plan: \"netns\" is required unless hostNetwork is true");
 		goto out;
 	}
 	if (p->host_pid && p->share_pid) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+		ret = pn_error(err, PN_E_STATE, EINVAL,
 			       "plan: hostPID and shareProcessNamespace exclude each other");
 		goto out;
 	}
 	v = json_object_get(root, "terminationGracePeriodSeconds");
 	p->grace_s = v ? json_integer_value(v) : 30;
 	if (v && (!json_is_integer(v) || p->grace_s < 0)) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+		ret = pn_error(err, PN_E_STATE, EINVAL,
 			       "plan: terminationGracePeriodSeconds must be an integer >= 0");
 		goto out;
 	}
@@ -176,7 +176,7 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 	}
 	cs = json_object_get(root, "containers");
 	if (!json_is_array(cs) || !json_array_size(cs)) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "plan: \"containers\" must be a non-empty array");
+		ret = pn_error(err, PN_E_STATE, EINVAL, "plan: \"containers\" must be a non-empty array");
 		goto out;
 	}
 	p->ctrs = calloc(json_array_size(cs), sizeof(*p->ctrs));
@@ -203,13 +203,13 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 			goto out;
 		}
 		if (!id_ok(k->id) || !strcmp(k->id, p->sandbox_id)) {
-			ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+			ret = pn_error(err, PN_E_STATE, EINVAL,
 				       "plan: containers[%zu].id \"%s\" is not a unique id", i, k->id);
 			goto out;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->ctrs[j].id, k->id) || !strcmp(p->ctrs[j].name, k->name)) {
-				ret = pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+				ret = pn_error(err, PN_E_STATE, EINVAL,
 					       "plan: containers[%zu] repeats id or name \"%s\"", i,
 					       k->name);
 				goto out;

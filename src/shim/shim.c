@@ -275,7 +275,7 @@ static int write_etc_files(struct pn_err *err)
 	ret = write_file_once(path, hn);
 out:
 	if (ret < 0)
-		pn_error(err, PN_E_OCI_RUNTIME, -ret, "write %s", path);
+		pn_error(err, PN_E_STATE, -ret, "write %s", path);
 	free(hosts);
 	free(hn);
 	return ret;
@@ -314,7 +314,7 @@ static int pause_bundle(char *bundle, size_t size, struct pn_err *err)
 	pathf(rootfs, sizeof(rootfs), "%s/pause/rootfs", S.pod_dir);
 	ret = pn_mkdir_p(rootfs, 0755);
 	if (ret < 0)
-		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create %s", rootfs);
+		return pn_error(err, PN_E_STATE, -ret, "create %s", rootfs);
 	cgroups_path(cg, sizeof(cg), p->sandbox_id);
 	/* An empty read-only rootfs: the runtime creates the mount points,
 	 * the static pause binary is bind-mounted in. */
@@ -347,7 +347,7 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 
 	ret = pn_mkdir_p(c->bundle, 0755);
 	if (ret < 0)
-		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create bundle %s", c->bundle);
+		return pn_error(err, PN_E_STATE, -ret, "create bundle %s", c->bundle);
 	pause_ns_path(net, sizeof(net), "net");
 	pause_ns_path(ipc, sizeof(ipc), "ipc");
 	pause_ns_path(uts, sizeof(uts), "uts");
@@ -474,7 +474,7 @@ static int ctr_open_log(struct shim_ctr *c, struct pn_err *err)
 
 	ret = pn_mkdir_p(c->log_dir, 0755);
 	if (ret < 0)
-		return pn_error(err, PN_E_OCI_RUNTIME, -ret, "create log directory %s", c->log_dir);
+		return pn_error(err, PN_E_STATE, -ret, "create log directory %s", c->log_dir);
 	if (c->log_path[0]) {
 		if (c->prev_log_path[0] && strcmp(c->prev_log_path, c->log_path))
 			unlink(c->prev_log_path);
@@ -484,7 +484,7 @@ static int ctr_open_log(struct shim_ctr *c, struct pn_err *err)
 	snprintf(c->log_path, sizeof(c->log_path), "%s/%d.log", c->log_dir, c->restart_count);
 	c->log = fopen(c->log_path, "we");
 	if (!c->log)
-		return pn_error(err, PN_E_OCI_RUNTIME, errno, "open log %s", c->log_path);
+		return pn_error(err, PN_E_STATE, errno, "open log %s", c->log_path);
 	return 0;
 }
 
@@ -530,7 +530,7 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	if (l->ret < 0)
 		return;
 	if (pipe2(l->outp, O_CLOEXEC) < 0 || pipe2(l->errp, O_CLOEXEC) < 0) {
-		l->ret = pn_error(&l->err, PN_E_OCI_RUNTIME, errno, "pipe");
+		l->ret = pn_error(&l->err, PN_E_KERNEL, errno, "pipe");
 		return;
 	}
 	fcntl(l->outp[0], F_SETFL, O_NONBLOCK);
@@ -541,7 +541,8 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	 * would make `run` fail with "container ... already exists". */
 	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->id);
 	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->id, true, &derr) < 0)
-		shim_log("clearing stale runtime state of %s: %s", c->name, derr.msg);
+		shim_log("clearing stale runtime state of %s: %s", c->name, pn_err_msg(&derr));
+	pn_err_free(&derr);
 	rfc3339_now(c->started_at);
 	c->started_mono = now_ns();
 	l->ran = true;
@@ -556,7 +557,7 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 /* Second half: wait for that runtime (by PID), then the container runs or
  * the attempt ends.  A start failure is a terminated attempt (exit code
  * 128, reason StartError, the runtime's message), as containerd reports it,
- * and goes through the restart policy like any exit. */
+ * and goes through the restart policy like any exit.  Releases l->err. */
 static void ctr_launched(size_t idx, struct ctr_launch *l)
 {
 	struct shim_ctr *c = &S.plan.ctrs[idx];
@@ -583,6 +584,7 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->id, (int)c->pid,
 		 c->restart_count);
 	write_status(c);
+	pn_err_free(&l->err);
 	return;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -592,20 +594,21 @@ fail:
 			close(l->errp[i]);
 		l->outp[i] = l->errp[i] = -1;
 	}
-	shim_log("container %s: %s%s%s", c->name, l->err.msg, l->err.details[0] ? ": " : "",
-		 l->err.details);
+	shim_log("container %s: %s%s%s", c->name, pn_err_msg(&l->err), l->err.details ? ": " : "",
+		 pn_err_details_text(&l->err));
 	if (c->log) {
 		/* The reason is worth a line in the container's own log. */
 		char ts[40];
 
 		rfc3339_now(ts);
-		fprintf(c->log, "%s stderr F %s\n", ts, l->err.msg);
+		fprintf(c->log, "%s stderr F %s\n", ts, pn_err_msg(&l->err));
 		fclose(c->log);
 		c->log = NULL;
 	}
 	if (!c->started_at[0])
 		rfc3339_now(c->started_at);
-	ctr_set_terminated(c, 128, "StartError", l->err.msg);
+	ctr_set_terminated(c, 128, "StartError", pn_err_msg(&l->err));
+	pn_err_free(&l->err);
 	ctr_after_exit(c);
 }
 
@@ -713,7 +716,8 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	/* The runtime keeps a stopped container (and its cgroup) until
 	 * delete; the same id is reused by the next attempt. */
 	if (oci_delete(&S.rt, c->id, true, &err) < 0 && err.errnum != ENOENT)
-		shim_log("delete %s: %s", c->name, err.msg);
+		shim_log("delete %s: %s", c->name, pn_err_msg(&err));
+	pn_err_free(&err);
 	ctr_after_exit(c);
 }
 
@@ -762,7 +766,7 @@ static void pause_stop(void)
 	if (S.pause_running) {
 		/* The pause exits 143 on SIGTERM; SIGKILL if it does not. */
 		if (oci_kill(&S.rt, S.plan.sandbox_id, SIGTERM, false, &err) < 0)
-			shim_log("kill pause: %s", err.msg);
+			shim_log("kill pause: %s", pn_err_msg(&err));
 		if (!wait_pid_bounded(S.pause_pid, 2000)) {
 			(void)!oci_kill(&S.rt, S.plan.sandbox_id, SIGKILL, false, NULL);
 			wait_pid_bounded(S.pause_pid, KILL_WAIT_S * 1000);
@@ -770,7 +774,8 @@ static void pause_stop(void)
 		S.pause_running = false;
 	}
 	if (oci_delete(&S.rt, S.plan.sandbox_id, true, &err) < 0 && err.errnum != ENOENT)
-		shim_log("delete pause: %s", err.msg);
+		shim_log("delete pause: %s", pn_err_msg(&err));
+	pn_err_free(&err);
 }
 
 /* -------------------------------------------------------------- stopping */
@@ -794,9 +799,10 @@ static void stop_begin(const char *why)
 			write_status(c);
 		} else if (c->state == CS_RUNNING &&
 			   oci_kill(&S.rt, c->id, S.plan.grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
-			shim_log("kill %s: %s", c->name, err.msg);
+			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
 		}
 	}
+	pn_err_free(&err);
 }
 
 /* Grace period over: SIGKILL every process of each container (--all: the
@@ -1144,11 +1150,11 @@ static int setup_paths(struct shim_ctr *c, struct pn_err *err)
 	if (!c->bundle || !c->log_dir)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	if (c->rootfs[0] != '/' || c->bundle[0] != '/' || c->log_dir[0] != '/')
-		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL,
+		return pn_error(err, PN_E_STATE, EINVAL,
 				"container %s: rootfs, bundle and logDir must be absolute paths", c->name);
 	pathf(buf, sizeof(buf), "%s/containers/%s", S.pod_dir, c->id);
 	if (pn_mkdir_p(buf, 0755) < 0)
-		return pn_error(err, PN_E_OCI_RUNTIME, errno, "create %s", buf);
+		return pn_error(err, PN_E_STATE, errno, "create %s", buf);
 	return 0;
 }
 
@@ -1201,7 +1207,8 @@ int main(int argc, char **argv)
 	}
 	pathf(plan_path, sizeof(plan_path), "%s/plan.json", S.pod_dir);
 	if (shim_plan_load(plan_path, &S.plan, &err) < 0) {
-		fprintf(stderr, "podnet-shim: %s\n", err.msg);
+		fprintf(stderr, "podnet-shim: %s\n", pn_err_msg(&err));
+		pn_err_free(&err);
 		return EXIT_SETUP;
 	}
 	if (uid && strcmp(uid, S.plan.pod_uid)) {
@@ -1220,7 +1227,7 @@ int main(int argc, char **argv)
 	ret = runtime ? oci_runtime_resolve(runtime, &rp, &rn, &err)
 		      : oci_runtime_detect(&rp, &rn, &why, &err);
 	if (ret < 0) {
-		fprintf(stderr, "podnet-shim: %s\n", err.msg);
+		fprintf(stderr, "podnet-shim: %s\n", pn_err_msg(&err));
 		ret = EXIT_SETUP;
 		goto out;
 	}
@@ -1233,7 +1240,7 @@ int main(int argc, char **argv)
 	S.rt.root = S.rt_root;
 	for (size_t i = 0; i < S.plan.n_ctrs; i++)
 		if (setup_paths(&S.plan.ctrs[i], &err) < 0) {
-			fprintf(stderr, "podnet-shim: %s\n", err.msg);
+			fprintf(stderr, "podnet-shim: %s\n", pn_err_msg(&err));
 			ret = EXIT_SETUP;
 			goto out;
 		}
@@ -1262,14 +1269,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		ret = pn_error(&err, PN_E_OCI_RUNTIME, errno, "PR_SET_CHILD_SUBREAPER");
+		ret = pn_error(&err, PN_E_KERNEL, errno, "PR_SET_CHILD_SUBREAPER");
 		goto fail;
 	}
 	S.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	S.epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.u64 = 0;
 	if (S.sfd < 0 || S.epfd < 0 || epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.sfd, &ev) < 0) {
-		ret = pn_error(&err, PN_E_OCI_RUNTIME, errno, "signalfd/epoll");
+		ret = pn_error(&err, PN_E_KERNEL, errno, "signalfd/epoll");
 		goto fail;
 	}
 	shim_log("pod %s: runtime %s%s%s, state %s", S.plan.pod_uid, S.rt_path, why ? " — " : "",
@@ -1305,9 +1312,9 @@ int main(int argc, char **argv)
 	ret = S.exit_code;
 	goto out;
 fail:
-	shim_log("%s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
-	snprintf(S.message, sizeof(S.message), "%s", err.msg);
-	notify_parent(notify, "%s\n", err.msg);
+	shim_log("%s%s%s", pn_err_msg(&err), err.details ? ": " : "", pn_err_details_text(&err));
+	snprintf(S.message, sizeof(S.message), "%s", pn_err_msg(&err));
+	notify_parent(notify, "%s\n", pn_err_msg(&err));
 	notify = -1;
 	if (S.pause_running || S.pause_pid)
 		pause_stop();
@@ -1330,5 +1337,6 @@ out:
 	if (S.state && strcmp(S.state, "starting"))
 		shim_log("exit %d", ret);
 	shim_plan_free(&S.plan);
+	pn_err_free(&err);
 	return ret;
 }

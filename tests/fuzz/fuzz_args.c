@@ -20,5 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cni_args_free(&a);
 	free(s);
+	pn_err_free(&err);
 	return 0;
 }

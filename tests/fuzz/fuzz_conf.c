@@ -33,7 +33,7 @@ static void round_trip(const struct cni_result *r, enum cni_version v)
 	if (!j)
 		abort();
 	if (cni_result_parse(j, v, &back, &err) < 0) {
-		fprintf(stderr, "own %s output rejected: %s\n", cni_version_str(v), err.msg);
+		fprintf(stderr, "own %s output rejected: %s\n", cni_version_str(v), pn_err_msg(&err));
 		abort();
 	}
 	j2 = cni_result_to_json(back, v);
@@ -42,6 +42,7 @@ static void round_trip(const struct cni_result *r, enum cni_version v)
 	json_decref(j2);
 	json_decref(j);
 	cni_result_free(back);
+	pn_err_free(&err);
 }
 
 static void try_result(const uint8_t *data, size_t size)
@@ -63,6 +64,7 @@ static void try_result(const uint8_t *data, size_t size)
 		cni_result_free(r);
 	}
 	json_decref(j);
+	pn_err_free(&err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cni_conf_free(c);
 	}
 	try_result(data, size);
+	pn_err_free(&err);
 	return 0;
 }

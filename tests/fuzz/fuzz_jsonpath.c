@@ -52,9 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out = NULL;
 		}
 		jsonpath_free(jp);
-	} else if (jp || !err.msg[0]) {
+	} else if (jp || !pn_err_msg(&err)[0]) {
 		abort(); /* a failed parse hands nothing back and says why */
 	}
 	free(tmpl);
+	pn_err_free(&err);
 	return 0;
 }

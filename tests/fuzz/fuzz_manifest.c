@@ -24,7 +24,7 @@ static void check_pod(const struct pn_pod *p)
 	if (!j)
 		abort();
 	if (pod_from_json(j, &back, &err) < 0) {
-		fprintf(stderr, "own JSON rejected: %s\n", err.msg);
+		fprintf(stderr, "own JSON rejected: %s\n", pn_err_msg(&err));
 		abort();
 	}
 	j2 = pod_to_json(back);
@@ -39,7 +39,7 @@ static void check_pod(const struct pn_pod *p)
 	if (!y)
 		abort();
 	if (manifest_parse(y, strlen(y), "fuzz", &o, &n, &err) < 0 || n != 1 || o[0].kind != PN_KIND_POD) {
-		fprintf(stderr, "own YAML rejected: %s\n---\n%s", err.msg, y);
+		fprintf(stderr, "own YAML rejected: %s\n---\n%s", pn_err_msg(&err), y);
 		abort();
 	}
 	j2 = pod_to_json(o[0].pod);
@@ -52,6 +52,7 @@ static void check_pod(const struct pn_pod *p)
 	free(y);
 	pn_pod_free(back);
 	json_decref(j);
+	pn_err_free(&err);
 }
 
 static void check_namespace(const struct pn_namespace *ns)
@@ -64,7 +65,7 @@ static void check_namespace(const struct pn_namespace *ns)
 	if (!j)
 		abort();
 	if (namespace_from_json(j, &back, &err) < 0) {
-		fprintf(stderr, "own Namespace JSON rejected: %s\n", err.msg);
+		fprintf(stderr, "own Namespace JSON rejected: %s\n", pn_err_msg(&err));
 		abort();
 	}
 	j2 = namespace_to_json(back);
@@ -77,6 +78,7 @@ static void check_namespace(const struct pn_namespace *ns)
 	json_decref(j2);
 	json_decref(j);
 	pn_namespace_free(back);
+	pn_err_free(&err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,8 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0, i;
 
 	if (manifest_parse((const char *)data, size, "fuzz.yaml", &o, &n, &err) < 0) {
-		if (o || n || !err.msg[0])
+		if (o || n || !pn_err_msg(&err)[0])
 			abort();
+		pn_err_free(&err);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -97,5 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_namespace(o[i].ns);
 	}
 	manifest_objects_free(o, n);
+	pn_err_free(&err);
 	return 0;
 }

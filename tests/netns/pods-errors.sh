@@ -30,6 +30,22 @@ for f in "$ROOT"/tests/data/manifests/bad-*.yaml; do
 	fi
 done
 
+# Ten bad ports: kubectl's message lists all ten field errors, one bullet
+# each (over 1 KiB, past the 511 bytes an error message once held).
+{
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: { name: ports }\nspec:\n'
+	printf '  containers:\n  - name: c\n    image: host\n    ports:\n'
+	for i in $(seq 0 9); do printf '    - containerPort: %d\n' $((70000 + i)); done
+} >"$T/ports.yaml"
+want='The Pod "ports" is invalid: '
+for i in $(seq 0 9); do
+	want+=$'\n'"* spec.containers[0].ports[$i].containerPort: Invalid value: $((70000 + i)): must be between 1 and 65535, inclusive"
+done
+out=$($P apply -f "$T/ports.yaml" 2>&1)
+t_is "$?:$out" "1:$want" "ten bad ports: all ten causes printed, the last one whole"
+t_is "$(grep -c 'containerPort: Invalid value' <<<"$out")" 10 "  ten bullets"
+t_ok "nothing created for the bad ports" nothing_made
+
 # One bad document among good ones: nothing of the file is created.
 cat "$ROOT/examples/pod2.yaml" "$ROOT/tests/data/manifests/bad-dup-container.yaml" >"$T/mixed.yaml"
 t_notok "a file with one bad document is refused" $P apply -f "$T/mixed.yaml"

@@ -19,10 +19,12 @@
 #include "cniclient.h"
 #include "netns.h"
 
-static int fail(const struct pn_err *e)
+/* Print @e and release it. */
+static int fail(struct pn_err *e)
 {
-	fprintf(stderr, "error (code %d): %s%s%s\n", e->code, e->msg, e->details[0] ? ": " : "",
-		e->details);
+	fprintf(stderr, "error (code %d): %s%s%s\n", e->code, pn_err_msg(e), e->details ? ": " : "",
+		pn_err_details_text(e));
+	pn_err_free(e);
 	return 1;
 }
 
@@ -168,5 +170,6 @@ int main(int argc, char **argv)
 out:
 	json_decref(caps);
 	cni_netlist_free(list);
+	pn_err_free(&e);
 	return rc;
 }

@@ -42,7 +42,7 @@ static struct cni_conf *load(const char *path, bool parse_ipam, struct pn_err *e
 		return NULL;
 	}
 	if (cni_conf_parse(buf, len, parse_ipam, &c, err) < 0) {
-		printf("# %s: %s\n", path, err->msg);
+		printf("# %s: %s\n", path, pn_err_msg(err));
 		c = NULL;
 	}
 	free(buf);
@@ -58,13 +58,14 @@ static void bad_conf(const char *json, bool parse_ipam, int code, const char *ne
 
 	is_int(ret < 0 ? err.code : 0, code, "bad conf rejected with code %d: %.*s", code,
 	       (int)(strcspn(json, "\n") < 70 ? strcspn(json, "\n") : 70), json);
-	ok(ret < 0 && strstr(err.msg, needle), "message names %s", needle);
-	if (ret < 0 && !strstr(err.msg, needle))
-		printf("#   message: %s\n", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), needle), "message names %s", needle);
+	if (ret < 0 && !strstr(pn_err_msg(&err), needle))
+		printf("#   message: %s\n", pn_err_msg(&err));
 	if (getenv("TEST_VERBOSE") && ret < 0)
-		printf("#   %s\n", err.msg);
+		printf("#   %s\n", pn_err_msg(&err));
 	if (ret == 0)
 		cni_conf_free(c);
+	pn_err_free(&err);
 }
 
 static char *ipstr(const struct pn_ip *ip, char buf[PN_IP_STRLEN])
@@ -221,6 +222,7 @@ static void test_result_encode(void)
 	cni_dns_free(&copy);
 	cni_result_free(r);
 	cni_result_free(empty);
+	pn_err_free(&err);
 }
 
 /* A result that must fail: code PN_CNI_DECODE and @needle in the message. */
@@ -232,12 +234,13 @@ static void bad_result(const char *json, enum cni_version v, const char *needle)
 	int ret = cni_result_parse(j, v, &r, &err);
 
 	is_int(ret < 0 ? err.code : 0, PN_CNI_DECODE, "bad result rejected: %.60s", json);
-	ok(ret < 0 && strstr(err.msg, needle), "message names %s", needle);
-	if (ret < 0 && !strstr(err.msg, needle))
-		printf("#   message: %s\n", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), needle), "message names %s", needle);
+	if (ret < 0 && !strstr(pn_err_msg(&err), needle))
+		printf("#   message: %s\n", pn_err_msg(&err));
 	if (!ret)
 		cni_result_free(r);
 	json_decref(j);
+	pn_err_free(&err);
 }
 
 static void test_result_parse(void)
@@ -266,6 +269,7 @@ static void test_result_parse(void)
 	   "1.0.0: ips version ignored, no interface = -1");
 	cni_result_free(r);
 	json_decref(j);
+	pn_err_free(&err);
 }
 
 static void test_conf_golden(void)
@@ -374,6 +378,7 @@ static void test_conf_golden(void)
 		   "older cni.dev/attachments key; null means unset");
 		cni_conf_free(c);
 	}
+	pn_err_free(&err);
 }
 
 static void test_conf_bad(void)
@@ -511,6 +516,7 @@ static void test_ipam_direct(void)
 	   "ipam route 1.1 extras");
 	cni_ipam_conf_free(&ic);
 	json_decref(j);
+	pn_err_free(&err);
 }
 
 static void bad_args(const char *s, const char *needle)
@@ -520,10 +526,11 @@ static void bad_args(const char *s, const char *needle)
 	int ret = cni_args_parse(s, &a, &err);
 
 	is_int(ret < 0 ? err.code : 0, PN_CNI_INVALID_ENV, "CNI_ARGS rejected: %s", s);
-	ok(ret < 0 && strstr(err.msg, needle), "message names %s", needle);
-	if (ret < 0 && !strstr(err.msg, needle))
-		printf("#   message: %s\n", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), needle), "message names %s", needle);
+	if (ret < 0 && !strstr(pn_err_msg(&err), needle))
+		printf("#   message: %s\n", pn_err_msg(&err));
 	cni_args_free(&a);
+	pn_err_free(&err);
 }
 
 static void test_args(void)
@@ -577,6 +584,7 @@ static void test_args(void)
 	bad_args("K8S_POD_NAME=a;", "invalid pair \"\"");
 	bad_args("IP=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9",
 		 "more than 8");
+	pn_err_free(&err);
 }
 
 static void env_reset(void)
@@ -605,10 +613,11 @@ static void env_bad(const char *needle, const char *desc)
 	int ret = cni_env_from_environ(&env, &err);
 
 	is_int(ret < 0 ? err.code : 0, PN_CNI_INVALID_ENV, "env rejected: %s", desc);
-	ok(ret < 0 && strstr(err.msg, needle), "message: %s", needle);
-	if (ret < 0 && !strstr(err.msg, needle))
-		printf("#   message: %s\n", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), needle), "message: %s", needle);
+	if (ret < 0 && !strstr(pn_err_msg(&err), needle))
+		printf("#   message: %s\n", pn_err_msg(&err));
 	cni_env_free(&env);
+	pn_err_free(&err);
 }
 
 static void test_env(void)
@@ -683,6 +692,7 @@ static void test_env(void)
 	ok(cni_env_from_environ(&env, &err) == 0 && env.cmd == CNI_CMD_STATUS, "STATUS");
 	cni_env_free(&env);
 	env_reset();
+	pn_err_free(&err);
 }
 
 static json_t *print_error(enum cni_version v, const struct pn_err *e, bool *nl)
@@ -722,12 +732,12 @@ static void test_print(void)
 	       "details printed");
 	json_decref(j);
 
-	snprintf(e.msg, sizeof(e.msg), "bad byte \xff here");
-	e.details[0] = '\0';
+	(void)pn_error(&e, PN_CNI_INVALID_CONFIG, 0, "bad byte \xff here");
 	j = print_error(CNI_V100, &e, &nl);
 	is_str(json_string_value(json_object_get(j, "msg")), "bad byte ? here",
 	       "invalid UTF-8 still prints");
 	json_decref(j);
+	pn_err_free(&e);
 }
 
 int main(void)

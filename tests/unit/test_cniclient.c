@@ -207,8 +207,9 @@ static void test_parse_bad(void)
 		int ret = cniclient_parse_conflist(bad[i].json, strlen(bad[i].json), "t.conflist", &l, &e);
 
 		ok(ret < 0 && !l, "bad conflist %zu refused", i);
-		is_str(e.msg, bad[i].msg, "bad conflist %zu: message", i);
+		is_str(pn_err_msg(&e), bad[i].msg, "bad conflist %zu: message", i);
 		is_int(e.code, bad[i].code, "bad conflist %zu: code", i);
+		pn_err_free(&e);
 	}
 }
 
@@ -220,11 +221,12 @@ static void test_parse_conf_bad(void)
 	const char *c2 = "{" V "," N ",\"type\":\"x\",\"capabilities\":{\"ips\":1}}";
 
 	ok(cniclient_parse_conf(c1, strlen(c1), "t.conf", &l, &e) < 0, ".conf holding a list refused");
-	is_str(e.msg, "t.conf: type: missing (a list with \"plugins\" belongs in a .conflist file)",
+	is_str(pn_err_msg(&e), "t.conf: type: missing (a list with \"plugins\" belongs in a .conflist file)",
 	       ".conf list: message says where lists go");
 	ok(cniclient_parse_conf(c2, strlen(c2), "t.conf", &l, &e) < 0, ".conf bad capability refused");
-	is_str(e.msg, "t.conf: capabilities.ips: expected a boolean, got integer",
+	is_str(pn_err_msg(&e), "t.conf: capabilities.ips: expected a boolean, got integer",
 	       ".conf error names the conf's own key");
+	pn_err_free(&e);
 }
 
 static void test_parse_good(void)
@@ -239,7 +241,7 @@ static void test_parse_good(void)
 	struct cni_netlist *l = NULL;
 	struct pn_err e = { 0 };
 
-	ok(cniclient_parse_conflist(s, strlen(s), "t", &l, &e) == 0, "good conflist parses (%s)", e.msg);
+	ok(cniclient_parse_conflist(s, strlen(s), "t", &l, &e) == 0, "good conflist parses (%s)", pn_err_msg(&e));
 	if (l) {
 		is_str(l->name, "net1", "name");
 		is_int(l->version, CNI_V110, "cniVersion 1.1.0");
@@ -268,6 +270,7 @@ static void test_parse_good(void)
 		is_int(l->n_plugins, 1, ".conf is a list of one");
 	}
 	cni_netlist_free(l);
+	pn_err_free(&e);
 }
 
 static void test_load_dir(void)
@@ -301,12 +304,12 @@ static void test_load_dir(void)
 	l = NULL;
 	ok(cniclient_load_conflist(confdir, "zzz", &l, &e) < 0, "load: unknown name refused");
 	snprintf(p, sizeof(p), "no net configuration with name \"zzz\" in %s", confdir);
-	is_str(e.msg, p, "load: unknown name message (libcni's words)");
+	is_str(pn_err_msg(&e), p, "load: unknown name message (libcni's words)");
 	snprintf(d2, sizeof(d2), "%s/empty", tmp);
 	mkdir(d2, 0755);
 	ok(cniclient_load_conflist(d2, NULL, &l, &e) == -ENOENT, "load: empty dir is -ENOENT");
 	snprintf(p, sizeof(p), "no net configurations found in %s", d2);
-	is_str(e.msg, p, "load: empty dir message");
+	is_str(pn_err_msg(&e), p, "load: empty dir message");
 	snprintf(d2, sizeof(d2), "%s/missing", tmp);
 	ok(cniclient_load_conflist(d2, NULL, &l, &e) == -ENOENT, "load: missing dir is -ENOENT");
 	snprintf(d2, sizeof(d2), "%s/onlybad", tmp);
@@ -315,7 +318,8 @@ static void test_load_dir(void)
 	spit(p, "{\"name\":\"b\"}", 0644);
 	ok(cniclient_load_conflist(d2, NULL, &l, &e) < 0, "load: only invalid files: error");
 	snprintf(p, sizeof(p), "%s/1.conflist: cniVersion: missing", d2);
-	is_str(e.msg, p, "load: the invalid file's error names file and key");
+	is_str(pn_err_msg(&e), p, "load: the invalid file's error names file and key");
+	pn_err_free(&e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -326,9 +330,10 @@ static struct cni_netlist *list_of(const char *s)
 	struct pn_err e = { 0 };
 
 	if (cniclient_parse_conflist(s, strlen(s), "t", &l, &e) < 0) {
-		printf("# cannot parse test list: %s\n", e.msg);
+		printf("# cannot parse test list: %s\n", pn_err_msg(&e));
 		exit(2);
 	}
+	pn_err_free(&e);
 	return l;
 }
 
@@ -378,6 +383,7 @@ static void test_build_conf(void)
 	json_decref(pj);
 	cni_result_free(prev);
 	cni_netlist_free(l);
+	pn_err_free(&e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -402,7 +408,7 @@ static void test_chain(void)
 
 	cniclient_rt_k8s_args(&rt, kv, "default", "pod1", "ctr1", "uid-1");
 	reset_calls();
-	ok(cniclient_add(&cc, l, &rt, &res, &e) == 0, "ADD through the chain (%s)", e.msg);
+	ok(cniclient_add(&cc, l, &rt, &res, &e) == 0, "ADD through the chain (%s)", pn_err_msg(&e));
 	{
 		struct cni_result *r2 = NULL;
 
@@ -499,7 +505,7 @@ static void test_chain(void)
 
 	/* CHECK uses the cached result. */
 	reset_calls();
-	ok(cniclient_check(&cc, l, &rt, &e) == 0, "CHECK (%s)", e.msg);
+	ok(cniclient_check(&cc, l, &rt, &e) == 0, "CHECK (%s)", pn_err_msg(&e));
 	s = slurp("%s/calls", bindir);
 	is_str(s, "fake-a CHECK\nfake-b CHECK", "CHECK in order");
 	free(s);
@@ -510,7 +516,7 @@ static void test_chain(void)
 
 	/* DEL: reverse order, cached result, cache removed. */
 	reset_calls();
-	ok(cniclient_del(&cc, l, &rt, &e) == 0, "DEL (%s)", e.msg);
+	ok(cniclient_del(&cc, l, &rt, &e) == 0, "DEL (%s)", pn_err_msg(&e));
 	s = slurp("%s/calls", bindir);
 	is_str(s, "fake-b DEL\nfake-a DEL", "DEL in reverse order");
 	free(s);
@@ -524,7 +530,7 @@ static void test_chain(void)
 	ok(s && !strstr(s, "prevResult"), "DEL without cache: no prevResult");
 	free(s);
 	ok(cniclient_check(&cc, l, &rt, &e) < 0, "CHECK without cached result refused");
-	ok(strstr(e.msg, "no cached result for network \"net1\"") != NULL, "CHECK without cache: message");
+	ok(strstr(pn_err_msg(&e), "no cached result for network \"net1\"") != NULL, "CHECK without cache: message");
 
 	/* A failing second plugin rolls the first back. */
 	{
@@ -536,7 +542,7 @@ static void test_chain(void)
 		cni_result_free(res);
 		res = NULL;
 		ok(cniclient_add(&cc, l, &rt, &res, &e) < 0 && !res, "ADD with failing fake-b fails");
-		is_str(e.msg, "plugin type=\"fake-b\" failed (add): fake-b: boom", "failure message as libcni's");
+		is_str(pn_err_msg(&e), "plugin type=\"fake-b\" failed (add): fake-b: boom", "failure message as libcni's");
 		is_int(e.code, 7, "plugin's error code kept");
 		s = slurp("%s/calls", bindir);
 		is_str(s, "fake-a ADD\nfake-b ADD\nfake-a DEL", "rollback: DEL of the plugins that succeeded");
@@ -555,7 +561,7 @@ static void test_chain(void)
 
 		bad_rt.container_id = "../etc";
 		ok(cniclient_add(&cc, l, &bad_rt, &res, &e) < 0, "bad container ID refused");
-		is_str(e.msg, "invalid container ID \"../etc\" (must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$)",
+		is_str(pn_err_msg(&e), "invalid container ID \"../etc\" (must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$)",
 		       "bad container ID message");
 		bad_rt = rt;
 		bad_rt.ifname = "eth0:1";
@@ -568,7 +574,7 @@ static void test_chain(void)
 
 		reset_calls();
 		ok(cniclient_add(&cc, l2, &rt, &res, &e) < 0, "missing plugin fails");
-		ok(strstr(e.msg, "plugin type=\"nope\" failed (add): failed to find plugin \"nope\" in path") != NULL,
+		ok(strstr(pn_err_msg(&e), "plugin type=\"nope\" failed (add): failed to find plugin \"nope\" in path") != NULL,
 		   "missing plugin message");
 		s = slurp("%s/calls", bindir);
 		is_str(s, "fake-a ADD\nfake-a DEL", "missing plugin: the first is rolled back");
@@ -578,6 +584,7 @@ static void test_chain(void)
 	cni_result_free(res);
 	json_decref(caps);
 	cni_netlist_free(l);
+	pn_err_free(&e);
 }
 
 static void test_gc_status_validate(void)
@@ -597,7 +604,7 @@ static void test_gc_status_validate(void)
 	ok(cniclient_add(&cc, l, &r2, &res, &e) == 0, "ADD ctr2");
 	cni_result_free(res);
 	reset_calls();
-	ok(cniclient_gc(&cc, l, valid, 1, &e) == 0, "GC (%s)", e.msg);
+	ok(cniclient_gc(&cc, l, valid, 1, &e) == 0, "GC (%s)", pn_err_msg(&e));
 	s = slurp("%s/calls", bindir);
 	is_str(s, "fake-b DEL\nfake-a DEL\nfake-a GC\nfake-b GC",
 	       "GC: stale ctr2 deleted in reverse order, then GC per plugin");
@@ -636,7 +643,7 @@ static void test_gc_status_validate(void)
 		free(s);
 		unlink(p);
 	}
-	ok(cniclient_validate(&cc, l, &e) == 0, "validate: plugins support 1.1.0 (%s)", e.msg);
+	ok(cniclient_validate(&cc, l, &e) == 0, "validate: plugins support 1.1.0 (%s)", pn_err_msg(&e));
 	{
 		struct cni_netlist *old = list_of(
 			"{\"cniVersion\":\"0.3.1\",\"name\":\"net1\",\"disableCheck\":true,"
@@ -648,12 +655,12 @@ static void test_gc_status_validate(void)
 			"{\"cniVersion\":\"1.0.0\",\"name\":\"net1\",\"plugins\":[{\"type\":\"fake-a\"}]}");
 
 		ok(cniclient_validate(&cc, old, &e) < 0, "validate: 0.3.1 not supported");
-		is_str(e.msg, "plugin fake-a does not support config version \"0.3.1\"",
+		is_str(pn_err_msg(&e), "plugin fake-a does not support config version \"0.3.1\"",
 		       "validate: version message (libcni's words)");
-		ok(strstr(e.details, "failed to find plugin \"nope\"") != NULL,
+		ok(strstr(pn_err_details_text(&e), "failed to find plugin \"nope\"") != NULL,
 		   "validate: every plugin's problem reported");
 		ok(cniclient_check(&cc, old, &r1, &e) < 0, "CHECK refused before 0.4.0");
-		is_str(e.msg, "configuration version \"0.3.1\" does not support the CHECK command",
+		is_str(pn_err_msg(&e), "configuration version \"0.3.1\" does not support the CHECK command",
 		       "CHECK version message (libcni's words)");
 		reset_calls();
 		ok(cniclient_gc(&cc, nogc, NULL, 0, &e) == 0 && !exists("%s/calls", bindir),
@@ -671,6 +678,7 @@ static void test_gc_status_validate(void)
 		cni_netlist_free(v100);
 	}
 	cni_netlist_free(l);
+	pn_err_free(&e);
 }
 
 static void test_netns_name(void)

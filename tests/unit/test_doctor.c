@@ -19,8 +19,9 @@ static void split(const char *in, int want_ret, const char *want_host, int want_
 		is_str(host, want_host, "split \"%s\": host %s", in, want_host);
 		is_int(port, want_port, "split \"%s\": port %d", in, want_port);
 	} else {
-		ok(err.msg[0] != '\0', "split \"%s\": error names it (%s)", in, err.msg);
+		ok(pn_err_msg(&err)[0] != '\0', "split \"%s\": error names it (%s)", in, pn_err_msg(&err));
 	}
+	pn_err_free(&err);
 }
 
 int main(void)
@@ -53,7 +54,8 @@ int main(void)
 	q.dst.family = AF_INET;
 	q.port = 70000;
 	is_int(probe_run(-1, &q, &r, &err), -EINVAL, "probe with port 70000: -EINVAL");
-	ok(strstr(err.msg, "70000") != NULL, "and the message names the port (%s)", err.msg);
+	ok(strstr(pn_err_msg(&err), "70000") != NULL, "and the message names the port (%s)", pn_err_msg(&err));
 
+	pn_err_free(&err);
 	return tap_done();
 }

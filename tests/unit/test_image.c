@@ -238,12 +238,13 @@ static void test_names(void)
 		int r = image_name_canonical(cases[i].in, &out, &err);
 
 		if (cases[i].want)
-			is_str(r == 0 ? out : err.msg, cases[i].want, "name \"%s\" is valid",
+			is_str(r == 0 ? out : pn_err_msg(&err), cases[i].want, "name \"%s\" is valid",
 			       cases[i].in);
 		else
-			ok(r == -EINVAL && out == NULL && strstr(err.msg, "invalid image name"),
-			   "name \"%s\" is refused (%s)", cases[i].in, err.msg);
+			ok(r == -EINVAL && out == NULL && strstr(pn_err_msg(&err), "invalid image name"),
+			   "name \"%s\" is refused (%s)", cases[i].in, pn_err_msg(&err));
 		free(out);
+		pn_err_free(&err);
 	}
 	memset(longname, 'a', 256);
 	longname[256] = '\0';
@@ -253,6 +254,7 @@ static void test_names(void)
 
 		ok(image_name_canonical(longname, &out, &err) == -EINVAL, "a 256-character name is refused");
 		free(out);
+		pn_err_free(&err);
 	}
 }
 
@@ -299,9 +301,11 @@ static void test_import_dir(void)
 	}
 
 	r = image_import(root, "test/dir:1", d, 0, &info, &err);
-	is_int(r, 0, "import a directory (%s)", err.msg);
-	if (r < 0 || !info)
+	is_int(r, 0, "import a directory (%s)", pn_err_msg(&err));
+	if (r < 0 || !info) {
+		pn_err_free(&err);
 		return;
+	}
 	is_str(info->name, "test/dir:1", "imported image has the canonical name");
 	ok(strlen(info->id) == IMAGE_ID_LEN, "imported image has a 64-hex id");
 	ok(info->size >= (int64_t)strlen("ID=tree\ns3cret\n"), "size counts the files (%lld)",
@@ -339,6 +343,7 @@ static void test_import_dir(void)
 	}
 	ok(exists("%s/images/%s/image.json", root, "test+dir:1"), "image.json written");
 	image_info_free(info);
+	pn_err_free(&err);
 }
 
 static const struct tentry rootfs_tar[] = {
@@ -366,9 +371,11 @@ static void test_import_tarballs(void)
 		write_tar(tar, filters[i], rootfs_tar, PN_ARRAY_SIZE(rootfs_tar));
 		snprintf(name, sizeof(name), "tarball:%s", filters[i]);
 		r = image_import(root, name, tar, 0, &info, &err);
-		is_int(r, 0, "import a %s tarball (%s)", filters[i], err.msg);
-		if (r < 0)
+		is_int(r, 0, "import a %s tarball (%s)", filters[i], pn_err_msg(&err));
+		if (r < 0) {
+			pn_err_free(&err);
 			continue;
+		}
 		snprintf(p, sizeof(p), "%s/etc/os-release", info->rootfs);
 		is_str(slurp(p), "ID=tarball\n", "%s tarball: file content", filters[i]);
 		snprintf(p, sizeof(p), "%s/usr/bin/tool", info->rootfs);
@@ -383,6 +390,7 @@ static void test_import_tarballs(void)
 		ok(info->entrypoint == NULL && info->cmd == NULL,
 		   "%s tarball: no config defaults", filters[i]);
 		image_info_free(info);
+		pn_err_free(&err);
 	}
 }
 
@@ -445,7 +453,7 @@ static void test_import_layouts(void)
 	ok(run(p) == 0, "OCI layout: tarball made with tar(1)");
 
 	r = image_import(root, "oci/app:1.0", tar, 0, &info, &err);
-	is_int(r, 0, "import an OCI image layout tarball (%s)", err.msg);
+	is_int(r, 0, "import an OCI image layout tarball (%s)", pn_err_msg(&err));
 	if (r == 0) {
 		ok(!exists("%s/etc/%s", info->rootfs, "a"), "OCI: whiteout removed etc/a");
 		ok(exists("%s/etc/%s", info->rootfs, "b") && exists("%s/etc/%s", info->rootfs, "c"),
@@ -485,7 +493,7 @@ static void test_import_layouts(void)
 	ok(run(p) == 0, "docker save: archive made");
 	snprintf(tar, sizeof(tar), "%s/ds.tar.gz", srcdir);
 	r = image_import(root, "ds:1", tar, 0, &info, &err);
-	is_int(r, 0, "import a docker save archive (%s)", err.msg);
+	is_int(r, 0, "import a docker save archive (%s)", pn_err_msg(&err));
 	if (r == 0) {
 		ok(!exists("%s/etc/%s", info->rootfs, "a") && exists("%s/etc/%s", info->rootfs, "b") &&
 			   !exists("%s/dir/%s", info->rootfs, "x") &&
@@ -502,9 +510,10 @@ static void test_import_layouts(void)
 	r = image_import(root, "oci/dir", man, 0, &info, &err);
 	ok(r == 0 && info && !exists("%s/etc/%s", info->rootfs, "a") &&
 		   exists("%s/etc/%s", info->rootfs, "c"),
-	   "import an OCI layout directory (%s)", err.msg);
+	   "import an OCI layout directory (%s)", pn_err_msg(&err));
 	image_info_free(info);
 	unlink(victim);
+	pn_err_free(&err);
 }
 
 static void test_import_evil(void)
@@ -557,7 +566,7 @@ static void test_import_evil(void)
 		snprintf(tar, sizeof(tar), "%s/evil-%zu.tar", srcdir, i);
 		write_tar(tar, "none", cases[i].t, cases[i].n);
 		r = image_import(root, cases[i].name, tar, 0, &info, &err);
-		ok(r < 0 && info == NULL, "%s refused: %s", cases[i].name, err.msg);
+		ok(r < 0 && info == NULL, "%s refused: %s", cases[i].name, pn_err_msg(&err));
 		ok(count_prefix(images, "evil") == 0 &&
 			   image_get(root, cases[i].name, &info, &err) == -ENOENT,
 		   "%s: no image left", cases[i].name);
@@ -566,6 +575,7 @@ static void test_import_evil(void)
 			ok(!exists("%s%s", cases[i].escape, ""), "%s: nothing written at %s",
 			   cases[i].name, cases[i].escape);
 		image_info_free(info);
+		pn_err_free(&err);
 	}
 	ok(!exists("%s%s", esc, "") && !exists("%s/escape-dotdot", srcdir, ""),
 	   "evil:dotdot: nothing written outside");
@@ -588,19 +598,19 @@ static void test_duplicates_list_remove(void)
 	info = NULL;
 
 	r = image_import(root, "test/dir:1", d, 0, &info, &err);
-	ok(r == -EEXIST && err.code == PN_E_EXISTS, "duplicate name is an error");
-	is_str(err.msg, "image \"test/dir:1\" already exists", "duplicate message");
+	ok(r == -EEXIST && err.code == PN_E_ALREADY_EXISTS, "duplicate name is an error");
+	is_str(pn_err_msg(&err), "image \"test/dir:1\" already exists", "duplicate message");
 	r = image_import(root, "test/dir:1", d, IMAGE_IMPORT_FORCE, &info, &err);
 	ok(r == 0 && info && strcmp(info->id, oldid), "IMAGE_IMPORT_FORCE replaces it (new id)");
 	image_info_free(info);
 	info = NULL;
 
 	r = image_import(root, "host", d, 0, &info, &err);
-	ok(r < 0 && strstr(err.msg, "built in"), "host cannot be imported: %s", err.msg);
+	ok(r < 0 && strstr(pn_err_msg(&err), "built in"), "host cannot be imported: %s", pn_err_msg(&err));
 	r = image_import(root, "host:latest", d, IMAGE_IMPORT_FORCE, &info, &err);
 	ok(r < 0, "host:latest cannot be imported either");
 	r = image_remove(root, "host", &err);
-	is_str(r < 0 ? err.msg : "", "image \"host\" is built in and cannot be removed",
+	is_str(r < 0 ? pn_err_msg(&err) : "", "image \"host\" is built in and cannot be removed",
 	       "host cannot be removed");
 
 	r = image_get(root, "host", &info, &err);
@@ -610,13 +620,13 @@ static void test_duplicates_list_remove(void)
 	info = NULL;
 
 	r = image_get(root, "nginx:1.25", &info, &err);
-	ok(r == -ENOENT && info == NULL && err.code == PN_CNI_INVALID_CONFIG,
-	   "unknown image: -ENOENT, code 7");
-	is_str(err.msg,
+	ok(r == -ENOENT && info == NULL && err.code == PN_E_NOT_FOUND,
+	   "unknown image: -ENOENT, PN_E_NOT_FOUND");
+	is_str(pn_err_msg(&err),
 	       "image \"nginx:1.25\" not found: import it with \"podnet image import nginx:1.25 FILE|DIR\"",
 	       "unknown image message");
 	r = image_get(root, "nginx", &info, &err);
-	is_str(err.msg, "image \"nginx\" not found: import it with \"podnet image import nginx FILE|DIR\"",
+	is_str(pn_err_msg(&err), "image \"nginx\" not found: import it with \"podnet image import nginx FILE|DIR\"",
 	       "unknown image message uses the name as given");
 
 	r = image_list(root, &list, &n, &err);
@@ -637,17 +647,18 @@ static void test_duplicates_list_remove(void)
 	list = NULL;
 
 	r = image_remove(root, "tarball:none", &err);
-	is_int(r, 0, "remove (%s)", err.msg);
+	is_int(r, 0, "remove (%s)", pn_err_msg(&err));
 	r = image_get(root, "tarball:none", &info, &err);
 	ok(r == -ENOENT, "removed image is gone");
 	r = image_remove(root, "tarball:none", &err);
-	ok(r == -ENOENT && strstr(err.msg, "not found"), "removing it again: not found");
+	ok(r == -ENOENT && strstr(pn_err_msg(&err), "not found"), "removing it again: not found");
 	{
 		char images[600];
 
 		snprintf(images, sizeof(images), "%s/images", root);
 		is_int(count_prefix(images, ".remove-"), 0, "no trash dir left");
 	}
+	pn_err_free(&err);
 }
 
 /* ---- root filesystems ------------------------------------------------- */
@@ -662,9 +673,11 @@ static void test_rootfs_host(unsigned flags, const char *label)
 	snprintf(marker, sizeof(marker), "/etc/podnet-image-test-%d", getpid());
 	before = mounts_matching(cdir);
 	r = image_rootfs_prepare_opts(root, "host", cdir, flags, &rootfs, &err);
-	is_int(r, 0, "%s: prepare host rootfs (%s)", label, err.msg);
-	if (r < 0)
+	is_int(r, 0, "%s: prepare host rootfs (%s)", label, pn_err_msg(&err));
+	if (r < 0) {
+		pn_err_free(&err);
 		return;
+	}
 	snprintf(p, sizeof(p), "%s/rootfs", cdir);
 	is_str(rootfs, p, "%s: rootfs path is <container_dir>/rootfs", label);
 	ok(mounts_matching(p) == 1, "%s: one overlay mounted", label);
@@ -715,7 +728,7 @@ static void test_rootfs_host(unsigned flags, const char *label)
 	free(again);
 
 	r = image_rootfs_release(cdir, &err);
-	is_int(r, 0, "%s: release (%s)", label, err.msg);
+	is_int(r, 0, "%s: release (%s)", label, pn_err_msg(&err));
 	is_int(mounts_matching(cdir), before, "%s: no mount left in mountinfo", label);
 	ok(!exists("%s/%s", cdir, "rootfs") && !exists("%s/%s", cdir, "upper") &&
 		   !exists("%s/%s", cdir, "work") && !exists("%s/%s", cdir, "cow"),
@@ -724,6 +737,7 @@ static void test_rootfs_host(unsigned flags, const char *label)
 	r = image_rootfs_release(cdir, &err);
 	is_int(r, 0, "%s: release again is a no-op", label);
 	free(rootfs);
+	pn_err_free(&err);
 }
 
 static void test_rootfs_imported(void)
@@ -735,12 +749,13 @@ static void test_rootfs_imported(void)
 
 	r = image_get(root, "tarball:gzip", &info, &err);
 	if (r < 0) {
-		ok(0, "tarball:gzip image present (%s)", err.msg);
+		ok(0, "tarball:gzip image present (%s)", pn_err_msg(&err));
+		pn_err_free(&err);
 		return;
 	}
 	snprintf(cdir, sizeof(cdir), "%s/containers/c:1,x", root);
 	r = image_rootfs_prepare(root, "tarball:gzip", cdir, &rootfs, &err);
-	is_int(r, 0, "imported: prepare (a ':' and ',' in the path) (%s)", err.msg);
+	is_int(r, 0, "imported: prepare (a ':' and ',' in the path) (%s)", pn_err_msg(&err));
 	if (r == 0) {
 		snprintf(p, sizeof(p), "%s/etc/os-release", rootfs);
 		is_str(slurp(p), "ID=tarball\n", "imported: image file through the overlay");
@@ -748,18 +763,19 @@ static void test_rootfs_imported(void)
 		snprintf(p, sizeof(p), "%s/etc/os-release", info->rootfs);
 		is_str(slurp(p), "ID=tarball\n", "imported: a write does not reach the image");
 		r = image_remove(root, "tarball:gzip", &err);
-		ok(r == -EBUSY && strstr(err.msg, "in use"), "imported: remove while mounted refused: %s",
-		   err.msg);
+		ok(r == -EBUSY && strstr(pn_err_msg(&err), "in use"), "imported: remove while mounted refused: %s",
+		   pn_err_msg(&err));
 		r = image_import(root, "tarball:gzip", info->source, IMAGE_IMPORT_FORCE, NULL, &err);
 		ok(r == -EBUSY, "imported: forced import over it while mounted refused");
 		r = image_rootfs_release(cdir, &err);
-		is_int(r, 0, "imported: release (%s)", err.msg);
+		is_int(r, 0, "imported: release (%s)", pn_err_msg(&err));
 		is_int(mounts_matching("/containers/c"), 0, "imported: no mount left");
 		r = image_remove(root, "tarball:gzip", &err);
-		is_int(r, 0, "imported: remove after release (%s)", err.msg);
+		is_int(r, 0, "imported: remove after release (%s)", pn_err_msg(&err));
 	}
 	free(rootfs);
 	image_info_free(info);
+	pn_err_free(&err);
 }
 
 int main(void)

@@ -81,7 +81,7 @@ int main(void)
 		char *g = NULL;
 		json_t *j;
 
-		is_int(inventory_collect(&o, &inv, &err), 0, "collect: %s", err.msg);
+		is_int(inventory_collect(&o, &inv, &err), 0, "collect: %s", pn_err_msg(&err));
 		if (inv) {
 			ok(stat("/proc/self/ns/net", &st) == 0 && inv->n_ns >= 1 && inv->node == 0 &&
 				   inv->ns[0].is_node && inv->ns[0].ino == st.st_ino,
@@ -101,6 +101,7 @@ int main(void)
 		}
 		inventory_free(inv);
 		inventory_free(NULL);
+		pn_err_free(&err);
 	}
 	return tap_done();
 }

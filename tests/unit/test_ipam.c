@@ -39,12 +39,13 @@ static struct cni_ipam_conf *conf_new(const char *ranges_json, char *dir_out)
 		 dir, ranges_json);
 	j = json_loads(buf, 0, NULL);
 	if (!j || cni_ipam_conf_parse(j, c, &err) < 0) {
-		printf("# bad test conf %s: %s\n", buf, err.msg);
+		printf("# bad test conf %s: %s\n", buf, pn_err_msg(&err));
 		exit(2);
 	}
 	json_decref(j);
 	if (dir_out)
 		strcpy(dir_out, dir);
+	pn_err_free(&err);
 	return c;
 }
 
@@ -83,7 +84,7 @@ static int add(const struct cni_ipam_conf *c, const char *net, const char *id, c
 	struct cni_result *res = cni_result_new();
 	int ret;
 
-	memset(err, 0, sizeof(*err));
+	pn_err_free(err);
 	ret = ipam_add(c, &r, res, err);
 	if (ip) {
 		ip[0] = '\0';
@@ -100,7 +101,8 @@ static int del(const struct cni_ipam_conf *c, const char *net, const char *id)
 	int ret = ipam_del(c, net, id, "eth0", &err);
 
 	if (ret < 0)
-		printf("# del %s: %s\n", id, err.msg);
+		printf("# del %s: %s\n", id, pn_err_msg(&err));
+	pn_err_free(&err);
 	return ret;
 }
 
@@ -179,7 +181,7 @@ static void test_order_and_cursor(void)
 	int ret;
 
 	ret = ipam_add(c, &r, res, &err);
-	is_int(ret, 0, "first ADD succeeds (%s)", err.msg);
+	is_int(ret, 0, "first ADD succeeds (%s)", pn_err_msg(&err));
 	is_int(res->n_ips, 1, "one address for one range set");
 	pn_cidr_str(&res->ips[0].address, buf);
 	is_str(buf, "10.22.0.2/24", "first address skips the gateway, carries the subnet prefix");
@@ -215,7 +217,7 @@ static void test_order_and_cursor(void)
 
 	ret = add(c, "n1", "c3", NULL, NULL, 0, ip, &err);
 	ok(ret < 0 && err.code == PN_E_EXISTS, "ADD of an existing attachment: PN_E_EXISTS (%s)",
-	   err.msg);
+	   pn_err_msg(&err));
 	ok(exists(dir, "n1", "10.22.0.4"), "and the existing lease is untouched");
 
 	write_file(dir, "n1", "last_reserved_ip.0", "garbage\n");
@@ -226,6 +228,7 @@ static void test_order_and_cursor(void)
 	ok(del(c, "never-used", "c3") == 0, "DEL on a network without a store: 0");
 	ok(!exists(dir, "never-used", "lock"), "DEL does not create a store");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_two_sets_and_requested(void)
@@ -241,7 +244,7 @@ static void test_two_sets_and_requested(void)
 	int ret;
 
 	ret = ipam_add(c, &r, res, &err);
-	is_int(ret, 0, "dual-stack ADD (%s)", err.msg);
+	is_int(ret, 0, "dual-stack ADD (%s)", pn_err_msg(&err));
 	is_int(res->n_ips, 2, "two range sets: two addresses");
 	if (res->n_ips == 2) {
 		is_str(pn_cidr_str(&res->ips[0].address, a), "10.30.0.2/24", "v4 address");
@@ -253,14 +256,14 @@ static void test_two_sets_and_requested(void)
 	req[0] = ipv("10.30.0.77");
 	req[1] = ipv("fd00:30::77");
 	ret = add(c, "ds", "want", NULL, req, 2, ip, &err);
-	is_str(ip, "10.30.0.77", "requested v4 address honoured (%s)", err.msg);
+	is_str(ip, "10.30.0.77", "requested v4 address honoured (%s)", pn_err_msg(&err));
 	ok(exists(dir, "ds", "fd00:30::77"), "requested v6 address honoured");
 
 	req[0] = ipv("10.30.0.50");
 	ret = add(c, "ds", "other", NULL, &req[1], 1, ip, &err);
 	ok(ret < 0 && err.code == PN_E_IPAM_CONFLICT, "requested address of another: conflict");
-	ok(strstr(err.msg, "fd00:30::77") && strstr(err.msg, "want"),
-	   "conflict names the address and its holder: %s", err.msg);
+	ok(strstr(pn_err_msg(&err), "fd00:30::77") && strstr(pn_err_msg(&err), "want"),
+	   "conflict names the address and its holder: %s", pn_err_msg(&err));
 	ok(!exists(dir, "ds", "10.30.0.3") && !exists(dir, "ds", "by-attachment/other-eth0"),
 	   "failed ADD rolled back the v4 lease taken before and its index");
 
@@ -270,17 +273,18 @@ static void test_two_sets_and_requested(void)
 
 	req[0] = ipv("10.99.0.5");
 	ret = add(c, "ds", "other", NULL, req, 1, ip, &err);
-	ok(ret < 0 && strstr(err.msg, "10.99.0.5") && strstr(err.msg, "outside"),
-	   "requested address outside every range: %s", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), "10.99.0.5") && strstr(pn_err_msg(&err), "outside"),
+	   "requested address outside every range: %s", pn_err_msg(&err));
 	req[0] = ipv("10.30.0.1");
 	ret = add(c, "ds", "other", NULL, req, 1, ip, &err);
-	ok(ret < 0 && strstr(err.msg, "gateway"), "requested gateway refused: %s", err.msg);
+	ok(ret < 0 && strstr(pn_err_msg(&err), "gateway"), "requested gateway refused: %s", pn_err_msg(&err));
 
 	ls(dir, "ds", "", names, sizeof(names));
 	is_str(names, "10.30.0.2 10.30.0.77 by-attachment fd00:30::2 fd00:30::77 "
 		      "last_reserved_ip.0 last_reserved_ip.1 lock",
 	       "after the failures the store holds just the two attachments");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_exhaustion_and_reclaim(void)
@@ -296,9 +300,9 @@ static void test_exhaustion_and_reclaim(void)
 	   add(c, "ex", "b", NULL, NULL, 0, ip, &err) == 0, "two ADDs fill a two-address range");
 	ret = add(c, "ex", "c", NULL, NULL, 0, ip, &err);
 	ok(ret < 0 && err.code == PN_E_IPAM_EXHAUSTED, "third ADD: exhausted");
-	is_str(err.msg, "no IP addresses available in range set: 10.40.0.2-10.40.0.3",
+	is_str(pn_err_msg(&err), "no IP addresses available in range set: 10.40.0.2-10.40.0.3",
 	       "exhaustion message names the set like host-local");
-	memset(&err, 0, sizeof(err));
+	pn_err_free(&err);
 	ret = ipam_status(c, "ex", &err);
 	ok(ret == -ENOSPC && err.code == PN_CNI_NOT_AVAILABLE, "STATUS of a full set: -ENOSPC, 50");
 
@@ -309,15 +313,16 @@ static void test_exhaustion_and_reclaim(void)
 	snprintf(lease, sizeof(lease), "gone\neth0\n/run/netns/podnet-test-nonexistent\n%s\n%lld\n",
 		 "", (long long)time(NULL));
 	write_file(dir, "ex", "10.40.0.3", lease);
-	memset(&err, 0, sizeof(err));
+	pn_err_free(&err);
 	is_int(ipam_status(c, "ex", &err), 0, "STATUS counts reclaimable leases as free");
 	ret = add(c, "ex", "c", NULL, NULL, 0, ip, &err);
-	ok(ret == 0 && ip[0], "ADD reclaims a stale lease (%s: %s)", ip, err.msg);
+	ok(ret == 0 && ip[0], "ADD reclaims a stale lease (%s: %s)", ip, pn_err_msg(&err));
 	ret = add(c, "ex", "d", NULL, NULL, 0, ip, &err);
-	ok(ret == 0 && ip[0], "and the other stale one (%s: %s)", ip, err.msg);
+	ok(ret == 0 && ip[0], "and the other stale one (%s: %s)", ip, pn_err_msg(&err));
 	ret = add(c, "ex", "e", NULL, NULL, 0, ip, &err);
 	ok(ret < 0 && err.code == PN_E_IPAM_EXHAUSTED, "then exhausted again: live leases stay");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_del_without_index_and_crowd(void)
@@ -350,12 +355,13 @@ static void test_del_without_index_and_crowd(void)
 	ok(add(c, "nx", "a-b", "c", NULL, 0, ip, &err) == 0 &&
 	   add(c, "nx", "a", "b-c", NULL, 0, name, &err) == 0,
 	   "index name collision: both ADDs succeed");
-	memset(&err, 0, sizeof(err));
+	pn_err_free(&err);
 	ok(ipam_del(c, "nx", "a", "b-c", &err) == 0 && !exists(dir, "nx", name) && exists(dir, "nx", ip),
 	   "DEL of the one without index frees only its lease");
 	ok(ipam_del(c, "nx", "a-b", "c", &err) == 0 && !exists(dir, "nx", ip) &&
 	   !exists(dir, "nx", "by-attachment/a-b-c"), "DEL of the indexed one frees its lease");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_gc_check_list(void)
@@ -377,9 +383,9 @@ static void test_gc_check_list(void)
 	is_int(ipam_check(c, "gc", "keep", "eth0", &ipc, 1, &err), 0, "CHECK of a held address");
 	ipc.address = cidrv("10.60.0.3/24");
 	ok(ipam_check(c, "gc", "keep", "eth0", &ipc, 1, &err) < 0 && err.code == PN_E_CHECK,
-	   "CHECK of another's address: PN_E_CHECK (%s)", err.msg);
+	   "CHECK of another's address: PN_E_CHECK (%s)", pn_err_msg(&err));
 	ipc.address = cidrv("10.60.0.99/24");
-	ok(ipam_check(c, "gc", "keep", "eth0", &ipc, 1, &err) < 0 && strstr(err.msg, "10.60.0.99"),
+	ok(ipam_check(c, "gc", "keep", "eth0", &ipc, 1, &err) < 0 && strstr(pn_err_msg(&err), "10.60.0.99"),
 	   "CHECK of a missing lease names it");
 
 	write_file(dir, "gc", "10.60.0.200", "legacy\r\neth0");   /* host-local's format */
@@ -413,9 +419,10 @@ static void test_gc_check_list(void)
 	for (size_t i = 0; i < n; i++)
 		free(nets[i]);
 	free(nets);
-	ok(ipam_list(dir, "nope", &leases, &n, &err) < 0 && strstr(err.msg, "nope"),
+	ok(ipam_list(dir, "nope", &leases, &n, &err) < 0 && strstr(pn_err_msg(&err), "nope"),
 	   "ipam_list of an unknown network names it");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_dns(void)
@@ -445,11 +452,12 @@ static void test_dns(void)
 	c->resolv_conf = strdup(buf);
 	r.container_id = "y";
 	res = cni_result_new();
-	ok(ipam_add(c, &r, res, &err) < 0 && strstr(err.msg, "missing.conf"),
-	   "missing resolvConf is an error naming it: %s", err.msg);
+	ok(ipam_add(c, &r, res, &err) < 0 && strstr(pn_err_msg(&err), "missing.conf"),
+	   "missing resolvConf is an error naming it: %s", pn_err_msg(&err));
 	ok(!exists(dir, "dns", "by-attachment/y-eth0"), "and allocates nothing");
 	cni_result_free(res);
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_concurrency(void)
@@ -465,7 +473,7 @@ static void test_concurrency(void)
 			exit(2);
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			struct pn_err err;
+			struct pn_err err = { 0 };
 			char id[32], ip[PN_IP_STRLEN];
 
 			snprintf(id, sizeof(id), "par%d", i);
@@ -474,6 +482,7 @@ static void test_concurrency(void)
 			if (write(fds[i][1], ip, strlen(ip) + 1) < 0)
 				_exit(1);
 			_exit(0);
+			pn_err_free(&err);
 		}
 		close(fds[i][1]);
 	}
@@ -519,7 +528,7 @@ static void test_killed_mid_add(void)
 		pid_t pid = fork();
 
 		if (pid == 0) {
-			struct pn_err e;
+			struct pn_err e = { 0 };
 			char id[32];
 
 			for (unsigned k = 0;; k++) {
@@ -528,12 +537,13 @@ static void test_killed_mid_add(void)
 					if (ipam_del(c, "kill", id, "eth0", &e) < 0)
 						_exit(3);
 			}
+			pn_err_free(&e);
 		}
 		usleep(10000 + (useconds_t)round * 3500);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
-	ok(ipam_gc(c, "kill", NULL, 0, &freed, &err) == 0, "GC after killed children (%s)", err.msg);
+	ok(ipam_gc(c, "kill", NULL, 0, &freed, &err) == 0, "GC after killed children (%s)", pn_err_msg(&err));
 	ok(freed > 0, "GC freed the leases they left (%zu)", freed);
 	ls(dir, "kill", "", names, sizeof(names));
 	is_str(names, "by-attachment last_reserved_ip.0 last_reserved_ip.1 lock",
@@ -542,13 +552,14 @@ static void test_killed_mid_add(void)
 	is_str(names, "", "index dir is empty");
 	ok(add(c, "kill", "after", NULL, NULL, 0, NULL, &err) == 0, "store usable afterwards");
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 static void test_perf(void)
 {
 	char dir[512], id[32];
 	struct cni_ipam_conf *c = conf_new("[[{\"subnet\":\"10.100.0.0/16\"}]]", dir);
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	uint64_t t0, t_add, t_del;
 	int fails = 0;
 
@@ -570,6 +581,7 @@ static void test_perf(void)
 	printf("# ipam_add %.1f us/op, ipam_del %.1f us/op (1000 ops, /16)\n",
 	       (double)t_add / 1000 / 1e3, (double)t_del / 1000 / 1e3);
 	conf_free(c);
+	pn_err_free(&err);
 }
 
 int main(void)

@@ -24,7 +24,7 @@ static char *run_on(json_t *doc, const char *tmpl, bool allow, struct pn_err *er
 	struct jsonpath *jp = NULL;
 	char *out = NULL;
 
-	pn_err_clear(err);
+	pn_err_free(err);
 	if (jsonpath_parse(tmpl, &jp, err) < 0)
 		return NULL;
 	if (jsonpath_execute(jp, doc, allow, &out, err) < 0)
@@ -36,61 +36,66 @@ static char *run_on(json_t *doc, const char *tmpl, bool allow, struct pn_err *er
 /* kubectl's default: missing keys print nothing. */
 static void expect(const char *tmpl, const char *want)
 {
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *got = run_on(pods, tmpl, true, &err);
 
 	is_str(got, want, "%s", tmpl);
 	if (!got)
-		printf("#   error: %s\n", err.msg);
+		printf("#   error: %s\n", pn_err_msg(&err));
 	free(got);
+	pn_err_free(&err);
 }
 
 static void expect_doc(const char *doc_text, const char *tmpl, const char *want)
 {
 	json_t *doc = json_loads(doc_text, JSON_DECODE_ANY, NULL);
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *got = run_on(doc, tmpl, true, &err);
 
 	is_str(got, want, "%s on %s", tmpl, doc_text);
 	if (!got)
-		printf("#   error: %s\n", err.msg);
+		printf("#   error: %s\n", pn_err_msg(&err));
 	free(got);
 	json_decref(doc);
+	pn_err_free(&err);
 }
 
 static void expect_exec_error(const char *tmpl, bool allow, const char *want)
 {
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *got = run_on(pods, tmpl, allow, &err);
 
 	ok(got == NULL, "%s fails%s", tmpl, allow ? "" : " without missing keys");
-	is_str(err.msg, want, "  with \"%s\"", want);
+	is_str(pn_err_msg(&err), want, "  with \"%s\"", want);
 	free(got);
+	pn_err_free(&err);
 }
 
 static void expect_doc_error(const char *doc_text, const char *tmpl, const char *want)
 {
 	json_t *doc = json_loads(doc_text, JSON_DECODE_ANY, NULL);
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *got = run_on(doc, tmpl, true, &err);
 
 	ok(got == NULL, "%s on %s fails", tmpl, doc_text);
-	is_str(err.msg, want, "  with \"%s\"", want);
+	is_str(pn_err_msg(&err), want, "  with \"%s\"", want);
 	free(got);
 	json_decref(doc);
+	pn_err_free(&err);
 }
 
 static void expect_parse_error(const char *tmpl, const char *want)
 {
 	struct jsonpath *jp = (struct jsonpath *)&jp;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	int ret;
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = jsonpath_parse(tmpl, &jp, &err);
 	ok(ret == -EINVAL && jp == NULL, "parse of %s fails", tmpl);
-	is_str(err.msg, want, "  with \"%s\"", want);
+	is_str(pn_err_msg(&err), want, "  with \"%s\"", want);
 	jsonpath_free(ret == 0 ? jp : NULL);
+	pn_err_free(&err);
 }
 
 static void test_fields(void)
@@ -279,7 +284,7 @@ static void test_exec_errors(void)
 static void test_parse_errors(void)
 {
 	struct jsonpath *jp = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 
 	expect_parse_error("{.kind", "unclosed action");
 	expect_parse_error("{.items[0].metadata.name}{", "unclosed action");
@@ -306,10 +311,11 @@ static void test_parse_errors(void)
 			   "unrecognized character in action: U+007E '~'");
 	expect_parse_error("{..*}", "unrecognized character in action: U+002A '*'");
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ok(jsonpath_parse("{.kind", &jp, &err) < 0 &&
-	   strcmp(err.details, "at byte 6 of the template") == 0,
-	   "a parse error names its position: %s", err.details);
+	   strcmp(pn_err_details_text(&err), "at byte 6 of the template") == 0,
+	   "a parse error names its position: %s", pn_err_details_text(&err));
+	pn_err_free(&err);
 }
 
 static void test_marshal(void)
@@ -317,7 +323,7 @@ static void test_marshal(void)
 	json_t *doc = json_loads("{\"b\":[1,{\"d\":[],\"c\":{}}],\"a\":\"x\"}", 0, NULL);
 	char *s = NULL;
 	size_t len = 0;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 
 	ok(jsonpath_marshal(doc, 4, &s, &len, &err) == 0, "marshal with indent");
 	is_str(s, "{\n    \"a\": \"x\",\n    \"b\": [\n        1,\n        {\n"
@@ -326,6 +332,7 @@ static void test_marshal(void)
 	is_int(len, s ? strlen(s) : 0, "length returned");
 	free(s);
 	json_decref(doc);
+	pn_err_free(&err);
 }
 
 int main(void)

@@ -33,34 +33,37 @@ static char *slurp(const char *path, size_t *len)
 /* Parse a string; on failure the message is in *err. */
 static int parse(const char *text, struct pn_object **o, size_t *n, struct pn_err *err)
 {
-	pn_err_clear(err);
+	pn_err_free(err);
 	return manifest_parse(text, strlen(text), "pod.yaml", o, n, err);
 }
 
 static struct pn_pod *parse_one_pod(const char *text)
 {
 	struct pn_object *o = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	struct pn_pod *p;
 	size_t n = 0;
 
 	if (parse(text, &o, &n, &err) < 0) {
-		printf("# unexpected error: %s\n", err.msg);
+		printf("# unexpected error: %s\n", pn_err_msg(&err));
+		pn_err_free(&err);
 		return NULL;
 	}
 	if (n != 1 || o[0].kind != PN_KIND_POD) {
 		manifest_objects_free(o, n);
+		pn_err_free(&err);
 		return NULL;
 	}
 	p = o[0].pod;
 	o[0].pod = NULL;
 	manifest_objects_free(o, n);
+	pn_err_free(&err);
 	return p;
 }
 
 static const char *parse_error(const char *text)
 {
-	static struct pn_err err;
+	static struct pn_err err = { 0 };
 	struct pn_object *o = NULL;
 	size_t n = 0;
 
@@ -68,7 +71,51 @@ static const char *parse_error(const char *text)
 		manifest_objects_free(o, n);
 		return "(no error)";
 	}
-	return err.msg;
+	return pn_err_msg(&err);
+}
+
+/* The Status reason an API server answers a bad manifest with. */
+static int expected_code(const char *msg)
+{
+	if (strstr(msg, " is invalid: "))
+		return PN_E_INVALID;
+	if (strstr(msg, "resource mapping not found"))
+		return PN_E_NOT_FOUND;
+	return PN_E_BAD_REQUEST;
+}
+
+/*
+ * An Invalid error lists its field errors twice: as the lines of the
+ * message (one, or "\n* " bullets) and as causes.  "<field>: <message>"
+ * of cause i must be line i.
+ */
+static void causes_rebuild_message(const struct pn_err *err, const char *what)
+{
+	const char *msg = pn_err_msg(err), *p = strstr(msg, " is invalid: ");
+	size_t i, good = 0, lines = 1;
+	char *line = NULL;
+
+	for (const char *q = p; q && (q = strstr(q, "\n* ")); q++)
+		lines++;
+	if (lines > 1)
+		lines--; /* "is invalid: " then a bullet per error */
+	is_int((int)err->n_causes, (int)lines, "%s: one cause per field error", what);
+	p = p ? p + strlen(" is invalid: ") : msg;
+	for (i = 0; i < err->n_causes; i++) {
+		const struct pn_cause *c = &err->causes[i];
+
+		if (err->n_causes > 1)
+			p = strstr(p, "\n* ") ? strstr(p, "\n* ") + 3 : "";
+		free(line);
+		line = NULL;
+		if (asprintf(&line, "%s: %s", c->field, c->message) < 0)
+			break;
+		good += !strncmp(p, line, strlen(line)) &&
+			(p[strlen(line)] == '\0' || p[strlen(line)] == '\n') &&
+			!strncmp(c->reason, "FieldValue", 10);
+	}
+	free(line);
+	is_int((int)good, (int)err->n_causes, "%s: each cause is its line of the message", what);
 }
 
 static char *join_argv(char **v)
@@ -94,11 +141,12 @@ static void test_examples(void)
 	char *buf = slurp("examples/pod1.yaml", &len);
 
 	ok(buf != NULL, "examples/pod1.yaml readable");
-	ok(buf && manifest_parse(buf, len, "examples/pod1.yaml", &o, &n, &err) == 0, "pod1 parses: %s", err.msg);
+	ok(buf && manifest_parse(buf, len, "examples/pod1.yaml", &o, &n, &err) == 0, "pod1 parses: %s", pn_err_msg(&err));
 	free(buf);
 	if (n != 1) {
 		ok(0, "pod1: one object (got %zu)", n);
 		manifest_objects_free(o, n);
+		pn_err_free(&err);
 		return;
 	}
 	p = o[0].pod;
@@ -144,12 +192,13 @@ static void test_examples(void)
 		       "c4 runs nginx");
 	}
 	manifest_objects_free(o, n);
+	pn_err_free(&err);
 }
 
 static void test_multi_doc(void)
 {
 	struct pn_object *o = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	size_t n = 0;
 	const char *text = "---\n"
 			   "# nothing in this one\n"
@@ -167,7 +216,7 @@ static void test_multi_doc(void)
 			   "  containers: [{name: c, image: 'nginx:1.25'}]\n"
 			   "...\n";
 
-	ok(parse(text, &o, &n, &err) == 0, "multi-document stream parses: %s", err.msg);
+	ok(parse(text, &o, &n, &err) == 0, "multi-document stream parses: %s", pn_err_msg(&err));
 	is_int(n, 2, "empty documents are skipped");
 	if (n == 2) {
 		is_int(o[0].kind, PN_KIND_NAMESPACE, "first object is the Namespace");
@@ -185,12 +234,13 @@ static void test_multi_doc(void)
 
 	ok(parse("", &o, &n, &err) == 0 && n == 0 && o == NULL, "empty input: no objects");
 	ok(parse("---\n---\n", &o, &n, &err) == 0 && n == 0, "only separators: no objects");
+	pn_err_free(&err);
 }
 
 static void test_json_and_list(void)
 {
 	struct pn_object *o = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	size_t n = 0;
 	const char *json = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\",\"labels\":"
 			   "{\"tier\":\"web\"}},\"spec\":{\"restartPolicy\":\"OnFailure\",\"containers\":"
@@ -201,7 +251,7 @@ static void test_json_and_list(void)
 			   "\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}},{\"apiVersion\":\"v1\",\"kind\":"
 			   "\"Namespace\",\"metadata\":{\"name\":\"b\"}}]}";
 
-	ok(parse(json, &o, &n, &err) == 0 && n == 1, "JSON input parses: %s", err.msg);
+	ok(parse(json, &o, &n, &err) == 0 && n == 1, "JSON input parses: %s", pn_err_msg(&err));
 	if (n == 1) {
 		const struct pn_container_spec *c = &o[0].pod->spec.containers[0];
 
@@ -218,11 +268,12 @@ static void test_json_and_list(void)
 	}
 	manifest_objects_free(o, n);
 
-	ok(parse(list, &o, &n, &err) == 0 && n == 2, "v1 List is unrolled: %s", err.msg);
+	ok(parse(list, &o, &n, &err) == 0 && n == 2, "v1 List is unrolled: %s", pn_err_msg(&err));
 	if (n == 2)
 		ok(strcmp(o[0].ns->meta.name, "a") == 0 && strcmp(o[1].ns->meta.name, "b") == 0 && o[1].doc == 0,
 		   "List items in order, same document");
 	manifest_objects_free(o, n);
+	pn_err_free(&err);
 }
 
 /* YAML 1.1 as kubectl reads it, and what the API server fills in. */
@@ -304,15 +355,15 @@ static void test_yaml_and_defaults(void)
 static void test_yaml_limits(void)
 {
 	char *deep, *laughs;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	struct pn_object *o = NULL;
 	size_t n = 0, i, pos = 0;
 	int ret;
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = manifest_parse("a: b: c\n", 8, "x.yaml", &o, &n, &err);
-	ok(ret < 0 && err.code == PN_CNI_INVALID_CONFIG, "syntax error: code 7");
-	is_str(err.details, "line 1, column 5", "syntax error: line and column in details");
+	ok(ret < 0 && err.code == PN_E_BAD_REQUEST, "syntax error: PN_E_BAD_REQUEST");
+	is_str(pn_err_details_text(&err), "line 1, column 5", "syntax error: line and column in details");
 
 	deep = malloc(4000);
 	for (i = 0; i < 1500; i++)
@@ -333,6 +384,7 @@ static void test_yaml_limits(void)
 	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: document contains excessive aliasing",
 	       "alias expansion is bounded");
 	free(laughs);
+	pn_err_free(&err);
 }
 
 static const char pod_yaml_golden[] =
@@ -420,7 +472,7 @@ static void test_round_trip(void)
 	p->meta.creation = 1714564800; /* 2024-05-01T12:00:00Z */
 	j = pod_to_json(p);
 	ok(j != NULL, "pod_to_json");
-	ok(pod_from_json(j, &back, &err) == 0, "pod_from_json accepts pod_to_json's output: %s", err.msg);
+	ok(pod_from_json(j, &back, &err) == 0, "pod_from_json accepts pod_to_json's output: %s", pn_err_msg(&err));
 	if (back) {
 		is_str(back->meta.uid, p->meta.uid, "uid survives the store");
 		is_int(back->meta.creation, p->meta.creation, "creationTimestamp survives the store");
@@ -434,7 +486,7 @@ static void test_round_trip(void)
 
 	/* `podnet get pod pod1 -o yaml | podnet apply -f -` */
 	ok(y && manifest_parse(y, strlen(y), "STDIN", &o, &n, &err) == 0 && n == 1, "own YAML output re-applies: %s",
-	   err.msg);
+	   pn_err_msg(&err));
 	if (n == 1) {
 		o[0].pod->meta.uid = strdup(p->meta.uid);
 		o[0].pod->meta.creation = p->meta.creation;
@@ -443,9 +495,9 @@ static void test_round_trip(void)
 	}
 	manifest_objects_free(o, n);
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	json_object_set_new(j, "kind", json_string("Service"));
-	ok(pod_from_json(j, &other, &err) < 0 && other == NULL && strstr(err.msg, "not a v1 Pod"),
+	ok(pod_from_json(j, &other, &err) < 0 && other == NULL && strstr(pn_err_msg(&err), "not a v1 Pod"),
 	   "pod_from_json rejects other kinds");
 
 	json_decref(j);
@@ -456,6 +508,7 @@ static void test_round_trip(void)
 	free(y);
 	pn_pod_free(back);
 	pn_pod_free(p);
+	pn_err_free(&err);
 }
 
 static void test_yaml_emitter(void)
@@ -525,7 +578,7 @@ static void test_bad_manifests(void)
 	const char *dir = "tests/data/manifests";
 	char *names[256], path[512], *buf, *nl, *want;
 	struct pn_object *o;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	struct dirent *de;
 	size_t n_names = 0, i, len, n;
 	DIR *d = opendir(dir);
@@ -552,16 +605,69 @@ static void test_bad_manifests(void)
 		unescape(want);
 		o = NULL;
 		n = 0;
-		pn_err_clear(&err);
+		pn_err_free(&err);
 		ret = manifest_parse(buf, len, names[i], &o, &n, &err);
-		ok(ret < 0 && err.code == PN_CNI_INVALID_CONFIG && o == NULL && n == 0, "%s fails (code %d)", names[i],
-		   err.code);
-		is_str(err.msg, want, "%s: kubectl's message", names[i]);
+		ok(ret < 0 && err.code == expected_code(want) && o == NULL && n == 0, "%s fails (code %d)",
+		   names[i], err.code);
+		is_str(pn_err_msg(&err), want, "%s: kubectl's message", names[i]);
+		if (err.code == PN_E_INVALID)
+			causes_rebuild_message(&err, names[i]);
 		manifest_objects_free(o, n);
 		free(want);
 		free(buf);
 		free(names[i]);
 	}
+	pn_err_free(&err);
+}
+
+/*
+ * Ten bad ports and a missing image: the whole message (about 1.2 KiB)
+ * and one cause per field error, in the API server's order.
+ */
+static void test_many_field_errors(void)
+{
+	struct pn_object *o = NULL;
+	struct pn_err err = { 0 };
+	char *yaml = NULL, *want = NULL, *p;
+	size_t n = 0, i;
+	FILE *y, *w;
+	size_t ylen = 0, wlen = 0;
+
+	y = open_memstream(&yaml, &ylen);
+	w = open_memstream(&want, &wlen);
+	if (!y || !w) {
+		ok(0, "open_memstream");
+		return;
+	}
+	fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: ports}\nspec:\n"
+	      "  containers:\n  - name: c\n    ports:\n", y);
+	fputs("The Pod \"ports\" is invalid: \n* spec.containers[0].image: Required value", w);
+	for (i = 0; i < 10; i++) {
+		fprintf(y, "    - containerPort: %zu\n", 70000 + i);
+		fprintf(w, "\n* spec.containers[0].ports[%zu].containerPort: Invalid value: %zu: "
+			   "must be between 1 and 65535, inclusive", i, 70000 + i);
+	}
+	fclose(y);
+	fclose(w);
+	ok(parse(yaml, &o, &n, &err) < 0 && !o && !n, "ten bad ports and no image: refused");
+	is_int(err.code, PN_E_INVALID, "code PN_E_INVALID");
+	is_str(pn_err_msg(&err), want, "the whole message, %zu bytes", strlen(want));
+	is_int((int)err.n_causes, 11, "eleven causes");
+	if (err.n_causes == 11) {
+		is_str(err.causes[0].reason, "FieldValueRequired", "cause 0: reason");
+		is_str(err.causes[0].field, "spec.containers[0].image", "cause 0: field");
+		is_str(err.causes[0].message, "Required value", "cause 0: message");
+		is_str(err.causes[10].reason, "FieldValueInvalid", "cause 10: reason");
+		is_str(err.causes[10].field, "spec.containers[0].ports[9].containerPort", "cause 10: field");
+		is_str(err.causes[10].message, "Invalid value: 70009: must be between 1 and 65535, inclusive",
+		       "cause 10: message");
+	}
+	causes_rebuild_message(&err, "ten bad ports");
+	p = strstr(pn_err_msg(&err), "ports[9]");
+	ok(p && !strcmp(p + strlen(p) - 9, "inclusive"), "the last bullet ends the message");
+	pn_err_free(&err);
+	free(yaml);
+	free(want);
 }
 
 int main(void)
@@ -574,5 +680,6 @@ int main(void)
 	test_round_trip();
 	test_yaml_emitter();
 	test_bad_manifests();
+	test_many_field_errors();
 	return tap_done();
 }

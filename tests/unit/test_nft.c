@@ -85,20 +85,24 @@ static int count_rules(uint8_t family, const char *table, const char *comment, u
 	struct nfgenmsg *g;
 	int ret;
 
-	if (nl_open(&s, NETLINK_NETFILTER, &err) < 0)
+	if (nl_open(&s, NETLINK_NETFILTER, &err) < 0) {
+		pn_err_free(&err);
 		return -1;
+	}
 	nl_req_init(&r, buf, sizeof(buf), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE,
 		    NLM_F_REQUEST | NLM_F_DUMP, sizeof(*g), (void **)&g);
 	g->nfgen_family = family;
 	if (table && (nl_put_str(&r, NFTA_RULE_TABLE, table) < 0 ||
 		      nl_put_str(&r, NFTA_RULE_CHAIN, "postrouting") < 0)) {
 		nl_close(&s);
+		pn_err_free(&err);
 		return -1;
 	}
 	ret = nl_dump(&s, &r, count_cb, &c, "count rules", &err);
 	nl_close(&s);
 	if (msgs)
 		*msgs = c.msgs;
+	pn_err_free(&err);
 	return ret < 0 ? ret : c.n;
 }
 
@@ -126,8 +130,11 @@ static double check_cost_us(const char *net, const struct pn_cidr *s, size_t n, 
 
 	for (i = 0; i < calls; i++)
 		bad += nft_masq_check(net, s, n, &err) != 0;
-	if (bad)
+	if (bad) {
+		pn_err_free(&err);
 		return -1;
+	}
+	pn_err_free(&err);
 	return (double)(pn_now_ns() - t0) / 1000.0 / calls;
 }
 
@@ -140,12 +147,12 @@ static void test_single(void)
 	ret = nft_masq_check("t1", s, 1, &err);
 	is_int(ret, -ENOENT, "check on an empty ruleset fails");
 	is_int(err.code, PN_E_CHECK, "  with PN_E_CHECK");
-	ok(has(err.msg, "masquerade rule for 10.1.0.0/16 (network t1) missing: no table ip podnet-t1"),
-	   "  naming the missing table: %s", err.msg);
+	ok(has(pn_err_msg(&err), "masquerade rule for 10.1.0.0/16 (network t1) missing: no table ip podnet-t1"),
+	   "  naming the missing table: %s", pn_err_msg(&err));
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = nft_masq_ensure("t1", s, 1, &err);
-	is_int(ret, 0, "ensure creates the table (%s %s)", err.msg, err.details);
+	is_int(ret, 0, "ensure creates the table (%s %s)", pn_err_msg(&err), pn_err_details_text(&err));
 	is_int(nft_masq_check("t1", s, 1, &err), 0, "check passes after ensure");
 	is_int(count_rules(NFPROTO_IPV4, "podnet-t1", "podnet:t1:10.1.0.0/16", NULL), 1,
 	       "one rule with comment podnet:t1:10.1.0.0/16");
@@ -157,22 +164,22 @@ static void test_single(void)
 	   "rule matches source subnet, skips the subnet and multicast, masquerades");
 
 	is_int(sh("nft flush chain ip podnet-t1 postrouting"), 0, "nft flush chain");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = nft_masq_check("t1", s, 1, &err);
 	is_int(ret, -ENOENT, "check fails after flush");
-	ok(has(err.msg, "masquerade rule for 10.1.0.0/16 (network t1) missing in table ip podnet-t1 "
+	ok(has(pn_err_msg(&err), "masquerade rule for 10.1.0.0/16 (network t1) missing in table ip podnet-t1 "
 			"chain postrouting"),
-	   "  naming the rule: %s", err.msg);
+	   "  naming the rule: %s", pn_err_msg(&err));
 	is_int(nft_masq_ensure("t1", s, 1, &err), 0, "ensure repairs the flushed chain");
 	is_int(nft_masq_check("t1", s, 1, &err), 0, "check passes after repair");
 	is_int(count_rules(NFPROTO_IPV4, "podnet-t1", NULL, NULL), 1, "exactly one rule in the chain");
 
 	is_int(sh("nft delete chain ip podnet-t1 postrouting"), 0, "nft delete chain");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = nft_masq_check("t1", s, 1, &err);
 	is_int(ret, -ENOENT, "check fails without the chain");
-	ok(has(err.msg, "missing: table ip podnet-t1 has no chain postrouting"), "  naming the chain: %s",
-	   err.msg);
+	ok(has(pn_err_msg(&err), "missing: table ip podnet-t1 has no chain postrouting"), "  naming the chain: %s",
+	   pn_err_msg(&err));
 	is_int(nft_masq_ensure("t1", s, 1, &err), 0, "ensure rebuilds the chain");
 	is_int(nft_masq_check("t1", s, 1, &err), 0, "check passes again");
 
@@ -182,6 +189,7 @@ static void test_single(void)
 
 		is_int(nft_masq_check("t1", d, 2, &err), 0, "10.1.2.3/16 is the same subnet as 10.1.0.0/16");
 	}
+	pn_err_free(&err);
 }
 
 static void test_dual_stack(void)
@@ -190,7 +198,7 @@ static void test_dual_stack(void)
 	struct pn_err err = { 0 };
 	int ret;
 
-	is_int(nft_masq_ensure("t2", s, 2, &err), 0, "dual-stack ensure (%s %s)", err.msg, err.details);
+	is_int(nft_masq_ensure("t2", s, 2, &err), 0, "dual-stack ensure (%s %s)", pn_err_msg(&err), pn_err_details_text(&err));
 	is_int(nft_masq_check("t2", s, 2, &err), 0, "dual-stack check");
 	is_int(count_rules(NFPROTO_IPV4, "podnet-t2", "podnet:t2:10.2.0.0/16", NULL), 1, "ip rule present");
 	is_int(count_rules(NFPROTO_IPV6, "podnet-t2", "podnet:t2:fd00:2::/64", NULL), 1, "ip6 rule present");
@@ -202,11 +210,11 @@ static void test_dual_stack(void)
 	is_int(sh("nft add rule ip podnet-t2 postrouting counter comment marker"), 0,
 	       "mark the complete ip table");
 	is_int(sh("nft delete table ip6 podnet-t2"), 0, "nft delete table ip6");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = nft_masq_check("t2", s, 2, &err);
 	is_int(ret, -ENOENT, "check fails without the ip6 table");
-	ok(has(err.msg, "masquerade rule for fd00:2::/64 (network t2) missing: no table ip6 podnet-t2"),
-	   "  naming the ip6 table: %s", err.msg);
+	ok(has(pn_err_msg(&err), "masquerade rule for fd00:2::/64 (network t2) missing: no table ip6 podnet-t2"),
+	   "  naming the ip6 table: %s", pn_err_msg(&err));
 	is_int(nft_masq_ensure("t2", s, 2, &err), 0, "ensure repairs ip6");
 	is_int(nft_masq_check("t2", s, 2, &err), 0, "dual-stack check passes");
 	is_int(count_rules(NFPROTO_IPV4, "podnet-t2", "marker", NULL), 1,
@@ -215,6 +223,7 @@ static void test_dual_stack(void)
 	is_int(nft_masq_remove("t2", &err), 0, "remove dual-stack network");
 	is_int(sh("nft list table ip podnet-t2 2>/dev/null; nft list table ip6 podnet-t2 2>/dev/null"), 1,
 	       "both tables gone");
+	pn_err_free(&err);
 }
 
 static void test_names(void)
@@ -224,17 +233,17 @@ static void test_names(void)
 	struct pn_err err = { 0 };
 	char longname[128];
 
-	is_int(nft_masq_ensure("my-net.v1", s, 1, &err), 0, "name with '.' and '-' (%s %s)", err.msg,
-	       err.details);
+	is_int(nft_masq_ensure("my-net.v1", s, 1, &err), 0, "name with '.' and '-' (%s %s)", pn_err_msg(&err),
+	       pn_err_details_text(&err));
 	is_int(nft_masq_check("my-net.v1", s, 1, &err), 0, "check my-net.v1");
 	is_int(count_rules(NFPROTO_IPV4, "podnet-my-net.v1", "podnet:my-net.v1:10.3.0.0/24", NULL), 1,
 	       "table podnet-my-net.v1 holds the rule");
-	is_int(nft_masq_ensure("0_a..b--", s, 1, &err), 0, "name 0_a..b-- (%s %s)", err.msg, err.details);
+	is_int(nft_masq_ensure("0_a..b--", s, 1, &err), 0, "name 0_a..b-- (%s %s)", pn_err_msg(&err), pn_err_details_text(&err));
 	is_int(nft_masq_remove("0_a..b--", &err), 0, "remove 0_a..b--");
 
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(nft_masq_ensure("bad name", s, 1, &err), -EINVAL, "space in name refused");
-	ok(has(err.msg, "\"bad name\""), "  naming it: %s", err.msg);
+	ok(has(pn_err_msg(&err), "\"bad name\""), "  naming it: %s", pn_err_msg(&err));
 	is_int(nft_masq_ensure("-x", s, 1, &err), -EINVAL, "leading '-' refused");
 	is_int(nft_masq_check("x\";flush ruleset;\"", s, 1, &err), -EINVAL, "quotes refused");
 	is_int(nft_masq_remove("", &err), -EINVAL, "empty name refused");
@@ -246,9 +255,10 @@ static void test_names(void)
 	is_int(nft_masq_remove(longname, &err), 0, "remove it");
 	memset(longname, 'n', 90);
 	longname[90] = '\0';
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(nft_masq_ensure(longname, v6, 1, &err), -ENAMETOOLONG, "90-char name too long");
-	ok(has(err.msg, "exceeds nft's 128 characters"), "  saying why: %s", err.msg);
+	ok(has(pn_err_msg(&err), "exceeds nft's 128 characters"), "  saying why: %s", pn_err_msg(&err));
+	pn_err_free(&err);
 }
 
 static void test_race(const char *tmpdir)
@@ -287,7 +297,7 @@ static void test_race(const char *tmpdir)
 					_exit(2);
 				if (nft_masq_ensure("race", s, 2, &e) == 0)
 					_exit(0);
-				printf("# racer failed: %s: %s\n", e.msg, e.details);
+				printf("# racer failed: %s: %s\n", pn_err_msg(&e), pn_err_details_text(&e));
 				fflush(stdout);
 				_exit(1);
 			}
@@ -325,6 +335,7 @@ static void test_race(const char *tmpdir)
 	ok(runs >= ROUNDS, "every round ran nft at least once (%d runs)", runs);
 	is_int(fails, 0, "%d processes racing ensure all succeed, %d rounds", RACERS, ROUNDS);
 	is_int(bad_count, 0, "after each race: exactly one rule per subnet");
+	pn_err_free(&err);
 }
 
 static void test_no_exec_when_present(const char *tmpdir)
@@ -337,12 +348,12 @@ static void test_no_exec_when_present(const char *tmpdir)
 	setenv("PODNET_NFT", "/nonexistent/nft", 1);
 	is_int(nft_masq_ensure("t1", s, 1, &err), 0,
 	       "ensure on a complete table runs no nft (PODNET_NFT=/nonexistent/nft)");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(nft_masq_ensure("absent", other, 1, &err), -ENOENT, "ensure needing nft fails without it");
 	is_int(err.code, PN_E_NFT, "  with PN_E_NFT");
-	ok(has(err.msg, "/nonexistent/nft"), "  naming the binary: %s", err.msg);
+	ok(has(pn_err_msg(&err), "/nonexistent/nft"), "  naming the binary: %s", pn_err_msg(&err));
 
-	/* nft's stderr ends up in err.details. */
+	/* nft's stderr ends up in pn_err_details_text(&err). */
 	snprintf(script, sizeof(script), "%s/fake-nft", tmpdir);
 	snprintf(cmd, sizeof(cmd),
 		 "printf '#!/bin/sh\\ncat >/dev/null\\necho \"Error: boom\" >&2\\necho carets >&2\\nexit 3\\n'"
@@ -351,11 +362,11 @@ static void test_no_exec_when_present(const char *tmpdir)
 	if (sh(cmd) != 0)
 		printf("# cannot write %s\n", script);
 	setenv("PODNET_NFT", script, 1);
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(nft_masq_ensure("absent", other, 1, &err), -EIO, "failing nft is an error");
 	is_int(err.code, PN_E_NFT, "  with PN_E_NFT");
-	ok(has(err.msg, "exit status 3"), "  with its exit status: %s", err.msg);
-	is_str(err.details, "Error: boom", "  and its first stderr line in details");
+	ok(has(pn_err_msg(&err), "exit status 3"), "  with its exit status: %s", pn_err_msg(&err));
+	is_str(pn_err_details_text(&err), "Error: boom", "  and its first stderr line in details");
 	unsetenv("PODNET_NFT");
 
 	/* The search: an empty PATH still finds /usr/sbin/nft. */
@@ -369,6 +380,7 @@ static void test_no_exec_when_present(const char *tmpdir)
 		free(path);
 		is_int(nft_masq_remove("absent", &err), 0, "remove absent");
 	}
+	pn_err_free(&err);
 }
 
 static void test_remove(void)
@@ -376,12 +388,13 @@ static void test_remove(void)
 	struct pn_cidr s[] = { cidr("10.1.0.0/16") };
 	struct pn_err err = { 0 };
 
-	is_int(nft_masq_remove("t1", &err), 0, "remove (%s %s)", err.msg, err.details);
-	pn_err_clear(&err);
+	is_int(nft_masq_remove("t1", &err), 0, "remove (%s %s)", pn_err_msg(&err), pn_err_details_text(&err));
+	pn_err_free(&err);
 	is_int(nft_masq_check("t1", s, 1, &err), -ENOENT, "check fails after remove");
-	ok(has(err.msg, "no table ip podnet-t1"), "  naming the table: %s", err.msg);
+	ok(has(pn_err_msg(&err), "no table ip podnet-t1"), "  naming the table: %s", pn_err_msg(&err));
 	is_int(nft_masq_remove("t1", &err), 0, "remove of an absent network is success");
 	is_int(nft_masq_remove("never-existed", &err), 0, "remove of a never-created network");
+	pn_err_free(&err);
 }
 
 static void test_filter_and_cost(void)
@@ -411,6 +424,7 @@ static void test_filter_and_cost(void)
 	us = check_cost_us("t2", ds, 2, 1000);
 	ok(us > 0, "1000 dual-stack checks pass");
 	printf("# nft_masq_check cost, ipv4+ipv6 subnets (2 dumps): %.1f us/call\n", us);
+	pn_err_free(&err);
 }
 
 static bool nft_available(void)

@@ -115,6 +115,7 @@ static void test_overflow(void)
 	is_int(nl_talk(&s, &r, "oversized request", &err), -EMSGSIZE,
 	       "nl_talk refuses it before sending");
 	is_int(err.code, PN_E_KERNEL, "error filled");
+	pn_err_free(&err);
 }
 
 static void test_parse_handmade(void)
@@ -184,7 +185,7 @@ static void test_mac_and_misc(void)
 
 	fd = netns_open("/proc/self/ns/pid", &err);
 	is_int(fd, -EINVAL, "netns_open: a pid namespace file is refused");
-	ok(strstr(err.msg, "/proc/self/ns/pid") != NULL, "  the error names the path: %s", err.msg);
+	ok(strstr(pn_err_msg(&err), "/proc/self/ns/pid") != NULL, "  the error names the path: %s", pn_err_msg(&err));
 	fd = netns_open("/proc/self/status", &err);
 	is_int(fd, -EINVAL, "netns_open: a file outside nsfs is refused");
 	fd = netns_open("/nonexistent/netns", &err);
@@ -194,6 +195,7 @@ static void test_mac_and_misc(void)
 	if (fd >= 0)
 		close(fd);
 	is_int(sysctl_ensure("../etc/passwd", "x", &err), -EINVAL, "sysctl_ensure: no escaping /proc/sys");
+	pn_err_free(&err);
 }
 
 /* ---------------------------------------------------------------- kernel */
@@ -274,8 +276,11 @@ static int addr_tentative(struct nl_sock *s, int ifindex, const char *ip)
 	nl_req_init(&r, buf, sizeof(buf), RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), (void **)&ifa);
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_index = (uint32_t)ifindex;
-	if (nl_dump(s, &r, tentative_cb, NULL, "dump v6 addresses", &err) < 0 || !saw_addr)
+	if (nl_dump(s, &r, tentative_cb, NULL, "dump v6 addresses", &err) < 0 || !saw_addr) {
+		pn_err_free(&err);
 		return -1;
+	}
+	pn_err_free(&err);
 	return has_flag_tentative;
 }
 
@@ -307,6 +312,7 @@ static int v6_count(struct nl_sock *s, int ifindex)
 	int ret = addr_list(s, ifindex, AF_INET6, &v, &n, &err);
 
 	free(v);
+	pn_err_free(&err);
 	return ret < 0 ? ret : (int)n;
 }
 
@@ -318,10 +324,13 @@ static int race_bridge(void)
 	struct pn_err err = { 0 };
 	int ret;
 
-	if (nl_open(&s, NETLINK_ROUTE, &err) < 0)
+	if (nl_open(&s, NETLINK_ROUTE, &err) < 0) {
+		pn_err_free(&err);
 		return 1;
+	}
 	ret = link_bridge_ensure(&s, &bo, &li, &err);
 	nl_close(&s);
+	pn_err_free(&err);
 	return ret == 0 && (li.flags & IFF_UP) ? 0 : 1;
 }
 
@@ -362,6 +371,7 @@ static void test_bridge_race(void)
 		   (li.flags & IFF_UP), "  and the bridge exists, up");
 		nl_close(&s);
 	}
+	pn_err_free(&err);
 }
 
 /* Raw RTM_NEWLINK of a veth pnraw0/pnraw1, to ask the kernel what
@@ -513,6 +523,7 @@ static void bench(struct nl_sock *s, struct nl_sock *ps, int pfd, int br)
 		fails += link_del(s, host, &err) < 0;
 	}
 	is_int(fails, 0, "bench: cleanup without errors");
+	pn_err_free(&err);
 }
 
 static void kernel_tests(void)
@@ -568,7 +579,7 @@ static void kernel_tests(void)
 		};
 
 		ret = link_veth_create(&s, &vo, &err);
-		is_int(ret, 0, "veth created: %s %s", err.msg, ret ? err.details : "");
+		is_int(ret, 0, "veth created: %s %s", pn_err_msg(&err), ret ? pn_err_details_text(&err) : "");
 		is_int(link_veth_create(&s, &vo, &err), -EEXIST, "same veth again: -EEXIST");
 	}
 	is_int(link_get(&s, "pnv0", &host, &err), 0, "host end found");
@@ -594,7 +605,7 @@ static void kernel_tests(void)
 	ok(pod.flags & IFF_LOWER_UP, "  carrier up");
 	is_int(link_bridge_ensure(&s, &(struct bridge_opts){ .name = "pnv0" }, &br2, &err), -EEXIST,
 	       "bridge ensure on a veth name fails");
-	ok(strstr(err.msg, "veth") != NULL, "  naming its kind: %s", err.msg);
+	ok(strstr(pn_err_msg(&err), "veth") != NULL, "  naming its kind: %s", pn_err_msg(&err));
 
 	/* Hairpin, promisc, up/down. */
 	is_int(link_set_hairpin(&s, host.ifindex, true, &err), 0, "hairpin on");
@@ -612,7 +623,7 @@ static void kernel_tests(void)
 		is_int(addr_add(&ps, pod.ifindex, &c, ADDR_NODAD, &err), 0, "add fd00:22::5/64 nodad");
 	if (pn_cidr_parse("fd00:23::5/64", &c) == 0)
 		is_int(addr_add(&ps, pod.ifindex, &c, 0, &err), 0, "add fd00:23::5/64 with DAD");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(addr_add(&ps, pod.ifindex, &c, 0, &err), -EEXIST, "add it again: -EEXIST");
 	is_int(err.code, 0, "  err untouched");
 	is_int(addr_tentative(&ps, pod.ifindex, "fd00:22::5"), 0, "NODAD address is not tentative");
@@ -638,7 +649,7 @@ static void kernel_tests(void)
 		ok(0, "parse");
 	rt.oif = pod.ifindex;
 	is_int(route_add(&ps, &rt, &err), 0, "default route via 10.22.0.1");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(route_add(&ps, &rt, &err), -EEXIST, "  again: -EEXIST");
 	is_int(err.code, 0, "  err untouched");
 	route_spec_init(&rt);
@@ -652,7 +663,7 @@ static void kernel_tests(void)
 	if (pn_cidr_parse("::/0", &rt.dst) < 0 || pn_ip_parse("fd00:22::1", &rt.gw) < 0)
 		ok(0, "parse");
 	rt.oif = pod.ifindex;
-	is_int(route_add(&ps, &rt, &err), 0, "default route via fd00:22::1: %s", err.details);
+	is_int(route_add(&ps, &rt, &err), 0, "default route via fd00:22::1: %s", pn_err_details_text(&err));
 	is_int(route_list(&ps, AF_INET, 0, pod.ifindex, &routes, &n, &err), 0, "route_list v4");
 	found = false;
 	for (i = 0; i < n; i++)
@@ -692,35 +703,35 @@ static void kernel_tests(void)
 	is_int(route_del(&ps, &rt, &err), 0, "route_del 10.99.0.0/16");
 	is_int(route_del(&ps, &rt, &err), -ESRCH, "  again: -ESRCH");
 
-	/* Extended ack text reaches err.details. */
+	/* Extended ack text reaches pn_err_details_text(&err). */
 	route_spec_init(&rt);
 	if (pn_cidr_parse("10.98.0.0/16", &rt.dst) < 0 || pn_ip_parse("10.55.0.1", &rt.gw) < 0)
 		ok(0, "parse");
 	ret = route_add(&ps, &rt, &err);
-	ok(ret < 0 && strstr(err.details, "gateway"), "unreachable gateway: %d, extack \"%s\"", ret,
-	   err.details);
-	ok(strstr(err.msg, "10.98.0.0/16 via 10.55.0.1"), "  message names the route: %s", err.msg);
+	ok(ret < 0 && strstr(pn_err_details_text(&err), "gateway"), "unreachable gateway: %d, extack \"%s\"", ret,
+	   pn_err_details_text(&err));
+	ok(strstr(pn_err_msg(&err), "10.98.0.0/16 via 10.55.0.1"), "  message names the route: %s", pn_err_msg(&err));
 	{
 		struct bridge_opts bo = { .name = "pnbr9", .mtu = 10 };
 
 		ret = link_bridge_ensure(&s, &bo, NULL, &err);
-		ok(ret == -EINVAL && strstr(err.details, "mtu"), "bridge with mtu 10: %d, extack \"%s\"",
-		   ret, err.details);
+		ok(ret == -EINVAL && strstr(pn_err_details_text(&err), "mtu"), "bridge with mtu 10: %d, extack \"%s\"",
+		   ret, pn_err_details_text(&err));
 	}
 
 	/* Kernel facts link.c relies on (see the comment at its top). */
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = raw_veth(&s, -1, true, &err);
 	is_int(ret, -ENOTCONN, "fact: IFF_UP in VETH_INFO_PEER's ifinfomsg fails the creation");
-	printf("# fact: peer IFF_UP at creation: %d (%s)\n", ret, err.details);
+	printf("# fact: peer IFF_UP at creation: %d (%s)\n", ret, pn_err_details_text(&err));
 	if (ret == 0)
 		is_int(link_del(&s, "pnraw0", &err), 0, "  cleanup");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = raw_veth(&s, 0, false, &err);
 	ok(ret == -EAFNOSUPPORT, "fact: IFLA_AF_SPEC at creation, host end: refused (%d)", ret);
 	if (ret == 0)
 		is_int(link_del(&s, "pnraw0", &err), 0, "  cleanup");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	ret = raw_veth(&s, 1, false, &err);
 	ok(ret == -EAFNOSUPPORT, "fact: IFLA_AF_SPEC at creation, in VETH_INFO_PEER: refused (%d)",
 	   ret);
@@ -748,13 +759,13 @@ static void kernel_tests(void)
 	   "  read back");
 	is_int(sysctl_ensure("net/ipv4/ip_forward", "1", &err), 0, "  again: no write needed");
 	is_int(sysctl_ensure("net/ipv4/no_such_knob", "1", &err), -ENOENT, "missing sysctl: -ENOENT");
-	ok(strstr(err.msg, "no_such_knob") != NULL, "  named: %s", err.msg);
+	ok(strstr(pn_err_msg(&err), "no_such_knob") != NULL, "  named: %s", pn_err_msg(&err));
 
 	bench(&s, &ps, pfd, br.ifindex);
 
 	/* Deletion. */
 	is_int(link_del(&s, "pnv0", &err), 0, "link_del pnv0");
-	pn_err_clear(&err);
+	pn_err_free(&err);
 	is_int(link_del(&s, "pnv0", &err), -ENODEV, "  again: -ENODEV");
 	is_int(err.code, 0, "  err untouched");
 	is_int(link_get(&ps, "eth0", &pod, &err), -ENODEV, "  the peer went with it");
@@ -767,6 +778,7 @@ out:
 	if (pfd >= 0)
 		close(pfd);
 	stop_pod();
+	pn_err_free(&err);
 }
 
 int main(void)

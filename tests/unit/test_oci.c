@@ -83,7 +83,7 @@ static void test_bundle(void)
 	s.nofile = 20000;
 	s.cgroups_path = "podnet/podU/c1";
 	ret = oci_bundle_write(&s, bundle, &err);
-	is_int(ret, 0, "bundle written (%s)", err.msg);
+	is_int(ret, 0, "bundle written (%s)", pn_err_msg(&err));
 	c = load_config(bundle);
 	ok(json_is_object(c), "config.json is a JSON object");
 	is_str(json_string_value(json_object_get(c, "ociVersion")), "1.0.2", "ociVersion");
@@ -158,6 +158,7 @@ static void test_bundle(void)
 	   "/etc/resolv.conf is a bind mount");
 	ok(find_by(m, "destination", "/etc/hostname") != NULL, "/etc/hostname bound");
 	json_decref(c);
+	pn_err_free(&err);
 }
 
 static void test_bundle_variants(void)
@@ -185,7 +186,7 @@ static void test_bundle_variants(void)
 	s.mounts = &pm;
 	s.n_mounts = 1;
 	ret = oci_bundle_write(&s, bundle, &err);
-	is_int(ret, 0, "pause-like bundle written (%s)", err.msg);
+	is_int(ret, 0, "pause-like bundle written (%s)", pn_err_msg(&err));
 	c = load_config(bundle);
 	is_str(json_string_value(json_object_get(c, "hostname")), "pod1", "hostname with a new UTS ns");
 	ok(json_is_true(json_object_get(json_object_get(c, "root"), "readonly")), "readonly rootfs");
@@ -204,24 +205,25 @@ static void test_bundle_variants(void)
 
 	s.args = NULL;
 	ret = oci_bundle_write(&s, bundle, &err);
-	ok(ret == -EINVAL && strstr(err.msg, "no process args"), "no args refused: %s", err.msg);
+	ok(ret == -EINVAL && strstr(pn_err_msg(&err), "no process args"), "no args refused: %s", pn_err_msg(&err));
 	s.args = args;
 	s.cwd = "srv";
 	ret = oci_bundle_write(&s, bundle, &err);
-	ok(ret == -EINVAL && strstr(err.msg, "\"srv\""), "relative cwd refused: %s", err.msg);
+	ok(ret == -EINVAL && strstr(pn_err_msg(&err), "\"srv\""), "relative cwd refused: %s", pn_err_msg(&err));
 	s.cwd = NULL;
 	s.ns[OCI_NS_NETWORK].mode = OCI_NS_JOIN;
 	ret = oci_bundle_write(&s, bundle, &err);
-	ok(ret == -EINVAL && strstr(err.msg, "network"), "join without path refused: %s", err.msg);
+	ok(ret == -EINVAL && strstr(pn_err_msg(&err), "network"), "join without path refused: %s", pn_err_msg(&err));
 	s.ns[OCI_NS_NETWORK].mode = OCI_NS_HOST;
 	s.ns[OCI_NS_MOUNT].mode = OCI_NS_HOST;
 	ret = oci_bundle_write(&s, bundle, &err);
-	ok(ret == -EINVAL && strstr(err.msg, "mount namespace"), "host mount ns refused: %s", err.msg);
+	ok(ret == -EINVAL && strstr(pn_err_msg(&err), "mount namespace"), "host mount ns refused: %s", pn_err_msg(&err));
 	s.ns[OCI_NS_MOUNT].mode = OCI_NS_NEW;
 	ret = oci_bundle_write(&s, "/nonexistent/bundle", &err);
-	ok(ret == -ENOENT && strstr(err.msg, "/nonexistent/bundle"), "missing bundle dir: %s",
-	   err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "/nonexistent/bundle"), "missing bundle dir: %s",
+	   pn_err_msg(&err));
 	is_str(oci_ns_name(OCI_NS_NETWORK), "network", "namespace names are the spec's");
+	pn_err_free(&err);
 }
 
 static void test_detect(void)
@@ -231,11 +233,11 @@ static void test_detect(void)
 	int ret;
 
 	ret = oci_runtime_resolve("/nonexistent/runc", &path, &name, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "/nonexistent/runc"), "resolve: missing path: %s",
-	   err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "/nonexistent/runc"), "resolve: missing path: %s",
+	   pn_err_msg(&err));
 	ret = oci_runtime_resolve("no-such-runtime-xyz", &path, &name, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "no-such-runtime-xyz"), "resolve: unknown name: %s",
-	   err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "no-such-runtime-xyz"), "resolve: unknown name: %s",
+	   pn_err_msg(&err));
 	ret = oci_runtime_resolve("sh", &path, &name, &err);
 	ok(ret == 0 && path[0] == '/' && !strcmp(name, "sh"), "resolve: name found in PATH");
 	free(path);
@@ -244,7 +246,7 @@ static void test_detect(void)
 	setenv("PODNET_RUNTIME", "sh", 1);
 	ret = oci_runtime_detect(&path, &name, &why, &err);
 	ok(ret == 0 && !strcmp(name, "sh") && strstr(why, "PODNET_RUNTIME"),
-	   "detect: PODNET_RUNTIME wins (%s)", ret == 0 ? why : err.msg);
+	   "detect: PODNET_RUNTIME wins (%s)", ret == 0 ? why : pn_err_msg(&err));
 	if (ret == 0) {
 		free(path);
 		free(name);
@@ -252,13 +254,14 @@ static void test_detect(void)
 	}
 	setenv("PODNET_RUNTIME", "/nonexistent/crun", 1);
 	ret = oci_runtime_detect(&path, &name, &why, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "PODNET_RUNTIME"), "detect: bad PODNET_RUNTIME: %s",
-	   err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "PODNET_RUNTIME"), "detect: bad PODNET_RUNTIME: %s",
+	   pn_err_msg(&err));
 	unsetenv("PODNET_RUNTIME");
 
 	ret = oci_runtime_detect(&path, &name, &why, &err);
 	if (ret < 0) {
-		ok(strstr(err.msg, "runc") != NULL, "detect: no runtime here: %s", err.msg);
+		ok(strstr(pn_err_msg(&err), "runc") != NULL, "detect: no runtime here: %s", pn_err_msg(&err));
+		pn_err_free(&err);
 		return;
 	}
 	if (pn_read_file("/sys/fs/cgroup/unified/cgroup.controllers", buf, sizeof(buf)) == 0 && buf[0] &&
@@ -271,6 +274,7 @@ static void test_detect(void)
 	free(path);
 	free(name);
 	free(why);
+	pn_err_free(&err);
 }
 
 /* A runtime that logs its argv to $dir/args and acts on the verb. */
@@ -339,8 +343,8 @@ static void test_wrappers(void)
 	ok(ret == 0 && st.pid == 4242 && st.status == OCI_RUNNING && !strcmp(st.bundle, "/b/c1"),
 	   "state parsed: pid %d %s", st.pid, oci_status_name(st.status));
 	ret = oci_state(&rt, "nope", &st, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "container does not exist"),
-	   "state of an unknown container: -ENOENT, %s", err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "container does not exist"),
+	   "state of an unknown container: -ENOENT, %s", pn_err_msg(&err));
 	ret = oci_list(&rt, &list, &n, &err);
 	ok(ret == 0 && n == 2 && !strcmp(list[1].id, "b") && list[0].status == OCI_CREATED,
 	   "list parsed");
@@ -355,7 +359,7 @@ static void test_wrappers(void)
 	ok(ret == 0 && n == 0, "list: runc's \"null\" is no containers");
 	free(list);
 	ret = oci_run_detached(&rt, "c2", "/b/c2", &io, &pid, &err);
-	ok(ret == 0 && pid == 777, "run --detach: pid from --pid-file (%d) %s", pid, err.msg);
+	ok(ret == 0 && pid == 777, "run --detach: pid from --pid-file (%d) %s", pid, pn_err_msg(&err));
 	ok(strstr(last_args(root), "run --detach --bundle /b/c2 --pid-file") != NULL,
 	   "run argv: %s", last_args(root));
 	pid = 0;
@@ -363,16 +367,16 @@ static void test_wrappers(void)
 	ok(ret == 0 && pid == 777 && strstr(last_args(root), "create --bundle /b/c3 --pid-file"),
 	   "create: argv and pid: %s", last_args(root));
 	ret = oci_start(&rt, "c3", &err);
-	is_str(ret == 0 ? last_args(root) : err.msg, "start c3", "start argv");
+	is_str(ret == 0 ? last_args(root) : pn_err_msg(&err), "start c3", "start argv");
 	ret = oci_kill(&rt, "c1", SIGTERM, true, &err);
-	is_str(ret == 0 ? last_args(root) : err.msg, "kill --all c1 15", "kill --all argv");
+	is_str(ret == 0 ? last_args(root) : pn_err_msg(&err), "kill --all c1 15", "kill --all argv");
 	ret = oci_kill(&rt, "c1", SIGKILL, false, &err);
-	is_str(ret == 0 ? last_args(root) : err.msg, "kill c1 9", "kill argv");
+	is_str(ret == 0 ? last_args(root) : pn_err_msg(&err), "kill c1 9", "kill argv");
 	ret = oci_delete(&rt, "c1", true, &err);
-	is_str(ret == 0 ? last_args(root) : err.msg, "delete --force c1", "delete --force argv");
+	is_str(ret == 0 ? last_args(root) : pn_err_msg(&err), "delete --force c1", "delete --force argv");
 	ret = oci_delete(&rt, "gone", false, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "fake-runc delete gone: container does not exist"),
-	   "delete error names runtime, verb, id: %s", err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "fake-runc delete gone: container does not exist"),
+	   "delete error names runtime, verb, id: %s", pn_err_msg(&err));
 
 	{
 		static const char *const a7[] = { "sh", "7", NULL };
@@ -392,10 +396,11 @@ static void test_wrappers(void)
 		o.args = anos;
 		ret = oci_exec(&rt, "c1", &o, &code, &err);
 		ok(ret == -ENOENT && code == 127 &&
-			   !strcmp(err.msg, "exec failed: unable to start container process: exec: "
+			   !strcmp(pn_err_msg(&err), "exec failed: unable to start container process: exec: "
 					    "\"nosuch\": executable file not found in $PATH"),
-		   "exec: missing executable: 127 and runc's message: %s", err.msg);
+		   "exec: missing executable: 127 and runc's message: %s", pn_err_msg(&err));
 	}
+	pn_err_free(&err);
 }
 
 /* Driver for the integration test: test_oci exec RUNTIME ROOT ID CMD...
@@ -410,6 +415,7 @@ static int exec_main(int argc, char **argv)
 	(void)argc;
 	/* On failure the runtime has printed its message on our stderr. */
 	(void)!oci_exec(&rt, argv[4], &o, &code, &err);
+	pn_err_free(&err);
 	return code;
 }
 

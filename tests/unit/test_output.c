@@ -22,7 +22,7 @@ static const char *const wide_headers[] = {
 /* Print @t into a string the caller frees. */
 static char *render(const struct table *t, bool headers)
 {
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
@@ -30,8 +30,9 @@ static char *render(const struct table *t, bool headers)
 	if (!f)
 		return NULL;
 	if (table_print(t, f, headers, &err) < 0)
-		printf("# table_print: %s\n", err.msg);
+		printf("# table_print: %s\n", pn_err_msg(&err));
 	fclose(f);
+	pn_err_free(&err);
 	return s;
 }
 
@@ -40,7 +41,7 @@ static void test_kubectl_wide(void)
 	const char *row[] = { "nginx-6799fc88d8-8mhqj", "1/1", "Running", "0", "12s", "10.244.0.5",
 			      "minikube", NULL, NULL };
 	struct table *t = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *s;
 
 	ok(table_new(TABLE_KUBECTL, 9, wide_headers, &t, &err) == 0, "new kubectl table");
@@ -52,6 +53,7 @@ static void test_kubectl_wide(void)
 	       "get pods -o wide, as in the kubectl documentation");
 	free(s);
 	table_free(t);
+	pn_err_free(&err);
 }
 
 static void test_kubectl_pods(void)
@@ -67,7 +69,7 @@ static void test_kubectl_pods(void)
 		  format_age(now - 480, now, a3), NULL, NULL, NULL, NULL },
 	};
 	struct table *t = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *s;
 
 	ok(table_new(TABLE_KUBECTL, 9, wide_headers, &t, &err) == 0, "new kubectl table");
@@ -90,6 +92,7 @@ static void test_kubectl_pods(void)
 	       "--no-headers: widths from the rows alone, minimum 6");
 	free(s);
 	table_free(t);
+	pn_err_free(&err);
 }
 
 static void test_kubectl_edges(void)
@@ -97,7 +100,7 @@ static void test_kubectl_edges(void)
 	const char *headers[] = { "NAME", "STATUS", "AGE" };
 	const char *evil[] = { "a\x1b[31mb", "line1\nline2", "p\u00f6d" };
 	struct table *t = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *s;
 
 	ok(table_new(TABLE_KUBECTL, 3, headers, &t, &err) == 0, "new table");
@@ -112,6 +115,7 @@ static void test_kubectl_edges(void)
 	       "ESC shown as ^[, a cell cut at its newline, width counted in runes");
 	free(s);
 	table_free(t);
+	pn_err_free(&err);
 }
 
 static void test_crictl(void)
@@ -121,7 +125,7 @@ static void test_crictl(void)
 	char id[OUTPUT_ID_SHORT + 1], pod[OUTPUT_ID_SHORT + 1], age[OUTPUT_AGE_LEN];
 	const char *row[8];
 	struct table *t = NULL;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	char *s;
 
 	ok(table_new(TABLE_CRICTL, 8, headers, &t, &err) == 0, "new crictl table");
@@ -148,6 +152,7 @@ static void test_crictl(void)
 	       "crictl ps: 20-column minimum, IDs cut to 13");
 	free(s);
 	table_free(t);
+	pn_err_free(&err);
 }
 
 static void test_age(void)
@@ -213,7 +218,7 @@ static void test_small_helpers(void)
 	char buf[64], id[OUTPUT_ID_SHORT + 1];
 	char *s = NULL;
 	size_t len = 0;
-	struct pn_err err;
+	struct pn_err err = { 0 };
 	FILE *f;
 	json_t *obj;
 
@@ -245,6 +250,7 @@ static void test_small_helpers(void)
 	       "kubectl's indentation, sorted keys, Go's escaping, final newline");
 	free(s);
 	json_decref(obj);
+	pn_err_free(&err);
 }
 
 int main(void)

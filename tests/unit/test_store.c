@@ -139,7 +139,7 @@ static void test_open_schema(void)
 	size_t n = 0;
 	struct stat sb;
 
-	is_int(store_open(root, &st, &err), 0, "open creates root and database: %s", err.msg);
+	is_int(store_open(root, &st, &err), 0, "open creates root and database: %s", pn_err_msg(&err));
 	ok(stat(root, &sb) == 0 && (sb.st_mode & 0777) == 0700, "state dir is private");
 	is_str(store_path(st), root_path("a/b/root/state.db"), "database path");
 	is_int(store_namespace_list(st, &nss, &n, &err), 0, "list namespaces");
@@ -153,11 +153,12 @@ static void test_open_schema(void)
 	is_int(sql_int(root, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "user_version set");
 	is_str(sql_text(root, "PRAGMA journal_mode", buf, sizeof(buf)), "wal", "WAL mode");
 
-	is_int(store_open(root, &st, &err), 0, "reopen: %s", err.msg);
+	is_int(store_open(root, &st, &err), 0, "reopen: %s", pn_err_msg(&err));
 	is_int(store_namespace_get(st, "default", &ns, &err), 0, "default still there");
 	store_namespace_free(ns);
 	is_int(sql_int(root, "SELECT count(*) FROM namespaces"), 1, "reopen adds nothing");
 	store_close(st);
+	pn_err_free(&err);
 }
 
 static void test_bad_files(void)
@@ -177,8 +178,8 @@ static void test_bad_files(void)
 	close(fd);
 	ret = store_open(root, &st, &err);
 	is_int(ret, -EIO, "garbage file: -EIO");
-	ok(strstr(err.msg, path) && strstr(err.msg, "corrupt"), "message names the path: %s",
-	   err.msg);
+	ok(strstr(pn_err_msg(&err), path) && strstr(pn_err_msg(&err), "corrupt"), "message names the path: %s",
+	   pn_err_msg(&err));
 	ok(st == NULL, "no handle on failure");
 
 	root = root_path("newer");
@@ -187,8 +188,9 @@ static void test_bad_files(void)
 	st = NULL;
 	sql_int(root, "PRAGMA user_version = 99");
 	ret = store_open(root, &st, &err);
-	ok(ret == -EPROTO && strstr(err.msg, "newer"), "newer schema refused: %s", err.msg);
+	ok(ret == -EPROTO && strstr(pn_err_msg(&err), "newer"), "newer schema refused: %s", pn_err_msg(&err));
 	store_close(st);
+	pn_err_free(&err);
 }
 
 static void test_namespaces(struct store *st)
@@ -200,7 +202,7 @@ static void test_namespaces(struct store *st)
 
 	ret = store_namespace_delete(st, "default", &err);
 	ok(ret == -EPERM, "default cannot be deleted");
-	is_str(err.msg, "namespaces \"default\" is forbidden: this namespace may not be deleted",
+	is_str(pn_err_msg(&err), "namespaces \"default\" is forbidden: this namespace may not be deleted",
 	       "kubectl's message for default");
 
 	ns.name = strdup("team");
@@ -209,8 +211,8 @@ static void test_namespaces(struct store *st)
 	free(ns.uid);
 	ns.uid = NULL;
 	ret = store_namespace_add(st, &ns, &err);
-	ok(ret == -EEXIST && err.code == PN_E_EXISTS, "namespace twice: EEXIST");
-	is_str(err.msg, "namespaces \"team\" already exists", "namespace exists message");
+	ok(ret == -EEXIST && err.code == PN_E_ALREADY_EXISTS, "namespace twice: EEXIST");
+	is_str(pn_err_msg(&err), "namespaces \"team\" already exists", "namespace exists message");
 	free(ns.uid);
 	free(ns.name);
 
@@ -218,26 +220,26 @@ static void test_namespaces(struct store *st)
 	ok(got && got->phase == STORE_NS_ACTIVE, "team is Active");
 	store_namespace_free(got);
 	ret = store_namespace_get(st, "nope", &got, &err);
-	ok(ret == -ENOENT && !strcmp(err.msg, "namespaces \"nope\" not found"),
-	   "missing namespace: %s", err.msg);
+	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "namespaces \"nope\" not found"),
+	   "missing namespace: %s", pn_err_msg(&err));
 
 	pod_init(&p, "ghost", "p");
 	ret = store_pod_insert(st, &p, &err);
-	ok(ret == -ENOENT && !strcmp(err.msg, "namespaces \"ghost\" not found"),
-	   "pod in missing namespace: %s", err.msg);
+	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "namespaces \"ghost\" not found"),
+	   "pod in missing namespace: %s", pn_err_msg(&err));
 	pod_clear(&p);
 
 	pod_init(&p, "team", "tp");
 	is_int(store_pod_insert(st, &p, &err), 0, "pod in team");
 	ret = store_namespace_delete(st, "team", &err);
-	ok(ret == -ENOTEMPTY && strstr(err.msg, "still has 1 pod"), "namespace with pods: %s",
-	   err.msg);
+	ok(ret == -ENOTEMPTY && strstr(pn_err_msg(&err), "still has 1 pod"), "namespace with pods: %s",
+	   pn_err_msg(&err));
 	is_int(store_namespace_set_terminating(st, "team", &err), 0, "team terminating");
 	pod_clear(&p);
 	pod_init(&p, "team", "late");
 	ret = store_pod_insert(st, &p, &err);
 	is_int(ret, -EPERM, "no new pods in a terminating namespace");
-	is_str(err.msg,
+	is_str(pn_err_msg(&err),
 	       "pods \"late\" is forbidden: unable to create new content in namespace team "
 	       "because it is being terminated",
 	       "kubectl's terminating message");
@@ -253,6 +255,7 @@ static void test_namespaces(struct store *st)
 	is_int(store_namespace_delete(st, "team", &err), 0, "empty namespace deleted");
 	ret = store_namespace_delete(st, "team", &err);
 	is_int(ret, -ENOENT, "deleted namespace is gone");
+	pn_err_free(&err);
 }
 
 static void test_pods(struct store *st)
@@ -263,7 +266,7 @@ static void test_pods(struct store *st)
 	int ret;
 
 	pod_init(&p, NULL, "pod1");
-	is_int(store_pod_insert(st, &p, &err), 0, "insert pod1: %s", err.msg);
+	is_int(store_pod_insert(st, &p, &err), 0, "insert pod1: %s", pn_err_msg(&err));
 	is_str(p.namespace_, "default", "namespace defaults to default");
 	ok(p.uid && strlen(p.uid) == 36 && is_hex(p.sandbox_id, 64), "uid and sandbox id assigned");
 	ok(p.created_ns > 0, "creation time assigned");
@@ -318,15 +321,15 @@ static void test_pods(struct store *st)
 	pod_init(&p2, "default", "pod1");
 	ret = store_pod_insert(st, &p2, &err);
 	is_int(ret, -EEXIST, "duplicate pod: -EEXIST");
-	is_int(err.code, PN_E_EXISTS, "duplicate pod: PN_E_EXISTS");
-	is_str(err.msg, "pods \"pod1\" already exists", "duplicate pod: kubectl's message");
+	is_int(err.code, PN_E_ALREADY_EXISTS, "duplicate pod: PN_E_ALREADY_EXISTS");
+	is_str(pn_err_msg(&err), "pods \"pod1\" already exists", "duplicate pod: kubectl's message");
 	pod_clear(&p2);
 
 	/* A caller-chosen netns path can't be shared by two pods either. */
 	pod_init(&p2, "default", "pod-netns");
 	p2.netns_path = strdup(p.netns_path);
 	ret = store_pod_insert(st, &p2, &err);
-	ok(ret == -EEXIST && strstr(err.msg, "/run/netns/cni-1234"), "netns in use: %s", err.msg);
+	ok(ret == -EEXIST && strstr(pn_err_msg(&err), "/run/netns/cni-1234"), "netns in use: %s", pn_err_msg(&err));
 	pod_clear(&p2);
 
 	pod_init(&other, "kube-system", "pod1");
@@ -349,8 +352,8 @@ static void test_pods(struct store *st)
 	store_pod_array_free(list, n);
 
 	ret = store_pod_get_by_name(st, "default", "nope", &got, &err);
-	ok(ret == -ENOENT && err.code == PN_CNI_UNKNOWN_CONTAINER, "missing pod: -ENOENT");
-	is_str(err.msg, "pods \"nope\" not found", "missing pod: kubectl's message");
+	ok(ret == -ENOENT && err.code == PN_E_NOT_FOUND, "missing pod: -ENOENT");
+	is_str(pn_err_msg(&err), "pods \"nope\" not found", "missing pod: kubectl's message");
 
 	/* A rolled-back insert leaves nothing. */
 	pod_init(&p2, NULL, "rolled-back");
@@ -372,6 +375,7 @@ static void test_pods(struct store *st)
 	pod_clear(&other);
 	is_int(store_namespace_delete(st, "kube-system", &err), 0, "kube-system deleted");
 	pod_clear(&p);
+	pn_err_free(&err);
 }
 
 static void test_containers(struct store *st)
@@ -405,8 +409,8 @@ static void test_containers(struct store *st)
 
 	ctr_init(&dup, p.uid, "c2", 7);
 	ret = store_container_insert(st, &dup, &err);
-	ok(ret == -EEXIST && err.code == PN_E_EXISTS && strstr(err.msg, "\"c2\" already exists"),
-	   "duplicate container name: %s", err.msg);
+	ok(ret == -EEXIST && err.code == PN_E_ALREADY_EXISTS && strstr(pn_err_msg(&err), "\"c2\" already exists"),
+	   "duplicate container name: %s", pn_err_msg(&err));
 	ctr_clear(&dup);
 	ctr_init(&dup, "00000000-0000-4000-8000-000000000000", "cx", 0);
 	ret = store_container_insert(st, &dup, &err);
@@ -439,8 +443,8 @@ static void test_containers(struct store *st)
 	store_container_free(got);
 	got = NULL;
 	ret = store_container_get_by_name(st, p.uid, "c9", &got, &err);
-	ok(ret == -ENOENT && strstr(err.msg, "container c9 is not valid for pod"),
-	   "missing container: %s", err.msg);
+	ok(ret == -ENOENT && strstr(pn_err_msg(&err), "container c9 is not valid for pod"),
+	   "missing container: %s", pn_err_msg(&err));
 
 	memcpy(prefix, c[0].id, 12);
 	prefix[12] = '\0';
@@ -475,6 +479,7 @@ static void test_containers(struct store *st)
 		ctr_clear(&c[i]);
 	pod_clear(&p);
 	(void)pods;
+	pn_err_free(&err);
 }
 
 static void test_prefix(struct store *st)
@@ -500,7 +505,7 @@ static void test_prefix(struct store *st)
 	}
 	ret = store_pod_find(st, "abc", &got, &err);
 	is_int(ret, -ENOTUNIQ, "prefix abc is ambiguous");
-	is_str(err.msg, "pod sandbox ID prefix \"abc\" is ambiguous: 2 candidates",
+	is_str(pn_err_msg(&err), "pod sandbox ID prefix \"abc\" is ambiguous: 2 candidates",
 	       "ambiguous prefix names the count");
 	is_int(store_pod_find(st, "abc2", &got, &err), 0, "abc2 is unique");
 	ok(got && !strcmp(got->name, "pfx1"), "abc2 is pfx1");
@@ -514,8 +519,8 @@ static void test_prefix(struct store *st)
 	store_pod_free(got);
 	got = NULL;
 	ret = store_pod_find(st, "abe", &got, &err);
-	ok(ret == -ENOENT && !strcmp(err.msg, "pod sandbox \"abe\" not found"), "no match: %s",
-	   err.msg);
+	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "pod sandbox \"abe\" not found"), "no match: %s",
+	   pn_err_msg(&err));
 	ret = store_pod_find(st, "pod1", &got, &err);
 	is_int(ret, -ENOENT, "a non-hex prefix matches nothing");
 	ret = store_pod_find(st, "", &got, &err);
@@ -524,6 +529,7 @@ static void test_prefix(struct store *st)
 		ret = store_pod_delete(st, p[i].uid, &err);
 		pod_clear(&p[i]);
 	}
+	pn_err_free(&err);
 }
 
 static void test_images(struct store *st)
@@ -540,8 +546,8 @@ static void test_images(struct store *st)
 	free(img.id);
 	img.id = NULL;
 	ret = store_image_add(st, &img, &err);
-	ok(ret == -EEXIST && !strcmp(err.msg, "image \"host\" already exists"),
-	   "image twice: %s", err.msg);
+	ok(ret == -EEXIST && !strcmp(pn_err_msg(&err), "image \"host\" already exists"),
+	   "image twice: %s", pn_err_msg(&err));
 	free(img.id);
 	img.id = NULL;
 	img.name = (char *)"busybox:latest";
@@ -560,8 +566,9 @@ static void test_images(struct store *st)
 	store_image_array_free(list, n);
 	is_int(store_image_remove(st, "busybox:latest", &err), 0, "remove busybox");
 	ret = store_image_get(st, "busybox:latest", &got, &err);
-	ok(ret == -ENOENT && !strcmp(err.msg, "image \"busybox:latest\" not found"),
-	   "removed image: %s", err.msg);
+	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
+	   "removed image: %s", pn_err_msg(&err));
+	pn_err_free(&err);
 }
 
 /* WAL: a writer's lock makes other writers wait, never readers. */
@@ -581,8 +588,8 @@ static void test_busy(struct store *st, const char *root)
 	t0 = pn_now_ns();
 	ret = store_begin(st2, &err);
 	is_int(ret, -EAGAIN, "second writer gives up after its timeout");
-	ok(err.code == PN_CNI_TRY_AGAIN && strstr(err.msg, "state database busy"),
-	   "busy message: %s", err.msg);
+	ok(err.code == PN_E_BUSY && strstr(pn_err_msg(&err), "state database busy"),
+	   "busy message: %s", pn_err_msg(&err));
 	ok(pn_now_ns() - t0 >= 150000000ull, "it waited for the busy timeout first");
 	ret = store_pod_get_by_name(st2, NULL, "busy", &got, &err);
 	is_int(ret, -ENOENT, "a reader is not blocked and sees only committed rows");
@@ -594,6 +601,7 @@ static void test_busy(struct store *st, const char *root)
 	is_int(store_commit(st2, &err), 0, "commit");
 	store_close(st2);
 	pod_clear(&p);
+	pn_err_free(&err);
 }
 
 /* Children block on a pipe until the parent closes it: all start at once. */
@@ -614,7 +622,8 @@ static int child_writer(const char *root, int barrier, int w)
 	barrier_wait(barrier);
 	/* A fresh database: the children also race to create the schema. */
 	if (store_open(root, &st, &err)) {
-		fprintf(stderr, "# writer %d: %s\n", w, err.msg);
+		fprintf(stderr, "# writer %d: %s\n", w, pn_err_msg(&err));
+		pn_err_free(&err);
 		return 1;
 	}
 	for (int i = 0; i < 20 && !ret; i++) {
@@ -637,10 +646,11 @@ static int child_writer(const char *root, int barrier, int w)
 		else
 			store_rollback(st);
 		if (ret)
-			fprintf(stderr, "# writer %d pod %d: %s\n", w, i, err.msg);
+			fprintf(stderr, "# writer %d pod %d: %s\n", w, i, pn_err_msg(&err));
 		pod_clear(&p);
 	}
 	store_close(st);
+	pn_err_free(&err);
 	return ret ? 1 : 0;
 }
 
@@ -707,7 +717,7 @@ static void test_name_race(void)
 					char want[64];
 
 					snprintf(want, sizeof(want), "pods \"%s\" already exists", name);
-					_exit(strcmp(err.msg, want) ? 4 : 17);
+					_exit(strcmp(pn_err_msg(&err), want) ? 4 : 17);
 				}
 				_exit(ret ? 5 : 0);
 			}
@@ -728,6 +738,7 @@ static void test_name_race(void)
 	is_int(exists, 10, "and one loser with `pods \"NAME\" already exists`");
 	is_int(other, 0, "no other outcome");
 	is_int(sql_int(root, "SELECT count(*) FROM pods"), 10, "10 pods, one per name");
+	pn_err_free(&err);
 }
 
 /* A writer killed at an arbitrary instant, five times. */
@@ -835,6 +846,7 @@ static void test_sigkill(void)
 	is_int(torn, 0, "every pod has all 3 containers of its transaction");
 	is_int(alive_owner, 0, "the killed writer's rows are seen as abandoned");
 	(void)integrity;
+	pn_err_free(&err);
 }
 
 int main(void)
@@ -851,7 +863,8 @@ int main(void)
 	test_open_schema();
 	test_bad_files();
 	if (store_open(root_path("main"), &st, &err)) {
-		printf("Bail out! open: %s\n", err.msg);
+		printf("Bail out! open: %s\n", pn_err_msg(&err));
+		pn_err_free(&err);
 		return 1;
 	}
 	test_namespaces(st);
@@ -872,5 +885,6 @@ int main(void)
 		if (system(cmd) != 0)
 			printf("# could not remove %s\n", tmp);
 	}
+	pn_err_free(&err);
 	return tap_done();
 }

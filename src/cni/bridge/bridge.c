@@ -190,7 +190,8 @@ static int bridge_ensure_gateway(struct nl_sock *s, const struct link_info *br,
 
 		if (addr_del(s, br->ifindex, &gw, &scratch) < 0)
 			pn_warn("cannot remove %s from %s: %s", pn_cidr_str(&gw, a), br->name,
-				scratch.msg);
+				pn_err_msg(&scratch));
+		pn_err_free(&scratch);
 		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0,
 			       "bridge %s already has address %s, not gateway %s; set forceAddress to replace it",
 			       br->name, pn_cidr_str(&addrs[i], a), pn_cidr_str(&gw, b));
@@ -471,6 +472,7 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 		else
 			ret = pn_error(err, PN_E_EXISTS, EEXIST, "interface %s already exists in %s",
 				       env->ifname, env->netns);
+		pn_err_free(&scratch);
 		goto out;
 	}
 	if (ret < 0)
@@ -549,11 +551,12 @@ out:
 
 		/* Undo in reverse: the pair (deleting one end removes both, with
 		 * the pod's addresses and routes), then the lease. */
-		if (veth_made && link_del(&host, hname, &scratch) < 0 && scratch.msg[0])
-			pn_warn("rollback: cannot delete %s: %s", hname, scratch.msg);
+		if (veth_made && link_del(&host, hname, &scratch) < 0 && scratch.msg)
+			pn_warn("rollback: cannot delete %s: %s", hname, pn_err_msg(&scratch));
 		if (leased && ipam_run_verb(c, "DEL", &scratch) < 0)
 			pn_warn("rollback: cannot release the lease of %s: %s", env->container_id,
-				scratch.msg);
+				pn_err_msg(&scratch));
+		pn_err_free(&scratch);
 	}
 	nl_close(&pod);
 	nl_close(&host);
@@ -585,9 +588,10 @@ int bridge_cmd_del(const struct cni_call *c, struct pn_err *err)
 	}
 	ret = ipam_run_verb(c, "DEL", err);
 	if (ret == 0 && lret < 0) {
-		*err = lerr;
+		pn_err_move(err, &lerr);
 		ret = lret;
 	}
+	pn_err_free(&lerr);
 	nl_close(&host);
 	return ret;
 }
@@ -752,6 +756,7 @@ int bridge_cmd_check(const struct cni_call *c, struct pn_err *err)
 			 * every pod of it lost its way out meanwhile. */
 			if (nft_masq_ensure(conf->name, subnets, n, &scratch) == 0)
 				pn_err_details(err, "restored by this CHECK");
+			pn_err_free(&scratch);
 			goto out;
 		}
 	}

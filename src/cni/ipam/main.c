@@ -108,7 +108,8 @@ static int cmd_leases(int argc, char **argv)
 			goto nomem;
 		n_nets = 1;
 	} else if (ipam_list_networks(data_dir, &nets, &n_nets, &err) < 0) {
-		fprintf(stderr, "podnet-ipam: %s%s%s\n", err.msg, err.details[0] ? ": " : "", err.details);
+		fprintf(stderr, "podnet-ipam: %s%s%s\n", pn_err_msg(&err), err.details ? ": " : "",
+			pn_err_details_text(&err));
 		goto out;
 	}
 	leases = calloc(n_nets + 1, sizeof(*leases));
@@ -117,7 +118,7 @@ static int cmd_leases(int argc, char **argv)
 		goto nomem;
 	for (size_t i = 0; i < n_nets; i++) {
 		if (ipam_list(data_dir, nets[i], &leases[i], &n_leases[i], &err) < 0) {
-			fprintf(stderr, "podnet-ipam: %s\n", err.msg);
+			fprintf(stderr, "podnet-ipam: %s\n", pn_err_msg(&err));
 			goto out;
 		}
 		nr = realloc(rows, (n_rows + n_leases[i] + 1) * sizeof(*rows));
@@ -166,6 +167,7 @@ out:
 	free(n_leases);
 	free(nets);
 	free(rows);
+	pn_err_free(&err);
 	return ret;
 }
 
