@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 
+for f in "$BUILD/bench/cniloop" "$BUILD/bin/podnet-bridge" "$BUILD/bin/podnet-ipam"; do
+	[ -x "$f" ] || { echo "cniloop: $f missing: make all $BUILD/bench/cniloop" >&2; exit 1; }
+done
 if [ -z "${PODNET_BENCH_NODE:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "cniloop: needs root" >&2; exit 1; }
 	export PODNET_BENCH_NODE=1
