@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cmd.h"
 #include "inventory.h"
 #include "output.h"
@@ -382,47 +382,27 @@ int cmd_pid2pod(int argc, char **argv)
 /* Pipe @dot through `dot -Tsvg` to stdout. */
 static int run_dot(const char *dot)
 {
-	int in[2] = { -1, -1 }, status = 0;
-	size_t len = strlen(dot), off = 0;
-	pid_t pid;
+	struct pn_proc_result r = { 0 };
+	struct pn_err err = { 0 };
+	char how[32];
+	int rc = 1;
 
-	if (pipe(in) < 0) {
-		cmd_errorf("pipe: %s", strerror(errno));
-		return 1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		cmd_errorf("fork: %s", strerror(errno));
-		close(in[0]);
-		close(in[1]);
-		return 1;
-	}
-	if (pid == 0) {
-		dup2(in[0], 0);
-		close(in[0]);
-		close(in[1]);
-		execlp("dot", "dot", "-Tsvg", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	while (off < len) {
-		ssize_t n = write(in[1], dot + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(in[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		cmd_errorf("dot -Tsvg failed (exit status %d)",
-			   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		return 1;
-	}
-	return 0;
+	/* dot writes to our fd 1: what stdio holds must be out first. */
+	fflush(stdout);
+	if (pn_run(&(struct pn_spawn){ .path = "dot",
+				       .argv = (char *const[]){ "dot", "-Tsvg", NULL },
+				       .in = PN_STDIO_PIPE, .in_data = dot, .in_len = strlen(dot),
+				       .out = PN_STDIO_INHERIT, .err = PN_STDIO_INHERIT,
+				       .code = PN_E_DELEGATE },
+		   &r, &err) < 0)
+		cmd_errorf("%s: %s", pn_err_msg(&err), strerror(err.errnum));
+	else if (!pn_proc_ok(&r))
+		cmd_errorf("dot -Tsvg failed (%s)", pn_wait_status_str(r.status, how, sizeof(how)));
+	else
+		rc = 0;
+	pn_proc_result_free(&r);
+	pn_err_free(&err);
+	return rc;
 }
 
 static bool have_dot(void)

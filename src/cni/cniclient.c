@@ -5,16 +5,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "child.h"
+#include "file.h"
 
 extern char **environ;
 
@@ -49,113 +49,12 @@ int cniclient_find_plugin(const char *cni_path, const char *type, char **out,
 			type, cni_path ? cni_path : "");
 }
 
-/* Write @buf to @wfd and read @rfd (stdout) and @efd (stderr) until both
- * close, without deadlocking on a full pipe in either direction. */
-static int pump(int wfd, const char *buf, size_t len, int rfd, char **obuf, int efd, char *ebuf,
-		size_t ecap)
-{
-	size_t off = 0, olen = 0, ocap = 4096, elen = 0;
-	char *o = malloc(ocap);
-	int ret = 0;
-
-	if (!o)
-		return -ENOMEM;
-	if (len == 0) {
-		close(wfd);
-		wfd = -1;
-	}
-	while (rfd >= 0 || efd >= 0) {
-		struct pollfd p[3];
-		int np = 0, iw = -1, ir = -1, ie = -1;
-
-		if (wfd >= 0) {
-			p[np] = (struct pollfd){ .fd = wfd, .events = POLLOUT };
-			iw = np++;
-		}
-		if (rfd >= 0) {
-			p[np] = (struct pollfd){ .fd = rfd, .events = POLLIN };
-			ir = np++;
-		}
-		if (efd >= 0) {
-			p[np] = (struct pollfd){ .fd = efd, .events = POLLIN };
-			ie = np++;
-		}
-		if (poll(p, (nfds_t)np, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (iw >= 0 && p[iw].revents) {
-			ssize_t n = write(wfd, buf + off, len - off);
-
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				/* The plugin closed stdin without reading it all: its business. */
-				close(wfd);
-				wfd = -1;
-			} else if (n > 0 && (off += (size_t)n) == len) {
-				close(wfd);
-				wfd = -1;
-			}
-		}
-		if (ir >= 0 && p[ir].revents) {
-			ssize_t n;
-
-			if (olen + 1 >= ocap) {
-				char *no = realloc(o, ocap * 2);
-
-				if (!no) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				o = no;
-				ocap *= 2;
-			}
-			n = read(rfd, o + olen, ocap - olen - 1);
-			if (n > 0)
-				olen += (size_t)n;
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(rfd);
-				rfd = -1;
-			}
-		}
-		if (ie >= 0 && p[ie].revents) {
-			char tmp[1024];
-			ssize_t n = read(efd, tmp, sizeof(tmp));
-
-			if (n > 0) {
-				size_t k = (size_t)n < ecap - 1 - elen ? (size_t)n : ecap - 1 - elen;
-
-				memcpy(ebuf + elen, tmp, k);
-				elen += k;
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(efd);
-				efd = -1;
-			}
-		}
-	}
-out:
-	if (wfd >= 0)
-		close(wfd);
-	if (rfd >= 0)
-		close(rfd);
-	if (efd >= 0)
-		close(efd);
-	ebuf[elen] = '\0';
-	o[olen] = '\0';
-	if (ret < 0)
-		free(o);
-	else
-		*obuf = o;
-	return ret;
-}
-
 /*
  * The environment for a plugin: ours, with every variable named in @over
  * ("KEY=value" strings) replaced, as libcni's Args.AsEnv() and dedupEnv()
- * build it.  Built before fork(): the child of a possibly threaded process
- * may only call async-signal-safe functions, so no setenv() there.  The
- * array is malloc'ed, its strings borrowed.
+ * build it, for execve(2) in the child (the caller's environment is
+ * never changed: another thread may read it).  The array is malloc'ed,
+ * its strings borrowed.
  */
 static char **plugin_env(const char *const *over)
 {
@@ -189,12 +88,11 @@ static char **plugin_env(const char *const *over)
 static int run_plugin(const char *exe, const char *type, const char *const *over,
 		      const char *conf, size_t len, json_t **stdout_json, struct pn_err *err)
 {
-	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	char *obuf = NULL, ebuf[1024], **envp = NULL;
+	struct pn_proc_result r = { 0 };
+	char **envp = NULL, how[32];
 	json_t *j = NULL;
 	json_error_t jerr;
-	pid_t pid = -1;
-	int status, ret;
+	int ret;
 
 	*stdout_json = NULL;
 	envp = plugin_env(over);
@@ -202,45 +100,19 @@ static int run_plugin(const char *exe, const char *type, const char *const *over
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "cannot run plugin %s: out of memory", type);
 		goto out;
 	}
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		ret = pn_error(err, PN_E_DELEGATE, errno, "cannot run plugin %s: pipe", type);
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		ret = pn_error(err, PN_E_DELEGATE, errno, "cannot run plugin %s: fork", type);
-		goto out;
-	}
-	if (pid == 0) {
-		char *argv[] = { (char *)exe, NULL };
-
-		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)
-			_exit(127);
-		execve(exe, argv, envp);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	close(errp[1]);
-	in[0] = outp[1] = errp[1] = -1;
-	/* A plugin that dies early must not kill us with SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
-	ret = pump(in[1], conf, len, outp[0], &obuf, errp[0], ebuf, sizeof(ebuf));
-	in[1] = outp[0] = errp[0] = -1;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pn_error(err, PN_E_DELEGATE, errno, "cannot wait for plugin %s", type);
-			goto out;
-		}
-	}
-	pid = -1;
+	/* stderr is kept for the error's details only, hence the bound. */
+	ret = pn_run(&(struct pn_spawn){ .path = exe, .argv = (char *const[]){ (char *)exe, NULL },
+					 .envp = envp, .in = PN_STDIO_PIPE, .in_data = conf,
+					 .in_len = len, .out = PN_STDIO_PIPE, .err = PN_STDIO_PIPE,
+					 .err_max = 1023, .code = PN_E_DELEGATE },
+		     &r, err);
 	if (ret < 0) {
-		ret = pn_error(err, PN_E_DELEGATE, -ret, "cannot talk to plugin %s", type);
+		pn_err_prefix(err, "cannot run plugin %s", type);
 		goto out;
 	}
-	if (obuf[strspn(obuf, " \t\r\n")])
-		j = json_loads(obuf, 0, &jerr);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (r.out[strspn(r.out, " \t\r\n")])
+		j = json_loadb(r.out, r.out_len, 0, &jerr);
+	if (!pn_proc_ok(&r)) {
 		json_t *code = j ? json_object_get(j, "code") : NULL;
 
 		if (json_is_integer(code)) {
@@ -252,15 +124,14 @@ static int run_plugin(const char *exe, const char *type, const char *const *over
 			if (det && *det)
 				pn_err_details(err, "%s", det);
 		} else {
-			ret = pn_error(err, PN_E_DELEGATE, 0, "plugin %s failed (%s %d)", type,
-				       WIFEXITED(status) ? "exit status" : "signal",
-				       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			if (ebuf[0])
-				pn_err_details(err, "%s", ebuf);
+			ret = pn_error(err, PN_E_DELEGATE, 0, "plugin %s failed (%s)", type,
+				       pn_wait_status_str(r.status, how, sizeof(how)));
+			if (r.err[0])
+				pn_err_details(err, "%s", r.err);
 		}
 		goto out;
 	}
-	if (obuf[strspn(obuf, " \t\r\n")] && !j) {
+	if (r.out[strspn(r.out, " \t\r\n")] && !j) {
 		ret = pn_error(err, PN_CNI_DECODE, 0, "plugin %s printed invalid JSON: %s (line %d)",
 			       type, jerr.text, jerr.line);
 		goto out;
@@ -269,18 +140,8 @@ static int run_plugin(const char *exe, const char *type, const char *const *over
 	j = NULL;
 	ret = 0;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
 	json_decref(j);
-	free(obuf);
+	pn_proc_result_free(&r);
 	free(envp);
 	return ret;
 }
@@ -1225,10 +1086,9 @@ static int cache_write(const struct cniclient *cc, const struct cni_netlist *lis
 		       const struct cniclient_rt *rt, const struct cni_result *result,
 		       struct pn_err *err)
 {
-	char path[4096], dir[4096], tmp[4200];
+	char path[4096], dir[4096];
 	char *text = NULL;
-	size_t len, off = 0;
-	int fd = -1, ret;
+	int ret;
 
 	snprintf(dir, sizeof(dir), "%s/results", cache_dir_of(cc ? cc->cache_dir : NULL));
 	ret = cache_path(cc ? cc->cache_dir : NULL, list->name, rt->container_id, rt->ifname, path,
@@ -1244,41 +1104,10 @@ static int cache_write(const struct cniclient *cc, const struct cni_netlist *lis
 		ret = oom(err);
 		goto out;
 	}
-	len = strlen(text);
-	/* A dot name: libcni's readers skip it as unparseable until the
-	 * rename makes the whole file appear at once. */
-	snprintf(tmp, sizeof(tmp), "%s/.%s-%s-%s.XXXXXX", dir, list->name, rt->container_id,
-		 rt->ifname);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot create %s", tmp);
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot write %s", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	/* fsync before rename: after a crash the name holds the old file or
-	 * the whole new one, never an empty one. */
-	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot write cache file %s", path);
-		goto out;
-	}
-	tmp[0] = '\0';
-	ret = 0;
+	/* The temp file has a dot name: libcni's readers (and ours) skip it
+	 * until the rename makes the whole file appear at once. */
+	ret = pn_file_replace(path, text, strlen(text), 0600, PN_CNI_IO, err);
 out:
-	if (fd >= 0) {
-		close(fd);
-		if (tmp[0])
-			unlink(tmp);
-	}
 	free(text);
 	return ret;
 }

@@ -8,15 +8,15 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "netns.h"
 #include "nl.h"
 
 const char *diag_state_str(int state)
@@ -382,79 +382,57 @@ int diag_pid_ppid(pid_t pid, pid_t *ppid)
 	return 0;
 }
 
+struct exec_job {
+	char *const *argv;
+	struct pn_child child;
+	struct pn_err *err;
+	bool in_netns; /* the thread entered the namespace */
+};
+
+/* Runs in netns_run()'s thread, inside the namespace: a child created
+ * there starts in it (clone(2) copies the calling thread's namespaces),
+ * while our own threads never leave the node's. */
+static int exec_start(void *arg)
+{
+	struct exec_job *j = arg;
+	int ret;
+
+	j->in_netns = true;
+	ret = pn_spawn_start(&(struct pn_spawn){ .path = j->argv[0], .argv = j->argv,
+						 .in = PN_STDIO_INHERIT, .out = PN_STDIO_INHERIT,
+						 .err = PN_STDIO_INHERIT, .code = PN_E_KERNEL },
+			     &j->child, j->err);
+	if (ret < 0)
+		pn_error(j->err, PN_E_KERNEL, -ret, "failed to execute %s", j->argv[0]);
+	return ret;
+}
+
 int diag_exec_in_netns(int netns_fd, char *const argv[], int *status, struct pn_err *err)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-	int pipefd[2] = { -1, -1 };
-	bool sig_saved = false;
-	int child_errno = 0;
-	pid_t pid = -1;
-	int ret, ws;
-	ssize_t n;
+	struct exec_job j = { .argv = argv, .err = err };
+	struct pn_proc_result r = { 0 };
+	int ret;
 
 	*status = 1;
-	/* The child reports a failed setns/exec through a close-on-exec
-	 * pipe: a successful exec closes it with nothing written. */
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ret = pn_error(err, PN_E_KERNEL, errno, "create pipe");
-		goto out;
-	}
+	/* The command starts with every signal at its default (child.h),
+	 * so ignoring these here is ours alone. */
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	sig_saved = true;
-	pid = fork();
-	if (pid < 0) {
-		ret = pn_error(err, PN_E_KERNEL, errno, "fork");
+	ret = netns_run(netns_fd, exec_start, &j, err);
+	if (ret < 0) {
+		/* Not found, or found and not runnable (or the namespace could
+		 * not be entered): the shells' 127 and 126. */
+		*status = ret == -ENOENT && j.in_netns ? 127 : 126;
 		goto out;
 	}
-	if (pid == 0) {
-		int e;
-
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		close(pipefd[0]);
-		/* From here on only async-signal-safe calls: the parent may be
-		 * multi-threaded (netns_run threads have come and gone). */
-		if (setns(netns_fd, CLONE_NEWNET) < 0) {
-			e = -errno;
-			(void)!write(pipefd[1], &e, sizeof(e));
-			_exit(126);
-		}
-		execvp(argv[0], argv);
-		e = errno;
-		(void)!write(pipefd[1], &e, sizeof(e));
-		_exit(e == ENOENT ? 127 : 126);
-	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	do
-		n = read(pipefd[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	while (waitpid(pid, &ws, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pn_error(err, PN_E_KERNEL, errno, "wait for %s", argv[0]);
-			goto out;
-		}
-	}
-	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	if (n == (ssize_t)sizeof(child_errno) && child_errno < 0) {
-		ret = pn_error(err, PN_E_KERNEL, -child_errno, "enter the network namespace");
-		goto out;
-	}
-	if (n == (ssize_t)sizeof(child_errno) && child_errno > 0) {
-		ret = pn_error(err, PN_E_KERNEL, child_errno, "failed to execute %s", argv[0]);
-		goto out;
-	}
-	ret = 0;
+	ret = pn_child_wait(&j.child, &r, err);
+	if (ret == 0)
+		*status = pn_proc_exit_code(&r);
 out:
-	if (sig_saved) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-	}
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	pn_proc_result_free(&r);
 	return ret;
 }

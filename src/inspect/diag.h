@@ -97,9 +97,10 @@ int diag_pid_container(pid_t pid, char id[65]) PN_MUST_CHECK;
 int diag_pid_ppid(pid_t pid, pid_t *ppid) PN_MUST_CHECK;
 
 /*
- * Run @argv (searched in PATH) in a child process that joined the network
- * namespace @netns_fd with setns(2) after fork(), as `nsenter -t PID -n`
- * does: only the child changes namespace; mount, pid and user namespaces
+ * Run @argv (searched in PATH) in a child process in the network
+ * namespace @netns_fd, as `nsenter -t PID -n` does: it is spawned from a
+ * thread that joined the namespace with setns(2), so neither the caller
+ * nor its other threads ever change namespace; mount, pid and user namespaces
  * stay the node's, so node binaries and /proc work as on the node.  SIGINT
  * and SIGQUIT are ignored by the caller while it waits (system(3)'s rule:
  * ^C belongs to the command).  *status is the exit code, 128+N for a

@@ -15,19 +15,16 @@
 #include "nft.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "err.h"
 #include "nl.h"
 
@@ -511,117 +508,37 @@ static void nft_stderr_details(struct pn_err *err, char *text)
 }
 
 /*
- * Run `nft -f -` with @script on stdin.  stdin is a memfd holding the
- * whole script, so there is no pipe to keep fed while draining stderr;
- * stdout joins stderr because a CNI plugin's stdout carries only its
- * result.
+ * Run `nft -f -` with @script on stdin.  stdout joins stderr because a CNI
+ * plugin's stdout carries only its result; its first line is nft's error.
  */
 static int nft_run(const char *network, const char *script, size_t len, struct pn_err *err)
 {
-	posix_spawn_file_actions_t fa;
-	bool fa_init = false;
-	char nft[4096], out[1024];
+	struct pn_proc_result r = { 0 };
+	char nft[4096], how[32];
 	char *argv[] = { nft, "-f", "-", NULL };
-	int in = -1, pipefd[2] = { -1, -1 };
-	size_t used = 0, off;
-	pid_t pid = -1;
-	int ret, status;
-	ssize_t rd;
+	int ret;
 
 	ret = nft_find(nft, sizeof(nft), err);
 	if (ret < 0)
 		goto out;
-	in = memfd_create("podnet-nft", MFD_CLOEXEC);
-	if (in < 0) {
-		ret = pn_error(err, PN_E_NFT, errno, "nft script for network %s: memfd", network);
+	ret = pn_run(&(struct pn_spawn){ .path = nft, .argv = argv, .in = PN_STDIO_PIPE,
+					 .in_data = script, .in_len = len, .out = PN_STDIO_PIPE,
+					 .err = PN_STDIO_STDOUT, .out_max = 1023, .code = PN_E_NFT },
+		     &r, err);
+	if (ret < 0) {
+		pn_err_prefix(err, "network %s needs nft once to set up masquerade", network);
 		goto out;
 	}
-	for (off = 0; off < len; off += (size_t)rd) {
-		rd = write(in, script + off, len - off);
-		if (rd < 0 && errno == EINTR) {
-			rd = 0;
-			continue;
-		}
-		if (rd < 0) {
-			ret = pn_error(err, PN_E_NFT, errno, "nft script for network %s: write",
-				       network);
-			goto out;
-		}
-	}
-	if (lseek(in, 0, SEEK_SET) < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-		ret = pn_error(err, PN_E_NFT, errno, "nft for network %s: setting up its stdio",
-			       network);
-		goto out;
-	}
-	ret = posix_spawn_file_actions_init(&fa);
-	if (ret) {
-		ret = pn_error(err, PN_E_NOMEM, ret, "nft for network %s", network);
-		goto out;
-	}
-	fa_init = true;
-	/* dup2 clears FD_CLOEXEC on the target, so only 0, 1 and 2 survive
-	 * the exec. */
-	if ((ret = posix_spawn_file_actions_adddup2(&fa, in, 0)) ||
-	    (ret = posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1)) ||
-	    (ret = posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2))) {
-		ret = pn_error(err, PN_E_NOMEM, ret, "nft for network %s", network);
-		goto out;
-	}
-	ret = posix_spawn(&pid, nft, &fa, NULL, argv, environ);
-	if (ret) {
-		pid = -1;
-		ret = pn_error(err, PN_E_NFT, ret,
-			       "cannot run %s (needed once to set up masquerade for network %s)", nft,
-			       network);
-		goto out;
-	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	/* Read to EOF, keeping what fits. */
-	for (;;) {
-		char sink[512];
-		char *dst = used < sizeof(out) - 1 ? out + used : sink;
-		size_t room = used < sizeof(out) - 1 ? sizeof(out) - 1 - used : sizeof(sink);
-
-		rd = read(pipefd[0], dst, room);
-		if (rd < 0 && errno == EINTR)
-			continue;
-		if (rd <= 0)
-			break;
-		if (dst != sink)
-			used += (size_t)rd;
-	}
-	out[used] = '\0';
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pn_error(err, PN_E_NFT, errno, "waiting for %s (network %s)", nft,
-				       network);
-			pid = -1;
-			goto out;
-		}
-	}
-	pid = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (!pn_proc_ok(&r)) {
 		ret = pn_error(err, PN_E_NFT, EIO,
-			       "%s -f - failed (%s %d) setting up masquerade for network %s", nft,
-			       WIFEXITED(status) ? "exit status" : "signal",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), network);
-		nft_stderr_details(err, out);
+			       "%s -f - failed (%s) setting up masquerade for network %s", nft,
+			       pn_wait_status_str(r.status, how, sizeof(how)), network);
+		nft_stderr_details(err, r.out);
 		goto out;
 	}
 	ret = 0;
 out:
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (in >= 0)
-		close(in);
+	pn_proc_result_free(&r);
 	return ret;
 }
 

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
+
 #define IMAGE_JSON "image.json"
 /*
  * No ARCHIVE_EXTRACT_UNLINK: with it libarchive deletes a symlink met on
@@ -1183,11 +1185,10 @@ static int write_image_json(const char *dir, const struct image_info *info,
 		ret = nomem(err);
 		goto out;
 	}
-	if (json_dump_file(j, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		ret = pn_error(err, PN_E_IMAGE, errno ? errno : EIO, "cannot write %s", path);
-		goto out;
-	}
-	ret = 0;
+	/* The directory is a staging one, renamed into place once synced:
+	 * the file needs no atomicity of its own, but the real cause of a
+	 * failure (json_dump_file() leaves errno to chance). */
+	ret = pn_json_file_replace(path, j, JSON_INDENT(2) | JSON_SORT_KEYS, 0644, PN_E_IMAGE, err);
 out:
 	json_decref(j);
 	json_decref(c);

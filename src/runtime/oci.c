@@ -11,13 +11,15 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "child.h"
+#include "file.h"
 
 /* ---------------------------------------------------------------- detect */
 
@@ -361,15 +363,14 @@ static int validate_spec(const struct oci_spec *s, struct pn_err *err)
 int oci_bundle_write(const struct oci_spec *s, const char *bundle_dir, struct pn_err *err)
 {
 	json_t *root = NULL, *process = NULL, *linux_ = NULL, *caps = NULL;
-	char *path = NULL, *tmp = NULL;
+	char *path = NULL;
 	int ret;
 
 	ret = validate_spec(s, err);
 	if (ret < 0)
 		goto out;
-	if (asprintf(&path, "%s/config.json", bundle_dir) < 0 ||
-	    asprintf(&tmp, "%s/.config.json.tmp", bundle_dir) < 0) {
-		path = tmp = NULL;
+	if (asprintf(&path, "%s/config.json", bundle_dir) < 0) {
+		path = NULL;
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -420,17 +421,12 @@ int oci_bundle_write(const struct oci_spec *s, const char *bundle_dir, struct pn
 			       path);
 		goto out;
 	}
-	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, errno ? errno : EIO, "write %s", tmp);
-		unlink(tmp);
+	/* Atomic: a runtime never reads half a config.json.  A failure is
+	 * the file system's (PN_E_STATE), not the runtime's. */
+	ret = pn_json_file_replace(path, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER, 0644,
+				   PN_E_STATE, err);
+	if (ret < 0)
 		goto out;
-	}
-	/* rename(2) is atomic: a runtime never reads half a config.json. */
-	if (rename(tmp, path) < 0) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "rename %s to %s", tmp, path);
-		unlink(tmp);
-		goto out;
-	}
 	ret = 0;
 out:
 	json_decref(caps);
@@ -438,7 +434,6 @@ out:
 	json_decref(linux_);
 	json_decref(root);
 	free(path);
-	free(tmp);
 	return ret;
 }
 
@@ -462,19 +457,6 @@ static enum oci_status status_parse(const char *s)
 	return OCI_UNKNOWN;
 }
 
-/* Put @fd on @target in the child; -1 means /dev/null. */
-static int child_fd(int fd, int target)
-{
-	if (fd < 0) {
-		fd = open("/dev/null", O_RDWR);
-		if (fd < 0)
-			return -1;
-	}
-	if (fd == target)
-		return fcntl(fd, F_SETFD, 0);
-	return dup2(fd, target) < 0 ? -1 : 0;
-}
-
 /*
  * One runtime invocation.  @argv is the runtime's arguments after the
  * global options.  The runtime logs to a private JSON file (--log,
@@ -491,8 +473,8 @@ struct rt_call {
 	int status;
 	char errmsg[400]; /* last "error"/"fatal" line of the runtime's log */
 	/* between rt_call_spawn() and rt_call_finish() */
-	pid_t pid;
-	int logfd, outfd;
+	struct pn_child child;
+	int logfd;
 	char logpath[PATH_MAX];
 };
 
@@ -526,15 +508,15 @@ static void read_runtime_log(const char *path, char *msg, size_t size)
 static int rt_call_spawn(struct rt_call *c, struct pn_err *err)
 {
 	const char **argv = NULL;
-	int outp[2] = { -1, -1 };
+	struct pn_spawn sp = { .path = c->rt->path, .code = PN_E_OCI_RUNTIME };
+	const struct oci_stdio none = { -1, -1, -1 };
+	const struct oci_stdio *io = c->io ? c->io : &none;
 	size_t n = 0;
-	pid_t pid = -1;
 	int ret;
 
 	c->errmsg[0] = '\0';
 	c->status = 0;
-	c->pid = -1;
-	c->logfd = c->outfd = -1;
+	c->logfd = -1;
 	c->logpath[0] = '\0';
 	if (mkdir(c->rt->root, 0700) < 0 && errno != EEXIST) {
 		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime root %s", c->rt->root);
@@ -569,58 +551,22 @@ static int rt_call_spawn(struct rt_call *c, struct pn_err *err)
 	for (const char *const *a = c->argv; *a; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
-	if (c->capture && pipe2(outp, O_CLOEXEC) < 0) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "pipe");
-		goto out;
-	}
-
-	pid = fork();
-	if (pid < 0) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "fork %s", c->rt->path);
-		goto out;
-	}
-	if (pid == 0) {
-		/* Move the wanted fds above 2 first, so placing one on 0..2
-		 * never overwrites another that is still to be placed. */
-		int in = c->io ? c->io->in : -1, o = c->io ? c->io->out : -1, e = c->io ? c->io->err : -1;
-		sigset_t all;
-
-		if (c->capture)
-			o = outp[1];
-		if (in >= 0)
-			in = fcntl(in, F_DUPFD_CLOEXEC, 3);
-		if (o >= 0)
-			o = fcntl(o, F_DUPFD_CLOEXEC, 3);
-		if (e >= 0)
-			e = fcntl(e, F_DUPFD_CLOEXEC, 3);
-		if (child_fd(in, 0) < 0 || child_fd(o, 1) < 0 || child_fd(e, 2) < 0)
-			_exit(127);
-		/* The caller (the shim) blocks signals for its signalfd and
-		 * ignores SIGPIPE; both survive execve and would be inherited
-		 * by the container's processes. */
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	c->pid = pid;
-	if (c->capture) {
-		close(outp[1]);
-		c->outfd = outp[0];
-		outp[0] = outp[1] = -1;
-	}
-	ret = 0;
+	sp.argv = (char *const *)argv;
+	sp.in = io->in >= 0 ? PN_STDIO_FD : PN_STDIO_NULL;
+	sp.out = c->capture ? PN_STDIO_PIPE : io->out >= 0 ? PN_STDIO_FD : PN_STDIO_NULL;
+	sp.err = io->err >= 0 ? PN_STDIO_FD : PN_STDIO_NULL;
+	sp.in_fd = io->in;
+	sp.out_fd = io->out;
+	sp.err_fd = io->err;
+	/* The child starts with no signal blocked or ignored, whatever the
+	 * shim does with its own (child.h): the containers inherit that. */
+	ret = pn_spawn_start(&sp, &c->child, err);
 out:
 	if (ret < 0 && c->logfd >= 0) {
 		close(c->logfd);
 		unlink(c->logpath);
 		c->logfd = -1;
 	}
-	if (outp[0] >= 0)
-		close(outp[0]);
-	if (outp[1] >= 0)
-		close(outp[1]);
 	free(argv);
 	return ret;
 }
@@ -629,24 +575,15 @@ out:
  * PID: never another child's) and its log's error line. */
 static int rt_call_finish(struct rt_call *c, struct pn_err *err)
 {
-	int ret = 0;
+	struct pn_proc_result r;
+	int ret = pn_child_wait(&c->child, &r, err);
 
-	if (c->outfd >= 0) {
-		ret = pn_read_all(c->outfd, c->capture, NULL);
-		if (ret < 0) {
-			pn_error(err, PN_E_OCI_RUNTIME, -ret, "read output of %s", c->rt->path);
-			/* still reap the child below */
-		}
-		close(c->outfd);
-		c->outfd = -1;
+	c->status = r.status;
+	if (c->capture) {
+		*c->capture = r.out;
+		r.out = NULL;
 	}
-	while (waitpid(c->pid, &c->status, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "wait for %s", c->rt->path);
-			break;
-		}
-	}
-	c->pid = -1;
+	pn_proc_result_free(&r);
 	read_runtime_log(c->logpath, c->errmsg, sizeof(c->errmsg));
 	close(c->logfd);
 	unlink(c->logpath);

@@ -16,11 +16,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cniclient.h"
+#include "file.h"
 #include "link.h"
 #include "image.h"
 #include "log.h"
@@ -142,9 +143,9 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 				"%s exists but is not a valid network configuration", path);
 	if (fd < 0)
 		return pn_error(err, PN_E_STATE, errno, "cannot write %s", path);
-	if (write(fd, default_conflist, sizeof(default_conflist) - 1) !=
-	    (ssize_t)(sizeof(default_conflist) - 1)) {
-		ret = pn_error(err, PN_E_STATE, errno ? errno : EIO, "cannot write %s", path);
+	ret = pn_write_all(fd, default_conflist, sizeof(default_conflist) - 1);
+	if (ret < 0) {
+		ret = pn_error(err, PN_E_STATE, -ret, "cannot write %s", path);
 		close(fd);
 		unlink(path);
 		return ret;
@@ -159,20 +160,6 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 static json_t *read_json(const char *path)
 {
 	return json_load_file(path, 0, NULL);
-}
-
-static int write_json_atomic(const char *path, json_t *j, struct pn_err *err)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (json_dump_file(j, tmp, JSON_INDENT(2)) < 0 || rename(tmp, path) < 0) {
-		int e = errno ? errno : EIO;
-
-		unlink(tmp);
-		return pn_error(err, PN_E_STATE, e, "cannot write %s", path);
-	}
-	return 0;
 }
 
 /* Kubernetes' command/args over the image's entrypoint/cmd. */
@@ -211,79 +198,6 @@ static json_t *container_env(const struct pn_container_spec *c, const struct ima
 static const char *restart_str(enum pn_restart_policy p)
 {
 	return p == PN_RESTART_NEVER ? "Never" : p == PN_RESTART_ON_FAILURE ? "OnFailure" : "Always";
-}
-
-/* Run @argv, collect its stdout and stderr (bounded), return its status. */
-static int run_capture(char *const argv[], char *out, size_t on, char *errb, size_t en)
-{
-	int po[2], pe[2], st = -1;
-	pid_t pid;
-	size_t ol = 0, el = 0;
-
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return -errno;
-	}
-	pid = fork();
-	if (pid < 0) {
-		st = -errno;
-		goto out;
-	}
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDONLY);
-
-		dup2(fd, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		execv(argv[0], argv);
-		dprintf(2, "cannot execute %s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	/* The shim's parent returns once the pod runs; its daemon closed the
-	 * pipes when it detached, so reading to EOF does not wait for it. */
-	for (;;) {
-		ssize_t n = read(po[0], out + ol, on - 1 - ol);
-
-		if (n > 0 && ol + (size_t)n < on - 1) {
-			ol += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
-	for (;;) {
-		ssize_t n = read(pe[0], errb + el, en - 1 - el);
-
-		if (n > 0 && el + (size_t)n < en - 1) {
-			el += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-out:
-	out[ol] = '\0';
-	errb[el] = '\0';
-	while (el > 0 && (errb[el - 1] == '\n'))
-		errb[--el] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if (po[i] >= 0)
-			close(po[i]);
-		if (pe[i] >= 0)
-			close(pe[i]);
-	}
-	return st;
 }
 
 static void pod_dir_path(const struct podrt *rt, const char *uid, char *buf, size_t n)
@@ -466,6 +380,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	struct cni_netlist *l = NULL;
 	struct cni_result *res = NULL;
 	struct store_container *cs = NULL;
+	struct pn_proc_result pr = { 0 };
 	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
 	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
 	char pod_ip[64] = "", gw[64] = "", *netns_path = NULL;
@@ -651,13 +566,13 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		goto out_unborrow;
 	}
 	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
-	ret = write_json_atomic(path, plan, err);
+	ret = pn_json_file_replace(path, plan, JSON_INDENT(2), 0644, PN_E_STATE, err);
 	if (ret < 0)
 		goto out_unborrow;
 	{
-		char shim[PATH_MAX], sout[64], serr[2048];
+		char shim[PATH_MAX];
 		char *argv[12];
-		int k = 0, st;
+		int k = 0;
 
 		snprintf(shim, sizeof(shim), "%s/podnet-shim", rt->bin_dir);
 		argv[k++] = shim;
@@ -672,14 +587,29 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			argv[k++] = (char *)rt->runtime;
 		}
 		argv[k] = NULL;
-		st = run_capture(argv, sout, sizeof(sout), serr, sizeof(serr));
-		if (st != 0) {
+		/* The shim's first process returns once the pod runs, its pid
+		 * on stdout; the monitor it leaves behind has closed both
+		 * pipes, so EOF does not wait for the pod to end. */
+		ret = pn_run(&(struct pn_spawn){ .path = shim, .argv = argv, .out = PN_STDIO_PIPE,
+						 .err = PN_STDIO_PIPE, .out_max = 64, .err_max = 2048,
+						 .code = PN_E_OCI_RUNTIME },
+			     &pr, err);
+		if (ret < 0) {
+			pn_err_prefix(err, "pod \"%s\" did not start", sp->name);
+			goto out_unborrow;
+		}
+		if (!pn_proc_ok(&pr)) {
+			char *e = pr.err;
+			size_t n = strlen(e);
+
+			while (n > 0 && e[n - 1] == '\n')
+				e[--n] = '\0';
 			ret = pn_error(err, PN_E_OCI_RUNTIME, 0, "pod \"%s\" did not start: %s", sp->name,
-				       serr[0] ? serr : "podnet-shim failed");
+				       e[0] ? e : "podnet-shim failed");
 			goto out_unborrow;
 		}
 		shim_started = true;
-		sp->shim_pid = atoi(sout);
+		sp->shim_pid = atoi(pr.out);
 	}
 	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
 	{
@@ -752,6 +682,7 @@ out:
 	}
 	store_pod_free(sp);
 	free(netns_path);
+	pn_proc_result_free(&pr);
 	cni_result_free(res);
 	cni_netlist_free(l);
 	json_decref(spec);

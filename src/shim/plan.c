@@ -188,7 +188,7 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 		struct shim_ctr *k = &p->ctrs[i];
 
 		p->n_ctrs = i + 1;
-		k->out.fd = k->err.fd = -1;
+		k->out.fd = k->err.fd = k->log.fd = -1;
 		if ((ret = get_str(c, "id", true, &k->id, err)) < 0 ||
 		    (ret = get_str(c, "name", true, &k->name, err)) < 0 ||
 		    (ret = get_str(c, "rootfs", true, &k->rootfs, err)) < 0 ||

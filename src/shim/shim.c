@@ -25,7 +25,8 @@
  *    concurrently (ctr_start_all()); each is still waited for by its PID,
  *    and the loop starts only after all of them were collected.
  *  - Status files are replaced with rename(2): a reader sees the old or the
- *    new file, never a torn one.
+ *    new file, never a torn one (fsync'ed before and after: a crash does
+ *    not leave an empty one either).
  */
 #include "shim.h"
 
@@ -48,6 +49,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "file.h"
 
 #define NS_PER_S 1000000000ull
 #define BACKOFF_INITIAL_S 10
@@ -118,22 +121,18 @@ static int pathf(char *buf, size_t size, const char *fmt, ...)
 }
 
 
+/* Replace a status file (pn_json_file_replace: atomic and durable); a
+ * failure is logged, the shim goes on.  Consumes @j. */
 static int write_json_atomic(const char *path, json_t *j)
 {
-	char tmp[PATH_MAX];
-	int ret = 0;
+	struct pn_err err = { 0 };
+	int ret;
 
-	if (!j)
-		return -ENOMEM;
-	(void)!pathf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-		ret = -EIO;
-	else if (rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		shim_log("cannot write %s: %s", path, strerror(-ret));
-		unlink(tmp);
-	}
+	ret = pn_json_file_replace(path, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER, 0644, PN_E_STATE,
+				   &err);
+	if (ret < 0)
+		shim_log("%s: %s", pn_err_msg(&err), pn_err_details_text(&err));
+	pn_err_free(&err);
 	json_decref(j);
 	return ret;
 }
@@ -457,12 +456,9 @@ static void ctr_close_logs(struct shim_ctr *c)
 		epoll_ctl(S.epfd, EPOLL_CTL_DEL, c->out.fd, NULL);
 	if (c->err.fd >= 0)
 		epoll_ctl(S.epfd, EPOLL_CTL_DEL, c->err.fd, NULL);
-	crilog_close(&c->out, c->log);
-	crilog_close(&c->err, c->log);
-	if (c->log) {
-		fclose(c->log);
-		c->log = NULL;
-	}
+	crilog_close(&c->out, &c->log);
+	crilog_close(&c->err, &c->log);
+	crilog_file_close(&c->log);
 }
 
 /* Open <logDir>/<restartCount>.log as kubelet names attempts; keep the
@@ -482,9 +478,9 @@ static int ctr_open_log(struct shim_ctr *c, struct pn_err *err)
 		snprintf(c->prev_log_path, sizeof(c->prev_log_path), "%s", old);
 	}
 	snprintf(c->log_path, sizeof(c->log_path), "%s/%d.log", c->log_dir, c->restart_count);
-	c->log = fopen(c->log_path, "we");
-	if (!c->log)
-		return pn_error(err, PN_E_STATE, errno, "open log %s", c->log_path);
+	ret = crilog_file_open(&c->log, c->log_path);
+	if (ret < 0)
+		return pn_error(err, PN_E_STATE, -ret, "open log %s", c->log_path);
 	return 0;
 }
 
@@ -533,8 +529,14 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 		l->ret = pn_error(&l->err, PN_E_KERNEL, errno, "pipe");
 		return;
 	}
-	fcntl(l->outp[0], F_SETFL, O_NONBLOCK);
-	fcntl(l->errp[0], F_SETFL, O_NONBLOCK);
+	/* Our read ends only (each end of a pipe is an open file description
+	 * of its own; the container's must block).  crilog_read() reads until
+	 * EAGAIN: a blocking read would stall the whole monitor. */
+	if (fcntl(l->outp[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(l->errp[0], F_SETFL, O_NONBLOCK) < 0) {
+		l->ret = pn_error(&l->err, PN_E_KERNEL, errno, "pipe: O_NONBLOCK");
+		return;
+	}
 	io.out = l->outp[1];
 	io.err = l->errp[1];
 	/* A previous shim killed before cleaning up leaves runtime state that
@@ -596,15 +598,9 @@ fail:
 	}
 	shim_log("container %s: %s%s%s", c->name, pn_err_msg(&l->err), l->err.details ? ": " : "",
 		 pn_err_details_text(&l->err));
-	if (c->log) {
-		/* The reason is worth a line in the container's own log. */
-		char ts[40];
-
-		rfc3339_now(ts);
-		fprintf(c->log, "%s stderr F %s\n", ts, pn_err_msg(&l->err));
-		fclose(c->log);
-		c->log = NULL;
-	}
+	/* The reason is worth a line in the container's own log. */
+	crilog_file_write(&c->log, "stderr", 'F', pn_err_msg(&l->err), strlen(pn_err_msg(&l->err)));
+	crilog_file_close(&c->log);
 	if (!c->started_at[0])
 		rfc3339_now(c->started_at);
 	ctr_set_terminated(c, 128, "StartError", pn_err_msg(&l->err));
@@ -1022,7 +1018,7 @@ static int run_loop(void)
 			}
 			c = &S.plan.ctrs[(k >> 1) - 1];
 			l = (k & 1) ? &c->err : &c->out;
-			if (l->fd >= 0 && crilog_read(l, c->log) == 1) {
+			if (l->fd >= 0 && crilog_read(l, &c->log) == 1) {
 				/* EOF: every writer is gone; keep the partial line
 				 * until the exit is handled. */
 				epoll_ctl(S.epfd, EPOLL_CTL_DEL, l->fd, NULL);
@@ -1072,7 +1068,12 @@ static int wait_ready(int fd, pid_t mid)
 	return EXIT_SETUP;
 }
 
-/* Fork twice; returns in the monitor with *notify the pipe to report on. */
+/*
+ * Fork twice; returns in the monitor with *notify the pipe to report on.
+ * Not pn_spawn_start(): no program is executed, the monitor is this
+ * process going on.  The shim is single-threaded here, so the children
+ * may call what they like.
+ */
 static int daemonize(int *notify)
 {
 	int p[2], fd;
@@ -1264,6 +1265,9 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A log over RLIMIT_FSIZE: the write fails with EFBIG (the line is
+	 * dropped, see crilog_file) instead of the signal killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (!foreground && daemonize(&notify) < 0) {
 		ret = EXIT_SETUP;
 		goto out;

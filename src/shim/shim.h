@@ -29,6 +29,26 @@ struct crilog {
 	size_t len;
 };
 
+/*
+ * A container's log file.  Lines are appended with write(2), no stdio
+ * buffer, so a line is in the file whole or not at all.  A line that
+ * cannot be written (ENOSPC, EDQUOT, EFBIG, EIO) is dropped and counted,
+ * as containerd's CRI logger drops it, rather than kept: holding lines
+ * back would stop draining the container's pipes and block the container
+ * on its stdout, and the shim must keep running a full disk or not.
+ * The bytes of a line cut short are truncated away so the next line
+ * starts a line of its own (kubelet's parser reads line by line).  The
+ * first failure of a run of them and the count, once writing works again
+ * (or at close), go to shim.log.
+ */
+struct crilog_file {
+	int fd;                     /* -1: no file; lines are dropped */
+	const char *path;           /* borrowed, for messages */
+	int failing;                /* errno of the current run of failures, 0 if none */
+	unsigned long long dropped; /* lines lost in that run */
+	bool broken;                /* a cut line could not be truncated away */
+};
+
 struct shim_ctr {
 	/* from the plan */
 	char *id, *name, *bundle, *rootfs, *log_dir, *cwd;
@@ -49,7 +69,7 @@ struct shim_ctr {
 	uint64_t restart_at;   /* monotonic ns when CS_WAITING ends */
 	char log_path[4096];
 	char prev_log_path[4096];
-	FILE *log;
+	struct crilog_file log;
 	struct crilog out, err;
 	char memcg[512];       /* memory cgroup dir, to tell OOM kills */
 	/* lastState.terminated */
@@ -73,9 +93,17 @@ void shim_plan_free(struct shim_plan *p);
 /* CRI log line writer (crilog.c). */
 void crilog_init(struct crilog *l, int fd, const char *stream);
 /* Read what is available; returns 0, or 1 at EOF (fd closed). */
-int crilog_read(struct crilog *l, FILE *out);
+int crilog_read(struct crilog *l, struct crilog_file *out);
 /* Write a pending partial line (as F: the stream ended) and close. */
-void crilog_close(struct crilog *l, FILE *out);
+void crilog_close(struct crilog *l, struct crilog_file *out);
+
+/* Create (truncate) @path for a container's log: 0 or -errno. */
+int crilog_file_open(struct crilog_file *f, const char *path);
+/* Append one line "<time> <stream> <tag> <content>\n" (see crilog_file). */
+void crilog_file_write(struct crilog_file *f, const char *stream, char tag, const char *p,
+		       size_t n);
+/* Close (fd -1 is fine), logging lines dropped since the last report. */
+void crilog_file_close(struct crilog_file *f);
 /* "2026-11-26T16:00:00.123456789Z" (RFC 3339, nanoseconds, UTC). */
 void rfc3339_now(char buf[40]);
 

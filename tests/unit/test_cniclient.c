@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -699,6 +700,43 @@ static void test_netns_name(void)
 	ok(strcmp(a, b) != 0, "two names differ");
 }
 
+/*
+ * A plugin that exits without reading its stdin: the write of a config
+ * larger than a pipe's buffer fails with EPIPE and raises SIGPIPE.  We must
+ * live, and leave SIGPIPE as the program had it: not ignored, not blocked,
+ * nothing pending (a library has no business changing it process-wide).
+ */
+static void test_sigpipe(void)
+{
+	size_t len = 1u << 20;
+	char path[400], *conf = malloc(len);
+	struct sigaction sa;
+	sigset_t mask, pend;
+	json_t *j = NULL;
+	struct pn_err err = { 0 };
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/pn-early-exit", bindir);
+	spit(path, "#!/bin/sh\nexit 0\n", 0755);
+	memset(conf, ' ', len);
+	conf[0] = '{';
+	conf[len - 1] = '}';
+	ret = cniclient_exec(bindir, "pn-early-exit", "ADD", conf, len, &j, &err);
+	sigaction(SIGPIPE, NULL, &sa);
+	pthread_sigmask(SIG_SETMASK, NULL, &mask);
+	sigpending(&pend);
+	is_int(ret, 0, "a plugin that exits 0 without reading 1 MiB of stdin: success (%s)",
+	       pn_err_msg(&err));
+	ok(j == NULL, "  and no result");
+	ok(sa.sa_handler == SIG_DFL, "  SIGPIPE is still SIG_DFL in the caller");
+	ok(!sigismember(&mask, SIGPIPE) && !sigismember(&pend, SIGPIPE),
+	   "  neither blocked nor pending");
+	json_decref(j);
+	free(conf);
+	unlink(path);
+	pn_err_free(&err);
+}
+
 int main(void)
 {
 	setup();
@@ -710,6 +748,7 @@ int main(void)
 	test_chain();
 	test_gc_status_validate();
 	test_netns_name();
+	test_sigpipe();
 	teardown();
 	return tap_done();
 }
