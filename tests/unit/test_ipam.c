@@ -139,7 +139,8 @@ static void read_file(const char *dir, const char *net, const char *name, char *
 		buf[0] = '\0';
 }
 
-/* Names in dir/net/sub, space-separated and sorted, for comparisons. */
+/* Names in dir/net/sub, space-separated and sorted, for comparisons; a
+ * directory that cannot be read says so, never "" (an empty one). */
 static void ls(const char *dir, const char *net, const char *sub, char *out, size_t size)
 {
 	char p[1024], *names[256];
@@ -150,8 +151,10 @@ static void ls(const char *dir, const char *net, const char *sub, char *out, siz
 	snprintf(p, sizeof(p), "%s/%s/%s", dir, net, sub);
 	out[0] = '\0';
 	d = opendir(p);
-	if (!d)
+	if (!d) {
+		snprintf(out, size, "(cannot read %s)", p);
 		return;
+	}
 	while ((de = readdir(d)) && n < 256)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			names[n++] = strdup(de->d_name);
