@@ -169,6 +169,10 @@ sed 's/"1.0.0"/"1.1.0"/' "$T/net.d/10-pcc.conflist" >"$T/net.d-110/x.conflist"
 out=$("$TOOL" -d "$T/net.d-110" validate 2>&1)
 t_match "$out" 'plugin portmap does not support config version "1.1.0"' "validate names the plugin lacking the version"
 t_ok "STATUS of a 1.1.0 podnet-bridge-only list" "$TOOL" -d "$T/net.d-fail" status
+mkdir -p "$T/net.d-example"
+cp "$ROOT/examples/10-podnet.conflist" "$T/net.d-example/"
+t_ok "examples/10-podnet.conflist: every plugin, portmap too, speaks its version" \
+	"$TOOL" -d "$T/net.d-example" validate
 
 # --- unpin --------------------------------------------------------------
 t_ok "netns_delete_pinned web" "$TOOL" netns-del "$web"

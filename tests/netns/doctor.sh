@@ -114,6 +114,9 @@ has "^✅ pod2 ip: $ip2: in state, on eth0, in the CNI cache, leased$" "healthy:
 echo "$out" | sed 's/^/# /'
 out=$($P doctor); rc=$?
 t_is "$rc" 0 "healthy node: doctor without arguments exits 0"
+has "^✅ node cni config: .*/10-podnet\.conflist: network podnet, cniVersion 1\.1\.0, 1 plugin$" \
+	"podnet picks 1.1.0 from the default list's cniVersions"
+has "^✅ node status: network podnet ready \(CNI STATUS\)$" "and so runs CNI STATUS"
 echo "$out" | sed 's/^/# /'
 t_is "$($P doctor pod1 --to pod2:80 -o json | jq -r '.ok, .failed')" "$(printf 'true\n0')" "-o json: ok, 0 failed"
 

@@ -18,7 +18,8 @@ P=$BIN/podnet
 on_cleanup "$P delete pod pod1 pod2"
 
 t_ok "apply pod1 and pod2" $P apply -f "$ROOT/examples/pod1.yaml" -f "$ROOT/examples/pod2.yaml"
-t_ok "podnet init wrote the default conflist" test -s "$T/net.d/10-podnet.conflist"
+t_is "$(jq -c '[.cniVersion, .cniVersions]' "$T/net.d/10-podnet.conflist")" '["1.0.0",["1.0.0","1.1.0"]]' \
+	"podnet init wrote the default conflist: cniVersion 1.0.0, cniVersions up to 1.1.0"
 
 wide=$($P get pods -o wide)
 echo "$wide" | sed 's/^/# /'
