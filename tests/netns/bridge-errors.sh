@@ -63,6 +63,17 @@ bad "mtu too small" 7 "mtu.*10" "{ $good, \"mtu\": 10, $ipam }"
 bad "bridge name too long" 7 "toolongbridgename0" "{ $good, \"bridge\": \"toolongbridgename0\", $ipam }"
 bad "bridge name with a slash" 7 "br/0" "{ $good, \"bridge\": \"br/0\", $ipam }"
 bad "subnet prefix out of range" 7 "10\.95\.0\.0/33" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/33\" }]] } }"
+# A subnet with host bits set, as host-local refuses it: in-process IPAM
+# (podnet-bridge) and podnet-ipam run on its own, both forms, both families.
+for PLUGIN in podnet-bridge podnet-ipam; do
+	bad "$PLUGIN: subnet with host bits set" 7 "^ipam\.ranges\[0\]\[0\]\.subnet: 10\.95\.0\.5/24 has host bits set: use 10\.95\.0\.0/24 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.5/24\" }]] } }"
+	bad "$PLUGIN: IPv6 subnet with host bits set" 7 "^ipam\.ranges\[1\]\[0\]\.subnet: fd95::1/64 has host bits set: use fd95::/64 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\" }], [{ \"subnet\": \"fd95::1/64\" }]] } }"
+	bad "$PLUGIN: single-range subnet with host bits set" 7 "^ipam\.subnet: 10\.95\.0\.5/24 has host bits set: use 10\.95\.0\.0/24 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"subnet\": \"10.95.0.5/24\" } }"
+done
+PLUGIN=
 bad "subnet not a CIDR" 7 "banana" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"banana\" }]] } }"
 bad "rangeStart outside the subnet" 7 "10\.96\.0\.5" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\", \"rangeStart\": \"10.96.0.5\" }]] } }"
 bad "rangeStart after rangeEnd" 7 "10\.95\.0\.50" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\", \"rangeStart\": \"10.95.0.50\", \"rangeEnd\": \"10.95.0.10\" }]] } }"
