@@ -32,10 +32,21 @@ bold= norm=
 if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); norm=$(tput sgr0 2>/dev/null || true); fi
 failed=0
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$norm"; }
-show() { printf '%s$ %s%s\n' "$bold" "$*" "$norm"; "$@"; }
+# show CMD...: print the command, run it; its exit status is $shown.
+show() { printf '%s$ %s%s\n' "$bold" "$*" "$norm"; "$@"; shown=$?; return $shown; }
 check() {
 	local desc=$1; shift
 	if "$@" >/dev/null 2>&1; then echo "   [ok]   $desc"; else echo "   [FAIL] $desc"; failed=$((failed + 1)); fi
+}
+# matches TEXT ERE: TEXT has a line matching ERE.
+matches() { grep -qE -- "$2" <<<"$1"; }
+# none CMD... -- ERE: CMD succeeds and prints no line matching ERE (a
+# failing CMD is not "none").
+none() {
+	local cmd=() out
+	while [ "$1" != -- ]; do cmd+=("$1"); shift; done
+	out=$("${cmd[@]}") || return 1
+	! grep -qE -- "$2" <<<"$out"
 }
 cleanup() {
 	podnet delete pod pod1 pod2 >/dev/null 2>&1
@@ -48,14 +59,19 @@ cat "$ROOT/examples/pod1.yaml" "$ROOT/examples/pod2.yaml" | grep -v '^ *#'
 
 step "Create both pods"
 show podnet apply -f "$ROOT/examples/pod1.yaml" -f "$ROOT/examples/pod2.yaml"
+check "apply exits 0" test "$shown" = 0
 
 step "1. Pods and IPs (kubectl get pods -o wide)"
-show podnet get pods -o wide
+printf '%s$ %s%s\n' "$bold" "podnet get pods -o wide" "$norm"
+wide=$(podnet get pods -o wide)
+echo "$wide"
+check "pod1: READY 3/3, Running" matches "$wide" '^pod1 +3/3 +Running '
+check "pod2: READY 1/1, Running" matches "$wide" '^pod2 +1/1 +Running '
 step "2. Only Pod1's IP (kubectl get pod pod1 -o jsonpath='{.status.podIP}{\"\\n\"}')"
 show podnet get pod pod1 -o jsonpath='{.status.podIP}{"\n"}'
 ip1=$(podnet get pod pod1 -o jsonpath='{.status.podIP}')
 ip2=$(podnet get pod pod2 -o jsonpath='{.status.podIP}')
-check "pod1 has an IP ($ip1)" test -n "$ip1"
+check "pod1 has an IP of the pod network ($ip1)" matches "$ip1" '^10\.244\.[0-9]+\.[0-9]+$'
 
 step "3. Interfaces inside each container of Pod1: the same eth0, the same IP"
 for c in c1 c2 c3; do
@@ -68,7 +84,8 @@ show podnet exec pod1 -c c1 -- curl -sS localhost:80 | grep -i '<title>'
 check "C1 -> localhost:80 answered by nginx" bash -c "podnet exec pod1 -c c1 -- curl -sS localhost:80 | grep -q 'Welcome to nginx'"
 
 step "5. Pod2 is another namespace with another IP; Pod1 reaches it over the pod IP"
-check "pod2's IP ($ip2) differs from pod1's ($ip1)" test -n "$ip2" -a "$ip1" != "$ip2"
+check "pod2's IP ($ip2) is of the pod network and differs from pod1's ($ip1)" \
+	bash -c '[[ $1 =~ ^10\.244\.[0-9]+\.[0-9]+$ && $1 != "$2" ]]' _ "$ip2" "$ip1"
 show podnet exec pod1 -c c1 -- curl -sS -o /dev/null -w 'HTTP %{http_code} from %{remote_ip}\n' "http://$ip2:80"
 check "pod1 -> pod2 HTTP 200" bash -c "[ \"\$(podnet exec pod1 -c c1 -- curl -sS -o /dev/null -w '%{http_code}' http://$ip2:80)\" = 200 ]"
 
@@ -83,7 +100,8 @@ printf '%s$ podnet inspect c3 | jq .info.pid%s\n%s\n' "$bold" "$norm" "$pid"
 show readlink "/proc/$pid/ns/net"
 netns=$(podnet inspectp pod1 | jq -r '.info.runtimeSpec.linux.namespaces[0].path')
 show stat -L -c "%n: net:[%i]" "$netns"
-check "C3's netns is Pod1's $netns" test "$(stat -L -c %i /proc/$pid/ns/net)" = "$(stat -L -c %i "$netns")"
+ino3=$(stat -L -c %i "/proc/$pid/ns/net") ino1=$(stat -L -c %i "$netns")
+check "C3 (pid $pid) is in Pod1's netns $netns (inode $ino1)" bash -c '[[ $1 =~ ^[0-9]+$ && $1 = "$2" ]]' _ "$ino3" "$ino1"
 show ip netns exec "$(basename "$netns")" ip -br addr
 
 if [ $KEEP = 1 ]; then
@@ -95,10 +113,14 @@ if [ $KEEP = 1 ]; then
 fi
 
 step "Delete both pods: nothing is left"
+check "before: two leases in the network's store" \
+	bash -c "[ \$(ls /var/lib/cni/networks/podnet | grep -cE '^10\\.') = 2 ]"
 show podnet delete pod pod1 pod2
-check "no cni- namespace left" bash -c "[ \$(ip netns list | grep -c '^cni-') = 0 ]"
-check "no veth left" bash -c "[ \$(ip -o link show type veth | wc -l) = 0 ]"
-check "no lease left" bash -c "! ls /var/lib/cni/networks/podnet 2>/dev/null | grep -q '^10\\.'"
+check "delete exits 0" test "$shown" = 0
+check "no cni- namespace left" none ip netns list -- '^cni-'
+check "no veth left" none ip -o link show type veth -- .
+check "no lease left" none ls /var/lib/cni/networks/podnet -- '^10\.'
+check "no pod left" none podnet get pods -A -- .
 
 echo
 if [ $failed -eq 0 ]; then

@@ -4,11 +4,21 @@
 # with.  Idempotent: installs only what is missing.
 set -eu
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libjansson-dev libyaml-dev libsqlite3-dev libnftables-dev libarchive-dev
-nftables iproute2 util-linux procps psmisc file
-curl jq busybox iputils-ping iptables python3
-containernetworking-plugins crun runc nginx-light"
+# Compilers; clang and its runtime build the libFuzzer targets (make fuzz).
+PKGS="build-essential pkg-config clang libclang-rt-14-dev"
+# Libraries podnet links: JSON, YAML, state, image tarballs; libnftables is
+# for the NetworkPolicy/Services code (src/policy, linked into podnet).
+PKGS="$PKGS libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev libnftables-dev"
+# nft (podnet-bridge's once-per-network masquerade, tests read rules back),
+# ip/ss, unshare/nsenter, pgrep; psmisc and file only for a shell in a
+# throwaway node (scripts/demo.sh --keep).
+PKGS="$PKGS nftables iproute2 util-linux procps psmisc file"
+# Test traffic and checks: curl, jq, busybox httpd/nc, ping, a python3 UDP
+# listener; iptables for the reference portmap and bridge.
+PKGS="$PKGS curl jq busybox iputils-ping iptables python3"
+# The reference CNI plugins (the tests' yardstick), the OCI runtimes, and
+# the nginx the seed's pods run.
+PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
 
 missing=""
 for p in $PKGS; do

@@ -995,9 +995,16 @@ static int parse_range(json_t *o, const char *path, struct cni_range *r, struct 
 		return pn_error(err, code, 0,
 				"%s: network %s too small to allocate from (at most /%d)", p,
 				json_string_value(e), subnet.ip.family == AF_INET ? 30 : 126);
-	/* host-local accepts host bits in "subnet" and masks them. */
+	/*
+	 * host-local refuses host bits (Range.Canonicalize, "Network has host
+	 * bits set"): 10.1.2.3/24 may as well be a gateway or node address put
+	 * in the wrong key as a network, so it is refused, naming the network.
+	 */
 	pn_cidr_network(&subnet, &r->subnet);
 	pn_cidr_str(&r->subnet, net);
+	if (!pn_ip_eq(&subnet.ip, &r->subnet.ip))
+		return pn_error(err, code, 0, "%s: %s has host bits set: use %s", p,
+				json_string_value(e), net);
 
 	pn_cidr_last(&r->subnet, &last);
 	(void)pn_ip_add(&r->subnet.ip, 1, &r->start);

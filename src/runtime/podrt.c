@@ -31,11 +31,19 @@
 #define POD_IFNAME "eth0"
 #define DEFAULT_CONFLIST "10-podnet.conflist"
 
-/* The default network `podnet init` writes: the seed's picture, a node
- * bridge with one /16 of pod IPs, gateway on the bridge, masquerade out. */
+/*
+ * The default network `podnet init` writes: the seed's picture, a node
+ * bridge with one /16 of pod IPs, gateway on the bridge, masquerade out.
+ * cniVersion 1.0.0 for runtimes on libcni before 1.2 (Debian 12's
+ * containerd 1.6), which refuse a 1.1.0 result; cniVersions lets libcni
+ * 1.2 and later, and podnet itself, pick 1.1.0 and with it GC and STATUS
+ * (SPEC 1.1.0 "Version considerations").  Both versions suit every plugin
+ * of this list: they are podnet's own.
+ */
 static const char default_conflist[] =
 	"{\n"
-	"  \"cniVersion\": \"1.1.0\",\n"
+	"  \"cniVersion\": \"1.0.0\",\n"
+	"  \"cniVersions\": [ \"1.0.0\", \"1.1.0\" ],\n"
 	"  \"name\": \"podnet\",\n"
 	"  \"plugins\": [\n"
 	"    {\n"

@@ -49,7 +49,7 @@ t_match "$(ip -n pod-a route show default)" "default via 10\.88\.0\.1 dev eth0" 
 t_match "$(ip -4 -o addr show dev pnt0)" "inet 10\.88\.0\.1/24" "bridge carries the gateway address"
 hv=$(jq -r '.interfaces[1].name' "$T/res-a")
 t_match "$(ip -o link show dev "$hv")" "master pnt0 .*state UP" "host veth $hv is up on the bridge"
-t_is "$(ip -6 -o addr show dev "$hv" | wc -l)" "0" "host veth has no IPv6 link-local (no per-port multicast)"
+t_is "$(count ip -6 -o addr show dev "$hv")" "0" "host veth has no IPv6 link-local (no per-port multicast)"
 t_is "$(cat /proc/sys/net/ipv4/ip_forward)" "1" "forwarding is on in the node"
 t_is "$(ip netns exec pod-a cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" "1" "arp_notify is on for eth0"
 t_match "$("$BIN/podnet-ipam" leases basic)" "10\.88\.0\.2 +ctr-a +eth0" "lease of pod-a listed"
@@ -62,9 +62,9 @@ t_ok "node reaches pod-a (ping)" ping -c1 -W2 10.88.0.2
 
 # DEL removes the pair and the lease.
 t_ok "DEL pod-a" cni podnet-bridge DEL ctr-a /run/netns/pod-a eth0 "$T/net.conf"
-t_notok "host veth $hv is gone" ip link show dev "$hv"
-t_notok "eth0 is gone from pod-a" ip -n pod-a link show dev eth0
+t_gone "host veth $hv is gone" "$hv"
+t_gone "eth0 is gone from pod-a" -n pod-a eth0
 t_notok "lease file of 10.88.0.2 is gone" test -e /var/lib/cni/networks/basic/10.88.0.2
 t_ok "DEL pod-b" cni podnet-bridge DEL ctr-b /run/netns/pod-b eth0 "$T/net.conf"
-t_is "$(ip -o link show master pnt0 | wc -l)" "0" "no port left on the bridge"
+t_is "$(count ip -o link show master pnt0)" "0" "no port left on the bridge"
 t_done

@@ -20,19 +20,22 @@ cp "$T/out" "$T/res-a"
 t_ok "ADD pod-b" cni podnet-bridge ADD ds-b /run/netns/pod-b eth0 "$T/net.conf"
 t_is "$(jq -r '[.ips[].address] | join(" ")' "$T/out")" "10.92.0.3/24 fd92::3/64" "pod-b gets one address per family"
 t_is "$(jq -r '[.routes[].dst] | join(" ")' "$T/res-a")" "0.0.0.0/0 ::/0" "default routes for both families"
-t_match "$(ip -n pod-b -6 -o addr show dev eth0 scope global)" "inet6 fd92::3/64" "IPv6 address on eth0"
-t_notok "the pod address is not tentative (no DAD wait)" bash -c "ip -n pod-b -6 addr show dev eth0 scope global | grep -q tentative"
+a6=$(ip -n pod-b -6 -o addr show dev eth0 scope global)
+t_match "$a6" "inet6 fd92::3/64 " "IPv6 address on eth0"
+t_ok "the pod address is there and not tentative (no DAD wait)" \
+	bash -c '[[ $1 == *"inet6 fd92::3/64 "* && $1 != *tentative* ]]' _ "$a6"
 t_match "$(ip -n pod-a -6 route show default)" "default via fd92::1 dev eth0" "IPv6 default route via the bridge"
 t_is "$(cat /proc/sys/net/ipv6/conf/all/forwarding)" "1" "IPv6 forwarding on in the node"
 t_ok "ip6 masquerade table" nft list table ip6 podnet-dual
 
 serve pod-b 8080 "v6 hello"
-wait_listen pod-b 8080
+t_ok "something listens in pod-b" wait_listen pod-b 8080
 t_is "$(http pod-a 'http://[fd92::3]:8080/')" "v6 hello" "pod-a reaches pod-b over IPv6"
 t_is "$(http pod-a 'http://10.92.0.3:8080/')" "v6 hello" "and over IPv4"
 t_ok "node pings pod-a over IPv6" ping -6 -c1 -W2 fd92::2
 
+t_is "$(leases dual)" "4" "two leases per pod, one per family"
 t_ok "DEL pod-a" cni podnet-bridge DEL ds-a /run/netns/pod-a eth0 "$T/net.conf"
 t_ok "DEL pod-b" cni podnet-bridge DEL ds-b /run/netns/pod-b eth0 "$T/net.conf"
-t_is "$(ls /var/lib/cni/networks/dual | grep -c -E '^(10\.|fd92)')" "0" "both leases of both pods released"
+t_is "$(leases dual)" "0" "both leases of both pods released"
 t_done

@@ -12,25 +12,32 @@ good='"cniVersion": "1.1.0", "name": "err", "type": "podnet-bridge", "bridge": "
 ipam='"ipam": { "type": "podnet-ipam", "ranges": [[{ "subnet": "10.95.0.0/24" }]] }'
 
 nothing_left() {
-	local veths leases
-	veths=$(ip -o link show type veth | wc -l)
-	leases=$(ls /var/lib/cni/networks/err 2>/dev/null | grep -c -E '^(10\.|fd)')
-	[ "$veths" = 0 ] && ! ip -n pod link show eth0 >/dev/null 2>&1 && [ "$leases" = 0 ] && return 0
-	echo "#   left behind: $veths veth(s), $leases lease(s), eth0: $(ip -n pod -o link show eth0 2>&1)"
+	local veths held=0 eth0
+	veths=$(count ip -o link show type veth)
+	# No store at all is no lease (the failure came before IPAM).
+	[ -d /var/lib/cni/networks/err ] && held=$(leases err)
+	eth0=$(ip -n pod -o link show eth0 2>&1)
+	[ "$veths" = 0 ] && [ "$eth0" = 'Device "eth0" does not exist.' ] && [ "$held" = 0 ] && return 0
+	echo "#   left behind: $veths veth(s), $held lease(s), eth0: $eth0"
 	return 1
 }
 
-# bad DESC CODE MSG_REGEX CONFIG_TEXT [VAR=VALUE...]: run ADD with the
-# standard environment overridden by VAR=VALUE (VAR= unsets it).
+# bad DESC CODE MSG_REGEX CONFIG_TEXT [VAR=VALUE...]: run ADD of $PLUGIN
+# (podnet-bridge unless set) with the standard environment overridden by
+# VAR=VALUE (VAR= unsets it).
 bad() {
 	local desc=$1 code=$2 re=$3 text=$4; shift 4
+	if [ -z "$re" ] || [[ "" =~ $re ]]; then
+		t_fail "$desc: /$re/ matches any message"
+		return
+	fi
 	local envs=(CNI_COMMAND=ADD CNI_CONTAINERID=bad1 CNI_NETNS=/run/netns/pod CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH")
 	local unset=() kv
 	for kv in "$@"; do
 		if [ "${kv#*=}" = "" ] && [[ "$kv" == *= ]]; then unset+=(-u "${kv%=}"); else envs+=("$kv"); fi
 	done
 	printf '%s' "$text" >"$T/bad.conf"
-	env -i PATH="$PATH" "${envs[@]}" env "${unset[@]}" "$BIN/podnet-bridge" <"$T/bad.conf" >"$T/out" 2>"$T/err"
+	env -i PATH="$PATH" "${envs[@]}" env "${unset[@]}" "$BIN/${PLUGIN:-podnet-bridge}" <"$T/bad.conf" >"$T/out" 2>"$T/err"
 	local rc=$? got msg
 	got=$(jq -r .code "$T/out" 2>/dev/null)
 	msg=$(jq -r '.msg + " " + (.details // "")' "$T/out" 2>/dev/null)
@@ -43,8 +50,8 @@ bad() {
 }
 
 bad "malformed JSON" 6 "line 1" "{ $good, "
-bad "empty config" 6 "" ""
-bad "config is not an object" 6 "" "[1, 2]"
+bad "empty config" 6 "^configuration is not valid JSON: .*near end of file" ""
+bad "config is not an object" 6 "^configuration: expected an object, got array" "[1, 2]"
 bad "unknown cniVersion" 1 "9\.9\.9" "{ \"cniVersion\": \"9.9.9\", \"name\": \"err\", \"type\": \"podnet-bridge\", $ipam }"
 bad "cniVersion of the wrong type" 7 "cniVersion" "{ \"cniVersion\": 1, \"name\": \"err\", \"type\": \"podnet-bridge\", $ipam }"
 bad "missing name" 7 "name" "{ \"cniVersion\": \"1.0.0\", \"type\": \"podnet-bridge\", $ipam }"
@@ -56,6 +63,17 @@ bad "mtu too small" 7 "mtu.*10" "{ $good, \"mtu\": 10, $ipam }"
 bad "bridge name too long" 7 "toolongbridgename0" "{ $good, \"bridge\": \"toolongbridgename0\", $ipam }"
 bad "bridge name with a slash" 7 "br/0" "{ $good, \"bridge\": \"br/0\", $ipam }"
 bad "subnet prefix out of range" 7 "10\.95\.0\.0/33" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/33\" }]] } }"
+# A subnet with host bits set, as host-local refuses it: in-process IPAM
+# (podnet-bridge) and podnet-ipam run on its own, both forms, both families.
+for PLUGIN in podnet-bridge podnet-ipam; do
+	bad "$PLUGIN: subnet with host bits set" 7 "^ipam\.ranges\[0\]\[0\]\.subnet: 10\.95\.0\.5/24 has host bits set: use 10\.95\.0\.0/24 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.5/24\" }]] } }"
+	bad "$PLUGIN: IPv6 subnet with host bits set" 7 "^ipam\.ranges\[1\]\[0\]\.subnet: fd95::1/64 has host bits set: use fd95::/64 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\" }], [{ \"subnet\": \"fd95::1/64\" }]] } }"
+	bad "$PLUGIN: single-range subnet with host bits set" 7 "^ipam\.subnet: 10\.95\.0\.5/24 has host bits set: use 10\.95\.0\.0/24 $" \
+		"{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"subnet\": \"10.95.0.5/24\" } }"
+done
+PLUGIN=
 bad "subnet not a CIDR" 7 "banana" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"banana\" }]] } }"
 bad "rangeStart outside the subnet" 7 "10\.96\.0\.5" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\", \"rangeStart\": \"10.96.0.5\" }]] } }"
 bad "rangeStart after rangeEnd" 7 "10\.95\.0\.50" "{ $good, \"ipam\": { \"type\": \"podnet-ipam\", \"ranges\": [[{ \"subnet\": \"10.95.0.0/24\", \"rangeStart\": \"10.95.0.50\", \"rangeEnd\": \"10.95.0.10\" }]] } }"
@@ -92,15 +110,15 @@ t_is "$(jq -r '.ips[0].address' "$T/out")" "10.95.0.7/24" "the requested address
 cni podnet-bridge ADD bad2 /run/netns/pod eth0 "$T/good.conf" "IP=10.95.0.7"
 t_is "$CNI_RC:$(jq -r .code "$T/out")" "1:102" "a requested address leased to another: code 102"
 t_match "$(jq -r .msg "$T/out")" "10\.95\.0\.7" "naming the address"
-t_notok "no eth0 left in the pod" ip -n pod link show eth0
+t_gone "no eth0 left in the pod" -n pod eth0
 
 # Failure part-way: eth0 already exists in the pod, after IPAM leased an address.
 ip -n pod link add eth0 type veth peer name eth0peer
 cni podnet-bridge ADD bad3 /run/netns/pod eth0 "$T/good.conf"
 t_is "$CNI_RC:$(jq -r .code "$T/out")" "1:107" "ADD when eth0 already exists in the pod: code 107"
 t_match "$(jq -r .msg "$T/out")" "eth0 already exists in /run/netns/pod" "naming the interface and netns"
-t_is "$(ls /var/lib/cni/networks/err | grep -c '^10\.')" "1" "the lease taken before the failure was rolled back (only other's remains)"
-t_is "$(ip -o link show master pne0 | wc -l)" "1" "no new port on the bridge"
+t_is "$(leases err)" "1" "the lease taken before the failure was rolled back (only other's remains)"
+t_is "$(count ip -o link show master pne0)" "1" "no new port on the bridge"
 ip -n pod link del eth0
 
 # The bridge name is taken by a link of another kind.
@@ -108,6 +126,6 @@ ip link add pnx0 type veth peer name pnx0peer
 printf '%s' "{ $good, \"bridge\": \"pnx0\", $ipam }" >"$T/x.conf"
 cni podnet-bridge ADD bad4 /run/netns/pod eth0 "$T/x.conf"
 t_match "$CNI_RC:$(jq -r .msg "$T/out")" "^1:.*pnx0.*veth" "a non-bridge link named like the bridge is refused, naming its kind"
-t_is "$(ls /var/lib/cni/networks/err | grep -c '^10\.')" "1" "and its lease was rolled back"
+t_is "$(leases err)" "1" "and its lease was rolled back"
 t_ok "DEL other" cni podnet-bridge DEL other1 /run/netns/other eth0 "$T/good.conf"
 t_done

@@ -80,8 +80,8 @@ cat >"$T/nogw.conf" <<JSON
 JSON
 pod_add nogw
 t_ok "ADD with isGateway false" cni podnet-bridge ADD ng /run/netns/nogw eth0 "$T/nogw.conf"
-t_is "$(ip -4 -o addr show dev pno1 | wc -l)" "0" "bridge has no address"
-t_is "$(ip -n nogw route show default | wc -l)" "0" "pod has no default route"
+t_is "$(count ip -4 -o addr show dev pno1)" "0" "bridge has no address"
+t_is "$(count ip -n nogw route show default)" "0" "pod has no default route"
 t_ok "DEL" cni podnet-bridge DEL ng /run/netns/nogw eth0 "$T/nogw.conf"
 
 # forceAddress: the bridge already has another address in the subnet.
@@ -97,7 +97,7 @@ pod_add fa
 cni podnet-bridge ADD fa1 /run/netns/fa eth0 "$T/fa0.conf"
 t_match "$CNI_RC $(jq -r .msg "$T/out")" "^1 .*10\.100\.0\.200/24" "without forceAddress, a different bridge address is refused, named"
 t_match "$(ip -4 -o addr show dev pno2)" "10\.100\.0\.200/24" "and left alone"
-t_is "$(ip -4 -o addr show dev pno2 | wc -l)" "1" "the gateway was not left on the bridge"
+t_is "$(count ip -4 -o addr show dev pno2)" "1" "the gateway was not left on the bridge"
 t_ok "with forceAddress it is replaced" cni podnet-bridge ADD fa1 /run/netns/fa eth0 "$T/fa1.conf"
 t_is "$(ip -4 -o addr show dev pno2 | awk '{print $4}')" "10.100.0.1/24" "bridge now has the gateway only"
 t_ok "DEL" cni podnet-bridge DEL fa1 /run/netns/fa eth0 "$T/fa1.conf"

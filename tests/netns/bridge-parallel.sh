@@ -25,9 +25,11 @@ fails=0
 for i in $(seq 1 $N); do [ "$(cat "$T/rc.ADD.$i")" = 0 ] || { fails=$((fails + 1)); sed 's/^/#   /' "$T/res.ADD.$i"; }; done
 t_is "$fails" "0" "all $N parallel ADDs succeed"
 t_is "$(cat "$T"/res.ADD.* | jq -r '.ips[0].address' | sort -u | wc -l)" "$N" "$N distinct addresses"
-t_is "$(ip -o link show master pnp0 | wc -l)" "$N" "$N ports on the bridge"
-t_is "$(ip -4 -o addr show dev pnp0 | wc -l)" "1" "exactly one gateway address on the bridge"
-t_is "$(nft list chain ip podnet-par postrouting | grep -c masquerade)" "1" "exactly one masquerade rule"
+t_is "$(count ip -o link show master pnp0)" "$N" "$N ports on the bridge"
+t_is "$(count ip -4 -o addr show dev pnp0)" "1" "exactly one gateway address on the bridge"
+t_is "$(count -m masquerade nft list chain ip podnet-par postrouting)" "1" "exactly one masquerade rule"
+t_is "$(leases par)" "$N" "$N leases"
+t_is "$(count ls /var/lib/cni/networks/par/by-attachment)" "$N" "$N attachment index entries"
 ok_ping=0
 for i in $(seq 1 $N); do ip netns exec par$i ping -c1 -W2 -q 10.93.0.1 >/dev/null 2>&1 && ok_ping=$((ok_ping + 1)); done
 t_is "$ok_ping" "$N" "every pod reaches the gateway"
@@ -37,10 +39,10 @@ wait
 fails=0
 for i in $(seq 1 $N); do [ "$(cat "$T/rc.DEL.$i")" = 0 ] || fails=$((fails + 1)); done
 t_is "$fails" "0" "all $N parallel DELs succeed"
-t_is "$(ip -o link show master pnp0 | wc -l)" "0" "no port left"
-t_is "$(ip -o link show type veth | wc -l)" "0" "no veth left on the node"
-t_is "$(ls /var/lib/cni/networks/par | grep -c '^10\.')" "0" "no lease left"
-t_is "$(ls /var/lib/cni/networks/par/by-attachment 2>/dev/null | wc -l)" "0" "no attachment index left"
+t_is "$(count ip -o link show master pnp0)" "0" "no port left"
+t_is "$(count ip -o link show type veth)" "0" "no veth left on the node"
+t_is "$(leases par)" "0" "no lease left"
+t_is "$(count ls /var/lib/cni/networks/par/by-attachment)" "0" "no attachment index left"
 echo '{ "cniVersion": "1.1.0", "name": "par", "type": "podnet-bridge", "bridge": "pnp0", "ipMasq": true,
   "ipam": { "type": "podnet-ipam", "ranges": [[{ "subnet": "10.93.0.0/24" }]] },
   "cni.dev/valid-attachments": [] }' >"$T/gc.conf"

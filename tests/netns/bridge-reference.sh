@@ -10,10 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 
+# scripts/install-deps.sh installs them (containernetworking-plugins).
 if [ ! -x "$REF_CNI/host-local" ] || [ ! -x "$REF_CNI/portmap" ]; then
-	t_skip "reference plugins not installed in $REF_CNI"
+	t_fail "reference plugins host-local and portmap in $REF_CNI (scripts/install-deps.sh)"
 	t_done
-	exit 0
+	exit 1
 fi
 
 cat >"$T/hl.conf" <<JSON
@@ -33,7 +34,7 @@ t_ok "ADD client with host-local IPAM" cni podnet-bridge ADD client /run/netns/p
 cni podnet-bridge ADD web /run/netns/pod-web eth0 "$T/hl.conf"
 t_is "$CNI_RC:$(jq -r .code "$T/out")" "1:107" "a second ADD of the same attachment is refused (code 107)"
 t_ok "before host-local is asked: web keeps its lease" test -e "$T/hl/refnet/10.97.0.2"
-t_is "$(ls "$T/hl/refnet" | grep -c '^10\.')" "2" "and no extra lease was taken"
+t_is "$(leases refnet "$T/hl")" "2" "and no extra lease was taken"
 
 # portmap, chained: the runtime hands it podnet-bridge's result as prevResult.
 cat >"$T/pm.conf" <<JSON
@@ -45,14 +46,14 @@ JSON
 t_ok "portmap ADD chained after podnet-bridge" cni portmap ADD web /run/netns/pod-web eth0 "$T/pm.conf"
 t_is "$(jq -r '.ips[0].address' "$T/out")" "10.97.0.2/24" "portmap passes podnet-bridge's result on"
 serve pod-web 80 "web via hostPort"
-wait_listen pod-web 80
+t_ok "web server listens" wait_listen pod-web 80
 t_is "$(http pod-client "http://10.97.0.1:8081/")" "web via hostPort" "client reaches web through the hostPort DNAT"
 t_ok "portmap DEL" cni portmap DEL web /run/netns/pod-web eth0 "$T/pm.conf"
 
 t_ok "DEL web" cni podnet-bridge DEL web /run/netns/pod-web eth0 "$T/hl.conf"
 t_notok "host-local released the lease" test -e "$T/hl/refnet/10.97.0.2"
 t_ok "DEL client" cni podnet-bridge DEL client /run/netns/pod-client eth0 "$T/hl.conf"
-t_is "$(ip -o link show master pnr0 | wc -l)" "0" "no port left"
+t_is "$(count ip -o link show master pnr0)" "0" "no port left"
 
 # A failing delegated IPAM reports host-local's own error object.
 cat >"$T/hl-bad.conf" <<JSON
@@ -64,6 +65,6 @@ t_ok "ADD x takes the only address" cni podnet-bridge ADD x1 /run/netns/pod-x et
 pod_add pod-y
 cni podnet-bridge ADD y1 /run/netns/pod-y eth0 "$T/hl-bad.conf"
 t_match "$CNI_RC $(jq -r .msg "$T/out")" "^1 .*no IP addresses available" "host-local's exhaustion error passes through"
-t_notok "no eth0 left in pod-y" ip -n pod-y link show eth0
+t_gone "no eth0 left in pod-y" -n pod-y eth0
 t_ok "DEL x" cni podnet-bridge DEL x1 /run/netns/pod-x eth0 "$T/hl-bad.conf"
 t_done

@@ -41,6 +41,8 @@ NS1=$(ns_of pod1) NS2=$(ns_of pod2) NSI=$(ns_of idle)
 t_match "$NS2" "^cni-" "pod2's netns found ($NS2)"
 # nginx starts after apply returns: wait (bounded) for both.
 for i in $(seq 1 8); do wait_listen "$NS2" 80 && wait_listen "$NS1" 80 && break; done
+t_ok "nginx listens in pod1" wait_listen "$NS1" 80
+t_ok "nginx listens in pod2" wait_listen "$NS2" 80
 # pod2's host veth: the node-side peer of its eth0 (eth0@ifN).
 peer=$(ip -n "$NS2" -o link show eth0 | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')
 HV2=$(ip -o link show | awk -F': ' -v i="$peer" '$1 == i { sub(/@.*/, "", $2); print $2 }')
@@ -112,6 +114,9 @@ has "^✅ pod2 ip: $ip2: in state, on eth0, in the CNI cache, leased$" "healthy:
 echo "$out" | sed 's/^/# /'
 out=$($P doctor); rc=$?
 t_is "$rc" 0 "healthy node: doctor without arguments exits 0"
+has "^✅ node cni config: .*/10-podnet\.conflist: network podnet, cniVersion 1\.1\.0, 1 plugin$" \
+	"podnet picks 1.1.0 from the default list's cniVersions"
+has "^✅ node status: network podnet ready \(CNI STATUS\)$" "and so runs CNI STATUS"
 echo "$out" | sed 's/^/# /'
 t_is "$($P doctor pod1 --to pod2:80 -o json | jq -r '.ok, .failed')" "$(printf 'true\n0')" "-o json: ok, 0 failed"
 
@@ -121,7 +126,7 @@ has "^❌ pod1 probe: (tcp|http) [0-9.]+:80 from pod1: refused" "and the probe s
 # 2. listener on 127.0.0.1 only
 bg ip netns exec "$NSI" busybox httpd -f -p 127.0.0.1:8081 -h "$T"
 lpid=${_bg_pids[-1]}
-wait_listen "$NSI" 8081
+t_ok "busybox httpd listens on 127.0.0.1:8081 in idle" wait_listen "$NSI" 8081
 fault "listener on 127.0.0.1 only" "^❌ idle listener: only 127\.0\.0\.1:8081 \(busybox, pid [0-9]+\) listens on port 8081 in idle: a loopback listener" \
 	$P doctor pod1 --to idle:8081
 kill "$lpid"; wait "$lpid" 2>/dev/null

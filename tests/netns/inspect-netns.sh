@@ -53,6 +53,7 @@ cni podnet-bridge ADD "$cid" "/run/netns/$cns" eth0 "$T/plugin.json" "$args"
 t_is "$CNI_RC" 0 "containerd-style pod: podnet-bridge ADD run directly"
 on_cleanup "CNI_COMMAND=DEL CNI_CONTAINERID=$cid CNI_NETNS=/run/netns/$cns CNI_IFNAME=eth0 CNI_PATH=$CNI_PATH $BIN/podnet-bridge <$T/plugin.json"
 cip=$(jq -r '.ips[0].address' "$T/out" | cut -d/ -f1)
+t_match "$cip" '^10\.244\.[0-9]+\.[0-9]+$' "containerd-style pod: leased $cip"
 mkdir -p /var/lib/cni/results
 # write_cache FILE ID NETNS NAME RESULT-FILE: a libcni (>= 1.2) cniCacheV1 entry.
 write_cache() {
@@ -95,18 +96,23 @@ for pod in pod1 pod2; do
 	nsp=$($P get pod $pod -o json | jq -r '.metadata.annotations["podnet.io/netns"] // empty')
 	[ -n "$nsp" ] || nsp=$($P inspectp $pod | jq -r '.info.runtimeSpec.linux.namespaces[] | select(.type=="network") | .path')
 	name=$(basename "$nsp")
+	t_match "$name" "^cni-" "$pod: its netns pin ($nsp)"
 	sel=".netns[] | select(.name==\"$name\")"
 	t_is "$(jqf "$sel | .pod.name")" "$pod" "$pod: netns $name mapped to pod $pod"
 	t_is "$(jqf "$sel | .pod.source")" "podnet" "$pod: from podnet's state"
 	t_is "$(jqf "$sel | .inode")" "$(stat -L -c %i "$nsp")" "$pod: inode is the pin's"
-	t_is "$(jqf "$sel | .pod.podIP")" "$($P get pod $pod -o jsonpath='{.status.podIP}')" "$pod: pod IP"
+	pip=$($P get pod $pod -o jsonpath='{.status.podIP}')
+	t_match "$pip" '^10\.244\.[0-9]+\.[0-9]+$' "$pod: get pod gives its IP ($pip)"
+	t_is "$(jqf "$sel | .pod.podIP")" "$pip" "$pod: pod IP"
 	read -r hidx hname hmaster <<<"$(host_peer "$name")"
+	t_match "$hidx $hname $hmaster" '^[0-9]+ veth[0-9a-f]+ podnet0$' "$pod: ip link shows eth0's host peer on podnet0"
 	t_is "$(jqf "$sel | .hostVeth")" "$hname" "$pod: host veth is ip link's #$hidx ($hname)"
 	t_is "$(jqf "$sel | .hostVethIfindex")" "$hidx" "$pod: host veth ifindex = eth0@if$hidx"
 	t_is "$(jqf "$sel | .bridge")" "$hmaster" "$pod: bridge ($hmaster)"
 	t_is "$(jqf "$sel | .links[] | select(.name==\"eth0\") | .peer.where")" "other-netns" "$pod: eth0's peer resolved to the node"
 	for c in $($P get pod $pod -o json | jq -r '.spec.containers[].name'); do
 		cpid=$($P inspect $c | jq -r .info.pid)
+		t_match "$cpid" '^[1-9][0-9]*$' "$pod: inspect $c gives its pid ($cpid)"
 		t_is "$(jqf "$sel | .pod.containers[] | select(.name==\"$c\") | .pid")" "$cpid" "$pod: container $c pid $cpid"
 		t_match "$(jqf "$sel | .processes[].pid" | tr '\n' ' ')" "(^| )$cpid( |$)" "$pod: $c's pid holds the netns"
 	done
@@ -114,6 +120,7 @@ for pod in pod1 pod2; do
 done
 c1pid=$($P inspect c1 | jq -r .info.pid)
 p1ns=$(ip netns identify "$c1pid")
+t_match "$p1ns" "^cni-" "ip netns identify names c1's netns ($p1ns)"
 
 # ---- the containerd-style pod ----
 sel=".netns[] | select(.name==\"$cns\")"
@@ -123,6 +130,7 @@ t_is "$(jqf "$sel | .pod.sandboxId")" "$cid" "cache pod: sandbox id = CNI contai
 t_is "$(jqf "$sel | .pod.podIP")" "$cip" "cache pod: IP from the cached result"
 t_match "$(jqf "$sel | .processes[].pid" | tr '\n' ' ')" "(^| )$spid( |$)" "cache pod: the sleep ($spid) holds it"
 read -r hidx hname hmaster <<<"$(host_peer "$cns")"
+t_match "$hidx $hname $hmaster" '^[0-9]+ veth[0-9a-f]+ podnet0$' "cache pod: ip link shows eth0's host peer on podnet0"
 t_is "$(jqf "$sel | .hostVeth") $(jqf "$sel | .hostVethIfindex") $(jqf "$sel | .bridge")" "$hname $hidx $hmaster" "cache pod: host veth $hname (#$hidx) on $hmaster, as ip link says"
 t_is "$(jqf "$sel | .orphan")" "null" "cache pod: not an orphan"
 
@@ -133,6 +141,7 @@ t_match "$(jqf ".orphans[] | select(.kind==\"cni-cache\" and .containerId==\"$gi
 t_match "$(jqf ".orphans[] | select(.kind==\"lease\" and .containerId==\"$did\") | .reason")" "has no pod and no CNI cache entry" "lease of a dead attachment: orphan"
 t_is "$(jqf ".orphans[] | select(.kind==\"lease\") | .containerId" | sort | tr '\n' ' ')" "$(printf '%s\n' "$did" "$lid" | sort | tr '\n' ' ')" "leases of live pods are not orphans"
 read -r hidx hname hmaster <<<"$(host_peer lonely)"
+t_match "$hname" '^veth[0-9a-f]+$' "lonely: ip link shows eth0's host peer ($hname)"
 t_match "$(jqf ".orphans[] | select(.kind==\"veth\" and .object==\"$hname\") | .reason")" "host veth on podnet0, its peer's netns .* has no pod" "host veth to a netns without a pod: orphan ($hname)"
 t_is "$(jqf '[.orphans[] | select(.kind=="veth")] | length')" "1" "no other host veth flagged"
 t_is "$(jqf '.netns[] | select(.name=="lonely") | .orphan')" "null" "lonely has a process: not an orphan netns"
@@ -155,7 +164,9 @@ echo "$out" | sed 's/^/# /'
 t_match "$out" "POD: +default/pod1" "pid2pod c1: pod"
 t_match "$out" "CONTAINER: +c1 [0-9a-f]{64}" "pid2pod c1: container c1 and its id"
 t_match "$out" "VIA: +netns" "pid2pod c1: via its netns"
-t_is "$($P pid2pod "$c1pid" -o json | jq -r '.container.id')" "$($P inspect c1 | jq -r .status.id)" "pid2pod -o json: container id as inspect's"
+c1id=$($P inspect c1 | jq -r .status.id)
+t_match "$c1id" '^[0-9a-f]{64}$' "inspect c1 gives its id"
+t_is "$($P pid2pod "$c1pid" -o json | jq -r '.container.id')" "$c1id" "pid2pod -o json: container id as inspect's"
 t_match "$($P pid2pod "$spid")" "POD: +kube-system/coredns-7db6d8ff4d-x2x7k" "pid2pod of the containerd pod's process"
 t_match "$($P netns identify "$spid")" "^$cns	inode [0-9]+	pod kube-system/coredns-7db6d8ff4d-x2x7k$" "netns identify of the containerd pod's process"
 t_match "$($P pid2pod $$)" "POD: +-" "pid2pod of a node process: no pod"
@@ -173,7 +184,8 @@ t_match "$(cat "$T/graph")" "container c3 [0-9a-f]{12} pid [0-9]+" "graph text: 
 t_match "$(cat "$T/graph")" "<-veth-> eth0@if[0-9]+ 10\.244\." "graph text: veth pairs with the pod's address"
 $P graph -o dot >"$T/graph.dot"
 t_match "$(head -1 "$T/graph.dot")" "^digraph podnet \{$" "graph dot: a digraph"
-t_is "$(tr -cd '{' <"$T/graph.dot" | wc -c)" "$(tr -cd '}' <"$T/graph.dot" | wc -c)" "graph dot: braces balance"
+open=$(tr -cd '{' <"$T/graph.dot" | wc -c) close=$(tr -cd '}' <"$T/graph.dot" | wc -c)
+t_ok "graph dot: braces balance ($open { and $close })" test "$open" -ge 2 -a "$open" = "$close"
 t_match "$(cat "$T/graph.dot")" "label=\"pod default/pod1" "graph dot: pod1 cluster"
 t_match "$(cat "$T/graph.dot")" "label=\"podnet0\\\\nbridge" "graph dot: the bridge node"
 if command -v dot >/dev/null; then

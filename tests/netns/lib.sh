@@ -8,7 +8,8 @@
 # Usage, at the top of a test:
 #   . "$(dirname "$0")/lib.sh"
 #   node_enter "$@"
-# then TAP assertions (t_ok, t_fail, t_is, t_match, t_run), and t_done last.
+# then TAP assertions (t_ok, t_notok, t_is, t_match, t_empty; count and
+# leases for numbers read back), and t_done last.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${PODNET_BIN:-$ROOT/build/bin}
@@ -72,13 +73,72 @@ t_notok() {
 	local d=$1; shift
 	if "$@" >"$T/t_out" 2>&1; then t_fail "$d"; sed 's/^/#   /' "$T/t_out" | head -20; else t_pass "$d"; fi
 }
+# t_is GOT WANT DESC: GOT equals WANT.  WANT may not be empty: a command
+# that failed reads as "" too, so "" = "" would pass whatever broke (use
+# t_empty for "prints nothing").
 t_is() {
-	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi
+	if [ -z "$2" ]; then
+		t_fail "$3"; echo "#   want is empty: that cannot fail (use t_empty)"
+	elif [ "$1" = "$2" ]; then
+		t_pass "$3"
+	else
+		t_fail "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"
+	fi
 }
-# t_match STRING REGEX DESC
+# t_match STRING REGEX DESC: STRING matches REGEX.  A REGEX that matches the
+# empty string matches every string, so it is refused.
 t_match() {
-	if [[ "$1" =~ $2 ]]; then t_pass "$3"; else t_fail "$3"; echo "#   '$1'"; echo "#   does not match /$2/"; fi
+	if [[ "" =~ $2 ]]; then
+		t_fail "$3"; echo "#   /$2/ matches the empty string: that cannot fail"
+	elif [[ "$1" =~ $2 ]]; then
+		t_pass "$3"
+	else
+		t_fail "$3"; echo "#   '$1'"; echo "#   does not match /$2/"
+	fi
 }
+# t_empty DESC CMD...: CMD succeeds and prints nothing on stdout.
+t_empty() {
+	local d=$1 rc; shift
+	"$@" >"$T/t_out" 2>"$T/t_err"; rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$T/t_out" ]; then
+		t_pass "$d"
+	else
+		t_fail "$d"; echo "#   exit $rc"; cat "$T/t_out" "$T/t_err" | head -20 | sed 's/^/#   /'
+	fi
+}
+# t_gone DESC [-n NETNS] DEV: ip says link DEV does not exist (in NETNS).
+# Any other failure (no such netns, an empty DEV) is not "gone".
+t_gone() {
+	local d=$1 ns=() out; shift
+	if [ "$1" = -n ]; then ns=(-n "$2"); shift 2; fi
+	out=$(ip "${ns[@]}" link show dev "$1" 2>&1)
+	if [ -n "$1" ] && [ "$out" = "Device \"$1\" does not exist." ]; then
+		t_pass "$d"
+	else
+		t_fail "$d"; echo "#   ip ${ns[*]} link show dev '$1': $out"
+	fi
+}
+# count [-m ERE] CMD...: the number of lines CMD prints (those matching
+# ERE).  When CMD fails it says so instead of a number, so a broken command
+# never reads as "0 links" or "0 leases".
+count() {
+	local re=. out rc
+	if [ "$1" = -m ]; then re=$2; shift 2; fi
+	out=$("$@" 2>"$T/count.err"); rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "($* failed, exit $rc: $(head -c 200 "$T/count.err"))"
+		return 1
+	fi
+	printf '%s' "$out" | grep -cE -- "$re"
+}
+# pid_gone PID: PID is a process ID and no such process exists (an empty or
+# garbled PID is not "gone").
+pid_gone() { [[ $1 =~ ^[1-9][0-9]*$ ]] && ! kill -0 "$1" 2>/dev/null; }
+# rc_out CMD...: "EXIT:OUTPUT" of CMD (stdout and stderr), to match both.
+rc_out() { local out; out=$("$@" 2>&1); echo "$?:$out"; }
+# leases NET [DIR]: how many leases the store DIR/NET holds (default DIR
+# /var/lib/cni/networks); an error, not 0, when the store does not exist.
+leases() { count -m '^([0-9]+\.){3}[0-9]+$|:' ls -1 "${2:-/var/lib/cni/networks}/$1"; }
 t_done() {
 	echo "1..$_t_n"
 	[ $_t_failed -eq 0 ]

@@ -51,7 +51,6 @@ wait_for() {
 }
 status_is() { [[ "$($P get pod "$1" --no-headers 2>/dev/null | awk '{print $3}')" =~ ^($2)$ ]]; }
 restarted() { [ "$($P get pod "$1" -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1 ]; }
-no_pods() { ! $P get pods -A 2>/dev/null | grep -q .; }
 
 # --- restartPolicy ------------------------------------------------------
 {
@@ -127,7 +126,7 @@ t_is "$($P apply -f "$T/team.yaml")" "namespace/team created
 pod/web created" "apply a Namespace and a pod in it"
 t_match "$($P get namespaces | grep '^team ')" "^team +Active +[0-9]+s$" "get namespaces lists team Active"
 t_match "$($P get pods -n team --no-headers)" "^web +1/1 +Running +0 +[0-9]+s$" "get pods -n team"
-t_ok "get pods (default) does not list web" bash -c "! $P get pods --no-headers | grep -q '^web '"
+t_is "$(count -m '^web ' $P get pods --no-headers)" "0" "get pods (default) does not list web"
 t_match "$($P get pods -A | head -1)" "^NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE$" "-A adds the NAMESPACE column"
 t_match "$($P get pods -A | grep ' web ')" "^team +web +1/1 +Running" "-A row of web"
 t_ok "delete web -n team" $P delete pod web -n team
@@ -178,21 +177,22 @@ spec:
   terminationGracePeriodSeconds: 1
   containers: [ { name: h, image: host, command: [sleep, infinity] } ]
 YAML
-pins=$(ip netns list | wc -l)
-made() { echo "dirs=$(ls /var/lib/podnet/pods | wc -l) mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"; }
+pins=$(count ip netns list)
+made() { echo "dirs=$(count ls -A /var/lib/podnet/pods) mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"; }
 before=$(made)
 out=$($P --runtime /nonexistent/oci apply -f "$T/hn.yaml" 2>&1)
 t_match "$?:$out" "^1:.*/nonexistent/oci" "--runtime PATH that is no runtime: refused, named"
-t_ok "and no pod hn was created" bash -c "! $P get pod hn"
+t_is "$(rc_out $P get pod hn)" '1:Error from server (NotFound): pods "hn" not found' "and no pod hn was created"
 t_is "$(made)" "$before" "the failed apply left no pod dir and no rootfs mount"
 t_match "$($P --runtime=runc info)" $'\nruntime: +runc ' "--runtime=runc reaches the library (podnet info)"
 t_ok "apply a hostNetwork pod (--runtime runc)" $P --runtime runc apply -f "$T/hn.yaml"
 t_ok "hn Running" wait_for 10 status_is hn Running
 hpid=$($P inspect h | jq -r .info.pid)
+t_match "$hpid" '^[1-9][0-9]*$' "inspect h gives its pid ($hpid)"
 t_is "$(stat -L -c %i /proc/$hpid/ns/net)" "$(stat -L -c %i /proc/self/ns/net)" "hostNetwork container (pid $hpid) is in the node's netns"
-t_is "$(ip netns list | wc -l)" "$pins" "no cni- netns made for it"
+t_is "$(count ip netns list)" "$pins" "no cni- netns made for it"
 t_ok "delete hn" $P delete pod hn
-t_ok "its process is gone" bash -c "! kill -0 $hpid 2>/dev/null"
+t_ok "its process is gone" pid_gone "$hpid"
 
 # --- apply killed half-way --------------------------------------------------
 cat >"$T/kp.yaml" <<YAML
@@ -208,9 +208,9 @@ spec:
 YAML
 t_ok "delete pod1" $P delete pod pod1
 leftovers() {
-	echo "pods=$($P get pods -A --no-headers 2>/dev/null | wc -l) netns=$(ip netns list | wc -l)" \
-		"dirs=$(ls /var/lib/podnet/pods 2>/dev/null | wc -l) cache=$(ls /var/lib/cni/results 2>/dev/null | wc -l)" \
-		"leases=$(ls /var/lib/cni/networks/podnet 2>/dev/null | grep -c '^10\.')" \
+	echo "pods=$(count $P get pods -A --no-headers) netns=$(count ip netns list)" \
+		"dirs=$(count ls -A /var/lib/podnet/pods) cache=$(count ls -A /var/lib/cni/results)" \
+		"leases=$(leases podnet)" \
 		"procs=$(pgrep -c -f -x "sleep $MARK") mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"
 }
 clean="pods=0 netns=0 dirs=0 cache=0 leases=0 procs=0 mounts=0"
@@ -267,7 +267,7 @@ t_is "$rcs" "0000" "4 parallel applies succeed"
 t_ok "all 4 Running" wait_for 10 bash -c "[ \$($P get pods --no-headers | grep -c ' Running ') = 4 ]"
 ips=$(for i in 1 2 3 4; do $P get pod p$i -o jsonpath='{.status.podIP}{"\n"}'; done | sort -u | grep -c '^10\.')
 t_is "$ips" "4" "4 distinct pod IPs"
-t_is "$(ip netns list | wc -l)" "4" "4 netns pins"
+t_is "$(count ip netns list)" "4" "4 netns pins"
 pids=()
 for i in 1 2 3 4; do
 	$P delete pod p$i >"$T/delete-$i.out" 2>&1 &

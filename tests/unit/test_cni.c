@@ -344,7 +344,7 @@ static void test_conf_golden(void)
 		const struct cni_range *r = &c->ipam.sets[0].ranges[0];
 
 		is_int(c->version, CNI_V040, "legacy: 0.4.0");
-		is_str(pn_cidr_str(&r->subnet, n), "10.1.2.0/24", "legacy: host bits cleared");
+		is_str(pn_cidr_str(&r->subnet, n), "10.1.2.0/24", "legacy: subnet");
 		is_str(ipstr(&r->start, b), "10.1.2.100", "legacy: rangeStart");
 		is_str(ipstr(&r->end, b), "10.1.2.199", "legacy: rangeEnd");
 		is_str(ipstr(&r->gateway, b), "10.1.2.1", "legacy: default gateway");

@@ -139,7 +139,8 @@ static void read_file(const char *dir, const char *net, const char *name, char *
 		buf[0] = '\0';
 }
 
-/* Names in dir/net/sub, space-separated and sorted, for comparisons. */
+/* Names in dir/net/sub, space-separated and sorted, for comparisons; a
+ * directory that cannot be read says so, never "" (an empty one). */
 static void ls(const char *dir, const char *net, const char *sub, char *out, size_t size)
 {
 	char p[1024], *names[256];
@@ -150,8 +151,10 @@ static void ls(const char *dir, const char *net, const char *sub, char *out, siz
 	snprintf(p, sizeof(p), "%s/%s/%s", dir, net, sub);
 	out[0] = '\0';
 	d = opendir(p);
-	if (!d)
+	if (!d) {
+		snprintf(out, size, "(cannot read %s)", p);
 		return;
+	}
 	while ((de = readdir(d)) && n < 256)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			names[n++] = strdup(de->d_name);
@@ -167,6 +170,58 @@ static void ls(const char *dir, const char *net, const char *sub, char *out, siz
 		len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s", i ? " " : "",
 					names[i]);
 		free(names[i]);
+	}
+}
+
+/* A subnet with host bits set is refused, as host-local refuses it, in
+ * both forms and both families, with code 7 and the network to use. */
+static void test_host_bits(void)
+{
+	static const struct {
+		const char *ipam, *msg;
+	} cases[] = {
+		{ "{\"type\":\"podnet-ipam\",\"ranges\":[[{\"subnet\":\"10.252.8.5/24\"}]]}",
+		  "ipam.ranges[0][0].subnet: 10.252.8.5/24 has host bits set: use 10.252.8.0/24" },
+		{ "{\"type\":\"podnet-ipam\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}],"
+		  "[{\"subnet\":\"fd00:1::/64\"},{\"subnet\":\"fd00:2::1/64\"}]]}",
+		  "ipam.ranges[1][1].subnet: fd00:2::1/64 has host bits set: use fd00:2::/64" },
+		{ "{\"type\":\"podnet-ipam\",\"subnet\":\"10.1.2.3/16\"}",
+		  "ipam.subnet: 10.1.2.3/16 has host bits set: use 10.1.0.0/16" },
+		{ "{\"type\":\"podnet-ipam\",\"ranges\":[[{\"subnet\":\"10.0.0.1/31\"}]]}",
+		  "ipam.ranges[0][0].subnet: network 10.0.0.1/31 too small" },
+	};
+	static const char *const good[] = { "10.252.8.0/24", "10.0.0.0/8", "0.0.0.0/0", "fd00::/64",
+					     "10.0.0.4/30" };
+
+	for (size_t i = 0; i < PN_ARRAY_SIZE(cases); i++) {
+		struct cni_ipam_conf c = { 0 };
+		struct pn_err err = { 0 };
+		json_t *j = json_loads(cases[i].ipam, 0, NULL);
+		int ret = cni_ipam_conf_parse(j, &c, &err);
+
+		ok(ret < 0 && err.code == PN_CNI_INVALID_CONFIG, "refused with code 7: %s", cases[i].ipam);
+		ok(ret < 0 && !strncmp(pn_err_msg(&err), cases[i].msg, strlen(cases[i].msg)), "  %s",
+		   cases[i].msg);
+		if (ret < 0 && strncmp(pn_err_msg(&err), cases[i].msg, strlen(cases[i].msg)))
+			printf("#   got: %s\n", pn_err_msg(&err));
+		pn_err_free(&err);
+		cni_ipam_conf_free(&c);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < PN_ARRAY_SIZE(good); i++) {
+		struct cni_ipam_conf c = { 0 };
+		struct pn_err err = { 0 };
+		char buf[256];
+		json_t *j;
+
+		snprintf(buf, sizeof(buf), "{\"type\":\"podnet-ipam\",\"ranges\":[[{\"subnet\":\"%s\"}]]}",
+			 good[i]);
+		j = json_loads(buf, 0, NULL);
+		ok(cni_ipam_conf_parse(j, &c, &err) == 0, "network address %s accepted (%s)", good[i],
+		   pn_err_msg(&err));
+		pn_err_free(&err);
+		cni_ipam_conf_free(&c);
+		json_decref(j);
 	}
 }
 
@@ -593,6 +648,7 @@ int main(void)
 		perror("mkdtemp");
 		return 2;
 	}
+	test_host_bits();
 	test_order_and_cursor();
 	test_two_sets_and_requested();
 	test_exhaustion_and_reclaim();

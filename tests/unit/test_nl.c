@@ -342,8 +342,10 @@ static void test_bridge_race(void)
 	struct pn_err err = { 0 };
 	struct link_info li;
 
-	if (pipe(gate) < 0)
+	if (pipe(gate) < 0) {
+		ok(0, "bridge race: pipe: %s", strerror(errno));
 		return;
+	}
 	for (i = 0; i < 6; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
@@ -366,11 +368,10 @@ static void test_bridge_race(void)
 			good++;
 	}
 	is_int(good, 6, "six processes racing to create one bridge all succeed");
-	if (nl_open(&s, NETLINK_ROUTE, &err) == 0) {
-		ok(link_get(&s, "pnrace0", &li, &err) == 0 && strcmp(li.kind, "bridge") == 0 &&
-		   (li.flags & IFF_UP), "  and the bridge exists, up");
-		nl_close(&s);
-	}
+	ok(nl_open(&s, NETLINK_ROUTE, &err) == 0 && link_get(&s, "pnrace0", &li, &err) == 0 &&
+		   strcmp(li.kind, "bridge") == 0 && (li.flags & IFF_UP),
+	   "  and the bridge exists, up");
+	nl_close(&s);
 	pn_err_free(&err);
 }
 
@@ -822,7 +823,7 @@ int main(void)
 	if (pid < 0 || read(pfd[0], counts, sizeof(counts)) != sizeof(counts)) {
 		ok(0, "kernel tests ran to the end");
 	} else if (counts[0] < 0) {
-		skip(1, "cannot create a network namespace");
+		ok(0, "a network namespace for the kernel tests (unshare as root)");
 	} else {
 		tap_n = counts[0];
 		tap_failed = counts[1];

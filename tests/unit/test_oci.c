@@ -15,9 +15,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/podnet-test-oci.XXXXXX";
@@ -258,23 +261,84 @@ static void test_detect(void)
 	   pn_err_msg(&err));
 	unsetenv("PODNET_RUNTIME");
 
+	/* scripts/install-deps.sh installs crun and runc: detection must
+	 * succeed here, and pick the one this host's cgroups allow. */
 	ret = oci_runtime_detect(&path, &name, &why, &err);
+	ok(ret == 0, "detect: a runtime is installed (%s)", ret == 0 ? why : pn_err_msg(&err));
 	if (ret < 0) {
-		ok(strstr(pn_err_msg(&err), "runc") != NULL, "detect: no runtime here: %s", pn_err_msg(&err));
 		pn_err_free(&err);
 		return;
 	}
-	if (pn_read_file("/sys/fs/cgroup/unified/cgroup.controllers", buf, sizeof(buf)) == 0 && buf[0] &&
-	    access("/usr/bin/crun", X_OK) == 0) {
+	if (access("/usr/bin/crun", X_OK) < 0) {
+		ok(!strcmp(name, "runc") && strstr(why, "crun is not installed"),
+		   "detect: no crun: runc (%s)", why);
+	} else if (pn_read_file("/sys/fs/cgroup/unified/cgroup.controllers", buf, sizeof(buf)) == 0 &&
+		   buf[0]) {
 		ok(!strcmp(name, "runc") && strstr(why, "hybrid"),
 		   "detect: hybrid cgroups with v2 controllers: runc (%s)", why);
 	} else {
-		ok(!strcmp(name, "crun") || !strcmp(name, "runc"), "detect: %s (%s)", name, why);
+		ok(!strcmp(name, "crun") && strstr(why, "preferred"), "detect: crun (%s)", why);
 	}
 	free(path);
 	free(name);
 	free(why);
 	pn_err_free(&err);
+}
+
+/*
+ * No runtime at all.  find_in_path() also searches the sbin directories
+ * whatever $PATH says, so a child in its own mount namespace hides every
+ * directory it could look in under an empty tmpfs; only this child sees
+ * the mounts, and they go with it.
+ */
+static void test_detect_none(void)
+{
+	static const char *const hide[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+					     "/usr/bin" };
+	char msg[512] = "";
+	int pfd[2], st = -1;
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		ok(1, "detect without any runtime # SKIP not root");
+		return;
+	}
+	if (pipe(pfd) < 0) {
+		ok(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char *path = NULL, *name = NULL, *why = NULL;
+		struct pn_err err = { 0 };
+		int ret;
+
+		close(pfd[0]);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(2);
+		for (size_t i = 0; i < PN_ARRAY_SIZE(hide); i++)
+			if (mount("podnet-test", hide[i], "tmpfs", MS_RDONLY, NULL) < 0)
+				_exit(3);
+		setenv("PATH", "/usr/bin", 1);
+		unsetenv("PODNET_RUNTIME");
+		ret = oci_runtime_detect(&path, &name, &why, &err);
+		if (write(pfd[1], pn_err_msg(&err), strlen(pn_err_msg(&err))) < 0)
+			_exit(4);
+		/* _exit: no exit handlers (LeakSanitizer) in this child. */
+		_exit(ret == -ENOENT ? 0 : 1);
+	}
+	close(pfd[1]);
+	n = pid > 0 ? read(pfd[0], msg, sizeof(msg) - 1) : -1;
+	msg[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(msg, "no usable OCI runtime") &&
+		   strstr(msg, "runc is not installed"),
+	   "detect without any runtime: -ENOENT (exit %d): %s",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1, msg);
 }
 
 /* A runtime that logs its argv to $dir/args and acts on the verb. */
@@ -432,6 +496,7 @@ int main(int argc, char **argv)
 	test_bundle();
 	test_bundle_variants();
 	test_detect();
+	test_detect_none();
 	test_wrappers();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

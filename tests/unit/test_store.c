@@ -747,7 +747,7 @@ static void test_sigkill(void)
 	const char *root = root_path("killed");
 	struct store *st = NULL;
 	struct pn_err err = { 0 };
-	int torn = 0, lost = 0, extra = 0, bad_open = 0, alive_owner = 0, integrity = 0;
+	int torn = 0, lost = 0, extra = 0, bad_open = 0, bad_list = 0, alive_owner = 0, integrity = 0;
 	long reported = 0;
 
 	if (store_open(root, &st, &err))
@@ -828,6 +828,8 @@ static void test_sigkill(void)
 			if (store_pod_list(st, NULL, &list, &n, &err) == 0)
 				for (size_t i = 0; i < n; i++)
 					alive_owner += store_owner_alive(list[i].owner);
+			else
+				bad_list++;
 			store_pod_array_free(list, n);
 		}
 		store_close(st);
@@ -844,6 +846,7 @@ static void test_sigkill(void)
 	is_int(lost, 0, "no reported commit lost (%ld reported)", reported);
 	is_int(extra, 0, "at most the one unreported commit beyond them");
 	is_int(torn, 0, "every pod has all 3 containers of its transaction");
+	is_int(bad_list, 0, "the pods can be listed after every SIGKILL");
 	is_int(alive_owner, 0, "the killed writer's rows are seen as abandoned");
 	(void)integrity;
 	pn_err_free(&err);
