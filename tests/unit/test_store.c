@@ -255,6 +255,11 @@ static void test_namespaces(struct store *st)
 	is_int(store_namespace_delete(st, "team", &err), 0, "empty namespace deleted");
 	ret = store_namespace_delete(st, "team", &err);
 	is_int(ret, -ENOENT, "deleted namespace is gone");
+	is_str(pn_err_msg(&err), "namespaces \"team\" not found", "deleted namespace: message");
+	ret = store_namespace_set_terminating(st, "team", &err);
+	ok(ret == -ENOENT && err.code == PN_E_NOT_FOUND,
+	   "terminate a missing namespace: -ENOENT");
+	is_str(pn_err_msg(&err), "namespaces \"team\" not found", "terminate a missing namespace: message");
 	pn_err_free(&err);
 }
 
@@ -370,8 +375,18 @@ static void test_pods(struct store *st)
 	is_int(store_pod_delete(st, other.uid, &err), 0, "delete kube-system/pod1");
 	ret = store_pod_delete(st, other.uid, &err);
 	is_int(ret, -ENOENT, "delete twice: -ENOENT");
-	ret = store_pod_update(st, &other, STORE_POD_F_PHASE, &err);
-	is_int(ret, -ENOENT, "update a deleted pod: -ENOENT");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "pod with uid \"%s\" not found", other.uid);
+		is_str(pn_err_msg(&err), want, "delete twice: message");
+		ret = store_pod_update(st, &other, STORE_POD_F_PHASE, &err);
+		is_int(ret, -ENOENT, "update a deleted pod: -ENOENT");
+		is_str(pn_err_msg(&err), want, "update a deleted pod: message");
+		ret = store_pod_get(st, other.uid, &got, &err);
+		is_int(ret, -ENOENT, "get a deleted pod: -ENOENT");
+		is_str(pn_err_msg(&err), want, "get a deleted pod: message");
+	}
 	pod_clear(&other);
 	is_int(store_namespace_delete(st, "kube-system", &err), 0, "kube-system deleted");
 	pod_clear(&p);
@@ -415,6 +430,15 @@ static void test_containers(struct store *st)
 	ctr_init(&dup, "00000000-0000-4000-8000-000000000000", "cx", 0);
 	ret = store_container_insert(st, &dup, &err);
 	is_int(ret, -ENOENT, "container of a missing pod: -ENOENT");
+	is_str(pn_err_msg(&err), "pod with uid \"00000000-0000-4000-8000-000000000000\" not found",
+	       "container of a missing pod: message");
+	ctr_clear(&dup);
+	ctr_init(&dup, p.uid, "c9", 1);
+	ret = store_container_insert(st, &dup, &err);
+	ok(ret == -EEXIST && err.code == PN_E_ALREADY_EXISTS, "container index taken: -EEXIST");
+	ok(strstr(pn_err_msg(&err), "containers \"c9\": id ") &&
+		   strstr(pn_err_msg(&err), " or index 1 already in use"),
+	   "container index taken: %s", pn_err_msg(&err));
 	ctr_clear(&dup);
 
 	/* What the shim records over a container's life. */
@@ -460,6 +484,19 @@ static void test_containers(struct store *st)
 	is_int(store_attachment_add(st, &att, &err), 0, "record CNI attachment");
 	ret = store_attachment_add(st, &att, &err);
 	is_int(ret, -EEXIST, "attachment twice: -EEXIST");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "attachment podnet/eth0 of pod %s already exists",
+			 p.uid);
+		is_str(pn_err_msg(&err), want, "attachment twice: message");
+	}
+	att.pod_uid = (char *)"00000000-0000-4000-8000-000000000000";
+	ret = store_attachment_add(st, &att, &err);
+	is_int(ret, -ENOENT, "attachment of a missing pod: -ENOENT");
+	is_str(pn_err_msg(&err), "pod with uid \"00000000-0000-4000-8000-000000000000\" not found",
+	       "attachment of a missing pod: message");
+	att.pod_uid = p.uid;
 	is_int(store_attachment_list(st, NULL, &atts, &n, &err), 0, "list attachments");
 	ok(n == 1 && !strcmp(atts[0].container_id, p.sandbox_id) && !strcmp(atts[0].ifname, "eth0"),
 	   "the attachment, with its container id");
@@ -474,6 +511,12 @@ static void test_containers(struct store *st)
 	store_attachment_array_free(atts, n);
 	ret = store_container_update(st, &c[0], STORE_CTR_F_STATE, &err);
 	is_int(ret, -ENOENT, "update a cascaded container: -ENOENT");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "container \"%s\" not found", c[0].id);
+		is_str(pn_err_msg(&err), want, "update a cascaded container: message");
+	}
 
 	for (int i = 0; i < 3; i++)
 		ctr_clear(&c[i]);
@@ -568,6 +611,13 @@ static void test_images(struct store *st)
 	ret = store_image_get(st, "busybox:latest", &got, &err);
 	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
 	   "removed image: %s", pn_err_msg(&err));
+	ret = store_image_remove(st, "busybox:latest", &err);
+	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
+	   "remove twice: %s", pn_err_msg(&err));
+	is_int(store_image_remove(st, "host", &err), 0, "remove host");
+	is_int(store_image_list(st, &list, &n, &err), 0, "list no images");
+	ok(n == 0 && list == NULL, "no images, no array");
+	store_image_array_free(list, n);
 	pn_err_free(&err);
 }
 
