@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "diag.h"
 #include "ipshow.h"
@@ -282,15 +283,8 @@ struct ss_table {
 
 static int ss_add(struct ss_table *tb, char *cells[COL_MAX])
 {
-	if (tb->n == tb->cap) {
-		size_t cap = tb->cap ? 2 * tb->cap : 16;
-		char *(*r)[COL_MAX] = realloc(tb->rows, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		tb->rows = r;
-		tb->cap = cap;
-	}
+	if (pn_grow(&tb->rows, &tb->cap, tb->n, sizeof(*tb->rows)))
+		return -ENOMEM;
 	memcpy(tb->rows[tb->n++], cells, sizeof(char *) * COL_MAX);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 #define ADDR_REQ_BUF 256
 /* A dump the kernel marks NLM_F_DUMP_INTR (addresses changed under it) is
  * started again from scratch this many times before giving up. */
@@ -115,15 +117,8 @@ static int addr_list_cb(const struct nlmsghdr *h, void *arg)
 		return 0;
 	memcpy(c.ip.b, nl_data(a), len);
 	c.prefix = ifa->ifa_prefixlen;
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 8;
-		struct pn_cidr *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
+	if (pn_grow(&acc->v, &acc->cap, acc->n, sizeof(*acc->v)))
+		return -ENOMEM;
 	acc->v[acc->n++] = c;
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /*
  * What kernel 6.18 does with a veth pair and the per-device IPv6/IPv4
  * knobs (verified by tests/unit/test_nl.c):
@@ -215,15 +217,8 @@ static int link_list_cb(const struct nlmsghdr *h, void *arg)
 
 	if (link_info_cb(h, &li) != 1)
 		return 0;
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 16;
-		struct link_info *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
+	if (pn_grow(&acc->v, &acc->cap, acc->n, sizeof(*acc->v)))
+		return -ENOMEM;
 	acc->v[acc->n++] = li;
 	return 0;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 #define ROUTE_REQ_BUF 512
 #define ROUTE_DUMP_TRIES 3
 
@@ -164,15 +166,8 @@ static int route_list_cb(const struct nlmsghdr *h, void *arg)
 	rs.protocol = rtm->rtm_protocol;
 	if (tb[RTA_METRICS])
 		parse_metrics(tb[RTA_METRICS], &rs);
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 8;
-		struct route_spec *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
+	if (pn_grow(&acc->v, &acc->cap, acc->n, sizeof(*acc->v)))
+		return -ENOMEM;
 	acc->v[acc->n++] = rs;
 	return 0;
 }

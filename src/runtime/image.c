@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "file.h"
 
 #define IMAGE_JSON "image.json"
@@ -402,16 +403,9 @@ static int tree_size_fd(int fd, struct size_walk *w)
 			w->bytes += st.st_size;
 			continue;
 		}
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? 2 * w->cap : 64;
-			void *p = realloc(w->links, cap * sizeof(*w->links));
-
-			if (!p) {
-				ret = -ENOMEM;
-				break;
-			}
-			w->links = p;
-			w->cap = cap;
+		if (pn_grow(&w->links, &w->cap, w->n, sizeof(*w->links))) {
+			ret = -ENOMEM;
+			break;
 		}
 		w->links[w->n].ino = st.st_ino;
 		w->links[w->n].size = st.st_size;
@@ -1427,15 +1421,9 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 
 		if (d->d_name[0] == '.')
 			continue;
-		if (cnt == cap) {
-			void *p = realloc(v, 2 * cap * sizeof(*v));
-
-			if (!p) {
-				ret = nomem(err);
-				goto out;
-			}
-			v = p;
-			cap *= 2;
+		if (pn_grow(&v, &cap, cnt, sizeof(*v))) {
+			ret = nomem(err);
+			goto out;
 		}
 		canon = dir_to_name(d->d_name);
 		if (!canon) {

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "buf.h"
+
 /* Our own bounds on hostile input: nesting (jansson frees recursively) and
  * nodes after alias expansion (the "billion laughs" document). */
 #define MAX_DEPTH 1000
@@ -50,66 +52,6 @@
 #define ANNOTATIONS_MAX (256 * 1024) /* TotalAnnotationSizeLimitB */
 
 /* ------------------------------------------------------------------ text */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	char *t;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		t = realloc(b->s, cap);
-		if (!t) {
-			b->oom = true;
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	int n;
-
-	n = vasprintf(&s, fmt, ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	sb_putn(b, s, (size_t)n);
-	free(s);
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sb_vprintf(b, fmt, ap);
-	va_end(ap);
-}
 
 /* Length of the UTF-8 sequence at s (1..4), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
@@ -148,41 +90,41 @@ static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
 }
 
 /* Go's strconv.Quote (the %q of field errors), close enough for messages. */
-static void sb_goquote(struct sbuf *b, const char *s)
+static void sb_goquote(struct pn_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), i = 0, n;
 	unsigned cp;
 
-	sb_putn(b, "\"", 1);
+	pn_buf_add(b, "\"", 1);
 	while (i < len) {
 		n = utf8_len(p + i, len - i, &cp);
 		if (n == 0) {
-			sb_printf(b, "\\x%02x", p[i]);
+			pn_buf_printf(b, "\\x%02x", p[i]);
 			i++;
 			continue;
 		}
 		switch (cp) {
-		case '"': sb_puts(b, "\\\""); break;
-		case '\\': sb_puts(b, "\\\\"); break;
-		case '\a': sb_puts(b, "\\a"); break;
-		case '\b': sb_puts(b, "\\b"); break;
-		case '\f': sb_puts(b, "\\f"); break;
-		case '\n': sb_puts(b, "\\n"); break;
-		case '\r': sb_puts(b, "\\r"); break;
-		case '\t': sb_puts(b, "\\t"); break;
-		case '\v': sb_puts(b, "\\v"); break;
+		case '"': pn_buf_puts(b, "\\\""); break;
+		case '\\': pn_buf_puts(b, "\\\\"); break;
+		case '\a': pn_buf_puts(b, "\\a"); break;
+		case '\b': pn_buf_puts(b, "\\b"); break;
+		case '\f': pn_buf_puts(b, "\\f"); break;
+		case '\n': pn_buf_puts(b, "\\n"); break;
+		case '\r': pn_buf_puts(b, "\\r"); break;
+		case '\t': pn_buf_puts(b, "\\t"); break;
+		case '\v': pn_buf_puts(b, "\\v"); break;
 		default:
 			if (cp < 0x20 || cp == 0x7f)
-				sb_printf(b, "\\x%02x", cp);
+				pn_buf_printf(b, "\\x%02x", cp);
 			else if (cp >= 0x80 && cp < 0xa0)
-				sb_printf(b, "\\u%04x", cp);
+				pn_buf_printf(b, "\\u%04x", cp);
 			else
-				sb_putn(b, s + i, n);
+				pn_buf_add(b, s + i, n);
 		}
 		i += n;
 	}
-	sb_putn(b, "\"", 1);
+	pn_buf_add(b, "\"", 1);
 }
 
 /*
@@ -202,12 +144,12 @@ struct msgs {
 	bool oom;
 };
 
-static void msgs_push(struct msgs *m, struct sbuf *b, const char *reason, size_t field_len)
+static void msgs_push(struct msgs *m, struct pn_buf *b, const char *reason, size_t field_len)
 {
 	struct msg_cause *c = NULL;
 	char **t = NULL;
 
-	if (!b->oom && b->s) {
+	if (!b->failed && b->s) {
 		t = realloc(m->v, (m->n + 1) * sizeof(*t));
 		if (t)
 			m->v = t;
@@ -226,7 +168,7 @@ static void msgs_push(struct msgs *m, struct sbuf *b, const char *reason, size_t
 	memset(b, 0, sizeof(*b));
 }
 
-static void msgs_take(struct msgs *m, struct sbuf *b)
+static void msgs_take(struct msgs *m, struct pn_buf *b)
 {
 	msgs_push(m, b, NULL, 0);
 }
@@ -234,20 +176,12 @@ static void msgs_take(struct msgs *m, struct sbuf *b)
 static void msgs_add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msgs_add(struct msgs *m, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
-	char *s = NULL;
+	struct pn_buf b = { 0 };
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	pn_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		m->oom = true;
-		return;
-	}
-	b.s = s;
-	b.len = b.cap = (size_t)n;
 	msgs_take(m, &b);
 }
 
@@ -273,13 +207,13 @@ static void msgs_free(struct msgs *m)
 #define FE_FORBIDDEN "FieldValueForbidden"
 
 /* "<field>: " in @b, to which the caller appends the body. */
-static void fe_start(struct sbuf *b, const char *field)
+static void fe_start(struct pn_buf *b, const char *field)
 {
-	sb_puts(b, field);
-	sb_puts(b, ": ");
+	pn_buf_puts(b, field);
+	pn_buf_puts(b, ": ");
 }
 
-static void fe_done(struct msgs *e, struct sbuf *b, const char *reason, const char *field)
+static void fe_done(struct msgs *e, struct pn_buf *b, const char *reason, const char *field)
 {
 	msgs_push(e, b, reason, strlen(field));
 }
@@ -288,24 +222,24 @@ static void fe_printf(struct msgs *e, const char *reason, const char *field, con
 	__attribute__((format(printf, 4, 5)));
 static void fe_printf(struct msgs *e, const char *reason, const char *field, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	va_list ap;
 
 	fe_start(&b, field);
 	va_start(ap, fmt);
-	sb_vprintf(&b, fmt, ap);
+	pn_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	fe_done(e, &b, reason, field);
 }
 
 static void fe_invalid_str(struct msgs *e, const char *field, const char *value, const char *detail)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	fe_start(&b, field);
-	sb_puts(&b, "Invalid value: ");
+	pn_buf_puts(&b, "Invalid value: ");
 	sb_goquote(&b, value);
-	sb_printf(&b, ": %s", detail);
+	pn_buf_printf(&b, ": %s", detail);
 	fe_done(e, &b, FE_INVALID, field);
 }
 
@@ -321,10 +255,10 @@ static void fe_required(struct msgs *e, const char *field)
 
 static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	fe_start(&b, field);
-	sb_puts(&b, "Duplicate value: ");
+	pn_buf_puts(&b, "Duplicate value: ");
 	sb_goquote(&b, value);
 	fe_done(e, &b, FE_DUPLICATE, field);
 }
@@ -332,16 +266,16 @@ static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 static void fe_not_supported(struct msgs *e, const char *field, const char *value,
 			     const char *const *valid)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	size_t i;
 
 	fe_start(&b, field);
-	sb_puts(&b, "Unsupported value: ");
+	pn_buf_puts(&b, "Unsupported value: ");
 	sb_goquote(&b, value);
-	sb_puts(&b, ": supported values: ");
+	pn_buf_puts(&b, ": supported values: ");
 	for (i = 0; valid[i]; i++) {
 		if (i)
-			sb_puts(&b, ", ");
+			pn_buf_puts(&b, ", ");
 		sb_goquote(&b, valid[i]);
 	}
 	fe_done(e, &b, FE_NOT_SUPPORTED, field);
@@ -833,7 +767,7 @@ struct yloader {
 	json_t *root;
 	bool have_root;
 	size_t nodes;      /* in this document, aliases expanded */
-	struct sbuf msg;   /* the go-yaml style error ("yaml: line 3: ...") */
+	struct pn_buf msg;   /* the go-yaml style error ("yaml: line 3: ...") */
 	size_t line, col;  /* 1-based position of that error, 0 if unknown */
 	bool oom;
 };
@@ -882,9 +816,9 @@ static int yl_fail(struct yloader *y, const yaml_mark_t *m, const char *fmt, ...
 	if (m) {
 		y->line = m->line + 1;
 		y->col = m->column + 1;
-		sb_printf(&y->msg, "yaml: line %zu: %s", y->line, s);
+		pn_buf_printf(&y->msg, "yaml: line %zu: %s", y->line, s);
 	} else {
-		sb_printf(&y->msg, "yaml: %s", s);
+		pn_buf_printf(&y->msg, "yaml: %s", s);
 	}
 	free(s);
 	return -1;
@@ -1039,22 +973,15 @@ static void merge_into(json_t *dst, json_t *src)
 
 static int yl_open(struct yloader *y, json_t *node, const yaml_char_t *anchor, const yaml_mark_t *m)
 {
-	struct yframe *t;
-
 	if (!node)
 		return yl_oom(y);
 	if (y->depth >= MAX_DEPTH) {
 		json_decref(node);
 		return yl_fail(y, m, "exceeded max depth of %d", MAX_DEPTH);
 	}
-	if (y->depth == y->cap) {
-		t = realloc(y->st, (y->cap ? y->cap * 2 : 16) * sizeof(*t));
-		if (!t) {
-			json_decref(node);
-			return yl_oom(y);
-		}
-		y->st = t;
-		y->cap = y->cap ? y->cap * 2 : 16;
+	if (pn_grow(&y->st, &y->cap, y->depth, sizeof(*y->st))) {
+		json_decref(node);
+		return yl_oom(y);
 	}
 	memset(&y->st[y->depth], 0, sizeof(y->st[0]));
 	y->st[y->depth].node = node;
@@ -1324,7 +1251,7 @@ static void path_pop(struct dec *d, size_t mark)
 static void client_err(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void client_err(struct dec *d, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	char *s = NULL;
 	va_list ap;
 
@@ -1336,7 +1263,7 @@ static void client_err(struct dec *d, const char *fmt, ...)
 		d->client.oom = true;
 		return;
 	}
-	sb_printf(&b, "ValidationError(%s%s%s): %s", d->kind, d->plen ? "." : "", d->path, s);
+	pn_buf_printf(&b, "ValidationError(%s%s%s): %s", d->kind, d->plen ? "." : "", d->path, s);
 	free(s);
 	msgs_take(&d->client, &b);
 }
@@ -1369,10 +1296,10 @@ static void client_type(struct dec *d, const char *tpath, json_t *v, const char 
  */
 static void decode_err(struct dec *d, const char *what, const char *gostruct, const char *gotype)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	const char *p;
 
-	sb_printf(&b, "json: cannot unmarshal %s into Go struct field %s.", what, gostruct);
+	pn_buf_printf(&b, "json: cannot unmarshal %s into Go struct field %s.", what, gostruct);
 	for (p = d->path; *p; p++) {
 		if (*p == '[') {
 			while (*p && *p != ']')
@@ -1381,9 +1308,9 @@ static void decode_err(struct dec *d, const char *what, const char *gostruct, co
 				break;
 			continue;
 		}
-		sb_putn(&b, p, 1);
+		pn_buf_add(&b, p, 1);
 	}
-	sb_printf(&b, " of type %s", gotype);
+	pn_buf_printf(&b, " of type %s", gotype);
 	msgs_take(&d->decode, &b);
 }
 
@@ -1625,12 +1552,12 @@ static void unsupported(struct dec *d, json_t *v)
 
 static void unknown_field(struct dec *d, const char *key, const char *type)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	/* reported on the enclosing object, as kubectl does */
-	sb_puts(&b, "unknown field ");
+	pn_buf_puts(&b, "unknown field ");
 	sb_goquote(&b, key);
-	if (b.oom) {
+	if (b.failed) {
 		d->client.oom = true;
 		free(b.s);
 		return;
@@ -2343,28 +2270,28 @@ static int nomem(struct pn_err *err)
 }
 
 /* utilerrors.NewAggregate's text: one error alone, several in brackets. */
-static void sb_aggregate(struct sbuf *b, const struct msgs *m)
+static void sb_aggregate(struct pn_buf *b, const struct msgs *m)
 {
 	size_t i;
 
 	if (m->n == 1) {
-		sb_puts(b, m->v[0]);
+		pn_buf_puts(b, m->v[0]);
 		return;
 	}
-	sb_puts(b, "[");
+	pn_buf_puts(b, "[");
 	for (i = 0; i < m->n; i++) {
 		if (i)
-			sb_puts(b, ", ");
-		sb_puts(b, m->v[i]);
+			pn_buf_puts(b, ", ");
+		pn_buf_puts(b, m->v[i]);
 	}
-	sb_puts(b, "]");
+	pn_buf_puts(b, "]");
 }
 
-static int fail_sb(struct pn_err *err, int code, struct sbuf *b)
+static int fail_sb(struct pn_err *err, int code, struct pn_buf *b)
 {
 	int ret;
 
-	if (b->oom) {
+	if (b->failed) {
 		free(b->s);
 		return nomem(err);
 	}
@@ -2397,13 +2324,13 @@ static int add_causes(struct pn_err *err, const struct msgs *m)
 
 static int fail_client(struct pn_err *err, const char *source, const struct msgs *m)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	/* kubectl adds "; if you choose to ignore these errors, turn validation
 	 * off with --validate=false": podnet has no such switch. */
-	sb_puts(&b, "error: error validating ");
+	pn_buf_puts(&b, "error: error validating ");
 	sb_goquote(&b, source);
-	sb_puts(&b, ": error validating data: ");
+	pn_buf_puts(&b, ": error validating data: ");
 	sb_aggregate(&b, m);
 	return fail_sb(err, PN_E_BAD_REQUEST, &b);
 }
@@ -2416,17 +2343,17 @@ static int fail_client(struct pn_err *err, const char *source, const struct msgs
 static int fail_invalid(struct pn_err *err, const char *kind, const char *name, const struct msgs *a,
 			const struct msgs *b2)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	size_t i, n = a->n + b2->n;
 	int ret;
 
-	sb_printf(&b, "The %s ", kind);
+	pn_buf_printf(&b, "The %s ", kind);
 	sb_goquote(&b, name ? name : "");
-	sb_puts(&b, " is invalid: ");
+	pn_buf_puts(&b, " is invalid: ");
 	for (i = 0; i < n; i++) {
 		if (n > 1)
-			sb_puts(&b, "\n* ");
-		sb_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
+			pn_buf_puts(&b, "\n* ");
+		pn_buf_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
 	}
 	ret = fail_sb(err, PN_E_INVALID, &b);
 	if (ret != -ENOMEM && (add_causes(err, a) < 0 || add_causes(err, b2) < 0))
@@ -2453,7 +2380,7 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	struct pn_pod *pod = NULL;
 	struct pn_namespace *ns = NULL;
 	struct pn_meta *meta;
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	const char *kind = is_pod ? "Pod" : "Namespace";
 	const char *name;
 	int ret;
@@ -2485,21 +2412,21 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	if (!name || !*name) {
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
-		sb_printf(&b, "error: error when retrieving current configuration of:\n"
+		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
 			      "Resource: \"/v1, Resource=%s\", GroupVersionKind: \"/v1, Kind=%s\"\n"
 			      "Name: \"\", Namespace: ",
 			  is_pod ? "pods" : "namespaces", kind);
 		sb_goquote(&b, is_pod ? (nsn && *nsn ? nsn : "default") : "");
-		sb_puts(&b, "\nfrom server for: ");
+		pn_buf_puts(&b, "\nfrom server for: ");
 		sb_goquote(&b, source);
-		sb_puts(&b, ": resource name may not be empty");
+		pn_buf_puts(&b, ": resource name may not be empty");
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
 	if (d->decode.n) {
-		sb_printf(&b, "Error from server (BadRequest): error when creating ");
+		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
 		sb_goquote(&b, source);
-		sb_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
+		pn_buf_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
@@ -2583,7 +2510,7 @@ static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, str
 static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 {
 	struct msgs gvk = { 0 };
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	json_t *av, *kv, *items, *it;
 	const char *api = NULL, *kind = NULL, *sl;
 	struct pn_pod *pod = NULL;
@@ -2631,17 +2558,17 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		const char *name = jstr(json_object_get(o, "metadata"), "name");
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
-		sb_puts(&b, "error: resource mapping not found for name: ");
+		pn_buf_puts(&b, "error: resource mapping not found for name: ");
 		sb_goquote(&b, name ? name : "");
-		sb_puts(&b, " namespace: ");
+		pn_buf_puts(&b, " namespace: ");
 		sb_goquote(&b, nsn ? nsn : "");
-		sb_puts(&b, " from ");
+		pn_buf_puts(&b, " from ");
 		sb_goquote(&b, m->source);
-		sb_puts(&b, ": no matches for kind ");
+		pn_buf_puts(&b, ": no matches for kind ");
 		sb_goquote(&b, kind);
-		sb_puts(&b, " in version ");
+		pn_buf_puts(&b, " in version ");
 		sb_goquote(&b, api);
-		sb_puts(&b, "\nensure CRDs are installed first");
+		pn_buf_puts(&b, "\nensure CRDs are installed first");
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
 	if (strcmp(kind, "Pod") == 0) {
@@ -2683,7 +2610,7 @@ int manifest_parse(const char *buf, size_t len, const char *source, struct pn_ob
 {
 	struct mctx m = { .source = source ? source : "STDIN", .err = err };
 	struct yloader *y = NULL;
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	json_t *doc = NULL;
 	int ret, r, idx = 0;
 
@@ -2703,10 +2630,10 @@ int manifest_parse(const char *buf, size_t len, const char *source, struct pn_ob
 				ret = nomem(err);
 				goto out;
 			}
-			sb_puts(&b, "error: error parsing ");
-			sb_puts(&b, m.source);
-			sb_puts(&b, ": error converting YAML to JSON: ");
-			sb_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
+			pn_buf_puts(&b, "error: error parsing ");
+			pn_buf_puts(&b, m.source);
+			pn_buf_puts(&b, ": error converting YAML to JSON: ");
+			pn_buf_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
 			ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 			if (y->line)
 				pn_err_details(err, "line %zu, column %zu", y->line, y->col);
@@ -2946,10 +2873,10 @@ json_t *namespace_to_json(const struct pn_namespace *ns)
 
 static int yaml_out(void *data, unsigned char *buffer, size_t size)
 {
-	struct sbuf *b = data;
+	struct pn_buf *b = data;
 
-	sb_putn(b, (const char *)buffer, size);
-	return !b->oom;
+	pn_buf_add(b, (const char *)buffer, size);
+	return !b->failed;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len, yaml_scalar_style_t style)
@@ -3045,7 +2972,7 @@ static int emit_json(yaml_emitter_t *em, json_t *v)
 
 char *json_to_yaml(json_t *j)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	yaml_emitter_t em;
 	yaml_event_t ev;
 	bool ok = false;
@@ -3066,7 +2993,7 @@ char *json_to_yaml(json_t *j)
 		goto out;
 	if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&em, &ev))
 		goto out;
-	ok = !b.oom && b.s;
+	ok = !b.failed && b.s;
 out:
 	yaml_emitter_delete(&em);
 	if (!ok) {

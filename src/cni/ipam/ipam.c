@@ -51,6 +51,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 #define LOCK_NAME "lock"
 #define INDEX_DIR "by-attachment"
 #define CURSOR_PREFIX "last_reserved_ip."
@@ -760,7 +762,7 @@ out:
 static int leased_load(struct store *st, const struct cni_rangeset *s, struct pn_ip **out,
 		       size_t *n_out, struct pn_err *err)
 {
-	struct pn_ip *v = NULL, *nv, ip;
+	struct pn_ip *v = NULL, ip;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -774,14 +776,9 @@ static int leased_load(struct store *st, const struct cni_rangeset *s, struct pn
 	while ((de = readdir(d))) {
 		if (!name_is_lease(de->d_name, &ip) || set_range_for(s, &ip) < 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "reading %s", st->dir);
-				goto out;
-			}
-			v = nv;
+		if (pn_grow(&v, &cap, n, sizeof(*v))) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "reading %s", st->dir);
+			goto out;
 		}
 		v[n++] = ip;
 	}
@@ -1515,7 +1512,7 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 	      struct pn_err *err)
 {
 	struct store st = STORE_INIT;
-	struct ipam_lease *v = NULL, *nv;
+	struct ipam_lease *v = NULL;
 	struct lease *l = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
@@ -1544,17 +1541,11 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 
 		if (!name_is_lease(de->d_name, &ip) || lease_read(st.dfd, de->d_name, l, true) < 0)
 			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "ipam: out of memory");
-				goto out;
-			}
-			v = nv;
+		if (pn_grow(&v, &cap, cnt, sizeof(*v))) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "ipam: out of memory");
+			goto out;
 		}
 		e = &v[cnt++];
-		memset(e, 0, sizeof(*e));
 		e->ip = ip;
 		snprintf(e->container_id, sizeof(e->container_id), "%s", l->id);
 		snprintf(e->ifname, sizeof(e->ifname), "%s", l->ifname);
