@@ -38,6 +38,22 @@
  *
  * A struct store belongs to one thread and one process: a child of fork()
  * must not use or close its parent's store (POSIX locks are per process).
+ *
+ * Adding a table (NetworkPolicies, Services, events...) writes no SQL
+ * beyond its schema and its WHERE clauses:
+ *  1. store.c, store_migrate_locked(): a step that creates it (STRICT, a
+ *     CHECK per enum column), run from version N, and STORE_SCHEMA_VERSION
+ *     N + 1 here;
+ *  2. here: its row struct (owned heap strings, NULL for unset; times in
+ *     ns) and, if rows change in place, an update mask;
+ *  3. store.c: its columns in a `struct col` array (SQL name, type, offset
+ *     in the struct, enum names, update mask bit) and a TABLE() line with
+ *     the ORDER BY of its lists.  COL_ID/COL_UUID columns left NULL and
+ *     COL_CREATED columns left 0 are filled in by insert;
+ *  4. its functions, each one call of row_insert(), row_get(), rows_list(),
+ *     row_update() or row_delete() with kubectl's messages for conflicts
+ *     and missing rows, and _free()/_array_free() from row_clear() and
+ *     rows_free().
  */
 
 #include <stdbool.h>
@@ -49,7 +65,6 @@
 #include "util.h"
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_DEFAULT_ROOT "/var/lib/podnet"
 #define STORE_DEFAULT_BUSY_MS 5000
 #define STORE_ID_LEN 64     /* sandbox, container and image ids */
 #define STORE_UUID_LEN 36   /* pod and namespace uids */
@@ -72,13 +87,6 @@ enum store_ctr_state {
 };
 enum store_image_kind { STORE_IMAGE_DIR = 0, STORE_IMAGE_HOST };
 enum store_ns_phase { STORE_NS_ACTIVE = 0, STORE_NS_TERMINATING };
-
-/* The strings stored in the database: "creating", "Running", "exited"... */
-const char *store_pod_state_str(enum store_pod_state s);
-const char *store_phase_str(enum store_phase p);
-const char *store_ctr_state_str(enum store_ctr_state s);
-const char *store_image_kind_str(enum store_image_kind k);
-const char *store_ns_phase_str(enum store_ns_phase p);
 
 /*
  * Rows.  Every string is heap-allocated and owned by the row (NULL: unset);
@@ -180,9 +188,6 @@ struct store_attachment {
 	int64_t created_ns;         /* set by add if 0 */
 };
 
-/* PODNET_ROOT if set and not empty, else STORE_DEFAULT_ROOT. */
-const char *store_default_root(void);
-
 /*
  * Open (creating @root and the database if needed, migrating the schema
  * in one transaction) <root>/state.db.  "default" namespace always exists.
@@ -277,12 +282,9 @@ void store_image_array_free(struct store_image *a, size_t n);
 /* CNI attachments (cni.dev/valid-attachments for GC come from the list). */
 int store_attachment_add(struct store *st, struct store_attachment *a,
 			 struct pn_err *err) PN_MUST_CHECK;
-/* @pod_uid NULL: all. */
+/* @pod_uid NULL: all.  Removed with their pod (ON DELETE CASCADE). */
 int store_attachment_list(struct store *st, const char *pod_uid, struct store_attachment **out,
 			  size_t *n, struct pn_err *err) PN_MUST_CHECK;
-int store_attachment_remove(struct store *st, const char *pod_uid, const char *network,
-			    const char *ifname, struct pn_err *err) PN_MUST_CHECK;
-void store_attachment_free(struct store_attachment *a);
 void store_attachment_array_free(struct store_attachment *a, size_t n);
 
 #endif

@@ -615,6 +615,18 @@ static void test_images(struct store *st)
 	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
 	   "remove twice: %s", pn_err_msg(&err));
 	is_int(store_image_remove(st, "host", &err), 0, "remove host");
+
+	/* Insert fills in only what the caller left unset. */
+	img.name = (char *)"chosen";
+	img.id = strdup("00000000000000000000000000000000000000000000000000000000000000c5");
+	img.created_ns = 42;
+	is_int(store_image_add(st, &img, &err), 0, "add an image with its own id and time");
+	is_int(store_image_get(st, "chosen", &got, &err), 0, "get it");
+	ok(got && !strcmp(got->id, img.id) && got->created_ns == 42,
+	   "a caller's id and creation time are kept");
+	store_image_free(got);
+	free(img.id);
+	is_int(store_image_remove(st, "chosen", &err), 0, "remove it");
 	is_int(store_image_list(st, &list, &n, &err), 0, "list no images");
 	ok(n == 0 && list == NULL, "no images, no array");
 	store_image_array_free(list, n);
