@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "nl.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,13 +175,6 @@ int nl_put_u16(struct nl_req *r, uint16_t type, uint16_t v)
 int nl_put_u32(struct nl_req *r, uint16_t type, uint32_t v)
 {
 	return nl_put(r, type, &v, sizeof(v));
-}
-
-int nl_put_be32(struct nl_req *r, uint16_t type, uint32_t v)
-{
-	uint32_t be = htonl(v);
-
-	return nl_put(r, type, &be, sizeof(be));
 }
 
 int nl_put_str(struct nl_req *r, uint16_t type, const char *s)

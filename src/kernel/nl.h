@@ -55,7 +55,6 @@ int nl_put(struct nl_req *r, uint16_t type, const void *data, size_t len) PN_MUS
 int nl_put_u8(struct nl_req *r, uint16_t type, uint8_t v) PN_MUST_CHECK;
 int nl_put_u16(struct nl_req *r, uint16_t type, uint16_t v) PN_MUST_CHECK;
 int nl_put_u32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK;
-int nl_put_be32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK; /* host order in, network order out */
 int nl_put_str(struct nl_req *r, uint16_t type, const char *s) PN_MUST_CHECK;
 /* Nested attributes: returns the nest start (NULL on overflow), close with nl_nest_end. */
 struct nlattr *nl_nest_start(struct nl_req *r, uint16_t type);
