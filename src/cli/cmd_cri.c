@@ -239,7 +239,69 @@ out_re:
 	return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+/* The matches of @arg among a pod's containers, by exact name or ID prefix; the last in *hit. */
+static int ctr_match(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit)
+{
+	int matches = 0;
+
+	for (size_t k = 0; k < v->n_ctrs; k++)
+		if (by_name ? !strcmp(v->ctrs[k].row.name, arg)
+			    : !strncmp(v->ctrs[k].row.id, arg, strlen(arg))) {
+			*hit = &v->ctrs[k];
+			matches++;
+		}
+	return matches;
+}
+
+/* Whether the pod itself matches @arg, by exact name or sandbox ID prefix. */
+static int pod_match(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit)
+{
+	(void)hit;
+	return by_name ? !strcmp(v->pod->name, arg)
+		       : !strncmp(v->pod->sandbox_id, arg, strlen(arg));
+}
+
+/* crictl inspectp's document for a pod sandbox. */
+static json_t *sandbox_json(const struct podrt_view *hv, const struct podrt_ctr *unused)
+{
+	char created[32];
+	json_t *nss = json_array();
+
+	(void)unused;
+	snprintf(created, sizeof(created), "%lld", (long long)hv->pod->created_ns);
+	json_array_append_new(nss, hv->pod->netns_path
+					   ? json_pack("{s:s, s:s}", "type", "network", "path",
+						       hv->pod->netns_path)
+					   : json_pack("{s:s}", "type", "network"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "ipc"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "pid"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "mount"));
+	return json_pack(
+		"{s:{s:s, s:{s:s, s:s, s:s, s:i}, s:s, s:s, s:{s:[], s:s?}, s:{s:{s:{s:s, s:s, s:s}}}}, "
+		"s:{s:i, s:{s:{s:o}}, s:s}}",
+		"status", "id", hv->pod->sandbox_id, "metadata", "name", hv->pod->name, "uid",
+		hv->pod->uid, "namespace", hv->pod->namespace_, "attempt", 0, "state",
+		hv->shim_alive && hv->pause_pid ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
+		"createdAt", created, "network", "additionalIps", "ip", hv->pod->pod_ip,
+		"linux", "namespaces", "options", "ipc", "POD", "network",
+		hv->pod->netns_path ? "POD" : "NODE", "pid", "CONTAINER", "info", "pid",
+		hv->pause_pid, "runtimeSpec", "linux", "namespaces", nss, "netnsPath",
+		hv->pod->netns_path ? hv->pod->netns_path : "");
+}
+
+/* What inspect and inspectp look up, and how they print what they find. */
+struct inspect_kind {
+	const char *noun;
+	const char *usage;
+	int (*match)(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit);
+	json_t *(*json)(const struct podrt_view *v, const struct podrt_ctr *hit);
+};
+
+static int inspect_each(int argc, char **argv, const struct inspect_kind *k)
 {
 	struct podnet_env env;
 	struct podrt rt;
@@ -249,7 +311,7 @@ int cmd_inspect(int argc, char **argv)
 	int rc = 0;
 
 	if (argc < 2) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID...");
+		cmd_errorf("ID cannot be empty; usage: %s", k->usage);
 		return 1;
 	}
 	if (cmd_runtime_open(&rt, &env) < 0)
@@ -262,27 +324,27 @@ int cmd_inspect(int argc, char **argv)
 		const struct podrt_ctr *hit = NULL;
 		const struct podrt_view *hv = NULL;
 		int matches = 0;
+		json_t *j;
 
 		/* A name is exact, so it wins over an ID prefix: "c3" is also a
 		 * valid hex prefix, and would otherwise collide with IDs. */
 		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < n; i++)
-				for (size_t k = 0; k < v[i].n_ctrs; k++)
-					if (by_name ? !strcmp(v[i].ctrs[k].row.name, argv[a])
-						    : !strncmp(v[i].ctrs[k].row.id, argv[a], strlen(argv[a]))) {
-						hit = &v[i].ctrs[k];
-						hv = &v[i];
-						matches++;
-					}
+			for (size_t i = 0; i < n; i++) {
+				int m = k->match(&v[i], argv[a], by_name, &hit);
+
+				if (m) {
+					hv = &v[i];
+					matches += m;
+				}
+			}
 		if (matches != 1) {
-			cmd_errorf(matches ? "container ID prefix \"%s\" is ambiguous"
-					   : "no such container \"%s\"", argv[a]);
+			cmd_errorf(matches ? "%s ID prefix \"%s\" is ambiguous" : "no such %s \"%s\"",
+				   k->noun, argv[a]);
 			rc = 1;
 			continue;
 		}
-		json_t *j = ctr_json(hv, hit);
-
-		if (output_json(stdout, j, &err) < 0)
+		j = k->json(hv, hit);
+		if (!j || output_json(stdout, j, &err) < 0)
 			rc = 1;
 		json_decref(j);
 	}
@@ -292,73 +354,22 @@ int cmd_inspect(int argc, char **argv)
 	return rc;
 }
 
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct inspect_kind containers = {
+		"container", "podnet inspect CONTAINER-ID...", ctr_match, ctr_json,
+	};
+
+	return inspect_each(argc, argv, &containers);
+}
+
 int cmd_inspectp(int argc, char **argv)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
-	struct pn_err err = { 0 };
-	size_t n = 0;
-	int rc = 0;
+	static const struct inspect_kind pods = {
+		"pod", "podnet inspectp POD-ID|POD-NAME...", pod_match, sandbox_json,
+	};
 
-	if (argc < 2) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME...");
-		return 1;
-	}
-	if (cmd_runtime_open(&rt, &env) < 0)
-		return 1;
-	if (all_views(&rt, &v, &n) < 0) {
-		podrt_close(&rt);
-		return 1;
-	}
-	for (int a = 1; a < argc; a++) {
-		const struct podrt_view *hv = NULL;
-		int matches = 0;
-		char created[32];
-
-		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < n; i++)
-				if (by_name ? !strcmp(v[i].pod->name, argv[a])
-					    : !strncmp(v[i].pod->sandbox_id, argv[a], strlen(argv[a]))) {
-					hv = &v[i];
-					matches++;
-				}
-		if (matches != 1) {
-			cmd_errorf(matches ? "pod ID prefix \"%s\" is ambiguous" : "no such pod \"%s\"",
-				   argv[a]);
-			rc = 1;
-			continue;
-		}
-		snprintf(created, sizeof(created), "%lld", (long long)hv->pod->created_ns);
-		json_t *nss = json_array();
-
-		json_array_append_new(nss, hv->pod->netns_path
-						   ? json_pack("{s:s, s:s}", "type", "network", "path",
-							       hv->pod->netns_path)
-						   : json_pack("{s:s}", "type", "network"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "ipc"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "pid"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "mount"));
-		json_t *j = json_pack(
-			"{s:{s:s, s:{s:s, s:s, s:s, s:i}, s:s, s:s, s:{s:[], s:s?}, s:{s:{s:{s:s, s:s, s:s}}}}, "
-			"s:{s:i, s:{s:{s:o}}, s:s}}",
-			"status", "id", hv->pod->sandbox_id, "metadata", "name", hv->pod->name, "uid",
-			hv->pod->uid, "namespace", hv->pod->namespace_, "attempt", 0, "state",
-			hv->shim_alive && hv->pause_pid ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
-			"createdAt", created, "network", "additionalIps", "ip", hv->pod->pod_ip,
-			"linux", "namespaces", "options", "ipc", "POD", "network",
-			hv->pod->netns_path ? "POD" : "NODE", "pid", "CONTAINER", "info", "pid",
-			hv->pause_pid, "runtimeSpec", "linux", "namespaces", nss, "netnsPath",
-			hv->pod->netns_path ? hv->pod->netns_path : "");
-		if (!j || output_json(stdout, j, &err) < 0)
-			rc = 1;
-		json_decref(j);
-	}
-	free_views(v, n);
-	podrt_close(&rt);
-	pn_err_free(&err);
-	return rc;
+	return inspect_each(argc, argv, &pods);
 }
 
 int cmd_gc(int argc, char **argv)

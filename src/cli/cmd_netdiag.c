@@ -62,12 +62,8 @@ static int target_open(struct target *t, const char *ns, const char *pod, const 
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	podnet_env_load(&env);
-	cmd_runtime_init(&t->rt, &env);
-	if (podrt_open(&t->rt, &err) < 0) {
-		cmd_error(&err);
+	if (cmd_runtime_open(&t->rt, &env) < 0)
 		goto out;
-	}
 	t->rt_open = true;
 	if (store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err) < 0) {
 		if (err.code == PN_E_NOT_FOUND)

@@ -73,20 +73,6 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-static const struct inv_link *uplink(const struct inventory *inv, const struct inv_netns *ns)
-{
-	const struct inv_link *best = NULL;
-
-	for (size_t i = 0; i < ns->n_links; i++) {
-		const struct inv_link *l = &ns->links[i];
-
-		if (l->peer == INV_PEER_OTHER_NS && l->peer_ns == inv->node &&
-		    (!best || !strcmp(l->li.name, "eth0")))
-			best = l;
-	}
-	return best;
-}
-
 /* "a,b,c" of at most @max items then "+N"; into a static-size buffer. */
 static void list_append(char *buf, size_t size, size_t *count, size_t max, const char *item)
 {
@@ -122,7 +108,7 @@ static int netns_table(const struct inventory *inv, bool wide)
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
 		const struct inv_pod *p = ns->has_pod ? &ns->pod : NULL;
-		const struct inv_link *up = uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 		char ino[24], pod[256], ctrs[512] = "", pids[256] = "", ip[64] = "-", nsid[16],
 			sb[16], ifs[512] = "", status[300];
 		size_t nc = 0, np = 0, ni = 0;

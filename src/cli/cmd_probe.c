@@ -123,12 +123,8 @@ int cmd_probe(int argc, char **argv)
 		goto out;
 	}
 
-	podnet_env_load(&env);
-	cmd_runtime_init(&rt, &env);
-	if (podrt_open(&rt, &err) < 0) {
-		cmd_error(&err);
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out;
-	}
 	rt_open = true;
 
 	if (strcmp(pos[0], "node")) {

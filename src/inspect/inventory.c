@@ -1269,8 +1269,8 @@ static json_t *link_json(const struct inventory *inv, const struct inv_link *l)
 	return j;
 }
 
-/* The pod-side veth of @ns whose peer is on the node (its eth0), or NULL. */
-static const struct inv_link *pod_uplink(const struct inventory *inv, const struct inv_netns *ns)
+const struct inv_link *inventory_pod_uplink(const struct inventory *inv,
+					    const struct inv_netns *ns)
 {
 	const struct inv_link *best = NULL;
 
@@ -1287,7 +1287,7 @@ static const struct inv_link *pod_uplink(const struct inventory *inv, const stru
 json_t *inventory_netns_to_json(const struct inventory *inv, const struct inv_netns *ns)
 {
 	json_t *j, *pins = json_array(), *procs = json_array(), *links = json_array();
-	const struct inv_link *up = pod_uplink(inv, ns);
+	const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 	for (size_t i = 0; i < ns->n_pins; i++)
 		json_array_append_new(pins, json_string(ns->pins[i]));
@@ -1558,7 +1558,7 @@ static void graph_text(struct pn_buf *b, const struct inventory *inv)
 	/* Pods not reachable from a bridge: another plugin, or hostNetwork. */
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
-		const struct inv_link *up = pod_uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 		if (!ns->has_pod || (up && up->peer_master[0]))
 			continue;
@@ -1609,7 +1609,7 @@ static void graph_dot(struct pn_buf *b, const struct inventory *inv)
 	pn_buf_printf(b, "  }\n");
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
-		const struct inv_link *up = pod_uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 		if ((int)i == inv->node || (!ns->has_pod && !up))
 			continue;
