@@ -52,7 +52,7 @@ const char *inv_orphan_kind_str(enum inv_orphan_kind k)
 {
 	static const char *const names[] = { "netns", "cni-cache", "lease", "veth", "pin" };
 
-	return (unsigned)k < PN_ARRAY_SIZE(names) ? names[k] : "?";
+	return PN_ENUM_NAME(names, k, "?");
 }
 
 /* ------------------------------------------------------------------ */

@@ -203,11 +203,6 @@ static json_t *container_env(const struct pn_container_spec *c, const struct ima
 	return e;
 }
 
-static const char *restart_str(enum pn_restart_policy p)
-{
-	return p == PN_RESTART_NEVER ? "Never" : p == PN_RESTART_ON_FAILURE ? "OnFailure" : "Always";
-}
-
 static void pod_dir_path(const struct podrt *rt, const char *uid, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s/pods/%s", rt->root, uid);
@@ -562,7 +557,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			 pod->spec.host_network, "hostIPC", pod->spec.host_ipc, "hostPID",
 			 pod->spec.host_pid, "shareProcessNamespace",
 			 pod->spec.share_process_namespace, "restartPolicy",
-			 restart_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
+			 pn_restart_policy_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
 			 (json_int_t)pod->spec.termination_grace_period, "pause", "binary", path,
 			 "containers", ctrs);
 	if (plan && netns_path)
