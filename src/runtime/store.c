@@ -84,6 +84,11 @@ static const char schema_v1[] =
 	" UNIQUE (pod_uid, name),"
 	" UNIQUE (pod_uid, idx)"
 	") STRICT;"
+	/*
+	 * Unused: images live under <root>/images with their own metadata
+	 * (image.c).  The table stays so that every version-1 database has the
+	 * same schema; a later version may drop it.
+	 */
 	"CREATE TABLE images ("
 	" name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
 	/* Not unique: two names may tag the same content, as in crictl. */
@@ -138,7 +143,6 @@ static const char *const pod_state_names[] = { "creating", "ready", "deleting" }
 static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "Failed",
 					   "Unknown" };
 static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
-static const char *const image_kind_names[] = { "dir", "host" };
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
 
 /* The namespace's update mask, private: only set_terminating updates a namespace. */
@@ -198,15 +202,6 @@ static const struct col ctr_cols[] = {
 	{ C(store_container, last_finished_ns, COL_TIME), NULL, 0, STORE_CTR_F_LAST },
 };
 
-static const struct col image_cols[] = {
-	{ C(store_image, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_image, id, COL_ID), NULL, 0, 0 },
-	{ C(store_image, path, COL_TEXT), NULL, 0, 0 },
-	{ C(store_image, kind, COL_ENUM), ENUMS(image_kind_names), 0 },
-	{ C(store_image, size, COL_I64), NULL, 0, 0 },
-	{ C(store_image, created_ns, COL_CREATED), NULL, 0, 0 },
-};
-
 static const struct col att_cols[] = {
 	{ C(store_attachment, pod_uid, COL_TEXT), NULL, 0, 0 },
 	{ C(store_attachment, network, COL_TEXT), NULL, 0, 0 },
@@ -224,7 +219,6 @@ static const struct table ns_table = TABLE("namespaces", ns_cols, store_namespac
 static const struct table pod_table = TABLE("pods", pod_cols, store_pod, "namespace, name");
 static const struct table ctr_table =
 	TABLE("containers", ctr_cols, store_container, "pod_uid, idx");
-static const struct table image_table = TABLE("images", image_cols, store_image, "name");
 static const struct table att_table =
 	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
 #undef TABLE
@@ -1595,54 +1589,6 @@ int store_container_get_by_name(struct store *st, const char *pod_uid, const cha
 	/* kubectl: container c9 is not valid for pod pod1 */
 	return row_get(st, &ctr_table, "pod_uid = ?1 AND name = ?2", args, 2, (void **)out, err,
 		       "container %s is not valid for pod %s", name, pod_uid);
-}
-
-/* ---- images */
-
-void store_image_free(struct store_image *img)
-{
-	row_clear(&image_table, img);
-	free(img);
-}
-
-void store_image_array_free(struct store_image *a, size_t n)
-{
-	rows_free(&image_table, a, n);
-}
-
-int store_image_add(struct store *st, struct store_image *img, struct pn_err *err)
-{
-	int ret, rc;
-
-	if (!img->name || !*img->name || !img->path)
-		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "image needs a name and a path");
-	ret = row_insert(st, &image_table, img, &rc, err, "add image \"%s\"", img->name);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "image \"%s\" already exists",
-				   img->name);
-	return ret;
-}
-
-int store_image_get(struct store *st, const char *name, struct store_image **out,
-		    struct pn_err *err)
-{
-	const char *args[] = { name };
-
-	return row_get(st, &image_table, "name = ?1", args, 1, (void **)out, err,
-		       "image \"%s\" not found", name);
-}
-
-int store_image_list(struct store *st, struct store_image **out, size_t *n, struct pn_err *err)
-{
-	return rows_list(st, &image_table, NULL, NULL, (void **)out, n, err);
-}
-
-int store_image_remove(struct store *st, const char *name, struct pn_err *err)
-{
-	const char *args[] = { name };
-
-	return row_delete(st, &image_table, "name = ?1", args, 1, err, "remove image \"%s\"",
-			  "image \"%s\" not found", name);
 }
 
 /* ---- attachments */

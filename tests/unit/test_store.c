@@ -219,6 +219,20 @@ static void test_namespaces(struct store *st)
 	is_int(store_namespace_get(st, "team", &got, &err), 0, "get team");
 	ok(got && got->phase == STORE_NS_ACTIVE, "team is Active");
 	store_namespace_free(got);
+
+	/* Insert fills in only what the caller left unset. */
+	ns.name = strdup("chosen");
+	ns.uid = strdup("00000000-0000-4000-8000-0000000000c5");
+	ns.created_ns = 42;
+	is_int(store_namespace_add(st, &ns, &err), 0, "add a namespace with its own uid and time");
+	is_int(store_namespace_get(st, "chosen", &got, &err), 0, "get it");
+	ok(got && !strcmp(got->uid, ns.uid) && got->created_ns == 42,
+	   "a caller's uid and creation time are kept");
+	store_namespace_free(got);
+	is_int(store_namespace_delete(st, "chosen", &err), 0, "delete it");
+	free(ns.uid);
+	free(ns.name);
+	memset(&ns, 0, sizeof(ns));
 	ret = store_namespace_get(st, "nope", &got, &err);
 	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "namespaces \"nope\" not found"),
 	   "missing namespace: %s", pn_err_msg(&err));
@@ -575,64 +589,6 @@ static void test_prefix(struct store *st)
 	pn_err_free(&err);
 }
 
-static void test_images(struct store *st)
-{
-	struct store_image img = { 0 }, *got = NULL, *list = NULL;
-	struct pn_err err = { 0 };
-	size_t n = 0;
-	int ret;
-
-	img.name = (char *)"host";
-	img.path = (char *)"/";
-	img.kind = STORE_IMAGE_HOST;
-	is_int(store_image_add(st, &img, &err), 0, "add image host");
-	free(img.id);
-	img.id = NULL;
-	ret = store_image_add(st, &img, &err);
-	ok(ret == -EEXIST && !strcmp(pn_err_msg(&err), "image \"host\" already exists"),
-	   "image twice: %s", pn_err_msg(&err));
-	free(img.id);
-	img.id = NULL;
-	img.name = (char *)"busybox:latest";
-	img.path = (char *)"/var/lib/podnet/images/busybox";
-	img.kind = STORE_IMAGE_DIR;
-	img.size = 1234567;
-	is_int(store_image_add(st, &img, &err), 0, "add image busybox");
-	free(img.id);
-	is_int(store_image_get(st, "busybox:latest", &got, &err), 0, "get busybox");
-	ok(got && got->kind == STORE_IMAGE_DIR && got->size == 1234567 && is_hex(got->id, 64),
-	   "busybox's kind, size, id");
-	store_image_free(got);
-	is_int(store_image_list(st, &list, &n, &err), 0, "list images");
-	ok(n == 2 && !strcmp(list[0].name, "busybox:latest") && !strcmp(list[1].name, "host"),
-	   "two images, by name");
-	store_image_array_free(list, n);
-	is_int(store_image_remove(st, "busybox:latest", &err), 0, "remove busybox");
-	ret = store_image_get(st, "busybox:latest", &got, &err);
-	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
-	   "removed image: %s", pn_err_msg(&err));
-	ret = store_image_remove(st, "busybox:latest", &err);
-	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
-	   "remove twice: %s", pn_err_msg(&err));
-	is_int(store_image_remove(st, "host", &err), 0, "remove host");
-
-	/* Insert fills in only what the caller left unset. */
-	img.name = (char *)"chosen";
-	img.id = strdup("00000000000000000000000000000000000000000000000000000000000000c5");
-	img.created_ns = 42;
-	is_int(store_image_add(st, &img, &err), 0, "add an image with its own id and time");
-	is_int(store_image_get(st, "chosen", &got, &err), 0, "get it");
-	ok(got && !strcmp(got->id, img.id) && got->created_ns == 42,
-	   "a caller's id and creation time are kept");
-	store_image_free(got);
-	free(img.id);
-	is_int(store_image_remove(st, "chosen", &err), 0, "remove it");
-	is_int(store_image_list(st, &list, &n, &err), 0, "list no images");
-	ok(n == 0 && list == NULL, "no images, no array");
-	store_image_array_free(list, n);
-	pn_err_free(&err);
-}
-
 /* WAL: a writer's lock makes other writers wait, never readers. */
 static void test_busy(struct store *st, const char *root)
 {
@@ -936,7 +892,6 @@ int main(void)
 	test_pods(st);
 	test_containers(st);
 	test_prefix(st);
-	test_images(st);
 	test_busy(st, root_path("main"));
 	store_close(st);
 	test_concurrent_writers();
