@@ -34,72 +34,78 @@ static const char *cri_state(const char *s)
 	return "Unknown";
 }
 
-/* Every pod's live view; *n of them. */
-static int all_views(struct podrt *rt, struct podrt_view **out, size_t *n)
+/* What crictl's commands look at: every pod's live view, the runtime open. */
+struct node_views {
+	struct podrt rt;
+	struct podrt_view *v;
+	size_t n;
+};
+
+/* Messages printed; on failure nothing is left open. */
+static int views_open(struct node_views *nv)
 {
+	struct podnet_env env;
 	struct store_pod *pods = NULL;
 	struct pn_err err = { 0 };
-	struct podrt_view *v;
-	size_t np = 0, k = 0;
+	size_t np = 0;
 
-	if (store_pod_list(rt->st, NULL, &pods, &np, &err) < 0) {
+	memset(nv, 0, sizeof(*nv));
+	if (cmd_runtime_open(&nv->rt, &env) < 0)
+		return -1;
+	if (store_pod_list(nv->rt.st, NULL, &pods, &np, &err) < 0) {
 		cmd_error(&err);
 		pn_err_free(&err);
+		podrt_close(&nv->rt);
 		return -1;
 	}
-	v = calloc(np ? np : 1, sizeof(*v));
-	for (size_t i = 0; v && i < np; i++)
-		if (podrt_view_get(rt, &pods[i], &v[k], &err) == 0)
-			k++;
+	nv->v = calloc(np ? np : 1, sizeof(*nv->v));
+	for (size_t i = 0; nv->v && i < np; i++)
+		if (podrt_view_get(&nv->rt, &pods[i], &nv->v[nv->n], &err) == 0)
+			nv->n++;
 	store_pod_array_free(pods, np);
-	if (!v) {
+	if (!nv->v) {
 		pn_err_free(&err);
+		podrt_close(&nv->rt);
 		return -1;
 	}
-	*out = v;
-	*n = k;
 	pn_err_free(&err);
 	return 0;
 }
 
-static void free_views(struct podrt_view *v, size_t n)
+static void views_close(struct node_views *nv)
 {
-	for (size_t i = 0; i < n; i++)
-		podrt_view_free(&v[i]);
-	free(v);
+	for (size_t i = 0; i < nv->n; i++)
+		podrt_view_free(&nv->v[i]);
+	free(nv->v);
+	podrt_close(&nv->rt);
 }
 
 int cmd_pods(int argc, char **argv)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	struct node_views nv;
 	struct table *t = NULL;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	bool quiet = argc > 1 && !strcmp(argv[1], "-q");
 	static const char *const hdr[] = { "POD ID", "CREATED", "STATE", "NAME",
 					   "NAMESPACE", "ATTEMPT", "RUNTIME" };
 	int rc = 1;
 
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		return 1;
-	if (all_views(&rt, &v, &n) < 0)
-		goto out;
 	if (quiet) {
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", v[i].pod->sandbox_id);
+		for (size_t i = 0; i < nv.n; i++)
+			printf("%s\n", nv.v[i].pod->sandbox_id);
 		rc = 0;
 		goto out;
 	}
 	if (table_new(TABLE_CRICTL, 7, hdr, &t, &err) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nv.n; i++) {
 		char id[14], age[OUTPUT_AGE_LEN];
-		const char *row[] = { truncate_id(v[i].pod->sandbox_id, 13, id, sizeof(id)),
-				      format_age_crictl(v[i].pod->created_ns, now_ns(), age),
-				      v[i].shim_alive && v[i].pause_pid ? "Ready" : "NotReady",
-				      v[i].pod->name, v[i].pod->namespace_, "0", "(default)" };
+		const char *row[] = { truncate_id(nv.v[i].pod->sandbox_id, 13, id, sizeof(id)),
+				      format_age_crictl(nv.v[i].pod->created_ns, now_ns(), age),
+				      nv.v[i].shim_alive && nv.v[i].pause_pid ? "Ready" : "NotReady",
+				      nv.v[i].pod->name, nv.v[i].pod->namespace_, "0", "(default)" };
 
 		if (table_add_row(t, row, &err) < 0)
 			goto out;
@@ -107,8 +113,7 @@ int cmd_pods(int argc, char **argv)
 	rc = table_print(t, stdout, true, &err) < 0;
 out:
 	table_free(t);
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 	pn_err_free(&err);
 	return rc;
 }
@@ -137,12 +142,9 @@ static json_t *ctr_json(const struct podrt_view *v, const struct podrt_ctr *c)
 
 int cmd_ps(int argc, char **argv)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	struct node_views nv;
 	struct table *t = NULL;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	bool all = false, quiet = false, json = false;
 	const char *name_re = NULL, *pod_filter = NULL;
 	regex_t re;
@@ -178,17 +180,15 @@ int cmd_ps(int argc, char **argv)
 		}
 		have_re = true;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		goto out_re;
-	if (all_views(&rt, &v, &n) < 0)
-		goto out;
 	if (table_new(TABLE_CRICTL, 8, hdr, &t, &err) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (pod_filter && strncmp(v[i].pod->sandbox_id, pod_filter, strlen(pod_filter)))
+	for (size_t i = 0; i < nv.n; i++) {
+		if (pod_filter && strncmp(nv.v[i].pod->sandbox_id, pod_filter, strlen(pod_filter)))
 			continue;
-		for (size_t k = 0; k < v[i].n_ctrs; k++) {
-			const struct podrt_ctr *c = &v[i].ctrs[k];
+		for (size_t k = 0; k < nv.v[i].n_ctrs; k++) {
+			const struct podrt_ctr *c = &nv.v[i].ctrs[k];
 			char cid[14], pid[14], age[OUTPUT_AGE_LEN], attempt[16];
 
 			if (!all && strcmp(c->state, "running"))
@@ -200,7 +200,7 @@ int cmd_ps(int argc, char **argv)
 				continue;
 			}
 			if (json) {
-				json_t *cj = ctr_json(&v[i], c);
+				json_t *cj = ctr_json(&nv.v[i], c);
 
 				if (cj)
 					json_array_append(list, json_object_get(cj, "status"));
@@ -211,8 +211,8 @@ int cmd_ps(int argc, char **argv)
 			const char *row[] = { truncate_id(c->row.id, 13, cid, sizeof(cid)), c->row.image,
 					      format_age_crictl(c->row.created_ns, now_ns(), age),
 					      cri_state(c->state), c->row.name, attempt,
-					      truncate_id(v[i].pod->sandbox_id, 13, pid, sizeof(pid)),
-					      v[i].pod->name };
+					      truncate_id(nv.v[i].pod->sandbox_id, 13, pid, sizeof(pid)),
+					      nv.v[i].pod->name };
 
 			if (table_add_row(t, row, &err) < 0)
 				goto out;
@@ -229,8 +229,7 @@ int cmd_ps(int argc, char **argv)
 	}
 out:
 	table_free(t);
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 out_re:
 	if (have_re)
 		regfree(&re);
@@ -303,23 +302,16 @@ struct inspect_kind {
 
 static int inspect_each(int argc, char **argv, const struct inspect_kind *k)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	struct node_views nv;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	int rc = 0;
 
 	if (argc < 2) {
 		cmd_errorf("ID cannot be empty; usage: %s", k->usage);
 		return 1;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		return 1;
-	if (all_views(&rt, &v, &n) < 0) {
-		podrt_close(&rt);
-		return 1;
-	}
 	for (int a = 1; a < argc; a++) {
 		const struct podrt_ctr *hit = NULL;
 		const struct podrt_view *hv = NULL;
@@ -329,11 +321,11 @@ static int inspect_each(int argc, char **argv, const struct inspect_kind *k)
 		/* A name is exact, so it wins over an ID prefix: "c3" is also a
 		 * valid hex prefix, and would otherwise collide with IDs. */
 		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < n; i++) {
-				int m = k->match(&v[i], argv[a], by_name, &hit);
+			for (size_t i = 0; i < nv.n; i++) {
+				int m = k->match(&nv.v[i], argv[a], by_name, &hit);
 
 				if (m) {
-					hv = &v[i];
+					hv = &nv.v[i];
 					matches += m;
 				}
 			}
@@ -348,8 +340,7 @@ static int inspect_each(int argc, char **argv, const struct inspect_kind *k)
 			rc = 1;
 		json_decref(j);
 	}
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 	pn_err_free(&err);
 	return rc;
 }

@@ -151,6 +151,29 @@ static enum ip_object ip_object_parse(const char *s)
 	return IP_NONE;
 }
 
+/*
+ * The flags ip and ss share: -c/--container NAME and -o/--output json.
+ * 1 if argv[*i] was one, 0 if not, -1 after printing an error.
+ */
+static int pod_flag(int *i, int argc, char **argv, const char **cname, bool *json)
+{
+	const char *a = argv[*i];
+
+	if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && *i + 1 < argc) {
+		*cname = argv[++*i];
+		return 1;
+	}
+	if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && *i + 1 < argc) {
+		if (strcmp(argv[++*i], "json")) {
+			cmd_errorf("unknown output format \"%s\" (only json)", argv[*i]);
+			return -1;
+		}
+		*json = true;
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_ip(int argc, char **argv)
 {
 	const char *ns = "default", *pod = NULL, *cname = NULL;
@@ -164,18 +187,15 @@ int cmd_ip(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int taken;
 
 		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc)
 			ns = argv[++i];
-		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
-			if (strcmp(argv[++i], "json")) {
-				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
-				return 1;
-			}
-			json = true;
-		} else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
+		else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) < 0)
+			return 1;
+		else if (taken)
+			continue;
+		else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
 			json = true;
 		else if (!strcmp(a, "-4"))
 			family = AF_INET;
@@ -471,17 +491,13 @@ int cmd_ss(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int taken;
 
-		if (!strcmp(a, "--namespace") && i + 1 < argc)
+		if (!strcmp(a, "--namespace") && i + 1 < argc) {
 			ns = argv[++i];
-		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
-			if (strcmp(argv[++i], "json")) {
-				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
+		} else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) != 0) {
+			if (taken < 0)
 				return 1;
-			}
-			json = true;
 		} else if (a[0] == '-' && a[1] && a[1] != '-') {
 			/* ss's bundled short options: -ltnp. */
 			for (const char *c = a + 1; *c; c++) {

@@ -73,6 +73,22 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+/* -o FMT, -oFMT or --output=FMT at argv[*i]: true, and *fmt set. */
+static bool output_flag(int *i, int argc, char **argv, const char **fmt)
+{
+	const char *a = argv[*i];
+
+	if (!strcmp(a, "-o") && *i + 1 < argc)
+		*fmt = argv[++*i];
+	else if (!strncmp(a, "-o", 2) && a[2])
+		*fmt = a + 2;
+	else if (!strncmp(a, "--output=", 9))
+		*fmt = a + 9;
+	else
+		return false;
+	return true;
+}
+
 /* "a,b,c" of at most @max items then "+N"; into a static-size buffer. */
 static void list_append(char *buf, size_t size, size_t *count, size_t max, const char *item)
 {
@@ -332,15 +348,8 @@ int cmd_netns(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "identify"))
 		return pid_cmd(argc, argv, 2, true);
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
-			fmt = argv[i] + 2;
-		else if (!strncmp(argv[i], "--output=", 9))
-			fmt = argv[i] + 9;
-		else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "ls"))
-			continue;
-		else {
+		if (!output_flag(&i, argc, argv, &fmt) && strcmp(argv[i], "list") &&
+		    strcmp(argv[i], "ls")) {
 			cmd_errorf("unknown argument \"%s\" (see podnet netns --help)", argv[i]);
 			return 1;
 		}
@@ -420,13 +429,7 @@ int cmd_graph(int argc, char **argv)
 	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
-			fmt = argv[i] + 2;
-		else if (!strncmp(argv[i], "--output=", 9))
-			fmt = argv[i] + 9;
-		else {
+		if (!output_flag(&i, argc, argv, &fmt)) {
 			cmd_errorf("unknown argument \"%s\" (see podnet graph --help)", argv[i]);
 			return 1;
 		}
