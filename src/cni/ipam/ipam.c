@@ -345,6 +345,25 @@ static DIR *dir_open_at(int dfd, const char *sub)
 	return d;
 }
 
+/* To walk the leases of @st: its directory, and room to read one lease. */
+static int leases_open(const struct store *st, DIR **d, struct lease **l, struct pn_err *err)
+{
+	*d = dir_open_at(st->dfd, ".");
+	*l = malloc(sizeof(**l));
+	if (!*d || !*l)
+		return pn_error(err, PN_E_IPAM_STORE, *d ? ENOMEM : errno, "cannot read %s",
+				st->dir);
+	return 0;
+}
+
+/* Accepts what leases_open() left, opened or not. */
+static void leases_close(DIR *d, struct lease *l)
+{
+	if (d)
+		closedir(d);
+	free(l);
+}
+
 static int ip_cmp_qsort(const void *a, const void *b)
 {
 	return pn_ip_cmp(a, b);
@@ -726,13 +745,9 @@ static int reclaim_stale(struct add_ctx *c, size_t *n_reclaimed, struct pn_err *
 	int ret;
 
 	*n_reclaimed = 0;
-	d = dir_open_at(c->st->dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s",
-			       c->st->dir);
+	ret = leases_open(c->st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX))) {
 			if (strcmp(de->d_name, c->tmp))
@@ -751,9 +766,7 @@ static int reclaim_stale(struct add_ctx *c, size_t *n_reclaimed, struct pn_err *
 	}
 	ret = 0;
 out:
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	return ret;
 }
 
@@ -1189,12 +1202,9 @@ static int release_by_scan(struct store *st, const char *id, const char *ifname,
 	DIR *d = NULL;
 	int ret;
 
-	d = dir_open_at(st->dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st->dir);
+	ret = leases_open(st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!name_is_lease(de->d_name, &ip))
 			continue;
@@ -1207,9 +1217,7 @@ static int release_by_scan(struct store *st, const char *id, const char *ifname,
 	}
 	ret = 0;
 out:
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	return ret;
 }
 
@@ -1375,12 +1383,9 @@ int ipam_gc(const struct cni_ipam_conf *conf, const char *network,
 	ret = store_open(conf ? conf->data_dir : NULL, network, false, LOCK_EX, &st, err);
 	if (ret < 0 || st.dfd < 0)
 		goto out;
-	d = dir_open_at(st.dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st.dir);
+	ret = leases_open(&st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX))) {
 			/* Only lock holders make temp files: this one is orphaned. */
@@ -1407,9 +1412,7 @@ int ipam_gc(const struct cni_ipam_conf *conf, const char *network,
 out:
 	if (n_freed)
 		*n_freed = freed;
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	store_close(&st);
 	return ret;
 }
@@ -1530,12 +1533,9 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 			       network, st.dir);
 		goto out;
 	}
-	d = dir_open_at(st.dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st.dir);
+	ret = leases_open(&st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		struct ipam_lease *e;
 
@@ -1562,9 +1562,7 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 	ret = 0;
 out:
 	free(v);
-	free(l);
-	if (d)
-		closedir(d);
+	leases_close(d, l);
 	store_close(&st);
 	return ret;
 }
