@@ -56,6 +56,18 @@ static void set_flag(struct ifinfomsg *ifi, unsigned int flag, bool on)
 		ifi->ifi_flags &= ~flag;
 }
 
+/* An RTM_NEWLINK that creates @name, refused if the name is taken; @mtu if > 0. */
+static int newlink_init(struct nl_req *r, void *buf, size_t size, struct ifinfomsg **ifi,
+			const char *name, int mtu)
+{
+	nl_req_init(r, buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(**ifi),
+		    (void **)ifi);
+	if (nl_put_str(r, IFLA_IFNAME, name) < 0 ||
+	    (mtu > 0 && nl_put_u32(r, IFLA_MTU, (uint32_t)mtu) < 0))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int link_mac_parse(const char *s, unsigned char mac[6])
 {
 	unsigned char m[6];
@@ -423,12 +435,7 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 	/* Created down: addr_gen_mode has to be NONE before IFF_UP (see the
 	 * comment at the top).  A bridge without ports has carrier, so
 	 * addrconf would give it a link-local address at once. */
-	nl_req_init(&r, buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi),
-		    (void **)&ifi);
-	if (o->promisc)
-		set_flag(ifi, IFF_PROMISC, true);
-	if (nl_put_str(&r, IFLA_IFNAME, o->name) < 0 ||
-	    (o->mtu > 0 && nl_put_u32(&r, IFLA_MTU, (uint32_t)o->mtu) < 0) ||
+	if (newlink_init(&r, buf, sizeof(buf), &ifi, o->name, o->mtu) < 0 ||
 	    /* A fixed MAC: otherwise the bridge takes the lowest port MAC
 	     * and changes it as pods come and go (br_stp_recalculate_bridge_id),
 	     * which breaks the neighbour caches of every pod. */
@@ -439,6 +446,8 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 		goto out;
 	}
 	nl_nest_end(&r, info);
+	if (o->promisc)
+		set_flag(ifi, IFF_PROMISC, true);
 	ret = nl_talk(s, &r, what, &e);
 	if (ret == -EEXIST) {
 		/* Another plugin instance won the race (CNI ADDs of several pods
@@ -494,16 +503,9 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 				o->host_name ? o->host_name : "", o->peer_name ? o->peer_name : "");
 	snprintf(what, sizeof(what), "create veth %s (peer %s)", o->host_name, o->peer_name);
 
-	nl_req_init(&r, buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi),
-		    (void **)&ifi);
-	/* Up at once even when its mode is still to be set: without a peer
-	 * up it has no carrier, so addrconf leaves it alone until then. */
-	if (o->host_up)
-		set_flag(ifi, IFF_UP, true);
 	/* IFLA_MASTER at creation: rtnl_newlink_create enslaves right after
 	 * registering the device, saving an RTM_SETLINK. */
-	if (nl_put_str(&r, IFLA_IFNAME, o->host_name) < 0 ||
-	    (o->mtu > 0 && nl_put_u32(&r, IFLA_MTU, (uint32_t)o->mtu) < 0) ||
+	if (newlink_init(&r, buf, sizeof(buf), &ifi, o->host_name, o->mtu) < 0 ||
 	    (o->master > 0 && nl_put_u32(&r, IFLA_MASTER, (uint32_t)o->master) < 0) ||
 	    (o->host_mac && nl_put(&r, IFLA_ADDRESS, o->host_mac, 6) < 0) ||
 	    !(info = nl_nest_start(&r, IFLA_LINKINFO)) ||
@@ -525,6 +527,10 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 	nl_nest_end(&r, peer);
 	nl_nest_end(&r, data);
 	nl_nest_end(&r, info);
+	/* Up at once even when its mode is still to be set: without a peer
+	 * up it has no carrier, so addrconf leaves it alone until then. */
+	if (o->host_up)
+		set_flag(ifi, IFF_UP, true);
 	ret = nl_talk(s, &r, what, err);
 	if (ret < 0)
 		goto out;

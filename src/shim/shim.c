@@ -382,6 +382,20 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 	return oci_bundle_write(&s, c->bundle, err);
 }
 
+/* A line of /proc/PID/cgroup, "ID:CONTROLLERS:PATH" (cgroups(7)), split in place. */
+static bool cgroup_line_split(char *line, char **ctrls, char **path)
+{
+	char *c = strchr(line, ':'), *p;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (!c || !(p = strchr(c + 1, ':')))
+		return false;
+	*p = '\0';
+	*ctrls = c + 1;
+	*path = p + 1;
+	return true;
+}
+
 /* Memory cgroup directory of @pid, to read its OOM-kill counter at exit. */
 static void find_memcg(pid_t pid, char *out, size_t size)
 {
@@ -395,19 +409,17 @@ static void find_memcg(pid_t pid, char *out, size_t size)
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0) {
-		char *p = strchr(line, ':'), *q;
+		char *ctrls, *cgpath;
 
-		line[strcspn(line, "\n")] = '\0';
-		if (!p || !(q = strchr(p + 1, ':')))
+		if (!cgroup_line_split(line, &ctrls, &cgpath))
 			continue;
-		*q = '\0';
-		if (!strcmp(p + 1, "memory")) {
-			snprintf(out, size, "/sys/fs/cgroup/memory%s", q + 1);
+		if (!strcmp(ctrls, "memory")) {
+			snprintf(out, size, "/sys/fs/cgroup/memory%s", cgpath);
 			break;
 		}
 		/* Pure cgroup v2: the only hierarchy. */
-		if (!p[1] && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
-			snprintf(out, size, "/sys/fs/cgroup%s", q + 1);
+		if (!*ctrls && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+			snprintf(out, size, "/sys/fs/cgroup%s", cgpath);
 	}
 	free(line);
 	fclose(f);
@@ -834,13 +846,10 @@ static void cgroup_cleanup(void)
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0) {
-		char *ctrls = strchr(line, ':'), *path;
+		char *ctrls, *path;
 
-		line[strcspn(line, "\n")] = '\0';
-		if (!ctrls || !(path = strchr(ctrls + 1, ':')))
+		if (!cgroup_line_split(line, &ctrls, &path))
 			continue;
-		*path++ = '\0';
-		ctrls++;
 		if (!strcmp(path, "/"))
 			path = "";
 		if (!*ctrls && v2) {
