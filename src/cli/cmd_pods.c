@@ -611,6 +611,16 @@ out:
 	return rc;
 }
 
+/* exec's and logs' flags: -c CONTAINER, and those of parse_common(). */
+static int parse_ctr_flags(int *i, int argc, char **argv, struct get_opts *o, const char **cname)
+{
+	if ((!strcmp(argv[*i], "-c") || !strcmp(argv[*i], "--container")) && *i + 1 < argc) {
+		*cname = argv[++*i];
+		return 1;
+	}
+	return parse_common(i, argc, argv, o);
+}
+
 /* Find a pod by name and a container in it (default: the first, saying so
  * on stderr as kubectl does). */
 static int pick_container(struct podrt *rt, const char *ns, const char *pod, const char *cname,
@@ -698,9 +708,7 @@ int cmd_exec(int argc, char **argv)
 			tty = true;
 		else if (!strcmp(argv[i], "-it") || !strcmp(argv[i], "-ti"))
 			tty = interactive = true;
-		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if (parse_common(&i, argc, argv, &o))
+		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
 			continue;
 		else if (!pod)
 			pod = argv[i];
@@ -777,9 +785,7 @@ int cmd_logs(int argc, char **argv)
 			follow = true;
 		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--previous"))
 			previous = true;
-		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if (parse_common(&i, argc, argv, &o))
+		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
 			continue;
 		else if (!pod)
 			pod = argv[i];
