@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-
 /*
  * What kernel 6.18 does with a veth pair and the per-device IPv6/IPv4
  * knobs (verified by tests/unit/test_nl.c):
@@ -217,53 +215,24 @@ int link_get_index(struct nl_sock *s, int ifindex, struct link_info *out, struct
 	return getlink(s, ifindex, NULL, out, err);
 }
 
-struct link_acc {
-	struct link_info *v;
-	size_t n, cap;
-};
-
-static int link_list_cb(const struct nlmsghdr *h, void *arg)
+static int link_list_cb(const struct nlmsghdr *h, void *arg, void *elem)
 {
-	struct link_acc *acc = arg;
-	struct link_info li;
-
-	if (link_info_cb(h, &li) != 1)
-		return 0;
-	if (pn_grow(&acc->v, &acc->cap, acc->n, sizeof(*acc->v)))
-		return -ENOMEM;
-	acc->v[acc->n++] = li;
-	return 0;
+	return link_info_cb(h, elem) == 1;
 }
 
 int link_list(struct nl_sock *s, struct link_info **out, size_t *n, struct pn_err *err)
 {
-	struct link_acc acc = { 0 };
 	char buf[LINK_REQ_BUF];
 	struct ifinfomsg *ifi;
 	struct nl_req r;
-	int ret = 0;
 
 	*out = NULL;
 	*n = 0;
-	/* A dump interrupted by a concurrent change ends with NLM_F_DUMP_INTR,
-	 * which nl_dump reports as -EAGAIN: start over, a few times. */
-	for (int i = 0; i < 5; i++) {
-		nl_req_init(&r, buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi),
-			    (void **)&ifi);
-		if (nl_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
-			return pn_error(err, PN_E_KERNEL, EMSGSIZE, "list links: request too large");
-		acc.n = 0;
-		ret = nl_dump(s, &r, link_list_cb, &acc, "list links", err);
-		if (ret != -EAGAIN)
-			break;
-	}
-	if (ret < 0) {
-		free(acc.v);
-		return ret;
-	}
-	*out = acc.v;
-	*n = acc.n;
-	return 0;
+	nl_req_init(&r, buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi), (void **)&ifi);
+	if (nl_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "list links: request too large");
+	return nl_dump_array(s, &r, 5, link_list_cb, NULL, sizeof(**out), (void **)out, n,
+			     "list links", err);
 }
 
 /* Append IFLA_AF_SPEC { AF_INET6 { mode NONE }?, AF_INET { CONF { ARP_NOTIFY=1 } }? }. */
