@@ -1328,6 +1328,25 @@ static int not_found(struct pn_err *err, const char *name)
 			name, name);
 }
 
+/*
+ * Where imported image @canon lives: <root>/images (*images) and its
+ * directory there (*dirname, *dir).  No images directory at all is not
+ * found, naming @name as the user wrote it.
+ */
+static int imported_dir(const char *root, const char *canon, const char *name, char **images,
+			char **dirname, char **dir, struct pn_err *err)
+{
+	int ret = images_dir(root, false, images, err);
+
+	if (ret == -ENOENT)
+		return not_found(err, name);
+	if (ret < 0)
+		return ret;
+	*dirname = name_to_dir(canon);
+	*dir = *dirname ? xasprintf("%s/%s", *images, *dirname) : NULL;
+	return *dir ? 0 : nomem(err);
+}
+
 int image_get(const char *root, const char *name, struct image_info **out,
 	      struct pn_err *err)
 {
@@ -1349,19 +1368,9 @@ int image_get(const char *root, const char *name, struct image_info **out,
 		ret = host_info(i, err);
 		goto out;
 	}
-	ret = images_dir(root, false, &images, err);
-	if (ret == -ENOENT) {
-		ret = not_found(err, name);
-		goto out;
-	}
+	ret = imported_dir(root, canon, name, &images, &dirname, &dir, err);
 	if (ret < 0)
 		goto out;
-	dirname = name_to_dir(canon);
-	dir = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	if (!dir) {
-		ret = nomem(err);
-		goto out;
-	}
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		ret = not_found(err, name);
 		goto out;
@@ -1752,16 +1761,10 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 			       "image \"%s\" is built in and cannot be removed", IMAGE_HOST);
 		goto out;
 	}
-	ret = images_dir(root, false, &images, err);
-	if (ret == -ENOENT) {
-		ret = not_found(err, name);
-		goto out;
-	}
+	ret = imported_dir(root, canon, name, &images, &dirname, &final, err);
 	if (ret < 0)
 		goto out;
-	dirname = name_to_dir(canon);
-	final = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	lower = final ? xasprintf("%s/rootfs", final) : NULL;
+	lower = xasprintf("%s/rootfs", final);
 	trash = xasprintf("%s/.remove-XXXXXX", images);
 	if (!lower || !trash) {
 		ret = nomem(err);
