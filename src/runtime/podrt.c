@@ -859,18 +859,8 @@ out:
 
 void podrt_view_free(struct podrt_view *v)
 {
-	for (size_t i = 0; i < v->n_ctrs; i++) {
-		struct store_container *c = &v->ctrs[i].row;
-
-		free(c->id);
-		free(c->pod_uid);
-		free(c->name);
-		free(c->image);
-		free(c->reason);
-		free(c->message);
-		free(c->log_path);
-		free(c->last_reason);
-	}
+	for (size_t i = 0; i < v->n_ctrs; i++)
+		store_container_clear(&v->ctrs[i].row);
 	free(v->ctrs);
 	store_pod_free(v->pod);
 	json_decref(v->spec);

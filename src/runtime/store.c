@@ -1515,8 +1515,13 @@ int store_pod_delete(struct store *st, const char *uid, struct pn_err *err)
 
 void store_container_free(struct store_container *c)
 {
-	row_clear(&ctr_table, c);
+	store_container_clear(c);
 	free(c);
+}
+
+void store_container_clear(struct store_container *c)
+{
+	row_clear(&ctr_table, c);
 }
 
 void store_container_array_free(struct store_container *a, size_t n)

@@ -257,6 +257,8 @@ int store_container_find(struct store *st, const char *id_prefix,
 int store_container_get_by_name(struct store *st, const char *pod_uid, const char *name,
 				struct store_container **out, struct pn_err *err) PN_MUST_CHECK;
 void store_container_free(struct store_container *c);
+/* Frees what @c owns, not @c (a row kept inside another struct). */
+void store_container_clear(struct store_container *c);
 void store_container_array_free(struct store_container *a, size_t n);
 
 /* CNI attachments (cni.dev/valid-attachments for GC come from the list). */
