@@ -96,6 +96,18 @@ void pn_buf_printf(struct pn_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+char *pn_strdup_printf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
 char *pn_buf_take(struct pn_buf *b)
 {
 	char *s = NULL;

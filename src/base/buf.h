@@ -34,6 +34,9 @@ void pn_buf_puts(struct pn_buf *b, const char *s);
 void pn_buf_putc(struct pn_buf *b, char c);
 void pn_buf_printf(struct pn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pn_buf_vprintf(struct pn_buf *b, const char *fmt, va_list ap);
+/* A new heap string printed from @fmt, or NULL when out of memory. */
+char *pn_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Give the caller the string (heap, "" when nothing was added; NULL when
  * failed) and start over empty. */
 char *pn_buf_take(struct pn_buf *b);

@@ -49,19 +49,6 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
-
 static int nomem(struct pn_err *err)
 {
 	return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
@@ -246,7 +233,7 @@ int image_name_canonical(const char *name, char **out, struct pn_err *err)
 	else if (tag)
 		*out = strdup(name);
 	else
-		*out = xasprintf("%s:latest", name);
+		*out = pn_strdup_printf("%s:latest", name);
 	return *out ? 0 : nomem(err);
 }
 
@@ -760,7 +747,7 @@ static int copy_dir(const char *src, const char *dest, struct pn_err *err)
 			goto out;
 		}
 		free(path);
-		path = xasprintf("%s%s", dest, p + sl);
+		path = pn_strdup_printf("%s%s", dest, p + sl);
 		if (!path) {
 			ret = nomem(err);
 			goto out;
@@ -912,7 +899,7 @@ static char *blob_path(const char *digest)
 	for (const char *p = c + 1; *p; p++)
 		if (!isxdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'z'))
 			return NULL;
-	return xasprintf("blobs/%.*s/%s", (int)(c - digest), digest, c + 1);
+	return pn_strdup_printf("blobs/%.*s/%s", (int)(c - digest), digest, c + 1);
 }
 
 static int parse_config(json_t *cfg, struct image_config *out)
@@ -1174,7 +1161,7 @@ static int write_image_json(const char *dir, const struct image_info *info,
 	j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:O}", "name", info->name, "id", info->id,
 		      "created", created, "createdNs", (json_int_t)info->created_ns, "size",
 		      (json_int_t)info->size, "source", info->source, "config", c);
-	path = xasprintf("%s/%s", dir, IMAGE_JSON);
+	path = pn_strdup_printf("%s/%s", dir, IMAGE_JSON);
 	if (!j || !path) {
 		ret = nomem(err);
 		goto out;
@@ -1278,12 +1265,12 @@ static int host_info(struct image_info *i, struct pn_err *err)
 static int imported_info(const char *images, const char *canon, const char *dirname,
 			 struct image_info *i, struct pn_err *err)
 {
-	char *dir = xasprintf("%s/%s", images, dirname);
+	char *dir = pn_strdup_printf("%s/%s", images, dirname);
 	int ret;
 
 	memset(i, 0, sizeof(*i));
 	i->name = strdup(canon);
-	i->rootfs = xasprintf("%s/%s/rootfs", images, dirname);
+	i->rootfs = pn_strdup_printf("%s/%s/rootfs", images, dirname);
 	if (!dir || !i->name || !i->rootfs) {
 		ret = nomem(err);
 		goto out;
@@ -1300,7 +1287,7 @@ out:
  * archive_write_disk's SECURE_SYMLINKS refuses to write through any. */
 static int images_dir(const char *root, bool create, char **out, struct pn_err *err)
 {
-	char *p = xasprintf("%s/images", root_or_default(root));
+	char *p = pn_strdup_printf("%s/images", root_or_default(root));
 	int ret;
 
 	*out = NULL;
@@ -1343,7 +1330,7 @@ static int imported_dir(const char *root, const char *canon, const char *name, c
 	if (ret < 0)
 		return ret;
 	*dirname = name_to_dir(canon);
-	*dir = *dirname ? xasprintf("%s/%s", *images, *dirname) : NULL;
+	*dir = *dirname ? pn_strdup_printf("%s/%s", *images, *dirname) : NULL;
 	return *dir ? 0 : nomem(err);
 }
 
@@ -1446,7 +1433,7 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 			memset(&v[cnt], 0, sizeof(v[cnt]));
 			v[cnt].name = canon;
 			canon = NULL;
-			v[cnt].rootfs = xasprintf("%s/%s/rootfs", images, d->d_name);
+			v[cnt].rootfs = pn_strdup_printf("%s/%s/rootfs", images, d->d_name);
 			v[cnt].source = strdup("");
 			if (!v[cnt].rootfs || !v[cnt].source) {
 				cnt++;
@@ -1608,9 +1595,9 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		goto out;
 	}
 	dirname = name_to_dir(canon);
-	final = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	old_rootfs = final ? xasprintf("%s/rootfs", final) : NULL;
-	tmp = xasprintf("%s/.import-XXXXXX", images);
+	final = dirname ? pn_strdup_printf("%s/%s", images, dirname) : NULL;
+	old_rootfs = final ? pn_strdup_printf("%s/rootfs", final) : NULL;
+	tmp = pn_strdup_printf("%s/.import-XXXXXX", images);
 	if (!old_rootfs || !tmp) {
 		ret = nomem(err);
 		goto out;
@@ -1630,8 +1617,8 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		goto out;
 	}
 	tmp_made = true;
-	rootfs = xasprintf("%s/rootfs", tmp);
-	stage = xasprintf("%s/unpack", tmp);
+	rootfs = pn_strdup_printf("%s/rootfs", tmp);
+	stage = pn_strdup_printf("%s/unpack", tmp);
 	if (!rootfs || !stage) {
 		ret = nomem(err);
 		goto out;
@@ -1764,8 +1751,8 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 	ret = imported_dir(root, canon, name, &images, &dirname, &final, err);
 	if (ret < 0)
 		goto out;
-	lower = xasprintf("%s/rootfs", final);
-	trash = xasprintf("%s/.remove-XXXXXX", images);
+	lower = pn_strdup_printf("%s/rootfs", final);
+	trash = pn_strdup_printf("%s/.remove-XXXXXX", images);
 	if (!lower || !trash) {
 		ret = nomem(err);
 		goto out;
@@ -1803,7 +1790,7 @@ out:
 static bool is_mount_point(const char *path)
 {
 	struct stat a, b;
-	char *parent = xasprintf("%s/..", path);
+	char *parent = pn_strdup_printf("%s/..", path);
 	bool r;
 
 	r = parent && stat(path, &a) == 0 && stat(parent, &b) == 0 &&
@@ -1834,7 +1821,7 @@ static int hide_in_upper(const char *upper, const char *hidden)
 
 		*(char *)e = '\0';
 		free(u);
-		u = xasprintf("%s%s", upper, h);
+		u = pn_strdup_printf("%s%s", upper, h);
 		if (!u)
 			ret = -ENOMEM;
 		else if (lstat(h, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -1886,8 +1873,9 @@ static int overlay_mount(const char *lower, const char *upper, const char *work,
 	/* index=off whatever the kernel's default: with the index, a lower
 	 * layer may only belong to one overlay (EBUSY), and "/" is every
 	 * host container's lower layer. */
-	opts = l && u && w ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", l, u, w)
-			   : NULL;
+	opts = l && u && w
+		       ? pn_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", l, u, w)
+		       : NULL;
 	if (!opts) {
 		ret = -ENOMEM;
 		goto out;
@@ -1932,10 +1920,10 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 			       container_dir);
 		goto out;
 	}
-	target = xasprintf("%s/rootfs", cdir);
-	upper = xasprintf("%s/upper", cdir);
-	work = xasprintf("%s/work", cdir);
-	cow = xasprintf("%s/cow", cdir);
+	target = pn_strdup_printf("%s/rootfs", cdir);
+	upper = pn_strdup_printf("%s/upper", cdir);
+	work = pn_strdup_printf("%s/work", cdir);
+	cow = pn_strdup_printf("%s/cow", cdir);
 	if (!target || !upper || !work || !cow) {
 		ret = nomem(err);
 		goto out;
@@ -1981,8 +1969,8 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 	}
 	free(upper);
 	free(work);
-	upper = xasprintf("%s/upper", cow);
-	work = xasprintf("%s/work", cow);
+	upper = pn_strdup_printf("%s/upper", cow);
+	work = pn_strdup_printf("%s/work", cow);
 	if (!upper || !work) {
 		ret = nomem(err);
 		goto out;
@@ -2043,7 +2031,7 @@ int image_rootfs_release(const char *container_dir, struct pn_err *err)
 
 	for (size_t i = 0; i < PN_ARRAY_SIZE(parts); i++) {
 		free(p);
-		p = xasprintf("%s/%s", container_dir, parts[i]);
+		p = pn_strdup_printf("%s/%s", container_dir, parts[i]);
 		if (!p) {
 			ret = nomem(err);
 			goto out;
@@ -2056,7 +2044,7 @@ int image_rootfs_release(const char *container_dir, struct pn_err *err)
 	}
 	for (size_t i = 0; i < PN_ARRAY_SIZE(trees); i++) {
 		free(p);
-		p = xasprintf("%s/%s", container_dir, trees[i]);
+		p = pn_strdup_printf("%s/%s", container_dir, trees[i]);
 		if (!p) {
 			ret = nomem(err);
 			goto out;
@@ -2068,7 +2056,7 @@ int image_rootfs_release(const char *container_dir, struct pn_err *err)
 		}
 	}
 	free(p);
-	p = xasprintf("%s/rootfs", container_dir);
+	p = pn_strdup_printf("%s/rootfs", container_dir);
 	if (!p) {
 		ret = nomem(err);
 		goto out;
