@@ -2024,51 +2024,45 @@ static int unmount_all(const char *path)
 
 int image_rootfs_release(const char *container_dir, struct pn_err *err)
 {
-	static const char *const parts[] = { "rootfs", "cow" };
-	static const char *const trees[] = { "upper", "work", "cow" };
+	/*
+	 * In this order: unmount the overlay and its tmpfs, remove the trees
+	 * the overlay wrote to, then the mount point, with rmdir only: should
+	 * the unmount not have happened, the node's files would be under it.
+	 */
+	static const struct {
+		const char *name;
+		enum { UNMOUNT, REMOVE_TREE, RMDIR } how;
+	} steps[] = {
+		{ "rootfs", UNMOUNT }, { "cow", UNMOUNT }, { "upper", REMOVE_TREE },
+		{ "work", REMOVE_TREE }, { "cow", REMOVE_TREE }, { "rootfs", RMDIR },
+	};
 	char *p = NULL;
 	int ret = 0;
 
-	for (size_t i = 0; i < PN_ARRAY_SIZE(parts); i++) {
+	for (size_t i = 0; i < PN_ARRAY_SIZE(steps) && ret == 0; i++) {
 		free(p);
-		p = pn_strdup_printf("%s/%s", container_dir, parts[i]);
+		p = pn_strdup_printf("%s/%s", container_dir, steps[i].name);
 		if (!p) {
 			ret = nomem(err);
-			goto out;
+			break;
 		}
-		ret = unmount_all(p);
-		if (ret < 0) {
-			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot unmount %s", p);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < PN_ARRAY_SIZE(trees); i++) {
-		free(p);
-		p = pn_strdup_printf("%s/%s", container_dir, trees[i]);
-		if (!p) {
-			ret = nomem(err);
-			goto out;
-		}
-		ret = remove_tree(p);
-		if (ret < 0) {
-			ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
-			goto out;
+		switch (steps[i].how) {
+		case UNMOUNT:
+			ret = unmount_all(p);
+			if (ret < 0)
+				ret = pn_error(err, PN_E_KERNEL, -ret, "cannot unmount %s", p);
+			break;
+		case REMOVE_TREE:
+			ret = remove_tree(p);
+			if (ret < 0)
+				ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
+			break;
+		case RMDIR:
+			if (rmdir(p) < 0 && errno != ENOENT)
+				ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
+			break;
 		}
 	}
-	free(p);
-	p = pn_strdup_printf("%s/rootfs", container_dir);
-	if (!p) {
-		ret = nomem(err);
-		goto out;
-	}
-	/* Only rmdir: should the unmount not have happened, the node's files
-	 * would be under it. */
-	if (rmdir(p) < 0 && errno != ENOENT) {
-		ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
-		goto out;
-	}
-	ret = 0;
-out:
 	free(p);
 	return ret;
 }
