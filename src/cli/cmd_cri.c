@@ -44,13 +44,12 @@ struct node_views {
 /* Messages printed; on failure nothing is left open. */
 static int views_open(struct node_views *nv)
 {
-	struct podnet_env env;
 	struct store_pod *pods = NULL;
 	struct pn_err err = { 0 };
 	size_t np = 0;
 
 	memset(nv, 0, sizeof(*nv));
-	if (cmd_runtime_open(&nv->rt, &env) < 0)
+	if (cmd_runtime_open(&nv->rt, NULL) < 0)
 		return -1;
 	if (store_pod_list(nv->rt.st, NULL, &pods, &np, &err) < 0) {
 		cmd_error(&err);
@@ -365,7 +364,6 @@ int cmd_inspectp(int argc, char **argv)
 
 int cmd_gc(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	size_t removed = 0;
@@ -373,7 +371,7 @@ int cmd_gc(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
 	if (podrt_gc(&rt, &removed, &err) < 0) {
 		cmd_error(&err);
@@ -387,7 +385,6 @@ int cmd_gc(int argc, char **argv)
 
 int cmd_init(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	bool written = false;
@@ -396,7 +393,7 @@ int cmd_init(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
 	if (podrt_init_cni(&rt, &written, &path, &err) < 0) {
 		cmd_error(&err);

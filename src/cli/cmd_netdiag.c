@@ -55,14 +55,13 @@ static bool same_file(const char *a, const char *b)
 /* Resolve POD (and -c CONTAINER) to an open netns fd; messages printed. */
 static int target_open(struct target *t, const char *ns, const char *pod, const char *cname)
 {
-	struct podnet_env env;
 	struct store_pod *sp = NULL;
 	struct pn_err err = { 0 };
 	int ret = -1;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	if (cmd_runtime_open(&t->rt, &env) < 0)
+	if (cmd_runtime_open(&t->rt, NULL) < 0)
 		goto out;
 	t->rt_open = true;
 	if (store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err) < 0) {

@@ -108,7 +108,6 @@ static int collect_files(int argc, char **argv, char ***files, size_t *nf, int *
 
 int cmd_apply(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -127,7 +126,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (load_files(files, nf, &objs, &n) < 0)
 		goto out_files;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out_objs;
 	rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -481,7 +480,6 @@ static int parse_common(int *i, int argc, char **argv, struct get_opts *o)
 int cmd_get(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
 	struct podrt rt;
 	const char *what = NULL;
 	char **names = calloc((size_t)argc, sizeof(char *));
@@ -512,7 +510,7 @@ int cmd_get(int argc, char **argv)
 			   o.output);
 		goto out;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))
 		rc = get_pods(&rt, &o);
@@ -551,7 +549,6 @@ static int delete_one(struct podrt *rt, const char *ns, const char *name)
 int cmd_delete(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -595,7 +592,7 @@ int cmd_delete(int argc, char **argv)
 	}
 	if (nf && load_files(files, nf, &objs, &n) < 0)
 		goto out;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < n; i++)
@@ -675,10 +672,9 @@ struct ctr_target {
 static int ctr_target_open(struct ctr_target *t, const char *ns, const char *pod,
 			   const char *cname)
 {
-	struct podnet_env env;
 
 	memset(t, 0, sizeof(*t));
-	if (cmd_runtime_open(&t->rt, &env) < 0)
+	if (cmd_runtime_open(&t->rt, NULL) < 0)
 		return -1;
 	if (pick_container(&t->rt, ns, pod, cname, &t->v, &t->c) < 0) {
 		podrt_close(&t->rt);

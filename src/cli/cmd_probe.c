@@ -60,7 +60,6 @@ static const char *fmt_ms(int ms, char *buf, size_t n)
 int cmd_probe(int argc, char **argv)
 {
 	const struct cmd *self = cmd_find("probe");
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	struct probe_req q = { .kind = PROBE_TCP };
@@ -123,7 +122,7 @@ int cmd_probe(int argc, char **argv)
 		goto out;
 	}
 
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	rt_open = true;
 
