@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /*
  * The message an error gets when its own could not be formatted for lack of
  * memory.  Never freed: pn_err_free() compares against its address, so an
@@ -19,20 +21,9 @@ static void str_free(char *s)
 		free(s);
 }
 
-/* Every string here is made by vasprintf(), so one failure point covers
- * them all (tests/unit/test_err.c makes it fail). */
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *str_printf(const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
+/* Every string here is made by vasprintf(), directly or through
+ * pn_strdup_printf(), so one failure point covers them all
+ * (tests/unit/test_err.c makes it fail). */
 
 static void causes_free(struct pn_err *e)
 {
@@ -85,7 +76,7 @@ int pn_verror(struct pn_err *e, int code, int errnum, const char *fmt, va_list a
 		e->msg = msg;
 		/* NULL when out of memory: the message matters more. */
 		if (errnum)
-			e->details = str_printf("%s", strerror(errnum));
+			e->details = pn_strdup_printf("%s", strerror(errnum));
 	}
 	return errnum > 0 ? -errnum : -EINVAL;
 }
@@ -119,7 +110,7 @@ void pn_err_details(struct pn_err *e, const char *fmt, ...)
 		e->details = add;
 		return;
 	}
-	all = str_printf("%s: %s", e->details, add);
+	all = pn_strdup_printf("%s: %s", e->details, add);
 	free(add);
 	if (!all)
 		return;
@@ -148,7 +139,7 @@ void pn_err_prefix(struct pn_err *e, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	all = str_printf("%s: %s", pre, pn_err_msg(e));
+	all = pn_strdup_printf("%s: %s", pre, pn_err_msg(e));
 	free(pre);
 	if (!all)
 		return;
@@ -169,8 +160,8 @@ int pn_err_cause(struct pn_err *e, const char *reason, const char *field, const 
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	c.reason = str_printf("%s", reason ? reason : "");
-	c.field = str_printf("%s", field ? field : "");
+	c.reason = pn_strdup_printf("%s", reason ? reason : "");
+	c.field = pn_strdup_printf("%s", field ? field : "");
 	t = c.reason && c.field ? realloc(e->causes, (e->n_causes + 1) * sizeof(*t)) : NULL;
 	if (!t) {
 		free(c.reason);

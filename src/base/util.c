@@ -282,6 +282,11 @@ int pn_read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
+const char *pn_enum_name(const char *const *names, size_t n, int v, const char *unknown)
+{
+	return v >= 0 && (size_t)v < n && names[v] ? names[v] : unknown;
+}
+
 uint64_t pn_now_ns(void)
 {
 	struct timespec ts;

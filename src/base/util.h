@@ -69,4 +69,12 @@ int pn_mkdir_p(const char *path, mode_t mode) PN_MUST_CHECK;
 /* Monotonic clock in nanoseconds. */
 uint64_t pn_now_ns(void);
 
+/*
+ * An enum's name from a table indexed by it (designated initializers):
+ * names[v], or @unknown if v is out of the table or has no name there.
+ */
+const char *pn_enum_name(const char *const *names, size_t n, int v, const char *unknown);
+#define PN_ENUM_NAME(names, v, unknown) \
+	pn_enum_name(names, PN_ARRAY_SIZE(names), (int)(v), unknown)
+
 #endif

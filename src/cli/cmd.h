@@ -42,8 +42,8 @@ struct podnet_env {
 void podnet_env_load(struct podnet_env *e);
 /* Point @rt at @env's paths and the chosen OCI runtime (not opened yet). */
 void cmd_runtime_init(struct podrt *rt, const struct podnet_env *env);
-/* podnet_env_load + cmd_runtime_init + podrt_open; prints the error and
- * returns -1 on failure. */
+/* podnet_env_load (into @env, or for @rt only if NULL) + cmd_runtime_init
+ * + podrt_open; prints the error and returns -1 on failure. */
 int cmd_runtime_open(struct podrt *rt, struct podnet_env *env);
 
 int cmd_version(int argc, char **argv);

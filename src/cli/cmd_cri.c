@@ -34,72 +34,77 @@ static const char *cri_state(const char *s)
 	return "Unknown";
 }
 
-/* Every pod's live view; *n of them. */
-static int all_views(struct podrt *rt, struct podrt_view **out, size_t *n)
+/* What crictl's commands look at: every pod's live view, the runtime open. */
+struct node_views {
+	struct podrt rt;
+	struct podrt_view *v;
+	size_t n;
+};
+
+/* Messages printed; on failure nothing is left open. */
+static int views_open(struct node_views *nv)
 {
 	struct store_pod *pods = NULL;
 	struct pn_err err = { 0 };
-	struct podrt_view *v;
-	size_t np = 0, k = 0;
+	size_t np = 0;
 
-	if (store_pod_list(rt->st, NULL, &pods, &np, &err) < 0) {
+	memset(nv, 0, sizeof(*nv));
+	if (cmd_runtime_open(&nv->rt, NULL) < 0)
+		return -1;
+	if (store_pod_list(nv->rt.st, NULL, &pods, &np, &err) < 0) {
 		cmd_error(&err);
 		pn_err_free(&err);
+		podrt_close(&nv->rt);
 		return -1;
 	}
-	v = calloc(np ? np : 1, sizeof(*v));
-	for (size_t i = 0; v && i < np; i++)
-		if (podrt_view_get(rt, &pods[i], &v[k], &err) == 0)
-			k++;
+	nv->v = calloc(np ? np : 1, sizeof(*nv->v));
+	for (size_t i = 0; nv->v && i < np; i++)
+		if (podrt_view_get(&nv->rt, &pods[i], &nv->v[nv->n], &err) == 0)
+			nv->n++;
 	store_pod_array_free(pods, np);
-	if (!v) {
+	if (!nv->v) {
 		pn_err_free(&err);
+		podrt_close(&nv->rt);
 		return -1;
 	}
-	*out = v;
-	*n = k;
 	pn_err_free(&err);
 	return 0;
 }
 
-static void free_views(struct podrt_view *v, size_t n)
+static void views_close(struct node_views *nv)
 {
-	for (size_t i = 0; i < n; i++)
-		podrt_view_free(&v[i]);
-	free(v);
+	for (size_t i = 0; i < nv->n; i++)
+		podrt_view_free(&nv->v[i]);
+	free(nv->v);
+	podrt_close(&nv->rt);
 }
 
 int cmd_pods(int argc, char **argv)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	struct node_views nv;
 	struct table *t = NULL;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	bool quiet = argc > 1 && !strcmp(argv[1], "-q");
 	static const char *const hdr[] = { "POD ID", "CREATED", "STATE", "NAME",
 					   "NAMESPACE", "ATTEMPT", "RUNTIME" };
 	int rc = 1;
 
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		return 1;
-	if (all_views(&rt, &v, &n) < 0)
-		goto out;
 	if (quiet) {
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", v[i].pod->sandbox_id);
+		for (size_t i = 0; i < nv.n; i++)
+			printf("%s\n", nv.v[i].pod->sandbox_id);
 		rc = 0;
 		goto out;
 	}
 	if (table_new(TABLE_CRICTL, 7, hdr, &t, &err) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nv.n; i++) {
 		char id[14], age[OUTPUT_AGE_LEN];
-		const char *row[] = { truncate_id(v[i].pod->sandbox_id, 13, id, sizeof(id)),
-				      format_age_crictl(v[i].pod->created_ns, now_ns(), age),
-				      v[i].shim_alive && v[i].pause_pid ? "Ready" : "NotReady",
-				      v[i].pod->name, v[i].pod->namespace_, "0", "(default)" };
+		const char *row[] = { truncate_id(nv.v[i].pod->sandbox_id, 13, id, sizeof(id)),
+				      format_age_crictl(nv.v[i].pod->created_ns, now_ns(), age),
+				      nv.v[i].shim_alive && nv.v[i].pause_pid ? "Ready" : "NotReady",
+				      nv.v[i].pod->name, nv.v[i].pod->namespace_, "0", "(default)" };
 
 		if (table_add_row(t, row, &err) < 0)
 			goto out;
@@ -107,8 +112,7 @@ int cmd_pods(int argc, char **argv)
 	rc = table_print(t, stdout, true, &err) < 0;
 out:
 	table_free(t);
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 	pn_err_free(&err);
 	return rc;
 }
@@ -137,12 +141,9 @@ static json_t *ctr_json(const struct podrt_view *v, const struct podrt_ctr *c)
 
 int cmd_ps(int argc, char **argv)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	struct node_views nv;
 	struct table *t = NULL;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	bool all = false, quiet = false, json = false;
 	const char *name_re = NULL, *pod_filter = NULL;
 	regex_t re;
@@ -178,17 +179,15 @@ int cmd_ps(int argc, char **argv)
 		}
 		have_re = true;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		goto out_re;
-	if (all_views(&rt, &v, &n) < 0)
-		goto out;
 	if (table_new(TABLE_CRICTL, 8, hdr, &t, &err) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (pod_filter && strncmp(v[i].pod->sandbox_id, pod_filter, strlen(pod_filter)))
+	for (size_t i = 0; i < nv.n; i++) {
+		if (pod_filter && strncmp(nv.v[i].pod->sandbox_id, pod_filter, strlen(pod_filter)))
 			continue;
-		for (size_t k = 0; k < v[i].n_ctrs; k++) {
-			const struct podrt_ctr *c = &v[i].ctrs[k];
+		for (size_t k = 0; k < nv.v[i].n_ctrs; k++) {
+			const struct podrt_ctr *c = &nv.v[i].ctrs[k];
 			char cid[14], pid[14], age[OUTPUT_AGE_LEN], attempt[16];
 
 			if (!all && strcmp(c->state, "running"))
@@ -200,7 +199,7 @@ int cmd_ps(int argc, char **argv)
 				continue;
 			}
 			if (json) {
-				json_t *cj = ctr_json(&v[i], c);
+				json_t *cj = ctr_json(&nv.v[i], c);
 
 				if (cj)
 					json_array_append(list, json_object_get(cj, "status"));
@@ -211,8 +210,8 @@ int cmd_ps(int argc, char **argv)
 			const char *row[] = { truncate_id(c->row.id, 13, cid, sizeof(cid)), c->row.image,
 					      format_age_crictl(c->row.created_ns, now_ns(), age),
 					      cri_state(c->state), c->row.name, attempt,
-					      truncate_id(v[i].pod->sandbox_id, 13, pid, sizeof(pid)),
-					      v[i].pod->name };
+					      truncate_id(nv.v[i].pod->sandbox_id, 13, pid, sizeof(pid)),
+					      nv.v[i].pod->name };
 
 			if (table_add_row(t, row, &err) < 0)
 				goto out;
@@ -229,8 +228,7 @@ int cmd_ps(int argc, char **argv)
 	}
 out:
 	table_free(t);
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 out_re:
 	if (have_re)
 		regfree(&re);
@@ -239,131 +237,133 @@ out_re:
 	return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+/* The matches of @arg among a pod's containers, by exact name or ID prefix; the last in *hit. */
+static int ctr_match(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit)
 {
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
+	int matches = 0;
+
+	for (size_t k = 0; k < v->n_ctrs; k++)
+		if (by_name ? !strcmp(v->ctrs[k].row.name, arg)
+			    : !strncmp(v->ctrs[k].row.id, arg, strlen(arg))) {
+			*hit = &v->ctrs[k];
+			matches++;
+		}
+	return matches;
+}
+
+/* Whether the pod itself matches @arg, by exact name or sandbox ID prefix. */
+static int pod_match(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit)
+{
+	(void)hit;
+	return by_name ? !strcmp(v->pod->name, arg)
+		       : !strncmp(v->pod->sandbox_id, arg, strlen(arg));
+}
+
+/* crictl inspectp's document for a pod sandbox. */
+static json_t *sandbox_json(const struct podrt_view *hv, const struct podrt_ctr *unused)
+{
+	char created[32];
+	json_t *nss = json_array();
+
+	(void)unused;
+	snprintf(created, sizeof(created), "%lld", (long long)hv->pod->created_ns);
+	json_array_append_new(nss, hv->pod->netns_path
+					   ? json_pack("{s:s, s:s}", "type", "network", "path",
+						       hv->pod->netns_path)
+					   : json_pack("{s:s}", "type", "network"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "ipc"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "pid"));
+	json_array_append_new(nss, json_pack("{s:s}", "type", "mount"));
+	return json_pack(
+		"{s:{s:s, s:{s:s, s:s, s:s, s:i}, s:s, s:s, s:{s:[], s:s?}, s:{s:{s:{s:s, s:s, s:s}}}}, "
+		"s:{s:i, s:{s:{s:o}}, s:s}}",
+		"status", "id", hv->pod->sandbox_id, "metadata", "name", hv->pod->name, "uid",
+		hv->pod->uid, "namespace", hv->pod->namespace_, "attempt", 0, "state",
+		hv->shim_alive && hv->pause_pid ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
+		"createdAt", created, "network", "additionalIps", "ip", hv->pod->pod_ip,
+		"linux", "namespaces", "options", "ipc", "POD", "network",
+		hv->pod->netns_path ? "POD" : "NODE", "pid", "CONTAINER", "info", "pid",
+		hv->pause_pid, "runtimeSpec", "linux", "namespaces", nss, "netnsPath",
+		hv->pod->netns_path ? hv->pod->netns_path : "");
+}
+
+/* What inspect and inspectp look up, and how they print what they find. */
+struct inspect_kind {
+	const char *noun;
+	const char *usage;
+	int (*match)(const struct podrt_view *v, const char *arg, bool by_name,
+		     const struct podrt_ctr **hit);
+	json_t *(*json)(const struct podrt_view *v, const struct podrt_ctr *hit);
+};
+
+static int inspect_each(int argc, char **argv, const struct inspect_kind *k)
+{
+	struct node_views nv;
 	struct pn_err err = { 0 };
-	size_t n = 0;
 	int rc = 0;
 
 	if (argc < 2) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID...");
+		cmd_errorf("ID cannot be empty; usage: %s", k->usage);
 		return 1;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (views_open(&nv) < 0)
 		return 1;
-	if (all_views(&rt, &v, &n) < 0) {
-		podrt_close(&rt);
-		return 1;
-	}
 	for (int a = 1; a < argc; a++) {
 		const struct podrt_ctr *hit = NULL;
 		const struct podrt_view *hv = NULL;
 		int matches = 0;
+		json_t *j;
 
 		/* A name is exact, so it wins over an ID prefix: "c3" is also a
 		 * valid hex prefix, and would otherwise collide with IDs. */
 		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < n; i++)
-				for (size_t k = 0; k < v[i].n_ctrs; k++)
-					if (by_name ? !strcmp(v[i].ctrs[k].row.name, argv[a])
-						    : !strncmp(v[i].ctrs[k].row.id, argv[a], strlen(argv[a]))) {
-						hit = &v[i].ctrs[k];
-						hv = &v[i];
-						matches++;
-					}
-		if (matches != 1) {
-			cmd_errorf(matches ? "container ID prefix \"%s\" is ambiguous"
-					   : "no such container \"%s\"", argv[a]);
-			rc = 1;
-			continue;
-		}
-		json_t *j = ctr_json(hv, hit);
+			for (size_t i = 0; i < nv.n; i++) {
+				int m = k->match(&nv.v[i], argv[a], by_name, &hit);
 
-		if (output_json(stdout, j, &err) < 0)
-			rc = 1;
-		json_decref(j);
-	}
-	free_views(v, n);
-	podrt_close(&rt);
-	pn_err_free(&err);
-	return rc;
-}
-
-int cmd_inspectp(int argc, char **argv)
-{
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view *v = NULL;
-	struct pn_err err = { 0 };
-	size_t n = 0;
-	int rc = 0;
-
-	if (argc < 2) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME...");
-		return 1;
-	}
-	if (cmd_runtime_open(&rt, &env) < 0)
-		return 1;
-	if (all_views(&rt, &v, &n) < 0) {
-		podrt_close(&rt);
-		return 1;
-	}
-	for (int a = 1; a < argc; a++) {
-		const struct podrt_view *hv = NULL;
-		int matches = 0;
-		char created[32];
-
-		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < n; i++)
-				if (by_name ? !strcmp(v[i].pod->name, argv[a])
-					    : !strncmp(v[i].pod->sandbox_id, argv[a], strlen(argv[a]))) {
-					hv = &v[i];
-					matches++;
+				if (m) {
+					hv = &nv.v[i];
+					matches += m;
 				}
+			}
 		if (matches != 1) {
-			cmd_errorf(matches ? "pod ID prefix \"%s\" is ambiguous" : "no such pod \"%s\"",
-				   argv[a]);
+			cmd_errorf(matches ? "%s ID prefix \"%s\" is ambiguous" : "no such %s \"%s\"",
+				   k->noun, argv[a]);
 			rc = 1;
 			continue;
 		}
-		snprintf(created, sizeof(created), "%lld", (long long)hv->pod->created_ns);
-		json_t *nss = json_array();
-
-		json_array_append_new(nss, hv->pod->netns_path
-						   ? json_pack("{s:s, s:s}", "type", "network", "path",
-							       hv->pod->netns_path)
-						   : json_pack("{s:s}", "type", "network"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "ipc"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "pid"));
-		json_array_append_new(nss, json_pack("{s:s}", "type", "mount"));
-		json_t *j = json_pack(
-			"{s:{s:s, s:{s:s, s:s, s:s, s:i}, s:s, s:s, s:{s:[], s:s?}, s:{s:{s:{s:s, s:s, s:s}}}}, "
-			"s:{s:i, s:{s:{s:o}}, s:s}}",
-			"status", "id", hv->pod->sandbox_id, "metadata", "name", hv->pod->name, "uid",
-			hv->pod->uid, "namespace", hv->pod->namespace_, "attempt", 0, "state",
-			hv->shim_alive && hv->pause_pid ? "SANDBOX_READY" : "SANDBOX_NOTREADY",
-			"createdAt", created, "network", "additionalIps", "ip", hv->pod->pod_ip,
-			"linux", "namespaces", "options", "ipc", "POD", "network",
-			hv->pod->netns_path ? "POD" : "NODE", "pid", "CONTAINER", "info", "pid",
-			hv->pause_pid, "runtimeSpec", "linux", "namespaces", nss, "netnsPath",
-			hv->pod->netns_path ? hv->pod->netns_path : "");
+		j = k->json(hv, hit);
 		if (!j || output_json(stdout, j, &err) < 0)
 			rc = 1;
 		json_decref(j);
 	}
-	free_views(v, n);
-	podrt_close(&rt);
+	views_close(&nv);
 	pn_err_free(&err);
 	return rc;
 }
 
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct inspect_kind containers = {
+		"container", "podnet inspect CONTAINER-ID...", ctr_match, ctr_json,
+	};
+
+	return inspect_each(argc, argv, &containers);
+}
+
+int cmd_inspectp(int argc, char **argv)
+{
+	static const struct inspect_kind pods = {
+		"pod", "podnet inspectp POD-ID|POD-NAME...", pod_match, sandbox_json,
+	};
+
+	return inspect_each(argc, argv, &pods);
+}
+
 int cmd_gc(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	size_t removed = 0;
@@ -371,7 +371,7 @@ int cmd_gc(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
 	if (podrt_gc(&rt, &removed, &err) < 0) {
 		cmd_error(&err);
@@ -385,7 +385,6 @@ int cmd_gc(int argc, char **argv)
 
 int cmd_init(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	bool written = false;
@@ -394,7 +393,7 @@ int cmd_init(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
 	if (podrt_init_cni(&rt, &written, &path, &err) < 0) {
 		cmd_error(&err);

@@ -548,7 +548,6 @@ out:
 
 int cmd_describe(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	const char *ns = "default", *what = NULL;
 	char **names = calloc((size_t)argc + 1, sizeof(char *));
@@ -591,7 +590,7 @@ int cmd_describe(int argc, char **argv)
 			(int)strcspn(what, "/"), what);
 		goto out;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	rc = 0;
 	if (nn == 0) {

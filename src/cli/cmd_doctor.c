@@ -93,12 +93,8 @@ int cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 
-	podnet_env_load(&env);
-	cmd_runtime_init(&rt, &env);
-	if (podrt_open(&rt, &err) < 0) {
-		cmd_error(&err);
+	if (cmd_runtime_open(&rt, &env) < 0)
 		goto out;
-	}
 	rt_open = true;
 	/* Plugins are looked up where `podnet apply` looks: CNI_PATH, then
 	 * podnet's own directory, then Debian's reference plugins. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "diag.h"
 #include "ipshow.h"
@@ -54,19 +55,14 @@ static bool same_file(const char *a, const char *b)
 /* Resolve POD (and -c CONTAINER) to an open netns fd; messages printed. */
 static int target_open(struct target *t, const char *ns, const char *pod, const char *cname)
 {
-	struct podnet_env env;
 	struct store_pod *sp = NULL;
 	struct pn_err err = { 0 };
 	int ret = -1;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	podnet_env_load(&env);
-	cmd_runtime_init(&t->rt, &env);
-	if (podrt_open(&t->rt, &err) < 0) {
-		cmd_error(&err);
+	if (cmd_runtime_open(&t->rt, NULL) < 0)
 		goto out;
-	}
 	t->rt_open = true;
 	if (store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err) < 0) {
 		if (err.code == PN_E_NOT_FOUND)
@@ -154,6 +150,29 @@ static enum ip_object ip_object_parse(const char *s)
 	return IP_NONE;
 }
 
+/*
+ * The flags ip and ss share: -c/--container NAME and -o/--output json.
+ * 1 if argv[*i] was one, 0 if not, -1 after printing an error.
+ */
+static int pod_flag(int *i, int argc, char **argv, const char **cname, bool *json)
+{
+	const char *a = argv[*i];
+
+	if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && *i + 1 < argc) {
+		*cname = argv[++*i];
+		return 1;
+	}
+	if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && *i + 1 < argc) {
+		if (strcmp(argv[++*i], "json")) {
+			cmd_errorf("unknown output format \"%s\" (only json)", argv[*i]);
+			return -1;
+		}
+		*json = true;
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_ip(int argc, char **argv)
 {
 	const char *ns = "default", *pod = NULL, *cname = NULL;
@@ -167,18 +186,15 @@ int cmd_ip(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int taken;
 
 		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc)
 			ns = argv[++i];
-		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
-			if (strcmp(argv[++i], "json")) {
-				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
-				return 1;
-			}
-			json = true;
-		} else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
+		else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) < 0)
+			return 1;
+		else if (taken)
+			continue;
+		else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
 			json = true;
 		else if (!strcmp(a, "-4"))
 			family = AF_INET;
@@ -282,15 +298,8 @@ struct ss_table {
 
 static int ss_add(struct ss_table *tb, char *cells[COL_MAX])
 {
-	if (tb->n == tb->cap) {
-		size_t cap = tb->cap ? 2 * tb->cap : 16;
-		char *(*r)[COL_MAX] = realloc(tb->rows, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		tb->rows = r;
-		tb->cap = cap;
-	}
+	if (pn_grow(&tb->rows, &tb->cap, tb->n, sizeof(*tb->rows)))
+		return -ENOMEM;
 	memcpy(tb->rows[tb->n++], cells, sizeof(char *) * COL_MAX);
 	return 0;
 }
@@ -481,17 +490,13 @@ int cmd_ss(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int taken;
 
-		if (!strcmp(a, "--namespace") && i + 1 < argc)
+		if (!strcmp(a, "--namespace") && i + 1 < argc) {
 			ns = argv[++i];
-		else if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
-			if (strcmp(argv[++i], "json")) {
-				cmd_errorf("unknown output format \"%s\" (only json)", argv[i]);
+		} else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) != 0) {
+			if (taken < 0)
 				return 1;
-			}
-			json = true;
 		} else if (a[0] == '-' && a[1] && a[1] != '-') {
 			/* ss's bundled short options: -ltnp. */
 			for (const char *c = a + 1; *c; c++) {

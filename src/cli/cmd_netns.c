@@ -73,18 +73,20 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-static const struct inv_link *uplink(const struct inventory *inv, const struct inv_netns *ns)
+/* -o FMT, -oFMT or --output=FMT at argv[*i]: true, and *fmt set. */
+static bool output_flag(int *i, int argc, char **argv, const char **fmt)
 {
-	const struct inv_link *best = NULL;
+	const char *a = argv[*i];
 
-	for (size_t i = 0; i < ns->n_links; i++) {
-		const struct inv_link *l = &ns->links[i];
-
-		if (l->peer == INV_PEER_OTHER_NS && l->peer_ns == inv->node &&
-		    (!best || !strcmp(l->li.name, "eth0")))
-			best = l;
-	}
-	return best;
+	if (!strcmp(a, "-o") && *i + 1 < argc)
+		*fmt = argv[++*i];
+	else if (!strncmp(a, "-o", 2) && a[2])
+		*fmt = a + 2;
+	else if (!strncmp(a, "--output=", 9))
+		*fmt = a + 9;
+	else
+		return false;
+	return true;
 }
 
 /* "a,b,c" of at most @max items then "+N"; into a static-size buffer. */
@@ -122,7 +124,7 @@ static int netns_table(const struct inventory *inv, bool wide)
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
 		const struct inv_pod *p = ns->has_pod ? &ns->pod : NULL;
-		const struct inv_link *up = uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 		char ino[24], pod[256], ctrs[512] = "", pids[256] = "", ip[64] = "-", nsid[16],
 			sb[16], ifs[512] = "", status[300];
 		size_t nc = 0, np = 0, ni = 0;
@@ -346,15 +348,8 @@ int cmd_netns(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "identify"))
 		return pid_cmd(argc, argv, 2, true);
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
-			fmt = argv[i] + 2;
-		else if (!strncmp(argv[i], "--output=", 9))
-			fmt = argv[i] + 9;
-		else if (!strcmp(argv[i], "list") || !strcmp(argv[i], "ls"))
-			continue;
-		else {
+		if (!output_flag(&i, argc, argv, &fmt) && strcmp(argv[i], "list") &&
+		    strcmp(argv[i], "ls")) {
 			cmd_errorf("unknown argument \"%s\" (see podnet netns --help)", argv[i]);
 			return 1;
 		}
@@ -434,13 +429,7 @@ int cmd_graph(int argc, char **argv)
 	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
-			fmt = argv[i] + 2;
-		else if (!strncmp(argv[i], "--output=", 9))
-			fmt = argv[i] + 9;
-		else {
+		if (!output_flag(&i, argc, argv, &fmt)) {
 			cmd_errorf("unknown argument \"%s\" (see podnet graph --help)", argv[i]);
 			return 1;
 		}

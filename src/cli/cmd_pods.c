@@ -108,7 +108,6 @@ static int collect_files(int argc, char **argv, char ***files, size_t *nf, int *
 
 int cmd_apply(int argc, char **argv)
 {
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -127,7 +126,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (load_files(files, nf, &objs, &n) < 0)
 		goto out_files;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out_objs;
 	rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -481,7 +480,6 @@ static int parse_common(int *i, int argc, char **argv, struct get_opts *o)
 int cmd_get(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
 	struct podrt rt;
 	const char *what = NULL;
 	char **names = calloc((size_t)argc, sizeof(char *));
@@ -512,7 +510,7 @@ int cmd_get(int argc, char **argv)
 			   o.output);
 		goto out;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))
 		rc = get_pods(&rt, &o);
@@ -551,7 +549,6 @@ static int delete_one(struct podrt *rt, const char *ns, const char *name)
 int cmd_delete(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -595,7 +592,7 @@ int cmd_delete(int argc, char **argv)
 	}
 	if (nf && load_files(files, nf, &objs, &n) < 0)
 		goto out;
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < n; i++)
@@ -609,6 +606,16 @@ out:
 	free(names);
 	free(files);
 	return rc;
+}
+
+/* exec's and logs' flags: -c CONTAINER, and those of parse_common(). */
+static int parse_ctr_flags(int *i, int argc, char **argv, struct get_opts *o, const char **cname)
+{
+	if ((!strcmp(argv[*i], "-c") || !strcmp(argv[*i], "--container")) && *i + 1 < argc) {
+		*cname = argv[++*i];
+		return 1;
+	}
+	return parse_common(i, argc, argv, o);
 }
 
 /* Find a pod by name and a container in it (default: the first, saying so
@@ -641,6 +648,7 @@ static int pick_container(struct podrt *rt, const char *ns, const char *pod, con
 		else
 			fprintf(stderr, "error: pod %s has no containers\n", pod);
 		pn_err_free(&err);
+		podrt_view_free(v);
 		return -1;
 	}
 	if (!cname && v->n_ctrs > 1) {
@@ -653,13 +661,38 @@ static int pick_container(struct podrt *rt, const char *ns, const char *pod, con
 	return 0;
 }
 
+/* The container exec and logs work on, in its pod's view, with the runtime open. */
+struct ctr_target {
+	struct podrt rt;
+	struct podrt_view v;
+	struct podrt_ctr *c;
+};
+
+/* Messages printed; on failure nothing is left open. */
+static int ctr_target_open(struct ctr_target *t, const char *ns, const char *pod,
+			   const char *cname)
+{
+
+	memset(t, 0, sizeof(*t));
+	if (cmd_runtime_open(&t->rt, NULL) < 0)
+		return -1;
+	if (pick_container(&t->rt, ns, pod, cname, &t->v, &t->c) < 0) {
+		podrt_close(&t->rt);
+		return -1;
+	}
+	return 0;
+}
+
+static void ctr_target_close(struct ctr_target *t)
+{
+	podrt_view_free(&t->v);
+	podrt_close(&t->rt);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view v;
-	struct podrt_ctr *c = NULL;
+	struct ctr_target t;
 	const char *pod = NULL, *cname = NULL;
 	bool tty = false, interactive = false;
 	int i, rc = 1, code = 0;
@@ -671,9 +704,7 @@ int cmd_exec(int argc, char **argv)
 			tty = true;
 		else if (!strcmp(argv[i], "-it") || !strcmp(argv[i], "-ti"))
 			tty = interactive = true;
-		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if (parse_common(&i, argc, argv, &o))
+		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
 			continue;
 		else if (!pod)
 			pod = argv[i];
@@ -686,23 +717,21 @@ int cmd_exec(int argc, char **argv)
 		cmd_errorf("you must specify at least one command for the container; usage: podnet exec POD [-c CONTAINER] -- COMMAND [args...]");
 		return 1;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (ctr_target_open(&t, o.ns, pod, cname) < 0)
 		return 1;
-	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
-		goto out_rt;
-	if (strcmp(c->state, "running")) {
+	if (strcmp(t.c->state, "running")) {
 		fprintf(stderr, "error: unable to upgrade connection: container not found (\"%s\")\n",
-			c->row.name);
+			t.c->row.name);
 		goto out;
 	}
 	{
-		struct oci_rt ort = { .path = v.runtime, .root = v.runtime_root };
+		struct oci_rt ort = { .path = t.v.runtime, .root = t.v.runtime_root };
 		struct oci_exec_opts eo = { .args = (const char *const *)(argv + i),
 					    .tty = tty,
 					    .interactive = interactive,
 					    .io = { .in = interactive ? 0 : -1, .out = 1, .err = 2 } };
 		struct pn_err err = { 0 };
-		int ret = oci_exec(&ort, c->row.id, &eo, &code, &err);
+		int ret = oci_exec(&ort, t.c->row.id, &eo, &code, &err);
 
 		/* The runtime already printed its own message (oci.h). */
 		if (ret < 0 && code == 0)
@@ -711,9 +740,7 @@ int cmd_exec(int argc, char **argv)
 		rc = code;
 	}
 out:
-	podrt_view_free(&v);
-out_rt:
-	podrt_close(&rt);
+	ctr_target_close(&t);
 	return rc;
 }
 
@@ -742,10 +769,8 @@ static void print_cri_log(FILE *in, FILE *out)
 int cmd_logs(int argc, char **argv)
 {
 	struct get_opts o = { .ns = "default" };
-	struct podnet_env env;
-	struct podrt rt;
-	struct podrt_view v;
-	struct podrt_ctr *c = NULL;
+	struct ctr_target t;
+	struct podrt_ctr *c;
 	const char *pod = NULL, *cname = NULL;
 	bool follow = false, previous = false;
 	int rc = 1;
@@ -756,9 +781,7 @@ int cmd_logs(int argc, char **argv)
 			follow = true;
 		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--previous"))
 			previous = true;
-		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if (parse_common(&i, argc, argv, &o))
+		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
 			continue;
 		else if (!pod)
 			pod = argv[i];
@@ -769,10 +792,9 @@ int cmd_logs(int argc, char **argv)
 		cmd_errorf("expected 'logs POD [-c CONTAINER]'");
 		return 1;
 	}
-	if (cmd_runtime_open(&rt, &env) < 0)
+	if (ctr_target_open(&t, o.ns, pod, cname) < 0)
 		return 1;
-	if (pick_container(&rt, o.ns, pod, cname, &v, &c) < 0)
-		goto out_rt;
+	c = t.c;
 	if (previous && !c->prev_log_path[0]) {
 		fprintf(stderr, "Error from server (BadRequest): previous terminated container \"%s\" in pod \"%s\" not found\n",
 			c->row.name, pod);
@@ -793,7 +815,7 @@ int cmd_logs(int argc, char **argv)
 		usleep(200000);
 		clearerr(f);
 		print_cri_log(f, stdout);
-		if (podrt_view_get(&rt, v.pod, &nv, &err) < 0) {
+		if (podrt_view_get(&t.rt, t.v.pod, &nv, &err) < 0) {
 			pn_err_free(&err);
 			break;
 		}
@@ -811,8 +833,6 @@ int cmd_logs(int argc, char **argv)
 	fclose(f);
 	rc = 0;
 out:
-	podrt_view_free(&v);
-out_rt:
-	podrt_close(&rt);
+	ctr_target_close(&t);
 	return rc;
 }

@@ -60,7 +60,6 @@ static const char *fmt_ms(int ms, char *buf, size_t n)
 int cmd_probe(int argc, char **argv)
 {
 	const struct cmd *self = cmd_find("probe");
-	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	struct probe_req q = { .kind = PROBE_TCP };
@@ -123,12 +122,8 @@ int cmd_probe(int argc, char **argv)
 		goto out;
 	}
 
-	podnet_env_load(&env);
-	cmd_runtime_init(&rt, &env);
-	if (podrt_open(&rt, &err) < 0) {
-		cmd_error(&err);
+	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
-	}
 	rt_open = true;
 
 	if (strcmp(pos[0], "node")) {

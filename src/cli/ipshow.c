@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* struct ifinfomsg's flags beyond <net/if.h>'s (IFF_LOWER_UP...). */
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
@@ -359,17 +361,9 @@ static int link_collect_cb(const struct nlmsghdr *h, void *arg)
 	name = nl_get_str(tb[IFLA_IFNAME]);
 	if (!name)
 		return 0;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct ifentry *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (pn_grow(&t->v, &t->cap, t->n, sizeof(*t->v)))
+		return -ENOMEM;
 	e = &t->v[t->n++];
-	memset(e, 0, sizeof(*e));
 	e->ifindex = ifi->ifi_index;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->flags = ifi->ifi_flags;
@@ -389,15 +383,8 @@ static int msgvec_cb(const struct nlmsghdr *h, void *arg)
 	struct msgvec *m = arg;
 	struct nlmsghdr *c;
 
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 16;
-		struct nlmsghdr **v = realloc(m->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (pn_grow(&m->v, &m->cap, m->n, sizeof(*m->v)))
+		return -ENOMEM;
 	c = malloc(h->nlmsg_len);
 	if (!c)
 		return -ENOMEM;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* Bounds that only pathological templates reach; see jsonpath.h. */
 #define JP_MAX_PARSE_DEPTH 32
 #define JP_MAX_RANGE_DEPTH 256
@@ -131,16 +133,9 @@ static int list_append(struct jp_node *list, struct jp_node *child)
 {
 	if (!child)
 		return -ENOMEM;
-	if (list->list.n == list->list.cap) {
-		size_t cap = list->list.cap ? list->list.cap * 2 : 4;
-		struct jp_node **items = realloc(list->list.items, cap * sizeof(*items));
-
-		if (!items) {
-			node_free(child);
-			return -ENOMEM;
-		}
-		list->list.items = items;
-		list->list.cap = cap;
+	if (pn_grow(&list->list.items, &list->list.cap, list->list.n, sizeof(*list->list.items))) {
+		node_free(child);
+		return -ENOMEM;
 	}
 	list->list.items[list->list.n++] = child;
 	return 0;
@@ -1116,67 +1111,7 @@ void jsonpath_free(struct jsonpath *jp)
 }
 
 /* ------------------------------------------------------------------ */
-/* Text buffers and Go formatting                                       */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	size_t limit;
-	bool failed; /* out of memory or over the limit */
-	bool over;   /* over the limit */
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->limit && b->len + n > b->limit) {
-		b->failed = b->over = true;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_char(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
+/* Go formatting                                                      */
 
 /*
  * The shortest decimal digits that read back as @v (> 0): digs[0..nd) with
@@ -1207,51 +1142,51 @@ static void float_digits(double v, char digs[24], int *nd, int *dp)
 }
 
 /* strconv's %e body: d.ddde±XX with at least two exponent digits. */
-static void fmt_e(struct buf *b, bool neg, const char *digs, int nd, int dp, int prec)
+static void fmt_e(struct pn_buf *b, bool neg, const char *digs, int nd, int dp, int prec)
 {
 	int exp = nd ? dp - 1 : 0;
 
 	if (neg)
-		buf_char(b, '-');
-	buf_char(b, nd ? digs[0] : '0');
+		pn_buf_putc(b, '-');
+	pn_buf_putc(b, nd ? digs[0] : '0');
 	if (prec > 0) {
-		buf_char(b, '.');
+		pn_buf_putc(b, '.');
 		for (int i = 1; i <= prec; i++)
-			buf_char(b, i < nd ? digs[i] : '0');
+			pn_buf_putc(b, i < nd ? digs[i] : '0');
 	}
-	buf_char(b, 'e');
-	buf_char(b, exp < 0 ? '-' : '+');
+	pn_buf_putc(b, 'e');
+	pn_buf_putc(b, exp < 0 ? '-' : '+');
 	if (exp < 0)
 		exp = -exp;
 	if (exp < 10)
-		buf_printf(b, "0%d", exp);
+		pn_buf_printf(b, "0%d", exp);
 	else
-		buf_printf(b, "%d", exp);
+		pn_buf_printf(b, "%d", exp);
 }
 
 /* strconv's %f body. */
-static void fmt_f(struct buf *b, bool neg, const char *digs, int nd, int dp, int prec)
+static void fmt_f(struct pn_buf *b, bool neg, const char *digs, int nd, int dp, int prec)
 {
 	if (neg)
-		buf_char(b, '-');
+		pn_buf_putc(b, '-');
 	if (dp > 0) {
 		for (int i = 0; i < dp; i++)
-			buf_char(b, i < nd ? digs[i] : '0');
+			pn_buf_putc(b, i < nd ? digs[i] : '0');
 	} else {
-		buf_char(b, '0');
+		pn_buf_putc(b, '0');
 	}
 	if (prec > 0) {
-		buf_char(b, '.');
+		pn_buf_putc(b, '.');
 		for (int i = 0; i < prec; i++) {
 			int j = dp + i;
 
-			buf_char(b, j >= 0 && j < nd ? digs[j] : '0');
+			pn_buf_putc(b, j >= 0 && j < nd ? digs[j] : '0');
 		}
 	}
 }
 
 /* fmt.Print of a float64: %g, shortest, exponent from 1e+06 and below 1e-04. */
-static void go_print_float(struct buf *b, double v)
+static void go_print_float(struct pn_buf *b, double v)
 {
 	char digs[24];
 	int nd = 0, dp = 0, exp;
@@ -1267,7 +1202,7 @@ static void go_print_float(struct buf *b, double v)
 }
 
 /* encoding/json's float64: %f, or %e outside [1e-6, 1e21) with e-07 -> e-7. */
-static void go_json_float(struct buf *b, double v)
+static void go_json_float(struct pn_buf *b, double v)
 {
 	char digs[24];
 	int nd = 0, dp = 0;
@@ -1280,11 +1215,11 @@ static void go_json_float(struct buf *b, double v)
 		size_t mark = b->len;
 
 		fmt_e(b, neg, digs, nd, dp, nd > 1 ? nd - 1 : 0);
-		if (!b->failed && b->len - mark >= 4 && b->p[b->len - 4] == 'e' &&
-		    b->p[b->len - 3] == '-' && b->p[b->len - 2] == '0') {
-			b->p[b->len - 2] = b->p[b->len - 1];
+		if (!b->failed && b->len - mark >= 4 && b->s[b->len - 4] == 'e' &&
+		    b->s[b->len - 3] == '-' && b->s[b->len - 2] == '0') {
+			b->s[b->len - 2] = b->s[b->len - 1];
 			b->len--;
-			b->p[b->len] = '\0';
+			b->s[b->len] = '\0';
 		}
 	} else {
 		fmt_f(b, neg, digs, nd, dp, nd - dp > 0 ? nd - dp : 0);
@@ -1292,12 +1227,12 @@ static void go_json_float(struct buf *b, double v)
 }
 
 /* A JSON string as encoding/json writes it, with HTML escaping on. */
-static void go_json_string(struct buf *b, const char *s, size_t n)
+static void go_json_string(struct pn_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run = 0;
 
-	buf_char(b, '"');
+	pn_buf_putc(b, '"');
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = NULL;
@@ -1335,13 +1270,13 @@ static void go_json_string(struct buf *b, const char *s, size_t n)
 				continue;
 			}
 		}
-		buf_add(b, s + run, i - run);
-		buf_str(b, esc);
+		pn_buf_add(b, s + run, i - run);
+		pn_buf_puts(b, esc);
 		i += w;
 		run = i;
 	}
-	buf_add(b, s + run, n - run);
-	buf_char(b, '"');
+	pn_buf_add(b, s + run, n - run);
+	pn_buf_putc(b, '"');
 }
 
 struct key {
@@ -1383,14 +1318,14 @@ static struct key *sorted_members(json_t *obj, size_t *n)
 	return keys;
 }
 
-static void newline_indent(struct buf *b, int indent, int level)
+static void newline_indent(struct pn_buf *b, int indent, int level)
 {
-	buf_char(b, '\n');
+	pn_buf_putc(b, '\n');
 	for (int i = 0; i < indent * level; i++)
-		buf_char(b, ' ');
+		pn_buf_putc(b, ' ');
 }
 
-static void go_json(struct buf *b, json_t *v, int indent, int level)
+static void go_json(struct pn_buf *b, json_t *v, int indent, int level)
 {
 	size_t n;
 
@@ -1402,60 +1337,60 @@ static void go_json(struct buf *b, json_t *v, int indent, int level)
 			b->failed = true;
 			return;
 		}
-		buf_char(b, '{');
+		pn_buf_putc(b, '{');
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				buf_char(b, ',');
+				pn_buf_putc(b, ',');
 			if (indent)
 				newline_indent(b, indent, level + 1);
 			go_json_string(b, keys[i].k, keys[i].len);
-			buf_str(b, indent ? ": " : ":");
+			pn_buf_puts(b, indent ? ": " : ":");
 			go_json(b, keys[i].v, indent, level + 1);
 		}
 		if (indent && n)
 			newline_indent(b, indent, level);
-		buf_char(b, '}');
+		pn_buf_putc(b, '}');
 		free(keys);
 		break;
 	}
 	case JSON_ARRAY:
 		n = json_array_size(v);
-		buf_char(b, '[');
+		pn_buf_putc(b, '[');
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				buf_char(b, ',');
+				pn_buf_putc(b, ',');
 			if (indent)
 				newline_indent(b, indent, level + 1);
 			go_json(b, json_array_get(v, i), indent, level + 1);
 		}
 		if (indent && n)
 			newline_indent(b, indent, level);
-		buf_char(b, ']');
+		pn_buf_putc(b, ']');
 		break;
 	case JSON_STRING:
 		go_json_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		pn_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		go_json_float(b, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		buf_str(b, "true");
+		pn_buf_puts(b, "true");
 		break;
 	case JSON_FALSE:
-		buf_str(b, "false");
+		pn_buf_puts(b, "false");
 		break;
 	case JSON_NULL:
-		buf_str(b, "null");
+		pn_buf_puts(b, "null");
 		break;
 	}
 }
 
 int jsonpath_marshal(json_t *v, int indent, char **out, size_t *len, struct pn_err *err)
 {
-	struct buf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	*out = NULL;
 	if (len)
@@ -1463,12 +1398,12 @@ int jsonpath_marshal(json_t *v, int indent, char **out, size_t *len, struct pn_e
 	if (!v)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "no JSON value to encode");
 	go_json(&b, v, indent < 0 ? 0 : indent, 0);
-	buf_add(&b, "", 0);
+	pn_buf_add(&b, "", 0);
 	if (b.failed) {
-		free(b.p);
+		free(b.s);
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory encoding JSON");
 	}
-	*out = b.p;
+	*out = b.s;
 	if (len)
 		*len = b.len;
 	return 0;
@@ -1503,7 +1438,7 @@ struct exec {
 	int range_depth;
 	size_t budget;
 	bool exhausted;
-	struct buf out;
+	struct pn_buf out;
 	struct pn_err *err;
 };
 
@@ -1582,16 +1517,9 @@ static int vals_take(struct exec *ex, struct vals *l, json_t *j, enum go_type t)
 		return exec_fail(ex, "jsonpath evaluation exceeds %u values", JP_MAX_VALUES);
 	}
 	ex->budget--;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		struct val *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			json_decref(j);
-			return exec_nomem(ex);
-		}
-		l->v = v;
-		l->cap = cap;
+	if (pn_grow(&l->v, &l->cap, l->n, sizeof(*l->v))) {
+		json_decref(j);
+		return exec_nomem(ex);
 	}
 	l->v[l->n].j = j;
 	l->v[l->n].t = t;
@@ -1621,7 +1549,7 @@ static int fail_with_input(struct exec *ex, struct vals *out, const struct vals 
 }
 
 /* fmt's %v, for the values client-go names in its error messages. */
-static void go_print_v(struct buf *b, json_t *j, enum go_type t)
+static void go_print_v(struct pn_buf *b, json_t *j, enum go_type t)
 {
 	size_t n;
 
@@ -1633,43 +1561,43 @@ static void go_print_v(struct buf *b, json_t *j, enum go_type t)
 			b->failed = true;
 			return;
 		}
-		buf_str(b, "map[");
+		pn_buf_puts(b, "map[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				buf_char(b, ' ');
-			buf_add(b, keys[i].k, keys[i].len);
-			buf_char(b, ':');
+				pn_buf_putc(b, ' ');
+			pn_buf_add(b, keys[i].k, keys[i].len);
+			pn_buf_putc(b, ':');
 			go_print_v(b, keys[i].v, go_type_of(keys[i].v));
 		}
-		buf_char(b, ']');
+		pn_buf_putc(b, ']');
 		free(keys);
 		break;
 	}
 	case GT_SLICE:
-		buf_char(b, '[');
+		pn_buf_putc(b, '[');
 		for (size_t i = 0; i < json_array_size(j); i++) {
 			if (i)
-				buf_char(b, ' ');
+				pn_buf_putc(b, ' ');
 			go_print_v(b, json_array_get(j, i), go_type_of(json_array_get(j, i)));
 		}
-		buf_char(b, ']');
+		pn_buf_putc(b, ']');
 		break;
 	case GT_STRING:
-		buf_add(b, json_string_value(j), json_string_length(j));
+		pn_buf_add(b, json_string_value(j), json_string_length(j));
 		break;
 	case GT_INT64:
 	case GT_INT:
 	case GT_UINT8:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		pn_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		break;
 	case GT_FLOAT64:
 		go_print_float(b, json_real_value(j));
 		break;
 	case GT_BOOL:
-		buf_str(b, json_is_true(j) ? "true" : "false");
+		pn_buf_puts(b, json_is_true(j) ? "true" : "false");
 		break;
 	default:
-		buf_str(b, "<nil>");
+		pn_buf_puts(b, "<nil>");
 		break;
 	}
 }
@@ -1980,13 +1908,13 @@ static int eval_filter(struct exec *ex, const struct vals *in, const struct jp_n
 		json_t *arr = in->v[i].j;
 
 		if (in->v[i].t != GT_SLICE) {
-			struct buf b = { .limit = 4096 };
+			struct pn_buf b = { .limit = 4096 };
 			int ret;
 
 			go_print_v(&b, arr, in->v[i].t);
 			ret = exec_fail(ex, "%s%s is not array or slice and cannot be filtered",
-					b.p ? b.p : "", b.over ? "..." : "");
-			free(b.p);
+					b.s ? b.s : "", b.over ? "..." : "");
+			free(b.s);
 			return fail_with_input(ex, out, in, ret);
 		}
 		for (size_t k = 0; k < json_array_size(arr); k++) {
@@ -2135,7 +2063,7 @@ static int walk(struct exec *ex, const struct vals *in, const struct jp_node *no
 }
 
 /* PrintResults: one node's values, space separated; maps and lists as JSON. */
-static void print_results(struct buf *b, const struct vals *r)
+static void print_results(struct pn_buf *b, const struct vals *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct val *v = &r->v[i];
@@ -2145,7 +2073,7 @@ static void print_results(struct buf *b, const struct vals *r)
 		else
 			go_print_v(b, v->j, v->t);
 		if (i != r->n - 1)
-			buf_char(b, ' ');
+			pn_buf_putc(b, ' ');
 	}
 }
 
@@ -2239,14 +2167,14 @@ int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing
 	if (ret == 0 && ex.exhausted)
 		ret = exec_fail(&ex, "jsonpath evaluation exceeds %u values", JP_MAX_VALUES);
 	if (ret == 0) {
-		buf_add(&ex.out, "", 0); /* an empty result is "", not NULL */
+		pn_buf_add(&ex.out, "", 0); /* an empty result is "", not NULL */
 		if (ex.out.failed)
 			ret = exec_nomem(&ex);
 	}
 	if (ret < 0) {
-		free(ex.out.p);
+		free(ex.out.s);
 		return ret;
 	}
-	*out = ex.out.p;
+	*out = ex.out.s;
 	return 0;
 }

@@ -90,8 +90,12 @@ void cmd_runtime_init(struct podrt *rt, const struct podnet_env *env)
 
 int cmd_runtime_open(struct podrt *rt, struct podnet_env *env)
 {
+	struct podnet_env own;
 	struct pn_err err = { 0 };
 
+	/* Its strings are the environment's or constants: @rt may keep them. */
+	if (!env)
+		env = &own;
 	podnet_env_load(env);
 	cmd_runtime_init(rt, env);
 	if (podrt_open(rt, &err) < 0) {

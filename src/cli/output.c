@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonpath.h"
 
 struct table {
@@ -146,15 +147,9 @@ int table_add_row(struct table *t, const char *const cells[], struct pn_err *err
 {
 	size_t base = t->nrows * t->ncols;
 
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
-
-		if (!c)
-			return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory building a table");
-		t->cells = c;
-		t->cap = cap;
-	}
+	/* A row is ncols cells: the capacity counts rows. */
+	if (pn_grow(&t->cells, &t->cap, t->nrows, t->ncols * sizeof(*t->cells)))
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory building a table");
 	for (size_t i = 0; i < t->ncols; i++) {
 		t->cells[base + i] = cell_text(t->style, cells[i]);
 		if (!t->cells[base + i]) {

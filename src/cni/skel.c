@@ -48,26 +48,19 @@ out:
 
 static int dispatch(const struct cni_plugin *p, const struct cni_call *c, struct pn_err *err)
 {
+	/* ADD prints a result; the other verbs only succeed or fail. */
+	int (*const verbs[])(const struct cni_call *, struct pn_err *) = {
+		[CNI_CMD_DEL] = p->del,
+		[CNI_CMD_CHECK] = p->check,
+		[CNI_CMD_GC] = p->gc,
+		[CNI_CMD_STATUS] = p->status,
+	};
 	int (*verb)(const struct cni_call *, struct pn_err *) = NULL;
 
-	switch (c->env->cmd) {
-	case CNI_CMD_ADD:
+	if (c->env->cmd == CNI_CMD_ADD)
 		return run_add(p, c, err);
-	case CNI_CMD_DEL:
-		verb = p->del;
-		break;
-	case CNI_CMD_CHECK:
-		verb = p->check;
-		break;
-	case CNI_CMD_GC:
-		verb = p->gc;
-		break;
-	case CNI_CMD_STATUS:
-		verb = p->status;
-		break;
-	default:
-		break;
-	}
+	if ((size_t)c->env->cmd < PN_ARRAY_SIZE(verbs))
+		verb = verbs[c->env->cmd];
 	if (!verb)
 		return pn_error(err, PN_CNI_INVALID_ENV, 0, "unknown CNI_COMMAND: %s",
 				c->env->command ? c->env->command : "");

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "child.h"
 #include "netns.h"
 #include "nl.h"
@@ -64,17 +65,9 @@ static int sock_cb(const struct nlmsghdr *h, void *arg)
 	 * request never returns AF_INET sockets, but be exact. */
 	if (m->idiag_family != sv->family)
 		return 0;
-	if (sv->n == sv->cap) {
-		size_t cap = sv->cap ? 2 * sv->cap : 32;
-		struct diag_sock *v = realloc(sv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		sv->v = v;
-		sv->cap = cap;
-	}
+	if (pn_grow(&sv->v, &sv->cap, sv->n, sizeof(*sv->v)))
+		return -ENOMEM;
 	s = &sv->v[sv->n++];
-	memset(s, 0, sizeof(*s));
 	nl_parse_msg(tb, INET_DIAG_MAX, h, sizeof(*m));
 	s->proto = sv->proto;
 	s->state = m->idiag_state;

@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "bridge.h"
+#include "buf.h"
 #include "cni.h"
 #include "cniclient.h"
 #include "diag.h"
@@ -62,19 +63,11 @@ static void add(struct doctor_report *rep, const char *scope, const char *name,
 	struct doctor_check *c;
 	va_list ap;
 
-	if (rep->n == rep->cap) {
-		size_t nc = rep->cap ? rep->cap * 2 : 32;
-		struct doctor_check *nv = realloc(rep->v, nc * sizeof(*nv));
-
-		/* Out of memory while diagnosing: drop the line, keep the
-		 * verdict (counted below), so a failure is never lost. */
-		if (!nv)
-			goto count;
-		rep->v = nv;
-		rep->cap = nc;
-	}
+	/* Out of memory while diagnosing: drop the line, keep the verdict
+	 * (counted below), so a failure is never lost. */
+	if (pn_grow(&rep->v, &rep->cap, rep->n, sizeof(*rep->v)))
+		goto count;
 	c = &rep->v[rep->n++];
-	memset(c, 0, sizeof(*c));
 	snprintf(c->scope, sizeof(c->scope), "%s", scope);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->status = st;

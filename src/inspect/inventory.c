@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "cniclient.h"
 #include "ipam.h"
 #include "netns.h"
@@ -51,28 +52,11 @@ const char *inv_orphan_kind_str(enum inv_orphan_kind k)
 {
 	static const char *const names[] = { "netns", "cni-cache", "lease", "veth", "pin" };
 
-	return (unsigned)k < PN_ARRAY_SIZE(names) ? names[k] : "?";
+	return PN_ENUM_NAME(names, k, "?");
 }
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                      */
-
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 8;
-	p = realloc(*v, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	memset((char *)p + *cap * size, 0, (ncap - *cap) * size);
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
 
 /* *dst = strdup(s) (NULL stays NULL); -ENOMEM. */
 static int dup_str(char **dst, const char *s)
@@ -299,7 +283,7 @@ static int ns_get(struct build *b, dev_t dev, ino_t ino)
 
 	if (i >= 0)
 		return i;
-	if (grow((void **)&inv->ns, &b->cap_ns, inv->n_ns, sizeof(*inv->ns)) < 0)
+	if (pn_grow(&inv->ns, &b->cap_ns, inv->n_ns, sizeof(*inv->ns)) < 0)
 		return -ENOMEM;
 	memset(&inv->ns[inv->n_ns], 0, sizeof(*inv->ns));
 	inv->ns[inv->n_ns].dev = dev;
@@ -320,7 +304,7 @@ static int orphan_add(struct build *b, enum inv_orphan_kind kind, const char *ob
 	va_list ap;
 	int ret;
 
-	if (grow((void **)&inv->orphans, &b->cap_orphans, inv->n_orphans, sizeof(*o)) < 0)
+	if (pn_grow(&inv->orphans, &b->cap_orphans, inv->n_orphans, sizeof(*o)) < 0)
 		return -ENOMEM;
 	o = &inv->orphans[inv->n_orphans++];
 	memset(o, 0, sizeof(*o));
@@ -706,7 +690,7 @@ static int ns_of_pid(const struct inventory *inv, pid_t pid)
 
 static int sandbox_add(struct build *b, const char *id)
 {
-	if (grow((void **)&b->sandboxes, &b->cap_sandboxes, b->n_sandboxes, sizeof(char *)) < 0)
+	if (pn_grow(&b->sandboxes, &b->cap_sandboxes, b->n_sandboxes, sizeof(char *)) < 0)
 		return -ENOMEM;
 	if (!(b->sandboxes[b->n_sandboxes] = strdup(id)))
 		return -ENOMEM;
@@ -988,7 +972,7 @@ static int load_leases(struct build *b)
 			for (size_t m = 0; m < nl && ret == 0; m++) {
 				struct lease_ref *r;
 
-				if ((ret = grow((void **)&b->leases, &b->cap_leases, b->n_leases,
+				if ((ret = pn_grow(&b->leases, &b->cap_leases, b->n_leases,
 						sizeof(*r))) < 0)
 					break;
 				r = &b->leases[b->n_leases];
@@ -1285,8 +1269,8 @@ static json_t *link_json(const struct inventory *inv, const struct inv_link *l)
 	return j;
 }
 
-/* The pod-side veth of @ns whose peer is on the node (its eth0), or NULL. */
-static const struct inv_link *pod_uplink(const struct inventory *inv, const struct inv_netns *ns)
+const struct inv_link *inventory_pod_uplink(const struct inventory *inv,
+					    const struct inv_netns *ns)
 {
 	const struct inv_link *best = NULL;
 
@@ -1303,7 +1287,7 @@ static const struct inv_link *pod_uplink(const struct inventory *inv, const stru
 json_t *inventory_netns_to_json(const struct inventory *inv, const struct inv_netns *ns)
 {
 	json_t *j, *pins = json_array(), *procs = json_array(), *links = json_array();
-	const struct inv_link *up = pod_uplink(inv, ns);
+	const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 	for (size_t i = 0; i < ns->n_pins; i++)
 		json_array_append_new(pins, json_string(ns->pins[i]));
@@ -1467,50 +1451,7 @@ json_t *inventory_pid_to_json(const struct inventory *inv, const struct inv_pid 
 /* ------------------------------------------------------------------ */
 /* graph                                                              */
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = (b->cap + (size_t)n + 1) * 2;
-			char *p = realloc(b->s, cap);
-
-			if (!p) {
-				b->oom = true;
-				return;
-			}
-			b->s = p;
-			b->cap = cap;
-		}
-	}
-}
-
-static void sb_addrs(struct sbuf *b, const struct inv_link *l, const char *sep, bool v4_only)
+static void sb_addrs(struct pn_buf *b, const struct inv_link *l, const char *sep, bool v4_only)
 {
 	bool first = true;
 
@@ -1523,7 +1464,7 @@ static void sb_addrs(struct sbuf *b, const struct inv_link *l, const char *sep, 
 		if (l->addrs[i].ip.family == AF_INET6 && l->addrs[i].ip.b[0] == 0xfe &&
 		    (l->addrs[i].ip.b[1] & 0xc0) == 0x80)
 			continue;
-		sb_printf(b, "%s%s", first ? "" : sep, pn_cidr_str(&l->addrs[i], buf));
+		pn_buf_printf(b, "%s%s", first ? "" : sep, pn_cidr_str(&l->addrs[i], buf));
 		first = false;
 	}
 }
@@ -1536,38 +1477,38 @@ static const char *ns_label(const struct inv_netns *ns, char *buf, size_t n)
 	return buf;
 }
 
-static void text_pod(struct sbuf *b, const struct inventory *inv, const struct inv_netns *ns,
+static void text_pod(struct pn_buf *b, const struct inventory *inv, const struct inv_netns *ns,
 		     const char *ind)
 {
 	char lb[48];
 
 	if (ns->has_pod)
-		sb_printf(b, "%spod %s/%s  [%s] sandbox %.12s  netns %s\n", ind,
+		pn_buf_printf(b, "%spod %s/%s  [%s] sandbox %.12s  netns %s\n", ind,
 			  ns->pod.namespace_ ? ns->pod.namespace_ : "?",
 			  ns->pod.name ? ns->pod.name : "?", inv_source_str(ns->pod.source),
 			  ns->pod.sandbox_id ? ns->pod.sandbox_id : "-", ns_label(ns, lb, sizeof(lb)));
 	else
-		sb_printf(b, "%s(no pod)  netns %s%s%s\n", ind, ns_label(ns, lb, sizeof(lb)),
+		pn_buf_printf(b, "%s(no pod)  netns %s%s%s\n", ind, ns_label(ns, lb, sizeof(lb)),
 			  ns->orphan ? "  orphan: " : "", ns->orphan ? ns->orphan : "");
 	if (ns->has_pod && ns->pod.pause_pid)
-		sb_printf(b, "%s  pause pid %d\n", ind, (int)ns->pod.pause_pid);
+		pn_buf_printf(b, "%s  pause pid %d\n", ind, (int)ns->pod.pause_pid);
 	for (size_t c = 0; ns->has_pod && c < ns->pod.n_ctrs; c++) {
 		const struct inv_ctr *ct = &ns->pod.ctrs[c];
 
-		sb_printf(b, "%s  container %s %.12s", ind, ct->name ? ct->name : "-", ct->id);
+		pn_buf_printf(b, "%s  container %s %.12s", ind, ct->name ? ct->name : "-", ct->id);
 		if (ct->pid)
-			sb_printf(b, " pid %d", (int)ct->pid);
-		sb_printf(b, "\n");
+			pn_buf_printf(b, " pid %d", (int)ct->pid);
+		pn_buf_printf(b, "\n");
 	}
 	(void)inv;
 }
 
-static void graph_text(struct sbuf *b, const struct inventory *inv)
+static void graph_text(struct pn_buf *b, const struct inventory *inv)
 {
 	const struct inv_netns *node = &inv->ns[inv->node];
 	size_t n_br = 0;
 
-	sb_printf(b, "node (netns inode %lu)\n", (unsigned long)node->ino);
+	pn_buf_printf(b, "node (netns inode %lu)\n", (unsigned long)node->ino);
 	for (size_t i = 0; i < node->n_links; i++)
 		n_br += !strcmp(node->links[i].li.kind, "bridge");
 	for (size_t i = 0, seen = 0; i < node->n_links; i++) {
@@ -1578,10 +1519,10 @@ static void graph_text(struct sbuf *b, const struct inventory *inv)
 		if (strcmp(br->li.kind, "bridge"))
 			continue;
 		last_br = ++seen == n_br;
-		sb_printf(b, "%s bridge %s %s ", last_br ? "`--" : "|--", br->li.name,
+		pn_buf_printf(b, "%s bridge %s %s ", last_br ? "`--" : "|--", br->li.name,
 			  br->li.flags & IFF_UP ? "up" : "DOWN");
 		sb_addrs(b, br, " ", false);
-		sb_printf(b, "\n");
+		pn_buf_printf(b, "\n");
 		for (size_t k = 0; k < node->n_links; k++)
 			n_ports += node->links[k].li.master == br->li.ifindex;
 		for (size_t k = 0, pi = 0; k < node->n_links; k++) {
@@ -1594,55 +1535,55 @@ static void graph_text(struct sbuf *b, const struct inventory *inv)
 				pi--;
 				continue;
 			}
-			sb_printf(b, "%s%s %s (ifindex %d)", pre, last ? "`--" : "|--", v->li.name,
+			pn_buf_printf(b, "%s%s %s (ifindex %d)", pre, last ? "`--" : "|--", v->li.name,
 				  v->li.ifindex);
 			snprintf(ind, sizeof(ind), "%s%s      ", pre, last ? "    " : "|   ");
 			if (v->peer == INV_PEER_OTHER_NS) {
 				const struct inv_netns *pns = &inv->ns[v->peer_ns];
 				const struct inv_link *pl = link_by_index(pns, v->peer_ifindex);
 
-				sb_printf(b, " <-veth-> %s@if%d ", v->peer_name[0] ? v->peer_name : "?",
+				pn_buf_printf(b, " <-veth-> %s@if%d ", v->peer_name[0] ? v->peer_name : "?",
 					  v->peer_ifindex);
 				if (pl)
 					sb_addrs(b, pl, " ", false);
-				sb_printf(b, "\n");
+				pn_buf_printf(b, "\n");
 				text_pod(b, inv, pns, ind);
 			} else if (v->peer == INV_PEER_UNRESOLVED) {
-				sb_printf(b, " <-veth-> ? (peer netns not found)\n");
+				pn_buf_printf(b, " <-veth-> ? (peer netns not found)\n");
 			} else {
-				sb_printf(b, " %s\n", v->li.kind);
+				pn_buf_printf(b, " %s\n", v->li.kind);
 			}
 		}
 	}
 	/* Pods not reachable from a bridge: another plugin, or hostNetwork. */
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
-		const struct inv_link *up = pod_uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 		if (!ns->has_pod || (up && up->peer_master[0]))
 			continue;
-		sb_printf(b, "(not on a bridge)\n");
+		pn_buf_printf(b, "(not on a bridge)\n");
 		text_pod(b, inv, ns, "    ");
 	}
 	for (size_t i = 0; i < inv->n_orphans; i++)
-		sb_printf(b, "orphan %s %s: %s\n", inv_orphan_kind_str(inv->orphans[i].kind),
+		pn_buf_printf(b, "orphan %s %s: %s\n", inv_orphan_kind_str(inv->orphans[i].kind),
 			  inv->orphans[i].object ? inv->orphans[i].object : "-",
 			  inv->orphans[i].reason);
 }
 
 /* A DOT double-quoted string body: escape '"' and '\'. */
-static void sb_dot_str(struct sbuf *b, const char *s)
+static void sb_dot_str(struct pn_buf *b, const char *s)
 {
 	for (; s && *s; s++)
-		sb_printf(b, "%s%c", *s == '"' || *s == '\\' ? "\\" : "", *s);
+		pn_buf_printf(b, "%s%c", *s == '"' || *s == '\\' ? "\\" : "", *s);
 }
 
-static void graph_dot(struct sbuf *b, const struct inventory *inv)
+static void graph_dot(struct pn_buf *b, const struct inventory *inv)
 {
 	const struct inv_netns *node = &inv->ns[inv->node];
 	char lb[48];
 
-	sb_printf(b, "digraph podnet {\n"
+	pn_buf_printf(b, "digraph podnet {\n"
 		     "  rankdir=LR;\n"
 		     "  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
 		     "  edge [dir=none];\n"
@@ -1653,79 +1594,79 @@ static void graph_dot(struct sbuf *b, const struct inventory *inv)
 
 		if (strcmp(l->li.kind, "bridge") && !(l->li.master && !strcmp(l->li.kind, "veth")))
 			continue;
-		sb_printf(b, "    n%d_%d [label=\"", inv->node, l->li.ifindex);
+		pn_buf_printf(b, "    n%d_%d [label=\"", inv->node, l->li.ifindex);
 		sb_dot_str(b, l->li.name);
-		sb_printf(b, "\\n%s", l->li.kind);
+		pn_buf_printf(b, "\\n%s", l->li.kind);
 		if (l->n_addrs)
-			sb_printf(b, "\\n");
+			pn_buf_printf(b, "\\n");
 		sb_addrs(b, l, "\\n", false);
-		sb_printf(b, "\"%s];\n", !strcmp(l->li.kind, "bridge") ? ", shape=box3d, style=filled, fillcolor=lightblue"
+		pn_buf_printf(b, "\"%s];\n", !strcmp(l->li.kind, "bridge") ? ", shape=box3d, style=filled, fillcolor=lightblue"
 								      : ", shape=ellipse");
 		if (l->li.master)
-			sb_printf(b, "    n%d_%d -> n%d_%d;\n", inv->node, l->li.ifindex, inv->node,
+			pn_buf_printf(b, "    n%d_%d -> n%d_%d;\n", inv->node, l->li.ifindex, inv->node,
 				  l->li.master);
 	}
-	sb_printf(b, "  }\n");
+	pn_buf_printf(b, "  }\n");
 	for (size_t i = 0; i < inv->n_ns; i++) {
 		const struct inv_netns *ns = &inv->ns[i];
-		const struct inv_link *up = pod_uplink(inv, ns);
+		const struct inv_link *up = inventory_pod_uplink(inv, ns);
 
 		if ((int)i == inv->node || (!ns->has_pod && !up))
 			continue;
-		sb_printf(b, "  subgraph cluster_ns%zu {\n    label=\"", i);
+		pn_buf_printf(b, "  subgraph cluster_ns%zu {\n    label=\"", i);
 		if (ns->has_pod) {
-			sb_printf(b, "pod ");
+			pn_buf_printf(b, "pod ");
 			sb_dot_str(b, ns->pod.namespace_ ? ns->pod.namespace_ : "?");
-			sb_printf(b, "/");
+			pn_buf_printf(b, "/");
 			sb_dot_str(b, ns->pod.name ? ns->pod.name : "?");
-			sb_printf(b, "\\n");
+			pn_buf_printf(b, "\\n");
 		}
 		sb_dot_str(b, ns_label(ns, lb, sizeof(lb)));
-		sb_printf(b, "\";\n    style=rounded;\n");
+		pn_buf_printf(b, "\";\n    style=rounded;\n");
 		for (size_t k = 0; k < ns->n_links; k++) {
 			const struct inv_link *l = &ns->links[k];
 
 			if (l->peer != INV_PEER_OTHER_NS)
 				continue;
-			sb_printf(b, "    n%zu_%d [label=\"", i, l->li.ifindex);
+			pn_buf_printf(b, "    n%zu_%d [label=\"", i, l->li.ifindex);
 			sb_dot_str(b, l->li.name);
-			sb_printf(b, "\\n");
+			pn_buf_printf(b, "\\n");
 			sb_addrs(b, l, "\\n", false);
-			sb_printf(b, "\", shape=ellipse];\n");
+			pn_buf_printf(b, "\", shape=ellipse];\n");
 		}
 		for (size_t c = 0; ns->has_pod && c < ns->pod.n_ctrs; c++) {
 			const struct inv_ctr *ct = &ns->pod.ctrs[c];
 
-			sb_printf(b, "    c%zu_%zu [label=\"", i, c);
+			pn_buf_printf(b, "    c%zu_%zu [label=\"", i, c);
 			sb_dot_str(b, ct->name ? ct->name : "-");
-			sb_printf(b, "\\n%.12s", ct->id);
+			pn_buf_printf(b, "\\n%.12s", ct->id);
 			if (ct->pid)
-				sb_printf(b, "\\npid %d", (int)ct->pid);
-			sb_printf(b, "\", shape=component];\n");
+				pn_buf_printf(b, "\\npid %d", (int)ct->pid);
+			pn_buf_printf(b, "\", shape=component];\n");
 		}
-		sb_printf(b, "  }\n");
+		pn_buf_printf(b, "  }\n");
 		for (size_t k = 0; k < ns->n_links; k++) {
 			const struct inv_link *l = &ns->links[k];
 
 			if (l->peer == INV_PEER_OTHER_NS && l->peer_ns == inv->node)
-				sb_printf(b, "  n%zu_%d -> n%d_%d [style=bold, label=\"veth\"];\n", i,
+				pn_buf_printf(b, "  n%zu_%d -> n%d_%d [style=bold, label=\"veth\"];\n", i,
 					  l->li.ifindex, inv->node, l->peer_ifindex);
 		}
 	}
-	sb_printf(b, "}\n");
+	pn_buf_printf(b, "}\n");
 }
 
 int inventory_graph(const struct inventory *inv, enum inv_graph_fmt fmt, char **out,
 		    struct pn_err *err)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	*out = NULL;
 	if (fmt == INV_GRAPH_DOT)
 		graph_dot(&b, inv);
 	else
 		graph_text(&b, inv);
-	if (b.oom || !b.s) {
+	if (b.failed || !b.s) {
 		free(b.s);
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}

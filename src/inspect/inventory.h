@@ -173,6 +173,10 @@ json_t *inventory_netns_to_json(const struct inventory *inv, const struct inv_ne
 /* The namespace with that nsfs identity, or NULL. */
 const struct inv_netns *inventory_find_ns(const struct inventory *inv, dev_t dev, ino_t ino);
 
+/* The pod-side veth of @ns whose peer is on the node (eth0 if several), or NULL. */
+const struct inv_link *inventory_pod_uplink(const struct inventory *inv,
+					    const struct inv_netns *ns);
+
 /* ------------------------------------------------------------------ */
 /* PID -> pod                                                         */
 

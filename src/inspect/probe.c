@@ -184,8 +184,9 @@ connected:
 	return 0;
 }
 
-/* Wait for @events on @fd until the deadline: 1 ready, 0 timed out. */
-static int wait_fd(struct probe_job *j, int fd, short events)
+/* Wait for @events on @fd until the deadline: 1 ready (what came in
+ * *revents if not NULL), 0 timed out, -errno. */
+static int wait_fd(struct probe_job *j, int fd, short events, short *revents)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
@@ -195,6 +196,8 @@ static int wait_fd(struct probe_job *j, int fd, short events)
 			continue;
 		if (n < 0)
 			return -errno;
+		if (revents)
+			*revents = p.revents;
 		return n > 0;
 	}
 }
@@ -217,7 +220,7 @@ static int http_exchange(struct probe_job *j, int fd, uint64_t t0)
 	while (sent < len) {
 		ssize_t w;
 
-		n = wait_fd(j, fd, POLLOUT);
+		n = wait_fd(j, fd, POLLOUT, NULL);
 		if (n <= 0)
 			goto timeout;
 		w = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
@@ -233,7 +236,7 @@ static int http_exchange(struct probe_job *j, int fd, uint64_t t0)
 		char buf[16384];
 		ssize_t got;
 
-		n = wait_fd(j, fd, POLLIN);
+		n = wait_fd(j, fd, POLLIN, NULL);
 		if (n <= 0)
 			goto timeout;
 		got = recv(fd, buf, sizeof(buf), 0);
@@ -345,6 +348,32 @@ static int read_errqueue(int fd, struct probe_result *r)
 	return 0;
 }
 
+/*
+ * The datagram probes' wait for an answer: 1 when one may be read, 0 when
+ * the outcome is decided (@none at the deadline, or the ICMP error queued
+ * on the socket if @errqueue), <0 if poll failed.  Sets the elapsed time.
+ */
+static int wait_answer(struct probe_job *j, int fd, uint64_t t0, bool errqueue,
+		       enum probe_outcome none)
+{
+	struct probe_result *r = j->res;
+	short revents = 0;
+	int n = wait_fd(j, fd, POLLIN, &revents), e;
+
+	if (n < 0)
+		return pn_error(j->err, PN_E_KERNEL, -n, "poll");
+	r->elapsed_us = (pn_now_ns() - t0) / 1000;
+	if (n == 0) {
+		r->outcome = none;
+		return 0;
+	}
+	if (errqueue && (revents & POLLERR) && (e = read_errqueue(fd, r))) {
+		set_errno_outcome(r, e);
+		return 0;
+	}
+	return 1;
+}
+
 static int run_udp(struct probe_job *j)
 {
 	const struct probe_req *q = j->req;
@@ -371,29 +400,13 @@ static int run_udp(struct probe_job *j)
 		goto out;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int n = poll(&p, 1, remaining_ms(j));
+		int ready = wait_answer(j, fd, t0, true, PROBE_NO_ANSWER);
 		char buf[2048];
 		ssize_t got;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = pn_error(j->err, PN_E_KERNEL, errno, "poll");
+		if (ready <= 0) {
+			ret = ready;
 			goto out;
-		}
-		r->elapsed_us = (pn_now_ns() - t0) / 1000;
-		if (n == 0) {
-			r->outcome = PROBE_NO_ANSWER;
-			goto out;
-		}
-		if (p.revents & POLLERR) {
-			int e = read_errqueue(fd, r);
-
-			if (e) {
-				set_errno_outcome(r, e);
-				goto out;
-			}
 		}
 		got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (got >= 0) {
@@ -573,8 +586,8 @@ static int run_icmp(struct probe_job *j)
 		goto out;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int n = poll(&p, 1, remaining_ms(j));
+		/* A ping socket queues ICMP errors; a raw one reads them as packets. */
+		int ready = wait_answer(j, fd, t0, !raw, PROBE_TIMEOUT);
 		uint8_t buf[1500];
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
@@ -583,24 +596,9 @@ static int run_icmp(struct probe_job *j)
 		ssize_t got;
 		size_t len;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = pn_error(j->err, PN_E_KERNEL, errno, "poll");
+		if (ready <= 0) {
+			ret = ready;
 			goto out;
-		}
-		r->elapsed_us = (pn_now_ns() - t0) / 1000;
-		if (n == 0) {
-			r->outcome = PROBE_TIMEOUT;
-			goto out;
-		}
-		if (!raw && (p.revents & POLLERR)) {
-			int e = read_errqueue(fd, r);
-
-			if (e) {
-				set_errno_outcome(r, e);
-				goto out;
-			}
 		}
 		got = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		if (got < 0) {

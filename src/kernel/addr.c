@@ -83,78 +83,51 @@ int addr_del(struct nl_sock *s, int ifindex, const struct pn_cidr *a, struct pn_
 	return addr_req(s, RTM_DELADDR, 0, ifindex, a, 0, what, err);
 }
 
-struct addr_acc {
+struct addr_filter {
 	int ifindex;
 	int family;
-	struct pn_cidr *v;
-	size_t n, cap;
 };
 
-static int addr_list_cb(const struct nlmsghdr *h, void *arg)
+static int addr_list_cb(const struct nlmsghdr *h, void *arg, void *elem)
 {
-	struct addr_acc *acc = arg;
+	const struct addr_filter *f = arg;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
 	struct nlattr *tb[IFA_MAX + 1];
 	const struct nlattr *a;
-	struct pn_cidr c = { 0 };
+	struct pn_cidr *c = elem;
 	size_t len;
 
 	if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
 		return 0;
 	/* The kernel filters by index under strict checking; old kernels
 	 * ignore the filter, so check again. */
-	if ((acc->ifindex && (int)ifa->ifa_index != acc->ifindex) ||
-	    (acc->family != AF_UNSPEC && ifa->ifa_family != acc->family) ||
+	if ((f->ifindex && (int)ifa->ifa_index != f->ifindex) ||
+	    (f->family != AF_UNSPEC && ifa->ifa_family != f->family) ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return 0;
 	nl_parse_msg(tb, IFA_MAX, h, sizeof(*ifa));
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	c.ip.family = ifa->ifa_family;
-	len = pn_ip_len(&c.ip);
+	c->ip.family = ifa->ifa_family;
+	len = pn_ip_len(&c->ip);
 	if (!a || nl_len(a) != len)
 		return 0;
-	memcpy(c.ip.b, nl_data(a), len);
-	c.prefix = ifa->ifa_prefixlen;
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 8;
-		struct pn_cidr *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
-	acc->v[acc->n++] = c;
-	return 0;
+	memcpy(c->ip.b, nl_data(a), len);
+	c->prefix = ifa->ifa_prefixlen;
+	return 1;
 }
 
 int addr_list(struct nl_sock *s, int ifindex, int family, struct pn_cidr **out, size_t *n,
 	      struct pn_err *err)
 {
-	struct addr_acc acc = { .ifindex = ifindex, .family = family };
+	struct addr_filter f = { .ifindex = ifindex, .family = family };
 	char buf[ADDR_REQ_BUF], what[64];
 	struct ifaddrmsg *ifa;
 	struct nl_req r;
-	int ret = 0, i;
 
-	*out = NULL;
-	*n = 0;
 	snprintf(what, sizeof(what), "list addresses of link #%d", ifindex);
-	for (i = 0; i < ADDR_DUMP_TRIES; i++) {
-		nl_req_init(&r, buf, sizeof(buf), RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa),
-			    (void **)&ifa);
-		ifa->ifa_family = (uint8_t)family;
-		ifa->ifa_index = (uint32_t)ifindex;
-		acc.n = 0;
-		ret = nl_dump(s, &r, addr_list_cb, &acc, what, err);
-		if (ret != -EAGAIN)
-			break;
-	}
-	if (ret < 0) {
-		free(acc.v);
-		return ret;
-	}
-	*out = acc.v;
-	*n = acc.n;
-	return 0;
+	nl_req_init(&r, buf, sizeof(buf), RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), (void **)&ifa);
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_index = (uint32_t)ifindex;
+	return nl_dump_array(s, &r, ADDR_DUMP_TRIES, addr_list_cb, &f, sizeof(**out),
+			     (void **)out, n, what, err);
 }

@@ -54,6 +54,18 @@ static void set_flag(struct ifinfomsg *ifi, unsigned int flag, bool on)
 		ifi->ifi_flags &= ~flag;
 }
 
+/* An RTM_NEWLINK that creates @name, refused if the name is taken; @mtu if > 0. */
+static int newlink_init(struct nl_req *r, void *buf, size_t size, struct ifinfomsg **ifi,
+			const char *name, int mtu)
+{
+	nl_req_init(r, buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(**ifi),
+		    (void **)ifi);
+	if (nl_put_str(r, IFLA_IFNAME, name) < 0 ||
+	    (mtu > 0 && nl_put_u32(r, IFLA_MTU, (uint32_t)mtu) < 0))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int link_mac_parse(const char *s, unsigned char mac[6])
 {
 	unsigned char m[6];
@@ -203,60 +215,24 @@ int link_get_index(struct nl_sock *s, int ifindex, struct link_info *out, struct
 	return getlink(s, ifindex, NULL, out, err);
 }
 
-struct link_acc {
-	struct link_info *v;
-	size_t n, cap;
-};
-
-static int link_list_cb(const struct nlmsghdr *h, void *arg)
+static int link_list_cb(const struct nlmsghdr *h, void *arg, void *elem)
 {
-	struct link_acc *acc = arg;
-	struct link_info li;
-
-	if (link_info_cb(h, &li) != 1)
-		return 0;
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 16;
-		struct link_info *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
-	acc->v[acc->n++] = li;
-	return 0;
+	return link_info_cb(h, elem) == 1;
 }
 
 int link_list(struct nl_sock *s, struct link_info **out, size_t *n, struct pn_err *err)
 {
-	struct link_acc acc = { 0 };
 	char buf[LINK_REQ_BUF];
 	struct ifinfomsg *ifi;
 	struct nl_req r;
-	int ret = 0;
 
 	*out = NULL;
 	*n = 0;
-	/* A dump interrupted by a concurrent change ends with NLM_F_DUMP_INTR,
-	 * which nl_dump reports as -EAGAIN: start over, a few times. */
-	for (int i = 0; i < 5; i++) {
-		nl_req_init(&r, buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi),
-			    (void **)&ifi);
-		if (nl_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
-			return pn_error(err, PN_E_KERNEL, EMSGSIZE, "list links: request too large");
-		acc.n = 0;
-		ret = nl_dump(s, &r, link_list_cb, &acc, "list links", err);
-		if (ret != -EAGAIN)
-			break;
-	}
-	if (ret < 0) {
-		free(acc.v);
-		return ret;
-	}
-	*out = acc.v;
-	*n = acc.n;
-	return 0;
+	nl_req_init(&r, buf, sizeof(buf), RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi), (void **)&ifi);
+	if (nl_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "list links: request too large");
+	return nl_dump_array(s, &r, 5, link_list_cb, NULL, sizeof(**out), (void **)out, n,
+			     "list links", err);
 }
 
 /* Append IFLA_AF_SPEC { AF_INET6 { mode NONE }?, AF_INET { CONF { ARP_NOTIFY=1 } }? }. */
@@ -428,12 +404,7 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 	/* Created down: addr_gen_mode has to be NONE before IFF_UP (see the
 	 * comment at the top).  A bridge without ports has carrier, so
 	 * addrconf would give it a link-local address at once. */
-	nl_req_init(&r, buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi),
-		    (void **)&ifi);
-	if (o->promisc)
-		set_flag(ifi, IFF_PROMISC, true);
-	if (nl_put_str(&r, IFLA_IFNAME, o->name) < 0 ||
-	    (o->mtu > 0 && nl_put_u32(&r, IFLA_MTU, (uint32_t)o->mtu) < 0) ||
+	if (newlink_init(&r, buf, sizeof(buf), &ifi, o->name, o->mtu) < 0 ||
 	    /* A fixed MAC: otherwise the bridge takes the lowest port MAC
 	     * and changes it as pods come and go (br_stp_recalculate_bridge_id),
 	     * which breaks the neighbour caches of every pod. */
@@ -444,6 +415,8 @@ int link_bridge_ensure(struct nl_sock *s, const struct bridge_opts *o, struct li
 		goto out;
 	}
 	nl_nest_end(&r, info);
+	if (o->promisc)
+		set_flag(ifi, IFF_PROMISC, true);
 	ret = nl_talk(s, &r, what, &e);
 	if (ret == -EEXIST) {
 		/* Another plugin instance won the race (CNI ADDs of several pods
@@ -499,16 +472,9 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 				o->host_name ? o->host_name : "", o->peer_name ? o->peer_name : "");
 	snprintf(what, sizeof(what), "create veth %s (peer %s)", o->host_name, o->peer_name);
 
-	nl_req_init(&r, buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi),
-		    (void **)&ifi);
-	/* Up at once even when its mode is still to be set: without a peer
-	 * up it has no carrier, so addrconf leaves it alone until then. */
-	if (o->host_up)
-		set_flag(ifi, IFF_UP, true);
 	/* IFLA_MASTER at creation: rtnl_newlink_create enslaves right after
 	 * registering the device, saving an RTM_SETLINK. */
-	if (nl_put_str(&r, IFLA_IFNAME, o->host_name) < 0 ||
-	    (o->mtu > 0 && nl_put_u32(&r, IFLA_MTU, (uint32_t)o->mtu) < 0) ||
+	if (newlink_init(&r, buf, sizeof(buf), &ifi, o->host_name, o->mtu) < 0 ||
 	    (o->master > 0 && nl_put_u32(&r, IFLA_MASTER, (uint32_t)o->master) < 0) ||
 	    (o->host_mac && nl_put(&r, IFLA_ADDRESS, o->host_mac, 6) < 0) ||
 	    !(info = nl_nest_start(&r, IFLA_LINKINFO)) ||
@@ -530,6 +496,10 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 	nl_nest_end(&r, peer);
 	nl_nest_end(&r, data);
 	nl_nest_end(&r, info);
+	/* Up at once even when its mode is still to be set: without a peer
+	 * up it has no carrier, so addrconf leaves it alone until then. */
+	if (o->host_up)
+		set_flag(ifi, IFF_UP, true);
 	ret = nl_talk(s, &r, what, err);
 	if (ret < 0)
 		goto out;

@@ -379,6 +379,18 @@ out:
 	return ret;
 }
 
+/* The rules @network's masquerade needs, and the families missing some. */
+static int masq_state(const char *network, const struct pn_cidr *subnets, size_t n,
+		      struct masq_rule **rules, size_t *nrules, unsigned *missing,
+		      struct pn_err *err)
+{
+	int ret = masq_rules_build(network, subnets, n, rules, nrules, err);
+
+	if (ret < 0)
+		return ret;
+	return masq_scan(network, *rules, *nrules, missing, err);
+}
+
 int nft_masq_check(const char *network, const struct pn_cidr *subnets, size_t n,
 		   struct pn_err *err)
 {
@@ -387,15 +399,9 @@ int nft_masq_check(const char *network, const struct pn_cidr *subnets, size_t n,
 	size_t nrules = 0;
 	int ret;
 
-	ret = masq_rules_build(network, subnets, n, &rules, &nrules, err);
-	if (ret < 0)
-		goto out;
-	ret = masq_scan(network, rules, nrules, &missing, err);
-	if (ret < 0)
-		goto out;
-	if (missing)
+	ret = masq_state(network, subnets, n, &rules, &nrules, &missing, err);
+	if (ret >= 0 && missing)
 		ret = masq_report_missing(network, rules, nrules, err);
-out:
 	free(rules);
 	return ret;
 }
@@ -551,10 +557,7 @@ int nft_masq_ensure(const char *network, const struct pn_cidr *subnets, size_t n
 	unsigned missing = 0;
 	int ret;
 
-	ret = masq_rules_build(network, subnets, n, &rules, &nrules, err);
-	if (ret < 0)
-		goto out;
-	ret = masq_scan(network, rules, nrules, &missing, err);
+	ret = masq_state(network, subnets, n, &rules, &nrules, &missing, err);
 	if (ret < 0 || !missing)
 		goto out;
 	/* Only the incomplete families are rebuilt: a complete table is left

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "nl.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "netns.h"
 
 #ifndef SOL_NETLINK
@@ -176,13 +176,6 @@ int nl_put_u16(struct nl_req *r, uint16_t type, uint16_t v)
 int nl_put_u32(struct nl_req *r, uint16_t type, uint32_t v)
 {
 	return nl_put(r, type, &v, sizeof(v));
-}
-
-int nl_put_be32(struct nl_req *r, uint16_t type, uint32_t v)
-{
-	uint32_t be = htonl(v);
-
-	return nl_put(r, type, &be, sizeof(be));
 }
 
 int nl_put_str(struct nl_req *r, uint16_t type, const char *s)
@@ -414,6 +407,53 @@ int nl_dump(struct nl_sock *s, struct nl_req *r, nl_msg_cb cb, void *arg, const 
 	if (ret < 0)
 		return ret;
 	return nl_wait(s, r, cb, arg, what, err);
+}
+
+struct nl_array {
+	nl_elem_cb cb;
+	void *arg;
+	size_t size;
+	char *v;
+	size_t n, cap;
+};
+
+static int nl_array_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct nl_array *a = arg;
+	char *elem;
+	int ret;
+
+	if (pn_grow(&a->v, &a->cap, a->n, a->size))
+		return -ENOMEM;
+	/* The slot may hold a reply skipped before, or an interrupted dump's. */
+	elem = a->v + a->n * a->size;
+	memset(elem, 0, a->size);
+	ret = a->cb(h, a->arg, elem);
+	if (ret > 0)
+		a->n++;
+	return ret < 0 ? ret : 0;
+}
+
+int nl_dump_array(struct nl_sock *s, struct nl_req *r, int tries, nl_elem_cb cb, void *arg,
+		  size_t size, void **out, size_t *n, const char *what, struct pn_err *err)
+{
+	struct nl_array a = { .cb = cb, .arg = arg, .size = size };
+	int ret = -EAGAIN;
+
+	*out = NULL;
+	*n = 0;
+	/* nl_send() stamps each attempt with a new sequence number. */
+	for (int i = 0; i < tries && ret == -EAGAIN; i++) {
+		a.n = 0;
+		ret = nl_dump(s, r, nl_array_cb, &a, what, err);
+	}
+	if (ret < 0) {
+		free(a.v);
+		return ret;
+	}
+	*out = a.v;
+	*n = a.n;
+	return 0;
 }
 
 void nl_parse_attrs(struct nlattr **tb, int max, const struct nlattr *attr, size_t len)

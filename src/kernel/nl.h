@@ -55,7 +55,6 @@ int nl_put(struct nl_req *r, uint16_t type, const void *data, size_t len) PN_MUS
 int nl_put_u8(struct nl_req *r, uint16_t type, uint8_t v) PN_MUST_CHECK;
 int nl_put_u16(struct nl_req *r, uint16_t type, uint16_t v) PN_MUST_CHECK;
 int nl_put_u32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK;
-int nl_put_be32(struct nl_req *r, uint16_t type, uint32_t v) PN_MUST_CHECK; /* host order in, network order out */
 int nl_put_str(struct nl_req *r, uint16_t type, const char *s) PN_MUST_CHECK;
 /* Nested attributes: returns the nest start (NULL on overflow), close with nl_nest_end. */
 struct nlattr *nl_nest_start(struct nl_req *r, uint16_t type);
@@ -72,6 +71,18 @@ int nl_talk(struct nl_sock *s, struct nl_req *r, const char *what, struct pn_err
 typedef int (*nl_msg_cb)(const struct nlmsghdr *h, void *arg);
 int nl_dump(struct nl_sock *s, struct nl_req *r, nl_msg_cb cb, void *arg, const char *what,
 	    struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * A dump into a heap array of @size-byte elements: @cb fills the zeroed
+ * @elem from a reply and returns 1 to keep it, 0 to skip the reply, or
+ * -errno.  The dump is started over, up to @tries times, while the kernel
+ * reports it interrupted (NLM_F_DUMP_INTR: the table changed under it).
+ * On failure *out is NULL and *n is 0.
+ */
+typedef int (*nl_elem_cb)(const struct nlmsghdr *h, void *arg, void *elem);
+int nl_dump_array(struct nl_sock *s, struct nl_req *r, int tries, nl_elem_cb cb, void *arg,
+		  size_t size, void **out, size_t *n, const char *what,
+		  struct pn_err *err) PN_MUST_CHECK;
 
 /* Parsing: fill tb[0..max] with the attributes found in [attr, attr+len). */
 void nl_parse_attrs(struct nlattr **tb, int max, const struct nlattr *attr, size_t len);

@@ -106,12 +106,10 @@ int route_del(struct nl_sock *s, const struct route_spec *r, struct pn_err *err)
 	return route_req(s, RTM_DELROUTE, 0, r, what, err);
 }
 
-struct route_acc {
+struct route_filter {
 	int family;
 	uint32_t table;
 	int oif;
-	struct route_spec *v;
-	size_t n, cap;
 };
 
 static void parse_metrics(const struct nlattr *nest, struct route_spec *rs)
@@ -125,12 +123,12 @@ static void parse_metrics(const struct nlattr *nest, struct route_spec *rs)
 		rs->advmss = (int)nl_get_u32(tb[RTAX_ADVMSS]);
 }
 
-static int route_list_cb(const struct nlmsghdr *h, void *arg)
+static int route_list_cb(const struct nlmsghdr *h, void *arg, void *elem)
 {
-	struct route_acc *acc = arg;
+	const struct route_filter *f = arg;
 	const struct rtmsg *rtm = NLMSG_DATA(h);
 	struct nlattr *tb[RTA_MAX + 1];
-	struct route_spec rs;
+	struct route_spec *rs = elem;
 	uint32_t table;
 	size_t len;
 
@@ -138,49 +136,39 @@ static int route_list_cb(const struct nlmsghdr *h, void *arg)
 		return 0;
 	/* Cached clones (PMTU exceptions) and local/broadcast/multicast
 	 * entries are not routes anyone added through this API. */
-	if (rtm->rtm_family != acc->family || (rtm->rtm_flags & RTM_F_CLONED) ||
+	if (rtm->rtm_family != f->family || (rtm->rtm_flags & RTM_F_CLONED) ||
 	    rtm->rtm_type != RTN_UNICAST)
 		return 0;
 	nl_parse_msg(tb, RTA_MAX, h, sizeof(*rtm));
 	table = tb[RTA_TABLE] ? nl_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (table != acc->table)
+	if (table != f->table)
 		return 0;
-	route_spec_init(&rs);
-	rs.oif = (int)nl_get_u32(tb[RTA_OIF]);
-	if (acc->oif && rs.oif != acc->oif)
+	route_spec_init(rs);
+	rs->oif = (int)nl_get_u32(tb[RTA_OIF]);
+	if (f->oif && rs->oif != f->oif)
 		return 0;
-	rs.dst.ip.family = rtm->rtm_family;
-	rs.dst.prefix = rtm->rtm_dst_len;
-	len = pn_ip_len(&rs.dst.ip);
+	rs->dst.ip.family = rtm->rtm_family;
+	rs->dst.prefix = rtm->rtm_dst_len;
+	len = pn_ip_len(&rs->dst.ip);
 	if (tb[RTA_DST] && nl_len(tb[RTA_DST]) == len)
-		memcpy(rs.dst.ip.b, nl_data(tb[RTA_DST]), len);
+		memcpy(rs->dst.ip.b, nl_data(tb[RTA_DST]), len);
 	if (tb[RTA_GATEWAY] && nl_len(tb[RTA_GATEWAY]) == len) {
-		rs.gw.family = rtm->rtm_family;
-		memcpy(rs.gw.b, nl_data(tb[RTA_GATEWAY]), len);
+		rs->gw.family = rtm->rtm_family;
+		memcpy(rs->gw.b, nl_data(tb[RTA_GATEWAY]), len);
 	}
-	rs.table = (int)table;
-	rs.priority = (int)nl_get_u32(tb[RTA_PRIORITY]);
-	rs.scope = rtm->rtm_scope;
-	rs.protocol = rtm->rtm_protocol;
+	rs->table = (int)table;
+	rs->priority = (int)nl_get_u32(tb[RTA_PRIORITY]);
+	rs->scope = rtm->rtm_scope;
+	rs->protocol = rtm->rtm_protocol;
 	if (tb[RTA_METRICS])
-		parse_metrics(tb[RTA_METRICS], &rs);
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 8;
-		struct route_spec *v = realloc(acc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		acc->v = v;
-		acc->cap = cap;
-	}
-	acc->v[acc->n++] = rs;
-	return 0;
+		parse_metrics(tb[RTA_METRICS], rs);
+	return 1;
 }
 
 int route_list(struct nl_sock *s, int family, int table, int oif, struct route_spec **out,
 	       size_t *n, struct pn_err *err)
 {
-	struct route_acc acc = {
+	struct route_filter f = {
 		.family = family,
 		.table = table > 0 ? (uint32_t)table : RT_TABLE_MAIN,
 		.oif = oif,
@@ -189,7 +177,7 @@ int route_list(struct nl_sock *s, int family, int table, int oif, struct route_s
 	struct pn_err e = { 0 };
 	struct rtmsg *rtm;
 	struct nl_req r;
-	int ret = 0, i;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
@@ -197,36 +185,23 @@ int route_list(struct nl_sock *s, int family, int table, int oif, struct route_s
 		return pn_error(err, PN_E_KERNEL, EINVAL, "list routes: family %d is not IPv4/IPv6",
 				family);
 	snprintf(what, sizeof(what), "list IPv%c routes of table %u", family == AF_INET ? '4' : '6',
-		 acc.table);
-	for (i = 0; i < ROUTE_DUMP_TRIES; i++) {
-		/* With strict checking the kernel walks only this table and
-		 * skips other devices (ip_valid_fib_dump_req); the callback
-		 * filters again for kernels that ignore the request's filter. */
-		nl_req_init(&r, buf, sizeof(buf), RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm),
-			    (void **)&rtm);
-		rtm->rtm_family = (uint8_t)family;
-		if (nl_put_u32(&r, RTA_TABLE, acc.table) < 0 ||
-		    (oif > 0 && nl_put_u32(&r, RTA_OIF, (uint32_t)oif) < 0)) {
-			ret = pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
-			break;
-		}
-		acc.n = 0;
-		ret = nl_dump(s, &r, route_list_cb, &acc, what, &e);
-		if (ret != -EAGAIN)
-			break;
-	}
+		 f.table);
+	/* With strict checking the kernel walks only this table and skips
+	 * other devices (ip_valid_fib_dump_req); the callback filters again
+	 * for kernels that ignore the request's filter. */
+	nl_req_init(&r, buf, sizeof(buf), RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), (void **)&rtm);
+	rtm->rtm_family = (uint8_t)family;
+	if (nl_put_u32(&r, RTA_TABLE, f.table) < 0 ||
+	    (oif > 0 && nl_put_u32(&r, RTA_OIF, (uint32_t)oif) < 0))
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	ret = nl_dump_array(s, &r, ROUTE_DUMP_TRIES, route_list_cb, &f, sizeof(**out), (void **)out,
+			    n, what, &e);
 	/* A table that was never created holds no routes; strict dumps
 	 * report it as ENOENT ("FIB table does not exist"). */
 	if (ret == -ENOENT)
 		ret = 0;
-	if (ret < 0 && e.msg)
+	if (ret < 0)
 		pn_err_move(err, &e);
 	pn_err_free(&e);
-	if (ret < 0) {
-		free(acc.v);
-		return ret;
-	}
-	*out = acc.v;
-	*n = acc.n;
-	return 0;
+	return ret;
 }

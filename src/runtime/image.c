@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "file.h"
 
 #define IMAGE_JSON "image.json"
@@ -47,19 +48,6 @@
 	 ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS)
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
 
 static int nomem(struct pn_err *err)
 {
@@ -245,7 +233,7 @@ int image_name_canonical(const char *name, char **out, struct pn_err *err)
 	else if (tag)
 		*out = strdup(name);
 	else
-		*out = xasprintf("%s:latest", name);
+		*out = pn_strdup_printf("%s:latest", name);
 	return *out ? 0 : nomem(err);
 }
 
@@ -402,16 +390,9 @@ static int tree_size_fd(int fd, struct size_walk *w)
 			w->bytes += st.st_size;
 			continue;
 		}
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? 2 * w->cap : 64;
-			void *p = realloc(w->links, cap * sizeof(*w->links));
-
-			if (!p) {
-				ret = -ENOMEM;
-				break;
-			}
-			w->links = p;
-			w->cap = cap;
+		if (pn_grow(&w->links, &w->cap, w->n, sizeof(*w->links))) {
+			ret = -ENOMEM;
+			break;
 		}
 		w->links[w->n].ino = st.st_ino;
 		w->links[w->n].size = st.st_size;
@@ -766,7 +747,7 @@ static int copy_dir(const char *src, const char *dest, struct pn_err *err)
 			goto out;
 		}
 		free(path);
-		path = xasprintf("%s%s", dest, p + sl);
+		path = pn_strdup_printf("%s%s", dest, p + sl);
 		if (!path) {
 			ret = nomem(err);
 			goto out;
@@ -918,7 +899,7 @@ static char *blob_path(const char *digest)
 	for (const char *p = c + 1; *p; p++)
 		if (!isxdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'z'))
 			return NULL;
-	return xasprintf("blobs/%.*s/%s", (int)(c - digest), digest, c + 1);
+	return pn_strdup_printf("blobs/%.*s/%s", (int)(c - digest), digest, c + 1);
 }
 
 static int parse_config(json_t *cfg, struct image_config *out)
@@ -1180,7 +1161,7 @@ static int write_image_json(const char *dir, const struct image_info *info,
 	j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:O}", "name", info->name, "id", info->id,
 		      "created", created, "createdNs", (json_int_t)info->created_ns, "size",
 		      (json_int_t)info->size, "source", info->source, "config", c);
-	path = xasprintf("%s/%s", dir, IMAGE_JSON);
+	path = pn_strdup_printf("%s/%s", dir, IMAGE_JSON);
 	if (!j || !path) {
 		ret = nomem(err);
 		goto out;
@@ -1284,12 +1265,12 @@ static int host_info(struct image_info *i, struct pn_err *err)
 static int imported_info(const char *images, const char *canon, const char *dirname,
 			 struct image_info *i, struct pn_err *err)
 {
-	char *dir = xasprintf("%s/%s", images, dirname);
+	char *dir = pn_strdup_printf("%s/%s", images, dirname);
 	int ret;
 
 	memset(i, 0, sizeof(*i));
 	i->name = strdup(canon);
-	i->rootfs = xasprintf("%s/%s/rootfs", images, dirname);
+	i->rootfs = pn_strdup_printf("%s/%s/rootfs", images, dirname);
 	if (!dir || !i->name || !i->rootfs) {
 		ret = nomem(err);
 		goto out;
@@ -1306,7 +1287,7 @@ out:
  * archive_write_disk's SECURE_SYMLINKS refuses to write through any. */
 static int images_dir(const char *root, bool create, char **out, struct pn_err *err)
 {
-	char *p = xasprintf("%s/images", root_or_default(root));
+	char *p = pn_strdup_printf("%s/images", root_or_default(root));
 	int ret;
 
 	*out = NULL;
@@ -1334,6 +1315,25 @@ static int not_found(struct pn_err *err, const char *name)
 			name, name);
 }
 
+/*
+ * Where imported image @canon lives: <root>/images (*images) and its
+ * directory there (*dirname, *dir).  No images directory at all is not
+ * found, naming @name as the user wrote it.
+ */
+static int imported_dir(const char *root, const char *canon, const char *name, char **images,
+			char **dirname, char **dir, struct pn_err *err)
+{
+	int ret = images_dir(root, false, images, err);
+
+	if (ret == -ENOENT)
+		return not_found(err, name);
+	if (ret < 0)
+		return ret;
+	*dirname = name_to_dir(canon);
+	*dir = *dirname ? pn_strdup_printf("%s/%s", *images, *dirname) : NULL;
+	return *dir ? 0 : nomem(err);
+}
+
 int image_get(const char *root, const char *name, struct image_info **out,
 	      struct pn_err *err)
 {
@@ -1355,19 +1355,9 @@ int image_get(const char *root, const char *name, struct image_info **out,
 		ret = host_info(i, err);
 		goto out;
 	}
-	ret = images_dir(root, false, &images, err);
-	if (ret == -ENOENT) {
-		ret = not_found(err, name);
-		goto out;
-	}
+	ret = imported_dir(root, canon, name, &images, &dirname, &dir, err);
 	if (ret < 0)
 		goto out;
-	dirname = name_to_dir(canon);
-	dir = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	if (!dir) {
-		ret = nomem(err);
-		goto out;
-	}
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		ret = not_found(err, name);
 		goto out;
@@ -1427,15 +1417,9 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 
 		if (d->d_name[0] == '.')
 			continue;
-		if (cnt == cap) {
-			void *p = realloc(v, 2 * cap * sizeof(*v));
-
-			if (!p) {
-				ret = nomem(err);
-				goto out;
-			}
-			v = p;
-			cap *= 2;
+		if (pn_grow(&v, &cap, cnt, sizeof(*v))) {
+			ret = nomem(err);
+			goto out;
 		}
 		canon = dir_to_name(d->d_name);
 		if (!canon) {
@@ -1449,7 +1433,7 @@ int image_list(const char *root, struct image_info **out, size_t *n, struct pn_e
 			memset(&v[cnt], 0, sizeof(v[cnt]));
 			v[cnt].name = canon;
 			canon = NULL;
-			v[cnt].rootfs = xasprintf("%s/%s/rootfs", images, d->d_name);
+			v[cnt].rootfs = pn_strdup_printf("%s/%s/rootfs", images, d->d_name);
 			v[cnt].source = strdup("");
 			if (!v[cnt].rootfs || !v[cnt].source) {
 				cnt++;
@@ -1611,9 +1595,9 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		goto out;
 	}
 	dirname = name_to_dir(canon);
-	final = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	old_rootfs = final ? xasprintf("%s/rootfs", final) : NULL;
-	tmp = xasprintf("%s/.import-XXXXXX", images);
+	final = dirname ? pn_strdup_printf("%s/%s", images, dirname) : NULL;
+	old_rootfs = final ? pn_strdup_printf("%s/rootfs", final) : NULL;
+	tmp = pn_strdup_printf("%s/.import-XXXXXX", images);
 	if (!old_rootfs || !tmp) {
 		ret = nomem(err);
 		goto out;
@@ -1633,8 +1617,8 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 		goto out;
 	}
 	tmp_made = true;
-	rootfs = xasprintf("%s/rootfs", tmp);
-	stage = xasprintf("%s/unpack", tmp);
+	rootfs = pn_strdup_printf("%s/rootfs", tmp);
+	stage = pn_strdup_printf("%s/unpack", tmp);
 	if (!rootfs || !stage) {
 		ret = nomem(err);
 		goto out;
@@ -1764,17 +1748,11 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 			       "image \"%s\" is built in and cannot be removed", IMAGE_HOST);
 		goto out;
 	}
-	ret = images_dir(root, false, &images, err);
-	if (ret == -ENOENT) {
-		ret = not_found(err, name);
-		goto out;
-	}
+	ret = imported_dir(root, canon, name, &images, &dirname, &final, err);
 	if (ret < 0)
 		goto out;
-	dirname = name_to_dir(canon);
-	final = dirname ? xasprintf("%s/%s", images, dirname) : NULL;
-	lower = final ? xasprintf("%s/rootfs", final) : NULL;
-	trash = xasprintf("%s/.remove-XXXXXX", images);
+	lower = pn_strdup_printf("%s/rootfs", final);
+	trash = pn_strdup_printf("%s/.remove-XXXXXX", images);
 	if (!lower || !trash) {
 		ret = nomem(err);
 		goto out;
@@ -1812,7 +1790,7 @@ out:
 static bool is_mount_point(const char *path)
 {
 	struct stat a, b;
-	char *parent = xasprintf("%s/..", path);
+	char *parent = pn_strdup_printf("%s/..", path);
 	bool r;
 
 	r = parent && stat(path, &a) == 0 && stat(parent, &b) == 0 &&
@@ -1843,7 +1821,7 @@ static int hide_in_upper(const char *upper, const char *hidden)
 
 		*(char *)e = '\0';
 		free(u);
-		u = xasprintf("%s%s", upper, h);
+		u = pn_strdup_printf("%s%s", upper, h);
 		if (!u)
 			ret = -ENOMEM;
 		else if (lstat(h, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -1895,8 +1873,9 @@ static int overlay_mount(const char *lower, const char *upper, const char *work,
 	/* index=off whatever the kernel's default: with the index, a lower
 	 * layer may only belong to one overlay (EBUSY), and "/" is every
 	 * host container's lower layer. */
-	opts = l && u && w ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", l, u, w)
-			   : NULL;
+	opts = l && u && w
+		       ? pn_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", l, u, w)
+		       : NULL;
 	if (!opts) {
 		ret = -ENOMEM;
 		goto out;
@@ -1941,10 +1920,10 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 			       container_dir);
 		goto out;
 	}
-	target = xasprintf("%s/rootfs", cdir);
-	upper = xasprintf("%s/upper", cdir);
-	work = xasprintf("%s/work", cdir);
-	cow = xasprintf("%s/cow", cdir);
+	target = pn_strdup_printf("%s/rootfs", cdir);
+	upper = pn_strdup_printf("%s/upper", cdir);
+	work = pn_strdup_printf("%s/work", cdir);
+	cow = pn_strdup_printf("%s/cow", cdir);
 	if (!target || !upper || !work || !cow) {
 		ret = nomem(err);
 		goto out;
@@ -1990,8 +1969,8 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 	}
 	free(upper);
 	free(work);
-	upper = xasprintf("%s/upper", cow);
-	work = xasprintf("%s/work", cow);
+	upper = pn_strdup_printf("%s/upper", cow);
+	work = pn_strdup_printf("%s/work", cow);
 	if (!upper || !work) {
 		ret = nomem(err);
 		goto out;
@@ -2045,51 +2024,45 @@ static int unmount_all(const char *path)
 
 int image_rootfs_release(const char *container_dir, struct pn_err *err)
 {
-	static const char *const parts[] = { "rootfs", "cow" };
-	static const char *const trees[] = { "upper", "work", "cow" };
+	/*
+	 * In this order: unmount the overlay and its tmpfs, remove the trees
+	 * the overlay wrote to, then the mount point, with rmdir only: should
+	 * the unmount not have happened, the node's files would be under it.
+	 */
+	static const struct {
+		const char *name;
+		enum { UNMOUNT, REMOVE_TREE, RMDIR } how;
+	} steps[] = {
+		{ "rootfs", UNMOUNT }, { "cow", UNMOUNT }, { "upper", REMOVE_TREE },
+		{ "work", REMOVE_TREE }, { "cow", REMOVE_TREE }, { "rootfs", RMDIR },
+	};
 	char *p = NULL;
 	int ret = 0;
 
-	for (size_t i = 0; i < PN_ARRAY_SIZE(parts); i++) {
+	for (size_t i = 0; i < PN_ARRAY_SIZE(steps) && ret == 0; i++) {
 		free(p);
-		p = xasprintf("%s/%s", container_dir, parts[i]);
+		p = pn_strdup_printf("%s/%s", container_dir, steps[i].name);
 		if (!p) {
 			ret = nomem(err);
-			goto out;
+			break;
 		}
-		ret = unmount_all(p);
-		if (ret < 0) {
-			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot unmount %s", p);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < PN_ARRAY_SIZE(trees); i++) {
-		free(p);
-		p = xasprintf("%s/%s", container_dir, trees[i]);
-		if (!p) {
-			ret = nomem(err);
-			goto out;
-		}
-		ret = remove_tree(p);
-		if (ret < 0) {
-			ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
-			goto out;
+		switch (steps[i].how) {
+		case UNMOUNT:
+			ret = unmount_all(p);
+			if (ret < 0)
+				ret = pn_error(err, PN_E_KERNEL, -ret, "cannot unmount %s", p);
+			break;
+		case REMOVE_TREE:
+			ret = remove_tree(p);
+			if (ret < 0)
+				ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
+			break;
+		case RMDIR:
+			if (rmdir(p) < 0 && errno != ENOENT)
+				ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
+			break;
 		}
 	}
-	free(p);
-	p = xasprintf("%s/rootfs", container_dir);
-	if (!p) {
-		ret = nomem(err);
-		goto out;
-	}
-	/* Only rmdir: should the unmount not have happened, the node's files
-	 * would be under it. */
-	if (rmdir(p) < 0 && errno != ENOENT) {
-		ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
-		goto out;
-	}
-	ret = 0;
-out:
 	free(p);
 	return ret;
 }

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "buf.h"
+
 /* Our own bounds on hostile input: nesting (jansson frees recursively) and
  * nodes after alias expansion (the "billion laughs" document). */
 #define MAX_DEPTH 1000
@@ -50,66 +52,6 @@
 #define ANNOTATIONS_MAX (256 * 1024) /* TotalAnnotationSizeLimitB */
 
 /* ------------------------------------------------------------------ text */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	char *t;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		t = realloc(b->s, cap);
-		if (!t) {
-			b->oom = true;
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	int n;
-
-	n = vasprintf(&s, fmt, ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	sb_putn(b, s, (size_t)n);
-	free(s);
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sb_vprintf(b, fmt, ap);
-	va_end(ap);
-}
 
 /* Length of the UTF-8 sequence at s (1..4), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
@@ -148,41 +90,41 @@ static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
 }
 
 /* Go's strconv.Quote (the %q of field errors), close enough for messages. */
-static void sb_goquote(struct sbuf *b, const char *s)
+static void sb_goquote(struct pn_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), i = 0, n;
 	unsigned cp;
 
-	sb_putn(b, "\"", 1);
+	pn_buf_add(b, "\"", 1);
 	while (i < len) {
 		n = utf8_len(p + i, len - i, &cp);
 		if (n == 0) {
-			sb_printf(b, "\\x%02x", p[i]);
+			pn_buf_printf(b, "\\x%02x", p[i]);
 			i++;
 			continue;
 		}
 		switch (cp) {
-		case '"': sb_puts(b, "\\\""); break;
-		case '\\': sb_puts(b, "\\\\"); break;
-		case '\a': sb_puts(b, "\\a"); break;
-		case '\b': sb_puts(b, "\\b"); break;
-		case '\f': sb_puts(b, "\\f"); break;
-		case '\n': sb_puts(b, "\\n"); break;
-		case '\r': sb_puts(b, "\\r"); break;
-		case '\t': sb_puts(b, "\\t"); break;
-		case '\v': sb_puts(b, "\\v"); break;
+		case '"': pn_buf_puts(b, "\\\""); break;
+		case '\\': pn_buf_puts(b, "\\\\"); break;
+		case '\a': pn_buf_puts(b, "\\a"); break;
+		case '\b': pn_buf_puts(b, "\\b"); break;
+		case '\f': pn_buf_puts(b, "\\f"); break;
+		case '\n': pn_buf_puts(b, "\\n"); break;
+		case '\r': pn_buf_puts(b, "\\r"); break;
+		case '\t': pn_buf_puts(b, "\\t"); break;
+		case '\v': pn_buf_puts(b, "\\v"); break;
 		default:
 			if (cp < 0x20 || cp == 0x7f)
-				sb_printf(b, "\\x%02x", cp);
+				pn_buf_printf(b, "\\x%02x", cp);
 			else if (cp >= 0x80 && cp < 0xa0)
-				sb_printf(b, "\\u%04x", cp);
+				pn_buf_printf(b, "\\u%04x", cp);
 			else
-				sb_putn(b, s + i, n);
+				pn_buf_add(b, s + i, n);
 		}
 		i += n;
 	}
-	sb_putn(b, "\"", 1);
+	pn_buf_add(b, "\"", 1);
 }
 
 /*
@@ -202,12 +144,12 @@ struct msgs {
 	bool oom;
 };
 
-static void msgs_push(struct msgs *m, struct sbuf *b, const char *reason, size_t field_len)
+static void msgs_push(struct msgs *m, struct pn_buf *b, const char *reason, size_t field_len)
 {
 	struct msg_cause *c = NULL;
 	char **t = NULL;
 
-	if (!b->oom && b->s) {
+	if (!b->failed && b->s) {
 		t = realloc(m->v, (m->n + 1) * sizeof(*t));
 		if (t)
 			m->v = t;
@@ -226,7 +168,7 @@ static void msgs_push(struct msgs *m, struct sbuf *b, const char *reason, size_t
 	memset(b, 0, sizeof(*b));
 }
 
-static void msgs_take(struct msgs *m, struct sbuf *b)
+static void msgs_take(struct msgs *m, struct pn_buf *b)
 {
 	msgs_push(m, b, NULL, 0);
 }
@@ -234,20 +176,12 @@ static void msgs_take(struct msgs *m, struct sbuf *b)
 static void msgs_add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msgs_add(struct msgs *m, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
-	char *s = NULL;
+	struct pn_buf b = { 0 };
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	pn_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		m->oom = true;
-		return;
-	}
-	b.s = s;
-	b.len = b.cap = (size_t)n;
 	msgs_take(m, &b);
 }
 
@@ -273,13 +207,13 @@ static void msgs_free(struct msgs *m)
 #define FE_FORBIDDEN "FieldValueForbidden"
 
 /* "<field>: " in @b, to which the caller appends the body. */
-static void fe_start(struct sbuf *b, const char *field)
+static void fe_start(struct pn_buf *b, const char *field)
 {
-	sb_puts(b, field);
-	sb_puts(b, ": ");
+	pn_buf_puts(b, field);
+	pn_buf_puts(b, ": ");
 }
 
-static void fe_done(struct msgs *e, struct sbuf *b, const char *reason, const char *field)
+static void fe_done(struct msgs *e, struct pn_buf *b, const char *reason, const char *field)
 {
 	msgs_push(e, b, reason, strlen(field));
 }
@@ -288,24 +222,24 @@ static void fe_printf(struct msgs *e, const char *reason, const char *field, con
 	__attribute__((format(printf, 4, 5)));
 static void fe_printf(struct msgs *e, const char *reason, const char *field, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	va_list ap;
 
 	fe_start(&b, field);
 	va_start(ap, fmt);
-	sb_vprintf(&b, fmt, ap);
+	pn_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	fe_done(e, &b, reason, field);
 }
 
 static void fe_invalid_str(struct msgs *e, const char *field, const char *value, const char *detail)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	fe_start(&b, field);
-	sb_puts(&b, "Invalid value: ");
+	pn_buf_puts(&b, "Invalid value: ");
 	sb_goquote(&b, value);
-	sb_printf(&b, ": %s", detail);
+	pn_buf_printf(&b, ": %s", detail);
 	fe_done(e, &b, FE_INVALID, field);
 }
 
@@ -321,10 +255,10 @@ static void fe_required(struct msgs *e, const char *field)
 
 static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	fe_start(&b, field);
-	sb_puts(&b, "Duplicate value: ");
+	pn_buf_puts(&b, "Duplicate value: ");
 	sb_goquote(&b, value);
 	fe_done(e, &b, FE_DUPLICATE, field);
 }
@@ -332,16 +266,16 @@ static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 static void fe_not_supported(struct msgs *e, const char *field, const char *value,
 			     const char *const *valid)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	size_t i;
 
 	fe_start(&b, field);
-	sb_puts(&b, "Unsupported value: ");
+	pn_buf_puts(&b, "Unsupported value: ");
 	sb_goquote(&b, value);
-	sb_puts(&b, ": supported values: ");
+	pn_buf_puts(&b, ": supported values: ");
 	for (i = 0; valid[i]; i++) {
 		if (i)
-			sb_puts(&b, ", ");
+			pn_buf_puts(&b, ", ");
 		sb_goquote(&b, valid[i]);
 	}
 	fe_done(e, &b, FE_NOT_SUPPORTED, field);
@@ -564,6 +498,16 @@ static bool c_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Move *pp past [0-9]*; returns how many digits it passed. */
+static size_t skip_digits(const char **pp)
+{
+	const char *start = *pp;
+
+	while (c_digit(**pp))
+		(*pp)++;
+	return (size_t)(*pp - start);
+}
+
 /* strconv.ParseInt(s, 0, 64), then ParseUint: 1 = int64, 2 = only fits uint64. */
 static int go_parse_int(const char *s, long long *iv, double *dv)
 {
@@ -632,29 +576,22 @@ static bool yaml_float_re(const char *s)
 		p++;
 	if (*p == '.') {
 		p++;
-		if (!c_digit(*p))
+		if (!skip_digits(&p))
 			return false;
-		while (c_digit(*p))
-			p++;
 	} else {
-		if (!c_digit(*p))
+		if (!skip_digits(&p))
 			return false;
-		while (c_digit(*p))
-			p++;
 		if (*p == '.') {
 			p++;
-			while (c_digit(*p))
-				p++;
+			skip_digits(&p);
 		}
 	}
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '+' || *p == '-')
 			p++;
-		if (!c_digit(*p))
+		if (!skip_digits(&p))
 			return false;
-		while (c_digit(*p))
-			p++;
 	}
 	return *p == '\0';
 }
@@ -699,10 +636,8 @@ static bool yaml_timestamp(const char *s)
 		return false;
 	if (*p == '.') {
 		p++;
-		if (!c_digit(*p))
+		if (!skip_digits(&p))
 			return false;
-		while (c_digit(*p))
-			p++;
 	}
 	if (sep == ' ')
 		return *p == '\0';
@@ -833,7 +768,7 @@ struct yloader {
 	json_t *root;
 	bool have_root;
 	size_t nodes;      /* in this document, aliases expanded */
-	struct sbuf msg;   /* the go-yaml style error ("yaml: line 3: ...") */
+	struct pn_buf msg;   /* the go-yaml style error ("yaml: line 3: ...") */
 	size_t line, col;  /* 1-based position of that error, 0 if unknown */
 	bool oom;
 };
@@ -866,27 +801,22 @@ static int yl_fail(struct yloader *y, const yaml_mark_t *m, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 static int yl_fail(struct yloader *y, const yaml_mark_t *m, const char *fmt, ...)
 {
-	char *s = NULL;
 	va_list ap;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (!s) {
-		y->oom = true;
-		return -1;
-	}
-	free(y->msg.s);
-	memset(&y->msg, 0, sizeof(y->msg));
+	/* Only the last error is kept; none of ours quotes the one before. */
+	pn_buf_reset(&y->msg);
 	if (m) {
 		y->line = m->line + 1;
 		y->col = m->column + 1;
-		sb_printf(&y->msg, "yaml: line %zu: %s", y->line, s);
+		pn_buf_printf(&y->msg, "yaml: line %zu: ", y->line);
 	} else {
-		sb_printf(&y->msg, "yaml: %s", s);
+		pn_buf_puts(&y->msg, "yaml: ");
 	}
-	free(s);
+	va_start(ap, fmt);
+	pn_buf_vprintf(&y->msg, fmt, ap);
+	va_end(ap);
+	if (y->msg.failed)
+		y->oom = true;
 	return -1;
 }
 
@@ -1039,22 +969,15 @@ static void merge_into(json_t *dst, json_t *src)
 
 static int yl_open(struct yloader *y, json_t *node, const yaml_char_t *anchor, const yaml_mark_t *m)
 {
-	struct yframe *t;
-
 	if (!node)
 		return yl_oom(y);
 	if (y->depth >= MAX_DEPTH) {
 		json_decref(node);
 		return yl_fail(y, m, "exceeded max depth of %d", MAX_DEPTH);
 	}
-	if (y->depth == y->cap) {
-		t = realloc(y->st, (y->cap ? y->cap * 2 : 16) * sizeof(*t));
-		if (!t) {
-			json_decref(node);
-			return yl_oom(y);
-		}
-		y->st = t;
-		y->cap = y->cap ? y->cap * 2 : 16;
+	if (pn_grow(&y->st, &y->cap, y->depth, sizeof(*y->st))) {
+		json_decref(node);
+		return yl_oom(y);
 	}
 	memset(&y->st[y->depth], 0, sizeof(y->st[0]));
 	y->st[y->depth].node = node;
@@ -1324,20 +1247,13 @@ static void path_pop(struct dec *d, size_t mark)
 static void client_err(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void client_err(struct dec *d, const char *fmt, ...)
 {
-	struct sbuf b = { 0 };
-	char *s = NULL;
+	struct pn_buf b = { 0 };
 	va_list ap;
 
+	pn_buf_printf(&b, "ValidationError(%s%s%s): ", d->kind, d->plen ? "." : "", d->path);
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	pn_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	if (!s) {
-		d->client.oom = true;
-		return;
-	}
-	sb_printf(&b, "ValidationError(%s%s%s): %s", d->kind, d->plen ? "." : "", d->path, s);
-	free(s);
 	msgs_take(&d->client, &b);
 }
 
@@ -1369,10 +1285,10 @@ static void client_type(struct dec *d, const char *tpath, json_t *v, const char 
  */
 static void decode_err(struct dec *d, const char *what, const char *gostruct, const char *gotype)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	const char *p;
 
-	sb_printf(&b, "json: cannot unmarshal %s into Go struct field %s.", what, gostruct);
+	pn_buf_printf(&b, "json: cannot unmarshal %s into Go struct field %s.", what, gostruct);
 	for (p = d->path; *p; p++) {
 		if (*p == '[') {
 			while (*p && *p != ']')
@@ -1381,9 +1297,9 @@ static void decode_err(struct dec *d, const char *what, const char *gostruct, co
 				break;
 			continue;
 		}
-		sb_putn(&b, p, 1);
+		pn_buf_add(&b, p, 1);
 	}
-	sb_printf(&b, " of type %s", gotype);
+	pn_buf_printf(&b, " of type %s", gotype);
 	msgs_take(&d->decode, &b);
 }
 
@@ -1544,26 +1460,18 @@ static void get_strmap(struct dec *d, json_t *v, const char *tpath, const char *
 		return;
 	}
 	json_object_foreach(v, k, e) {
-		if (json_is_string(e)) {
-			out->items[out->n].key = xstrdup(d, k);
-			out->items[out->n].value = xstrdup(d, json_string_value(e));
-			if (out->items[out->n].key && out->items[out->n].value)
+		/* null: Go leaves the zero value, an empty string */
+		if (json_is_string(e) || json_is_null(e)) {
+			struct pn_kv *kv = &out->items[out->n];
+
+			kv->key = xstrdup(d, k);
+			kv->value = xstrdup(d, json_is_null(e) ? "" : json_string_value(e));
+			if (kv->key && kv->value) {
 				out->n++;
-			else {
-				free(out->items[out->n].key);
-				free(out->items[out->n].value);
-			}
-			continue;
-		}
-		if (json_is_null(e)) {
-			/* Go leaves the zero value: an empty string */
-			out->items[out->n].key = xstrdup(d, k);
-			out->items[out->n].value = xstrdup(d, "");
-			if (out->items[out->n].key && out->items[out->n].value)
-				out->n++;
-			else {
-				free(out->items[out->n].key);
-				free(out->items[out->n].value);
+			} else {
+				free(kv->key);
+				free(kv->value);
+				kv->key = kv->value = NULL;
 			}
 			continue;
 		}
@@ -1625,12 +1533,12 @@ static void unsupported(struct dec *d, json_t *v)
 
 static void unknown_field(struct dec *d, const char *key, const char *type)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	/* reported on the enclosing object, as kubectl does */
-	sb_puts(&b, "unknown field ");
+	pn_buf_puts(&b, "unknown field ");
 	sb_goquote(&b, key);
-	if (b.oom) {
+	if (b.failed) {
 		d->client.oom = true;
 		free(b.s);
 		return;
@@ -1645,11 +1553,6 @@ static void missing_field(struct dec *d, json_t *o, const char *key, const char 
 
 	if (!v || json_is_null(v))
 		client_err(d, "missing required field \"%s\" in %s", key, type);
-}
-
-static bool is_one_of(const char *k, const char *const *list)
-{
-	return in_list(k, list);
 }
 
 /* What the API server's defaulting and validation need beyond struct pn_pod. */
@@ -1674,138 +1577,59 @@ static void pod_raw_free(struct pod_raw *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Fields of the meta types that change nothing on one node, or are set by the server. */
-static const char *const meta_ignored[] = { "deletionGracePeriodSeconds", "deletionTimestamp",
-					    "finalizers", "generateName", "generation", "managedFields",
-					    "ownerReferences", "resourceVersion", "selfLink", NULL };
-
-static void dec_meta(struct dec *d, json_t *o, struct pn_meta *m)
-{
-	const char **keys;
-	size_t i, n, mark;
-	json_t *v;
-	char *ts = NULL;
-	struct tm tm;
-	const char *end;
-
-	if (!json_is_object(o)) {
-		client_type(d, T_META, o, "map");
-		return;
-	}
-	keys = sorted_keys(d, o, &n);
-	for (i = 0; keys && i < n; i++) {
-		v = json_object_get(o, keys[i]);
-		if (json_is_null(v))
-			continue;
-		if (!is_one_of(keys[i], (const char *const[]){ "annotations", "creationTimestamp", "labels",
-							       "name", "namespace", "uid", NULL }) &&
-		    !is_one_of(keys[i], meta_ignored)) {
-			unknown_field(d, keys[i], T_META);
-			continue;
-		}
-		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "name") == 0)
-			get_str(d, v, T_META ".name", "ObjectMeta", &m->name);
-		else if (strcmp(keys[i], "namespace") == 0)
-			get_str(d, v, T_META ".namespace", "ObjectMeta", &m->namespace_);
-		else if (strcmp(keys[i], "labels") == 0)
-			get_strmap(d, v, T_META ".labels", "ObjectMeta", &m->labels);
-		else if (strcmp(keys[i], "annotations") == 0)
-			get_strmap(d, v, T_META ".annotations", "ObjectMeta", &m->annotations);
-		else if (strcmp(keys[i], "uid") == 0 && d->store)
-			get_str(d, v, T_META ".uid", "ObjectMeta", &m->uid);
-		else if (strcmp(keys[i], "creationTimestamp") == 0 && d->store) {
-			get_str(d, v, T_META ".creationTimestamp", "ObjectMeta", &ts);
-			if (ts) {
-				memset(&tm, 0, sizeof(tm));
-				end = strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-				if (!end || *end)
-					fe_invalid_str(&d->invalid, "metadata.creationTimestamp", ts,
-						       "must be an RFC 3339 time in UTC");
-				else
-					m->creation = timegm(&tm);
-				free(ts);
-				ts = NULL;
-			}
-		}
-		path_pop(d, mark);
-	}
-	free(keys);
-}
-
-static void dec_port(struct dec *d, json_t *o, struct pn_port *p)
-{
-	const char **keys;
-	size_t i, n, mark;
-	long long iv;
-	json_t *v;
-
-	keys = sorted_keys(d, o, &n);
-	for (i = 0; keys && i < n; i++) {
-		v = json_object_get(o, keys[i]);
-		if (json_is_null(v))
-			continue;
-		if (!is_one_of(keys[i], (const char *const[]){ "containerPort", "hostIP", "hostPort", "name",
-							       "protocol", NULL })) {
-			unknown_field(d, keys[i], T_PORT);
-			continue;
-		}
-		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "containerPort") == 0) {
-			if (get_int(d, v, T_PORT ".containerPort", "ContainerPort", "int32", INT32_MIN, INT32_MAX, &iv))
-				p->container_port = (int)iv;
-		} else if (strcmp(keys[i], "hostPort") == 0) {
-			if (get_int(d, v, T_PORT ".hostPort", "ContainerPort", "int32", INT32_MIN, INT32_MAX, &iv))
-				p->host_port = (int)iv;
-		} else if (strcmp(keys[i], "name") == 0) {
-			get_str(d, v, T_PORT ".name", "ContainerPort", &p->name);
-		} else if (strcmp(keys[i], "protocol") == 0) {
-			get_str(d, v, T_PORT ".protocol", "ContainerPort", &p->protocol);
-		} else {
-			unsupported(d, v);
-		}
-		path_pop(d, mark);
-	}
-	free(keys);
-	missing_field(d, o, "containerPort", T_PORT);
-}
-
-static void dec_env(struct dec *d, json_t *o, struct pn_env *e)
-{
-	const char **keys;
-	size_t i, n, mark;
-	json_t *v;
-
-	keys = sorted_keys(d, o, &n);
-	for (i = 0; keys && i < n; i++) {
-		v = json_object_get(o, keys[i]);
-		if (json_is_null(v))
-			continue;
-		if (!is_one_of(keys[i], (const char *const[]){ "name", "value", "valueFrom", NULL })) {
-			unknown_field(d, keys[i], T_ENV);
-			continue;
-		}
-		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "name") == 0)
-			get_str(d, v, T_ENV ".name", "EnvVar", &e->name);
-		else if (strcmp(keys[i], "value") == 0)
-			get_str(d, v, T_ENV ".value", "EnvVar", &e->value);
-		else
-			unsupported(d, v);
-		path_pop(d, mark);
-	}
-	free(keys);
-	missing_field(d, o, "name", T_ENV);
-}
-
 /*
- * A list of objects: containers, env, ports.  @dec_one fills element i of
- * the calloc'ed array *items (element size @size).
+ * The objects podnet decodes, each described once by a table of its
+ * fields (sorted by name, as kubectl's validator visits them) and read by
+ * dec_object().  A field is one of:
  */
-static void get_objlist(struct dec *d, json_t *v, const char *tpath_list, const char *tpath_elem,
-			size_t size, void **items, size_t *n,
-			void (*dec_one)(struct dec *, json_t *, void *, size_t, void *), void *ctx)
+enum fkind {
+	F_STR,          /* string */
+	F_STRV,         /* []string */
+	F_STRMAP,       /* map[string]string */
+	F_BOOL,
+	F_INT32,        /* int32, into an int */
+	F_OBJECT,       /* an embedded object of ->type */
+	F_LIST,         /* a list of objects of ->type: items at off, count at n_off */
+	F_CALL,         /* ->call decodes it */
+	F_IGNORED,      /* changes nothing on one node, or is set by the server: dropped */
+	F_UNSUPPORTED,  /* would change how the pod runs: rejected unless empty */
+};
+
+/* What a field's decoder may reach besides its own object. */
+struct fctx {
+	struct pod_raw *raw;
+	size_t idx;     /* the object's index in its list */
+};
+
+struct ftype;
+
+struct field {
+	const char *name;
+	enum fkind kind;
+	size_t off;                      /* in the object, or in struct pod_raw if raw */
+	bool raw;
+	bool store_only;                 /* only pod_from_json reads it; else F_IGNORED */
+	const struct ftype *type;        /* F_OBJECT, F_LIST */
+	size_t n_off;                    /* F_LIST */
+	void (*call)(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx);
+};
+
+struct ftype {
+	const char *name;                /* the OpenAPI definition, in kubectl's errors */
+	const char *go;                  /* the Go struct, in encoding/json's errors */
+	size_t size;                     /* of the C struct, for lists */
+	const struct field *fields;      /* up to a NULL name */
+	const char *required;            /* kubectl's "missing required field", or NULL */
+};
+
+static void dec_object(struct dec *d, json_t *o, const struct ftype *t, void *obj,
+		       struct fctx *cx);
+
+/* A list of objects: containers, env, ports. */
+static void get_objlist(struct dec *d, json_t *v, const char *tpath, const struct field *f,
+			void *obj, struct fctx *cx)
 {
+	const struct ftype *t = f->type;
 	size_t i, mark;
 	json_t *e;
 	char *arr;
@@ -1813,128 +1637,84 @@ static void get_objlist(struct dec *d, json_t *v, const char *tpath_list, const 
 	if (json_is_null(v))
 		return;
 	if (!json_is_array(v)) {
-		client_type(d, tpath_list, v, "array");
+		client_type(d, tpath, v, "array");
 		return;
 	}
 	if (json_array_size(v) == 0)
 		return;
-	arr = calloc(json_array_size(v), size);
+	arr = calloc(json_array_size(v), t->size);
 	if (!arr) {
 		d->oom = true;
 		return;
 	}
-	*items = arr;
-	*n = json_array_size(v);
+	*(void **)((char *)obj + f->off) = arr;
+	*(size_t *)((char *)obj + f->n_off) = json_array_size(v);
 	json_array_foreach(v, i, e) {
+		struct fctx ecx = { .raw = cx->raw, .idx = i };
+
 		if (json_is_null(e)) {
 			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
 			continue;
 		}
 		mark = path_push(d, "[%zu]", i);
-		if (!json_is_object(e))
-			client_type(d, tpath_elem, e, "map");
-		else
-			dec_one(d, e, arr + i * size, i, ctx);
+		dec_object(d, e, t, arr + i * t->size, &ecx);
 		path_pop(d, mark);
 	}
 }
 
-static void dec_env_one(struct dec *d, json_t *o, void *item, size_t i, void *ctx)
+static void dec_field(struct dec *d, json_t *v, const struct ftype *t, const struct field *f,
+		      void *obj, struct fctx *cx)
 {
-	(void)i;
-	(void)ctx;
-	dec_env(d, o, item);
-}
-
-static void dec_port_one(struct dec *d, json_t *o, void *item, size_t i, void *ctx)
-{
-	(void)i;
-	(void)ctx;
-	dec_port(d, o, item);
-}
-
-static const char *const ctr_fields[] = { "args", "command", "env", "image", "imagePullPolicy", "name",
-					  "ports", "stdin", "tty", "workingDir", NULL };
-/* No effect on one node without a kubelet. */
-static const char *const ctr_ignored[] = { "stdinOnce", "terminationMessagePath",
-					   "terminationMessagePolicy", NULL };
-/* Would change how the container runs: rejected unless empty. */
-static const char *const ctr_unsupported[] = { "envFrom", "lifecycle", "livenessProbe", "readinessProbe",
-					       "resizePolicy", "resources", "restartPolicy", "securityContext",
-					       "startupProbe", "volumeDevices", "volumeMounts", NULL };
-
-static void dec_container(struct dec *d, json_t *o, void *item, size_t idx, void *ctx)
-{
-	struct pn_container_spec *c = item;
-	struct pod_raw *raw = ctx;
-	const char **keys;
-	size_t i, n, mark;
-	json_t *v;
-
-	keys = sorted_keys(d, o, &n);
-	for (i = 0; keys && i < n; i++) {
-		v = json_object_get(o, keys[i]);
-		if (json_is_null(v))
-			continue;
-		if (!is_one_of(keys[i], ctr_fields) && !is_one_of(keys[i], ctr_ignored) &&
-		    !is_one_of(keys[i], ctr_unsupported)) {
-			unknown_field(d, keys[i], T_CTR);
-			continue;
-		}
-		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "name") == 0)
-			get_str(d, v, T_CTR ".name", "Container", &c->name);
-		else if (strcmp(keys[i], "image") == 0)
-			get_str(d, v, T_CTR ".image", "Container", &c->image);
-		else if (strcmp(keys[i], "command") == 0)
-			get_strv(d, v, T_CTR ".command", "Container", &c->command);
-		else if (strcmp(keys[i], "args") == 0)
-			get_strv(d, v, T_CTR ".args", "Container", &c->args);
-		else if (strcmp(keys[i], "workingDir") == 0)
-			get_str(d, v, T_CTR ".workingDir", "Container", &c->working_dir);
-		else if (strcmp(keys[i], "imagePullPolicy") == 0)
-			get_str(d, v, T_CTR ".imagePullPolicy", "Container", &raw->pull[idx]);
-		else if (strcmp(keys[i], "tty") == 0)
-			get_bool(d, v, T_CTR ".tty", &c->tty);
-		else if (strcmp(keys[i], "stdin") == 0)
-			get_bool(d, v, T_CTR ".stdin", &c->stdin_open);
-		else if (strcmp(keys[i], "env") == 0)
-			get_objlist(d, v, T_CTR ".env", T_ENV, sizeof(struct pn_env), (void **)&c->env,
-				    &c->n_env, dec_env_one, NULL);
-		else if (strcmp(keys[i], "ports") == 0)
-			get_objlist(d, v, T_CTR ".ports", T_PORT, sizeof(struct pn_port), (void **)&c->ports,
-				    &c->n_ports, dec_port_one, NULL);
-		else if (is_one_of(keys[i], ctr_unsupported))
-			unsupported(d, v);
-		path_pop(d, mark);
-	}
-	free(keys);
-	missing_field(d, o, "name", T_CTR);
-}
-
-static const char *const spec_fields[] = { "containers", "dnsPolicy", "hostIPC", "hostNetwork", "hostPID",
-					   "hostname", "nodeSelector", "restartPolicy",
-					   "shareProcessNamespace", "terminationGracePeriodSeconds", NULL };
-/* Scheduling and cluster services: nothing to do on a single node. */
-static const char *const spec_ignored[] = { "affinity", "automountServiceAccountToken", "enableServiceLinks",
-					    "imagePullSecrets", "nodeName", "os", "overhead",
-					    "preemptionPolicy", "priority", "priorityClassName",
-					    "readinessGates", "schedulerName", "schedulingGates",
-					    "serviceAccount", "serviceAccountName", "setHostnameAsFQDN",
-					    "subdomain", "tolerations", "topologySpreadConstraints", NULL };
-static const char *const spec_unsupported[] = { "activeDeadlineSeconds", "dnsConfig", "ephemeralContainers",
-						"hostAliases", "hostUsers", "initContainers", "resourceClaims",
-						"runtimeClassName", "securityContext", "volumes", NULL };
-
-static void dec_spec(struct dec *d, json_t *o, struct pn_pod_spec *s, struct pod_raw *raw)
-{
-	const char **keys;
-	size_t i, n, mark;
+	char *p = (char *)(f->raw ? (void *)cx->raw : obj) + f->off;
+	enum fkind kind = f->store_only && !d->store ? F_IGNORED : f->kind;
+	char tpath[128];
 	long long iv;
+
+	snprintf(tpath, sizeof(tpath), "%s.%s", t->name, f->name);
+	switch (kind) {
+	case F_STR:
+		get_str(d, v, tpath, t->go, (char **)p);
+		break;
+	case F_STRV:
+		get_strv(d, v, tpath, t->go, (char ***)p);
+		break;
+	case F_STRMAP:
+		get_strmap(d, v, tpath, t->go, (struct pn_kvs *)p);
+		break;
+	case F_BOOL:
+		get_bool(d, v, tpath, (bool *)p);
+		break;
+	case F_INT32:
+		if (get_int(d, v, tpath, t->go, "int32", INT32_MIN, INT32_MAX, &iv))
+			*(int *)p = (int)iv;
+		break;
+	case F_OBJECT:
+		dec_object(d, v, f->type, p, cx);
+		break;
+	case F_LIST:
+		get_objlist(d, v, tpath, f, obj, cx);
+		break;
+	case F_CALL:
+		f->call(d, v, tpath, obj, cx);
+		break;
+	case F_IGNORED:
+		break;
+	case F_UNSUPPORTED:
+		unsupported(d, v);
+		break;
+	}
+}
+
+static void dec_object(struct dec *d, json_t *o, const struct ftype *t, void *obj,
+		       struct fctx *cx)
+{
+	const struct field *f;
+	const char **keys;
+	size_t i, n, mark;
 	json_t *v;
 
 	if (!json_is_object(o)) {
-		client_type(d, T_SPEC, o, "map");
+		client_type(d, t->name, o, "map");
 		return;
 	}
 	keys = sorted_keys(d, o, &n);
@@ -1942,92 +1722,236 @@ static void dec_spec(struct dec *d, json_t *o, struct pn_pod_spec *s, struct pod
 		v = json_object_get(o, keys[i]);
 		if (json_is_null(v))
 			continue;
-		if (!is_one_of(keys[i], spec_fields) && !is_one_of(keys[i], spec_ignored) &&
-		    !is_one_of(keys[i], spec_unsupported)) {
-			unknown_field(d, keys[i], T_SPEC);
+		for (f = t->fields; f->name && strcmp(f->name, keys[i]); f++)
+			;
+		if (!f->name) {
+			unknown_field(d, keys[i], t->name);
 			continue;
 		}
 		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "containers") == 0) {
-			if (json_is_array(v) && json_array_size(v)) {
-				raw->pull = calloc(json_array_size(v), sizeof(*raw->pull));
-				if (!raw->pull) {
-					d->oom = true;
-					path_pop(d, mark);
-					break;
-				}
-				raw->n_pull = json_array_size(v);
-			}
-			get_objlist(d, v, T_SPEC ".containers", T_CTR, sizeof(struct pn_container_spec),
-				    (void **)&s->containers, &s->n_containers, dec_container, raw);
-		} else if (strcmp(keys[i], "restartPolicy") == 0) {
-			get_str(d, v, T_SPEC ".restartPolicy", "PodSpec", &raw->restart);
-		} else if (strcmp(keys[i], "dnsPolicy") == 0) {
-			get_str(d, v, T_SPEC ".dnsPolicy", "PodSpec", &raw->dns);
-		} else if (strcmp(keys[i], "hostname") == 0) {
-			get_str(d, v, T_SPEC ".hostname", "PodSpec", &s->hostname);
-		} else if (strcmp(keys[i], "hostNetwork") == 0) {
-			get_bool(d, v, T_SPEC ".hostNetwork", &s->host_network);
-		} else if (strcmp(keys[i], "hostPID") == 0) {
-			get_bool(d, v, T_SPEC ".hostPID", &s->host_pid);
-		} else if (strcmp(keys[i], "hostIPC") == 0) {
-			get_bool(d, v, T_SPEC ".hostIPC", &s->host_ipc);
-		} else if (strcmp(keys[i], "shareProcessNamespace") == 0) {
-			get_bool(d, v, T_SPEC ".shareProcessNamespace", &s->share_process_namespace);
-		} else if (strcmp(keys[i], "terminationGracePeriodSeconds") == 0) {
-			if (get_int(d, v, T_SPEC ".terminationGracePeriodSeconds", "PodSpec", "int64",
-				    LLONG_MIN, LLONG_MAX, &iv)) {
-				raw->grace = iv;
-				raw->grace_set = true;
-			}
-		} else if (strcmp(keys[i], "nodeSelector") == 0) {
-			get_strmap(d, v, T_SPEC ".nodeSelector", "PodSpec", &s->node_selector);
-		} else if (strcmp(keys[i], "hostUsers") == 0) {
-			/* true is Kubernetes' default; false asks for a user namespace */
-			if (!json_is_true(v))
-				fe_printf(&d->forbidden, FE_FORBIDDEN, d->path,
-					  "Forbidden: not supported by podnet");
-		} else if (is_one_of(keys[i], spec_unsupported)) {
-			unsupported(d, v);
-		}
+		dec_field(d, v, t, f, obj, cx);
 		path_pop(d, mark);
 	}
 	free(keys);
-	missing_field(d, o, "containers", T_SPEC);
+	if (t->required)
+		missing_field(d, o, t->required, t->name);
 }
+
+static void dec_created(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_meta *m = obj;
+	const char *end;
+	char *ts = NULL;
+	struct tm tm;
+
+	get_str(d, v, tpath, "ObjectMeta", &ts);
+	if (!ts)
+		return;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		fe_invalid_str(&d->invalid, "metadata.creationTimestamp", ts,
+			       "must be an RFC 3339 time in UTC");
+	else
+		m->creation = timegm(&tm);
+	free(ts);
+}
+
+/* Designated, so that an entry names only what it uses. */
+#define FIELD(n, k) .name = n, .kind = k
+#define AT(s, f) .off = offsetof(struct s, f)
+#define IN_RAW(f) .off = offsetof(struct pod_raw, f), .raw = true
+
+static const struct field meta_fields[] = {
+	{ FIELD("annotations", F_STRMAP), AT(pn_meta, annotations) },
+	{ FIELD("creationTimestamp", F_CALL), .store_only = true, .call = dec_created },
+	{ FIELD("deletionGracePeriodSeconds", F_IGNORED) },
+	{ FIELD("deletionTimestamp", F_IGNORED) },
+	{ FIELD("finalizers", F_IGNORED) },
+	{ FIELD("generateName", F_IGNORED) },
+	{ FIELD("generation", F_IGNORED) },
+	{ FIELD("labels", F_STRMAP), AT(pn_meta, labels) },
+	{ FIELD("managedFields", F_IGNORED) },
+	{ FIELD("name", F_STR), AT(pn_meta, name) },
+	{ FIELD("namespace", F_STR), AT(pn_meta, namespace_) },
+	{ FIELD("ownerReferences", F_IGNORED) },
+	{ FIELD("resourceVersion", F_IGNORED) },
+	{ FIELD("selfLink", F_IGNORED) },
+	{ FIELD("uid", F_STR), AT(pn_meta, uid), .store_only = true },
+	{ 0 },
+};
+static const struct ftype meta_type = { T_META, "ObjectMeta", sizeof(struct pn_meta),
+					meta_fields, NULL };
+
+static const struct field port_fields[] = {
+	{ FIELD("containerPort", F_INT32), AT(pn_port, container_port) },
+	{ FIELD("hostIP", F_UNSUPPORTED) },
+	{ FIELD("hostPort", F_INT32), AT(pn_port, host_port) },
+	{ FIELD("name", F_STR), AT(pn_port, name) },
+	{ FIELD("protocol", F_STR), AT(pn_port, protocol) },
+	{ 0 },
+};
+static const struct ftype port_type = { T_PORT, "ContainerPort", sizeof(struct pn_port),
+					port_fields, "containerPort" };
+
+static const struct field env_fields[] = {
+	{ FIELD("name", F_STR), AT(pn_env, name) },
+	{ FIELD("value", F_STR), AT(pn_env, value) },
+	{ FIELD("valueFrom", F_UNSUPPORTED) },
+	{ 0 },
+};
+static const struct ftype env_type = { T_ENV, "EnvVar", sizeof(struct pn_env), env_fields,
+				       "name" };
+
+/* Kept per container for defaulting, which depends on the image's tag. */
+static void dec_pull_policy(struct dec *d, json_t *v, const char *tpath, void *obj,
+			    struct fctx *cx)
+{
+	get_str(d, v, tpath, "Container", &cx->raw->pull[cx->idx]);
+}
+
+/* No effect on one node without a kubelet: stdinOnce, terminationMessage*. */
+static const struct field ctr_fields[] = {
+	{ FIELD("args", F_STRV), AT(pn_container_spec, args) },
+	{ FIELD("command", F_STRV), AT(pn_container_spec, command) },
+	{ FIELD("env", F_LIST), AT(pn_container_spec, env), .type = &env_type,
+	  .n_off = offsetof(struct pn_container_spec, n_env) },
+	{ FIELD("envFrom", F_UNSUPPORTED) },
+	{ FIELD("image", F_STR), AT(pn_container_spec, image) },
+	{ FIELD("imagePullPolicy", F_CALL), .call = dec_pull_policy },
+	{ FIELD("lifecycle", F_UNSUPPORTED) },
+	{ FIELD("livenessProbe", F_UNSUPPORTED) },
+	{ FIELD("name", F_STR), AT(pn_container_spec, name) },
+	{ FIELD("ports", F_LIST), AT(pn_container_spec, ports), .type = &port_type,
+	  .n_off = offsetof(struct pn_container_spec, n_ports) },
+	{ FIELD("readinessProbe", F_UNSUPPORTED) },
+	{ FIELD("resizePolicy", F_UNSUPPORTED) },
+	{ FIELD("resources", F_UNSUPPORTED) },
+	{ FIELD("restartPolicy", F_UNSUPPORTED) },
+	{ FIELD("securityContext", F_UNSUPPORTED) },
+	{ FIELD("startupProbe", F_UNSUPPORTED) },
+	{ FIELD("stdin", F_BOOL), AT(pn_container_spec, stdin_open) },
+	{ FIELD("stdinOnce", F_IGNORED) },
+	{ FIELD("terminationMessagePath", F_IGNORED) },
+	{ FIELD("terminationMessagePolicy", F_IGNORED) },
+	{ FIELD("tty", F_BOOL), AT(pn_container_spec, tty) },
+	{ FIELD("volumeDevices", F_UNSUPPORTED) },
+	{ FIELD("volumeMounts", F_UNSUPPORTED) },
+	{ FIELD("workingDir", F_STR), AT(pn_container_spec, working_dir) },
+	{ 0 },
+};
+static const struct ftype ctr_type = { T_CTR, "Container", sizeof(struct pn_container_spec),
+				       ctr_fields, "name" };
+
+static const struct field ctr_list = {
+	FIELD("containers", F_LIST), AT(pn_pod_spec, containers), .type = &ctr_type,
+	.n_off = offsetof(struct pn_pod_spec, n_containers),
+};
+
+static void dec_containers(struct dec *d, json_t *v, const char *tpath, void *obj,
+			   struct fctx *cx)
+{
+	if (json_is_array(v) && json_array_size(v)) {
+		cx->raw->pull = calloc(json_array_size(v), sizeof(*cx->raw->pull));
+		if (!cx->raw->pull) {
+			d->oom = true;
+			return;
+		}
+		cx->raw->n_pull = json_array_size(v);
+	}
+	get_objlist(d, v, tpath, &ctr_list, obj, cx);
+}
+
+static void dec_grace(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	long long iv;
+
+	if (get_int(d, v, tpath, "PodSpec", "int64", LLONG_MIN, LLONG_MAX, &iv)) {
+		cx->raw->grace = iv;
+		cx->raw->grace_set = true;
+	}
+}
+
+/* true is Kubernetes' default; false asks for a user namespace. */
+static void dec_host_users(struct dec *d, json_t *v, const char *tpath, void *obj,
+			   struct fctx *cx)
+{
+	if (!json_is_true(v))
+		fe_printf(&d->forbidden, FE_FORBIDDEN, d->path, "Forbidden: not supported by podnet");
+}
+
+/* Scheduling and cluster services (affinity...) are ignored: nothing to do on one node. */
+static const struct field spec_fields[] = {
+	{ FIELD("activeDeadlineSeconds", F_UNSUPPORTED) },
+	{ FIELD("affinity", F_IGNORED) },
+	{ FIELD("automountServiceAccountToken", F_IGNORED) },
+	{ FIELD("containers", F_CALL), .call = dec_containers },
+	{ FIELD("dnsConfig", F_UNSUPPORTED) },
+	{ FIELD("dnsPolicy", F_STR), IN_RAW(dns) },
+	{ FIELD("enableServiceLinks", F_IGNORED) },
+	{ FIELD("ephemeralContainers", F_UNSUPPORTED) },
+	{ FIELD("hostAliases", F_UNSUPPORTED) },
+	{ FIELD("hostIPC", F_BOOL), AT(pn_pod_spec, host_ipc) },
+	{ FIELD("hostNetwork", F_BOOL), AT(pn_pod_spec, host_network) },
+	{ FIELD("hostPID", F_BOOL), AT(pn_pod_spec, host_pid) },
+	{ FIELD("hostUsers", F_CALL), .call = dec_host_users },
+	{ FIELD("hostname", F_STR), AT(pn_pod_spec, hostname) },
+	{ FIELD("imagePullSecrets", F_IGNORED) },
+	{ FIELD("initContainers", F_UNSUPPORTED) },
+	{ FIELD("nodeName", F_IGNORED) },
+	{ FIELD("nodeSelector", F_STRMAP), AT(pn_pod_spec, node_selector) },
+	{ FIELD("os", F_IGNORED) },
+	{ FIELD("overhead", F_IGNORED) },
+	{ FIELD("preemptionPolicy", F_IGNORED) },
+	{ FIELD("priority", F_IGNORED) },
+	{ FIELD("priorityClassName", F_IGNORED) },
+	{ FIELD("readinessGates", F_IGNORED) },
+	{ FIELD("resourceClaims", F_UNSUPPORTED) },
+	{ FIELD("restartPolicy", F_STR), IN_RAW(restart) },
+	{ FIELD("runtimeClassName", F_UNSUPPORTED) },
+	{ FIELD("schedulerName", F_IGNORED) },
+	{ FIELD("schedulingGates", F_IGNORED) },
+	{ FIELD("securityContext", F_UNSUPPORTED) },
+	{ FIELD("serviceAccount", F_IGNORED) },
+	{ FIELD("serviceAccountName", F_IGNORED) },
+	{ FIELD("setHostnameAsFQDN", F_IGNORED) },
+	{ FIELD("shareProcessNamespace", F_BOOL), AT(pn_pod_spec, share_process_namespace) },
+	{ FIELD("subdomain", F_IGNORED) },
+	{ FIELD("terminationGracePeriodSeconds", F_CALL), .call = dec_grace },
+	{ FIELD("tolerations", F_IGNORED) },
+	{ FIELD("topologySpreadConstraints", F_IGNORED) },
+	{ FIELD("volumes", F_UNSUPPORTED) },
+	{ 0 },
+};
+static const struct ftype spec_type = { T_SPEC, "PodSpec", sizeof(struct pn_pod_spec),
+					spec_fields, "containers" };
 
 /* apiVersion and kind were checked by the caller; status is the server's. */
-static void dec_top(struct dec *d, json_t *o, const char *type, struct pn_meta *meta,
-		    struct pn_pod_spec *spec, struct pod_raw *raw)
-{
-	const char **keys;
-	size_t i, n, mark;
-	json_t *v;
+static const struct field pod_fields[] = {
+	{ FIELD("apiVersion", F_IGNORED) },
+	{ FIELD("kind", F_IGNORED) },
+	{ FIELD("metadata", F_OBJECT), AT(pn_pod, meta), .type = &meta_type },
+	{ FIELD("spec", F_OBJECT), AT(pn_pod, spec), .type = &spec_type },
+	{ FIELD("status", F_IGNORED) },
+	{ 0 },
+};
+static const struct ftype pod_type = { T_POD, "Pod", sizeof(struct pn_pod), pod_fields, NULL };
 
-	keys = sorted_keys(d, o, &n);
-	for (i = 0; keys && i < n; i++) {
-		v = json_object_get(o, keys[i]);
-		if (json_is_null(v))
-			continue;
-		if (strcmp(keys[i], "apiVersion") == 0 || strcmp(keys[i], "kind") == 0 ||
-		    strcmp(keys[i], "status") == 0)
-			continue;
-		mark = path_field(d, keys[i]);
-		if (strcmp(keys[i], "metadata") == 0) {
-			dec_meta(d, v, meta);
-		} else if (strcmp(keys[i], "spec") == 0) {
-			if (spec)
-				dec_spec(d, v, spec, raw);
-			/* a Namespace's spec holds only finalizers: nothing to do */
-		} else {
-			path_pop(d, mark);
-			unknown_field(d, keys[i], type);
-			continue;
-		}
-		path_pop(d, mark);
-	}
-	free(keys);
-}
+/* A Namespace's spec holds only finalizers: nothing to do. */
+static const struct field ns_fields[] = {
+	{ FIELD("apiVersion", F_IGNORED) },
+	{ FIELD("kind", F_IGNORED) },
+	{ FIELD("metadata", F_OBJECT), AT(pn_namespace, meta), .type = &meta_type },
+	{ FIELD("spec", F_IGNORED) },
+	{ FIELD("status", F_IGNORED) },
+	{ 0 },
+};
+static const struct ftype ns_type = { T_NS, "Namespace", sizeof(struct pn_namespace),
+				      ns_fields, NULL };
+
+#undef IN_RAW
+#undef AT
+#undef FIELD
 
 /* ---------------------------------------- defaulting and validation */
 
@@ -2343,28 +2267,28 @@ static int nomem(struct pn_err *err)
 }
 
 /* utilerrors.NewAggregate's text: one error alone, several in brackets. */
-static void sb_aggregate(struct sbuf *b, const struct msgs *m)
+static void sb_aggregate(struct pn_buf *b, const struct msgs *m)
 {
 	size_t i;
 
 	if (m->n == 1) {
-		sb_puts(b, m->v[0]);
+		pn_buf_puts(b, m->v[0]);
 		return;
 	}
-	sb_puts(b, "[");
+	pn_buf_puts(b, "[");
 	for (i = 0; i < m->n; i++) {
 		if (i)
-			sb_puts(b, ", ");
-		sb_puts(b, m->v[i]);
+			pn_buf_puts(b, ", ");
+		pn_buf_puts(b, m->v[i]);
 	}
-	sb_puts(b, "]");
+	pn_buf_puts(b, "]");
 }
 
-static int fail_sb(struct pn_err *err, int code, struct sbuf *b)
+static int fail_sb(struct pn_err *err, int code, struct pn_buf *b)
 {
 	int ret;
 
-	if (b->oom) {
+	if (b->failed) {
 		free(b->s);
 		return nomem(err);
 	}
@@ -2397,13 +2321,13 @@ static int add_causes(struct pn_err *err, const struct msgs *m)
 
 static int fail_client(struct pn_err *err, const char *source, const struct msgs *m)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 
 	/* kubectl adds "; if you choose to ignore these errors, turn validation
 	 * off with --validate=false": podnet has no such switch. */
-	sb_puts(&b, "error: error validating ");
+	pn_buf_puts(&b, "error: error validating ");
 	sb_goquote(&b, source);
-	sb_puts(&b, ": error validating data: ");
+	pn_buf_puts(&b, ": error validating data: ");
 	sb_aggregate(&b, m);
 	return fail_sb(err, PN_E_BAD_REQUEST, &b);
 }
@@ -2416,17 +2340,17 @@ static int fail_client(struct pn_err *err, const char *source, const struct msgs
 static int fail_invalid(struct pn_err *err, const char *kind, const char *name, const struct msgs *a,
 			const struct msgs *b2)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	size_t i, n = a->n + b2->n;
 	int ret;
 
-	sb_printf(&b, "The %s ", kind);
+	pn_buf_printf(&b, "The %s ", kind);
 	sb_goquote(&b, name ? name : "");
-	sb_puts(&b, " is invalid: ");
+	pn_buf_puts(&b, " is invalid: ");
 	for (i = 0; i < n; i++) {
 		if (n > 1)
-			sb_puts(&b, "\n* ");
-		sb_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
+			pn_buf_puts(&b, "\n* ");
+		pn_buf_puts(&b, i < a->n ? a->v[i] : b2->v[i - a->n]);
 	}
 	ret = fail_sb(err, PN_E_INVALID, &b);
 	if (ret != -ENOMEM && (add_causes(err, a) < 0 || add_causes(err, b2) < 0))
@@ -2450,10 +2374,11 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 {
 	struct dec *d = NULL;
 	struct pod_raw raw = { 0 };
+	struct fctx cx = { .raw = &raw };
 	struct pn_pod *pod = NULL;
 	struct pn_namespace *ns = NULL;
 	struct pn_meta *meta;
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	const char *kind = is_pod ? "Pod" : "Namespace";
 	const char *name;
 	int ret;
@@ -2470,7 +2395,7 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	meta = is_pod ? &pod->meta : &ns->meta;
 	d->kind = kind;
 	d->store = store;
-	dec_top(d, o, is_pod ? T_POD : T_NS, meta, is_pod ? &pod->spec : NULL, &raw);
+	dec_object(d, o, is_pod ? &pod_type : &ns_type, is_pod ? (void *)pod : (void *)ns, &cx);
 	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom) {
 		ret = nomem(err);
 		goto out;
@@ -2485,21 +2410,21 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	if (!name || !*name) {
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
-		sb_printf(&b, "error: error when retrieving current configuration of:\n"
+		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
 			      "Resource: \"/v1, Resource=%s\", GroupVersionKind: \"/v1, Kind=%s\"\n"
 			      "Name: \"\", Namespace: ",
 			  is_pod ? "pods" : "namespaces", kind);
 		sb_goquote(&b, is_pod ? (nsn && *nsn ? nsn : "default") : "");
-		sb_puts(&b, "\nfrom server for: ");
+		pn_buf_puts(&b, "\nfrom server for: ");
 		sb_goquote(&b, source);
-		sb_puts(&b, ": resource name may not be empty");
+		pn_buf_puts(&b, ": resource name may not be empty");
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
 	if (d->decode.n) {
-		sb_printf(&b, "Error from server (BadRequest): error when creating ");
+		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
 		sb_goquote(&b, source);
-		sb_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
+		pn_buf_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
@@ -2583,7 +2508,7 @@ static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, str
 static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 {
 	struct msgs gvk = { 0 };
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	json_t *av, *kv, *items, *it;
 	const char *api = NULL, *kind = NULL, *sl;
 	struct pn_pod *pod = NULL;
@@ -2631,17 +2556,17 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		const char *name = jstr(json_object_get(o, "metadata"), "name");
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
-		sb_puts(&b, "error: resource mapping not found for name: ");
+		pn_buf_puts(&b, "error: resource mapping not found for name: ");
 		sb_goquote(&b, name ? name : "");
-		sb_puts(&b, " namespace: ");
+		pn_buf_puts(&b, " namespace: ");
 		sb_goquote(&b, nsn ? nsn : "");
-		sb_puts(&b, " from ");
+		pn_buf_puts(&b, " from ");
 		sb_goquote(&b, m->source);
-		sb_puts(&b, ": no matches for kind ");
+		pn_buf_puts(&b, ": no matches for kind ");
 		sb_goquote(&b, kind);
-		sb_puts(&b, " in version ");
+		pn_buf_puts(&b, " in version ");
 		sb_goquote(&b, api);
-		sb_puts(&b, "\nensure CRDs are installed first");
+		pn_buf_puts(&b, "\nensure CRDs are installed first");
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
 	if (strcmp(kind, "Pod") == 0) {
@@ -2683,7 +2608,7 @@ int manifest_parse(const char *buf, size_t len, const char *source, struct pn_ob
 {
 	struct mctx m = { .source = source ? source : "STDIN", .err = err };
 	struct yloader *y = NULL;
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	json_t *doc = NULL;
 	int ret, r, idx = 0;
 
@@ -2703,10 +2628,10 @@ int manifest_parse(const char *buf, size_t len, const char *source, struct pn_ob
 				ret = nomem(err);
 				goto out;
 			}
-			sb_puts(&b, "error: error parsing ");
-			sb_puts(&b, m.source);
-			sb_puts(&b, ": error converting YAML to JSON: ");
-			sb_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
+			pn_buf_puts(&b, "error: error parsing ");
+			pn_buf_puts(&b, m.source);
+			pn_buf_puts(&b, ": error converting YAML to JSON: ");
+			pn_buf_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
 			ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 			if (y->line)
 				pn_err_details(err, "line %zu, column %zu", y->line, y->col);
@@ -2946,10 +2871,10 @@ json_t *namespace_to_json(const struct pn_namespace *ns)
 
 static int yaml_out(void *data, unsigned char *buffer, size_t size)
 {
-	struct sbuf *b = data;
+	struct pn_buf *b = data;
 
-	sb_putn(b, (const char *)buffer, size);
-	return !b->oom;
+	pn_buf_add(b, (const char *)buffer, size);
+	return !b->failed;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len, yaml_scalar_style_t style)
@@ -3045,7 +2970,7 @@ static int emit_json(yaml_emitter_t *em, json_t *v)
 
 char *json_to_yaml(json_t *j)
 {
-	struct sbuf b = { 0 };
+	struct pn_buf b = { 0 };
 	yaml_emitter_t em;
 	yaml_event_t ev;
 	bool ok = false;
@@ -3066,7 +2991,7 @@ char *json_to_yaml(json_t *j)
 		goto out;
 	if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&em, &ev))
 		goto out;
-	ok = !b.oom && b.s;
+	ok = !b.failed && b.s;
 out:
 	yaml_emitter_delete(&em);
 	if (!ok) {

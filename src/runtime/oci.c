@@ -444,7 +444,7 @@ const char *oci_status_name(enum oci_status s)
 	static const char *const names[] = { "unknown", "creating", "created", "running", "paused",
 					     "stopped" };
 
-	return (unsigned)s < PN_ARRAY_SIZE(names) ? names[s] : "unknown";
+	return PN_ENUM_NAME(names, s, "unknown");
 }
 
 static enum oci_status status_parse(const char *s)

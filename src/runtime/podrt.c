@@ -203,11 +203,6 @@ static json_t *container_env(const struct pn_container_spec *c, const struct ima
 	return e;
 }
 
-static const char *restart_str(enum pn_restart_policy p)
-{
-	return p == PN_RESTART_NEVER ? "Never" : p == PN_RESTART_ON_FAILURE ? "OnFailure" : "Always";
-}
-
 static void pod_dir_path(const struct podrt *rt, const char *uid, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s/pods/%s", rt->root, uid);
@@ -562,7 +557,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			 pod->spec.host_network, "hostIPC", pod->spec.host_ipc, "hostPID",
 			 pod->spec.host_pid, "shareProcessNamespace",
 			 pod->spec.share_process_namespace, "restartPolicy",
-			 restart_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
+			 pn_restart_policy_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
 			 (json_int_t)pod->spec.termination_grace_period, "pause", "binary", path,
 			 "containers", ctrs);
 	if (plan && netns_path)
@@ -864,18 +859,8 @@ out:
 
 void podrt_view_free(struct podrt_view *v)
 {
-	for (size_t i = 0; i < v->n_ctrs; i++) {
-		struct store_container *c = &v->ctrs[i].row;
-
-		free(c->id);
-		free(c->pod_uid);
-		free(c->name);
-		free(c->image);
-		free(c->reason);
-		free(c->message);
-		free(c->log_path);
-		free(c->last_reason);
-	}
+	for (size_t i = 0; i < v->n_ctrs; i++)
+		store_container_clear(&v->ctrs[i].row);
 	free(v->ctrs);
 	store_pod_free(v->pod);
 	json_decref(v->spec);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -82,6 +84,11 @@ static const char schema_v1[] =
 	" UNIQUE (pod_uid, name),"
 	" UNIQUE (pod_uid, idx)"
 	") STRICT;"
+	/*
+	 * Unused: images live under <root>/images with their own metadata
+	 * (image.c).  The table stays so that every version-1 database has the
+	 * same schema; a later version may drop it.
+	 */
 	"CREATE TABLE images ("
 	" name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
 	/* Not unique: two names may tag the same content, as in crictl. */
@@ -104,12 +111,15 @@ static const char schema_v1[] =
 /* ---- rows described once, read, written and freed from the description */
 
 enum col_type {
-	COL_TEXT,  /* char *, NULL <-> NULL */
-	COL_INT,   /* int, never NULL */
-	COL_PID,   /* pid_t, 0 <-> NULL */
-	COL_TIME,  /* int64_t, 0 <-> NULL */
-	COL_I64,   /* int64_t, never NULL */
-	COL_ENUM,  /* an enum stored as one of names[] */
+	COL_TEXT,     /* char *, NULL <-> NULL */
+	COL_ID,       /* char *, 64 hex; insert generates it if NULL */
+	COL_UUID,     /* char *, RFC 4122 v4; insert generates it if NULL */
+	COL_INT,      /* int, never NULL */
+	COL_PID,      /* pid_t, 0 <-> NULL */
+	COL_TIME,     /* int64_t, 0 <-> NULL */
+	COL_I64,      /* int64_t, never NULL */
+	COL_CREATED,  /* int64_t, never NULL; insert sets 0 to now (ns) */
+	COL_ENUM,     /* an enum stored as one of names[] */
 };
 
 struct col {
@@ -133,26 +143,28 @@ static const char *const pod_state_names[] = { "creating", "ready", "deleting" }
 static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "Failed",
 					   "Unknown" };
 static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
-static const char *const image_kind_names[] = { "dir", "host" };
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
+
+/* The namespace's update mask, private: only set_terminating updates a namespace. */
+enum { NS_F_PHASE = 1u << 0 };
 
 #define ENUMS(a) a, PN_ARRAY_SIZE(a)
 #define C(s, f, t) #f, t, offsetof(struct s, f)
 
 static const struct col ns_cols[] = {
 	{ C(store_namespace, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_namespace, uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, uid, COL_UUID), NULL, 0, 0 },
 	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, 0 },
-	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), 1 },
-	{ C(store_namespace, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), NS_F_PHASE },
+	{ C(store_namespace, created_ns, COL_CREATED), NULL, 0, 0 },
 };
 
 /* The SQL column is "namespace"; the C field avoids the C++ keyword. */
 static const struct col pod_cols[] = {
-	{ C(store_pod, uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_pod, uid, COL_UUID), NULL, 0, 0 },
 	{ "namespace", COL_TEXT, offsetof(struct store_pod, namespace_), NULL, 0, 0 },
 	{ C(store_pod, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_pod, sandbox_id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_pod, sandbox_id, COL_ID), NULL, 0, 0 },
 	{ C(store_pod, spec_json, COL_TEXT), NULL, 0, STORE_POD_F_SPEC },
 	{ C(store_pod, state, COL_ENUM), ENUMS(pod_state_names), STORE_POD_F_STATE },
 	{ C(store_pod, phase, COL_ENUM), ENUMS(phase_names), STORE_POD_F_PHASE },
@@ -163,13 +175,13 @@ static const struct col pod_cols[] = {
 	{ C(store_pod, host_ip, COL_TEXT), NULL, 0, STORE_POD_F_IPS },
 	{ C(store_pod, shim_pid, COL_PID), NULL, 0, STORE_POD_F_SHIM_PID },
 	{ C(store_pod, pause_pid, COL_PID), NULL, 0, STORE_POD_F_PAUSE_PID },
-	{ C(store_pod, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_pod, created_ns, COL_CREATED), NULL, 0, 0 },
 	{ C(store_pod, started_ns, COL_TIME), NULL, 0, STORE_POD_F_STARTED },
 	{ C(store_pod, owner, COL_TEXT), NULL, 0, STORE_POD_F_STATE },
 };
 
 static const struct col ctr_cols[] = {
-	{ C(store_container, id, COL_TEXT), NULL, 0, 0 },
+	{ C(store_container, id, COL_ID), NULL, 0, 0 },
 	{ C(store_container, pod_uid, COL_TEXT), NULL, 0, 0 },
 	{ C(store_container, name, COL_TEXT), NULL, 0, 0 },
 	{ C(store_container, idx, COL_INT), NULL, 0, 0 },
@@ -179,7 +191,7 @@ static const struct col ctr_cols[] = {
 	{ C(store_container, exit_code, COL_INT), NULL, 0, STORE_CTR_F_EXIT },
 	{ C(store_container, reason, COL_TEXT), NULL, 0, STORE_CTR_F_REASON },
 	{ C(store_container, message, COL_TEXT), NULL, 0, STORE_CTR_F_REASON },
-	{ C(store_container, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_container, created_ns, COL_CREATED), NULL, 0, 0 },
 	{ C(store_container, started_ns, COL_TIME), NULL, 0, STORE_CTR_F_STARTED },
 	{ C(store_container, finished_ns, COL_TIME), NULL, 0, STORE_CTR_F_FINISHED },
 	{ C(store_container, restart_count, COL_INT), NULL, 0, STORE_CTR_F_RESTARTS },
@@ -190,22 +202,13 @@ static const struct col ctr_cols[] = {
 	{ C(store_container, last_finished_ns, COL_TIME), NULL, 0, STORE_CTR_F_LAST },
 };
 
-static const struct col image_cols[] = {
-	{ C(store_image, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_image, id, COL_TEXT), NULL, 0, 0 },
-	{ C(store_image, path, COL_TEXT), NULL, 0, 0 },
-	{ C(store_image, kind, COL_ENUM), ENUMS(image_kind_names), 0 },
-	{ C(store_image, size, COL_I64), NULL, 0, 0 },
-	{ C(store_image, created_ns, COL_I64), NULL, 0, 0 },
-};
-
 static const struct col att_cols[] = {
 	{ C(store_attachment, pod_uid, COL_TEXT), NULL, 0, 0 },
 	{ C(store_attachment, network, COL_TEXT), NULL, 0, 0 },
 	{ C(store_attachment, ifname, COL_TEXT), NULL, 0, 0 },
 	{ C(store_attachment, container_id, COL_TEXT), NULL, 0, 0 },
 	{ C(store_attachment, netns_path, COL_TEXT), NULL, 0, 0 },
-	{ C(store_attachment, created_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_attachment, created_ns, COL_CREATED), NULL, 0, 0 },
 };
 
 #undef C
@@ -216,42 +219,11 @@ static const struct table ns_table = TABLE("namespaces", ns_cols, store_namespac
 static const struct table pod_table = TABLE("pods", pod_cols, store_pod, "namespace, name");
 static const struct table ctr_table =
 	TABLE("containers", ctr_cols, store_container, "pod_uid, idx");
-static const struct table image_table = TABLE("images", image_cols, store_image, "name");
 static const struct table att_table =
 	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
 #undef TABLE
 
 #define ALL_FIELDS (~0u)
-
-static const char *enum_str(const char *const *names, size_t n, int v)
-{
-	return v >= 0 && (size_t)v < n ? names[v] : "?";
-}
-
-const char *store_pod_state_str(enum store_pod_state s)
-{
-	return enum_str(pod_state_names, PN_ARRAY_SIZE(pod_state_names), (int)s);
-}
-
-const char *store_phase_str(enum store_phase p)
-{
-	return enum_str(phase_names, PN_ARRAY_SIZE(phase_names), (int)p);
-}
-
-const char *store_ctr_state_str(enum store_ctr_state s)
-{
-	return enum_str(ctr_state_names, PN_ARRAY_SIZE(ctr_state_names), (int)s);
-}
-
-const char *store_image_kind_str(enum store_image_kind k)
-{
-	return enum_str(image_kind_names, PN_ARRAY_SIZE(image_kind_names), (int)k);
-}
-
-const char *store_ns_phase_str(enum store_ns_phase p)
-{
-	return enum_str(ns_phase_names, PN_ARRAY_SIZE(ns_phase_names), (int)p);
-}
 
 /* ---- errors */
 
@@ -260,18 +232,14 @@ const char *store_ns_phase_str(enum store_ns_phase p)
  * we were doing.  Must run before anything else touches the connection:
  * sqlite3_errmsg() describes the most recent call only.
  */
-static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
+static int store_vfail(struct store *st, int rc, struct pn_err *err, const char *fmt,
+		       va_list ap)
 {
 	const char *detail = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
 	int sys = st->db ? sqlite3_system_errno(st->db) : 0;
 	char what[256];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -311,16 +279,26 @@ static int store_fail(struct store *st, int rc, struct pn_err *err, const char *
 	}
 }
 
-/* pn_error() without errno text in details: "not found" is not a syscall. */
-static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
+static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int store_fail(struct store *st, int rc, struct pn_err *err, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	pn_verror(err, PN_E_NOT_FOUND, errnum, fmt, ap);
+	ret = store_vfail(st, rc, err, fmt, ap);
 	va_end(ap);
+	return ret;
+}
+
+/*
+ * A refusal of the request itself (not found, already exists, forbidden):
+ * pn_error() without errno text in details, since no syscall failed.
+ */
+static int store_vrefuse(struct pn_err *err, int code, int errnum, const char *fmt, va_list ap)
+{
+	pn_verror(err, code, errnum, fmt, ap);
 	pn_err_details_clear(err);
 	return -errnum;
 }
@@ -330,12 +308,26 @@ static int store_refuse(struct pn_err *err, int code, int errnum, const char *fm
 static int store_refuse(struct pn_err *err, int code, int errnum, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	pn_verror(err, code, errnum, fmt, ap);
+	ret = store_vrefuse(err, code, errnum, fmt, ap);
 	va_end(ap);
-	pn_err_details_clear(err);
-	return -errnum;
+	return ret;
+}
+
+/* Not found: kubectl's NotFound. */
+static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int store_notfound(struct pn_err *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = store_vrefuse(err, PN_E_NOT_FOUND, errnum, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* ---- statements */
@@ -388,6 +380,8 @@ static int bind_row(sqlite3_stmt *stmt, int first, const struct table *t, const 
 			continue;
 		switch (col->type) {
 		case COL_TEXT:
+		case COL_ID:
+		case COL_UUID:
 			rc = sqlite3_bind_text(stmt, i, *(char *const *)p, -1, SQLITE_STATIC);
 			break;
 		case COL_INT:
@@ -402,6 +396,7 @@ static int bind_row(sqlite3_stmt *stmt, int first, const struct table *t, const 
 						 : sqlite3_bind_null(stmt, i);
 			break;
 		case COL_I64:
+		case COL_CREATED:
 			rc = sqlite3_bind_int64(stmt, i, *(const int64_t *)p);
 			break;
 		case COL_ENUM: {
@@ -419,6 +414,11 @@ static int bind_row(sqlite3_stmt *stmt, int first, const struct table *t, const 
 	return rc;
 }
 
+static bool col_is_text(const struct col *col)
+{
+	return col->type == COL_TEXT || col->type == COL_ID || col->type == COL_UUID;
+}
+
 static void row_clear(const struct table *t, void *row)
 {
 	char *base = row;
@@ -426,7 +426,7 @@ static void row_clear(const struct table *t, void *row)
 	if (!row)
 		return;
 	for (size_t c = 0; c < t->n_cols; c++) {
-		if (t->cols[c].type == COL_TEXT) {
+		if (col_is_text(&t->cols[c])) {
 			char **s = (char **)(base + t->cols[c].off);
 
 			free(*s);
@@ -454,7 +454,9 @@ static int read_row(struct store *st, sqlite3_stmt *stmt, const struct table *t,
 		int i = (int)c;
 
 		switch (col->type) {
-		case COL_TEXT: {
+		case COL_TEXT:
+		case COL_ID:
+		case COL_UUID: {
 			const unsigned char *s = sqlite3_column_text(stmt, i);
 
 			if (!s && sqlite3_column_type(stmt, i) != SQLITE_NULL)
@@ -471,6 +473,7 @@ static int read_row(struct store *st, sqlite3_stmt *stmt, const struct table *t,
 			break;
 		case COL_TIME:
 		case COL_I64:
+		case COL_CREATED:
 			*(int64_t *)p = sqlite3_column_int64(stmt, i);
 			break;
 		case COL_ENUM: {
@@ -492,35 +495,35 @@ static int read_row(struct store *st, sqlite3_stmt *stmt, const struct table *t,
 	return 0;
 }
 
-/* Append to a statement built from the schema's own names, never values. */
-static int sql_cat(char *buf, size_t size, size_t *len, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (*len + n >= size)
-		return -ENAMETOOLONG;
-	memcpy(buf + *len, s, n + 1);
-	*len += n;
-	return 0;
-}
-
-static int sql_columns(char *buf, size_t size, size_t *len, const struct table *t,
-		       unsigned fields, const char *suffix)
+/*
+ * Statements are built from the schema's own names (tables, columns and
+ * the WHERE constants of this file), never from values: values are bound.
+ */
+static void sql_columns(struct pn_buf *sql, const struct table *t, unsigned fields,
+			const char *suffix)
 {
 	bool first = true;
-	int ret = 0;
 
-	for (size_t c = 0; c < t->n_cols && !ret; c++) {
+	for (size_t c = 0; c < t->n_cols; c++) {
 		if (fields != ALL_FIELDS && !(t->cols[c].field & fields))
 			continue;
-		if (!first)
-			ret = sql_cat(buf, size, len, ", ");
-		if (!ret)
-			ret = sql_cat(buf, size, len, t->cols[c].name);
-		if (!ret && suffix)
-			ret = sql_cat(buf, size, len, suffix);
+		pn_buf_printf(sql, "%s%s%s", first ? "" : ", ", t->cols[c].name, suffix);
 		first = false;
 	}
+}
+
+/* Prepare the statement built in @sql, which is freed either way. */
+static int sql_prepare(struct store *st, const struct table *t, struct pn_buf *sql,
+		       sqlite3_stmt **out, struct pn_err *err)
+{
+	int ret;
+
+	*out = NULL;
+	if (sql->failed)
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "statement for %s", t->name);
+	else
+		ret = store_prepare(st, sql->s, out, err);
+	pn_buf_reset(sql);
 	return ret;
 }
 
@@ -532,33 +535,17 @@ static int rows_select(struct store *st, const struct table *t, const char *wher
 		       const char *const *args, size_t n_args, void **out, size_t *n_out,
 		       struct pn_err *err)
 {
+	struct pn_buf sql = { 0 };
 	sqlite3_stmt *stmt = NULL;
-	char sql[1024];
-	size_t len = 0, n = 0, cap = 0;
+	size_t n = 0, cap = 0;
 	char *rows = NULL;
 	int ret, rc;
 
-	ret = sql_cat(sql, sizeof(sql), &len, "SELECT ");
-	if (!ret)
-		ret = sql_columns(sql, sizeof(sql), &len, t, ALL_FIELDS, NULL);
-	if (!ret)
-		ret = sql_cat(sql, sizeof(sql), &len, " FROM ");
-	if (!ret)
-		ret = sql_cat(sql, sizeof(sql), &len, t->name);
-	if (!ret && where) {
-		ret = sql_cat(sql, sizeof(sql), &len, " WHERE ");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, where);
-	}
-	if (!ret)
-		ret = sql_cat(sql, sizeof(sql), &len, " ORDER BY ");
-	if (!ret)
-		ret = sql_cat(sql, sizeof(sql), &len, t->order);
-	if (ret) {
-		ret = pn_error(err, PN_E_STATE, -ret, "query of %s too long", t->name);
-		goto out;
-	}
-	ret = store_prepare(st, sql, &stmt, err);
+	pn_buf_puts(&sql, "SELECT ");
+	sql_columns(&sql, t, ALL_FIELDS, "");
+	pn_buf_printf(&sql, " FROM %s%s%s ORDER BY %s", t->name, where ? " WHERE " : "",
+		      where ? where : "", t->order);
+	ret = sql_prepare(st, t, &sql, &stmt, err);
 	if (ret)
 		goto out;
 	rc = bind_texts(stmt, args, n_args);
@@ -567,20 +554,12 @@ static int rows_select(struct store *st, const struct table *t, const char *wher
 		goto out;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			char *nrows = realloc(rows, ncap * t->row_size);
-
-			if (!nrows) {
-				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "read %s", t->name);
-				goto out;
-			}
-			rows = nrows;
-			cap = ncap;
+		if (pn_grow(&rows, &cap, n, t->row_size)) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "read %s", t->name);
+			goto out;
 		}
-		memset(rows + n * t->row_size, 0, t->row_size);
-		n++;
-		ret = read_row(st, stmt, t, rows + (n - 1) * t->row_size, err);
+		/* Counted before it is read, so that a half-read row is freed. */
+		ret = read_row(st, stmt, t, rows + n++ * t->row_size, err);
 		if (ret)
 			goto out;
 	}
@@ -599,28 +578,6 @@ out:
 	return ret;
 }
 
-/* One row by a unique key: 0 with *out set, or 1 when there is none. */
-static int row_select_one(struct store *st, const struct table *t, const char *where,
-			  const char *const *args, size_t n_args, void **out, struct pn_err *err)
-{
-	void *rows = NULL;
-	size_t n = 0;
-	int ret;
-
-	ret = rows_select(st, t, where, args, n_args, &rows, &n, err);
-	if (ret)
-		return ret;
-	if (n == 0) {
-		free(rows);
-		return 1;
-	}
-	/* The keys used here are unique: a second row cannot exist. */
-	for (size_t i = 1; i < n; i++)
-		row_clear(t, (char *)rows + i * t->row_size);
-	*out = rows;
-	return 0;
-}
-
 /*
  * Run an INSERT of every column of @row, or an UPDATE of the @fields
  * columns WHERE @key = @key_value.  Returns 0 or the SQLite result code
@@ -631,46 +588,24 @@ static int row_write(struct store *st, const struct table *t, const void *row, u
 		     const char *key, const char *key_value, int *changes, int *rc_out,
 		     struct pn_err *err)
 {
+	struct pn_buf sql = { 0 };
 	sqlite3_stmt *stmt = NULL;
-	char sql[2048];
-	size_t len = 0;
 	int ret, rc, next;
 
 	*rc_out = SQLITE_OK;
 	if (!key) {
-		ret = sql_cat(sql, sizeof(sql), &len, "INSERT INTO ");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, t->name);
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, " (");
-		if (!ret)
-			ret = sql_columns(sql, sizeof(sql), &len, t, ALL_FIELDS, NULL);
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, ") VALUES (");
-		for (size_t c = 0; c < t->n_cols && !ret; c++)
-			ret = sql_cat(sql, sizeof(sql), &len, c ? ", ?" : "?");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, ")");
+		pn_buf_printf(&sql, "INSERT INTO %s (", t->name);
+		sql_columns(&sql, t, ALL_FIELDS, "");
+		pn_buf_puts(&sql, ") VALUES (");
+		for (size_t c = 0; c < t->n_cols; c++)
+			pn_buf_puts(&sql, c ? ", ?" : "?");
+		pn_buf_puts(&sql, ")");
 	} else {
-		ret = sql_cat(sql, sizeof(sql), &len, "UPDATE ");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, t->name);
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, " SET ");
-		if (!ret)
-			ret = sql_columns(sql, sizeof(sql), &len, t, fields, " = ?");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, " WHERE ");
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, key);
-		if (!ret)
-			ret = sql_cat(sql, sizeof(sql), &len, " = ?");
+		pn_buf_printf(&sql, "UPDATE %s SET ", t->name);
+		sql_columns(&sql, t, fields, " = ?");
+		pn_buf_printf(&sql, " WHERE %s = ?", key);
 	}
-	if (ret) {
-		ret = pn_error(err, PN_E_STATE, -ret, "statement for %s too long", t->name);
-		goto out;
-	}
-	ret = store_prepare(st, sql, &stmt, err);
+	ret = sql_prepare(st, t, &sql, &stmt, err);
 	if (ret)
 		goto out;
 	rc = bind_row(stmt, 1, t, row, key ? fields : ALL_FIELDS, &next);
@@ -738,6 +673,173 @@ static int store_count(struct store *st, const char *sql, const char *const *arg
 	ret = 0;
 out:
 	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* ---- the operations every table's public functions are made of */
+
+static int new_id(char **dst, bool uuid)
+{
+	char buf[STORE_ID_LEN + 1];
+	int ret;
+
+	ret = uuid ? store_new_uuid(buf) : store_new_id(buf);
+	if (ret)
+		return ret;
+	*dst = strdup(buf);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* What insert assigns: ids left NULL, creation times left 0. */
+static int row_assign(const struct table *t, void *row)
+{
+	char *base = row;
+	int ret = 0;
+
+	for (size_t c = 0; c < t->n_cols && !ret; c++) {
+		const struct col *col = &t->cols[c];
+		void *p = base + col->off;
+
+		if ((col->type == COL_ID || col->type == COL_UUID) && !*(char **)p)
+			ret = new_id(p, col->type == COL_UUID);
+		else if (col->type == COL_CREATED && !*(int64_t *)p)
+			*(int64_t *)p = now_ns();
+	}
+	return ret;
+}
+
+/*
+ * INSERT @row after row_assign().  A failure is reported as @failed, and
+ * its SQLite code is left in *rc: a caller that can name the conflict (a
+ * key taken, a parent missing) then replaces the report with its own.
+ */
+static int row_insert(struct store *st, const struct table *t, void *row, int *rc,
+		      struct pn_err *err, const char *failed, ...)
+	__attribute__((format(printf, 6, 7)));
+static int row_insert(struct store *st, const struct table *t, void *row, int *rc,
+		      struct pn_err *err, const char *failed, ...)
+{
+	int ret, changes = 0;
+	va_list ap;
+
+	*rc = SQLITE_OK;
+	ret = row_assign(t, row);
+	if (ret)
+		return pn_error(err, PN_E_KERNEL, -ret, "%s: generate ids", t->name);
+	ret = row_write(st, t, row, ALL_FIELDS, NULL, NULL, &changes, rc, err);
+	if (ret || *rc == SQLITE_OK)
+		return ret;
+	va_start(ap, failed);
+	ret = store_vfail(st, *rc, err, failed, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* One row by a unique key: 0 with *out set, or -ENOENT with @notfound. */
+static int row_get(struct store *st, const struct table *t, const char *where,
+		   const char *const *args, size_t n_args, void **out, struct pn_err *err,
+		   const char *notfound, ...) __attribute__((format(printf, 8, 9)));
+static int row_get(struct store *st, const struct table *t, const char *where,
+		   const char *const *args, size_t n_args, void **out, struct pn_err *err,
+		   const char *notfound, ...)
+{
+	void *rows = NULL;
+	size_t n = 0;
+	va_list ap;
+	int ret;
+
+	ret = rows_select(st, t, where, args, n_args, &rows, &n, err);
+	if (ret)
+		return ret;
+	if (n == 0) {
+		free(rows);
+		va_start(ap, notfound);
+		ret = store_vrefuse(err, PN_E_NOT_FOUND, ENOENT, notfound, ap);
+		va_end(ap);
+		return ret;
+	}
+	/* The keys used here are unique: a second row cannot exist. */
+	for (size_t i = 1; i < n; i++)
+		row_clear(t, (char *)rows + i * t->row_size);
+	*out = rows;
+	return 0;
+}
+
+/* Every row of @t, or with @value those WHERE @where (one parameter, ?1). */
+static int rows_list(struct store *st, const struct table *t, const char *where,
+		     const char *value, void **out, size_t *n, struct pn_err *err)
+{
+	return rows_select(st, t, value ? where : NULL, &value, value ? 1 : 0, out, n, err);
+}
+
+/* How an UPDATE or a DELETE of one keyed row ended. */
+static int row_changed(struct store *st, int rc, int changes, struct pn_err *err,
+		       const char *failed, const char *notfound, va_list ap)
+{
+	if (rc != SQLITE_OK)
+		return store_vfail(st, rc, err, failed, ap);
+	if (!changes)
+		return store_vrefuse(err, PN_E_NOT_FOUND, ENOENT, notfound, ap);
+	return 0;
+}
+
+/*
+ * UPDATE the @fields columns of the row WHERE @key = @value.  A failure
+ * is reported as @failed, no such row as -ENOENT with @notfound; the two
+ * formats take the same arguments.
+ */
+static int row_update(struct store *st, const struct table *t, const void *row,
+		      unsigned fields, const char *key, const char *value, struct pn_err *err,
+		      const char *failed, const char *notfound, ...)
+	__attribute__((format(printf, 8, 10), format(printf, 9, 10)));
+static int row_update(struct store *st, const struct table *t, const void *row,
+		      unsigned fields, const char *key, const char *value, struct pn_err *err,
+		      const char *failed, const char *notfound, ...)
+{
+	int ret, rc = SQLITE_OK, changes = 0;
+	va_list ap;
+
+	ret = row_write(st, t, row, fields, key, value, &changes, &rc, err);
+	if (ret)
+		return ret;
+	va_start(ap, notfound);
+	ret = row_changed(st, rc, changes, err, failed, notfound, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* DELETE the rows WHERE @where (?N bound to @args), reported as by row_update(). */
+static int row_delete(struct store *st, const struct table *t, const char *where,
+		      const char *const *args, size_t n_args, struct pn_err *err,
+		      const char *failed, const char *notfound, ...)
+	__attribute__((format(printf, 7, 9), format(printf, 8, 9)));
+static int row_delete(struct store *st, const struct table *t, const char *where,
+		      const char *const *args, size_t n_args, struct pn_err *err,
+		      const char *failed, const char *notfound, ...)
+{
+	struct pn_buf sql = { 0 };
+	int ret, rc = SQLITE_OK, changes = 0;
+	va_list ap;
+
+	pn_buf_printf(&sql, "DELETE FROM %s WHERE %s", t->name, where);
+	if (sql.failed)
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "statement for %s", t->name);
+	else
+		ret = store_run(st, sql.s, args, n_args, &changes, &rc, err);
+	pn_buf_reset(&sql);
+	if (ret)
+		return ret;
+	va_start(ap, notfound);
+	ret = row_changed(st, rc, changes, err, failed, notfound, ap);
+	va_end(ap);
 	return ret;
 }
 
@@ -852,28 +954,6 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 	return 0;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int dup_id(char **dst, bool uuid)
-{
-	char buf[STORE_ID_LEN + 1];
-	int ret;
-
-	if (*dst)
-		return 0;
-	ret = uuid ? store_new_uuid(buf) : store_new_id(buf);
-	if (ret)
-		return ret;
-	*dst = strdup(buf);
-	return *dst ? 0 : -ENOMEM;
-}
-
 /* ---- owners */
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
@@ -943,14 +1023,6 @@ bool store_owner_alive(const char *owner)
 }
 
 /* ---- open, schema */
-
-const char *store_default_root(void)
-{
-	const char *r = getenv("PODNET_ROOT");
-
-	return r && *r ? r : STORE_DEFAULT_ROOT;
-}
-
 
 static int user_version(struct store *st, int64_t *v, struct pn_err *err)
 {
@@ -1171,52 +1243,30 @@ void store_namespace_array_free(struct store_namespace *a, size_t n)
 
 int store_namespace_add(struct store *st, struct store_namespace *ns, struct pn_err *err)
 {
-	int ret, rc = SQLITE_OK, changes = 0;
+	int ret, rc;
 
 	if (!ns->name || !*ns->name)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "namespace name is empty");
-	ret = dup_id(&ns->uid, true);
-	if (ret)
-		return pn_error(err, PN_E_KERNEL, -ret, "namespaces \"%s\": generate uid", ns->name);
-	if (!ns->created_ns)
-		ns->created_ns = now_ns();
-	ret = row_write(st, &ns_table, ns, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
-	if (ret)
-		return ret;
+	ret = row_insert(st, &ns_table, ns, &rc, err, "create namespaces \"%s\"", ns->name);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "namespaces \"%s\" already exists",
-				    ns->name);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "create namespaces \"%s\"", ns->name);
-	return 0;
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "namespaces \"%s\" already exists",
+				   ns->name);
+	return ret;
 }
 
 int store_namespace_get(struct store *st, const char *name, struct store_namespace **out,
 			struct pn_err *err)
 {
 	const char *args[] = { name };
-	void *row = NULL;
-	int ret;
 
-	ret = row_select_one(st, &ns_table, "name = ?1", args, 1, &row, err);
-	if (ret == 1)
-		return store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
-	if (ret)
-		return ret;
-	*out = row;
-	return 0;
+	return row_get(st, &ns_table, "name = ?1", args, 1, (void **)out, err,
+		       "namespaces \"%s\" not found", name);
 }
 
 int store_namespace_list(struct store *st, struct store_namespace **out, size_t *n,
 			 struct pn_err *err)
 {
-	void *rows = NULL;
-	int ret;
-
-	ret = rows_select(st, &ns_table, NULL, NULL, 0, &rows, n, err);
-	if (!ret)
-		*out = rows;
-	return ret;
+	return rows_list(st, &ns_table, NULL, NULL, (void **)out, n, err);
 }
 
 static int namespace_forbidden(const char *name, struct pn_err *err)
@@ -1229,28 +1279,20 @@ static int namespace_forbidden(const char *name, struct pn_err *err)
 
 int store_namespace_set_terminating(struct store *st, const char *name, struct pn_err *err)
 {
-	const char *args[] = { name };
-	int ret, rc, changes = 0;
+	const struct store_namespace ns = { .phase = STORE_NS_TERMINATING };
 
 	if (!strcmp(name, "default"))
 		return namespace_forbidden(name, err);
-	ret = store_run(st, "UPDATE namespaces SET phase = 'Terminating' WHERE name = ?1", args,
-			1, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "terminate namespaces \"%s\"", name);
-	if (!changes)
-		return store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
-	return 0;
+	return row_update(st, &ns_table, &ns, NS_F_PHASE, "name", name, err,
+			  "terminate namespaces \"%s\"", "namespaces \"%s\" not found", name);
 }
 
 int store_namespace_delete(struct store *st, const char *name, struct pn_err *err)
 {
 	const char *args[] = { name };
-	int ret, rc, changes = 0;
 	int64_t pods = 0;
 	bool own = false;
+	int ret;
 
 	if (!strcmp(name, "default"))
 		return namespace_forbidden(name, err);
@@ -1259,25 +1301,13 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 		return ret;
 	ret = store_count(st, "SELECT count(*) FROM pods WHERE namespace = ?1", args, 1, &pods,
 			  err);
-	if (ret)
-		goto out;
-	if (pods) {
+	if (!ret && pods)
 		ret = store_refuse(err, PN_E_CONFLICT, ENOTEMPTY,
 				   "namespaces \"%s\" still has %lld pod%s", name, (long long)pods,
 				   pods == 1 ? "" : "s");
-		goto out;
-	}
-	ret = store_run(st, "DELETE FROM namespaces WHERE name = ?1", args, 1, &changes, &rc,
-			err);
-	if (ret)
-		goto out;
-	if (rc != SQLITE_OK) {
-		ret = store_fail(st, rc, err, "delete namespaces \"%s\"", name);
-		goto out;
-	}
-	if (!changes)
-		ret = store_notfound(err, ENOENT, "namespaces \"%s\" not found", name);
-out:
+	if (!ret)
+		ret = row_delete(st, &ns_table, "name = ?1", args, 1, err,
+				 "delete namespaces \"%s\"", "namespaces \"%s\" not found", name);
 	return tx_leave(st, own, ret, err);
 }
 
@@ -1294,7 +1324,7 @@ void store_pod_array_free(struct store_pod *a, size_t n)
 	rows_free(&pod_table, a, n);
 }
 
-/* Fill in what insert assigns; on failure @p keeps what was assigned. */
+/* What insert fills in besides ids and times; on failure @p keeps it. */
 static int pod_assign(struct store_pod *p, struct pn_err *err)
 {
 	int ret;
@@ -1306,13 +1336,6 @@ static int pod_assign(struct store_pod *p, struct pn_err *err)
 				p->name);
 	if (!p->namespace_ && !(p->namespace_ = strdup("default")))
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "pods \"%s\"", p->name);
-	ret = dup_id(&p->uid, true);
-	if (!ret)
-		ret = dup_id(&p->sandbox_id, false);
-	if (ret)
-		return pn_error(err, PN_E_KERNEL, -ret, "pods \"%s\": generate ids", p->name);
-	if (!p->created_ns)
-		p->created_ns = now_ns();
 	if (p->state != STORE_POD_READY && !p->owner) {
 		ret = store_owner_self(&p->owner);
 		if (ret)
@@ -1325,7 +1348,7 @@ static int pod_assign(struct store_pod *p, struct pn_err *err)
 int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
 {
 	const char *args[2];
-	int ret, rc = SQLITE_OK, changes = 0;
+	int ret, rc = SQLITE_OK;
 	int64_t taken = 0;
 	bool own = false;
 
@@ -1355,28 +1378,21 @@ int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
 				   p->name, p->namespace_);
 		goto out;
 	}
-	ret = row_write(st, &pod_table, p, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
+	ret = row_insert(st, &pod_table, p, &rc, err, "create pods \"%s\"", p->name);
+	if (rc != SQLITE_CONSTRAINT_UNIQUE && rc != SQLITE_CONSTRAINT_PRIMARYKEY)
+		goto out;
+	/* Which key: the name (the common case) or a caller-chosen id. */
+	ret = store_count(st, "SELECT count(*) FROM pods WHERE namespace = ?1 AND name = ?2",
+			  args, 2, &taken, err);
 	if (ret)
 		goto out;
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		/* Which key: the name (the common case) or a caller-chosen id. */
-		ret = store_count(st, "SELECT count(*) FROM pods WHERE namespace = ?1 AND name = ?2",
-				  args, 2, &taken, err);
-		if (ret)
-			goto out;
-		if (taken)
-			ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "pods \"%s\" already exists",
-					   p->name);
-		else
-			ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
-					   "pods \"%s\": uid %s, sandbox %s or netns %s already "
-					   "in use",
-					   p->name, p->uid, p->sandbox_id,
-					   p->netns_path ? p->netns_path : "-");
-		goto out;
-	}
-	if (rc != SQLITE_OK)
-		ret = store_fail(st, rc, err, "create pods \"%s\"", p->name);
+	if (taken)
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "pods \"%s\" already exists", p->name);
+	else
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+				   "pods \"%s\": uid %s, sandbox %s or netns %s already in use",
+				   p->name, p->uid, p->sandbox_id,
+				   p->netns_path ? p->netns_path : "-");
 out:
 	return tx_leave(st, own, ret, err);
 }
@@ -1386,7 +1402,7 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 {
 	struct store_pod copy = *p;
 	char *owner = NULL;
-	int ret, rc = SQLITE_OK, changes = 0;
+	int ret;
 
 	if (!p->uid)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod update without uid");
@@ -1399,22 +1415,14 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 	if (fields & STORE_POD_F_STATE) {
 		if (p->state != STORE_POD_READY) {
 			ret = store_owner_self(&owner);
-			if (ret) {
-				ret = pn_error(err, PN_E_KERNEL, -ret, "pod %s: identify this process",
-					       p->uid);
-				goto out;
-			}
+			if (ret)
+				return pn_error(err, PN_E_KERNEL, -ret,
+						"pod %s: identify this process", p->uid);
 		}
 		copy.owner = owner;
 	}
-	ret = row_write(st, &pod_table, &copy, fields, "uid", p->uid, &changes, &rc, err);
-	if (ret)
-		goto out;
-	if (rc != SQLITE_OK)
-		ret = store_fail(st, rc, err, "update pod %s", p->uid);
-	else if (!changes)
-		ret = store_notfound(err, ENOENT, "pod with uid \"%s\" not found", p->uid);
-out:
+	ret = row_update(st, &pod_table, &copy, fields, "uid", p->uid, err, "update pod %s",
+			 "pod with uid \"%s\" not found", p->uid);
 	free(owner);
 	return ret;
 }
@@ -1422,39 +1430,20 @@ out:
 int store_pod_get(struct store *st, const char *uid, struct store_pod **out, struct pn_err *err)
 {
 	const char *args[] = { uid };
-	void *row = NULL;
-	int ret;
 
-	ret = row_select_one(st, &pod_table, "uid = ?1", args, 1, &row, err);
-	if (ret == 1)
-		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", uid);
-	if (ret)
-		return ret;
-	*out = row;
-	return 0;
+	return row_get(st, &pod_table, "uid = ?1", args, 1, (void **)out, err,
+		       "pod with uid \"%s\" not found", uid);
 }
 
 int store_pod_get_by_name(struct store *st, const char *namespace_, const char *name,
 			  struct store_pod **out, struct pn_err *err)
 {
 	const char *args[] = { namespace_ ? namespace_ : "default", name };
-	void *row = NULL;
-	int ret;
 
-	ret = row_select_one(st, &pod_table, "namespace = ?1 AND name = ?2", args, 2, &row, err);
-	if (ret == 1)
-		return store_notfound(err, ENOENT, "pods \"%s\" not found", name);
-	if (ret)
-		return ret;
-	*out = row;
-	return 0;
+	return row_get(st, &pod_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out,
+		       err, "pods \"%s\" not found", name);
 }
 
-/*
- * Ids are lowercase hex, so the ids starting with P are exactly those in
- * [P, P with its last character incremented): one range scan of the
- * UNIQUE index.  Returns 1 if @prefix cannot be an id prefix at all.
- */
 static int id_range(const char *prefix, char lo[STORE_ID_LEN + 1], char hi[STORE_ID_LEN + 1])
 {
 	size_t n = strlen(prefix);
@@ -1510,39 +1499,29 @@ int store_pod_find(struct store *st, const char *id_prefix, struct store_pod **o
 int store_pod_list(struct store *st, const char *namespace_, struct store_pod **out, size_t *n,
 		   struct pn_err *err)
 {
-	const char *args[] = { namespace_ };
-	void *rows = NULL;
-	int ret;
-
-	ret = rows_select(st, &pod_table, namespace_ ? "namespace = ?1" : NULL, args,
-			  namespace_ ? 1 : 0, &rows, n, err);
-	if (!ret)
-		*out = rows;
-	return ret;
+	return rows_list(st, &pod_table, "namespace = ?1", namespace_, (void **)out, n, err);
 }
 
 int store_pod_delete(struct store *st, const char *uid, struct pn_err *err)
 {
 	const char *args[] = { uid };
-	int ret, rc, changes = 0;
 
 	/* ON DELETE CASCADE removes containers and attachments in the same statement. */
-	ret = store_run(st, "DELETE FROM pods WHERE uid = ?1", args, 1, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "delete pod %s", uid);
-	if (!changes)
-		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", uid);
-	return 0;
+	return row_delete(st, &pod_table, "uid = ?1", args, 1, err, "delete pod %s",
+			  "pod with uid \"%s\" not found", uid);
 }
 
 /* ---- containers */
 
 void store_container_free(struct store_container *c)
 {
-	row_clear(&ctr_table, c);
+	store_container_clear(c);
 	free(c);
+}
+
+void store_container_clear(struct store_container *c)
+{
+	row_clear(&ctr_table, c);
 }
 
 void store_container_array_free(struct store_container *a, size_t n)
@@ -1553,48 +1532,36 @@ void store_container_array_free(struct store_container *a, size_t n)
 int store_container_insert(struct store *st, struct store_container *c, struct pn_err *err)
 {
 	const char *args[2];
-	int ret, rc = SQLITE_OK, changes = 0;
 	int64_t taken = 0;
+	int ret, rc;
 
 	if (!c->name || !*c->name || !c->pod_uid || !c->image)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"container needs a name, a pod and an image");
-	ret = dup_id(&c->id, false);
-	if (ret)
-		return pn_error(err, PN_E_KERNEL, -ret, "containers \"%s\": generate id", c->name);
-	if (!c->created_ns)
-		c->created_ns = now_ns();
-	ret = row_write(st, &ctr_table, c, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
-	if (ret)
-		return ret;
+	ret = row_insert(st, &ctr_table, c, &rc, err, "create containers \"%s\"", c->name);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", c->pod_uid);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		args[0] = c->pod_uid;
-		args[1] = c->name;
-		ret = store_count(st,
-				  "SELECT count(*) FROM containers WHERE pod_uid = ?1 AND name = ?2",
-				  args, 2, &taken, err);
-		if (ret)
-			return ret;
-		if (taken)
-			return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
-					    "containers \"%s\" already exists in pod %s", c->name,
-					    c->pod_uid);
+	if (rc != SQLITE_CONSTRAINT_UNIQUE && rc != SQLITE_CONSTRAINT_PRIMARYKEY)
+		return ret;
+	/* Which key: the name (the common case), or a caller-chosen id or index. */
+	args[0] = c->pod_uid;
+	args[1] = c->name;
+	ret = store_count(st, "SELECT count(*) FROM containers WHERE pod_uid = ?1 AND name = ?2",
+			  args, 2, &taken, err);
+	if (ret)
+		return ret;
+	if (taken)
 		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
-				    "containers \"%s\": id %s or index %d already in use", c->name,
-				    c->id, c->idx);
-	}
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "create containers \"%s\"", c->name);
-	return 0;
+				    "containers \"%s\" already exists in pod %s", c->name,
+				    c->pod_uid);
+	return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+			    "containers \"%s\": id %s or index %d already in use", c->name, c->id,
+			    c->idx);
 }
 
 int store_container_update(struct store *st, const struct store_container *c, unsigned fields,
 			   struct pn_err *err)
 {
-	int ret, rc = SQLITE_OK, changes = 0;
-
 	if (!c->id)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "container update without id");
 	fields &= STORE_CTR_F_STATE | STORE_CTR_F_PID | STORE_CTR_F_EXIT | STORE_CTR_F_REASON |
@@ -1602,28 +1569,14 @@ int store_container_update(struct store *st, const struct store_container *c, un
 		  STORE_CTR_F_LOG_PATH | STORE_CTR_F_LAST;
 	if (!fields)
 		return 0;
-	ret = row_write(st, &ctr_table, c, fields, "id", c->id, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "update container %s", c->id);
-	if (!changes)
-		return store_notfound(err, ENOENT, "container \"%s\" not found", c->id);
-	return 0;
+	return row_update(st, &ctr_table, c, fields, "id", c->id, err, "update container %s",
+			  "container \"%s\" not found", c->id);
 }
 
 int store_container_list(struct store *st, const char *pod_uid, struct store_container **out,
 			 size_t *n, struct pn_err *err)
 {
-	const char *args[] = { pod_uid };
-	void *rows = NULL;
-	int ret;
-
-	ret = rows_select(st, &ctr_table, pod_uid ? "pod_uid = ?1" : NULL, args, pod_uid ? 1 : 0,
-			  &rows, n, err);
-	if (!ret)
-		*out = rows;
-	return ret;
+	return rows_list(st, &ctr_table, "pod_uid = ?1", pod_uid, (void **)out, n, err);
 }
 
 int store_container_find(struct store *st, const char *id_prefix, struct store_container **out,
@@ -1637,104 +1590,13 @@ int store_container_get_by_name(struct store *st, const char *pod_uid, const cha
 				struct store_container **out, struct pn_err *err)
 {
 	const char *args[] = { pod_uid, name };
-	void *row = NULL;
-	int ret;
 
-	ret = row_select_one(st, &ctr_table, "pod_uid = ?1 AND name = ?2", args, 2, &row, err);
-	if (ret == 1)
-		/* kubectl: container c9 is not valid for pod pod1 */
-		return store_notfound(err, ENOENT, "container %s is not valid for pod %s", name,
-				      pod_uid);
-	if (ret)
-		return ret;
-	*out = row;
-	return 0;
-}
-
-/* ---- images */
-
-void store_image_free(struct store_image *img)
-{
-	row_clear(&image_table, img);
-	free(img);
-}
-
-void store_image_array_free(struct store_image *a, size_t n)
-{
-	rows_free(&image_table, a, n);
-}
-
-int store_image_add(struct store *st, struct store_image *img, struct pn_err *err)
-{
-	int ret, rc = SQLITE_OK, changes = 0;
-
-	if (!img->name || !*img->name || !img->path)
-		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "image needs a name and a path");
-	ret = dup_id(&img->id, false);
-	if (ret)
-		return pn_error(err, PN_E_KERNEL, -ret, "image \"%s\": generate id", img->name);
-	if (!img->created_ns)
-		img->created_ns = now_ns();
-	ret = row_write(st, &image_table, img, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "image \"%s\" already exists",
-				    img->name);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "add image \"%s\"", img->name);
-	return 0;
-}
-
-int store_image_get(struct store *st, const char *name, struct store_image **out,
-		    struct pn_err *err)
-{
-	const char *args[] = { name };
-	void *row = NULL;
-	int ret;
-
-	ret = row_select_one(st, &image_table, "name = ?1", args, 1, &row, err);
-	if (ret == 1)
-		return store_notfound(err, ENOENT, "image \"%s\" not found", name);
-	if (ret)
-		return ret;
-	*out = row;
-	return 0;
-}
-
-int store_image_list(struct store *st, struct store_image **out, size_t *n, struct pn_err *err)
-{
-	void *rows = NULL;
-	int ret;
-
-	ret = rows_select(st, &image_table, NULL, NULL, 0, &rows, n, err);
-	if (!ret)
-		*out = rows;
-	return ret;
-}
-
-int store_image_remove(struct store *st, const char *name, struct pn_err *err)
-{
-	const char *args[] = { name };
-	int ret, rc, changes = 0;
-
-	ret = store_run(st, "DELETE FROM images WHERE name = ?1", args, 1, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "remove image \"%s\"", name);
-	if (!changes)
-		return store_notfound(err, ENOENT, "image \"%s\" not found", name);
-	return 0;
+	/* kubectl: container c9 is not valid for pod pod1 */
+	return row_get(st, &ctr_table, "pod_uid = ?1 AND name = ?2", args, 2, (void **)out, err,
+		       "container %s is not valid for pod %s", name, pod_uid);
 }
 
 /* ---- attachments */
-
-void store_attachment_free(struct store_attachment *a)
-{
-	row_clear(&att_table, a);
-	free(a);
-}
 
 void store_attachment_array_free(struct store_attachment *a, size_t n)
 {
@@ -1743,56 +1605,24 @@ void store_attachment_array_free(struct store_attachment *a, size_t n)
 
 int store_attachment_add(struct store *st, struct store_attachment *a, struct pn_err *err)
 {
-	int ret, rc = SQLITE_OK, changes = 0;
+	int ret, rc;
 
 	if (!a->pod_uid || !a->network || !a->ifname || !a->container_id)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL,
 				"attachment needs a pod, a network, an ifname and a container id");
-	if (!a->created_ns)
-		a->created_ns = now_ns();
-	ret = row_write(st, &att_table, a, ALL_FIELDS, NULL, NULL, &changes, &rc, err);
-	if (ret)
-		return ret;
+	ret = row_insert(st, &att_table, a, &rc, err, "add attachment %s/%s", a->network,
+			 a->ifname);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return store_notfound(err, ENOENT, "pod with uid \"%s\" not found", a->pod_uid);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 				    "attachment %s/%s of pod %s already exists", a->network,
 				    a->ifname, a->pod_uid);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "add attachment %s/%s", a->network, a->ifname);
-	return 0;
+	return ret;
 }
 
 int store_attachment_list(struct store *st, const char *pod_uid, struct store_attachment **out,
 			  size_t *n, struct pn_err *err)
 {
-	const char *args[] = { pod_uid };
-	void *rows = NULL;
-	int ret;
-
-	ret = rows_select(st, &att_table, pod_uid ? "pod_uid = ?1" : NULL, args, pod_uid ? 1 : 0,
-			  &rows, n, err);
-	if (!ret)
-		*out = rows;
-	return ret;
-}
-
-int store_attachment_remove(struct store *st, const char *pod_uid, const char *network,
-			    const char *ifname, struct pn_err *err)
-{
-	const char *args[] = { pod_uid, network, ifname };
-	int ret, rc, changes = 0;
-
-	ret = store_run(st,
-			"DELETE FROM attachments WHERE pod_uid = ?1 AND network = ?2 AND ifname = ?3",
-			args, 3, &changes, &rc, err);
-	if (ret)
-		return ret;
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, err, "remove attachment %s/%s", network, ifname);
-	if (!changes)
-		return store_notfound(err, ENOENT, "attachment %s/%s of pod %s not found", network,
-				      ifname, pod_uid);
-	return 0;
+	return rows_list(st, &att_table, "pod_uid = ?1", pod_uid, (void **)out, n, err);
 }

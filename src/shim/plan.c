@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 static void strv_free(char **v)
 {
@@ -107,16 +110,76 @@ static bool id_ok(const char *s)
 	return n > 0 && n <= 64 && strspn(s, "0123456789abcdefABCDEF-_.") == n && s[0] != '.';
 }
 
-static void ctr_free(struct shim_ctr *c)
+/* The plan's plain members, read in this order (the first bad one is reported). */
+enum pkind { P_STR, P_STRV, P_BOOL };
+
+struct pfield {
+	const char *key;
+	enum pkind kind;
+	bool required;
+	size_t off;
+};
+
+#define AT(s, f) offsetof(struct s, f)
+static const struct pfield pod_fields[] = {
+	{ "podUID", P_STR, true, AT(shim_plan, pod_uid) },
+	{ "podName", P_STR, false, AT(shim_plan, pod_name) },
+	{ "namespace", P_STR, false, AT(shim_plan, pod_namespace) },
+	{ "sandboxID", P_STR, true, AT(shim_plan, sandbox_id) },
+	{ "hostname", P_STR, false, AT(shim_plan, hostname) },
+	{ "netns", P_STR, false, AT(shim_plan, netns) },
+	{ "podIP", P_STR, false, AT(shim_plan, pod_ip) },
+	{ "hostNetwork", P_BOOL, false, AT(shim_plan, host_network) },
+	{ "hostIPC", P_BOOL, false, AT(shim_plan, host_ipc) },
+	{ "hostPID", P_BOOL, false, AT(shim_plan, host_pid) },
+	{ "shareProcessNamespace", P_BOOL, false, AT(shim_plan, share_pid) },
+};
+
+static const struct pfield ctr_fields[] = {
+	{ "id", P_STR, true, AT(shim_ctr, id) },
+	{ "name", P_STR, true, AT(shim_ctr, name) },
+	{ "rootfs", P_STR, true, AT(shim_ctr, rootfs) },
+	{ "bundle", P_STR, false, AT(shim_ctr, bundle) },
+	{ "logDir", P_STR, false, AT(shim_ctr, log_dir) },
+	{ "workingDir", P_STR, false, AT(shim_ctr, cwd) },
+	{ "args", P_STRV, true, AT(shim_ctr, args) },
+	{ "env", P_STRV, false, AT(shim_ctr, env) },
+	{ "unmountRootfs", P_BOOL, false, AT(shim_ctr, unmount_rootfs) },
+};
+#undef AT
+
+static int get_fields(json_t *o, const struct pfield *f, size_t n, void *obj, struct pn_err *err)
 {
-	free(c->id);
-	free(c->name);
-	free(c->bundle);
-	free(c->rootfs);
-	free(c->log_dir);
-	free(c->cwd);
-	strv_free(c->args);
-	strv_free(c->env);
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret >= 0; i++) {
+		void *p = (char *)obj + f[i].off;
+
+		switch (f[i].kind) {
+		case P_STR:
+			ret = get_str(o, f[i].key, f[i].required, p, err);
+			break;
+		case P_STRV:
+			ret = get_strv(o, f[i].key, f[i].required, p, err);
+			break;
+		case P_BOOL:
+			ret = get_bool(o, f[i].key, p, err);
+			break;
+		}
+	}
+	return ret;
+}
+
+static void free_fields(const struct pfield *f, size_t n, void *obj)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *p = (char *)obj + f[i].off;
+
+		if (f[i].kind == P_STR)
+			free(*(char **)p);
+		else if (f[i].kind == P_STRV)
+			strv_free(*(char ***)p);
+	}
 }
 
 int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
@@ -134,17 +197,7 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 			       path, root ? "not a JSON object" : je.text, je.line);
 		goto out;
 	}
-	if ((ret = get_str(root, "podUID", true, &p->pod_uid, err)) < 0 ||
-	    (ret = get_str(root, "podName", false, &p->pod_name, err)) < 0 ||
-	    (ret = get_str(root, "namespace", false, &p->pod_namespace, err)) < 0 ||
-	    (ret = get_str(root, "sandboxID", true, &p->sandbox_id, err)) < 0 ||
-	    (ret = get_str(root, "hostname", false, &p->hostname, err)) < 0 ||
-	    (ret = get_str(root, "netns", false, &p->netns, err)) < 0 ||
-	    (ret = get_str(root, "podIP", false, &p->pod_ip, err)) < 0 ||
-	    (ret = get_bool(root, "hostNetwork", &p->host_network, err)) < 0 ||
-	    (ret = get_bool(root, "hostIPC", &p->host_ipc, err)) < 0 ||
-	    (ret = get_bool(root, "hostPID", &p->host_pid, err)) < 0 ||
-	    (ret = get_bool(root, "shareProcessNamespace", &p->share_pid, err)) < 0 ||
+	if ((ret = get_fields(root, pod_fields, PN_ARRAY_SIZE(pod_fields), p, err)) < 0 ||
 	    (ret = parse_restart(root, SHIM_RESTART_ALWAYS, &pod_restart, err)) < 0)
 		goto out;
 	if (!id_ok(p->sandbox_id)) {
@@ -189,15 +242,7 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 
 		p->n_ctrs = i + 1;
 		k->out.fd = k->err.fd = k->log.fd = -1;
-		if ((ret = get_str(c, "id", true, &k->id, err)) < 0 ||
-		    (ret = get_str(c, "name", true, &k->name, err)) < 0 ||
-		    (ret = get_str(c, "rootfs", true, &k->rootfs, err)) < 0 ||
-		    (ret = get_str(c, "bundle", false, &k->bundle, err)) < 0 ||
-		    (ret = get_str(c, "logDir", false, &k->log_dir, err)) < 0 ||
-		    (ret = get_str(c, "workingDir", false, &k->cwd, err)) < 0 ||
-		    (ret = get_strv(c, "args", true, &k->args, err)) < 0 ||
-		    (ret = get_strv(c, "env", false, &k->env, err)) < 0 ||
-		    (ret = get_bool(c, "unmountRootfs", &k->unmount_rootfs, err)) < 0 ||
+		if ((ret = get_fields(c, ctr_fields, PN_ARRAY_SIZE(ctr_fields), k, err)) < 0 ||
 		    (ret = parse_restart(c, pod_restart, &k->restart, err)) < 0) {
 			pn_err_prefix(err, "containers[%zu]", i);
 			goto out;
@@ -225,16 +270,10 @@ out:
 
 void shim_plan_free(struct shim_plan *p)
 {
-	free(p->pod_uid);
-	free(p->pod_name);
-	free(p->pod_namespace);
-	free(p->sandbox_id);
-	free(p->hostname);
-	free(p->netns);
-	free(p->pod_ip);
+	free_fields(pod_fields, PN_ARRAY_SIZE(pod_fields), p);
 	free(p->pause_binary);
 	for (size_t i = 0; i < p->n_ctrs; i++)
-		ctr_free(&p->ctrs[i]);
+		free_fields(ctr_fields, PN_ARRAY_SIZE(ctr_fields), &p->ctrs[i]);
 	free(p->ctrs);
 	memset(p, 0, sizeof(*p));
 }

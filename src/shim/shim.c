@@ -382,35 +382,64 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 	return oci_bundle_write(&s, c->bundle, err);
 }
 
-/* Memory cgroup directory of @pid, to read its OOM-kill counter at exit. */
-static void find_memcg(pid_t pid, char *out, size_t size)
+/*
+ * Each line of /proc/@pid/cgroup, "ID:CONTROLLERS:PATH" (cgroups(7)), as
+ * @fn(CONTROLLERS, PATH) until @fn returns true.  CONTROLLERS is "" for
+ * the v2 hierarchy; PATH may be changed in place.
+ */
+static void cgroup_each(const char *pid, bool (*fn)(const char *ctrls, char *path, void *ctx),
+			void *ctx)
 {
-	char path[64], *line = NULL;
+	char file[64], *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
+	snprintf(file, sizeof(file), "/proc/%s/cgroup", pid);
+	f = fopen(file, "re");
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0) {
-		char *p = strchr(line, ':'), *q;
+		char *ctrls = strchr(line, ':'), *path;
 
 		line[strcspn(line, "\n")] = '\0';
-		if (!p || !(q = strchr(p + 1, ':')))
+		if (!ctrls || !(path = strchr(ctrls + 1, ':')))
 			continue;
-		*q = '\0';
-		if (!strcmp(p + 1, "memory")) {
-			snprintf(out, size, "/sys/fs/cgroup/memory%s", q + 1);
+		*path++ = '\0';
+		if (fn(ctrls + 1, path, ctx))
 			break;
-		}
-		/* Pure cgroup v2: the only hierarchy. */
-		if (!p[1] && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
-			snprintf(out, size, "/sys/fs/cgroup%s", q + 1);
 	}
 	free(line);
 	fclose(f);
+}
+
+struct memcg {
+	char *out;
+	size_t size;
+};
+
+static bool memcg_line(const char *ctrls, char *path, void *ctx)
+{
+	struct memcg *m = ctx;
+
+	if (!strcmp(ctrls, "memory")) {
+		snprintf(m->out, m->size, "/sys/fs/cgroup/memory%s", path);
+		return true;
+	}
+	/* Pure cgroup v2: the only hierarchy. */
+	if (!*ctrls && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+		snprintf(m->out, m->size, "/sys/fs/cgroup%s", path);
+	return false;
+}
+
+/* Memory cgroup directory of @pid, to read its OOM-kill counter at exit. */
+static void find_memcg(pid_t pid, char *out, size_t size)
+{
+	struct memcg m = { out, size };
+	char p[16];
+
+	out[0] = '\0';
+	snprintf(p, sizeof(p), "%d", (int)pid);
+	cgroup_each(p, memcg_line, &m);
 }
 
 /* Did the kernel's OOM killer act in the container's cgroup?  v1:
@@ -824,49 +853,42 @@ static bool any_running(void)
 
 /* Remove the pod's parent cgroups the runtime created (it removes only the
  * leaves it made): <own cgroup>/podnet/pod<uid> in every hierarchy. */
+static bool cleanup_line(const char *ctrls, char *path, void *ctx)
+{
+	bool v2 = *(const bool *)ctx;
+	char dir[PATH_MAX];
+
+	if (!strcmp(path, "/"))
+		path = "";
+	if (!*ctrls && v2) {
+		/* runc's fs2 driver nests relative paths under the
+		 * parent of its own cgroup (no internal processes). */
+		char *slash = strrchr(path, '/');
+
+		if (slash)
+			*slash = '\0';
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
+	} else {
+		const char *h = !*ctrls ? "unified" : !strncmp(ctrls, "name=", 5) ? ctrls + 5 : ctrls;
+
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path,
+			 S.plan.pod_uid);
+	}
+	if (rmdir(dir) == 0 || errno == ENOENT) {
+		/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
+		char *p = strrchr(dir, '/');
+
+		*p = '\0';
+		rmdir(dir);
+	}
+	return false;
+}
+
 static void cgroup_cleanup(void)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
 	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-	char *line = NULL, dir[PATH_MAX];
-	size_t cap = 0;
 
-	if (!f)
-		return;
-	while (getline(&line, &cap, f) > 0) {
-		char *ctrls = strchr(line, ':'), *path;
-
-		line[strcspn(line, "\n")] = '\0';
-		if (!ctrls || !(path = strchr(ctrls + 1, ':')))
-			continue;
-		*path++ = '\0';
-		ctrls++;
-		if (!strcmp(path, "/"))
-			path = "";
-		if (!*ctrls && v2) {
-			/* runc's fs2 driver nests relative paths under the
-			 * parent of its own cgroup (no internal processes). */
-			char *slash = strrchr(path, '/');
-
-			if (slash)
-				*slash = '\0';
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
-		} else {
-			const char *h = !*ctrls ? "unified" : !strncmp(ctrls, "name=", 5) ? ctrls + 5 : ctrls;
-
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path,
-				 S.plan.pod_uid);
-		}
-		if (rmdir(dir) == 0 || errno == ENOENT) {
-			/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
-			char *p = strrchr(dir, '/');
-
-			*p = '\0';
-			rmdir(dir);
-		}
-	}
-	free(line);
-	fclose(f);
+	cgroup_each("self", cleanup_line, &v2);
 }
 
 static void stop_finish(void)

@@ -26,8 +26,41 @@ static void test_parse(const char *text, int want_ret, enum inv_cgroup_kind kind
 		is_str(cg.runtime, runtime, "%s: runtime", what);
 }
 
+/* A pod's uplink: its veth whose peer is on the node, eth0 when there are several. */
+static void test_uplink(void)
+{
+	struct inv_link pod_links[4] = { 0 }, node_links[1] = { 0 };
+	struct inv_netns ns[3] = { 0 };
+	struct inventory inv = { .ns = ns, .n_ns = 3, .node = 0 };
+
+	ns[0].is_node = true;
+	ns[0].links = node_links;
+	ns[0].n_links = 1;
+	ns[1].links = pod_links;
+	snprintf(pod_links[0].li.name, sizeof(pod_links[0].li.name), "lo");
+	pod_links[0].peer = INV_PEER_NONE;
+	snprintf(pod_links[1].li.name, sizeof(pod_links[1].li.name), "net1");
+	pod_links[1].peer = INV_PEER_OTHER_NS;
+	pod_links[1].peer_ns = 2; /* another pod, not the node */
+	snprintf(pod_links[2].li.name, sizeof(pod_links[2].li.name), "net2");
+	pod_links[2].peer = INV_PEER_OTHER_NS;
+	pod_links[2].peer_ns = 0;
+	snprintf(pod_links[3].li.name, sizeof(pod_links[3].li.name), "eth0");
+	pod_links[3].peer = INV_PEER_OTHER_NS;
+	pod_links[3].peer_ns = 0;
+
+	ns[1].n_links = 2;
+	ok(inventory_pod_uplink(&inv, &ns[1]) == NULL, "no veth to the node: no uplink");
+	ns[1].n_links = 3;
+	ok(inventory_pod_uplink(&inv, &ns[1]) == &pod_links[2], "the one veth to the node");
+	ns[1].n_links = 4;
+	ok(inventory_pod_uplink(&inv, &ns[1]) == &pod_links[3], "eth0 wins among several");
+	ok(inventory_pod_uplink(&inv, &ns[0]) == NULL, "the node has none");
+}
+
 int main(void)
 {
+	test_uplink();
 	/* podnet-shim under runc's cgroupfs driver: relative to the shim's
 	 * own cgroup, in every v1 hierarchy, and the v2 one. */
 	test_parse("12:memory:/user.slice/podnet/pod" UID "/" ID64 "\n"

@@ -696,8 +696,21 @@ static void kernel_tests(void)
 	routes = NULL;
 	is_int(route_list(&ps, AF_INET, 100, 0, &routes, &n, &err), 0, "route_list of an empty table");
 	is_int(n, 0, "  nothing");
+	ok(routes == NULL, "  and no array");
 	free(routes);
 	routes = NULL;
+	{
+		struct link_info *links = NULL;
+		bool lo = false, eth = false;
+
+		is_int(link_list(&ps, &links, &n, &err), 0, "link_list in the pod");
+		for (size_t k = 0; k < n; k++) {
+			lo |= !strcmp(links[k].name, "lo") && links[k].ifindex == 1;
+			eth |= links[k].ifindex == pod.ifindex && !strcmp(links[k].name, pod.name);
+		}
+		ok(n == 2 && lo && eth, "  lo and the pod's veth, nothing else (%zu links)", n);
+		free(links);
+	}
 	route_spec_init(&rt);
 	if (pn_cidr_parse("10.99.0.0/16", &rt.dst) < 0)
 		ok(0, "parse");

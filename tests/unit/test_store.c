@@ -219,6 +219,20 @@ static void test_namespaces(struct store *st)
 	is_int(store_namespace_get(st, "team", &got, &err), 0, "get team");
 	ok(got && got->phase == STORE_NS_ACTIVE, "team is Active");
 	store_namespace_free(got);
+
+	/* Insert fills in only what the caller left unset. */
+	ns.name = strdup("chosen");
+	ns.uid = strdup("00000000-0000-4000-8000-0000000000c5");
+	ns.created_ns = 42;
+	is_int(store_namespace_add(st, &ns, &err), 0, "add a namespace with its own uid and time");
+	is_int(store_namespace_get(st, "chosen", &got, &err), 0, "get it");
+	ok(got && !strcmp(got->uid, ns.uid) && got->created_ns == 42,
+	   "a caller's uid and creation time are kept");
+	store_namespace_free(got);
+	is_int(store_namespace_delete(st, "chosen", &err), 0, "delete it");
+	free(ns.uid);
+	free(ns.name);
+	memset(&ns, 0, sizeof(ns));
 	ret = store_namespace_get(st, "nope", &got, &err);
 	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "namespaces \"nope\" not found"),
 	   "missing namespace: %s", pn_err_msg(&err));
@@ -255,6 +269,11 @@ static void test_namespaces(struct store *st)
 	is_int(store_namespace_delete(st, "team", &err), 0, "empty namespace deleted");
 	ret = store_namespace_delete(st, "team", &err);
 	is_int(ret, -ENOENT, "deleted namespace is gone");
+	is_str(pn_err_msg(&err), "namespaces \"team\" not found", "deleted namespace: message");
+	ret = store_namespace_set_terminating(st, "team", &err);
+	ok(ret == -ENOENT && err.code == PN_E_NOT_FOUND,
+	   "terminate a missing namespace: -ENOENT");
+	is_str(pn_err_msg(&err), "namespaces \"team\" not found", "terminate a missing namespace: message");
 	pn_err_free(&err);
 }
 
@@ -370,8 +389,18 @@ static void test_pods(struct store *st)
 	is_int(store_pod_delete(st, other.uid, &err), 0, "delete kube-system/pod1");
 	ret = store_pod_delete(st, other.uid, &err);
 	is_int(ret, -ENOENT, "delete twice: -ENOENT");
-	ret = store_pod_update(st, &other, STORE_POD_F_PHASE, &err);
-	is_int(ret, -ENOENT, "update a deleted pod: -ENOENT");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "pod with uid \"%s\" not found", other.uid);
+		is_str(pn_err_msg(&err), want, "delete twice: message");
+		ret = store_pod_update(st, &other, STORE_POD_F_PHASE, &err);
+		is_int(ret, -ENOENT, "update a deleted pod: -ENOENT");
+		is_str(pn_err_msg(&err), want, "update a deleted pod: message");
+		ret = store_pod_get(st, other.uid, &got, &err);
+		is_int(ret, -ENOENT, "get a deleted pod: -ENOENT");
+		is_str(pn_err_msg(&err), want, "get a deleted pod: message");
+	}
 	pod_clear(&other);
 	is_int(store_namespace_delete(st, "kube-system", &err), 0, "kube-system deleted");
 	pod_clear(&p);
@@ -415,6 +444,15 @@ static void test_containers(struct store *st)
 	ctr_init(&dup, "00000000-0000-4000-8000-000000000000", "cx", 0);
 	ret = store_container_insert(st, &dup, &err);
 	is_int(ret, -ENOENT, "container of a missing pod: -ENOENT");
+	is_str(pn_err_msg(&err), "pod with uid \"00000000-0000-4000-8000-000000000000\" not found",
+	       "container of a missing pod: message");
+	ctr_clear(&dup);
+	ctr_init(&dup, p.uid, "c9", 1);
+	ret = store_container_insert(st, &dup, &err);
+	ok(ret == -EEXIST && err.code == PN_E_ALREADY_EXISTS, "container index taken: -EEXIST");
+	ok(strstr(pn_err_msg(&err), "containers \"c9\": id ") &&
+		   strstr(pn_err_msg(&err), " or index 1 already in use"),
+	   "container index taken: %s", pn_err_msg(&err));
 	ctr_clear(&dup);
 
 	/* What the shim records over a container's life. */
@@ -460,6 +498,19 @@ static void test_containers(struct store *st)
 	is_int(store_attachment_add(st, &att, &err), 0, "record CNI attachment");
 	ret = store_attachment_add(st, &att, &err);
 	is_int(ret, -EEXIST, "attachment twice: -EEXIST");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "attachment podnet/eth0 of pod %s already exists",
+			 p.uid);
+		is_str(pn_err_msg(&err), want, "attachment twice: message");
+	}
+	att.pod_uid = (char *)"00000000-0000-4000-8000-000000000000";
+	ret = store_attachment_add(st, &att, &err);
+	is_int(ret, -ENOENT, "attachment of a missing pod: -ENOENT");
+	is_str(pn_err_msg(&err), "pod with uid \"00000000-0000-4000-8000-000000000000\" not found",
+	       "attachment of a missing pod: message");
+	att.pod_uid = p.uid;
 	is_int(store_attachment_list(st, NULL, &atts, &n, &err), 0, "list attachments");
 	ok(n == 1 && !strcmp(atts[0].container_id, p.sandbox_id) && !strcmp(atts[0].ifname, "eth0"),
 	   "the attachment, with its container id");
@@ -474,6 +525,12 @@ static void test_containers(struct store *st)
 	store_attachment_array_free(atts, n);
 	ret = store_container_update(st, &c[0], STORE_CTR_F_STATE, &err);
 	is_int(ret, -ENOENT, "update a cascaded container: -ENOENT");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "container \"%s\" not found", c[0].id);
+		is_str(pn_err_msg(&err), want, "update a cascaded container: message");
+	}
 
 	for (int i = 0; i < 3; i++)
 		ctr_clear(&c[i]);
@@ -529,45 +586,6 @@ static void test_prefix(struct store *st)
 		ret = store_pod_delete(st, p[i].uid, &err);
 		pod_clear(&p[i]);
 	}
-	pn_err_free(&err);
-}
-
-static void test_images(struct store *st)
-{
-	struct store_image img = { 0 }, *got = NULL, *list = NULL;
-	struct pn_err err = { 0 };
-	size_t n = 0;
-	int ret;
-
-	img.name = (char *)"host";
-	img.path = (char *)"/";
-	img.kind = STORE_IMAGE_HOST;
-	is_int(store_image_add(st, &img, &err), 0, "add image host");
-	free(img.id);
-	img.id = NULL;
-	ret = store_image_add(st, &img, &err);
-	ok(ret == -EEXIST && !strcmp(pn_err_msg(&err), "image \"host\" already exists"),
-	   "image twice: %s", pn_err_msg(&err));
-	free(img.id);
-	img.id = NULL;
-	img.name = (char *)"busybox:latest";
-	img.path = (char *)"/var/lib/podnet/images/busybox";
-	img.kind = STORE_IMAGE_DIR;
-	img.size = 1234567;
-	is_int(store_image_add(st, &img, &err), 0, "add image busybox");
-	free(img.id);
-	is_int(store_image_get(st, "busybox:latest", &got, &err), 0, "get busybox");
-	ok(got && got->kind == STORE_IMAGE_DIR && got->size == 1234567 && is_hex(got->id, 64),
-	   "busybox's kind, size, id");
-	store_image_free(got);
-	is_int(store_image_list(st, &list, &n, &err), 0, "list images");
-	ok(n == 2 && !strcmp(list[0].name, "busybox:latest") && !strcmp(list[1].name, "host"),
-	   "two images, by name");
-	store_image_array_free(list, n);
-	is_int(store_image_remove(st, "busybox:latest", &err), 0, "remove busybox");
-	ret = store_image_get(st, "busybox:latest", &got, &err);
-	ok(ret == -ENOENT && !strcmp(pn_err_msg(&err), "image \"busybox:latest\" not found"),
-	   "removed image: %s", pn_err_msg(&err));
 	pn_err_free(&err);
 }
 
@@ -874,7 +892,6 @@ int main(void)
 	test_pods(st);
 	test_containers(st);
 	test_prefix(st);
-	test_images(st);
 	test_busy(st, root_path("main"));
 	store_close(st);
 	test_concurrent_writers();

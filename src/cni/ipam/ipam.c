@@ -51,6 +51,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 #define LOCK_NAME "lock"
 #define INDEX_DIR "by-attachment"
 #define CURSOR_PREFIX "last_reserved_ip."
@@ -341,6 +343,25 @@ static DIR *dir_open_at(int dfd, const char *sub)
 		errno = e;
 	}
 	return d;
+}
+
+/* To walk the leases of @st: its directory, and room to read one lease. */
+static int leases_open(const struct store *st, DIR **d, struct lease **l, struct pn_err *err)
+{
+	*d = dir_open_at(st->dfd, ".");
+	*l = malloc(sizeof(**l));
+	if (!*d || !*l)
+		return pn_error(err, PN_E_IPAM_STORE, *d ? ENOMEM : errno, "cannot read %s",
+				st->dir);
+	return 0;
+}
+
+/* Accepts what leases_open() left, opened or not. */
+static void leases_close(DIR *d, struct lease *l)
+{
+	if (d)
+		closedir(d);
+	free(l);
 }
 
 static int ip_cmp_qsort(const void *a, const void *b)
@@ -724,13 +745,9 @@ static int reclaim_stale(struct add_ctx *c, size_t *n_reclaimed, struct pn_err *
 	int ret;
 
 	*n_reclaimed = 0;
-	d = dir_open_at(c->st->dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s",
-			       c->st->dir);
+	ret = leases_open(c->st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX))) {
 			if (strcmp(de->d_name, c->tmp))
@@ -749,9 +766,7 @@ static int reclaim_stale(struct add_ctx *c, size_t *n_reclaimed, struct pn_err *
 	}
 	ret = 0;
 out:
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	return ret;
 }
 
@@ -760,7 +775,7 @@ out:
 static int leased_load(struct store *st, const struct cni_rangeset *s, struct pn_ip **out,
 		       size_t *n_out, struct pn_err *err)
 {
-	struct pn_ip *v = NULL, *nv, ip;
+	struct pn_ip *v = NULL, ip;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -774,14 +789,9 @@ static int leased_load(struct store *st, const struct cni_rangeset *s, struct pn
 	while ((de = readdir(d))) {
 		if (!name_is_lease(de->d_name, &ip) || set_range_for(s, &ip) < 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "reading %s", st->dir);
-				goto out;
-			}
-			v = nv;
+		if (pn_grow(&v, &cap, n, sizeof(*v))) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "reading %s", st->dir);
+			goto out;
 		}
 		v[n++] = ip;
 	}
@@ -1192,12 +1202,9 @@ static int release_by_scan(struct store *st, const char *id, const char *ifname,
 	DIR *d = NULL;
 	int ret;
 
-	d = dir_open_at(st->dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st->dir);
+	ret = leases_open(st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!name_is_lease(de->d_name, &ip))
 			continue;
@@ -1210,9 +1217,7 @@ static int release_by_scan(struct store *st, const char *id, const char *ifname,
 	}
 	ret = 0;
 out:
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	return ret;
 }
 
@@ -1378,12 +1383,9 @@ int ipam_gc(const struct cni_ipam_conf *conf, const char *network,
 	ret = store_open(conf ? conf->data_dir : NULL, network, false, LOCK_EX, &st, err);
 	if (ret < 0 || st.dfd < 0)
 		goto out;
-	d = dir_open_at(st.dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st.dir);
+	ret = leases_open(&st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX))) {
 			/* Only lock holders make temp files: this one is orphaned. */
@@ -1410,9 +1412,7 @@ int ipam_gc(const struct cni_ipam_conf *conf, const char *network,
 out:
 	if (n_freed)
 		*n_freed = freed;
-	if (d)
-		closedir(d);
-	free(l);
+	leases_close(d, l);
 	store_close(&st);
 	return ret;
 }
@@ -1515,7 +1515,7 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 	      struct pn_err *err)
 {
 	struct store st = STORE_INIT;
-	struct ipam_lease *v = NULL, *nv;
+	struct ipam_lease *v = NULL;
 	struct lease *l = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
@@ -1533,28 +1533,19 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 			       network, st.dir);
 		goto out;
 	}
-	d = dir_open_at(st.dfd, ".");
-	l = malloc(sizeof(*l));
-	if (!d || !l) {
-		ret = pn_error(err, PN_E_IPAM_STORE, d ? ENOMEM : errno, "cannot read %s", st.dir);
+	ret = leases_open(&st, &d, &l, err);
+	if (ret < 0)
 		goto out;
-	}
 	while ((de = readdir(d))) {
 		struct ipam_lease *e;
 
 		if (!name_is_lease(de->d_name, &ip) || lease_read(st.dfd, de->d_name, l, true) < 0)
 			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "ipam: out of memory");
-				goto out;
-			}
-			v = nv;
+		if (pn_grow(&v, &cap, cnt, sizeof(*v))) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "ipam: out of memory");
+			goto out;
 		}
 		e = &v[cnt++];
-		memset(e, 0, sizeof(*e));
 		e->ip = ip;
 		snprintf(e->container_id, sizeof(e->container_id), "%s", l->id);
 		snprintf(e->ifname, sizeof(e->ifname), "%s", l->ifname);
@@ -1571,9 +1562,7 @@ int ipam_list(const char *data_dir, const char *network, struct ipam_lease **out
 	ret = 0;
 out:
 	free(v);
-	free(l);
-	if (d)
-		closedir(d);
+	leases_close(d, l);
 	store_close(&st);
 	return ret;
 }
