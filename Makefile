@@ -99,7 +99,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all check unit demo bench fuzz fuzz-run install clean deps layer-flags
+.PHONY: all check unit demo bench fuzz fuzz-run install clean deps layer-flags libs
 all: $(CNI_BINS) $(RUNTIME_BINS)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -183,16 +183,24 @@ bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
 	$(Q)bench/pods.sh
 
-# libFuzzer targets, one per parser of untrusted input (clang only).
+# libFuzzer targets, one per parser of untrusted input (clang only).  The
+# layer archives are rebuilt with clang and the sanitizers' coverage hooks in
+# build/fuzz/, and each target links them as the programs do.
 FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 fuzz:
-	$(Q)mkdir -p $(FUZZ_BUILD)
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) CFLAGS="$(FUZZ_CFLAGS)" \
+		STATIC= LDFLAGS= libs
 	$(Q)for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); \
 		echo "  FUZZ    $$n"; \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(INC_all) $(CSTD) \
-			-o $(FUZZ_BUILD)/$$n $$f $(LIB_SRCS_all) $(RUNTIME_LIBS) || exit 1; \
+			-o $(FUZZ_BUILD)/$$n $$f $(subst $(BUILD)/,$(FUZZ_BUILD)/,$(LIBS_all)) \
+			$(RUNTIME_LIBS) || exit 1; \
 	done
+
+# Every layer's archive (what the fuzz targets link).
+libs: $(LIBS_all)
 
 install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)

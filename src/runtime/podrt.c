@@ -3,7 +3,9 @@
 
 /* Paths here are built from PODNET_ROOT, ids and names that are far below
  * PATH_MAX; a truncated one would only fail the syscall that uses it. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #include <dirent.h>
 #include <errno.h>
