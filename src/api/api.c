@@ -208,7 +208,8 @@ static int parse_selectors(const struct http_req *req, enum api_kind kind, struc
 
 	memset(s, 0, sizeof(*s));
 	if (ls && labelsel_parse(ls, &s->labels, &err) < 0) {
-		apistatus_bad_request(resp, "%s", err.msg);
+		apistatus_bad_request(resp, "%s", pn_err_msg(&err));
+		pn_err_free(&err);
 		return -EINVAL;
 	}
 	if (fs) {

@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 		const char *colon = strrchr(listen, ':');
 
 		if (server_parse_listen(listen, &ss, &sl, &err) < 0) {
-			fprintf(stderr, "podnetd: %s\n", err.msg);
+			fprintf(stderr, "podnetd: %s\n", pn_err_msg(&err));
 			return 2;
 		}
 		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - listen), listen);
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	no.node_name = node_name;
 	no.node_ip = node_ip;
 	if (node_start(&a, &no, &err) < 0) {
-		fprintf(stderr, "podnetd: %s\n", err.msg);
+		fprintf(stderr, "podnetd: %s\n", pn_err_msg(&err));
 		goto out;
 	}
 	ips[1] = node_address(&a);
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	po.node_name = node_name;
 	po.ips = ips;
 	if (pki_ensure(&po, &pki, &err) < 0) {
-		fprintf(stderr, "podnetd: %s\n", err.msg);
+		fprintf(stderr, "podnetd: %s\n", pn_err_msg(&err));
 		goto out;
 	}
 	so.listen = listen;
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	so.handler = api_handle;
 	so.ctx = &a;
 	if (server_start(&so, &srv, &err) < 0) {
-		fprintf(stderr, "podnetd: %s\n", err.msg);
+		fprintf(stderr, "podnetd: %s\n", pn_err_msg(&err));
 		goto out;
 	}
 	pn_log(PN_LOG_INFO, "serving the Kubernetes API on https://%s (node %s); kubeconfig %s",
@@ -200,6 +200,7 @@ out:
 	server_stop(srv);
 	node_stop(&a);
 	pki_free(&pki);
+	pn_err_free(&err);
 	free((char *)ips[0]);
 	return rc;
 }

@@ -396,67 +396,92 @@ out:
 }
 
 /* $setElementOrder/KEY: the list KEY merged, then ordered as given. */
+static int set_order_one(struct smp *s, json_t *orig, json_t *patch, const char *path,
+			 const char *key)
+{
+	const char *field = key + strlen(SET_ORDER);
+	json_t *v = json_object_get(patch, key), *ol, *pl, *merged = NULL;
+	struct patch_meta pm;
+	char *cp;
+	int ret = 0;
+
+	if (!json_is_array(v))
+		return fail(s->msg, "invalid patch: %s must be a list", key);
+	cp = child_path(path, field);
+	if (!cp)
+		return -ENOMEM;
+	pm = patch_meta_for(s->kind, cp);
+	ol = json_object_get(orig, field);
+	pl = json_object_get(patch, field);
+	if ((ol && !json_is_array(ol)) || (pl && !json_is_array(pl))) {
+		ret = fail(s->msg, "invalid patch: %s is not a list", field);
+		goto out;
+	}
+	if (ol && pl) {
+		ret = merge_list(s, ol, pl, cp, &pm, false, &merged);
+		if (ret < 0)
+			goto out;
+	} else if (pl) {
+		bool keep;
+
+		merged = strip_directives(pl, &keep);
+		if (!keep) {
+			json_decref(merged);
+			merged = NULL;
+		}
+	} else if (ol) {
+		merged = json_incref(ol);
+	}
+	if (merged) {
+		json_t *empty = json_array();
+		json_t *ordered = normalize_order(merged, v, ol ? ol : empty, pm.merge_key);
+
+		json_decref(empty);
+		json_decref(merged);
+		if (!ordered) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(orig, field, ordered);
+		json_object_del(patch, field);
+	}
+out:
+	free(cp);
+	return ret;
+}
+
 static int apply_set_order(struct smp *s, json_t *orig, json_t *patch, const char *path)
 {
 	const char *k;
 	json_t *v;
-	void *tmp;
+	char **keys = NULL;
+	size_t n = 0;
+	int ret = 0;
 
-	json_object_foreach_safe(patch, tmp, k, v) {
-		const char *field;
-		json_t *ol, *pl, *merged = NULL, *ordered;
-		struct patch_meta pm;
-		char *cp;
-		int ret;
+	/* Collected first: handling one deletes other keys of @patch. */
+	json_object_foreach(patch, k, v) {
+		char **t;
 
 		if (strncmp(k, SET_ORDER, strlen(SET_ORDER)))
 			continue;
-		field = k + strlen(SET_ORDER);
-		if (!json_is_array(v))
-			return fail(s->msg, "invalid patch: %s must be a list", k);
-		cp = child_path(path, field);
-		if (!cp)
-			return -ENOMEM;
-		pm = patch_meta_for(s->kind, cp);
-		ol = json_object_get(orig, field);
-		pl = json_object_get(patch, field);
-		if (ol && !json_is_array(ol)) {
-			free(cp);
-			return fail(s->msg, "invalid patch: %s is not a list", field);
+		t = realloc(keys, (n + 1) * sizeof(*t));
+		if (!t || !(t[n] = strdup(k))) {
+			keys = t ? t : keys;
+			ret = -ENOMEM;
+			goto out;
 		}
-		if (pl && !json_is_array(pl)) {
-			free(cp);
-			return fail(s->msg, "invalid patch: %s is not a list", field);
-		}
-		if (ol && pl) {
-			ret = merge_list(s, ol, pl, cp, &pm, false, &merged);
-			if (ret < 0) {
-				free(cp);
-				return ret;
-			}
-		} else if (pl) {
-			bool keep;
-
-			merged = strip_directives(pl, &keep);
-			if (!keep) {
-				json_decref(merged);
-				merged = NULL;
-			}
-		} else if (ol) {
-			merged = json_incref(ol);
-		}
-		free(cp);
-		json_incref(v);
-		json_object_del(patch, k);
-		if (merged) {
-			ordered = normalize_order(merged, v, ol ? ol : json_array(), pm.merge_key);
-			json_decref(merged);
-			json_object_set_new(orig, field, ordered);
-			json_object_del(patch, field);
-		}
-		json_decref(v);
+		keys = t;
+		n++;
 	}
-	return 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		ret = set_order_one(s, orig, patch, path, keys[i]);
+		json_object_del(patch, keys[i]);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return ret;
 }
 
 /* Merge @patch into @orig (both owned by the caller, unchanged) at @path;

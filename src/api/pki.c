@@ -46,7 +46,7 @@ static void pair_free(struct pair *p)
 
 static int tls_fail(struct pn_err *err, int gret, const char *what)
 {
-	return pn_error(err, PN_CNI_IO, EIO, "%s: %s", what, gnutls_strerror(gret));
+	return pn_error(err, PN_E_STATE, EIO, "%s: %s", what, gnutls_strerror(gret));
 }
 
 static int read_datum(const char *path, gnutls_datum_t *d, struct pn_err *err)
@@ -56,7 +56,7 @@ static int read_datum(const char *path, gnutls_datum_t *d, struct pn_err *err)
 	if (ret == GNUTLS_E_FILE_ERROR) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
 			return -ENOENT;
-		return pn_error(err, PN_CNI_IO, EACCES, "cannot read %s", path);
+		return pn_error(err, PN_E_STATE, EACCES, "cannot read %s", path);
 	}
 	if (ret < 0)
 		return tls_fail(err, ret, path);
@@ -74,30 +74,30 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
 	int fd, ret = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return pn_error(err, PN_CNI_IO, ENAMETOOLONG, "path too long: %s", path);
+		return pn_error(err, PN_E_STATE, ENAMETOOLONG, "path too long: %s", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
-		return pn_error(err, PN_CNI_IO, errno, "cannot create %s", tmp);
+		return pn_error(err, PN_E_STATE, errno, "cannot create %s", tmp);
 	if (fchmod(fd, mode) < 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot chmod %s", tmp);
+		ret = pn_error(err, PN_E_STATE, errno, "cannot chmod %s", tmp);
 	while (ret == 0 && len > 0) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			ret = pn_error(err, PN_CNI_IO, errno, "cannot write %s", tmp);
+			ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
 		else {
 			p += n;
 			len -= (size_t)n;
 		}
 	}
 	if (ret == 0 && fsync(fd) < 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot write %s", tmp);
+		ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
 	if (close(fd) < 0 && ret == 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot write %s", tmp);
+		ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
 	if (ret == 0 && rename(tmp, path) < 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot rename %s to %s", tmp, path);
+		ret = pn_error(err, PN_E_STATE, errno, "cannot rename %s to %s", tmp, path);
 	if (ret < 0)
 		unlink(tmp);
 	return ret;
@@ -423,7 +423,7 @@ static int write_kubeconfig(const struct pki_opts *o, const char *ca_pem, const 
 		*slash = '\0';
 		ret = pn_mkdir_p(dir, 0755);
 		if (ret < 0) {
-			ret = pn_error(err, PN_CNI_IO, -ret, "cannot create %s", dir);
+			ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", dir);
 			goto out;
 		}
 	}
@@ -451,7 +451,7 @@ int pki_ensure(const struct pki_opts *o, struct pki *out, struct pn_err *err)
 	memset(out, 0, sizeof(*out));
 	ret = pn_mkdir_p(o->dir, 0755);
 	if (ret < 0)
-		return pn_error(err, PN_CNI_IO, -ret, "cannot create %s", o->dir);
+		return pn_error(err, PN_E_STATE, -ret, "cannot create %s", o->dir);
 
 	ret = load_pair(o->dir, "ca", &ca, err);
 	if (ret == -ENOENT) {
@@ -461,12 +461,12 @@ int pki_ensure(const struct pki_opts *o, struct pki *out, struct pn_err *err)
 		 * refuse rather than replace the trust anchor under them. */
 		snprintf(path, sizeof(path), "%s/ca.crt", o->dir);
 		if (access(path, F_OK) == 0) {
-			ret = pn_error(err, PN_CNI_IO, ENOENT, "%s/ca.key is missing (ca.crt exists)", o->dir);
+			ret = pn_error(err, PN_E_STATE, ENOENT, "%s/ca.key is missing (ca.crt exists)", o->dir);
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/ca.key", o->dir);
 		if (access(path, F_OK) == 0) {
-			ret = pn_error(err, PN_CNI_IO, ENOENT, "%s/ca.crt is missing (ca.key exists)", o->dir);
+			ret = pn_error(err, PN_E_STATE, ENOENT, "%s/ca.crt is missing (ca.key exists)", o->dir);
 			goto out;
 		}
 		ret = issue_ca(&ca, err);
@@ -571,13 +571,13 @@ int pki_peer_identity(void *session, struct pki_identity *id, struct pn_err *err
 		return -ENOENT;
 	ret = gnutls_certificate_verify_peers(s, &purpose, 1, &status);
 	if (ret < 0)
-		return pn_error(err, PN_CNI_IO, EACCES, "verifying the client certificate: %s",
+		return pn_error(err, PN_E_FORBIDDEN, EACCES, "verifying the client certificate: %s",
 				gnutls_strerror(ret));
 	if (status) {
 		gnutls_datum_t txt = { 0 };
 
 		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0);
-		ret = pn_error(err, PN_CNI_IO, EACCES, "client certificate: %s",
+		ret = pn_error(err, PN_E_FORBIDDEN, EACCES, "client certificate: %s",
 			       txt.data ? (const char *)txt.data : "not trusted");
 		gnutls_free(txt.data);
 		return ret;
@@ -588,7 +588,7 @@ int pki_peer_identity(void *session, struct pki_identity *id, struct pn_err *err
 	if (ret < 0) {
 		if (crt)
 			gnutls_x509_crt_deinit(crt);
-		return pn_error(err, PN_CNI_IO, EACCES, "client certificate: %s",
+		return pn_error(err, PN_E_FORBIDDEN, EACCES, "client certificate: %s",
 				gnutls_strerror(ret));
 	}
 	id->user = dn_part(crt, GNUTLS_OID_X520_COMMON_NAME, 0);
@@ -611,7 +611,7 @@ int pki_peer_identity(void *session, struct pki_identity *id, struct pn_err *err
 	gnutls_x509_crt_deinit(crt);
 	if (!id->user || !id->groups) {
 		pki_identity_free(id);
-		return pn_error(err, PN_CNI_IO, EACCES, "client certificate has no common name");
+		return pn_error(err, PN_E_FORBIDDEN, EACCES, "client certificate has no common name");
 	}
 	return 0;
 }

@@ -59,17 +59,17 @@ int server_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	memset(ss, 0, sizeof(*ss));
 	colon = strrchr(s, ':');
 	if (!colon)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "--listen %s: want HOST:PORT", s);
+		return pn_error(err, PN_E_BAD_REQUEST, 0, "--listen %s: want HOST:PORT", s);
 	port = strtol(colon + 1, &end, 10);
 	if (!colon[1] || *end || port < 0 || port > 65535)
-		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "--listen %s: bad port", s);
+		return pn_error(err, PN_E_BAD_REQUEST, 0, "--listen %s: bad port", s);
 	hl = (size_t)(colon - s);
 	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
 		h = s + 1;
 		hl -= 2;
 	}
 	if (hl >= sizeof(host))
-		return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "--listen %s: bad address", s);
+		return pn_error(err, PN_E_BAD_REQUEST, 0, "--listen %s: bad address", s);
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	if (!host[0] || !strcmp(host, "0.0.0.0")) {
@@ -107,7 +107,7 @@ int server_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 		*len = sizeof(*a);
 		return 0;
 	}
-	return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "--listen %s: %s is not an IP address", s,
+	return pn_error(err, PN_E_BAD_REQUEST, 0, "--listen %s: %s is not an IP address", s,
 			host);
 }
 
@@ -444,7 +444,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			if (r == 0)
 				cc->have_id = true;
 			else if (r != -ENOENT)
-				pn_log(PN_LOG_INFO, "%s: %s", cc->remote, err.msg);
+				pn_log(PN_LOG_INFO, "%s: %s", cc->remote, pn_err_msg(&err));
+			pn_err_free(&err);
 		}
 	}
 	rc->path = strdup(url);
@@ -485,7 +486,7 @@ int server_start(const struct server_opts *o, struct server **out, struct pn_err
 		return ret;
 	if (!MHD_is_feature_supported(MHD_FEATURE_TLS) ||
 	    !MHD_is_feature_supported(MHD_FEATURE_UPGRADE))
-		return pn_error(err, PN_CNI_NOT_AVAILABLE, ENOTSUP,
+		return pn_error(err, PN_E_STATE, ENOTSUP,
 				"libmicrohttpd was built without TLS or HTTP upgrade support");
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -506,7 +507,7 @@ int server_start(const struct server_opts *o, struct server **out, struct pn_err
 		int e = errno ? errno : EADDRINUSE;
 
 		free(s);
-		return pn_error(err, PN_CNI_IO, e, "cannot listen on %s", o->listen);
+		return pn_error(err, PN_E_STATE, e, "cannot listen on %s", o->listen);
 	}
 	{
 		const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

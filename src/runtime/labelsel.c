@@ -547,11 +547,12 @@ int labelsel_parse(const char *s, struct labelsel **out, struct pn_err *err)
 	if (p.oom)
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	else if (p.err)
-		ret = pn_error(err, PN_CNI_INVALID_CONFIG, 0, "%s", p.err);
+		ret = pn_error(err, PN_E_BAD_REQUEST, 0, "%s", p.err);
 	if (ret == 0) {
 		/* Kubernetes sorts requirements by key (stable order of
 		 * insertion otherwise); the order does not change a match. */
-		qsort(sel->reqs, sel->n, sizeof(*sel->reqs), req_cmp);
+		if (sel->n)
+			qsort(sel->reqs, sel->n, sizeof(*sel->reqs), req_cmp);
 		*out = sel;
 		sel = NULL;
 	}

@@ -48,7 +48,7 @@ struct labelsel {
 };
 
 /* Parse @s.  On failure *out is NULL, err->msg holds Kubernetes' message
- * and the code is PN_CNI_INVALID_CONFIG. */
+ * and the code is PN_E_BAD_REQUEST. */
 int labelsel_parse(const char *s, struct labelsel **out, struct pn_err *err) PN_MUST_CHECK;
 void labelsel_free(struct labelsel *sel);
 

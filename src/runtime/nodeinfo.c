@@ -40,8 +40,10 @@ static bool first_address(struct nl_sock *s, int ifindex, char ip[PN_IP_STRLEN])
 		size_t n = 0;
 		bool found = false;
 
-		if (addr_list(s, ifindex, families[f], &a, &n, &scratch) < 0)
+		if (addr_list(s, ifindex, families[f], &a, &n, &scratch) < 0) {
+			pn_err_free(&scratch);
 			continue;
+		}
 		for (size_t i = 0; i < n && !found; i++) {
 			if (usable(&a[i])) {
 				pn_ip_str(&a[i].ip, ip);
@@ -73,8 +75,10 @@ int nodeinfo_address(char ip[PN_IP_STRLEN], struct pn_err *err)
 		size_t n = 0;
 		struct pn_err scratch = { 0 };
 
-		if (route_list(&s, fam, 0, 0, &r, &n, &scratch) < 0)
+		if (route_list(&s, fam, 0, 0, &r, &n, &scratch) < 0) {
+			pn_err_free(&scratch);
 			continue;
+		}
 		for (size_t i = 0; i < n && !ip[0]; i++)
 			if (r[i].dst.prefix == 0 && r[i].oif > 0)
 				first_address(&s, r[i].oif, ip);
@@ -139,8 +143,10 @@ static void pod_cidr(const char *dir, char *buf, size_t n)
 	struct pn_err scratch = { 0 };
 
 	buf[0] = '\0';
-	if (cniclient_load_conflist(dir, NULL, &l, &scratch) < 0)
+	if (cniclient_load_conflist(dir, NULL, &l, &scratch) < 0) {
+		pn_err_free(&scratch);
 		return;
+	}
 	/* The first IPAM range of the chain: what pods get addresses from. */
 	for (size_t i = 0; i < l->n_plugins && !buf[0]; i++) {
 		json_t *ranges = json_object_get(json_object_get(l->plugins[i].raw, "ipam"), "ranges");
@@ -176,7 +182,7 @@ int nodeinfo_get(struct nodeinfo *ni, const char *name, const char *ip, const ch
 		struct pn_ip parsed;
 
 		if (pn_ip_parse(ip, &parsed) < 0)
-			return pn_error(err, PN_CNI_INVALID_CONFIG, 0, "--node-ip %s is not an IP address",
+			return pn_error(err, PN_E_BAD_REQUEST, 0, "--node-ip %s is not an IP address",
 					ip);
 		pn_ip_str(&parsed, ni->ip);
 	} else {

@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (sel) {
 		abort();
 	}
+	pn_err_free(&err);
 	free(s);
 	return 0;
 }

@@ -45,8 +45,10 @@ static int matches(const char *sel, const char *lbls)
 	struct labels l;
 	int r;
 
-	if (labelsel_parse(sel, &s, &err) < 0)
+	if (labelsel_parse(sel, &s, &err) < 0) {
+		pn_err_free(&err);
 		return -1;
+	}
 	labels_set(&l, lbls);
 	r = labelsel_matches(s, labels_get, &l);
 	labelsel_free(s);
@@ -60,7 +62,8 @@ static void refused(const char *sel, const char *want)
 	int ret = labelsel_parse(sel, &s, &err);
 
 	ok(ret < 0 && s == NULL, "refused: %s", sel);
-	is_str(ret < 0 ? err.msg : "(accepted)", want, "message for %s", sel);
+	is_str(ret < 0 ? pn_err_msg(&err) : "(accepted)", want, "message for %s", sel);
+	pn_err_free(&err);
 	labelsel_free(s);
 }
 
@@ -121,7 +124,8 @@ int main(void)
 		is_int(s->reqs[1].op, LABELSEL_EXISTS, "a bare key is exists");
 		is_int(s->reqs[2].op, LABELSEL_EQUALS, "= kept as =");
 	} else {
-		ok(0, "parse z=1,a in (c,b,c),m: %s", err.msg);
+		ok(0, "parse z=1,a in (c,b,c),m: %s", pn_err_msg(&err));
+		pn_err_free(&err);
 	}
 	labelsel_free(s);
 

@@ -25,6 +25,15 @@
 
 extern char **environ;
 
+/* A NUL-terminated copy that lives until the next call. */
+static const char *text(const char *b, size_t n)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, b);
+	return buf;
+}
+
 static struct http_req make_req(const char *upgrade, const char *protos)
 {
 	static struct http_header h[4];
@@ -256,8 +265,8 @@ int main(void)
 	/* A session: stdin, stdout, stderr, exit code. */
 	run_session("echo out; echo err >&2; read x; echo got:$x; cat; exit 7", &c, true);
 	ok(c.closed, "the server closed the WebSocket");
-	is_str(strndup(c.out, c.out_len), "out\ngot:hello\n", "stdout on channel 1, stdin delivered");
-	is_str(strndup(c.err, c.err_len), "err\n", "stderr on channel 2");
+	is_str(text(c.out, c.out_len), "out\ngot:hello\n", "stdout on channel 1, stdin delivered");
+	is_str(text(c.err, c.err_len), "err\n", "stderr on channel 2");
 	st = json_loads(c.status, 0, NULL);
 	is_str(json_string_value(json_object_get(st, "status")), "Failure", "error channel: Failure");
 	is_str(json_string_value(json_object_get(st, "reason")), "NonZeroExitCode", "NonZeroExitCode");
@@ -270,7 +279,7 @@ int main(void)
 	run_session("echo done", &c, false);
 	st = json_loads(c.status, 0, NULL);
 	is_str(json_string_value(json_object_get(st, "status")), "Success", "exit 0: Success");
-	is_str(strndup(c.out, c.out_len), "done\n", "its output");
+	is_str(text(c.out, c.out_len), "done\n", "its output");
 	json_decref(st);
 
 	/* A child left behind keeps stdout open: the session still ends. */
