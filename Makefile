@@ -165,9 +165,10 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBS_all)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
 
+# apibench drives podnetd through libcurl, as a client would.
 $(BUILD)/bench/%: bench/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) -lcurl
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BENCH_BINS:=.d)
 
