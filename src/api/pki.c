@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "manifest.h"
 
@@ -63,44 +64,13 @@ static int read_datum(const char *path, gnutls_datum_t *d, struct pn_err *err)
 	return 0;
 }
 
-/* Write @len bytes to @path through a temporary file renamed over it, so
- * a reader never sees half a key, with @mode from the start (a key is never
- * readable by others, not even for a moment). */
+/* Keys and kubeconfigs go through pn_file_replace(): a reader never sees
+ * half a key, and mkostemp() makes the temporary file 0600 from the start,
+ * so a key is never readable by others, not even for a moment. */
 static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			struct pn_err *err)
 {
-	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd, ret = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return pn_error(err, PN_E_STATE, ENAMETOOLONG, "path too long: %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return pn_error(err, PN_E_STATE, errno, "cannot create %s", tmp);
-	if (fchmod(fd, mode) < 0)
-		ret = pn_error(err, PN_E_STATE, errno, "cannot chmod %s", tmp);
-	while (ret == 0 && len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
-		else {
-			p += n;
-			len -= (size_t)n;
-		}
-	}
-	if (ret == 0 && fsync(fd) < 0)
-		ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
-	if (close(fd) < 0 && ret == 0)
-		ret = pn_error(err, PN_E_STATE, errno, "cannot write %s", tmp);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = pn_error(err, PN_E_STATE, errno, "cannot rename %s to %s", tmp, path);
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
+	return pn_file_replace(path, data, len, mode, PN_E_STATE, err);
 }
 
 static int load_pair(const char *dir, const char *base, struct pair *p, struct pn_err *err)
