@@ -544,12 +544,25 @@ int pki_peer_identity(void *session, struct pki_identity *id, struct pn_err *err
 		return pn_error(err, PN_E_FORBIDDEN, EACCES, "verifying the client certificate: %s",
 				gnutls_strerror(ret));
 	if (status) {
-		gnutls_datum_t txt = { 0 };
+		gnutls_datum_t txt = { 0 }, dn = { 0 };
+		gnutls_x509_crt_t c = NULL;
+		size_t len;
 
+		/* Name the certificate refused, for whoever reads the log. */
+		if (gnutls_x509_crt_init(&c) == 0 &&
+		    gnutls_x509_crt_import(c, &chain[0], GNUTLS_X509_FMT_DER) == 0)
+			gnutls_x509_crt_get_dn3(c, &dn, 0);
+		if (c)
+			gnutls_x509_crt_deinit(c);
 		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0);
-		ret = pn_error(err, PN_E_FORBIDDEN, EACCES, "client certificate: %s",
+		len = txt.data ? strlen((const char *)txt.data) : 0;
+		while (len && txt.data[len - 1] == ' ')
+			txt.data[--len] = '\0';
+		ret = pn_error(err, PN_E_FORBIDDEN, EACCES, "client certificate %s refused: %s",
+			       dn.data ? (const char *)dn.data : "(unreadable)",
 			       txt.data ? (const char *)txt.data : "not trusted");
 		gnutls_free(txt.data);
+		gnutls_free(dn.data);
 		return ret;
 	}
 	ret = gnutls_x509_crt_init(&crt);
