@@ -129,7 +129,7 @@ int node_start(struct api *a, const struct node_opts *o, struct pn_err *err)
 		json_t *ns = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{}, s:{s:s}}", "kind", "Namespace",
 				       "apiVersion", "v1", "metadata", "name", nss[i].name, "uid",
 				       nss[i].uid, "spec", "status", "phase",
-				       store_ns_phase_str(nss[i].phase));
+				       nss[i].phase == STORE_NS_ACTIVE ? "Active" : "Terminating");
 
 		rfc3339((time_t)(nss[i].created_ns / 1000000000), ts);
 		json_object_set_new(json_object_get(ns, "metadata"), "creationTimestamp",
