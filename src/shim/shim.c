@@ -805,16 +805,28 @@ static void pause_stop(void)
 
 /* -------------------------------------------------------------- stopping */
 
-static void stop_begin(const char *why)
+/*
+ * Stop the pod within @grace_s seconds.  Asked again while stopping, a
+ * shorter grace period brings the SIGKILL forward (a delete with
+ * --grace-period after a graceful one); a longer one changes nothing.
+ */
+static void stop_begin(const char *why, int64_t grace_s)
 {
 	struct pn_err err = { 0 };
+	uint64_t deadline = now_ns() + (uint64_t)grace_s * NS_PER_S;
 
-	if (S.stopping)
+	if (S.stopping) {
+		if (!S.killed && deadline < S.term_deadline) {
+			shim_log("stopping pod (%s): grace period shortened to %llds", why,
+				 (long long)grace_s);
+			S.term_deadline = deadline;
+		}
 		return;
+	}
 	S.stopping = true;
 	S.state = "stopping";
-	S.term_deadline = now_ns() + (uint64_t)S.plan.grace_s * NS_PER_S;
-	shim_log("stopping pod (%s), grace period %llds", why, (long long)S.plan.grace_s);
+	S.term_deadline = deadline;
+	shim_log("stopping pod (%s), grace period %llds", why, (long long)grace_s);
 	write_shim_json();
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
@@ -823,7 +835,7 @@ static void stop_begin(const char *why)
 			c->state = CS_EXITED;
 			write_status(c);
 		} else if (c->state == CS_RUNNING &&
-			   oci_kill(&S.rt, c->id, S.plan.grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
+			   oci_kill(&S.rt, c->id, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
 			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
 		}
 	}
@@ -937,7 +949,7 @@ static void reap(void)
 			if (!S.stopping) {
 				snprintf(S.message, sizeof(S.message), "pause container exited");
 				S.exit_code = EXIT_PAUSE_DIED;
-				stop_begin("pause exited");
+				stop_begin("pause exited", S.plan.grace_s);
 			}
 			continue;
 		}
@@ -959,9 +971,16 @@ static void on_signal(void)
 		case SIGCHLD:
 			break; /* reaped below, once for all */
 		case SIGTERM:
-		case SIGINT:
-			stop_begin(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		case SIGINT: {
+			int64_t grace = S.plan.grace_s;
+
+			/* podnet's delete sends the request's grace period with
+			 * the signal (sigqueue(3)); a plain kill means the plan's. */
+			if (si.ssi_code == SI_QUEUE && si.ssi_int >= 0)
+				grace = si.ssi_int;
+			stop_begin(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", grace);
 			break;
+		}
 		case SIGUSR1:
 			/* The CLI asks for fresh files (after it lost one). */
 			write_shim_json();
