@@ -1204,12 +1204,15 @@ static void yl_free(struct yloader *y)
 struct dec {
 	const char *kind;       /* "Pod", "Namespace" */
 	bool store;             /* pod_from_json: keep uid and creationTimestamp */
+	bool api;               /* manifest_decode_api: the API server's decoding only */
+	const char *go;         /* the Go struct being decoded (api mode's messages) */
 	char path[512];         /* "spec.containers[0].ports[1]", API-server style */
 	size_t plen;
 	struct msgs client;     /* kubectl's schema validation */
 	struct msgs decode;     /* the API server's JSON decoding; the first is shown */
 	struct msgs forbidden;  /* known fields podnet does not implement */
 	struct msgs invalid;    /* API-server validation */
+	struct msgs unknown;    /* api mode: fields no Kubernetes version has */
 	bool oom;
 };
 
@@ -1273,8 +1276,31 @@ static const char *openapi_kind(json_t *v)
 	return "nil";
 }
 
+static void decode_err(struct dec *d, const char *what, const char *gostruct, const char *gotype);
+static const char *go_kind(json_t *v);
+
+/* Go's name of the type the OpenAPI one decodes into, for api mode. */
+static const char *go_type(const char *expected)
+{
+	static const char *const map[][2] = {
+		{ "string", "string" }, { "integer", "int32" }, { "boolean", "bool" },
+		{ "array", "[]interface {}" }, { "map", "map[string]interface {}" },
+	};
+
+	for (size_t i = 0; i < PN_ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i][0], expected))
+			return map[i][1];
+	return expected;
+}
+
 static void client_type(struct dec *d, const char *tpath, json_t *v, const char *expected)
 {
+	if (d->api) {
+		/* Without kubectl's schema check, Go's decoder is the first to
+		 * see a wrong type. */
+		decode_err(d, go_kind(v), d->go ? d->go : d->kind, go_type(expected));
+		return;
+	}
 	client_err(d, "invalid type for %s: got \"%s\", expected \"%s\"", tpath, openapi_kind(v), expected);
 }
 
@@ -1414,7 +1440,9 @@ static void get_strv(struct dec *d, json_t *v, const char *tpath, const char *go
 		mark = path_push(d, "[%zu]", i);
 		if (json_is_null(e)) {
 			path_pop(d, mark);
-			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
+			if (!d->api)
+				client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind,
+					   d->path, i);
 			continue;
 		}
 		if (json_is_string(e)) {
@@ -1535,6 +1563,20 @@ static void unknown_field(struct dec *d, const char *key, const char *type)
 {
 	struct pn_buf b = { 0 };
 
+	if (d->api) {
+		/* kube-apiserver's strict decoding names the field's path:
+		 * unknown field "spec.containers[0].bogus" */
+		pn_buf_puts(&b, "unknown field ");
+		pn_buf_printf(&b, "\"%s%s%s\"", d->path, d->plen ? "." : "", key);
+		if (b.failed) {
+			d->unknown.oom = true;
+			free(b.s);
+			return;
+		}
+		msgs_take(&d->unknown, &b);
+		return;
+	}
+
 	/* reported on the enclosing object, as kubectl does */
 	pn_buf_puts(&b, "unknown field ");
 	sb_goquote(&b, key);
@@ -1551,6 +1593,9 @@ static void missing_field(struct dec *d, json_t *o, const char *key, const char 
 {
 	json_t *v = json_object_get(o, key);
 
+	/* The API server has no such check: its validation says Required. */
+	if (d->api)
+		return;
 	if (!v || json_is_null(v))
 		client_err(d, "missing required field \"%s\" in %s", key, type);
 }
@@ -1652,12 +1697,17 @@ static void get_objlist(struct dec *d, json_t *v, const char *tpath, const struc
 	json_array_foreach(v, i, e) {
 		struct fctx ecx = { .raw = cx->raw, .idx = i };
 
-		if (json_is_null(e)) {
+		if (json_is_null(e) && !d->api) {
 			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
 			continue;
 		}
 		mark = path_push(d, "[%zu]", i);
+		if (json_is_null(e))
+			e = json_object(); /* Go's zero value; validation names what is missing */
+		else
+			json_incref(e);
 		dec_object(d, e, t, arr + i * t->size, &ecx);
+		json_decref(e);
 		path_pop(d, mark);
 	}
 }
@@ -1671,6 +1721,7 @@ static void dec_field(struct dec *d, json_t *v, const struct ftype *t, const str
 	long long iv;
 
 	snprintf(tpath, sizeof(tpath), "%s.%s", t->name, f->name);
+	d->go = t->go;
 	switch (kind) {
 	case F_STR:
 		get_str(d, v, tpath, t->go, (char **)p);
@@ -2358,6 +2409,57 @@ static int fail_invalid(struct pn_err *err, const char *kind, const char *name, 
 	return ret;
 }
 
+/*
+ * kube-apiserver's own text for an Invalid object (kubectl rebuilds its
+ * "The Pod ..." lines from the causes): one cause as "field: message",
+ * several as Go's aggregate prints them, "[a, b]".
+ */
+static int fail_invalid_api(struct pn_err *err, const char *kind, const char *name,
+			    const struct msgs *a, const struct msgs *b2)
+{
+	struct pn_buf b = { 0 };
+	size_t i, n = a->n + b2->n;
+	int ret;
+
+	pn_buf_printf(&b, "%s ", kind);
+	sb_goquote(&b, name ? name : "");
+	pn_buf_puts(&b, n > 1 ? " is invalid: [" : " is invalid: ");
+	for (i = 0; i < n; i++)
+		pn_buf_printf(&b, "%s%s", i ? ", " : "", i < a->n ? a->v[i] : b2->v[i - a->n]);
+	if (n > 1)
+		pn_buf_puts(&b, "]");
+	ret = fail_sb(err, PN_E_INVALID, &b);
+	if (ret != -ENOMEM && (add_causes(err, a) < 0 || add_causes(err, b2) < 0))
+		ret = nomem(err);
+	return ret;
+}
+
+/* api mode: Go's decoding error, then strict field validation. */
+static int api_decode_result(struct dec *d, const struct manifest_api *api, struct pn_err *err)
+{
+	struct pn_buf b = { 0 };
+	size_t i;
+
+	if (d->decode.n) {
+		pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: %s", d->kind,
+			      d->kind, d->decode.v[0]);
+		return fail_sb(err, PN_E_BAD_REQUEST, &b);
+	}
+	if (!d->unknown.n || api->validation == MANIFEST_FV_IGNORE)
+		return 0;
+	if (api->validation == MANIFEST_FV_WARN) {
+		for (i = 0; api->warnings && i < d->unknown.n; i++)
+			if (json_array_append_new(api->warnings, json_string(d->unknown.v[i])) < 0)
+				return nomem(err);
+		return 0;
+	}
+	pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: strict decoding error: ",
+		      d->kind, d->kind);
+	for (i = 0; i < d->unknown.n; i++)
+		pn_buf_printf(&b, "%s%s", i ? ", " : "", d->unknown.v[i]);
+	return fail_sb(err, PN_E_BAD_REQUEST, &b);
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
 	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
@@ -2370,7 +2472,8 @@ static const char *jstr(json_t *o, const char *key)
  * Pod or Namespace.  Fills *pod or *ns.
  */
 static int decode_object(json_t *o, const char *source, bool store, bool is_pod, struct pn_pod **pod_out,
-			 struct pn_namespace **ns_out, struct pn_err *err)
+			 struct pn_namespace **ns_out, const struct manifest_api *api,
+			 struct pn_err *err)
 {
 	struct dec *d = NULL;
 	struct pod_raw raw = { 0 };
@@ -2395,19 +2498,24 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	meta = is_pod ? &pod->meta : &ns->meta;
 	d->kind = kind;
 	d->store = store;
+	d->api = api != NULL;
 	dec_object(d, o, is_pod ? &pod_type : &ns_type, is_pod ? (void *)pod : (void *)ns, &cx);
-	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom) {
+	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom || d->unknown.oom) {
 		ret = nomem(err);
 		goto out;
 	}
-	if (d->client.n) {
+	if (api) {
+		ret = api_decode_result(d, api, err);
+		if (ret < 0)
+			goto out;
+	} else if (d->client.n) {
 		ret = fail_client(err, source, &d->client);
 		goto out;
 	}
 
 	/* kubectl apply looks the object up by name before anything else */
 	name = jstr(json_object_get(o, "metadata"), "name");
-	if (!name || !*name) {
+	if (!api && (!name || !*name)) {
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
 		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
@@ -2421,7 +2529,7 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
-	if (d->decode.n) {
+	if (d->decode.n && !api) {
 		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
 		sb_goquote(&b, source);
 		pn_buf_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
@@ -2457,7 +2565,8 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		goto out;
 	}
 	if (d->invalid.n || d->forbidden.n) {
-		ret = fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
+		ret = api ? fail_invalid_api(err, kind, meta->name, &d->invalid, &d->forbidden)
+			  : fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
 		goto out;
 	}
 	if (is_pod && !pod->meta.namespace_) { /* strdup("default") failed */
@@ -2478,6 +2587,7 @@ out:
 		msgs_free(&d->decode);
 		msgs_free(&d->forbidden);
 		msgs_free(&d->invalid);
+		msgs_free(&d->unknown);
 	}
 	free(d);
 	pod_raw_free(&raw);
@@ -2570,12 +2680,12 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
 	if (strcmp(kind, "Pod") == 0) {
-		ret = decode_object(o, m->source, false, true, &pod, NULL, m->err);
+		ret = decode_object(o, m->source, false, true, &pod, NULL, NULL, m->err);
 		if (ret < 0)
 			return ret;
 		return add_object(m, PN_KIND_POD, pod, NULL, doc);
 	}
-	ret = decode_object(o, m->source, false, false, NULL, &ns, m->err);
+	ret = decode_object(o, m->source, false, false, NULL, &ns, NULL, m->err);
 	if (ret < 0)
 		return ret;
 	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc);
@@ -2666,7 +2776,19 @@ static int from_json(json_t *j, bool is_pod, struct pn_pod **pod, struct pn_name
 
 	if (!json_is_object(j) || !api || !kind || strcmp(api, "v1") || strcmp(kind, want))
 		return pn_error(err, PN_E_STATE, 0, "error: stored object is not a v1 %s", want);
-	return decode_object(j, "podnet state", true, is_pod, pod, ns, err);
+	return decode_object(j, "podnet state", true, is_pod, pod, ns, NULL, err);
+}
+
+int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api *api,
+			struct pn_object *out, struct pn_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	if (!json_is_object(o))
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "Object 'Kind' is missing in '%s'",
+				"null");
+	return decode_object(o, "request", false, kind == PN_KIND_POD, &out->pod, &out->ns, api,
+			     err);
 }
 
 int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err)

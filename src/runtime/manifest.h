@@ -56,6 +56,28 @@ int manifest_parse(const char *buf, size_t len, const char *source,
 		   struct pn_object **out, size_t *n, struct pn_err *err) PN_MUST_CHECK;
 void manifest_objects_free(struct pn_object *o, size_t n);
 
+/* The API's ?fieldValidation= for fields no Kubernetes version knows. */
+enum manifest_fv { MANIFEST_FV_STRICT = 0, MANIFEST_FV_WARN, MANIFEST_FV_IGNORE };
+
+struct manifest_api {
+	enum manifest_fv validation;
+	json_t *warnings;   /* MANIFEST_FV_WARN: each field's message is appended; may be NULL */
+};
+
+/*
+ * The API server's half of the pipeline (steps 5-6) for one object of
+ * @kind whose apiVersion/kind the caller checked, as kube-apiserver decodes
+ * a request body: Go's decoding errors and strict field validation
+ *   Pod in version "v1" cannot be handled as a Pod: strict decoding error:
+ *   unknown field "spec.containers[0].bogus"
+ * (PN_E_BAD_REQUEST), then defaulting and validation with kube-apiserver's
+ * own message, `Pod "x" is invalid: [a, b]`, and the causes (PN_E_INVALID).
+ * No kubectl-side checks.  Fills out->pod or out->ns (pn_pod_free /
+ * pn_namespace_free).
+ */
+int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api *api,
+			struct pn_object *out, struct pn_err *err) PN_MUST_CHECK;
+
 /*
  * The pod as the API server returns it (without status): keys sorted as in
  * kubectl's output, unset fields omitted, server defaults included.

@@ -670,6 +670,59 @@ static void test_many_field_errors(void)
 	free(want);
 }
 
+/* The API server's decoding (podnetd): strict, warn and ignore for unknown
+ * fields, Go's type errors, kube-apiserver's Invalid text. */
+static void test_decode_api(void)
+{
+	struct pn_object o;
+	struct pn_err err = { 0 };
+	struct manifest_api strict = { MANIFEST_FV_STRICT, NULL };
+	struct manifest_api warn = { MANIFEST_FV_WARN, json_array() };
+	struct manifest_api ignore = { MANIFEST_FV_IGNORE, NULL };
+	json_t *j;
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		       "\"bogus\":1},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+		       "\"bogus\":true}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) == -EINVAL && !o.pod,
+	   "strict: unknown fields refused");
+	is_int(err.code, PN_E_BAD_REQUEST, "strict: BadRequest");
+	is_str(pn_err_msg(&err), "Pod in version \"v1\" cannot be handled as a Pod: strict decoding "
+	       "error: unknown field \"metadata.bogus\", unknown field \"spec.containers[0].bogus\"",
+	       "strict: kube-apiserver's message, every field by its path");
+	pn_err_free(&err);
+	ok(manifest_decode_api(j, PN_KIND_POD, &warn, &o, &err) == 0 && o.pod, "warn: accepted");
+	is_int((int)json_array_size(warn.warnings), 2, "warn: two warnings");
+	is_str(json_string_value(json_array_get(warn.warnings, 1)),
+	       "unknown field \"spec.containers[0].bogus\"", "warn: the warning's text");
+	pn_pod_free(o.pod);
+	ok(manifest_decode_api(j, PN_KIND_POD, &ignore, &o, &err) == 0 && o.pod &&
+	   !strcmp(o.pod->meta.namespace_, "default"), "ignore: accepted, defaulted");
+	pn_pod_free(o.pod);
+	json_decref(j);
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
+		       "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":{}}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) < 0, "object for a string: refused");
+	is_str(pn_err_msg(&err), "Pod in version \"v1\" cannot be handled as a Pod: json: cannot "
+	       "unmarshal object into Go struct field Container.spec.containers.image of type string",
+	       "Go's decoding error");
+	pn_err_free(&err);
+	json_decref(j);
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{},"
+		       "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) < 0, "no name, no image: refused");
+	is_int(err.code, PN_E_INVALID, "Invalid");
+	is_str(pn_err_msg(&err), "Pod \"\" is invalid: [metadata.name: Required value: name or "
+	       "generateName is required, spec.containers[0].image: Required value]",
+	       "kube-apiserver's aggregate text");
+	is_int((int)err.n_causes, 2, "two causes");
+	pn_err_free(&err);
+	json_decref(j);
+	json_decref(warn.warnings);
+}
+
 int main(void)
 {
 	test_examples();
@@ -681,5 +734,6 @@ int main(void)
 	test_yaml_emitter();
 	test_bad_manifests();
 	test_many_field_errors();
+	test_decode_api();
 	return tap_done();
 }
