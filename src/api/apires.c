@@ -12,8 +12,12 @@ static const char *const v_ns[] = { "create", "delete", "get", "list", "patch", 
  * and annotations, not create or delete it. */
 static const char *const v_node[] = { "get", "list", "patch", "update", "watch", NULL };
 static const char *const v_get[] = { "get", NULL };
+/* Events are recorded by the node (kubelet's and the scheduler's): read
+ * and delete them. */
+static const char *const v_ev[] = { "delete", "deletecollection", "get", "list", "watch", NULL };
 static const char *const v_create_get[] = { "create", "get", NULL };
-static const char *const v_status[] = { "get", "patch", "update", NULL };
+/* Status is the node's to write. */
+static const char *const v_status[] = { "get", NULL };
 
 static const char *const sn_po[] = { "po", NULL };
 static const char *const sn_ns[] = { "ns", NULL };
@@ -46,7 +50,7 @@ const struct api_resource api_resources[API_KIND_COUNT] = {
 		       pod_subs },
 	[API_NODES] = { API_NODES, "", "v1", "nodes", "node", "Node", false, v_node, sn_no, NULL,
 			node_subs },
-	[API_EVENTS] = { API_EVENTS, "", "v1", "events", "event", "Event", true, v_all, sn_ev, NULL,
+	[API_EVENTS] = { API_EVENTS, "", "v1", "events", "event", "Event", true, v_ev, sn_ev, NULL,
 			 no_subs },
 };
 

@@ -200,3 +200,29 @@ int apistatus_invalid(struct http_resp *r, const struct api_resource *res, const
 	free(all);
 	return 0;
 }
+
+int apistatus_from_err(struct http_resp *r, const struct api_resource *res, const char *name,
+		       const struct pn_err *err)
+{
+	const char *msg = pn_err_msg(err);
+	int code = pn_code_http_status(err->code);
+	const char *reason = pn_code_reason(err->code);
+
+	if ((err->code == PN_E_INVALID || err->code == PN_E_FORBIDDEN) && err->n_causes) {
+		json_t *causes = json_array();
+
+		for (size_t i = 0; causes && i < err->n_causes; i++)
+			json_array_append_new(causes, apistatus_cause(err->causes[i].reason,
+								      err->causes[i].field,
+								      err->causes[i].message));
+		return apistatus_invalid(r, res, name, causes);
+	}
+	if (code < 400)
+		code = 500;
+	if (!reason || !*reason)
+		reason = "InternalError";
+	return apistatus_reply(r, code, reason,
+			       code == 500 ? json_pack("{s:[{s:s}]}", "causes", "message", msg)
+					   : apistatus_details(res, name),
+			       "%s", msg);
+}

@@ -41,6 +41,14 @@ int apistatus_no_route(struct http_resp *r);
 int apistatus_invalid(struct http_resp *r, const struct api_resource *res, const char *name,
 		      json_t *causes);
 
+/*
+ * The Status for a runtime error: its code's HTTP status and reason
+ * (pn_code_http_status/pn_code_reason), its message, and for Invalid (and
+ * Forbidden field changes) the causes, as apistatus_invalid().
+ */
+int apistatus_from_err(struct http_resp *r, const struct api_resource *res, const char *name,
+		       const struct pn_err *err);
+
 /* A cause for apistatus_invalid: reason "FieldValueForbidden" etc. */
 json_t *apistatus_cause(const char *reason, const char *field, const char *message);
 

@@ -137,6 +137,18 @@ static size_t find(const struct kind_set *s, const char *ns, const char *name, b
 	return lo;
 }
 
+static bool grow(struct kind_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	struct entry *v = realloc(s->v, cap * sizeof(*v));
+
+	if (!v)
+		return false;
+	s->v = v;
+	s->cap = cap;
+	return true;
+}
+
 static void wake_all(struct cache *c)
 {
 	uint64_t one = 1;
@@ -189,18 +201,11 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 			ret = -ENOMEM;
 			goto out;
 		}
-		if (s->n == s->cap) {
-			size_t cap = s->cap ? s->cap * 2 : 64;
-			struct entry *v = realloc(s->v, cap * sizeof(*v));
-
-			if (!v) {
-				free(e.ns);
-				free(e.name);
-				ret = -ENOMEM;
-				goto out;
-			}
-			s->v = v;
-			s->cap = cap;
+		if (s->n == s->cap && !grow(s)) {
+			free(e.ns);
+			free(e.name);
+			ret = -ENOMEM;
+			goto out;
 		}
 		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
 		e.obj = json_incref(obj);
@@ -236,6 +241,39 @@ out:
 	pthread_mutex_unlock(&c->mu);
 	json_decref(prev);
 	json_decref(obj);
+	return ret;
+}
+
+int cache_seed(struct cache *c, enum api_kind kind, json_t *obj)
+{
+	struct kind_set *s = &c->kinds[kind];
+	const char *ns = cache_obj_namespace(obj), *name = cache_obj_name(obj);
+	struct entry e = { NULL, NULL, obj };
+	size_t i;
+	bool found;
+	int ret = 0;
+
+	pthread_mutex_lock(&c->mu);
+	i = find(s, ns, name, &found);
+	if (found) {
+		json_decref(s->v[i].obj);
+		s->v[i].obj = obj;
+		goto out;
+	}
+	e.ns = strdup(ns);
+	e.name = strdup(name);
+	if (!e.ns || !e.name || (s->n == s->cap && !grow(s))) {
+		free(e.ns);
+		free(e.name);
+		json_decref(obj);
+		ret = -ENOMEM;
+		goto out;
+	}
+	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+	s->v[i] = e;
+	s->n++;
+out:
+	pthread_mutex_unlock(&c->mu);
 	return ret;
 }
 

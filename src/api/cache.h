@@ -53,6 +53,9 @@ void cache_free(struct cache *c);
  */
 int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type, json_t *obj,
 		uint64_t rv) PN_MUST_CHECK;
+/* Put @obj (taken over) in place without recording a change: the
+ * objects that exist when the cache starts.  Returns 0 or -ENOMEM. */
+int cache_seed(struct cache *c, enum api_kind kind, json_t *obj) PN_MUST_CHECK;
 /* Move the current resourceVersion forward without a change (a write to
  * a kind the cache does not hold). */
 void cache_advance(struct cache *c, uint64_t rv);

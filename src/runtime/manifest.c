@@ -2713,6 +2713,38 @@ void manifest_objects_free(struct pn_object *o, size_t n)
 	free(o);
 }
 
+int manifest_yaml_to_json(const char *buf, size_t len, json_t **out, struct pn_err *err)
+{
+	struct yloader *y = calloc(1, sizeof(*y));
+	struct pn_buf b = { 0 };
+	int ret, r;
+
+	*out = NULL;
+	if (!y || !yaml_parser_initialize(&y->parser)) {
+		free(y);
+		return nomem(err);
+	}
+	y->parser_ok = true;
+	yaml_parser_set_input_string(&y->parser, (const unsigned char *)buf, len);
+	r = yl_next(y, out);
+	if (r < 0) {
+		if (y->oom) {
+			ret = nomem(err);
+		} else {
+			pn_buf_puts(&b, "error converting YAML to JSON: ");
+			pn_buf_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
+			ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
+		}
+	} else {
+		ret = 0;
+		if (!*out)
+			*out = json_null();
+	}
+	yl_free(y);
+	free(y);
+	return ret;
+}
+
 int manifest_parse(const char *buf, size_t len, const char *source, struct pn_object **out, size_t *n,
 		   struct pn_err *err)
 {

@@ -55,6 +55,11 @@ struct pn_object {
 int manifest_parse(const char *buf, size_t len, const char *source,
 		   struct pn_object **out, size_t *n, struct pn_err *err) PN_MUST_CHECK;
 void manifest_objects_free(struct pn_object *o, size_t n);
+/* The first YAML (or JSON) document of @buf as JSON, with kubectl's YAML
+ * rules (step 1); JSON null for an empty input.  PN_E_BAD_REQUEST
+ * "error converting YAML to JSON: yaml: line 3: ..." when malformed. */
+int manifest_yaml_to_json(const char *buf, size_t len, json_t **out,
+			  struct pn_err *err) PN_MUST_CHECK;
 
 /* The API's ?fieldValidation= for fields no Kubernetes version knows. */
 enum manifest_fv { MANIFEST_FV_STRICT = 0, MANIFEST_FV_WARN, MANIFEST_FV_IGNORE };

@@ -908,25 +908,38 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
 	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
 	char pod_ip[64] = "", gw[64] = "";
-	bool made = false;
 	size_t nc = 0, ncs = 0;
 	struct cniclient cc = { 0 };
 	int ret;
 
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
 	cc.cache_dir = rt->cni_cache;
-	ret = store_pod_get(rt->st, uid, &sp, err);
+	/*
+	 * Claim the pod: pending -> creating, owned by this process, in one
+	 * transaction, so that of two starters (podnetd's agent and the
+	 * `podnet apply` that admitted it) exactly one runs it.
+	 */
+	ret = store_begin(rt->st, err);
 	if (ret < 0)
 		goto out_nofail;
-	if (sp->state != STORE_POD_PENDING || sp->phase != STORE_PHASE_PENDING) {
+	ret = store_pod_get(rt->st, uid, &sp, err);
+	if (ret == 0 && (sp->state != STORE_POD_PENDING || sp->phase != STORE_PHASE_PENDING))
 		ret = pn_error(err, PN_E_CONFLICT, EALREADY, "pod %s is not waiting to start", sp->name);
-		goto out_nofail;
+	if (ret == 0) {
+		sp->state = STORE_POD_CREATING;
+		ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE, err);
 	}
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	else
+		store_rollback(rt->st);
+	if (ret < 0)
+		goto out_nofail;
 	spec = json_loads(sp->spec_json, 0, NULL);
 	ret = spec ? pod_from_json(spec, &pod, err)
 		   : pn_error(err, PN_E_STATE, EIO, "pod %s: stored spec unreadable", sp->name);
 	if (ret < 0)
-		goto out_nofail;
+		goto out;
 	nc = pod->spec.n_containers;
 	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
 	if (!imgs || !ips) {
@@ -966,7 +979,6 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE | STORE_POD_F_NETNS, err);
 	if (ret < 0)
 		goto out;
-	made = true;
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
 	ret = pn_mkdir_p(pod_dir, 0700);
 	if (ret < 0) {
@@ -1140,7 +1152,8 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	}
 	ret = 0;
 out:
-	if (ret < 0 && made)
+	/* Claimed above: a failure leaves it pending and Failed. */
+	if (ret < 0)
 		start_failed(rt, uid, err);
 out_nofail:
 	images_free(imgs, nc);
@@ -1955,5 +1968,149 @@ out:
 	free(valid);
 	cni_netlist_free(l);
 	store_pod_array_free(pods, n);
+	return ret;
+}
+
+/* ---- namespaces */
+
+int podrt_namespace_create(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, struct store_namespace **out,
+			   struct pn_err *err)
+{
+	struct store_namespace row = { .name = ns->meta.name };
+	json_t *o = namespace_to_json(ns);
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (!o)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	json_object_del(json_object_get(o, "metadata"), "uid");
+	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
+	if (w && json_is_object(w->meta))
+		json_object_update(json_object_get(o, "metadata"), w->meta);
+	row.spec_json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!row.spec_json)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	if (w && w->dry_run) {
+		struct store_namespace *old = NULL;
+
+		ret = store_namespace_get(rt->st, row.name, &old, NULL);
+		store_namespace_free(old);
+		if (ret == 0) {
+			ret = pn_error(err, PN_E_ALREADY_EXISTS, EEXIST,
+				       "namespaces \"%s\" already exists", row.name);
+		} else if (out) {
+			char uid[STORE_UUID_LEN + 1];
+
+			ret = store_new_uuid(uid);
+			*out = calloc(1, sizeof(**out));
+			if (ret < 0 || !*out || !((*out)->name = strdup(row.name)) ||
+			    !((*out)->uid = strdup(uid))) {
+				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			} else {
+				(*out)->spec_json = row.spec_json;
+				row.spec_json = NULL;
+				(*out)->created_ns = (int64_t)time(NULL) * 1000000000;
+				ret = 0;
+			}
+		} else {
+			ret = 0;
+		}
+		free(row.spec_json);
+		return ret;
+	}
+	ret = store_namespace_add(rt->st, &row, err);
+	if (ret == 0 && out)
+		ret = store_namespace_get(rt->st, row.name, out, err);
+	free(row.uid);
+	free(row.spec_json);
+	return ret;
+}
+
+int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, enum podrt_update_result *what,
+			   struct pn_err *err)
+{
+	struct store_namespace *old = NULL;
+	json_t *o = namespace_to_json(ns);
+	char *s = NULL;
+	int ret;
+
+	*what = PODRT_UNCHANGED;
+	if (!o)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	json_object_del(json_object_get(o, "metadata"), "uid");
+	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
+	if (w && json_is_object(w->meta))
+		json_object_update(json_object_get(o, "metadata"), w->meta);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ret = store_begin(rt->st, err);
+	if (ret == 0)
+		ret = store_namespace_get(rt->st, ns->meta.name, &old, err);
+	if (ret == 0 && w && w->expect_rv && old->rv != w->expect_rv)
+		ret = pn_error(err, PN_E_CONFLICT, ESTALE,
+			       "Operation cannot be fulfilled on namespaces \"%s\": the object has "
+			       "been modified; please apply your changes to the latest version and "
+			       "try again", ns->meta.name);
+	if (ret == 0 && (!old->spec_json || strcmp(old->spec_json, s))) {
+		*what = PODRT_CONFIGURED;
+		if (!(w && w->dry_run))
+			ret = store_namespace_set_spec(rt->st, ns->meta.name, s, err);
+	}
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	else
+		store_rollback(rt->st);
+	store_namespace_free(old);
+	free(s);
+	return ret;
+}
+
+int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, bool *gone,
+			   struct pn_err *err)
+{
+	struct store_namespace *ns = NULL;
+	struct store_pod *pods = NULL;
+	size_t np = 0;
+	int ret;
+
+	*gone = false;
+	ret = store_namespace_get(rt->st, name, &ns, err);
+	if (ret < 0)
+		return ret;
+	store_namespace_free(ns);
+	if (!strcmp(name, "default"))
+		return pn_error(err, PN_E_FORBIDDEN, EPERM,
+				"namespaces \"%s\" is forbidden: this namespace may not be deleted",
+				name);
+	if (dry_run)
+		return 0;
+	ret = store_namespace_set_terminating(rt->st, name, err);
+	if (ret == 0)
+		ret = store_pod_list(rt->st, name, &pods, &np, err);
+	for (size_t i = 0; ret == 0 && i < np; i++) {
+		struct pn_err e = { 0 };
+		bool g = false;
+
+		if (pods[i].state == STORE_POD_DELETING)
+			continue;
+		if (podrt_pod_mark_deleting(rt, &pods[i], NULL, &g, NULL, &e) < 0)
+			pn_warn("namespace %s: pod %s: %s", name, pods[i].name, pn_err_msg(&e));
+		pn_err_free(&e);
+	}
+	store_pod_array_free(pods, np);
+	if (ret == 0) {
+		/* Empty now (or already): it goes at once. */
+		struct pn_err e = { 0 };
+
+		if (store_namespace_delete(rt->st, name, &e) == 0)
+			*gone = true;
+		pn_err_free(&e);
+	}
 	return ret;
 }

@@ -189,6 +189,24 @@ int podrt_event(struct podrt *rt, const struct store_pod *sp, const char *ctr, c
 		const char *reason, struct pn_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8))) PN_MUST_CHECK;
 
+/*
+ * Namespaces.  create stores @ns (w->meta merged into its metadata;
+ * PN_E_ALREADY_EXISTS with kube-apiserver's text when it exists); update
+ * replaces its labels/annotations (*what: unchanged when the same);
+ * delete makes it Terminating, marks each of its pods deleting (their own
+ * grace period; the caller or podnetd's agent finishes them with
+ * podrt_pods_delete()), and removes it at once when it has no pod left
+ * (*gone); "default" may not be deleted (PN_E_FORBIDDEN).
+ */
+int podrt_namespace_create(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, struct store_namespace **out,
+			   struct pn_err *err) PN_MUST_CHECK;
+int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, enum podrt_update_result *what,
+			   struct pn_err *err) PN_MUST_CHECK;
+int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, bool *gone,
+			   struct pn_err *err) PN_MUST_CHECK;
+
 /* Live status of one container, from the shim's status file. */
 struct podrt_ctr {
 	struct store_container row;  /* id, name, idx, image (owned by the array) */

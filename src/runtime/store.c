@@ -227,7 +227,7 @@ static const char *const ctr_state_names[] = { "created", "running", "exited", "
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
 
 /* The namespace's update mask, private: only set_terminating updates a namespace. */
-enum { NS_F_PHASE = 1u << 0, NS_F_RV = 1u << 1 };
+enum { NS_F_PHASE = 1u << 0, NS_F_RV = 1u << 1, NS_F_SPEC = 1u << 2 };
 /* Private update bits: the rv column, written by every versioned update,
  * and an event's counting. */
 enum { POD_F_RV = 1u << 30, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
@@ -238,7 +238,7 @@ enum { POD_F_RV = 1u << 30, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
 static const struct col ns_cols[] = {
 	{ C(store_namespace, name, COL_TEXT), NULL, 0, 0 },
 	{ C(store_namespace, uid, COL_UUID), NULL, 0, 0 },
-	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, NS_F_SPEC },
 	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), NS_F_PHASE },
 	{ C(store_namespace, created_ns, COL_CREATED), NULL, 0, 0 },
 	{ C(store_namespace, rv, COL_I64), NULL, 0, NS_F_RV },
@@ -1391,6 +1391,18 @@ static int store_bump(struct store *st, const char *kind, const char *key,
 	return ret;
 }
 
+int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv,
+		struct pn_err *err)
+{
+	bool own;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, kind, key, STORE_CHANGE_MODIFIED, rv, err);
+	return tx_leave(st, own, ret, err);
+}
+
 int store_rv(struct store *st, int64_t *rv, struct pn_err *err)
 {
 	return store_count(st, "SELECT value FROM counters WHERE name = 'rv'", NULL, 0, rv, err);
@@ -1512,6 +1524,23 @@ int store_namespace_set_terminating(struct store *st, const char *name, struct p
 	if (!ret)
 		ret = row_update(st, &ns_table, &ns, NS_F_PHASE | NS_F_RV, "name", name, err,
 				 "terminate namespaces \"%s\"", "namespaces \"%s\" not found", name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_namespace_set_spec(struct store *st, const char *name, const char *spec_json,
+			     struct pn_err *err)
+{
+	struct store_namespace ns = { .spec_json = (char *)spec_json };
+	bool own = false;
+	int ret;
+
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "namespaces", name, STORE_CHANGE_MODIFIED, &ns.rv, err);
+	if (!ret)
+		ret = row_update(st, &ns_table, &ns, NS_F_SPEC | NS_F_RV, "name", name, err,
+				 "update namespaces \"%s\"", "namespaces \"%s\" not found", name);
 	return tx_leave(st, own, ret, err);
 }
 

@@ -240,6 +240,9 @@ int store_namespace_list(struct store *st, struct store_namespace **out, size_t 
 int store_namespace_set_terminating(struct store *st, const char *name,
 				    struct pn_err *err) PN_MUST_CHECK;
 /* "default" is forbidden; a namespace that still has pods: -ENOTEMPTY. */
+/* Replace the stored Namespace object (labels, annotations...). */
+int store_namespace_set_spec(struct store *st, const char *name, const char *spec_json,
+			     struct pn_err *err) PN_MUST_CHECK;
 int store_namespace_delete(struct store *st, const char *name, struct pn_err *err) PN_MUST_CHECK;
 void store_namespace_free(struct store_namespace *ns);
 void store_namespace_array_free(struct store_namespace *a, size_t n);
@@ -348,6 +351,10 @@ struct store_change {
 
 /* The latest resourceVersion. */
 int store_rv(struct store *st, int64_t *rv, struct pn_err *err) PN_MUST_CHECK;
+/* Take the next resourceVersion for a change of an object the database
+ * does not hold (podnetd's Node: kind "nodes") and log it. */
+int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv,
+		struct pn_err *err) PN_MUST_CHECK;
 /* Changes after @after, in order.  -ESTALE (PN_E_CONFLICT) when some of
  * them are no longer kept: the reader must reload everything. */
 int store_changes(struct store *st, int64_t after, struct store_change **out, size_t *n,

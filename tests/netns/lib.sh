@@ -189,8 +189,11 @@ http() { ip netns exec "$1" curl -sS --max-time 5 "$2"; }
 # node's InternalIP and every pod's hostIP.
 NODE_IP=192.0.2.10
 node_nic() {
-	ip link add eth0 type dummy && ip addr add $NODE_IP/24 dev eth0 &&
-		ip link set eth0 up && ip route add default via 192.0.2.1 dev eth0
+	# A veth pair (this kernel may have no dummy driver); the peer stays
+	# in the node, down the wire from nothing.
+	ip link add eth0 type veth peer name eth0-peer && ip addr add $NODE_IP/24 dev eth0 &&
+		ip link set eth0-peer up && ip link set eth0 up &&
+		ip route add default via 192.0.2.1 dev eth0
 }
 
 # podnetd_start [ARGS...]: start podnetd for this node (PKI in $T/pki, its
