@@ -568,6 +568,7 @@ static int apply_change(struct api_node *n, const struct store_change *c, struct
 }
 
 static void agent_run(struct api_node *n, struct agent_todo *t);
+static void refresh_pod_cidr(struct api_node *n);
 
 /*
  * The whole database again, when the change log no longer reaches back
@@ -755,6 +756,7 @@ static void *worker(void *arg)
 					pn_err_msg(&err));
 			pn_err_free(&err);
 		}
+		refresh_pod_cidr(n);
 	} else {
 		const struct podrt_delete_opts o = { .grace = -1 };
 
@@ -858,6 +860,37 @@ static void agent_run(struct api_node *n, struct agent_todo *t)
 	}
 }
 
+/*
+ * The pod network's range, once there is one: the first pod started may
+ * have written the default conflist after podnetd registered the Node.
+ */
+static void refresh_pod_cidr(struct api_node *n)
+{
+	struct nodeinfo ni;
+	struct pn_err err = { 0 };
+	int64_t rv;
+
+	if (n->ni.pod_cidr[0])
+		return;
+	if (nodeinfo_get(&ni, n->ni.name, n->ni.ip, n->cni_conf_dir, n->root, &err) < 0 ||
+	    !ni.pod_cidr[0]) {
+		pn_err_free(&err);
+		return;
+	}
+	pthread_mutex_lock(&n->sync_mu);
+	snprintf(n->ni.pod_cidr, sizeof(n->ni.pod_cidr), "%s", ni.pod_cidr);
+	{
+		json_t *spec = json_object_get(n->node_obj, "spec");
+
+		json_object_set_new(spec, "podCIDR", json_string(ni.pod_cidr));
+		json_object_set_new(spec, "podCIDRs", json_pack("[s]", ni.pod_cidr));
+	}
+	if (store_touch(n->srt->st, "nodes", n->ni.name, &rv, &err) < 0)
+		pn_warn("node: %s", pn_err_msg(&err));
+	pthread_mutex_unlock(&n->sync_mu);
+	pn_err_free(&err);
+}
+
 /* Ready pods whose status files changed (or all, @full) observed again. */
 static void status_sweep(struct api_node *n, bool full)
 {
@@ -869,6 +902,8 @@ static void status_sweep(struct api_node *n, bool full)
 	const char *uid;
 	void *tmp;
 
+	if (full)
+		refresh_pod_cidr(n);
 	pthread_mutex_lock(&n->sync_mu);
 	if (full) {
 		if (store_pod_list(n->srt->st, NULL, &pods, &np, &err) < 0) {

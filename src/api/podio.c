@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,8 +427,12 @@ static int exec_finish(void *ctx, int wstatus, char **why)
 	struct pn_err err = { 0 };
 	int code = 0;
 
-	if (oci_exec_finish(e->proc, wstatus, &code, &err) < 0) {
-		/* kubelet's words for a process the runtime could not start */
+	/*
+	 * A program that is missing (127) or cannot be run (126): the
+	 * runtime has said why on the process's stderr; the exit code is the
+	 * shells' (as CRI-O reports it).  Anything else is the runtime failing.
+	 */
+	if (oci_exec_finish(e->proc, wstatus, &code, &err) < 0 && code != 127 && code != 126) {
 		if (asprintf(why, "error executing command in container: %s", pn_err_msg(&err)) < 0)
 			*why = NULL;
 	}
@@ -592,6 +597,165 @@ out:
 	pn_err_free(&err);
 }
 
+/* ---- pods/attach */
+
+/*
+ * The shim owns the containers' stdio: their output goes to the CRI log
+ * files, their stdin is not kept open.  Attach therefore relays the log as
+ * it grows (stdout and stderr together, on the stdout channel) until the
+ * container stops, from a thread writing into a pipe that the session
+ * reads as if it were the process's stdout; what the client types is
+ * dropped.
+ */
+struct attach_session {
+	struct api *a;
+	enum wsexec_proto proto;
+	struct log_stream *ls;     /* handed to the pump thread */
+	struct wsexec_proc p;
+};
+
+static void *attach_pump(void *arg)
+{
+	struct log_stream *s = arg;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = log_read(s, buf, sizeof(buf));
+		size_t off = 0;
+
+		if (n < 0)
+			break;
+		while (off < (size_t)n) {
+			ssize_t w = write(s->conn_fd, buf + off, (size_t)n - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto out;
+			off += (size_t)w;
+		}
+	}
+out:
+	close(s->conn_fd);
+	s->conn_fd = -1;
+	log_stream_free(s);
+	return NULL;
+}
+
+static int attach_spawn(void *ctx, struct wsexec_proc *p, unsigned short cols,
+			unsigned short rows, char **why)
+{
+	struct attach_session *s = ctx;
+	pthread_attr_t attr;
+	pthread_t th;
+	int fds[2];
+
+	(void)cols;
+	(void)rows;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		if (asprintf(why, "pipe: %s", strerror(errno)) < 0)
+			*why = NULL;
+		return -1;
+	}
+	/* The pump sees the session's end as the pipe's (POLLERR). */
+	s->ls->conn_fd = fds[1];
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, attach_pump, s->ls) != 0) {
+		pthread_attr_destroy(&attr);
+		close(fds[0]);
+		close(fds[1]);
+		s->ls->conn_fd = -1;
+		*why = strdup("cannot start the attach stream");
+		return -1;
+	}
+	pthread_attr_destroy(&attr);
+	s->ls = NULL;
+	p->pid = 0;
+	p->out_fd = fds[0];
+	return 0;
+}
+
+static void attach_free(void *ctx)
+{
+	struct attach_session *s = ctx;
+
+	if (s->ls)
+		log_stream_free(s->ls);
+	free(s);
+}
+
+static void attach_run(void *ctx, int fd, const char *extra, size_t extra_len)
+{
+	struct attach_session *s = ctx;
+
+	wsexec_run(fd, extra, extra_len, s->proto, &s->p, &s->a->stopping);
+	attach_free(s);
+}
+
+static void handle_attach(struct api *a, const struct http_req *req, const char *ns,
+			  const char *name, struct http_resp *resp)
+{
+	json_t *pod = cache_get(a->cache, API_PODS, ns, name);
+	const char *ctr;
+	struct podlog_opts o = { .tail_lines = 0 };
+	struct attach_session *s = NULL;
+	struct log_stream *ls = NULL;
+	struct ctr_info ci;
+	struct pn_err err = { 0 };
+	enum wsexec_proto proto;
+
+	if (!pod) {
+		apistatus_not_found(resp, &api_resources[API_PODS], name);
+		return;
+	}
+	ctr = pick_container(pod, http_query_get(req, "container"), name, resp);
+	if (!ctr)
+		goto out;
+	if (ctr_info(a, ns, name, ctr, &ci, &err) < 0 || strcmp(ci.state, "running")) {
+		apistatus_bad_request(resp, "container not found (\"%s\")", ctr);
+		goto out;
+	}
+	ls = calloc(1, sizeof(*ls));
+	if (!ls || !(ls->ns = strdup(ns)) || !(ls->pod = strdup(name)) ||
+	    !(ls->ctr = strdup(ctr))) {
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+		goto out;
+	}
+	ls->a = a;
+	ls->follow = true;
+	ls->conn_fd = -1;
+	snprintf(ls->id, sizeof(ls->id), "%s", ci.id);
+	if (podlog_open(ci.log_path, &o, &ls->l, &err) < 0) {
+		apistatus_reply(resp, 500, "InternalError", NULL, "%s", pn_err_msg(&err));
+		goto out;
+	}
+	proto = wsexec_handshake(req, resp);
+	if (proto == WSEXEC_NONE)
+		goto out;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		http_resp_free(resp);
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+		goto out;
+	}
+	s->a = a;
+	s->proto = proto;
+	s->ls = ls;
+	ls = NULL;
+	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;
+	s->p.spawn = attach_spawn;
+	s->p.ctx = s;
+	resp->upgrade = attach_run;
+	resp->upgrade_free = attach_free;
+	resp->upgrade_ctx = s;
+out:
+	if (ls)
+		log_stream_free(ls);
+	json_decref(pod);
+	pn_err_free(&err);
+}
+
 void podio_handle(struct api *a, const struct http_req *req, const char *ns, const char *name,
 		  const char *sub, struct http_resp *resp)
 {
@@ -610,11 +774,10 @@ void podio_handle(struct api *a, const struct http_req *req, const char *ns, con
 		return;
 	}
 	if (!strcmp(sub, "attach")) {
-		/* The shim owns the containers' stdio (their output goes to
-		 * the log files); there is no stream to join. */
-		apistatus_bad_request(resp, "podnetd does not attach to containers: their output is "
-				      "in `kubectl logs -f %s`, and `kubectl exec` runs a new process "
-				      "in them", name);
+		if (strcmp(req->method, "GET") && strcmp(req->method, "POST"))
+			apistatus_method_not_allowed(resp);
+		else
+			handle_attach(a, req, ns, name, resp);
 		return;
 	}
 	if (!strcmp(sub, "portforward")) {

@@ -462,6 +462,13 @@ void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto p
 			s.exited = true;
 			s.exited_at = now;
 		}
+		/* A producer without a process (attach): done when its output
+		 * has ended. */
+		if (s.started && !s.exited && p->pid <= 0 && p->out_fd < 0 && p->err_fd < 0) {
+			s.exited = true;
+			s.wstatus = 0;
+			s.exited_at = now;
+		}
 		/* All said: the exit status, then close. */
 		if (s.started && s.exited && !status_sent &&
 		    ((p->out_fd < 0 && p->err_fd < 0) ||

@@ -34,7 +34,8 @@ struct wsexec_proc {
 	 * fds below; -1 with *why (heap) when it cannot run. */
 	int (*spawn)(void *ctx, struct wsexec_proc *p, unsigned short cols, unsigned short rows,
 		     char **why);
-	pid_t pid;             /* waited for here */
+	pid_t pid;             /* waited for here; 0: no process, the session
+				* ends when out_fd and err_fd reach their end */
 	int in_fd;             /* its stdin (a pipe or the pty), -1: none */
 	int out_fd;            /* its stdout (or the pty), -1: none */
 	int err_fd;            /* its stderr, -1: none (a tty merges it) */

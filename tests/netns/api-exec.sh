@@ -71,5 +71,5 @@ t_match "$(cat "$T/attach.out")" "tick" "attach streams the container's output"
 
 # port-forward is refused with a reason.
 out=$(timeout 10 kubectl port-forward pod/talk 18080:80 2>&1)
-t_match "$out" "SPDY" "port-forward: refused, saying why"
+t_match "$out" "podnetd does not forward ports" "port-forward: refused, saying why"
 t_done

@@ -55,7 +55,7 @@ pod b db sleep infinity | k apply -f - >/dev/null
 t_ok "a and b Ready" k wait --for=condition=Ready pod/a pod/b --timeout=30s
 t_is "$(k get pods -l 'app in (web,cache)' -o name)" "pod/a" "-l 'app in (web,cache)'"
 t_is "$(k get pods -l 'app notin (web)' -o name)" "pod/b" "-l 'app notin (web)'"
-t_is "$(k get pods -l '!app' -o name 2>&1)" "No resources found in default namespace." "-l '!app'"
+t_is "$(k get pods -l '!app' 2>&1)" "No resources found in default namespace." "-l '!app'"
 t_is "$(k get pods --field-selector metadata.name=b -o name)" "pod/b" "--field-selector metadata.name=b"
 t_is "$(k get pods --field-selector status.phase=Running,metadata.name!=a -o name)" "pod/b" \
 	"--field-selector status.phase=Running,metadata.name!=a"
