@@ -195,6 +195,7 @@ demo:
 bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
 	$(Q)bench/pods.sh
+	$(Q)bench/api.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).  The
 # layer archives are rebuilt with clang and the sanitizers' coverage hooks in

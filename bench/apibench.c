@@ -12,11 +12,18 @@
  *       database (PODNET_ROOT=ROOT) as the runtime does when a pod starts
  *       (and Pending again in between), and measures from the commit to the
  *       MODIFIED event arriving; prints p50/p99 in ms.
+ *   apibench seed ROOT N
+ *       Adds N pods to the state database that look like the first
+ *       running pod there (its stored spec and recorded status, new names
+ *       and uids) without running anything: rows podnetd serves like any
+ *       other (state pending, phase Failed, so its agent leaves them
+ *       alone).  Lists of hundreds of pods without starting hundreds.
  *
  * CERTDIR holds ca.crt, admin.crt and admin.key (podnetd's --pki-dir).
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -215,15 +222,21 @@ static void *watch_thread(void *arg)
 	return NULL;
 }
 
+/* What the runtime records when a pod's phase changes: the phase and the
+ * status the API serves. */
 static int set_phase(struct store *st, const char *uid, enum store_phase ph)
 {
 	struct store_pod p = { 0 };
 	struct pn_err err = { 0 };
+	char status[64];
 	int ret;
 
+	snprintf(status, sizeof(status), "{\"phase\":\"%s\"}",
+		 ph == STORE_PHASE_RUNNING ? "Running" : "Pending");
 	p.uid = (char *)uid;
 	p.phase = ph;
-	ret = store_pod_update(st, &p, STORE_POD_F_PHASE, &err);
+	p.status_json = status;
+	ret = store_pod_update(st, &p, STORE_POD_F_PHASE | STORE_POD_F_STATUS, &err);
 	if (ret < 0)
 		fprintf(stderr, "apibench: %s\n", pn_err_msg(&err));
 	pn_err_free(&err);
@@ -250,6 +263,15 @@ static int cmd_watch(const char *base, const char *dir, const char *root, int n)
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	/* A pod nothing runs (apibench seed's), if any: no one else changes it. */
+	for (size_t i = 0; i < np; i++)
+		if (pods[i].state == STORE_POD_PENDING) {
+			struct store_pod tmp = pods[0];
+
+			pods[0] = pods[i];
+			pods[i] = tmp;
+			break;
+		}
 	snprintf(url, sizeof(url), "%s?watch=true&fieldSelector=metadata.name=%s", base, pods[0].name);
 	a.url = url;
 	a.dir = dir;
@@ -293,6 +315,68 @@ static int cmd_watch(const char *base, const char *dir, const char *root, int n)
 	return done == n ? 0 : 1;
 }
 
+static int cmd_seed(const char *root, int n)
+{
+	struct store *st = NULL;
+	struct store_pod *pods = NULL, *tpl = NULL;
+	struct pn_err err = { 0 };
+	size_t np = 0;
+	int made = 0;
+
+	if (store_open(root, &st, &err) < 0 || store_pod_list(st, NULL, &pods, &np, &err) < 0) {
+		fprintf(stderr, "apibench: %s\n", pn_err_msg(&err));
+		return 1;
+	}
+	for (size_t i = 0; i < np && !tpl; i++)
+		if (pods[i].state == STORE_POD_READY && pods[i].status_json)
+			tpl = &pods[i];
+	if (!tpl) {
+		fprintf(stderr, "apibench: no running pod to copy\n");
+		return 1;
+	}
+	if (store_begin(st, &err) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		struct store_pod p = { 0 };
+		json_t *spec = json_loads(tpl->spec_json, 0, NULL);
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s-%04d", tpl->name, i);
+		json_object_set_new(json_object_get(spec, "metadata"), "name", json_string(name));
+		p.namespace_ = tpl->namespace_;
+		p.name = name;
+		p.spec_json = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+		p.status_json = tpl->status_json;
+		p.pod_ip = tpl->pod_ip;
+		p.pod_ips = tpl->pod_ips;
+		p.host_ip = tpl->host_ip;
+		p.state = STORE_POD_PENDING;
+		p.phase = STORE_PHASE_FAILED;
+		json_decref(spec);
+		if (store_pod_insert(st, &p, &err) < 0) {
+			free(p.spec_json);
+			break;
+		}
+		free(p.spec_json);
+		free(p.uid);
+		free(p.sandbox_id);
+		free(p.owner);
+		made++;
+	}
+	if (made == n && store_commit(st, &err) == 0) {
+		printf("seeded=%d\n", made);
+	} else {
+		store_rollback(st);
+		fprintf(stderr, "apibench: %s\n", pn_err_msg(&err));
+		made = -1;
+	}
+out:
+	store_pod_array_free(pods, np);
+	store_close(st);
+	pn_err_free(&err);
+	return made == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -300,7 +384,10 @@ int main(int argc, char **argv)
 		return cmd_rps(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (argc == 6 && !strcmp(argv[1], "watch"))
 		return cmd_watch(argv[2], argv[3], argv[4], atoi(argv[5]));
+	if (argc == 4 && !strcmp(argv[1], "seed"))
+		return cmd_seed(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: apibench rps URL CERTDIR CLIENTS SECONDS\n"
-			"       apibench watch URL CERTDIR ROOT N\n");
+			"       apibench watch URL CERTDIR ROOT N\n"
+			"       apibench seed ROOT N\n");
 	return 2;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "apistatus.h"
+#include "buf.h"
 #include "fieldsel.h"
 #include "handlers.h"
 #include "labelsel.h"
@@ -242,16 +243,63 @@ static char *continue_token(uint64_t rv, const char *ns, const char *name)
 	return s;
 }
 
+/* A body made elsewhere (taken over). */
+static void reply_text_json(struct http_resp *resp, char *body, size_t len)
+{
+	if (!body) {
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+		return;
+	}
+	free(resp->body);
+	resp->kind = HTTP_RESP_BUFFER;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = body;
+	resp->body_len = len;
+}
+
+/* {"kind":"PodList",...,"items":[<each object's text>]} */
+static char *list_text(const struct api_resource *res, json_t *items, json_t *texts,
+		       const char *rv, const char *cont, size_t remaining, size_t *len)
+{
+	struct pn_buf b = { 0 };
+	char av[64], lk[64];
+	json_t *obj;
+	size_t i;
+
+	pn_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%s\"",
+		      list_kind(res, lk, sizeof(lk)), api_resource_api_version(res, av, sizeof(av)), rv);
+	if (cont)
+		pn_buf_printf(&b, ",\"continue\":\"%s\",\"remainingItemCount\":%zu", cont, remaining);
+	pn_buf_puts(&b, "},\"items\":[");
+	json_array_foreach(items, i, obj) {
+		const char *t = json_string_value(json_array_get(texts, i));
+		char *own = t ? NULL : json_dumps(obj, JSON_COMPACT);
+
+		if (i)
+			pn_buf_putc(&b, ',');
+		pn_buf_puts(&b, t ? t : (own ? own : "null"));
+		free(own);
+	}
+	pn_buf_puts(&b, "]}\n");
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	*len = b.len;
+	return pn_buf_take(&b);
+}
+
 static void handle_list(struct api *a, const struct http_req *req, const struct api_resource *res,
 			const char *ns, struct http_resp *resp)
 {
 	struct selectors sel;
-	json_t *all, *items, *obj;
+	json_t *all, *items, *texts = NULL, *metas = NULL, *it = NULL, *im = NULL, *obj;
 	uint64_t rv;
-	char rvs[32], lk[64], *cont = NULL;
+	char rvs[32], *cont = NULL;
 	const char *limit_s = http_query_get(req, "limit"), *cont_in = http_query_get(req, "continue");
 	long long limit = 0;
-	size_t i, remaining = 0;
+	size_t i, remaining = 0, len = 0;
 	const char *start_ns = NULL, *start_name = NULL;
 	char start_buf[512];
 
@@ -278,14 +326,13 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 		start_ns = start_buf;
 		start_name = start_buf + (slash - colon);
 	}
-	all = cache_list(a->cache, res->id, ns, &rv);
+	all = cache_list_texts(a->cache, res->id, ns, &rv, &texts, &metas);
 	items = json_array();
-	if (!all || !items) {
-		json_decref(all);
-		json_decref(items);
-		selectors_free(&sel);
+	it = json_array();
+	im = json_array();
+	if (!all || !items || !it || !im) {
 		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		return;
+		goto out;
 	}
 	json_array_foreach(all, i, obj) {
 		if (start_ns) {
@@ -303,29 +350,29 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 			continue;
 		}
 		json_array_append(items, obj);
+		json_array_append(it, json_array_get(texts, i));
+		json_array_append(im, json_array_get(metas, i));
 	}
-	json_decref(all);
 	snprintf(rvs, sizeof(rvs), "%llu", (unsigned long long)rv);
 	if (table_wanted(http_header_get(req, "Accept"))) {
 		int inc = table_parse_include(http_query_get(req, "includeObject"));
+		char *body = table_text(res->id, items, it, im,
+					inc < 0 ? TABLE_INCLUDE_METADATA : (enum table_include)inc,
+					api_now(a), rvs, cont, &len);
 
-		reply_json(resp, 200,
-			   table_build(res->id, items, inc < 0 ? TABLE_INCLUDE_METADATA : inc, api_now(a),
-				       rvs, cont));
-		json_decref(items);
+		reply_text_json(resp, body, len);
 	} else {
-		char av[64];
-		json_t *meta = json_pack("{s:s}", "resourceVersion", rvs);
+		char *body = list_text(res, items, it, rvs, cont, remaining, &len);
 
-		if (cont) {
-			json_object_set_new(meta, "continue", json_string(cont));
-			json_object_set_new(meta, "remainingItemCount", json_integer((json_int_t)remaining));
-		}
-		reply_json(resp, 200,
-			   json_pack("{s:s, s:s, s:o, s:o}", "kind", list_kind(res, lk, sizeof(lk)),
-				     "apiVersion", api_resource_api_version(res, av, sizeof(av)),
-				     "metadata", meta, "items", items));
+		reply_text_json(resp, body, len);
 	}
+out:
+	json_decref(all);
+	json_decref(items);
+	json_decref(texts);
+	json_decref(metas);
+	json_decref(it);
+	json_decref(im);
 	free(cont);
 	selectors_free(&sel);
 }

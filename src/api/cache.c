@@ -12,7 +12,32 @@ struct entry {
 	char *ns;        /* "" for cluster kinds */
 	char *name;
 	json_t *obj;
+	/* The object and its metadata serialized, once, when it is applied
+	 * (JSON strings holding the text: shared by reference): lists are
+	 * assembled from these instead of serializing every object for
+	 * every request. */
+	json_t *text, *meta_text;
 };
+
+/* The serialized forms of @obj (NULL when out of memory: lists then
+ * serialize it themselves). */
+static void serialize(json_t *obj, json_t **text, json_t **meta_text)
+{
+	char *t = json_dumps(obj, JSON_COMPACT);
+	char *m = json_dumps(json_object_get(obj, "metadata"), JSON_COMPACT);
+
+	*text = t ? json_string_nocheck(t) : NULL;
+	*meta_text = m ? json_string_nocheck(m) : NULL;
+	free(t);
+	free(m);
+}
+
+static void entry_texts_free(struct entry *e)
+{
+	json_decref(e->text);
+	json_decref(e->meta_text);
+	e->text = e->meta_text = NULL;
+}
 
 struct kind_set {
 	struct entry *v;   /* sorted by (ns, name) */
@@ -98,6 +123,7 @@ void cache_free(struct cache *c)
 			free(c->kinds[k].v[i].ns);
 			free(c->kinds[k].v[i].name);
 			json_decref(c->kinds[k].v[i].obj);
+			entry_texts_free(&c->kinds[k].v[i]);
 		}
 		free(c->kinds[k].v);
 	}
@@ -165,12 +191,14 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 {
 	struct kind_set *s = &c->kinds[kind];
 	const char *ns = cache_obj_namespace(obj), *name = cache_obj_name(obj);
-	json_t *prev = NULL;
+	json_t *prev = NULL, *text = NULL, *meta_text = NULL;
 	struct hist *h;
 	size_t i;
 	bool found;
 	int ret = 0;
 
+	if (type != CACHE_DELETED)
+		serialize(obj, &text, &meta_text);
 	pthread_mutex_lock(&c->mu);
 	if (rv <= c->rv) {
 		ret = -EINVAL;
@@ -186,14 +214,19 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 		prev = s->v[i].obj;
 		free(s->v[i].ns);
 		free(s->v[i].name);
+		entry_texts_free(&s->v[i]);
 		memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
 		s->n--;
 	} else if (found) {
 		prev = s->v[i].obj;
 		s->v[i].obj = json_incref(obj);
+		entry_texts_free(&s->v[i]);
+		s->v[i].text = text;
+		s->v[i].meta_text = meta_text;
+		text = meta_text = NULL;
 		type = CACHE_MODIFIED;
 	} else {
-		struct entry e = { strdup(ns), strdup(name), NULL };
+		struct entry e = { strdup(ns), strdup(name), NULL, NULL, NULL };
 
 		if (!e.ns || !e.name) {
 			free(e.ns);
@@ -209,6 +242,9 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 		}
 		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
 		e.obj = json_incref(obj);
+		e.text = text;
+		e.meta_text = meta_text;
+		text = meta_text = NULL;
 		s->v[i] = e;
 		s->n++;
 		type = CACHE_ADDED;
@@ -241,6 +277,8 @@ out:
 	pthread_mutex_unlock(&c->mu);
 	json_decref(prev);
 	json_decref(obj);
+	json_decref(text);
+	json_decref(meta_text);
 	return ret;
 }
 
@@ -248,16 +286,20 @@ int cache_seed(struct cache *c, enum api_kind kind, json_t *obj)
 {
 	struct kind_set *s = &c->kinds[kind];
 	const char *ns = cache_obj_namespace(obj), *name = cache_obj_name(obj);
-	struct entry e = { NULL, NULL, obj };
+	struct entry e = { NULL, NULL, obj, NULL, NULL };
 	size_t i;
 	bool found;
 	int ret = 0;
 
+	serialize(obj, &e.text, &e.meta_text);
 	pthread_mutex_lock(&c->mu);
 	i = find(s, ns, name, &found);
 	if (found) {
 		json_decref(s->v[i].obj);
+		entry_texts_free(&s->v[i]);
 		s->v[i].obj = obj;
+		s->v[i].text = e.text;
+		s->v[i].meta_text = e.meta_text;
 		goto out;
 	}
 	e.ns = strdup(ns);
@@ -266,6 +308,7 @@ int cache_seed(struct cache *c, enum api_kind kind, json_t *obj)
 		free(e.ns);
 		free(e.name);
 		json_decref(obj);
+		entry_texts_free(&e);
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -311,23 +354,44 @@ json_t *cache_get(struct cache *c, enum api_kind kind, const char *ns, const cha
 
 json_t *cache_list(struct cache *c, enum api_kind kind, const char *ns, uint64_t *rv)
 {
+	return cache_list_texts(c, kind, ns, rv, NULL, NULL);
+}
+
+json_t *cache_list_texts(struct cache *c, enum api_kind kind, const char *ns, uint64_t *rv,
+			 json_t **texts, json_t **metas)
+{
 	struct kind_set *s = &c->kinds[kind];
 	json_t *a = json_array();
+	bool ok = a != NULL;
 
-	if (!a)
-		return NULL;
+	if (texts)
+		ok &= (*texts = json_array()) != NULL;
+	if (metas)
+		ok &= (*metas = json_array()) != NULL;
 	pthread_mutex_lock(&c->mu);
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; ok && i < s->n; i++) {
 		if (ns && strcmp(s->v[i].ns, ns))
 			continue;
-		if (json_array_append(a, s->v[i].obj) < 0) {
-			json_decref(a);
-			a = NULL;
-			break;
-		}
+		ok = json_array_append(a, s->v[i].obj) == 0 &&
+		     (!texts || json_array_append(*texts, s->v[i].text ? s->v[i].text
+								    : json_null()) == 0) &&
+		     (!metas || json_array_append(*metas, s->v[i].meta_text ? s->v[i].meta_text
+								    : json_null()) == 0);
 	}
 	*rv = c->rv;
 	pthread_mutex_unlock(&c->mu);
+	if (!ok) {
+		json_decref(a);
+		if (texts) {
+			json_decref(*texts);
+			*texts = NULL;
+		}
+		if (metas) {
+			json_decref(*metas);
+			*metas = NULL;
+		}
+		return NULL;
+	}
 	return a;
 }
 

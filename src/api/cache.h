@@ -66,6 +66,12 @@ json_t *cache_get(struct cache *c, enum api_kind kind, const char *ns, const cha
 /* The objects of @kind (in @ns, or all for NULL) ordered by namespace and
  * name, as a new JSON array, and the list's resourceVersion. */
 json_t *cache_list(struct cache *c, enum api_kind kind, const char *ns, uint64_t *rv);
+/* The same, and in arrays parallel to it each object serialized
+ * (compact JSON, as a JSON string value; null if it could not be) and its
+ * metadata serialized: made once per change, so that a list is assembled,
+ * not serialized again.  @texts, @metas may be NULL. */
+json_t *cache_list_texts(struct cache *c, enum api_kind kind, const char *ns, uint64_t *rv,
+			 json_t **texts, json_t **metas);
 
 /*
  * Start watching @kind (in @ns, or all) after @from_rv.  from_rv 0: the

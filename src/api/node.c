@@ -968,18 +968,30 @@ static bool db_changed(struct api_node *n)
 	return changed;
 }
 
+/*
+ * SQLite appends a commit's pages to the WAL with several writes and makes
+ * the commit visible (the wal-index header in shared memory) only after
+ * the last: an inotify wakeup can come before the commit can be read.  So
+ * after one, the database is looked at again a little later, twice.
+ */
+#define RECHECK_MS 3
+
 static void *sync_thread(void *arg)
 {
 	struct api_node *n = arg;
 	uint64_t next_status = mono_ms() + STATUS_SWEEP_MS, next_full = mono_ms() + FULL_SWEEP_MS;
-	uint64_t next_expire = mono_ms();
+	uint64_t next_expire = mono_ms(), next_recheck = 0;
+	int rechecks = 0;
 
 	while (!n->stop) {
 		struct pollfd p[2] = { { n->wake_fd, POLLIN, 0 }, { n->ino_fd, POLLIN, 0 } };
-		uint64_t now = mono_ms();
-		int timeout = next_status > now ? (int)(next_status - now) : 0;
+		uint64_t now = mono_ms(), until = next_status;
+		int timeout;
 		bool db = false;
 
+		if (rechecks && next_recheck < until)
+			until = next_recheck;
+		timeout = until > now ? (int)(until - now) : 0;
 		if (poll(p, n->ino_fd >= 0 ? 2 : 1, timeout) > 0) {
 			char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 			uint64_t v;
@@ -1000,6 +1012,15 @@ static void *sync_thread(void *arg)
 		}
 		if (n->stop)
 			break;
+		now = mono_ms();
+		if (db) {
+			rechecks = 2;
+			next_recheck = now + RECHECK_MS;
+		} else if (rechecks && now >= next_recheck) {
+			db = true;
+			rechecks--;
+			next_recheck = now + RECHECK_MS * 4;
+		}
 		if (db && db_changed(n))
 			node_sync(n->a);
 		now = mono_ms();

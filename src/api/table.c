@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+#include "util.h"
+
 struct column {
 	const char *name;
 	const char *type;
@@ -216,7 +219,45 @@ static const char *or_none(const char *s)
 	return s && *s ? s : "<none>";
 }
 
-static json_t *pod_cells(json_t *pod, time_t now, json_t **conditions)
+/* A JSON string: quotes, backslashes and control characters escaped
+ * (the rest, UTF-8 included, as is: RFC 8259 allows it). */
+static void json_str_text(struct pn_buf *b, const char *s)
+{
+	pn_buf_putc(b, '"');
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\') {
+			pn_buf_putc(b, '\\');
+			pn_buf_putc(b, (char)ch);
+		} else if (ch < 0x20) {
+			pn_buf_printf(b, "\\u%04x", ch);
+		} else {
+			/* runs of plain bytes in one append */
+			size_t n = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+					   "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
+					   "\x1b\x1c\x1d\x1e\x1f");
+
+			pn_buf_add(b, p, n);
+			p += n - 1;
+		}
+	}
+	pn_buf_putc(b, '"');
+}
+
+static void strings_text(struct pn_buf *b, const char *const *v, size_t n)
+{
+	pn_buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			pn_buf_putc(b, ',');
+		json_str_text(b, v[i]);
+	}
+	pn_buf_putc(b, ']');
+}
+
+/* The cells of a pod: a JSON array, or with @text its text appended there. */
+static json_t *pod_cells(json_t *pod, time_t now, json_t **conditions, struct pn_buf *text)
 {
 	json_t *status = json_object_get(pod, "status"), *cs, *c, *spec = json_object_get(pod, "spec");
 	const char *phase = jstr(status, "phase"), *sr = jstr(status, "reason");
@@ -315,6 +356,14 @@ static json_t *pod_cells(json_t *pod, time_t now, json_t **conditions)
 			snprintf(gates_s, sizeof(gates_s), "0/%zu", json_array_size(gates));
 		}
 		snprintf(rd, sizeof(rd), "%d/%d", ready, total);
+		if (text) {
+			const char *v[] = { jstr(pod, "metadata.name") ?: "", rd, reason, restarts_s, age,
+					    or_none(ip), or_none(jstr(spec, "nodeName")),
+					    or_none(jstr(status, "nominatedNodeName")), gates_s };
+
+			strings_text(text, v, PN_ARRAY_SIZE(v));
+			return NULL;
+		}
 		return json_pack("[s, s, s, s, s, s, s, s, s]", jstr(pod, "metadata.name") ?: "", rd, reason, restarts_s,
 				 age, or_none(ip), or_none(jstr(spec, "nodeName")),
 				 or_none(jstr(status, "nominatedNodeName")), gates_s);
@@ -481,7 +530,7 @@ json_t *table_build(enum api_kind kind, json_t *objs, enum table_include inc, ti
 		json_t *row, *cells = NULL, *conds = NULL;
 
 		switch (kind) {
-		case API_PODS: cells = pod_cells(obj, now, &conds); break;
+		case API_PODS: cells = pod_cells(obj, now, &conds, NULL); break;
 		case API_NAMESPACES: cells = ns_cells(obj, now); break;
 		case API_NODES: cells = node_cells(obj, now); break;
 		case API_EVENTS: cells = event_cells(obj, now); break;
@@ -502,4 +551,96 @@ json_t *table_build(enum api_kind kind, json_t *objs, enum table_include inc, ti
 	t = json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1",
 		      "metadata", meta, "columnDefinitions", defs, "rows", rows);
 	return t;
+}
+
+/* Each row's cells (and conditions) as JSON text. */
+static void row_cells_text(struct pn_buf *b, enum api_kind kind, json_t *obj, time_t now)
+{
+	json_t *cells = NULL, *conds = NULL;
+	char *t;
+
+	pn_buf_puts(b, "{\"cells\":");
+	if (kind == API_PODS) {
+		/* the common case, written straight out */
+		pod_cells(obj, now, &conds, b);
+	} else {
+		switch (kind) {
+		case API_NAMESPACES: cells = ns_cells(obj, now); break;
+		case API_NODES: cells = node_cells(obj, now); break;
+		case API_EVENTS: cells = event_cells(obj, now); break;
+		default: break;
+		}
+		t = cells ? json_dumps(cells, JSON_COMPACT) : NULL;
+		pn_buf_puts(b, t ? t : "[]");
+		free(t);
+	}
+	if (conds) {
+		t = json_dumps(conds, JSON_COMPACT);
+		if (t) {
+			pn_buf_puts(b, ",\"conditions\":");
+			pn_buf_puts(b, t);
+		}
+		free(t);
+	}
+	json_decref(cells);
+	json_decref(conds);
+}
+
+char *table_text(enum api_kind kind, json_t *objs, json_t *texts, json_t *metas,
+		 enum table_include inc, time_t now, const char *rv, const char *cont, size_t *len)
+{
+	const struct column *cols = columns_of(kind);
+	struct pn_buf b = { 0 };
+	json_t *obj, *head;
+	size_t i;
+	char *t;
+
+	if (!cols)
+		return NULL;
+	/* The head as table_build() makes it, rows left empty. */
+	head = table_build(kind, NULL, inc, now, rv, cont);
+	json_object_del(head, "rows");
+	t = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	json_decref(head);
+	if (!t)
+		return NULL;
+	/* "{...}" -> "{...,\"rows\":[" */
+	pn_buf_add(&b, t, strlen(t) - 1);
+	free(t);
+	pn_buf_puts(&b, ",\"rows\":[");
+	json_array_foreach(objs, i, obj) {
+		const char *text = NULL;
+
+		if (i)
+			pn_buf_putc(&b, ',');
+		row_cells_text(&b, kind, obj, now);
+		switch (inc) {
+		case TABLE_INCLUDE_NONE:
+			break;
+		case TABLE_INCLUDE_OBJECT:
+			text = json_string_value(json_array_get(texts, i));
+			t = text ? NULL : json_dumps(obj, JSON_COMPACT);
+			pn_buf_puts(&b, ",\"object\":");
+			pn_buf_puts(&b, text ? text : (t ? t : "null"));
+			free(t);
+			break;
+		case TABLE_INCLUDE_METADATA:
+			text = json_string_value(json_array_get(metas, i));
+			t = text ? NULL : json_dumps(json_object_get(obj, "metadata"), JSON_COMPACT);
+			pn_buf_puts(&b, ",\"object\":{\"kind\":\"PartialObjectMetadata\","
+				    "\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+			pn_buf_puts(&b, text ? text : (t ? t : "{}"));
+			pn_buf_putc(&b, '}');
+			free(t);
+			break;
+		}
+		pn_buf_putc(&b, '}');
+	}
+	pn_buf_puts(&b, "]}\n");
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	*len = b.len;
+	return pn_buf_take(&b);
 }

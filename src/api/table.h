@@ -30,6 +30,16 @@ int table_parse_include(const char *s);
 json_t *table_build(enum api_kind kind, json_t *objs, enum table_include inc, time_t now,
 		    const char *rv, const char *cont);
 
+/*
+ * The same Table as text (compact JSON and a newline, as sent), assembled
+ * from the objects' serialized forms (cache_list_texts(): @texts the
+ * objects, @metas their metadata; NULL entries are serialized here) so
+ * that only the cells are made per request.  *len its length; NULL when
+ * out of memory.
+ */
+char *table_text(enum api_kind kind, json_t *objs, json_t *texts, json_t *metas,
+		 enum table_include inc, time_t now, const char *rv, const char *cont, size_t *len);
+
 /* Go's duration.HumanDuration, as the Age column prints it. */
 void table_human_duration(long long seconds, char *buf, size_t n);
 /* An RFC 3339 timestamp's age, "<unknown>" for none. */
