@@ -40,6 +40,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1029,8 +1030,12 @@ static void *sync_thread(void *arg)
 
 			status_sweep(n, full);
 			next_status = now + STATUS_SWEEP_MS;
-			if (full)
+			if (full) {
 				next_full = now + FULL_SWEEP_MS;
+				/* Give back what a burst of big lists left free in
+				 * the arenas (glibc keeps it otherwise). */
+				malloc_trim(0);
+			}
 		}
 		if (now >= next_expire) {
 			expire_events(n);
