@@ -117,10 +117,12 @@ enum podrt_update_result { PODRT_UNCHANGED = 0, PODRT_CONFIGURED };
  *   The Pod "x" is invalid: spec: Forbidden: pod updates may not change
  *   fields other than `spec.containers[*].image`,...
  * followed by the fields that differ, and a cause (FieldValueForbidden,
- * "spec").  An image change restarts that container with the new image,
- * as kubelet does.  *what: PODRT_UNCHANGED when the stored object is the
- * same (nothing written: kubectl's "unchanged").  *out (may be NULL) the
- * row after.
+ * "spec").  An image change is stored, but the running container keeps
+ * the image it was started with until the pod is created again (kubelet
+ * would restart it: not done yet, the shim has no way to swap one
+ * container's rootfs).  *what: PODRT_UNCHANGED when the stored object is
+ * the same (nothing written: kubectl's "unchanged").  *out (may be NULL)
+ * the row after.
  */
 int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
 		     enum podrt_update_result *what, struct store_pod **out,

@@ -90,6 +90,25 @@ t_match "$out" 'Apply failed with 1 conflict: conflict with "kubectl-label" usin
 t_is "$(k apply --server-side --force-conflicts -f "$T/ssa.yaml")" "pod/ssa serverside-applied" "--force-conflicts"
 t_is "$(k get pod ssa -o jsonpath='{.metadata.labels.owner}')" "ssa" "the applied value won"
 
+# replace (PUT), set image (an allowed spec change), a stale resourceVersion.
+k get pod web -o json | jq '.metadata.labels.replaced="yes"' >"$T/replace.json"
+t_is "$(k replace -f "$T/replace.json")" "pod/web replaced" "kubectl replace"
+t_is "$(k get pod web -o jsonpath='{.metadata.labels.replaced}')" "yes" "the replaced label"
+t_match "$(k replace -f "$T/replace.json" 2>&1)" \
+	'Operation cannot be fulfilled on pods "web": the object has been modified; please apply your changes to the latest version and try again' \
+	"a stale resourceVersion: 409 Conflict"
+t_is "$(k set image pod/web c1=host2 2>&1)" "pod/web image updated" "kubectl set image"
+t_is "$(k get pod web -o jsonpath='{.spec.containers[0].image}')" "host2" "the image in the spec"
+
+# The node's labels; a namespace's.
+node=$(k get nodes -o jsonpath='{.items[0].metadata.name}')
+t_is "$(k label node "$node" disk=ssd)" "node/$node labeled" "kubectl label node"
+t_is "$(k get nodes -l disk=ssd -o name)" "node/$node" "the node selected by its new label"
+t_match "$(k patch node "$node" -p '{"spec":{"unschedulable":true}}' 2>&1)" \
+	"podnetd lets only metadata.labels and metadata.annotations change" "other Node fields: refused"
+t_is "$(k label namespace default env=dev)" "namespace/default labeled" "kubectl label namespace"
+t_is "$(k get ns -l env=dev -o name)" "namespace/default" "the namespace selected by it"
+
 # explain, namespaces.
 t_match "$(k explain pod.spec)" "containers	<\[\]Container> -required-" "kubectl explain pod.spec"
 t_is "$(k create namespace team)" "namespace/team created" "create namespace"
