@@ -358,8 +358,13 @@ struct agent_todo {
 	bool namespaces;             /* a terminating namespace may be empty now */
 };
 
-static void todo_free(struct agent_todo *t)
+static void unclaim(struct api_node *n, const struct store_pod *pods, size_t np);
+
+/* Pods left in the lists were never handed to a worker: unclaimed. */
+static void todo_free(struct api_node *n, struct agent_todo *t)
 {
+	unclaim(n, t->start, t->n_start);
+	unclaim(n, t->finish, t->n_finish);
 	store_pod_array_free(t->start, t->n_start);
 	store_pod_array_free(t->finish, t->n_finish);
 	memset(t, 0, sizeof(*t));
@@ -408,26 +413,40 @@ static bool ours_or_orphaned(struct api_node *n, const struct store_pod *sp)
 	       !store_owner_alive(sp->owner);
 }
 
-static bool is_busy(struct api_node *n, const char *uid)
+/* Claim @uid for the agent: false when a worker (or a todo list not yet
+ * handed to one) already has it. */
+static bool claim(struct api_node *n, const char *uid)
 {
-	bool b;
+	bool mine;
 
 	pthread_mutex_lock(&n->work_mu);
-	b = json_object_get(n->busy, uid) != NULL;
+	mine = !json_object_get(n->busy, uid) && json_object_set_new(n->busy, uid, json_true()) == 0;
 	pthread_mutex_unlock(&n->work_mu);
-	return b;
+	return mine;
 }
 
-/* What the agent should do about a pod row it has just seen. */
+static void unclaim(struct api_node *n, const struct store_pod *pods, size_t np)
+{
+	pthread_mutex_lock(&n->work_mu);
+	for (size_t i = 0; i < np; i++)
+		json_object_del(n->busy, pods[i].uid);
+	pthread_mutex_unlock(&n->work_mu);
+}
+
+/*
+ * What the agent should do about a pod row it has just seen.  The pod is
+ * claimed here, while the sync lock is held, so that two syncs (a
+ * request's and the agent's own) never hand it to two workers.
+ */
 static void agent_consider(struct api_node *n, const struct store_pod *sp, struct agent_todo *t)
 {
-	if (is_busy(n, sp->uid))
+	bool start = sp->state == STORE_POD_PENDING && sp->phase == STORE_PHASE_PENDING;
+	bool finish = sp->state == STORE_POD_DELETING;
+
+	if ((!start && !finish) || !ours_or_orphaned(n, sp) || !claim(n, sp->uid))
 		return;
-	if (sp->state == STORE_POD_PENDING && sp->phase == STORE_PHASE_PENDING &&
-	    ours_or_orphaned(n, sp))
-		todo_push(&t->start, &t->n_start, sp);
-	else if (sp->state == STORE_POD_DELETING && ours_or_orphaned(n, sp))
-		todo_push(&t->finish, &t->n_finish, sp);
+	if (todo_push(start ? &t->start : &t->finish, start ? &t->n_start : &t->n_finish, sp) < 0)
+		unclaim(n, sp, 1);
 }
 
 /* The status files of a ready pod: a stamp that changes when they do. */
@@ -708,7 +727,7 @@ void node_sync(struct api *a)
 	sync_locked(n, &t);
 	pthread_mutex_unlock(&n->sync_mu);
 	agent_run(n, &t);
-	todo_free(&t);
+	todo_free(n, &t);
 }
 
 /* ---- the agent */
@@ -790,14 +809,15 @@ static void spawn_work(struct api_node *n, struct store_pod **pods, size_t *np, 
 	w->n_pods = *np;
 	w->start = start;
 	pthread_mutex_lock(&n->work_mu);
-	for (size_t i = 0; i < w->n_pods; i++)
-		json_object_set_new(n->busy, w->pods[i].uid, json_true());
 	n->workers++;
 	pthread_mutex_unlock(&n->work_mu);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, worker, w) != 0) {
-		work_done(n, w->pods, w->n_pods);
+		/* The lists stay with the caller, who unclaims them. */
+		pthread_mutex_lock(&n->work_mu);
+		n->workers--;
+		pthread_mutex_unlock(&n->work_mu);
 		free(w);
 		pthread_attr_destroy(&attr);
 		return;
@@ -937,7 +957,7 @@ static void status_sweep(struct api_node *n, bool full)
 	pthread_mutex_unlock(&n->sync_mu);
 	store_pod_array_free(pods, np);
 	agent_run(n, &t);
-	todo_free(&t);
+	todo_free(n, &t);
 }
 
 static void expire_events(struct api_node *n)
