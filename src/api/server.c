@@ -208,6 +208,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 		h[r->n_headers].value = strdup(value ? value : "");
 		r->n_headers++;
 	} else if (kind == MHD_GET_ARGUMENT_KIND) {
+		/* Decoded by libmicrohttpd as a form: %XX, and "+" is a space,
+		 * as Go clients (url.Values.Encode) write a selector's spaces. */
 		struct http_query *q = realloc(r->query, (r->n_query + 1) * sizeof(*q));
 
 		if (!q)
@@ -218,19 +220,6 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 		r->n_query++;
 	}
 	return MHD_YES;
-}
-
-/*
- * Query strings as Go clients write them (url.Values.Encode) are
- * application/x-www-form-urlencoded: a space is "+".  libmicrohttpd only
- * undoes %XX, so "+" is turned into a space first, for query arguments
- * only; a path keeps its "+" (object names cannot hold one anyway).
- */
-static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-	(void)cls;
-	(void)c;
-	return MHD_http_unescape(s);
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -500,7 +489,7 @@ int server_start(const struct server_opts *o, struct server **out, struct pn_err
 		MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
 		MHD_OPTION_HTTPS_MEM_TRUST, o->trust_pem, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
 		NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+		mhd_log, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s ? o->idle_timeout_s : 300u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!s->d) {
