@@ -2596,8 +2596,11 @@ out:
 	return ret;
 }
 
-static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc)
+static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc,
+		      json_t *o)
 {
+	const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+
 	struct pn_object *t = realloc(m->objs, (m->n + 1) * sizeof(*t));
 
 	if (!t) {
@@ -2610,6 +2613,7 @@ static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, str
 	t[m->n].pod = pod;
 	t[m->n].ns = ns;
 	t[m->n].doc = doc;
+	t[m->n].namespace_given = nsn && *nsn;
 	m->n++;
 	return 0;
 }
@@ -2683,12 +2687,12 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		ret = decode_object(o, m->source, false, true, &pod, NULL, NULL, m->err);
 		if (ret < 0)
 			return ret;
-		return add_object(m, PN_KIND_POD, pod, NULL, doc);
+		return add_object(m, PN_KIND_POD, pod, NULL, doc, o);
 	}
 	ret = decode_object(o, m->source, false, false, NULL, &ns, NULL, m->err);
 	if (ret < 0)
 		return ret;
-	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc);
+	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc, o);
 
 gvk_fail:
 	if (gvk.oom) {
@@ -3059,10 +3063,153 @@ static int emit_string(yaml_emitter_t *em, const char *s, size_t len)
 	return emit_scalar(em, s, len, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
+/* One UTF-8 rune of @s at *@i (advancing it); invalid bytes are U+FFFD. */
+static uint32_t next_rune(const char *s, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	uint32_t r;
+	size_t w;
+
+	if (p[0] < 0x80) {
+		r = p[0];
+		w = 1;
+	} else if ((p[0] & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		w = 2;
+	} else if ((p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		w = 3;
+	} else if ((p[0] & 0xf8) == 0xf0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+		   (p[3] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
+		    ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+		w = 4;
+	} else {
+		r = 0xfffd;
+		w = 1;
+	}
+	*i += w;
+	return r;
+}
+
+/* unicode.IsLetter, with every letter outside ASCII counted as one (map
+ * keys are label and annotation names: ASCII in practice). */
+static bool rune_letter(uint32_t r)
+{
+	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') ||
+	       (r >= 0xc0 && r != 0xd7 && r != 0xf7 && r != 0xfffd);
+}
+
+static bool rune_digit(uint32_t r)
+{
+	return r >= '0' && r <= '9';
+}
+
+static size_t to_runes(const char *s, uint32_t **out)
+{
+	size_t len = strlen(s), n = 0, i = 0;
+	uint32_t *r = malloc((len + 1) * sizeof(*r));
+
+	if (r)
+		while (i < len)
+			r[n++] = next_rune(s, &i);
+	*out = r;
+	return n;
+}
+
+/*
+ * go-yaml v2's order of map keys (sorter.go, keyList.Less), which
+ * `kubectl -o yaml` prints through sigs.k8s.io/yaml: rune by rune, a
+ * letter after anything else, runs of digits compared as numbers ("c9"
+ * before "c10"), a shorter key first when one is the other's prefix.
+ */
+static bool yaml_key_less(const char *as, const char *bs)
+{
+	uint32_t *a = NULL, *b = NULL;
+	size_t na = to_runes(as, &a), nb = to_runes(bs, &b);
+	bool less = na < nb;
+
+	if (!a || !b) {
+		less = strcmp(as, bs) < 0;
+		goto out;
+	}
+	for (size_t i = 0; i < na && i < nb; i++) {
+		bool al, bl;
+		size_t ai, bi;
+		long long an = 0, bn = 0;
+
+		if (a[i] == b[i])
+			continue;
+		al = rune_letter(a[i]);
+		bl = rune_letter(b[i]);
+		if (al && bl) {
+			less = a[i] < b[i];
+			goto out;
+		}
+		if (al || bl) {
+			less = bl;
+			goto out;
+		}
+		if (a[i] == '0' || b[i] == '0') {
+			for (size_t j = i; j-- > 0 && rune_digit(a[j]);) {
+				if (a[j] != '0') {
+					an = 1;
+					bn = 1;
+					break;
+				}
+			}
+		}
+		for (ai = i; ai < na && rune_digit(a[ai]); ai++)
+			an = an * 10 + (long long)(a[ai] - '0');
+		for (bi = i; bi < nb && rune_digit(b[bi]); bi++)
+			bn = bn * 10 + (long long)(b[bi] - '0');
+		if (an != bn)
+			less = an < bn;
+		else if (ai != bi)
+			less = ai < bi;
+		else
+			less = a[i] < b[i];
+		goto out;
+	}
+out:
+	free(a);
+	free(b);
+	return less;
+}
+
+static int yaml_key_cmp(const void *pa, const void *pb)
+{
+	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+
+	return yaml_key_less(a, b) ? -1 : yaml_key_less(b, a) ? 1 : 0;
+}
+
+static int emit_json(yaml_emitter_t *em, json_t *v);
+
+static int emit_mapping(yaml_emitter_t *em, json_t *v)
+{
+	size_t n = json_object_size(v), i = 0;
+	const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+	const char *k;
+	json_t *e;
+	int ret = 0;
+
+	if (!keys)
+		return -1;
+	json_object_foreach(v, k, e)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), yaml_key_cmp);
+	for (i = 0; i < n && ret == 0; i++)
+		if (emit_string(em, keys[i], strlen(keys[i])) < 0 ||
+		    emit_json(em, json_object_get(v, keys[i])) < 0)
+			ret = -1;
+	free(keys);
+	return ret;
+}
+
 static int emit_json(yaml_emitter_t *em, json_t *v)
 {
 	yaml_event_t ev;
-	const char *k;
 	json_t *e;
 	char num[64];
 	size_t i;
@@ -3074,9 +3221,8 @@ static int emit_json(yaml_emitter_t *em, json_t *v)
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return -1;
-		json_object_foreach(v, k, e)
-			if (emit_string(em, k, strlen(k)) < 0 || emit_json(em, e) < 0)
-				return -1;
+		if (emit_mapping(em, v) < 0)
+			return -1;
 		if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(em, &ev))
 			return -1;
 		return 0;

@@ -23,6 +23,7 @@
  */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -36,6 +37,8 @@ struct pn_object {
 	struct pn_pod *pod;           /* kind == PN_KIND_POD, else NULL */
 	struct pn_namespace *ns;      /* kind == PN_KIND_NAMESPACE, else NULL */
 	int doc;                      /* 0-based document index in the source */
+	bool namespace_given;         /* metadata.namespace was set (not defaulted):
+				       * `apply -n NS` refuses a different one */
 };
 
 /*
@@ -99,7 +102,8 @@ int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err
 
 /*
  * kubectl -o yaml rendering of any JSON value: block style, 2-space indent,
- * sequences not indented under their key, keys in @j's order, strings quoted
+ * sequences not indented under their key, map keys sorted as go-yaml v2
+ * sorts them (kubectl prints through it: "c9" before "c10"), strings quoted
  * only where a plain scalar would read back as something else ("true", "1",
  * "", timestamps) or could not be written plain (single quotes), multi-line
  * strings as literal blocks.  Returns malloc'ed text ending in "\n", NULL

@@ -519,33 +519,48 @@ static void test_yaml_emitter(void)
 			      "float", "1.5", "empty", "", "null", "null", "lead", " x", "colon", "a: b", "hash", "#x",
 			      "dash", "- x", "date", "2024-01-01", "sexagesimal", "1:20", "multi", "line1\nline2\n",
 			      "utf8", "h\xc3\xa9llo", "list", "map", "nil", "n", 7, "b", 0, "f", 0.5);
-	const char *want = "plain: hello world\n"
+	/* Keys in go-yaml's order, as kubectl prints them. */
+	const char *want = "b: false\n"
 			   "bool: \"true\"\n"
-			   "\"yes\": \"yes\"\n"
-			   "int: \"1\"\n"
-			   "hex: \"0x1F\"\n"
-			   "float: \"1.5\"\n"
-			   "empty: \"\"\n"
-			   "\"null\": \"null\"\n"
-			   "lead: ' x'\n"
 			   "colon: 'a: b'\n"
-			   "hash: '#x'\n"
 			   "dash: '- x'\n"
 			   "date: \"2024-01-01\"\n"
-			   "sexagesimal: \"1:20\"\n"
+			   "empty: \"\"\n"
+			   "f: 0.5\n"
+			   "float: \"1.5\"\n"
+			   "hash: '#x'\n"
+			   "hex: \"0x1F\"\n"
+			   "int: \"1\"\n"
+			   "lead: ' x'\n"
+			   "list: []\n"
+			   "map: {}\n"
 			   "multi: |\n"
 			   "  line1\n"
 			   "  line2\n"
-			   "utf8: h\xc3\xa9llo\n"
-			   "list: []\n"
-			   "map: {}\n"
-			   "nil: null\n"
 			   "\"n\": 7\n" /* "n" is false in YAML 1.1 */
-			   "b: false\n"
-			   "f: 0.5\n";
+			   "nil: null\n"
+			   "\"null\": \"null\"\n"
+			   "plain: hello world\n"
+			   "sexagesimal: \"1:20\"\n"
+			   "utf8: h\xc3\xa9llo\n"
+			   "\"yes\": \"yes\"\n";
 	char *y = json_to_yaml(j);
 
 	is_str(y, want, "scalars quoted only where needed, as go-yaml does");
+	free(y);
+	json_decref(j);
+
+	/* What `kubectl patch --local -o yaml` (kubectl v1.32) printed for
+	 * these annotation keys: letters after other runes, digit runs as
+	 * numbers, leading zeros after. */
+	j = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		      "c10", 1, "c9", 1, "a_b", 1, "aB", 1, "a-b", 1, "A", 1, "a.b", 1, "a0", 1, "a00", 1,
+		      "a01", 1, "\xc3\xa9", 1, "z", 1, "Z", 1, "a1b", 1, "a1", 1);
+	y = json_to_yaml(j);
+	is_str(y,
+	       "A: 1\nZ: 1\na-b: 1\na.b: 1\na_b: 1\na0: 1\na00: 1\na1: 1\na1b: 1\na01: 1\naB: 1\n"
+	       "c9: 1\nc10: 1\nz: 1\n\xc3\xa9: 1\n",
+	       "map keys in kubectl's (go-yaml v2's) order");
 	free(y);
 	json_decref(j);
 }
