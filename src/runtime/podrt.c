@@ -1274,11 +1274,14 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 		c->row = cs[i];
 		memset(&cs[i], 0, sizeof(cs[i]));
 		c->exit_code = -1;
+		snprintf(c->cid, sizeof(c->cid), "%s", c->row.id);
 		snprintf(c->state, sizeof(c->state), "created");
 		snprintf(c->reason, sizeof(c->reason), "ContainerCreating");
 		snprintf(path, sizeof(path), "%s/containers/%s/status.json", v->pod_dir, c->row.id);
 		st = read_json(path);
 		if (st) {
+			if (json_is_string(json_object_get(st, "containerID")))
+				jstr(st, "containerID", c->cid, sizeof(c->cid));
 			jstr(st, "state", c->state, sizeof(c->state));
 			c->pid = jint(st, "pid", 0);
 			c->exit_code = jint(st, "exitCode", -1);
@@ -1293,6 +1296,7 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			if (json_is_object(last)) {
 				c->has_last = true;
 				c->last_exit_code = jint(last, "exitCode", 0);
+				jstr(last, "containerID", c->last_cid, sizeof(c->last_cid));
 				jstr(last, "reason", c->last_reason, sizeof(c->last_reason));
 				jstr(last, "startedAt", c->last_started_at, sizeof(c->last_started_at));
 				jstr(last, "finishedAt", c->last_finished_at,

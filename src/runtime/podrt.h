@@ -212,6 +212,11 @@ int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, boo
 /* Live status of one container, from the shim's status file. */
 struct podrt_ctr {
 	struct store_container row;  /* id, name, idx, image (owned by the array) */
+	/* The OCI runtime's id of the current attempt (a new one per restart,
+	 * as CRI runtimes give each attempt; row.id for the first), and of
+	 * the attempt lastState describes ("" when none ended yet). */
+	char cid[STORE_ID_LEN + 1];
+	char last_cid[STORE_ID_LEN + 1];
 	char state[16];              /* created, running, waiting, exited, unknown */
 	int pid;
 	int exit_code;               /* -1 if none */

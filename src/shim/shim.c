@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "store.h"
 
 #define NS_PER_S 1000000000ull
 #define BACKOFF_INITIAL_S 10
@@ -191,8 +192,9 @@ static void write_status(struct shim_ctr *c)
 	json_t *j;
 
 	pathf(path, sizeof(path), "%s/containers/%s/status.json", S.pod_dir, c->id);
-	j = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "id", c->id,
-		      "name", c->name, "state", cstate_name(c->state), "pid",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "id", c->id,
+		      "containerID", c->cid[0] ? c->cid : c->id, "name", c->name, "state",
+		      cstate_name(c->state), "pid",
 		      c->state == CS_RUNNING ? (int)c->pid : 0, "exitCode",
 		      c->state == CS_EXITED ? json_integer(c->exit_code) : json_null(), "reason",
 		      str_or_null(c->reason), "message", str_or_null(c->message), "startedAt",
@@ -202,9 +204,10 @@ static void write_status(struct shim_ctr *c)
 		      "previousLogPath", str_or_null(c->prev_log_path));
 	if (j && c->has_last)
 		json_object_set_new(j, "lastState",
-				    json_pack("{s:i, s:s, s:s, s:s}", "exitCode", c->last_exit_code,
+				    json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", c->last_exit_code,
 					      "reason", c->last_reason, "startedAt",
-					      c->last_started_at, "finishedAt", c->last_finished_at));
+					      c->last_started_at, "finishedAt", c->last_finished_at,
+					      "containerID", c->last_cid));
 	write_json_atomic(path, j);
 }
 
@@ -354,7 +357,7 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 	etc_file(hosts, sizeof(hosts), "hosts");
 	etc_file(resolv, sizeof(resolv), "resolv.conf");
 	etc_file(hostname, sizeof(hostname), "hostname");
-	cgroups_path(cg, sizeof(cg), c->id);
+	cgroups_path(cg, sizeof(cg), c->cid);
 
 	s.rootfs = c->rootfs;
 	s.args = (const char *const *)c->args;
@@ -548,6 +551,14 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	memset(l, 0, sizeof(*l));
 	l->outp[0] = l->outp[1] = l->errp[0] = l->errp[1] = -1;
 	c->message[0] = c->reason[0] = '\0';
+	/* A restart is a new container: a new id (its cgroup and runtime
+	 * state are new too). */
+	if (!c->cid[0] || c->restart_count > 0) {
+		if (c->restart_count == 0)
+			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
+		else if (store_new_id(c->cid) < 0)
+			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
+	}
 	l->ret = ctr_bundle(c, &l->err);
 	if (l->ret < 0)
 		return;
@@ -570,14 +581,14 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	io.err = l->errp[1];
 	/* A previous shim killed before cleaning up leaves runtime state that
 	 * would make `run` fail with "container ... already exists". */
-	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->id);
-	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->id, true, &derr) < 0)
+	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->cid);
+	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->cid, true, &derr) < 0)
 		shim_log("clearing stale runtime state of %s: %s", c->name, pn_err_msg(&derr));
 	pn_err_free(&derr);
 	rfc3339_now(c->started_at);
 	c->started_mono = now_ns();
 	l->ran = true;
-	l->ret = oci_run_detached_start(&S.rt, c->id, c->bundle, &io, &l->op, &l->err);
+	l->ret = oci_run_detached_start(&S.rt, c->cid, c->bundle, &io, &l->op, &l->err);
 	/* Our copies of the write ends must go, or the pipes never reach EOF
 	 * (the runtime, hence the container, has its own). */
 	close(l->outp[1]);
@@ -600,7 +611,7 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	l->op = NULL;
 	if (ret < 0) {
 		if (l->ran)
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 		goto fail;
 	}
 	crilog_init(&c->out, l->outp[0], "stdout");
@@ -612,7 +623,7 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	epoll_ctl(S.epfd, EPOLL_CTL_ADD, c->err.fd, &ev);
 	find_memcg(c->pid, c->memcg, sizeof(c->memcg));
 	c->state = CS_RUNNING;
-	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->id, (int)c->pid,
+	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->cid, (int)c->pid,
 		 c->restart_count);
 	write_status(c);
 	pn_err_free(&l->err);
@@ -693,6 +704,7 @@ static void ctr_after_exit(struct shim_ctr *c)
 	uint64_t now = now_ns();
 
 	c->has_last = true;
+	snprintf(c->last_cid, sizeof(c->last_cid), "%s", c->cid);
 	c->last_exit_code = c->exit_code;
 	snprintf(c->last_reason, sizeof(c->last_reason), "%s", c->reason);
 	snprintf(c->last_started_at, sizeof(c->last_started_at), "%s", c->started_at);
@@ -739,8 +751,8 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	ctr_set_terminated(c, code, reason, NULL);
 	shim_log("container %s exited: %d (%s)", c->name, code, reason);
 	/* The runtime keeps a stopped container (and its cgroup) until
-	 * delete; the same id is reused by the next attempt. */
-	if (oci_delete(&S.rt, c->id, true, &err) < 0 && err.errnum != ENOENT)
+	 * delete; the next attempt is a new container. */
+	if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
 		shim_log("delete %s: %s", c->name, pn_err_msg(&err));
 	pn_err_free(&err);
 	ctr_after_exit(c);
@@ -835,7 +847,7 @@ static void stop_begin(const char *why, int64_t grace_s)
 			c->state = CS_EXITED;
 			write_status(c);
 		} else if (c->state == CS_RUNNING &&
-			   oci_kill(&S.rt, c->id, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
+			   oci_kill(&S.rt, c->cid, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
 			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
 		}
 	}
@@ -851,7 +863,7 @@ static void stop_kill(void)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++)
 		if (S.plan.ctrs[i].state == CS_RUNNING) {
 			shim_log("grace period over: SIGKILL %s", S.plan.ctrs[i].name);
-			(void)!oci_kill(&S.rt, S.plan.ctrs[i].id, SIGKILL, true, NULL);
+			(void)!oci_kill(&S.rt, S.plan.ctrs[i].cid, SIGKILL, true, NULL);
 		}
 }
 
@@ -912,7 +924,7 @@ static void stop_finish(void)
 			/* Unkillable (D state): give up on it, say so. */
 			shim_log("container %s (pid %d) did not exit after SIGKILL", c->name, (int)c->pid);
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 			ctr_set_terminated(c, 137, "Error", "did not exit after SIGKILL");
 			c->state = CS_EXITED;
 			write_status(c);
@@ -1023,7 +1035,7 @@ static void on_timer(void)
 		 * went elsewhere (a runtime that reaps): record what we can. */
 		if (c->state == CS_RUNNING && kill(c->pid, 0) < 0 && errno == ESRCH) {
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 			ctr_set_terminated(c, 255, "Error", "exit status lost");
 			ctr_after_exit(c);
 		}

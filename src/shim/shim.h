@@ -57,6 +57,11 @@ struct shim_ctr {
 	enum shim_restart restart;
 
 	/* runtime state */
+	/* The OCI runtime's id of this attempt: the plan's id for the first,
+	 * a new one for each restart (CRI runtimes create a new container per
+	 * attempt, so crictl shows each with its own ID and ATTEMPT). */
+	char cid[65];
+	char last_cid[65];     /* the attempt lastState describes */
 	enum shim_cstate state;
 	pid_t pid;
 	int exit_code;
