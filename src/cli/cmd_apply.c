@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * podnet apply and podnet delete: kubectl's, over the pod runtime.  The
+ * semantics (create or update, what may change, grace periods, stopping
+ * several pods at once) are the runtime's (podrt.h), shared with podnetd;
+ * this file reads the command line and the files, and prints.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "labelsel.h"
+#include "manifest.h"
+#include "output.h"
+#include "podrt.h"
+#include "podrt_compat.h"
+
+void cmd_server_error(const struct pn_err *err)
+{
+	switch (err->code) {
+	case PN_E_NOT_FOUND:
+	case PN_E_ALREADY_EXISTS:
+	case PN_E_CONFLICT:
+	case PN_E_FORBIDDEN:
+	case PN_E_BAD_REQUEST:
+		fprintf(stderr, "Error from server (%s): %s\n", pn_code_reason(err->code),
+			pn_err_msg(err));
+		break;
+	case PN_E_INVALID:
+		/* "The Pod "x" is invalid: ...": kubectl prints it as is. */
+		fprintf(stderr, "%s\n", pn_err_msg(err));
+		break;
+	default:
+		cmd_error(err);
+	}
+}
+
+/* ------------------------------------------------------------- -f FILE */
+
+/* Go's os error text: "open x: permission denied". */
+static void path_error(const char *op, const char *path, int e)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", strerror(e));
+	msg[0] = (char)(msg[0] >= 'A' && msg[0] <= 'Z' ? msg[0] - 'A' + 'a' : msg[0]);
+	if (e == ENOENT)
+		cmd_errorf("the path \"%s\" does not exist", path);
+	else
+		cmd_errorf("%s %s: %s", op, path, msg);
+}
+
+struct sources {
+	char **paths;   /* heap strings; "-" is stdin */
+	size_t n;
+};
+
+static int sources_add(struct sources *s, const char *p)
+{
+	char **nv = realloc(s->paths, (s->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	s->paths = nv;
+	s->paths[s->n] = strdup(p);
+	if (!s->paths[s->n])
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static void sources_free(struct sources *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->paths[i]);
+	free(s->paths);
+}
+
+static bool manifest_ext(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && (!strcmp(dot, ".json") || !strcmp(dot, ".yaml") || !strcmp(dot, ".yml"));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * kubectl's FileVisitor over a directory (filepath.Walk): entries in
+ * lexical order, files ending .json, .yaml or .yml; subdirectories only
+ * with -R.
+ */
+static int walk_dir(const char *dir, bool recursive, struct sources *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (!d) {
+		path_error("open", dir, errno);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		nv = realloc(names, (n + 1) * sizeof(*nv));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			names = nv ? nv : names;
+			ret = -1;
+			break;
+		}
+		names = nv;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		char *p = NULL;
+		struct stat st;
+
+		if (asprintf(&p, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) < 0) {
+			ret = -1;
+			break;
+		}
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (recursive)
+				ret = walk_dir(p, recursive, out);
+		} else if (manifest_ext(names[i])) {
+			ret = sources_add(out, p) < 0 ? -1 : 0;
+		}
+		free(p);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+/* The -f arguments, directories expanded. */
+static int expand_sources(const struct flag_strings *files, bool recursive, struct sources *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < files->n; i++) {
+		const char *p = files->v[i];
+		struct stat st;
+
+		if (!strcmp(p, "-")) {
+			if (sources_add(out, p) < 0)
+				goto fail;
+			continue;
+		}
+		if (!strncmp(p, "http://", 7) || !strncmp(p, "https://", 8)) {
+			cmd_errorf("unable to read URL \"%s\": podnet reads local files only", p);
+			goto fail;
+		}
+		if (stat(p, &st) < 0) {
+			path_error("stat", p, errno);
+			goto fail;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			size_t before = out->n;
+
+			if (walk_dir(p, recursive, out) < 0)
+				goto fail;
+			if (out->n == before) {
+				cmd_errorf("error reading [%s]: recognized file extensions are [.json .yaml .yml]", p);
+				goto fail;
+			}
+		} else if (sources_add(out, p) < 0) {
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sources_free(out);
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+static int read_source(const char *path, char **buf, size_t *len)
+{
+	int fd, ret;
+
+	if (!strcmp(path, "-"))
+		return pn_read_all(STDIN_FILENO, buf, len);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = pn_read_all(fd, buf, len);
+	close(fd);
+	return ret;
+}
+
+/* Every document of every source, parsed before anything is done: one bad
+ * document means nothing happens at all. */
+static int load_sources(const struct sources *s, struct pn_object **objs, size_t *nobjs)
+{
+	struct pn_object *all = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct pn_object *o = NULL, *na;
+		struct pn_err err = { 0 };
+		size_t k = 0, len = 0;
+		char *buf = NULL;
+		/* kubectl names standard input "STDIN" in its messages. */
+		const char *name = strcmp(s->paths[i], "-") ? s->paths[i] : "STDIN";
+		int ret = read_source(s->paths[i], &buf, &len);
+
+		if (ret < 0) {
+			path_error("read", s->paths[i], -ret);
+			goto fail;
+		}
+		ret = manifest_parse(buf, len, name, &o, &k, &err);
+		free(buf);
+		if (ret < 0) {
+			/* Manifest errors are whole kubectl messages already. */
+			fprintf(stderr, "%s\n", pn_err_msg(&err));
+			pn_err_free(&err);
+			goto fail;
+		}
+		na = realloc(all, (n + k + 1) * sizeof(*all));
+		if (!na) {
+			manifest_objects_free(o, k);
+			goto fail;
+		}
+		all = na;
+		memcpy(all + n, o, k * sizeof(*o));
+		n += k;
+		free(o);
+	}
+	*objs = all;
+	*nobjs = n;
+	return 0;
+fail:
+	manifest_objects_free(all, n);
+	return -1;
+}
+
+/* apply/delete -n NS: the namespace of objects that name none; one that
+ * names another is refused, as kubectl does. */
+static int objects_namespace(struct pn_object *objs, size_t n, const char *ns, bool given)
+{
+	for (size_t i = 0; given && i < n; i++) {
+		struct pn_pod *p = objs[i].pod;
+
+		if (objs[i].kind != PN_KIND_POD)
+			continue;
+		if (!objs[i].namespace_given) {
+			char *copy = strdup(ns);
+
+			if (!copy)
+				return -1;
+			free(p->meta.namespace_);
+			p->meta.namespace_ = copy;
+		} else if (strcmp(p->meta.namespace_, ns)) {
+			cmd_errorf("the namespace from the provided object \"%s\" does not match the namespace \"%s\". You must pass '--namespace=%s' to perform this operation.",
+				   p->meta.namespace_, ns, p->meta.namespace_);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* `pod/x created`, or `pod/x` with -o name. */
+static void applied(const char *type, const char *name, const char *what, bool name_only)
+{
+	if (name_only)
+		printf("%s/%s\n", type, name);
+	else
+		printf("%s/%s %s\n", type, name, what);
+	fflush(stdout);
+}
+
+static int apply_namespace(struct podrt *rt, const struct pn_namespace *ns, bool name_only)
+{
+	struct store_namespace row = { .name = ns->meta.name };
+	struct store_namespace *old = NULL;
+	struct pn_err err = { 0 };
+	json_t *j = namespace_to_json(ns);
+	int rc = 0;
+
+	if (store_namespace_get(rt->st, ns->meta.name, &old, NULL) == 0) {
+		applied("namespace", ns->meta.name, "unchanged", name_only);
+		goto out;
+	}
+	row.spec_json = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (store_namespace_add(rt->st, &row, &err) < 0) {
+		cmd_server_error(&err);
+		rc = 1;
+	} else {
+		applied("namespace", ns->meta.name, "created", name_only);
+	}
+	free(row.spec_json);
+out:
+	store_namespace_free(old);
+	json_decref(j);
+	pn_err_free(&err);
+	return rc;
+}
+
+static int apply_pod(struct podrt *rt, struct pn_pod *pod, bool name_only)
+{
+	struct store_pod *sp = NULL;
+	struct pn_err err = { 0 };
+	enum podrt_update_result what;
+	int rc = 0;
+
+	if (store_pod_get_by_name(rt->st, pod->meta.namespace_, pod->meta.name, &sp, NULL) == 0) {
+		store_pod_free(sp);
+		sp = NULL;
+		if (podrt_pod_update(rt, pod, NULL, &what, NULL, &err) < 0) {
+			cmd_server_error(&err);
+			rc = 1;
+		} else {
+			applied("pod", pod->meta.name, what == PODRT_UNCHANGED ? "unchanged" : "configured",
+				name_only);
+		}
+		goto out;
+	}
+	{
+		struct store_namespace *nsr = NULL;
+
+		if (store_namespace_get(rt->st, pod->meta.namespace_, &nsr, &err) < 0) {
+			cmd_server_error(&err);
+			rc = 1;
+			goto out;
+		}
+		store_namespace_free(nsr);
+	}
+	if (podrt_pod_create(rt, pod, &sp, &err) < 0) {
+		/* A missing image is podnet's own check, not the API's. */
+		if (err.code == PN_E_NOT_FOUND)
+			cmd_error(&err);
+		else
+			cmd_server_error(&err);
+		rc = 1;
+		goto out;
+	}
+	applied("pod", sp->name, "created", name_only);
+out:
+	store_pod_free(sp);
+	pn_err_free(&err);
+	return rc;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct flag_strings files = { 0 };
+	const char *ns = "default", *output = NULL;
+	bool recursive = false;
+	struct flag flags[] = {
+		FLAG_DEF("filename", 'f', FLAG_STRINGS, &files),
+		FLAG_DEF("recursive", 'R', FLAG_BOOL, &recursive),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
+	struct sources src = { 0 };
+	struct pn_object *objs = NULL;
+	struct podrt rt;
+	size_t n = 0;
+	int rc = 1;
+
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	if (a.n) {
+		struct pn_buf b = { 0 };
+
+		for (size_t i = 0; i < a.n; i++)
+			pn_buf_printf(&b, "%s%s", i ? " " : "", a.v[i]);
+		cmd_usage_errorf("apply", "Unexpected args: [%s]", b.s ? b.s : "");
+		free(b.s);
+		goto out;
+	}
+	if (files.n == 0) {
+		cmd_errorf("must specify one of -f and -k");
+		goto out;
+	}
+	if (output && strcmp(output, "name")) {
+		cmd_errorf("unable to match a printer suitable for the output format \"%s\", allowed formats are: name",
+			   output);
+		goto out;
+	}
+	if (expand_sources(&files, recursive, &src) < 0 || load_sources(&src, &objs, &n) < 0)
+		goto out;
+	if (n == 0) {
+		cmd_errorf("no objects passed to apply");
+		goto out;
+	}
+	if (objects_namespace(objs, n, ns, flag_changed(flags, "namespace")) < 0)
+		goto out;
+	if (cmd_runtime_open(&rt, NULL) < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (objs[i].kind == PN_KIND_NAMESPACE)
+			rc |= apply_namespace(&rt, objs[i].ns, output != NULL);
+		else
+			rc |= apply_pod(&rt, objs[i].pod, output != NULL);
+	}
+	podrt_close(&rt);
+out:
+	manifest_objects_free(objs, n);
+	sources_free(&src);
+	flag_strings_free(&files);
+	flag_args_free(&a);
+	return rc;
+}
+
+/* --------------------------------------------------------------- delete */
+
+struct delete_run {
+	struct podrt rt;
+	struct podrt_delete_opts opts;
+	bool name_only, ignore_not_found;
+	struct pn_buf errors;    /* NotFound lines, after the deletions */
+	int rc;
+};
+
+static void deleted(struct delete_run *d, const char *type, const char *name)
+{
+	if (d->name_only)
+		printf("%s/%s\n", type, name);
+	else
+		printf("%s \"%s\" %s\n", type, name,
+		       d->opts.force && d->opts.grace == 0 ? "force deleted" : "deleted");
+	/* Each line as it happens, also into a pipe. */
+	fflush(stdout);
+}
+
+static void pod_deleted(void *ctx, const struct store_pod *sp, int ret, const struct pn_err *err)
+{
+	struct delete_run *d = ctx;
+
+	if (ret < 0) {
+		cmd_server_error(err);
+		d->rc = 1;
+		return;
+	}
+	deleted(d, "pod", sp->name);
+}
+
+/* The pods, found by name; names that are not there are reported. */
+static int delete_pods(struct delete_run *d, const char *ns, const char *const *names, size_t nn,
+		       const struct labelsel *sel, bool all_of_ns, bool all_namespaces)
+{
+	struct store_pod *pods = NULL, *chosen = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0, nc = 0;
+	int ret;
+
+	if (store_pod_list(d->rt.st, all_namespaces ? NULL : ns, &pods, &n, &err) < 0) {
+		cmd_server_error(&err);
+		pn_err_free(&err);
+		d->rc = 1;
+		return -1;
+	}
+	chosen = calloc(n ? n : 1, sizeof(*chosen));
+	if (!chosen) {
+		store_pod_array_free(pods, n);
+		d->rc = 1;
+		return -1;
+	}
+	for (size_t k = 0; k < nn; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found; i++) {
+			if (strcmp(pods[i].name, names[k]))
+				continue;
+			found = true;
+			chosen[nc++] = pods[i];
+			memset(&pods[i], 0, sizeof(pods[i]));
+			pods[i].name = (char *)"";
+		}
+		if (!found && !d->ignore_not_found) {
+			pn_buf_printf(&d->errors, "Error from server (NotFound): pods \"%s\" not found\n",
+				      names[k]);
+			d->rc = 1;
+		}
+	}
+	for (size_t i = 0; all_of_ns && i < n; i++) {
+		json_t *spec, *labels;
+		bool match = true;
+
+		if (!pods[i].uid)
+			continue;
+		if (sel) {
+			spec = pods[i].spec_json ? json_loads(pods[i].spec_json, 0, NULL) : NULL;
+			labels = json_object_get(json_object_get(spec, "metadata"), "labels");
+			match = cmd_labels_match(sel, labels);
+			json_decref(spec);
+		}
+		if (!match)
+			continue;
+		chosen[nc++] = pods[i];
+		memset(&pods[i], 0, sizeof(pods[i]));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pods[i].name && !pods[i].name[0])
+			pods[i].name = NULL;
+	store_pod_array_free(pods, n);
+	if (nc == 0) {
+		free(chosen);
+		return 0;
+	}
+	ret = podrt_pods_delete(&d->rt, chosen, nc, &d->opts, pod_deleted, d, &err);
+	pn_err_free(&err);
+	store_pod_array_free(chosen, nc);
+	return ret < 0 ? -1 : (int)nc;
+}
+
+/* A namespace goes with every pod in it, as the namespace controller does. */
+static void delete_namespace(struct delete_run *d, const char *name)
+{
+	struct store_namespace *row = NULL;
+	struct pn_err err = { 0 };
+
+	if (store_namespace_get(d->rt.st, name, &row, &err) < 0) {
+		if (!d->ignore_not_found) {
+			pn_buf_printf(&d->errors, "Error from server (NotFound): namespaces \"%s\" not found\n",
+				      name);
+			d->rc = 1;
+		}
+		goto out;
+	}
+	if (store_namespace_set_terminating(d->rt.st, name, &err) < 0) {
+		cmd_server_error(&err);
+		d->rc = 1;
+		goto out;
+	}
+	{
+		bool quiet = d->name_only;
+		struct delete_run inner = { .rt = d->rt, .opts = d->opts, .name_only = true };
+
+		/* Its pods go quietly: kubectl only names the namespace. */
+		(void)quiet;
+		inner.ignore_not_found = true;
+		if (delete_pods(&inner, name, NULL, 0, NULL, true, false) < 0 || inner.rc) {
+			d->rc = 1;
+			free(inner.errors.s);
+			goto out;
+		}
+		free(inner.errors.s);
+	}
+	if (store_namespace_delete(d->rt.st, name, &err) < 0) {
+		cmd_server_error(&err);
+		d->rc = 1;
+		goto out;
+	}
+	deleted(d, "namespace", name);
+out:
+	store_namespace_free(row);
+	pn_err_free(&err);
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	struct flag_strings files = { 0 };
+	const char *ns = "default", *selector = NULL, *output = NULL;
+	bool recursive = false, all = false, all_ns = false, now = false, force = false, wait = true;
+	bool ignore_nf = false;
+	long long grace = -1;
+	struct flag flags[] = {
+		FLAG_DEF("filename", 'f', FLAG_STRINGS, &files),
+		FLAG_DEF("recursive", 'R', FLAG_BOOL, &recursive),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("all-namespaces", 'A', FLAG_BOOL, &all_ns),
+		FLAG_DEF("selector", 'l', FLAG_STRING, &selector),
+		FLAG_DEF("all", 0, FLAG_BOOL, &all),
+		FLAG_DEF("grace-period", 0, FLAG_INT, &grace),
+		FLAG_DEF("now", 0, FLAG_BOOL, &now),
+		FLAG_DEF("force", 0, FLAG_BOOL, &force),
+		FLAG_DEF("wait", 0, FLAG_BOOL, &wait),
+		FLAG_DEF("ignore-not-found", 0, FLAG_BOOL, &ignore_nf),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_END,
+	};
+	struct delete_run d = { 0 };
+	struct flag_args a = { 0 };
+	struct cmd_targets tg = { 0 };
+	struct sources src = { 0 };
+	struct pn_object *objs = NULL;
+	struct labelsel *sel = NULL;
+	size_t n = 0, named = 0;
+	bool opened = false;
+	int rc = 1;
+
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	if (files.n == 0 && a.n == 0) {
+		cmd_errorf("You must provide one or more resources by argument or filename.\n"
+			   "Example resource specifications include:\n"
+			   "   '-f rsrc.yaml'\n"
+			   "   '--filename=rsrc.json'\n"
+			   "   '<resource> <name>'\n"
+			   "   '<resource>'");
+		goto out;
+	}
+	if (files.n && a.n) {
+		cmd_errorf("when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well");
+		goto out;
+	}
+	/* kubectl delete's Complete and Validate, in its order. */
+	if (output && strcmp(output, "name")) {
+		cmd_errorf("unexpected -o output mode: %s. We only support '-o name'", output);
+		goto out;
+	}
+	if (all && selector) {
+		cmd_errorf("cannot set --all and --selector at the same time");
+		goto out;
+	}
+	if (now) {
+		if (grace != -1) {
+			cmd_errorf("--now and --grace-period cannot be specified together");
+			goto out;
+		}
+		grace = 1;
+	}
+	/* --grace-period=0 alone became 1 to prevent accidents; --force
+	 * bypasses that, and alone means 0. */
+	if (grace == 0 && !force)
+		grace = 1;
+	if (force && grace < 0)
+		grace = 0;
+	if (force && grace > 0) {
+		cmd_errorf("--force and --grace-period greater than 0 cannot be specified together");
+		goto out;
+	}
+	if (a.n && cmd_targets_parse("delete", a.v, a.n, &tg) < 0)
+		goto out;
+	for (size_t i = 0; i < tg.n; i++)
+		named += tg.v[i].name != NULL;
+	if (named && (all || selector)) {
+		cmd_errorf("name cannot be provided when a selector is specified");
+		goto out;
+	}
+	if (tg.n && !named && !all && !selector) {
+		cmd_errorf("resource(s) were provided, but no name was specified");
+		goto out;
+	}
+	if (cmd_selector_parse(tg.n ? tg.v[0].type : NULL, selector, &sel) < 0)
+		goto out;
+	if (files.n && (expand_sources(&files, recursive, &src) < 0 || load_sources(&src, &objs, &n) < 0 ||
+			objects_namespace(objs, n, ns, flag_changed(flags, "namespace")) < 0))
+		goto out;
+	if (grace == 0 && force)
+		fprintf(stderr, "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
+	if (cmd_runtime_open(&d.rt, NULL) < 0)
+		goto out;
+	opened = true;
+	d.opts.grace = grace;
+	d.opts.force = force;
+	d.name_only = output != NULL;
+	/* With --all or a selector, nothing found is no error (kubectl). */
+	d.ignore_not_found = ignore_nf || (!flag_changed(flags, "ignore-not-found") && (all || selector));
+	(void)wait;
+
+	/* Objects of files, in file order. */
+	for (size_t i = 0; i < n; i++) {
+		if (objs[i].kind == PN_KIND_NAMESPACE) {
+			delete_namespace(&d, objs[i].ns->meta.name);
+		} else {
+			const char *name = objs[i].pod->meta.name;
+
+			delete_pods(&d, objs[i].pod->meta.namespace_, &name, 1, NULL, false, false);
+		}
+	}
+	/* Arguments: pods together (one grace period for all), in order. */
+	{
+		const char **names = calloc(tg.n + 1, sizeof(*names));
+		size_t nn = 0;
+		bool pods_all = false, found_any = false;
+
+		if (!names) {
+			d.rc = 1;
+			goto done;
+		}
+		for (size_t i = 0; i < tg.n; i++) {
+			if (tg.v[i].type->rt == CMD_RT_POD) {
+				if (tg.v[i].name)
+					names[nn++] = tg.v[i].name;
+				else
+					pods_all = true;
+			}
+		}
+		if (nn || pods_all) {
+			int got = delete_pods(&d, ns, names, nn, sel, pods_all, all_ns && pods_all);
+
+			found_any |= got > 0;
+		}
+		for (size_t i = 0; i < tg.n; i++) {
+			if (tg.v[i].type->rt != CMD_RT_NAMESPACE)
+				continue;
+			if (tg.v[i].name) {
+				delete_namespace(&d, tg.v[i].name);
+				found_any = true;
+			}
+		}
+		if (pods_all && !found_any && !d.errors.s)
+			fprintf(stderr, "No resources found\n");
+		free(names);
+	}
+done:
+	if (d.errors.s)
+		fputs(d.errors.s, stderr);
+	rc = d.rc;
+out:
+	if (opened)
+		podrt_close(&d.rt);
+	free(d.errors.s);
+	labelsel_free(sel);
+	manifest_objects_free(objs, n);
+	sources_free(&src);
+	cmd_targets_free(&tg);
+	flag_strings_free(&files);
+	flag_args_free(&a);
+	return rc;
+}
