@@ -506,16 +506,17 @@ int cmd_logs(int argc, char **argv)
 		o.cname = a.v[1];
 	}
 	/* kubectl logs' Validate. */
-	if (flag_changed(flags, "since") && o.since_time) {
+	if (since != 0 && o.since_time) {
 		cmd_errorf("at most one of `sinceTime` or `sinceSeconds` may be specified");
 		goto out;
 	}
-	if (flag_changed(flags, "since") && since <= 0) {
-		cmd_errorf("--since must be greater than 0");
+	/* 0 is kubectl's "not given" for both. */
+	if (o.limit < 0) {
+		cmd_errorf("--limit-bytes must be greater than 0");
 		goto out;
 	}
-	if (flag_changed(flags, "limit-bytes") && o.limit < 1) {
-		cmd_errorf("--limit-bytes must be greater than 0");
+	if (since < 0) {
+		cmd_errorf("--since must be greater than 0");
 		goto out;
 	}
 	if (o.tail < -1) {
@@ -527,8 +528,8 @@ int cmd_logs(int argc, char **argv)
 		goto out;
 	}
 	if (since > 0) {
-		/* The API takes whole seconds, rounded up (kubectl logs). */
-		int64_t secs = (since + 999999999) / 1000000000;
+		/* The API takes whole seconds: kubectl rounds to the nearest. */
+		int64_t secs = (since + 500000000) / 1000000000;
 
 		o.since = ((int64_t)time(NULL) - secs) * 1000000000;
 	}

@@ -1081,7 +1081,29 @@ static int yl_parser_error(struct yloader *y)
 		return yl_oom(y);
 	if (p->error == YAML_READER_ERROR)
 		return yl_fail(y, NULL, "%s", problem);
-	return yl_fail(y, &p->problem_mark, "%s", problem);
+	/*
+	 * go-yaml's parser.fail() numbers the line kubectl prints: a scanner
+	 * error names its mark's line (1-based), a parser error
+	 * problem_mark.line as it is (0-based: one less), else the context's;
+	 * line 0 is not named.  The details keep the real position.
+	 */
+	{
+		size_t line = 0;
+
+		yl_fail(y, &p->problem_mark, "%s", problem);
+		if (p->problem_mark.line != 0)
+			line = p->problem_mark.line + (p->error == YAML_SCANNER_ERROR);
+		else if (p->context_mark.line != 0)
+			line = p->context_mark.line;
+		pn_buf_reset(&y->msg);
+		if (line)
+			pn_buf_printf(&y->msg, "yaml: line %zu: %s", line, problem);
+		else
+			pn_buf_printf(&y->msg, "yaml: %s", problem);
+		if (y->msg.failed)
+			y->oom = true;
+		return -1;
+	}
 }
 
 /*

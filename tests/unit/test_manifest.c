@@ -364,6 +364,16 @@ static void test_yaml_limits(void)
 	ret = manifest_parse("a: b: c\n", 8, "x.yaml", &o, &n, &err);
 	ok(ret < 0 && err.code == PN_E_BAD_REQUEST, "syntax error: PN_E_BAD_REQUEST");
 	is_str(pn_err_details_text(&err), "line 1, column 5", "syntax error: line and column in details");
+	/* The line numbers kubectl v1.32 printed for the same files (go-yaml's). */
+	is_str(parse_error("a: b: c\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: mapping values are not allowed in this context",
+	       "a scanner error on the first line names no line");
+	is_str(parse_error("kind: Pod\na: b: c\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+	       "a scanner error names its line");
+	is_str(parse_error("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 3: did not find expected ',' or '}'",
+	       "a parser error names the line go-yaml does");
 
 	deep = malloc(4000);
 	for (i = 0; i < 1500; i++)
