@@ -173,21 +173,35 @@ static size_t cri_attempts(const struct podrt_view *v, const struct podrt_ctr *c
 	}
 	if (!a->created)
 		a->created = c->row.created_ns;
-	if (c->last_cid[0] && strcmp(c->last_cid, c->cid) && c->restart_count > 0) {
-		struct cri_ctr *p = &out[n++];
+	/* The attempt before, while its log is kept: lastState's once the
+	 * next attempt runs, the shim's previousAttempt during a back-off. */
+	if (c->restart_count > 0 && c->prev_log_path[0]) {
+		struct cri_ctr *p = &out[n];
+		bool waiting = !strcmp(c->state, "waiting");
 
 		p->v = v;
 		p->c = c;
-		p->id = c->last_cid;
 		p->attempt = c->restart_count - 1;
 		p->state = CRI_EXITED;
-		p->started = parse_time_ns(c->last_started_at);
-		p->finished = parse_time_ns(c->last_finished_at);
-		p->created = p->attempt ? p->started : c->row.created_ns;
-		p->exit_code = c->last_exit_code;
-		p->reason = c->last_reason;
 		p->message = "";
 		p->log_path = c->prev_log_path;
+		if (waiting && c->has_prev) {
+			p->id = c->prev_cid;
+			p->started = parse_time_ns(c->prev_started_at);
+			p->finished = parse_time_ns(c->prev_finished_at);
+			p->exit_code = c->prev_exit_code;
+			p->reason = c->prev_reason;
+		} else if (!waiting && c->last_cid[0] && strcmp(c->last_cid, c->cid)) {
+			p->id = c->last_cid;
+			p->started = parse_time_ns(c->last_started_at);
+			p->finished = parse_time_ns(c->last_finished_at);
+			p->exit_code = c->last_exit_code;
+			p->reason = c->last_reason;
+		}
+		if (p->id && p->id[0]) {
+			p->created = p->attempt ? p->started : c->row.created_ns;
+			n++;
+		}
 	}
 	return n;
 }

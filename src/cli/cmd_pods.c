@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,7 +392,14 @@ static int parse_time(const char *s, int64_t *ns)
 	}
 	if (*end)
 		return -EINVAL;
-	*ns = ((int64_t)timegm(&tm) - off) * 1000000000 + frac;
+	{
+		int64_t secs = (int64_t)timegm(&tm) - off;
+
+		/* Past 2262 nanoseconds no longer fit: later than any log line. */
+		*ns = secs > INT64_MAX / 1000000000 - 1 ? INT64_MAX
+		      : secs < 0			 ? 0
+							 : secs * 1000000000 + frac;
+	}
 	return 0;
 }
 
@@ -430,9 +438,14 @@ static int find_container_id(struct pod_target *t, const char *arg, struct podrt
 		for (size_t k = 0; k < v.n_ctrs; k++) {
 			const struct podrt_ctr *pc = &v.ctrs[k];
 
-			if (!strncmp(pc->cid, arg, len) ||
-			    (pc->last_cid[0] && strcmp(pc->last_cid, pc->cid) &&
-			     !strncmp(pc->last_cid, arg, len))) {
+			/* The attempt before: lastState's once the next one runs,
+			 * previousAttempt during a back-off; its log is the
+			 * previous one. */
+			const char *before = !strcmp(pc->state, "waiting")
+						     ? (pc->has_prev ? pc->prev_cid : "")
+						     : (strcmp(pc->last_cid, pc->cid) ? pc->last_cid : "");
+
+			if (!strncmp(pc->cid, arg, len) || (before[0] && !strncmp(before, arg, len))) {
 				matches++;
 				hit = &pods[i];
 				*previous = strncmp(pc->cid, arg, len) != 0;

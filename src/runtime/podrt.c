@@ -1304,6 +1304,15 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 				if (parse_rfc3339(c->last_finished_at) > v->last_restart)
 					v->last_restart = parse_rfc3339(c->last_finished_at);
 			}
+			last = json_object_get(st, "previousAttempt");
+			if (json_is_object(last)) {
+				c->has_prev = true;
+				jstr(last, "containerID", c->prev_cid, sizeof(c->prev_cid));
+				c->prev_exit_code = jint(last, "exitCode", 0);
+				jstr(last, "reason", c->prev_reason, sizeof(c->prev_reason));
+				jstr(last, "startedAt", c->prev_started_at, sizeof(c->prev_started_at));
+				jstr(last, "finishedAt", c->prev_finished_at, sizeof(c->prev_finished_at));
+			}
 			json_decref(st);
 		}
 		/* A status file that says running, from a shim that is gone,

@@ -228,6 +228,12 @@ struct podrt_ctr {
 	bool has_last;
 	int last_exit_code;
 	char last_reason[32], last_started_at[40], last_finished_at[40];
+	/* In back-off, the attempt before the one that exited (its log is
+	 * prev_log_path): crictl still lists it. */
+	bool has_prev;
+	char prev_cid[STORE_ID_LEN + 1];
+	int prev_exit_code;
+	char prev_reason[32], prev_started_at[40], prev_finished_at[40];
 };
 
 struct podrt_view {

@@ -208,6 +208,12 @@ static void write_status(struct shim_ctr *c)
 					      "reason", c->last_reason, "startedAt",
 					      c->last_started_at, "finishedAt", c->last_finished_at,
 					      "containerID", c->last_cid));
+	if (j && c->has_prev && c->state == CS_WAITING)
+		json_object_set_new(j, "previousAttempt",
+				    json_pack("{s:s, s:i, s:s, s:s, s:s}", "containerID", c->prev_cid,
+					      "exitCode", c->prev_exit_code, "reason", c->prev_reason,
+					      "startedAt", c->prev_started_at, "finishedAt",
+					      c->prev_finished_at));
 	write_json_atomic(path, j);
 }
 
@@ -703,6 +709,14 @@ static void ctr_after_exit(struct shim_ctr *c)
 	size_t idx = (size_t)(c - S.plan.ctrs);
 	uint64_t now = now_ns();
 
+	if (c->has_last) {
+		c->has_prev = true;
+		snprintf(c->prev_cid, sizeof(c->prev_cid), "%s", c->last_cid);
+		c->prev_exit_code = c->last_exit_code;
+		snprintf(c->prev_reason, sizeof(c->prev_reason), "%s", c->last_reason);
+		snprintf(c->prev_started_at, sizeof(c->prev_started_at), "%s", c->last_started_at);
+		snprintf(c->prev_finished_at, sizeof(c->prev_finished_at), "%s", c->last_finished_at);
+	}
 	c->has_last = true;
 	snprintf(c->last_cid, sizeof(c->last_cid), "%s", c->cid);
 	c->last_exit_code = c->exit_code;

@@ -81,6 +81,12 @@ struct shim_ctr {
 	bool has_last;
 	int last_exit_code;
 	char last_reason[32], last_started_at[40], last_finished_at[40];
+	/* The attempt before that one (status.json previousAttempt while in
+	 * back-off: its log is still kept, so crictl can list it). */
+	bool has_prev;
+	char prev_cid[65];
+	int prev_exit_code;
+	char prev_reason[32], prev_started_at[40], prev_finished_at[40];
 };
 
 struct shim_plan {
