@@ -20,10 +20,15 @@
 #include "manifest.h"
 #include "output.h"
 #include "podrt.h"
-#include "podrt_compat.h"
 
 void cmd_server_error(const struct pn_err *err)
 {
+	/* kube-apiserver's 422 ("The Pod "x" is invalid: ...", also for a
+	 * Forbidden field change): kubectl prints the message as it is. */
+	if (!strncmp(pn_err_msg(err), "The ", 4) && strstr(pn_err_msg(err), " is invalid: ")) {
+		fprintf(stderr, "%s\n", pn_err_msg(err));
+		return;
+	}
 	switch (err->code) {
 	case PN_E_NOT_FOUND:
 	case PN_E_ALREADY_EXISTS:
@@ -290,27 +295,26 @@ static void applied(const char *type, const char *name, const char *what, bool n
 
 static int apply_namespace(struct podrt *rt, const struct pn_namespace *ns, bool name_only)
 {
-	struct store_namespace row = { .name = ns->meta.name };
-	struct store_namespace *old = NULL;
+	struct store_namespace *row = NULL;
 	struct pn_err err = { 0 };
-	json_t *j = namespace_to_json(ns);
+	enum podrt_update_result what;
 	int rc = 0;
 
-	if (store_namespace_get(rt->st, ns->meta.name, &old, NULL) == 0) {
-		applied("namespace", ns->meta.name, "unchanged", name_only);
-		goto out;
-	}
-	row.spec_json = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (store_namespace_add(rt->st, &row, &err) < 0) {
+	if (store_namespace_get(rt->st, ns->meta.name, &row, NULL) == 0) {
+		if (podrt_namespace_update(rt, ns, NULL, &what, &err) < 0) {
+			cmd_server_error(&err);
+			rc = 1;
+		} else {
+			applied("namespace", ns->meta.name,
+				what == PODRT_UNCHANGED ? "unchanged" : "configured", name_only);
+		}
+	} else if (podrt_namespace_create(rt, ns, NULL, NULL, &err) < 0) {
 		cmd_server_error(&err);
 		rc = 1;
 	} else {
 		applied("namespace", ns->meta.name, "created", name_only);
 	}
-	free(row.spec_json);
-out:
-	store_namespace_free(old);
-	json_decref(j);
+	store_namespace_free(row);
 	pn_err_free(&err);
 	return rc;
 }
@@ -431,9 +435,35 @@ struct delete_run {
 	struct podrt rt;
 	struct podrt_delete_opts opts;
 	bool name_only, ignore_not_found;
+	bool wait;               /* false: tell the pods to stop, do not wait */
+	bool quiet;              /* a namespace's own pods: only the namespace is named */
 	struct pn_buf errors;    /* NotFound lines, after the deletions */
 	int rc;
 };
+
+/* A pod or namespace the command names (from an argument or a file). */
+struct ref {
+	const char *ns;          /* pods only */
+	const char *name;
+};
+
+struct refs {
+	struct ref *v;
+	size_t n;
+};
+
+static int refs_add(struct refs *r, const char *ns, const char *name)
+{
+	struct ref *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	r->v = nv;
+	r->v[r->n].ns = ns;
+	r->v[r->n].name = name;
+	r->n++;
+	return 0;
+}
 
 static void deleted(struct delete_run *d, const char *type, const char *name)
 {
@@ -455,19 +485,25 @@ static void pod_deleted(void *ctx, const struct store_pod *sp, int ret, const st
 		d->rc = 1;
 		return;
 	}
-	deleted(d, "pod", sp->name);
+	if (!d->quiet)
+		deleted(d, "pod", sp->name);
 }
 
-/* The pods, found by name; names that are not there are reported. */
-static int delete_pods(struct delete_run *d, const char *ns, const char *const *names, size_t nn,
-		       const struct labelsel *sel, bool all_of_ns, bool all_namespaces)
+/*
+ * The pods @refs names (each missing one reported as NotFound), then, with
+ * @all, every pod of @all_ns (NULL: of every namespace) that @sel picks;
+ * all of them stopped together: one grace period for all.  Returns how
+ * many were found, or -1.
+ */
+static int delete_pods(struct delete_run *d, const struct refs *refs, bool all, const char *all_ns,
+		       const struct labelsel *sel)
 {
 	struct store_pod *pods = NULL, *chosen = NULL;
 	struct pn_err err = { 0 };
 	size_t n = 0, nc = 0;
-	int ret;
+	int ret = 0;
 
-	if (store_pod_list(d->rt.st, all_namespaces ? NULL : ns, &pods, &n, &err) < 0) {
+	if (store_pod_list(d->rt.st, NULL, &pods, &n, &err) < 0) {
 		cmd_server_error(&err);
 		pn_err_free(&err);
 		d->rc = 1;
@@ -479,28 +515,34 @@ static int delete_pods(struct delete_run *d, const char *ns, const char *const *
 		d->rc = 1;
 		return -1;
 	}
-	for (size_t k = 0; k < nn; k++) {
+	/* The row structs are copied into @chosen (shallow), so @pods' copy
+	 * is zeroed and freed once. */
+	for (size_t k = 0; k < refs->n; k++) {
 		bool found = false;
 
 		for (size_t i = 0; i < n && !found; i++) {
-			if (strcmp(pods[i].name, names[k]))
+			if (!pods[i].uid || strcmp(pods[i].name, refs->v[k].name) ||
+			    strcmp(pods[i].namespace_, refs->v[k].ns))
 				continue;
 			found = true;
 			chosen[nc++] = pods[i];
 			memset(&pods[i], 0, sizeof(pods[i]));
-			pods[i].name = (char *)"";
 		}
+		/* Named twice is still one pod. */
+		for (size_t i = 0; i < nc && !found; i++)
+			found = !strcmp(chosen[i].name, refs->v[k].name) &&
+				!strcmp(chosen[i].namespace_, refs->v[k].ns);
 		if (!found && !d->ignore_not_found) {
 			pn_buf_printf(&d->errors, "Error from server (NotFound): pods \"%s\" not found\n",
-				      names[k]);
+				      refs->v[k].name);
 			d->rc = 1;
 		}
 	}
-	for (size_t i = 0; all_of_ns && i < n; i++) {
+	for (size_t i = 0; all && i < n; i++) {
 		json_t *spec, *labels;
 		bool match = true;
 
-		if (!pods[i].uid)
+		if (!pods[i].uid || (all_ns && strcmp(pods[i].namespace_, all_ns)))
 			continue;
 		if (sel) {
 			spec = pods[i].spec_json ? json_loads(pods[i].spec_json, 0, NULL) : NULL;
@@ -513,62 +555,88 @@ static int delete_pods(struct delete_run *d, const char *ns, const char *const *
 		chosen[nc++] = pods[i];
 		memset(&pods[i], 0, sizeof(pods[i]));
 	}
-	for (size_t i = 0; i < n; i++)
-		if (pods[i].name && !pods[i].name[0])
-			pods[i].name = NULL;
 	store_pod_array_free(pods, n);
 	if (nc == 0) {
 		free(chosen);
 		return 0;
 	}
-	ret = podrt_pods_delete(&d->rt, chosen, nc, &d->opts, pod_deleted, d, &err);
+	if (d->wait) {
+		ret = podrt_pods_delete(&d->rt, chosen, nc, &d->opts, pod_deleted, d, &err);
+	} else {
+		/* --wait=false: Terminating, the shims told; what is left when
+		 * they are gone is finished by podnet gc (or podnetd). */
+		for (size_t i = 0; i < nc; i++) {
+			bool gone = false;
+			int r = podrt_pod_mark_deleting(&d->rt, &chosen[i], &d->opts, &gone, NULL, &err);
+
+			pod_deleted(d, &chosen[i], r, &err);
+			pn_err_free(&err);
+			if (r < 0)
+				ret = r;
+		}
+	}
 	pn_err_free(&err);
 	store_pod_array_free(chosen, nc);
 	return ret < 0 ? -1 : (int)nc;
 }
 
-/* A namespace goes with every pod in it, as the namespace controller does. */
-static void delete_namespace(struct delete_run *d, const char *name)
+/*
+ * Namespaces go as the namespace controller takes them: each is made
+ * Terminating (its pods told to stop, each with its own grace period) and
+ * reported at once, as kubectl reports the API's answer; then, unless
+ * --wait=false, their pods are stopped together and the namespaces
+ * removed.
+ */
+static void delete_namespaces(struct delete_run *d, const struct refs *names, struct refs *left)
 {
-	struct store_namespace *row = NULL;
 	struct pn_err err = { 0 };
 
-	if (store_namespace_get(d->rt.st, name, &row, &err) < 0) {
-		if (!d->ignore_not_found) {
-			pn_buf_printf(&d->errors, "Error from server (NotFound): namespaces \"%s\" not found\n",
-				      name);
-			d->rc = 1;
-		}
-		goto out;
-	}
-	if (store_namespace_set_terminating(d->rt.st, name, &err) < 0) {
-		cmd_server_error(&err);
-		d->rc = 1;
-		goto out;
-	}
-	{
-		bool quiet = d->name_only;
-		struct delete_run inner = { .rt = d->rt, .opts = d->opts, .name_only = true };
+	for (size_t i = 0; i < names->n; i++) {
+		const char *name = names->v[i].name;
+		bool gone = false;
 
-		/* Its pods go quietly: kubectl only names the namespace. */
-		(void)quiet;
-		inner.ignore_not_found = true;
-		if (delete_pods(&inner, name, NULL, 0, NULL, true, false) < 0 || inner.rc) {
+		if (podrt_namespace_delete(&d->rt, name, false, &gone, &err) < 0) {
+			if (err.code != PN_E_NOT_FOUND) {
+				cmd_server_error(&err);
+				d->rc = 1;
+			} else if (!d->ignore_not_found) {
+				pn_buf_printf(&d->errors,
+					      "Error from server (NotFound): namespaces \"%s\" not found\n",
+					      name);
+				d->rc = 1;
+			}
+			pn_err_free(&err);
+			continue;
+		}
+		deleted(d, "namespace", name);
+		if (!gone && d->wait && refs_add(left, NULL, name) < 0)
 			d->rc = 1;
-			free(inner.errors.s);
-			goto out;
+	}
+}
+
+/* The namespaces that still had pods: those pods stopped together, then
+ * the namespaces removed. */
+static void namespaces_finish(struct delete_run *d, const struct refs *left)
+{
+	struct pn_err err = { 0 };
+
+	for (size_t i = 0; i < left->n; i++) {
+		struct delete_run inner = { .rt = d->rt, .opts = { .grace = -1 }, .wait = true,
+					    .quiet = true, .ignore_not_found = true };
+		struct refs none = { 0 };
+		bool gone = false;
+
+		if (delete_pods(&inner, &none, true, left->v[i].name, NULL) < 0 || inner.rc ||
+		    podrt_namespace_delete(&d->rt, left->v[i].name, false, &gone, &err) < 0 || !gone) {
+			if (err.msg)
+				cmd_server_error(&err);
+			else
+				cmd_errorf("namespace \"%s\" could not be emptied", left->v[i].name);
+			d->rc = 1;
 		}
 		free(inner.errors.s);
+		pn_err_free(&err);
 	}
-	if (store_namespace_delete(d->rt.st, name, &err) < 0) {
-		cmd_server_error(&err);
-		d->rc = 1;
-		goto out;
-	}
-	deleted(d, "namespace", name);
-out:
-	store_namespace_free(row);
-	pn_err_free(&err);
 }
 
 int cmd_delete(int argc, char **argv)
@@ -599,8 +667,9 @@ int cmd_delete(int argc, char **argv)
 	struct sources src = { 0 };
 	struct pn_object *objs = NULL;
 	struct labelsel *sel = NULL;
+	struct refs pods = { 0 }, nss = { 0 }, ns_left = { 0 };
 	size_t n = 0, named = 0;
-	bool opened = false;
+	bool opened = false, pods_all = false;
 	int rc = 1;
 
 	if (cmd_flags(flags, argc, argv, &a) < 0)
@@ -661,6 +730,27 @@ int cmd_delete(int argc, char **argv)
 	if (files.n && (expand_sources(&files, recursive, &src) < 0 || load_sources(&src, &objs, &n) < 0 ||
 			objects_namespace(objs, n, ns, flag_changed(flags, "namespace")) < 0))
 		goto out;
+	/* What is named: files' objects in order, then the arguments. */
+	for (size_t i = 0; i < n; i++) {
+		int r = objs[i].kind == PN_KIND_NAMESPACE
+				? refs_add(&nss, NULL, objs[i].ns->meta.name)
+				: refs_add(&pods, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
+
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < tg.n; i++) {
+		int r = 0;
+
+		if (!tg.v[i].name)
+			pods_all |= tg.v[i].type->rt == CMD_RT_POD;
+		else if (tg.v[i].type->rt == CMD_RT_POD)
+			r = refs_add(&pods, ns, tg.v[i].name);
+		else
+			r = refs_add(&nss, NULL, tg.v[i].name);
+		if (r < 0)
+			goto out;
+	}
 	if (grace == 0 && force)
 		fprintf(stderr, "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
 	if (cmd_runtime_open(&d.rt, NULL) < 0)
@@ -669,56 +759,20 @@ int cmd_delete(int argc, char **argv)
 	d.opts.grace = grace;
 	d.opts.force = force;
 	d.name_only = output != NULL;
+	d.wait = wait;
 	/* With --all or a selector, nothing found is no error (kubectl). */
 	d.ignore_not_found = ignore_nf || (!flag_changed(flags, "ignore-not-found") && (all || selector));
-	(void)wait;
 
-	/* Objects of files, in file order. */
-	for (size_t i = 0; i < n; i++) {
-		if (objs[i].kind == PN_KIND_NAMESPACE) {
-			delete_namespace(&d, objs[i].ns->meta.name);
-		} else {
-			const char *name = objs[i].pod->meta.name;
+	/* In kubectl's order: every object told, each line as the API
+	 * answers; pods are gone when their line comes, namespaces after. */
+	delete_namespaces(&d, &nss, &ns_left);
+	if (pods.n || pods_all) {
+		int got = delete_pods(&d, &pods, pods_all, all_ns ? NULL : ns, sel);
 
-			delete_pods(&d, objs[i].pod->meta.namespace_, &name, 1, NULL, false, false);
-		}
-	}
-	/* Arguments: pods together (one grace period for all), in order. */
-	{
-		const char **names = calloc(tg.n + 1, sizeof(*names));
-		size_t nn = 0;
-		bool pods_all = false, found_any = false;
-
-		if (!names) {
-			d.rc = 1;
-			goto done;
-		}
-		for (size_t i = 0; i < tg.n; i++) {
-			if (tg.v[i].type->rt == CMD_RT_POD) {
-				if (tg.v[i].name)
-					names[nn++] = tg.v[i].name;
-				else
-					pods_all = true;
-			}
-		}
-		if (nn || pods_all) {
-			int got = delete_pods(&d, ns, names, nn, sel, pods_all, all_ns && pods_all);
-
-			found_any |= got > 0;
-		}
-		for (size_t i = 0; i < tg.n; i++) {
-			if (tg.v[i].type->rt != CMD_RT_NAMESPACE)
-				continue;
-			if (tg.v[i].name) {
-				delete_namespace(&d, tg.v[i].name);
-				found_any = true;
-			}
-		}
-		if (pods_all && !found_any && !d.errors.s)
+		if (pods_all && got == 0 && nss.n == 0 && !d.errors.s)
 			fprintf(stderr, "No resources found\n");
-		free(names);
 	}
-done:
+	namespaces_finish(&d, &ns_left);
 	if (d.errors.s)
 		fputs(d.errors.s, stderr);
 	rc = d.rc;
@@ -726,6 +780,9 @@ out:
 	if (opened)
 		podrt_close(&d.rt);
 	free(d.errors.s);
+	free(pods.v);
+	free(nss.v);
+	free(ns_left.v);
 	labelsel_free(sel);
 	manifest_objects_free(objs, n);
 	sources_free(&src);

@@ -1037,9 +1037,10 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		if (ret < 0)
 			goto out;
 		json_array_append_new(
-			ctrs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
-					c->name, "rootfs", rootfs, "args", container_argv(c, imgs[i]),
-					"env", container_env(c, imgs[i]), "workingDir",
+			ctrs, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
+					c->name, "image", c->image, "rootfs", rootfs, "args",
+					container_argv(c, imgs[i]), "env", container_env(c, imgs[i]),
+					"workingDir",
 					c->working_dir ? c->working_dir
 						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
 					"unmountRootfs", 1));
@@ -1282,6 +1283,16 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 		if (st) {
 			if (json_is_string(json_object_get(st, "containerID")))
 				jstr(st, "containerID", c->cid, sizeof(c->cid));
+			/* After an image change the shim runs the new one. */
+			if (json_is_string(json_object_get(st, "image")) &&
+			    strcmp(json_string_value(json_object_get(st, "image")), c->row.image)) {
+				char *img = strdup(json_string_value(json_object_get(st, "image")));
+
+				if (img) {
+					free(c->row.image);
+					c->row.image = img;
+				}
+			}
 			jstr(st, "state", c->state, sizeof(c->state));
 			c->pid = jint(st, "pid", 0);
 			c->exit_code = jint(st, "exitCode", -1);
@@ -1634,6 +1645,66 @@ out:
 	return ret;
 }
 
+/*
+ * kubelet restarts a container whose image changed: the new image's
+ * command, environment and working directory go into the plan, and the
+ * shim (SIGUSR2, src/shim/README.md) stops that container, gives it a root
+ * file system from the new image and starts it again as a new attempt.
+ */
+static int restart_changed_images(struct podrt *rt, const struct store_pod *sp,
+				  const struct pn_pod *old, const struct pn_pod *pod, struct pn_err *err)
+{
+	char pod_dir[PATH_MAX], path[PATH_MAX];
+	json_t *plan = NULL, *ctrs;
+	bool changed = false;
+	int ret = 0;
+
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
+	for (size_t i = 0; i < pod->spec.n_containers && i < old->spec.n_containers; i++)
+		changed |= strcmp(pod->spec.containers[i].image, old->spec.containers[i].image) != 0;
+	if (!changed || sp->state != STORE_POD_READY)
+		return 0;
+	plan = json_load_file(path, 0, NULL);
+	ctrs = json_object_get(plan, "containers");
+	if (!json_is_array(ctrs))
+		goto out;
+	for (size_t i = 0; i < pod->spec.n_containers && ret == 0; i++) {
+		const struct pn_container_spec *c = &pod->spec.containers[i];
+		struct image_info *img = NULL;
+		json_t *pc = json_array_get(ctrs, i);
+
+		if (!json_is_object(pc) || !strcmp(c->image, old->spec.containers[i].image))
+			continue;
+		ret = image_get(rt->root, c->image, &img, err);
+		if (ret < 0)
+			break;
+		json_object_set_new(pc, "image", json_string(c->image));
+		json_object_set_new(pc, "args", container_argv(c, img));
+		json_object_set_new(pc, "env", container_env(c, img));
+		json_object_set_new(pc, "workingDir",
+				    json_string(c->working_dir ? c->working_dir
+						: (img->working_dir ? img->working_dir : "/")));
+		image_info_free(img);
+	}
+	if (ret == 0)
+		ret = pn_json_file_replace(path, plan, JSON_INDENT(2), 0644, PN_E_STATE, err);
+	if (ret == 0 && shim_alive(pod_dir)) {
+		json_t *shim;
+
+		snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+		shim = read_json(path);
+		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+
+		if (pid > 1 && kill(pid, SIGUSR2) < 0)
+			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
+		json_decref(shim);
+	}
+out:
+	json_decref(plan);
+	return ret;
+}
+
 int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
 		     enum podrt_update_result *what, struct store_pod **out, struct pn_err *err)
 {
@@ -1665,6 +1736,19 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 	ret = podrt_pod_check_update(old, pod, err);
 	if (ret < 0)
 		goto out;
+	/* A new image must be here before anything changes (podnet pulls
+	 * nothing: the same check as at create). */
+	for (size_t i = 0; i < pod->spec.n_containers; i++) {
+		struct image_info *img = NULL;
+
+		if (i < old->spec.n_containers &&
+		    !strcmp(pod->spec.containers[i].image, old->spec.containers[i].image))
+			continue;
+		ret = image_get(rt->root, pod->spec.containers[i].image, &img, err);
+		image_info_free(img);
+		if (ret < 0)
+			goto out;
+	}
 	/* The server's identity of the pod stays. */
 	free(pod->meta.uid);
 	pod->meta.uid = strdup(cur->uid);
@@ -1687,6 +1771,9 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 	spec = NULL;
 	if (!(w && w->dry_run)) {
 		ret = store_pod_update(rt->st, cur, STORE_POD_F_SPEC, err);
+		if (ret < 0)
+			goto out;
+		ret = restart_changed_images(rt, cur, old, pod, err);
 		if (ret < 0)
 			goto out;
 		if (out) {

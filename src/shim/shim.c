@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "image.h"
 #include "store.h"
 
 #define NS_PER_S 1000000000ull
@@ -65,6 +66,7 @@ struct shim {
 	struct shim_plan plan;
 	char pod_dir[PATH_MAX];
 	char rt_path[PATH_MAX], rt_root[PATH_MAX];
+	char root[PATH_MAX];       /* PODNET_ROOT: images for a new rootfs */
 	struct oci_rt rt;
 	int sfd, epfd;
 	pid_t pause_pid;
@@ -208,6 +210,8 @@ static void write_status(struct shim_ctr *c)
 					      "reason", c->last_reason, "startedAt",
 					      c->last_started_at, "finishedAt", c->last_finished_at,
 					      "containerID", c->last_cid));
+	if (j && c->image)
+		json_object_set_new(j, "image", json_string(c->image));
 	if (j && c->has_prev && c->state == CS_WAITING)
 		json_object_set_new(j, "previousAttempt",
 				    json_pack("{s:s, s:i, s:s, s:s, s:s}", "containerID", c->prev_cid,
@@ -688,6 +692,101 @@ static void ctr_start_all(void)
 	free(ls);
 }
 
+/* Take the plan's new image: the root file system rebuilt from it (the
+ * runtime layer's image_rootfs_*), its command, environment and working
+ * directory.  A failure leaves no rootfs: the next start is a StartError. */
+static void ctr_swap_image(struct shim_ctr *c)
+{
+	struct pn_err err = { 0 };
+	char dir[PATH_MAX], *rootfs = NULL;
+
+	c->swap = false;
+	c->swap_kill_at = 0;
+	pathf(dir, sizeof(dir), "%s/containers/%s", S.pod_dir, c->id);
+	if (image_rootfs_release(dir, &err) < 0)
+		shim_log("container %s: release its root file system: %s", c->name, pn_err_msg(&err));
+	pn_err_free(&err);
+	if (image_rootfs_prepare(S.root, c->next_image, dir, &rootfs, &err) < 0) {
+		shim_log("container %s: root file system from image %s: %s", c->name, c->next_image,
+			 pn_err_msg(&err));
+	} else {
+		free(c->rootfs);
+		c->rootfs = rootfs;
+	}
+	pn_err_free(&err);
+	shim_log("container %s: image %s -> %s", c->name, c->image ? c->image : "?", c->next_image);
+	free(c->image);
+	c->image = c->next_image;
+	c->next_image = NULL;
+	shim_strv_free(c->args);
+	c->args = c->next_args;
+	c->next_args = NULL;
+	shim_strv_free(c->env);
+	c->env = c->next_env;
+	c->next_env = NULL;
+	free(c->cwd);
+	c->cwd = c->next_cwd;
+	c->next_cwd = NULL;
+}
+
+static void ctr_start(size_t idx);
+
+/*
+ * SIGUSR2: the CLI changed a container's image in plan.json.  A running
+ * container is stopped (SIGTERM, SIGKILL after the pod's grace period) and
+ * restarted from the new image when it exits (ctr_after_exit); one that is
+ * not running is rebuilt and started now.
+ */
+static void plan_reload(void)
+{
+	char path[PATH_MAX];
+	struct shim_plan np;
+	struct pn_err err = { 0 };
+
+	pathf(path, sizeof(path), "%s/plan.json", S.pod_dir);
+	if (S.stopping || shim_plan_load(path, &np, &err) < 0) {
+		if (!S.stopping)
+			shim_log("reload %s: %s", path, pn_err_msg(&err));
+		pn_err_free(&err);
+		return;
+	}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
+		struct shim_ctr *c = &S.plan.ctrs[i];
+		struct shim_ctr *n = NULL;
+
+		for (size_t k = 0; k < np.n_ctrs && !n; k++)
+			if (!strcmp(np.ctrs[k].name, c->name))
+				n = &np.ctrs[k];
+		if (!n || !n->image || (c->image && !strcmp(c->image, n->image)))
+			continue;
+		free(c->next_image);
+		free(c->next_cwd);
+		shim_strv_free(c->next_args);
+		shim_strv_free(c->next_env);
+		c->next_image = n->image;
+		c->next_args = n->args;
+		c->next_env = n->env;
+		c->next_cwd = n->cwd;
+		n->image = n->cwd = NULL;
+		n->args = n->env = NULL;
+		c->swap = true;
+		shim_log("container %s: new image %s", c->name, c->next_image);
+		if (c->state == CS_RUNNING) {
+			if (oci_kill(&S.rt, c->cid, S.plan.grace_s ? SIGTERM : SIGKILL, false, &err) < 0)
+				shim_log("kill %s: %s", c->name, pn_err_msg(&err));
+			pn_err_free(&err);
+			c->swap_kill_at = now_ns() + (uint64_t)S.plan.grace_s * NS_PER_S;
+		} else {
+			ctr_swap_image(c);
+			if (c->has_last || c->state != CS_CREATED)
+				c->restart_count++;
+			c->state = CS_CREATED;
+			ctr_start(i);
+		}
+	}
+	shim_plan_free(&np);
+}
+
 static bool should_restart(const struct shim_ctr *c)
 {
 	if (S.stopping)
@@ -724,6 +823,14 @@ static void ctr_after_exit(struct shim_ctr *c)
 	snprintf(c->last_started_at, sizeof(c->last_started_at), "%s", c->started_at);
 	snprintf(c->last_finished_at, sizeof(c->last_finished_at), "%s", c->finished_at);
 	c->pid = 0;
+	/* Stopped for a new image: a new attempt from it at once, whatever
+	 * the restart policy says (kubelet's restart on a spec change). */
+	if (c->swap && !S.stopping) {
+		ctr_swap_image(c);
+		c->restart_count++;
+		ctr_start(idx);
+		return;
+	}
 	if (!should_restart(c)) {
 		c->state = CS_EXITED;
 		write_status(c);
@@ -1007,6 +1114,9 @@ static void on_signal(void)
 			stop_begin(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", grace);
 			break;
 		}
+		case SIGUSR2:
+			plan_reload();
+			break;
 		case SIGUSR1:
 			/* The CLI asks for fresh files (after it lost one). */
 			write_shim_json();
@@ -1024,9 +1134,12 @@ static int loop_timeout_ms(void)
 {
 	uint64_t now = now_ns(), next = now + NS_PER_S;
 
-	for (size_t i = 0; i < S.plan.n_ctrs; i++)
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		if (S.plan.ctrs[i].state == CS_WAITING && S.plan.ctrs[i].restart_at < next)
 			next = S.plan.ctrs[i].restart_at;
+		if (S.plan.ctrs[i].swap_kill_at && S.plan.ctrs[i].swap_kill_at < next)
+			next = S.plan.ctrs[i].swap_kill_at;
+	}
 	if (S.stopping && !S.killed && S.term_deadline < next)
 		next = S.term_deadline;
 	if (S.killed && S.kill_deadline < next)
@@ -1041,6 +1154,11 @@ static void on_timer(void)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
+		if (c->state == CS_RUNNING && c->swap_kill_at && c->swap_kill_at <= now) {
+			shim_log("grace period over: SIGKILL %s", c->name);
+			(void)!oci_kill(&S.rt, c->cid, SIGKILL, true, NULL);
+			c->swap_kill_at = 0;
+		}
 		if (c->state == CS_WAITING && c->restart_at <= now) {
 			c->restart_count++;
 			ctr_start(i);
@@ -1300,6 +1418,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(S.rt_path, sizeof(S.rt_path), "%s", rp);
+	snprintf(S.root, sizeof(S.root), "%s", root);
 	if (rt_root)
 		snprintf(S.rt_root, sizeof(S.rt_root), "%s", rt_root);
 	else
@@ -1330,6 +1449,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* A log over RLIMIT_FSIZE: the write fails with EFBIG (the line is

@@ -51,7 +51,7 @@ struct crilog_file {
 
 struct shim_ctr {
 	/* from the plan */
-	char *id, *name, *bundle, *rootfs, *log_dir, *cwd;
+	char *id, *name, *bundle, *rootfs, *log_dir, *cwd, *image;
 	char **args, **env;
 	bool unmount_rootfs;
 	enum shim_restart restart;
@@ -81,6 +81,12 @@ struct shim_ctr {
 	bool has_last;
 	int last_exit_code;
 	char last_reason[32], last_started_at[40], last_finished_at[40];
+	/* A new image from the plan (SIGUSR2): this attempt is stopped, the
+	 * root file system rebuilt from it, and a new attempt started. */
+	bool swap;
+	char *next_image, *next_cwd;
+	char **next_args, **next_env;
+	uint64_t swap_kill_at;  /* monotonic ns: SIGKILL if still running */
 	/* The attempt before that one (status.json previousAttempt while in
 	 * back-off: its log is still kept, so crictl can list it). */
 	bool has_prev;
@@ -99,6 +105,8 @@ struct shim_plan {
 };
 
 int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err);
+/* Free a NULL-terminated string array (NULL is fine). */
+void shim_strv_free(char **v);
 void shim_plan_free(struct shim_plan *p);
 
 /* CRI log line writer (crilog.c). */
