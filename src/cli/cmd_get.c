@@ -268,6 +268,11 @@ static void get_pods(struct get_run *g, const struct cmd_rtype *t, const char *c
 		char *labels = NULL;
 		size_t k = 0;
 		int ret;
+		/* The object -o json shows: one source for every format (a
+		 * hostNetwork pod's IP is the node's, NODE is spec.nodeName). */
+		json_t *j = json_array_get(g->f.items, json_array_size(g->f.items) - nv + i);
+		const char *ip = json_string_value(json_object_get(json_object_get(j, "status"), "podIP"));
+		const char *node = json_string_value(json_object_get(json_object_get(j, "spec"), "nodeName"));
 
 		snprintf(ready, sizeof(ready), "%d/%d", v->ready, v->total);
 		format_restarts(v->restarts, v->last_restart, now, restarts);
@@ -280,14 +285,12 @@ static void get_pods(struct get_run *g, const struct cmd_rtype *t, const char *c
 		row[k++] = restarts;
 		row[k++] = age;
 		if (wide) {
-			row[k++] = v->pod->pod_ip;
-			row[k++] = host;
+			row[k++] = ip;
+			row[k++] = node ? node : host;
 			row[k++] = NULL;
 			row[k++] = NULL;
 		}
 		if (g->o.show_labels) {
-			json_t *j = json_array_get(g->f.items, json_array_size(g->f.items) - nv + i);
-
 			labels = labels_cell(json_object_get(json_object_get(j, "metadata"), "labels"));
 			row[k++] = labels;
 		}

@@ -11,8 +11,11 @@
 #          ps --label/--state/-v/-o json (podSandboxId), pods
 #          --name/--namespace/--label/--state, inspect's RFC 3339 times and
 #          info.runtimeSpec.
+#   hn    (hostNetwork)  status.hostIP and a hostNetwork pod's podIP are the
+#          node's address (a veth "eth0" 192.0.2.10 holding the default route)
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
+t_ok "the node has an uplink address" node_nic
 
 export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
 P=$BIN/podnet
@@ -82,4 +85,20 @@ t_is "$(echo "$c1" | jq -r '.info.runtimeSpec.process.args | join(" ")')" "sleep
 t_match "$(echo "$c1" | jq -r '.info.runtimeSpec.linux.namespaces[] | select(.type == "network") | .path')" '^/proc/[0-9]+/ns/net$' \
 	"info.runtimeSpec joins the pause's network namespace"
 t_match "$($P inspectp pod1 | jq -r .status.createdAt)" "$RFC3339" "inspectp: createdAt RFC 3339"
+
+# --- status: the node's address, as kubelet reports it ----------------------
+t_is "$($P get pod pod1 -o jsonpath='{.status.hostIP}')" "$NODE_IP" "status.hostIP is the node's address (it was the bridge's gateway)"
+cat >"$T/hn.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: { name: hn }
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers: [ { name: h, image: host, command: [sleep, infinity] } ]
+YAML
+t_ok "apply a hostNetwork pod" $P apply -f "$T/hn.yaml"
+t_is "$($P get pod hn -o jsonpath='{.status.podIP} {.status.podIPs[0].ip} {.status.hostIP}')" "$NODE_IP $NODE_IP $NODE_IP" \
+	"a hostNetwork pod's podIP is the node's address, as in Kubernetes"
+t_match "$($P get pod hn -o wide --no-headers)" "^hn +1/1 +Running +0 +[0-9]+s +${NODE_IP//./\\.} " "get -o wide shows it in IP"
 t_done
