@@ -117,10 +117,11 @@ enum podrt_update_result { PODRT_UNCHANGED = 0, PODRT_CONFIGURED };
  *   The Pod "x" is invalid: spec: Forbidden: pod updates may not change
  *   fields other than `spec.containers[*].image`,...
  * followed by the fields that differ, and a cause (FieldValueForbidden,
- * "spec").  An image change is stored, but the running container keeps
- * the image it was started with until the pod is created again (kubelet
- * would restart it: not done yet, the shim has no way to swap one
- * container's rootfs).  *what: PODRT_UNCHANGED when the stored object is
+ * "spec").  A new image must be present, as at admission (podnet pulls
+ * nothing: PN_E_NOT_FOUND naming the import command); the container it
+ * changed is then restarted with it, as kubelet does: the shim (SIGUSR2)
+ * stops it, rebuilds its rootfs and starts a new attempt (restartCount + 1,
+ * a new containerID).  *what: PODRT_UNCHANGED when the stored object is
  * the same (nothing written: kubectl's "unchanged").  *out (may be NULL)
  * the row after.
  */

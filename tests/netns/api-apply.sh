@@ -97,8 +97,8 @@ t_is "$(k get pod web -o jsonpath='{.metadata.labels.replaced}')" "yes" "the rep
 t_match "$(k replace -f "$T/replace.json" 2>&1)" \
 	'Operation cannot be fulfilled on pods "web": the object has been modified; please apply your changes to the latest version and try again' \
 	"a stale resourceVersion: 409 Conflict"
-t_is "$(k set image pod/web c1=host2 2>&1)" "pod/web image updated" "kubectl set image"
-t_is "$(k get pod web -o jsonpath='{.spec.containers[0].image}')" "host2" "the image in the spec"
+t_is "$(k set image pod/web c1=host:latest 2>&1)" "pod/web image updated" "kubectl set image"
+t_is "$(k get pod web -o jsonpath='{.spec.containers[0].image}')" "host:latest" "the image in the spec"
 
 # The node's labels; a namespace's.
 node=$(k get nodes -o jsonpath='{.items[0].metadata.name}')
