@@ -721,6 +721,11 @@ int cmd_delete(int argc, char **argv)
 		cmd_errorf("name cannot be provided when a selector is specified");
 		goto out;
 	}
+	if (named && all_ns) {
+		/* kubectl's resource builder refuses it too. */
+		cmd_errorf("a resource cannot be retrieved by name across all namespaces");
+		goto out;
+	}
 	if (tg.n && !named && !all && !selector) {
 		cmd_errorf("resource(s) were provided, but no name was specified");
 		goto out;

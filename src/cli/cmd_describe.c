@@ -586,6 +586,11 @@ int cmd_describe(int argc, char **argv)
 		cmd_errorf("name cannot be provided when a selector is specified");
 		goto out;
 	}
+	if (named && o.all_ns) {
+		/* kubectl's resource builder refuses it too. */
+		cmd_errorf("a resource cannot be retrieved by name across all namespaces");
+		goto out;
+	}
 	if (cmd_selector_parse(tg.v[0].type, o.selector, &o.sel) < 0)
 		goto out;
 	if (cmd_runtime_open(&rt, NULL) < 0)

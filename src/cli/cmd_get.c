@@ -524,6 +524,11 @@ int cmd_get(int argc, char **argv)
 		cmd_errorf("name cannot be provided when a selector is specified");
 		goto out;
 	}
+	if (named && g.o.all_ns) {
+		/* kubectl's resource builder refuses it too. */
+		cmd_errorf("a resource cannot be retrieved by name across all namespaces");
+		goto out;
+	}
 	if (cmd_selector_parse(order[0], g.o.selector, &g.o.sel) < 0)
 		goto out;
 	if (cmd_runtime_open(&g.rt, NULL) < 0)

@@ -49,6 +49,7 @@ t_is "$(rc_out $P apply -f x.yaml extra)" "1:error: Unexpected args: [extra]
 See 'podnet apply -h' for help and examples" "apply with an argument: kubectl's error"
 t_is "$(rc_out $P get pod pod/x)" "1:error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'podnet get resource/<resource_name>' instead of 'podnet get resource resource/<resource_name>'" \
 	"get TYPE TYPE/NAME: kubectl's error"
+t_is "$(rc_out $P get pod x -A)" "1:error: a resource cannot be retrieved by name across all namespaces" "get NAME -A: kubectl's error"
 
 # --- exec: -c forms, pod/NAME, the default-container annotation, TERM ----
 cat >"$T/duo.yaml" <<'YAML'
