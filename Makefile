@@ -3,6 +3,7 @@
 
 PREFIX ?= /usr/local
 CNI_BIN_DIR ?= /opt/cni/bin
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 DESTDIR ?=
 
 CC ?= cc
@@ -91,6 +92,12 @@ SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/shim/*.c))
 # libraries they need.
 RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
 RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
+# podnetd serves the Kubernetes API: HTTP/1.1 and TLS from libmicrohttpd
+# (GnuTLS inside), certificates from GnuTLS, WebSocket frames from wslay.
+# Only podnetd (and the tests) link them; the CLI stays without a network
+# stack of its own.
+API_LIBS := -lmicrohttpd -lgnutls -lwslay
+API_BINS := $(BUILD)/bin/podnetd
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -100,7 +107,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all check unit demo bench fuzz fuzz-run install clean deps layer-flags libs
-all: $(CNI_BINS) $(RUNTIME_BINS)
+all: $(CNI_BINS) $(RUNTIME_BINS) $(API_BINS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -127,6 +134,11 @@ $(BUILD)/bin/podnet: $(BUILD)/obj/cli/main.o $(LIBS_cli)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
 
+$(BUILD)/bin/podnetd: $(BUILD)/obj/api/main.o $(LIBS_api)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS) $(RUNTIME_LIBS)
+
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -146,16 +158,17 @@ $(BUILD)/tests/test_crilog: $(BUILD)/obj/shim/crilog.o
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
 
+# apibench drives podnetd through libcurl, as a client would.
 $(BUILD)/bench/%: bench/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) -lcurl
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BENCH_BINS:=.d)
 
@@ -182,6 +195,7 @@ demo:
 bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
 	$(Q)bench/pods.sh
+	$(Q)bench/api.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).  The
 # layer archives are rebuilt with clang and the sanitizers' coverage hooks in
@@ -196,7 +210,7 @@ fuzz:
 		echo "  FUZZ    $$n"; \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(INC_all) $(CSTD) \
 			-o $(FUZZ_BUILD)/$$n $$f $(subst $(BUILD)/,$(FUZZ_BUILD)/,$(LIBS_all)) \
-			$(RUNTIME_LIBS) || exit 1; \
+			$(API_LIBS) $(RUNTIME_LIBS) || exit 1; \
 	done
 
 # Every layer's archive (what the fuzz targets link).
@@ -206,8 +220,12 @@ install: all
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(CNI_BINS) $(DESTDIR)$(CNI_BIN_DIR)/
 	$(if $(RUNTIME_BINS),install -d $(DESTDIR)$(PREFIX)/bin && install -m 0755 $(RUNTIME_BINS) $(DESTDIR)$(PREFIX)/bin/)
+	install -m 0755 $(API_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/podnetd.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/podnetd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/podnetd.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 docs/podnet-bridge.8 docs/podnet-ipam.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/podnet-bridge.8 docs/podnet-ipam.8 docs/podnetd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 docs/podnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions

@@ -19,6 +19,14 @@ PKGS="$PKGS curl jq busybox iputils-ping iptables python3"
 # The reference CNI plugins (the tests' yardstick), the OCI runtimes, and
 # the nginx the seed's pods run.
 PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
+# podnetd: HTTP/1.1 + TLS (libmicrohttpd over GnuTLS), its certificates
+# (GnuTLS) and WebSocket framing for exec (wslay).  Its tests drive the real
+# kubectl; where none is installed, Debian's kubernetes-client (an older
+# kubectl) stands in.  bench/apibench is a libcurl client.
+PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev"
+if ! command -v kubectl >/dev/null 2>&1; then
+	PKGS="$PKGS kubernetes-client"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "flags.h"
 #include "podrt.h"
 
 struct cmd {
@@ -30,6 +31,67 @@ int cmd_wants_help(const struct cmd *c, int argc, char **argv);
 /* Print "error: <msg>[: <details>]" on stderr, kubectl style. */
 void cmd_error(const struct pn_err *err);
 void cmd_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A runtime error as kubectl shows the API's answer: "Error from server
+ * (NotFound): pods "x" not found", an Invalid message as is, else cmd_error. */
+void cmd_server_error(const struct pn_err *err);
+
+/*
+ * The command line (cmdargs.c).  cmd_flags() parses @argv (argv[0] is the
+ * command) with flags.c; on a mistake it prints kubectl's
+ *   error: unknown flag: --bogus
+ *   See 'podnet get --help' for usage.
+ * and returns -1.  cmd_usage_errorf() is kubectl's UsageErrorf ("error: MSG"
+ * then "See 'podnet CMD -h' for help and examples"); cmd_no_args() refuses
+ * positional arguments past the first @max with it ("unexpected arguments:
+ * [a b]").
+ */
+int cmd_flags(struct flag *flags, int argc, char **argv, struct flag_args *args);
+void cmd_usage_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cmd_no_args(const char *cmd, const struct flag_args *a, size_t max);
+
+/*
+ * Resource types as kubectl names them (plural, singular, short name, any
+ * case) and kubectl's resource arguments: `TYPE[,TYPE...] [NAME...]` or
+ * `TYPE/NAME...`; a target without a name is every object of its type.
+ * Mistakes are printed with kubectl's texts (`the server doesn't have a
+ * resource type "x"`, the resource/name form rules).
+ */
+enum cmd_rt { CMD_RT_POD, CMD_RT_NAMESPACE };
+struct cmd_rtype {
+	enum cmd_rt rt;
+	const char *resource;   /* "pods" */
+	const char *singular;   /* "pod": -o name's prefix */
+	const char *shortname;  /* "po" */
+	const char *kind;       /* "Pod" */
+	bool namespaced;
+};
+struct cmd_target {
+	const struct cmd_rtype *type;
+	const char *name;       /* NULL: all of the type */
+};
+struct cmd_targets {
+	struct cmd_target *v;
+	size_t n;
+};
+const struct cmd_rtype *cmd_rtype_find(const char *name, size_t len);
+int cmd_targets_parse(const char *cmd, char **args, size_t n, struct cmd_targets *out);
+void cmd_targets_free(struct cmd_targets *t);
+
+/* get's options (cmd_get.c); other kinds' getters take them too. */
+struct labelsel;
+struct get_opts {
+	const char *ns;
+	bool all_ns;
+	const char *selector;
+	struct labelsel *sel;   /* parsed @selector; NULL: everything */
+	const char *output;
+	bool no_headers;
+	bool show_labels;
+};
+/* Parse a -l selector; a bad one is printed as kubectl shows kube-apiserver's 400. */
+int cmd_selector_parse(const struct cmd_rtype *t, const char *s, struct labelsel **out);
+/* @sel against a metadata.labels object (NULL @sel matches). */
+bool cmd_labels_match(const struct labelsel *sel, json_t *labels);
 
 /* Settings every command shares, from the environment. */
 struct podnet_env {

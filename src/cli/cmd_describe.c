@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "labelsel.h"
 #include "output.h"
 #include "podrt.h"
 
@@ -548,73 +549,89 @@ out:
 
 int cmd_describe(int argc, char **argv)
 {
+	struct get_opts o = { .ns = "default" };
+	struct flag flags[] = {
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &o.ns),
+		FLAG_DEF("all-namespaces", 'A', FLAG_BOOL, &o.all_ns),
+		FLAG_DEF("selector", 'l', FLAG_STRING, &o.selector),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
+	struct cmd_targets tg = { 0 };
 	struct podrt rt;
-	const char *ns = "default", *what = NULL;
-	char **names = calloc((size_t)argc + 1, sizeof(char *));
-	size_t nn = 0;
-	bool first = true;
+	struct pn_err err = { 0 };
+	struct store_pod *pods = NULL;
+	size_t n = 0, named = 0;
+	bool first = true, opened = false, all = false;
 	int rc = 1;
 
-	if (!names)
-		return 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc) {
-			ns = argv[++i];
-		} else if (!strncmp(a, "--namespace=", 12)) {
-			ns = a + 12;
-		} else if (a[0] == '-' && a[1]) {
-			cmd_errorf("unknown flag: %s", a);
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	if (a.n == 0) {
+		cmd_errorf("You must specify the type of resource to describe. Valid resource types: pods.");
+		goto out;
+	}
+	if (cmd_targets_parse("describe", a.v, a.n, &tg) < 0)
+		goto out;
+	for (size_t i = 0; i < tg.n; i++) {
+		if (tg.v[i].type->rt != CMD_RT_POD) {
+			cmd_errorf("podnet describe shows pods only; for %s use \"podnet get %s -o yaml\"",
+				   tg.v[i].type->resource, tg.v[i].type->resource);
 			goto out;
-		} else if (!what) {
-			const char *slash = strchr(a, '/');
-
-			/* kubectl's TYPE/NAME form. */
-			what = a;
-			if (slash) {
-				names[nn++] = (char *)slash + 1;
-				if (!strncmp(a, "pod/", 4) || !strncmp(a, "pods/", 5) || !strncmp(a, "po/", 3))
-					what = "pod";
-			}
-		} else {
-			names[nn++] = argv[i];
 		}
+		named += tg.v[i].name != NULL;
+		all |= tg.v[i].name == NULL;
 	}
-	if (!what) {
-		cmd_errorf("You must specify the type of resource to describe. Use \"podnet describe pod NAME\"");
+	if (named && o.selector) {
+		cmd_errorf("name cannot be provided when a selector is specified");
 		goto out;
 	}
-	if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
-		fprintf(stderr, "error: the server doesn't have a resource type \"%.*s\"\n",
-			(int)strcspn(what, "/"), what);
+	if (named && o.all_ns) {
+		/* kubectl's resource builder refuses it too. */
+		cmd_errorf("a resource cannot be retrieved by name across all namespaces");
 		goto out;
 	}
+	if (cmd_selector_parse(tg.v[0].type, o.selector, &o.sel) < 0)
+		goto out;
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
+	opened = true;
 	rc = 0;
-	if (nn == 0) {
-		struct store_pod *pods = NULL;
-		struct pn_err err = { 0 };
-		size_t n = 0;
+	/* Without a name, every pod of the namespace (that the selector picks). */
+	if (all) {
+		size_t shown = 0;
 
-		if (store_pod_list(rt.st, ns, &pods, &n, &err) < 0) {
+		if (store_pod_list(rt.st, o.all_ns ? NULL : o.ns, &pods, &n, &err) < 0) {
 			cmd_error(&err);
-			pn_err_free(&err);
 			rc = 1;
-		} else if (n == 0) {
-			fprintf(stderr, "No resources found in %s namespace.\n", ns);
+			goto out;
 		}
-		for (size_t i = 0; i < n; i++, first = false)
-			rc |= describe_one(&rt, &pods[i], first);
-		store_pod_array_free(pods, n);
-	}
-	for (size_t i = 0; i < nn; i++) {
-		struct store_pod *sp = NULL;
-		struct pn_err err = { 0 };
+		for (size_t i = 0; i < n; i++) {
+			json_t *spec = pods[i].spec_json ? json_loads(pods[i].spec_json, 0, NULL) : NULL;
+			bool match = cmd_labels_match(o.sel, json_object_get(json_object_get(spec, "metadata"),
+									     "labels"));
 
-		if (store_pod_get_by_name(rt.st, ns, names[i], &sp, &err) < 0) {
-			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", names[i]);
+			json_decref(spec);
+			if (!match)
+				continue;
+			rc |= describe_one(&rt, &pods[i], first);
+			first = false;
+			shown++;
+		}
+		if (shown == 0) {
+			if (o.all_ns)
+				fprintf(stderr, "No resources found\n");
+			else
+				fprintf(stderr, "No resources found in %s namespace.\n", o.ns);
+		}
+	}
+	for (size_t i = 0; i < tg.n; i++) {
+		struct store_pod *sp = NULL;
+
+		if (!tg.v[i].name)
+			continue;
+		if (store_pod_get_by_name(rt.st, o.ns, tg.v[i].name, &sp, &err) < 0) {
+			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", tg.v[i].name);
 			pn_err_free(&err);
 			rc = 1;
 			continue;
@@ -623,8 +640,13 @@ int cmd_describe(int argc, char **argv)
 		first = false;
 		store_pod_free(sp);
 	}
-	podrt_close(&rt);
 out:
-	free(names);
+	if (opened)
+		podrt_close(&rt);
+	store_pod_array_free(pods, n);
+	labelsel_free(o.sel);
+	pn_err_free(&err);
+	cmd_targets_free(&tg);
+	flag_args_free(&a);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* podnet image import|rm, podnet images: the local image store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +25,69 @@ static void human_size(int64_t b, char *buf, size_t n)
 
 static int image_import_main(int argc, char **argv, const struct podnet_env *env)
 {
+	bool force = false;
+	struct flag flags[] = {
+		FLAG_DEF("force", 0, FLAG_BOOL, &force),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
 	struct image_info *info = NULL;
 	struct pn_err err = { 0 };
-	unsigned flags = 0;
-	int i = 1;
+	int rc = 1;
 
-	if (i < argc && !strcmp(argv[i], "--force")) {
-		flags |= IMAGE_IMPORT_FORCE;
-		i++;
+	argv[0] = "image import";
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	if (a.n != 2) {
+		cmd_usage_errorf("image import", "expected NAME FILE|DIR, got %zu argument%s", a.n,
+				 a.n == 1 ? "" : "s");
+		goto out;
 	}
-	if (argc - i != 2) {
-		cmd_errorf("usage: podnet image import [--force] NAME FILE|DIR");
-		return 1;
-	}
-	if (image_import(env->root, argv[i], argv[i + 1], flags, &info, &err) < 0) {
+	if (image_import(env->root, a.v[0], a.v[1], force ? IMAGE_IMPORT_FORCE : 0, &info, &err) < 0) {
 		cmd_error(&err);
-		pn_err_free(&err);
-		return 1;
+		goto out;
 	}
 	printf("Imported %s (%.13s) from %s\n", info->name, info->id, info->source);
+	rc = 0;
+out:
 	image_info_free(info);
 	pn_err_free(&err);
-	return 0;
+	flag_args_free(&a);
+	return rc;
+}
+
+static int image_rm_main(int argc, char **argv, const struct podnet_env *env)
+{
+	struct flag flags[] = { FLAG_END };
+	struct flag_args a = { 0 };
+	struct pn_err err = { 0 };
+	int rc = 1;
+
+	argv[0] = "image rm";
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	if (a.n == 0) {
+		cmd_usage_errorf("image rm", "expected at least one image name");
+		goto out;
+	}
+	rc = 0;
+	for (size_t i = 0; i < a.n; i++) {
+		if (image_remove(env->root, a.v[i], &err) < 0) {
+			cmd_error(&err);
+			pn_err_free(&err);
+			rc = 1;
+			continue;
+		}
+		printf("Deleted: %s\n", a.v[i]);
+	}
+out:
+	flag_args_free(&a);
+	return rc;
 }
 
 int cmd_image(int argc, char **argv)
 {
 	struct podnet_env env;
-	struct pn_err err = { 0 };
 
 	podnet_env_load(&env);
 	if (argc < 2) {
@@ -62,45 +96,39 @@ int cmd_image(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "import"))
 		return image_import_main(argc - 1, argv + 1, &env);
-	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")) {
-		int rc = 0;
-
-		if (argc < 3) {
-			cmd_errorf("usage: podnet image rm NAME...");
-			return 1;
-		}
-		for (int i = 2; i < argc; i++) {
-			if (image_remove(env.root, argv[i], &err) < 0) {
-				cmd_error(&err);
-				rc = 1;
-				continue;
-			}
-			printf("Deleted: %s\n", argv[i]);
-		}
-		pn_err_free(&err);
-		return rc;
+	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
+		return image_rm_main(argc - 1, argv + 1, &env);
+	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")) {
+		argv[1] = "image ls";
+		return cmd_images(argc - 1, argv + 1);
 	}
-	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list"))
-		return cmd_images(1, argv + 1);
-	cmd_errorf("unknown image command \"%s\" (import, rm, ls)", argv[1]);
+	cmd_errorf("unknown command \"%s\" for \"podnet image\" (import, rm, ls)", argv[1]);
 	return 1;
 }
 
 int cmd_images(int argc, char **argv)
 {
+	bool quiet = false;
+	struct flag flags[] = {
+		FLAG_DEF("quiet", 'q', FLAG_BOOL, &quiet),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
 	struct podnet_env env;
 	struct image_info *imgs = NULL;
 	struct pn_err err = { 0 };
 	struct table *t = NULL;
 	size_t n = 0;
-	bool quiet = argc > 1 && !strcmp(argv[1], "-q");
 	int rc = 1;
+	/* crictl images: IMAGE TAG IMAGE ID SIZE */
+	static const char *const hdr[] = { "IMAGE", "TAG", "IMAGE ID", "SIZE" };
 
+	if (cmd_flags(flags, argc, argv, &a) < 0 || cmd_no_args(argv[0], &a, 0) < 0)
+		goto out;
 	podnet_env_load(&env);
 	if (image_list(env.root, &imgs, &n, &err) < 0) {
 		cmd_error(&err);
-		pn_err_free(&err);
-		return 1;
+		goto out;
 	}
 	if (quiet) {
 		for (size_t i = 0; i < n; i++)
@@ -108,9 +136,6 @@ int cmd_images(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	/* crictl images: IMAGE TAG IMAGE ID SIZE */
-	static const char *const hdr[] = { "IMAGE", "TAG", "IMAGE ID", "SIZE" };
-
 	if (table_new(TABLE_CRICTL, 4, hdr, &t, &err) < 0) {
 		cmd_error(&err);
 		goto out;
@@ -142,5 +167,6 @@ out:
 	table_free(t);
 	image_info_array_free(imgs, n);
 	pn_err_free(&err);
+	flag_args_free(&a);
 	return rc;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The pod commands: kubectl's apply/get/delete/exec/logs and crictl's
- * pods/ps/inspect/inspectp, over the pod runtime (podrt) and the store.
+ * The pod commands that work on one pod's containers: kubectl exec and
+ * kubectl logs (also crictl logs CONTAINER-ID), over the pod runtime.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <regex.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,725 +13,199 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "jsonpath.h"
-#include "manifest.h"
 #include "oci.h"
-#include "output.h"
+#include "podlog.h"
 #include "podrt.h"
 
+/* kubectl's annotation naming the container exec, logs and attach use
+ * when none is given (podcmd.DefaultContainerAnnotationName). */
+#define DEFAULT_CONTAINER_ANNOTATION "kubectl.kubernetes.io/default-container"
 
-/* Manifest errors are whole kubectl messages already. */
-static void print_manifest_error(const struct pn_err *err)
+static const char *annotation(const struct podrt_view *v, const char *key)
 {
-	fprintf(stderr, "%s\n", pn_err_msg(err));
+	json_t *a = json_object_get(json_object_get(v->spec, "metadata"), "annotations");
+
+	return json_string_value(json_object_get(a, key));
 }
 
-static int read_source(const char *path, char **buf, size_t *len)
+/*
+ * kubectl's podcmd.FindOrDefaultContainerByName: the named container, else
+ * the one the default-container annotation names, else the first (saying
+ * so on stderr unless @quiet when there are several).
+ */
+static struct podrt_ctr *pick_container(struct podrt_view *v, const char *cname, bool quiet)
 {
-	int fd, ret;
+	const char *def;
 
-	if (!strcmp(path, "-"))
-		return pn_read_all(STDIN_FILENO, buf, len);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = pn_read_all(fd, buf, len);
-	close(fd);
-	return ret;
-}
-
-/* Parse every -f file before anything is created: one bad document means
- * nothing happens at all. */
-static int load_files(char **files, size_t nf, struct pn_object **objs, size_t *nobjs)
-{
-	struct pn_object *all = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < nf; i++) {
-		struct pn_object *o = NULL;
-		struct pn_err err = { 0 };
-		size_t k = 0, len = 0;
-		char *buf = NULL;
-		int ret = read_source(files[i], &buf, &len);
-
-		if (ret < 0) {
-			cmd_errorf("the path \"%s\" does not exist", files[i]);
-			goto fail;
-		}
-		ret = manifest_parse(buf, len, files[i], &o, &k, &err);
-		free(buf);
-		if (ret < 0) {
-			print_manifest_error(&err);
-			pn_err_free(&err);
-			goto fail;
-		}
-		struct pn_object *na = realloc(all, (n + k + 1) * sizeof(*all));
-
-		if (!na) {
-			manifest_objects_free(o, k);
-			goto fail;
-		}
-		all = na;
-		memcpy(all + n, o, k * sizeof(*o));
-		n += k;
-		free(o);
-	}
-	*objs = all;
-	*nobjs = n;
-	return 0;
-fail:
-	manifest_objects_free(all, n);
-	return -1;
-}
-
-static int collect_files(int argc, char **argv, char ***files, size_t *nf, int *first_arg)
-{
-	*files = calloc((size_t)argc + 1, sizeof(char *));
-	*nf = 0;
-	if (!*files)
-		return -1;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
-			if (i + 1 >= argc) {
-				cmd_errorf("flag needs an argument: 'f' in -f");
-				return -1;
-			}
-			(*files)[(*nf)++] = argv[++i];
-		} else if (!strncmp(argv[i], "--filename=", 11)) {
-			(*files)[(*nf)++] = argv[i] + 11;
-		} else if (first_arg && *first_arg == 0) {
-			*first_arg = i;
-		}
-	}
-	return 0;
-}
-
-int cmd_apply(int argc, char **argv)
-{
-	struct podrt rt;
-	struct pn_object *objs = NULL;
-	char **files = NULL;
-	size_t nf = 0, n = 0;
-	int rc = 1, first = 0;
-
-	if (collect_files(argc, argv, &files, &nf, &first) < 0)
-		goto out_files;
-	if (first) {
-		cmd_errorf("unknown argument \"%s\"; usage: podnet apply -f FILE|-", argv[first]);
-		goto out_files;
-	}
-	if (nf == 0) {
-		cmd_errorf("must specify one of -f and -k");
-		goto out_files;
-	}
-	if (load_files(files, nf, &objs, &n) < 0)
-		goto out_files;
-	if (cmd_runtime_open(&rt, NULL) < 0)
-		goto out_objs;
-	rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct pn_err err = { 0 };
-
-		if (objs[i].kind == PN_KIND_NAMESPACE) {
-			struct store_namespace ns = { .name = objs[i].ns->meta.name };
-			struct store_namespace *old = NULL;
-
-			if (store_namespace_get(rt.st, ns.name, &old, NULL) == 0) {
-				printf("namespace/%s unchanged\n", ns.name);
-				store_namespace_free(old);
-				continue;
-			}
-			if (store_namespace_add(rt.st, &ns, &err) < 0) {
-				cmd_error(&err);
-				pn_err_free(&err);
-				rc = 1;
-				continue;
-			}
-			printf("namespace/%s created\n", ns.name);
-			continue;
-		}
-		struct store_pod *sp = NULL;
-		struct store_namespace *nsr = NULL;
-
-		if (store_namespace_get(rt.st, objs[i].pod->meta.namespace_, &nsr, NULL) < 0) {
-			fprintf(stderr, "Error from server (NotFound): namespaces \"%s\" not found\n",
-				objs[i].pod->meta.namespace_);
-			rc = 1;
-			continue;
-		}
-		store_namespace_free(nsr);
-		if (podrt_pod_create(&rt, objs[i].pod, &sp, &err) < 0) {
-			if (err.code == PN_E_ALREADY_EXISTS)
-				fprintf(stderr, "Error from server (AlreadyExists): %s\n",
-					pn_err_msg(&err));
-			else
-				cmd_error(&err);
-			pn_err_free(&err);
-			rc = 1;
-			continue;
-		}
-		printf("pod/%s created\n", sp->name);
-		store_pod_free(sp);
-	}
-	podrt_close(&rt);
-out_objs:
-	manifest_objects_free(objs, n);
-out_files:
-	free(files);
-	return rc;
-}
-
-struct get_opts {
-	const char *ns;
-	bool all_ns;
-	const char *selector;
-	const char *output;
-	bool no_headers;
-	char **names;
-	size_t n_names;
-};
-
-/* kubectl's equality-based selectors: k=v, k==v, k!=v, k, !k, joined by ','. */
-static bool selector_match(const char *sel, json_t *labels)
-{
-	char *copy, *save = NULL, *tok;
-	bool ok = true;
-
-	if (!sel || !*sel)
-		return true;
-	copy = strdup(sel);
-	if (!copy)
-		return false;
-	for (tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-		char *ne = strstr(tok, "!="), *eq = strchr(tok, '=');
-		const char *v;
-
-		if (ne) {
-			*ne = '\0';
-			v = json_string_value(json_object_get(labels, tok));
-			ok = !v || strcmp(v, ne + 2);
-		} else if (eq) {
-			*eq = '\0';
-			v = json_string_value(json_object_get(labels, tok));
-			ok = v && !strcmp(v, eq[1] == '=' ? eq + 2 : eq + 1);
-		} else if (tok[0] == '!') {
-			ok = !json_object_get(labels, tok + 1);
-		} else {
-			ok = json_object_get(labels, tok) != NULL;
-		}
-	}
-	free(copy);
-	return ok;
-}
-
-static int print_jsonpath(const char *tmpl, json_t *doc)
-{
-	struct jsonpath *jp = NULL;
-	struct pn_err err = { 0 };
-	char *out = NULL;
-	int ret;
-
-	ret = jsonpath_parse(tmpl, &jp, &err);
-	if (ret == 0)
-		ret = jsonpath_execute(jp, doc, true, &out, &err);
-	jsonpath_free(jp);
-	if (ret < 0) {
-		fprintf(stderr, "error: error executing jsonpath \"%s\": %s\n", tmpl,
-			pn_err_msg(&err));
-		pn_err_free(&err);
-		return 1;
-	}
-	fputs(out, stdout);
-	free(out);
-	pn_err_free(&err);
-	return 0;
-}
-
-static int get_pods(struct podrt *rt, const struct get_opts *o)
-{
-	struct store_pod *pods = NULL;
-	size_t n = 0;
-	json_t *items = json_array();
-	struct podrt_view *views = NULL;
-	size_t nv = 0;
-	struct pn_err err = { 0 };
-	bool single = o->n_names == 1 && !o->all_ns;
-	int rc = 1;
-
-	if (store_pod_list(rt->st, o->all_ns ? NULL : o->ns, &pods, &n, &err) < 0) {
-		cmd_error(&err);
-		goto out;
-	}
-	views = calloc(n ? n : 1, sizeof(*views));
-	if (!views)
-		goto out;
-	rc = 0;
-	for (size_t i = 0; i < o->n_names; i++) {
-		bool found = false;
-
-		for (size_t k = 0; k < n; k++)
-			found |= !strcmp(pods[k].name, o->names[i]);
-		if (!found) {
-			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n",
-				o->names[i]);
-			rc = 1;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool want = o->n_names == 0;
-		json_t *j;
-
-		for (size_t k = 0; k < o->n_names; k++)
-			want |= !strcmp(pods[i].name, o->names[k]);
-		if (!want)
-			continue;
-		if (podrt_view_get(rt, &pods[i], &views[nv], &err) < 0)
-			continue;
-		j = podrt_view_to_json(&views[nv]);
-		if (!selector_match(o->selector,
-				    json_object_get(json_object_get(j, "metadata"), "labels"))) {
-			json_decref(j);
-			podrt_view_free(&views[nv]);
-			continue;
-		}
-		json_array_append_new(items, j);
-		nv++;
-	}
-	if (nv == 0 && o->n_names == 0) {
-		if (o->all_ns)
-			fprintf(stderr, "No resources found\n");
-		else
-			fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
-		goto out;
-	}
-	if (o->output && (!strcmp(o->output, "json") || !strcmp(o->output, "yaml") ||
-			  !strncmp(o->output, "jsonpath=", 9) || !strncmp(o->output, "jsonpath", 8))) {
-		json_t *doc = single && nv == 1
-				      ? json_incref(json_array_get(items, 0))
-				      : json_pack("{s:s, s:O, s:s, s:{s:s}}", "apiVersion", "v1", "items",
-						  items, "kind", "List", "metadata", "resourceVersion", "");
-
-		if (!strcmp(o->output, "json")) {
-			if (output_json(stdout, doc, &err) < 0)
-				rc = 1;
-		} else if (!strcmp(o->output, "yaml")) {
-			char *y = json_to_yaml(doc);
-
-			fputs(y ? y : "", stdout);
-			free(y);
-		} else {
-			const char *t = strchr(o->output, '=');
-
-			rc |= print_jsonpath(t ? t + 1 : "", doc);
-		}
-		json_decref(doc);
-		goto out;
-	}
-	if (o->output && !strcmp(o->output, "name")) {
-		for (size_t i = 0; i < nv; i++)
-			if (output_name(stdout, "Pod", NULL, views[i].pod->name, NULL) < 0)
-				rc = 1;
-		goto out;
-	}
-	if (o->output && strcmp(o->output, "wide")) {
-		cmd_errorf("unable to match a printer suitable for the output format \"%s\", allowed formats are: json,jsonpath,name,wide,yaml",
-			   o->output);
-		rc = 1;
-		goto out;
-	}
-	{
-		bool wide = o->output != NULL;
-		const char *hdr[13];
-		size_t nc = 0;
-		struct table *t = NULL;
-		time_t now = time(NULL);
-		char host[256] = "";
-
-		gethostname(host, sizeof(host) - 1);
-		if (o->all_ns)
-			hdr[nc++] = "NAMESPACE";
-		hdr[nc++] = "NAME";
-		hdr[nc++] = "READY";
-		hdr[nc++] = "STATUS";
-		hdr[nc++] = "RESTARTS";
-		hdr[nc++] = "AGE";
-		if (wide) {
-			hdr[nc++] = "IP";
-			hdr[nc++] = "NODE";
-			hdr[nc++] = "NOMINATED NODE";
-			hdr[nc++] = "READINESS GATES";
-		}
-		if (table_new(TABLE_KUBECTL, nc, hdr, &t, &err) < 0) {
-			cmd_error(&err);
-			rc = 1;
-			goto out;
-		}
-		for (size_t i = 0; i < nv; i++) {
-			struct podrt_view *v = &views[i];
-			char ready[32], restarts[OUTPUT_AGE_LEN + 16], age[OUTPUT_AGE_LEN];
-			const char *row[13];
-			size_t k = 0;
-
-			snprintf(ready, sizeof(ready), "%d/%d", v->ready, v->total);
-			format_restarts(v->restarts, v->last_restart, now, restarts);
-			format_age((time_t)(v->pod->created_ns / 1000000000), now, age);
-			if (o->all_ns)
-				row[k++] = v->pod->namespace_;
-			row[k++] = v->pod->name;
-			row[k++] = ready;
-			row[k++] = v->status;
-			row[k++] = restarts;
-			row[k++] = age;
-			if (wide) {
-				row[k++] = v->pod->pod_ip;
-				row[k++] = host;
-				row[k++] = NULL;
-				row[k++] = NULL;
-			}
-			if (table_add_row(t, row, &err) < 0) {
-				cmd_error(&err);
-				rc = 1;
-				break;
-			}
-		}
-		if (table_print(t, stdout, !o->no_headers, &err) < 0)
-			rc = 1;
-		table_free(t);
-	}
-out:
-	for (size_t i = 0; i < nv; i++)
-		podrt_view_free(&views[i]);
-	free(views);
-	json_decref(items);
-	store_pod_array_free(pods, n);
-	pn_err_free(&err);
-	return rc;
-}
-
-static int get_namespaces(struct podrt *rt, const struct get_opts *o)
-{
-	struct store_namespace *ns = NULL;
-	struct pn_err err = { 0 };
-	struct table *t = NULL;
-	size_t n = 0;
-	time_t now = time(NULL);
-	static const char *const hdr[] = { "NAME", "STATUS", "AGE" };
-	int rc = 1;
-
-	if (store_namespace_list(rt->st, &ns, &n, &err) < 0) {
-		cmd_error(&err);
-		pn_err_free(&err);
-		return 1;
-	}
-	if (o->output && !strcmp(o->output, "name")) {
-		for (size_t i = 0; i < n; i++)
-			printf("namespace/%s\n", ns[i].name);
-		rc = 0;
-		goto out;
-	}
-	if (table_new(TABLE_KUBECTL, 3, hdr, &t, &err) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		char age[OUTPUT_AGE_LEN];
-		const char *row[] = { ns[i].name,
-				      ns[i].phase == STORE_NS_ACTIVE ? "Active" : "Terminating",
-				      format_age((time_t)(ns[i].created_ns / 1000000000), now, age) };
-
-		if (table_add_row(t, row, &err) < 0)
-			goto out;
-	}
-	rc = table_print(t, stdout, !o->no_headers, &err) < 0;
-out:
-	table_free(t);
-	store_namespace_array_free(ns, n);
-	pn_err_free(&err);
-	return rc;
-}
-
-/* Flags common to get/delete/exec/logs: -n NS, -A, -l SEL, -o FMT. */
-static int parse_common(int *i, int argc, char **argv, struct get_opts *o)
-{
-	const char *a = argv[*i];
-
-	if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && *i + 1 < argc) {
-		o->ns = argv[++*i];
-	} else if (!strncmp(a, "--namespace=", 12)) {
-		o->ns = a + 12;
-	} else if (!strcmp(a, "-A") || !strcmp(a, "--all-namespaces")) {
-		o->all_ns = true;
-	} else if ((!strcmp(a, "-l") || !strcmp(a, "--selector")) && *i + 1 < argc) {
-		o->selector = argv[++*i];
-	} else if (!strncmp(a, "--selector=", 11)) {
-		o->selector = a + 11;
-	} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && *i + 1 < argc) {
-		o->output = argv[++*i];
-	} else if (!strncmp(a, "-o", 2) && a[2]) {
-		o->output = a + 2 + (a[2] == '=');
-	} else if (!strncmp(a, "--output=", 9)) {
-		o->output = a + 9;
-	} else if (!strcmp(a, "--no-headers")) {
-		o->no_headers = true;
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
-int cmd_get(int argc, char **argv)
-{
-	struct get_opts o = { .ns = "default" };
-	struct podrt rt;
-	const char *what = NULL;
-	char **names = calloc((size_t)argc, sizeof(char *));
-	int rc = 1;
-
-	if (!names)
-		return 1;
-	o.names = names;
-	for (int i = 1; i < argc; i++) {
-		if (parse_common(&i, argc, argv, &o))
-			continue;
-		if (argv[i][0] == '-' && argv[i][1]) {
-			cmd_errorf("unknown flag: %s", argv[i]);
-			goto out;
-		}
-		if (!what)
-			what = argv[i];
-		else
-			names[o.n_names++] = argv[i];
-	}
-	if (!what) {
-		cmd_errorf("you must specify the type of resource to get. Use \"podnet get pods\" or \"podnet get namespaces\"");
-		goto out;
-	}
-	if (o.output && strcmp(o.output, "wide") && strcmp(o.output, "json") &&
-	    strcmp(o.output, "yaml") && strcmp(o.output, "name") && strncmp(o.output, "jsonpath", 8)) {
-		cmd_errorf("unable to match a printer suitable for the output format \"%s\", allowed formats are: json,jsonpath,name,wide,yaml",
-			   o.output);
-		goto out;
-	}
-	if (cmd_runtime_open(&rt, NULL) < 0)
-		goto out;
-	if (!strcmp(what, "pods") || !strcmp(what, "pod") || !strcmp(what, "po"))
-		rc = get_pods(&rt, &o);
-	else if (!strcmp(what, "namespaces") || !strcmp(what, "namespace") || !strcmp(what, "ns"))
-		rc = get_namespaces(&rt, &o);
-	else
-		fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
-	podrt_close(&rt);
-out:
-	free(names);
-	return rc;
-}
-
-static int delete_one(struct podrt *rt, const char *ns, const char *name)
-{
-	struct store_pod *sp = NULL;
-	struct pn_err err = { 0 };
-
-	if (store_pod_get_by_name(rt->st, ns, name, &sp, &err) < 0) {
-		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", name);
-		pn_err_free(&err);
-		return 1;
-	}
-	if (podrt_pod_delete(rt, sp, &err) < 0) {
-		cmd_error(&err);
-		store_pod_free(sp);
-		pn_err_free(&err);
-		return 1;
-	}
-	printf("pod \"%s\" deleted\n", name);
-	store_pod_free(sp);
-	pn_err_free(&err);
-	return 0;
-}
-
-int cmd_delete(int argc, char **argv)
-{
-	struct get_opts o = { .ns = "default" };
-	struct podrt rt;
-	struct pn_object *objs = NULL;
-	char **files = NULL;
-	size_t nf = 0, n = 0;
-	const char *what = NULL;
-	char **names = NULL;
-	size_t nn = 0;
-	int rc = 1, first = 0;
-
-	if (collect_files(argc, argv, &files, &nf, &first) < 0)
-		goto out;
-	/* Flags may follow the names (`delete pod web -n team`), as kubectl
-	 * allows: every flag is read before any pod is deleted. */
-	names = calloc((size_t)argc + 1, sizeof(char *));
-	if (!names)
-		goto out;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) {
-			i++;
-			continue;
-		}
-		if (!strncmp(argv[i], "--filename=", 11) || parse_common(&i, argc, argv, &o))
-			continue;
-		if (!what) {
-			what = argv[i];
-			if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
-				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
-				goto out;
-			}
-			continue;
-		}
-		names[nn++] = argv[i];
-	}
-	if (!nf && !what) {
-		cmd_errorf("You must provide one or more resources by argument or filename.");
-		goto out;
-	}
-	if (what && nn == 0 && !nf) {
-		cmd_errorf("resource(s) were provided, but no name was specified");
-		goto out;
-	}
-	if (nf && load_files(files, nf, &objs, &n) < 0)
-		goto out;
-	if (cmd_runtime_open(&rt, NULL) < 0)
-		goto out;
-	rc = 0;
-	for (size_t i = 0; i < n; i++)
-		if (objs[i].kind == PN_KIND_POD)
-			rc |= delete_one(&rt, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
-	for (size_t i = 0; i < nn; i++)
-		rc |= delete_one(&rt, o.ns, names[i]);
-	podrt_close(&rt);
-out:
-	manifest_objects_free(objs, n);
-	free(names);
-	free(files);
-	return rc;
-}
-
-/* exec's and logs' flags: -c CONTAINER, and those of parse_common(). */
-static int parse_ctr_flags(int *i, int argc, char **argv, struct get_opts *o, const char **cname)
-{
-	if ((!strcmp(argv[*i], "-c") || !strcmp(argv[*i], "--container")) && *i + 1 < argc) {
-		*cname = argv[++*i];
-		return 1;
-	}
-	return parse_common(i, argc, argv, o);
-}
-
-/* Find a pod by name and a container in it (default: the first, saying so
- * on stderr as kubectl does). */
-static int pick_container(struct podrt *rt, const char *ns, const char *pod, const char *cname,
-			  struct podrt_view *v, struct podrt_ctr **c)
-{
-	struct store_pod *sp = NULL;
-	struct pn_err err = { 0 };
-
-	if (store_pod_get_by_name(rt->st, ns, pod, &sp, &err) < 0) {
-		fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
-		pn_err_free(&err);
-		return -1;
-	}
-	if (podrt_view_get(rt, sp, v, &err) < 0) {
-		store_pod_free(sp);
-		cmd_error(&err);
-		pn_err_free(&err);
-		return -1;
-	}
-	store_pod_free(sp);
-	*c = NULL;
-	for (size_t i = 0; i < v->n_ctrs; i++)
-		if (cname ? !strcmp(v->ctrs[i].row.name, cname) : v->ctrs[i].row.idx == 0)
-			*c = &v->ctrs[i];
-	if (!*c) {
-		if (cname)
-			fprintf(stderr, "error: container %s is not valid for pod %s\n", cname, pod);
-		else
-			fprintf(stderr, "error: pod %s has no containers\n", pod);
-		pn_err_free(&err);
-		podrt_view_free(v);
-		return -1;
-	}
-	if (!cname && v->n_ctrs > 1) {
-		fprintf(stderr, "Defaulted container \"%s\" out of: ", (*c)->row.name);
+	if (cname) {
 		for (size_t i = 0; i < v->n_ctrs; i++)
-			fprintf(stderr, "%s%s", i ? ", " : "", v->ctrs[i].row.name);
-		fputc('\n', stderr);
+			if (!strcmp(v->ctrs[i].row.name, cname))
+				return &v->ctrs[i];
+		fprintf(stderr, "error: container %s is not valid for pod %s\n", cname, v->pod->name);
+		return NULL;
 	}
-	pn_err_free(&err);
-	return 0;
+	def = annotation(v, DEFAULT_CONTAINER_ANNOTATION);
+	if (def && *def) {
+		for (size_t i = 0; i < v->n_ctrs; i++)
+			if (!strcmp(v->ctrs[i].row.name, def))
+				return &v->ctrs[i];
+		fprintf(stderr, "Default container name \"%s\" not found in pod %s\n", def, v->pod->name);
+	}
+	for (size_t i = 0; i < v->n_ctrs; i++) {
+		if (v->ctrs[i].row.idx != 0)
+			continue;
+		if (v->n_ctrs > 1 && !quiet) {
+			fprintf(stderr, "Defaulted container \"%s\" out of: ", v->ctrs[i].row.name);
+			for (size_t k = 0; k < v->n_ctrs; k++)
+				fprintf(stderr, "%s%s", k ? ", " : "", v->ctrs[k].row.name);
+			fputc('\n', stderr);
+		}
+		return &v->ctrs[i];
+	}
+	fprintf(stderr, "error: pod %s has no containers\n", v->pod->name);
+	return NULL;
 }
 
-/* The container exec and logs work on, in its pod's view, with the runtime open. */
-struct ctr_target {
+/* POD or pod/POD as exec and logs take it; NULL after printing why not. */
+static const char *pod_arg(const char *cmd, const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	const struct cmd_rtype *t;
+
+	if (!slash)
+		return arg;
+	t = cmd_rtype_find(arg, (size_t)(slash - arg));
+	if (!t) {
+		fprintf(stderr, "error: the server doesn't have a resource type \"%.*s\"\n",
+			(int)(slash - arg), arg);
+		return NULL;
+	}
+	if (t->rt != CMD_RT_POD || !slash[1]) {
+		cmd_errorf("cannot %s %s: only pods are supported (pod/NAME)", cmd, arg);
+		return NULL;
+	}
+	return slash + 1;
+}
+
+/* A pod's view with the runtime open (exec, logs). */
+struct pod_target {
 	struct podrt rt;
 	struct podrt_view v;
-	struct podrt_ctr *c;
+	bool open;
 };
 
-/* Messages printed; on failure nothing is left open. */
-static int ctr_target_open(struct ctr_target *t, const char *ns, const char *pod,
-			   const char *cname)
+/* Messages printed, but for a missing pod when @quiet_missing (-ENOENT). */
+static int pod_target_open(struct pod_target *t, const char *ns, const char *pod, bool quiet_missing)
 {
+	struct store_pod *sp = NULL;
+	struct pn_err err = { 0 };
+	int ret;
 
 	memset(t, 0, sizeof(*t));
 	if (cmd_runtime_open(&t->rt, NULL) < 0)
 		return -1;
-	if (pick_container(&t->rt, ns, pod, cname, &t->v, &t->c) < 0) {
+	ret = store_pod_get_by_name(t->rt.st, ns, pod, &sp, &err);
+	if (ret == 0)
+		ret = podrt_view_get(&t->rt, sp, &t->v, &err);
+	store_pod_free(sp);
+	if (ret < 0) {
+		bool missing = err.code == PN_E_NOT_FOUND;
+
+		if (missing) {
+			if (!quiet_missing)
+				fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
+		} else {
+			cmd_error(&err);
+		}
+		pn_err_free(&err);
 		podrt_close(&t->rt);
-		return -1;
+		return missing ? -ENOENT : -1;
 	}
+	t->open = true;
 	return 0;
 }
 
-static void ctr_target_close(struct ctr_target *t)
+static void pod_target_close(struct pod_target *t)
 {
+	if (!t->open)
+		return;
 	podrt_view_free(&t->v);
 	podrt_close(&t->rt);
+	t->open = false;
 }
 
 int cmd_exec(int argc, char **argv)
 {
-	struct get_opts o = { .ns = "default" };
-	struct ctr_target t;
-	const char *pod = NULL, *cname = NULL;
-	bool tty = false, interactive = false;
-	int i, rc = 1, code = 0;
+	const char *ns = "default", *cname = NULL, *pod;
+	bool tty = false, in = false, quiet = false;
+	struct flag flags[] = {
+		FLAG_DEF("container", 'c', FLAG_STRING, &cname),
+		FLAG_DEF("stdin", 'i', FLAG_BOOL, &in),
+		FLAG_DEF("tty", 't', FLAG_BOOL, &tty),
+		FLAG_DEF("quiet", 'q', FLAG_BOOL, &quiet),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_END,
+	};
+	struct flag_args a;
+	struct pod_target t = { 0 };
+	struct podrt_ctr *c;
+	char term[256];
+	const char *env[2] = { NULL, NULL };
+	int rc = 1, code = 0;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-i") || !strcmp(argv[i], "--stdin"))
-			interactive = true;
-		else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--tty"))
-			tty = true;
-		else if (!strcmp(argv[i], "-it") || !strcmp(argv[i], "-ti"))
-			tty = interactive = true;
-		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
-			continue;
-		else if (!pod)
-			pod = argv[i];
-		else
-			break;
-	}
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	if (!pod || i >= argc) {
-		cmd_errorf("you must specify at least one command for the container; usage: podnet exec POD [-c CONTAINER] -- COMMAND [args...]");
+	if (cmd_flags(flags, argc, argv, &a) < 0)
 		return 1;
-	}
-	if (ctr_target_open(&t, o.ns, pod, cname) < 0)
-		return 1;
-	if (strcmp(t.c->state, "running")) {
-		fprintf(stderr, "error: unable to upgrade connection: container not found (\"%s\")\n",
-			t.c->row.name);
+	if (a.n == 0 || a.dash == 0) {
+		cmd_errorf("pod, type/name or --filename must be specified");
 		goto out;
+	}
+	if (a.dash < 0 && a.n > 1) {
+		cmd_usage_errorf("exec", "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead");
+		goto out;
+	}
+	if (a.dash > 1) {
+		struct flag_args extra = { .v = a.v, .n = (size_t)a.dash };
+
+		cmd_no_args("exec", &extra, 1);
+		goto out;
+	}
+	if (a.dash < 0 || (size_t)a.dash == a.n) {
+		cmd_errorf("you must specify at least one command for the container");
+		goto out;
+	}
+	pod = pod_arg("exec", a.v[0]);
+	if (!pod || pod_target_open(&t, ns, pod, false) < 0)
+		goto out;
+	if (!strcmp(t.v.phase, "Succeeded") || !strcmp(t.v.phase, "Failed")) {
+		cmd_errorf("cannot exec into a container in a completed pod; current phase is %s",
+			   t.v.phase);
+		goto out;
+	}
+	c = pick_container(&t.v, cname, quiet);
+	if (!c)
+		goto out;
+	if (strcmp(c->state, "running")) {
+		fprintf(stderr, "error: unable to upgrade connection: container not found (\"%s\")\n",
+			c->row.name);
+		goto out;
+	}
+	/* A terminal session gets the client's TERM, as `kubectl exec -t`
+	 * sessions do (containerd and CRI-O set it for tty execs). */
+	if (tty) {
+		const char *tv = getenv("TERM");
+
+		snprintf(term, sizeof(term), "TERM=%s", tv && *tv ? tv : "xterm");
+		env[0] = term;
 	}
 	{
 		struct oci_rt ort = { .path = t.v.runtime, .root = t.v.runtime_root };
-		struct oci_exec_opts eo = { .args = (const char *const *)(argv + i),
+		struct oci_exec_opts eo = { .args = (const char *const *)(a.v + a.dash),
+					    .env = env,
 					    .tty = tty,
-					    .interactive = interactive,
-					    .io = { .in = interactive ? 0 : -1, .out = 1, .err = 2 } };
+					    .interactive = in,
+					    .io = { .in = in ? 0 : -1, .out = 1, .err = 2 } };
 		struct pn_err err = { 0 };
-		int ret = oci_exec(&ort, t.c->row.id, &eo, &code, &err);
+		int ret = oci_exec(&ort, c->cid, &eo, &code, &err);
 
 		/* The runtime already printed its own message (oci.h). */
 		if (ret < 0 && code == 0)
@@ -740,99 +214,384 @@ int cmd_exec(int argc, char **argv)
 		rc = code;
 	}
 out:
-	ctr_target_close(&t);
+	pod_target_close(&t);
+	flag_args_free(&a);
 	return rc;
 }
 
-/* Print the message part of CRI log lines ("TIME STREAM TAG MSG"); P
- * records are joined with the next one. */
-static void print_cri_log(FILE *in, FILE *out)
+/* ---------------------------------------------------------------- logs */
+
+struct logs_opts {
+	const char *ns, *cname;
+	bool follow, previous, timestamps, all, prefix;
+	long long tail, limit;
+	int64_t since;
+	const char *since_time;
+};
+
+/* One container's log being printed; --prefix lines start "[pod/P/C] ". */
+struct log_stream {
+	struct podlog *l;
+	char prefix[600];
+	bool at_line_start;
+	char ctr_id[STORE_ID_LEN + 1];   /* the attempt being followed */
+	const char *name;
+	bool done;
+};
+
+static void emit(struct log_stream *s, const char *buf, size_t n)
 {
-	char line[20000];
-
-	while (fgets(line, sizeof(line), in)) {
-		char *p = strchr(line, ' '), *tag, *msg;
-		size_t len;
-
-		if (!p || !(tag = strchr(p + 1, ' ')))
-			continue;
-		tag++;
-		msg = tag + 2;
-		len = strlen(msg);
-		if (tag[0] == 'P' && len && msg[len - 1] == '\n')
-			msg[--len] = '\0';
-		fputs(msg, out);
+	if (!s->prefix[0]) {
+		fwrite(buf, 1, n, stdout);
+		return;
 	}
-	fflush(out);
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
+
+		if (s->at_line_start)
+			fputs(s->prefix, stdout);
+		fwrite(buf + i, 1, len, stdout);
+		s->at_line_start = nl != NULL;
+		i += len;
+	}
+}
+
+/* Print what the stream has now; false once --limit-bytes is reached. */
+static bool drain(struct log_stream *s)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = podlog_read(s->l, buf, sizeof(buf))) > 0)
+		emit(s, buf, (size_t)n);
+	fflush(stdout);
+	return n >= 0;
+}
+
+/* kubelet's "is the container still running this attempt?" for -f. */
+static bool still_running(struct podrt *rt, const struct store_pod *sp, const struct log_stream *s)
+{
+	struct podrt_view nv;
+	struct pn_err err = { 0 };
+	bool running = false;
+
+	if (podrt_view_get(rt, sp, &nv, &err) < 0) {
+		pn_err_free(&err);
+		return false;
+	}
+	for (size_t i = 0; i < nv.n_ctrs; i++)
+		if (!strcmp(nv.ctrs[i].row.name, s->name))
+			running = !strcmp(nv.ctrs[i].state, "running") &&
+				  !strcmp(nv.ctrs[i].cid, s->ctr_id);
+	podrt_view_free(&nv);
+	return running;
+}
+
+static int stream_open(struct log_stream *s, const struct logs_opts *o, const struct podrt_view *v,
+		       const struct podrt_ctr *c, bool previous)
+{
+	struct podlog_opts po = { .timestamps = o->timestamps, .tail_lines = o->tail,
+				  .since_ns = o->since, .limit_bytes = o->limit };
+	struct pn_err err = { 0 };
+	const char *path = previous ? c->prev_log_path : c->log_path;
+
+	memset(s, 0, sizeof(*s));
+	s->at_line_start = true;
+	s->name = c->row.name;
+	snprintf(s->ctr_id, sizeof(s->ctr_id), "%s", c->cid);
+	if (o->prefix)
+		snprintf(s->prefix, sizeof(s->prefix), "[pod/%s/%s] ", v->pod->name, c->row.name);
+	if (previous && !path[0]) {
+		fprintf(stderr, "Error from server (BadRequest): previous terminated container \"%s\" in pod \"%s\" not found\n",
+			c->row.name, v->pod->name);
+		return -1;
+	}
+	if (!path[0] || podlog_open(path, &po, &s->l, &err) < 0) {
+		fprintf(stderr, "Error from server (BadRequest): container \"%s\" in pod \"%s\" is waiting to start: %s\n",
+			c->row.name, v->pod->name, c->reason[0] ? c->reason : "ContainerCreating");
+		pn_err_free(&err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Print, and with -f follow until every container's attempt ended. */
+static int print_logs(struct pod_target *t, const struct logs_opts *o, struct podrt_ctr **cs,
+		      size_t n, bool previous)
+{
+	struct log_stream *ss = calloc(n ? n : 1, sizeof(*ss));
+	size_t open = 0, live;
+	int rc = 0;
+
+	if (!ss)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		if (stream_open(&ss[i], o, &t->v, cs[i], previous) < 0) {
+			rc = 1;
+			ss[i].done = true;
+			continue;
+		}
+		open++;
+		/* Without -f, containers print one after the other. */
+		if (!drain(&ss[i]))
+			ss[i].done = true;
+	}
+	live = open;
+	while (o->follow && !previous && live > 0) {
+		usleep(200000);
+		live = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (ss[i].done || !ss[i].l)
+				continue;
+			if (!drain(&ss[i])) {
+				ss[i].done = true;
+				continue;
+			}
+			if (!still_running(&t->rt, t->v.pod, &ss[i])) {
+				drain(&ss[i]);
+				ss[i].done = true;
+				continue;
+			}
+			live++;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		podlog_close(ss[i].l);
+	free(ss);
+	return rc;
+}
+
+/* RFC 3339 (--since-time) to ns since the epoch. */
+static int parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t frac = 0;
+	int digits = 0, off = 0;
+
+	if (!end)
+		return -EINVAL;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++, digits++)
+			if (digits < 9)
+				frac = frac * 10 + (*end - '0');
+	for (; digits < 9; digits++)
+		frac *= 10;
+	if (*end == 'Z' || *end == 'z') {
+		end++;
+	} else if (*end == '+' || *end == '-') {
+		int hh, mm;
+
+		if (sscanf(end + 1, "%2d:%2d", &hh, &mm) != 2)
+			return -EINVAL;
+		off = (hh * 60 + mm) * 60 * (*end == '+' ? 1 : -1);
+		end += 6;
+	} else {
+		return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	{
+		int64_t secs = (int64_t)timegm(&tm) - off;
+
+		/* Past 2262 nanoseconds no longer fit: later than any log line. */
+		*ns = secs > INT64_MAX / 1000000000 - 1 ? INT64_MAX
+		      : secs < 0			 ? 0
+							 : secs * 1000000000 + frac;
+	}
+	return 0;
+}
+
+/*
+ * crictl logs CONTAINER-ID: the container (any attempt podnet still
+ * knows) whose ID starts with @arg.  0 and the pod's view in @t, -ENOENT
+ * when no container matches, -1 after printing an error.
+ */
+static int find_container_id(struct pod_target *t, const char *arg, struct podrt_ctr **c,
+			     bool *previous)
+{
+	struct store_pod *pods = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0, matches = 0, len = strlen(arg);
+	struct store_pod *hit = NULL;
+	char hit_name[256] = "";
+	int ret = -ENOENT;
+
+	if (len == 0 || strspn(arg, "0123456789abcdef") != len)
+		return -ENOENT;
+	memset(t, 0, sizeof(*t));
+	if (cmd_runtime_open(&t->rt, NULL) < 0)
+		return -1;
+	if (store_pod_list(t->rt.st, NULL, &pods, &n, &err) < 0) {
+		cmd_error(&err);
+		ret = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct podrt_view v;
+
+		if (podrt_view_get(&t->rt, &pods[i], &v, &err) < 0) {
+			pn_err_free(&err);
+			continue;
+		}
+		for (size_t k = 0; k < v.n_ctrs; k++) {
+			const struct podrt_ctr *pc = &v.ctrs[k];
+
+			/* The attempt before: lastState's once the next one runs,
+			 * previousAttempt during a back-off; its log is the
+			 * previous one. */
+			const char *before = !strcmp(pc->state, "waiting")
+						     ? (pc->has_prev ? pc->prev_cid : "")
+						     : (strcmp(pc->last_cid, pc->cid) ? pc->last_cid : "");
+
+			if (!strncmp(pc->cid, arg, len) || (before[0] && !strncmp(before, arg, len))) {
+				matches++;
+				hit = &pods[i];
+				*previous = strncmp(pc->cid, arg, len) != 0;
+				snprintf(hit_name, sizeof(hit_name), "%s", pc->row.name);
+			}
+		}
+		podrt_view_free(&v);
+	}
+	if (matches > 1) {
+		cmd_errorf("container ID prefix \"%s\" is ambiguous", arg);
+		ret = -1;
+		goto out;
+	}
+	if (matches == 0)
+		goto out;
+	if (podrt_view_get(&t->rt, hit, &t->v, &err) < 0) {
+		cmd_error(&err);
+		ret = -1;
+		goto out;
+	}
+	t->open = true;
+	for (size_t k = 0; k < t->v.n_ctrs; k++)
+		if (!strcmp(t->v.ctrs[k].row.name, hit_name))
+			*c = &t->v.ctrs[k];
+	ret = 0;
+out:
+	store_pod_array_free(pods, n);
+	pn_err_free(&err);
+	if (ret < 0)
+		podrt_close(&t->rt);
+	return ret;
 }
 
 int cmd_logs(int argc, char **argv)
 {
-	struct get_opts o = { .ns = "default" };
-	struct ctr_target t;
-	struct podrt_ctr *c;
-	const char *pod = NULL, *cname = NULL;
-	bool follow = false, previous = false;
+	struct logs_opts o = { .ns = "default", .tail = -1 };
+	int64_t since = 0;
+	struct flag flags[] = {
+		FLAG_DEF("container", 'c', FLAG_STRING, &o.cname),
+		FLAG_DEF("follow", 'f', FLAG_BOOL, &o.follow),
+		FLAG_DEF("previous", 'p', FLAG_BOOL, &o.previous),
+		FLAG_DEF("timestamps", 0, FLAG_BOOL, &o.timestamps),
+		FLAG_DEF("tail", 0, FLAG_INT, &o.tail),
+		FLAG_DEF("since", 0, FLAG_DURATION, &since),
+		FLAG_DEF("since-time", 0, FLAG_STRING, &o.since_time),
+		FLAG_DEF("limit-bytes", 0, FLAG_INT, &o.limit),
+		FLAG_DEF("all-containers", 0, FLAG_BOOL, &o.all),
+		FLAG_DEF("prefix", 0, FLAG_BOOL, &o.prefix),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &o.ns),
+		FLAG_END,
+	};
+	struct flag_args a;
+	struct pod_target t = { 0 };
+	struct podrt_ctr **cs = NULL;
+	size_t ncs = 0;
+	const char *pod;
 	int rc = 1;
-	FILE *f;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-			follow = true;
-		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--previous"))
-			previous = true;
-		else if (parse_ctr_flags(&i, argc, argv, &o, &cname))
-			continue;
-		else if (!pod)
-			pod = argv[i];
-		else if (!cname)
-			cname = argv[i];
-	}
-	if (!pod) {
-		cmd_errorf("expected 'logs POD [-c CONTAINER]'");
+	if (cmd_flags(flags, argc, argv, &a) < 0)
 		return 1;
-	}
-	if (ctr_target_open(&t, o.ns, pod, cname) < 0)
-		return 1;
-	c = t.c;
-	if (previous && !c->prev_log_path[0]) {
-		fprintf(stderr, "Error from server (BadRequest): previous terminated container \"%s\" in pod \"%s\" not found\n",
-			c->row.name, pod);
+	if (a.n == 0 || a.n > 2) {
+		cmd_usage_errorf("logs", "expected 'logs [-f] [-p] (POD | TYPE/NAME | CONTAINER-ID) [-c CONTAINER]'.\n"
+					 "POD or TYPE/NAME is a required argument for the logs command");
 		goto out;
 	}
-	f = fopen(previous ? c->prev_log_path : c->log_path, "r");
-	if (!f) {
-		fprintf(stderr, "Error from server (BadRequest): container \"%s\" in pod \"%s\" is waiting to start: %s\n",
-			c->row.name, pod, c->reason[0] ? c->reason : "ContainerCreating");
+	if (a.n == 2) {
+		if (o.cname) {
+			cmd_usage_errorf("logs", "only one of -c or an inline [CONTAINER] arg is allowed");
+			goto out;
+		}
+		o.cname = a.v[1];
+	}
+	/* kubectl logs' Validate. */
+	if (since != 0 && o.since_time) {
+		cmd_errorf("at most one of `sinceTime` or `sinceSeconds` may be specified");
 		goto out;
 	}
-	print_cri_log(f, stdout);
-	while (follow && !previous) {
-		struct podrt_view nv;
-		struct pn_err err = { 0 };
-		bool running = false;
-
-		usleep(200000);
-		clearerr(f);
-		print_cri_log(f, stdout);
-		if (podrt_view_get(&t.rt, t.v.pod, &nv, &err) < 0) {
-			pn_err_free(&err);
-			break;
-		}
-		for (size_t i = 0; i < nv.n_ctrs; i++)
-			if (!strcmp(nv.ctrs[i].row.id, c->row.id))
-				running = !strcmp(nv.ctrs[i].state, "running") &&
-					  !strcmp(nv.ctrs[i].log_path, c->log_path);
-		podrt_view_free(&nv);
-		if (!running) {
-			clearerr(f);
-			print_cri_log(f, stdout);
-			break;
-		}
+	/* 0 is kubectl's "not given" for both. */
+	if (o.limit < 0) {
+		cmd_errorf("--limit-bytes must be greater than 0");
+		goto out;
 	}
-	fclose(f);
-	rc = 0;
+	if (since < 0) {
+		cmd_errorf("--since must be greater than 0");
+		goto out;
+	}
+	if (o.tail < -1) {
+		cmd_errorf("--tail must be greater than or equal to -1");
+		goto out;
+	}
+	if (o.all && o.cname) {
+		cmd_errorf("--all-containers=true should not be specified with container name %s", o.cname);
+		goto out;
+	}
+	if (since > 0) {
+		/* The API takes whole seconds: kubectl rounds to the nearest. */
+		int64_t secs = (since + 500000000) / 1000000000;
+
+		o.since = ((int64_t)time(NULL) - secs) * 1000000000;
+	}
+	if (o.since_time && parse_time(o.since_time, &o.since) < 0) {
+		cmd_errorf("--since-time must be an RFC 3339 time, got \"%s\"", o.since_time);
+		goto out;
+	}
+	pod = pod_arg("logs", a.v[0]);
+	if (!pod)
+		goto out;
+	{
+		/* crictl logs CONTAINER-ID, when no pod has that name. */
+		bool by_id = pod == a.v[0] && !o.cname && !o.all;
+		int ret = pod_target_open(&t, o.ns, pod, by_id);
+		bool previous = o.previous;
+		struct podrt_ctr *c = NULL;
+
+		if (ret == -ENOENT && by_id) {
+			struct pod_target ct;
+			int cret = find_container_id(&ct, pod, &c, &previous);
+
+			if (cret == 0) {
+				t = ct;
+				rc = print_logs(&t, &o, &c, 1, previous);
+				goto out;
+			}
+			if (cret == -1)
+				goto out;
+			fprintf(stderr, "Error from server (NotFound): pods \"%s\" not found\n", pod);
+		}
+		if (ret < 0)
+			goto out;
+	}
+	cs = calloc(t.v.n_ctrs ? t.v.n_ctrs : 1, sizeof(*cs));
+	if (!cs)
+		goto out;
+	if (o.all) {
+		for (size_t i = 0; i < t.v.n_ctrs; i++)
+			cs[ncs++] = &t.v.ctrs[i];
+	} else {
+		cs[0] = pick_container(&t.v, o.cname, false);
+		if (!cs[0])
+			goto out;
+		ncs = 1;
+	}
+	rc = print_logs(&t, &o, cs, ncs, o.previous);
 out:
-	ctr_target_close(&t);
+	free(cs);
+	pod_target_close(&t);
+	flag_args_free(&a);
 	return rc;
 }

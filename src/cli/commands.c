@@ -7,42 +7,87 @@
 #define NS_FLAGS "  -n, --namespace NS   the pod's namespace (default \"default\")\n"
 
 const struct cmd podnet_cmds[] = {
-	{ "apply", cmd_apply, "Create pods and namespaces from Kubernetes YAML",
-	  "  podnet apply -f FILE|- [-f FILE...]\n\n"
-	  "Every document (v1 Pod or Namespace) of every file is validated before\n"
-	  "anything is created.  A pod gets its own network namespace\n"
+	{ "apply", cmd_apply, "Create or update pods and namespaces from Kubernetes YAML",
+	  "  podnet apply -f FILE|DIR|- [-f ...] [-R] [-n NS] [-o name]\n\n"
+	  "Every document (v1 Pod, Namespace or List) of every file is read before\n"
+	  "anything changes.  A new pod gets its own network namespace\n"
 	  "(/run/netns/cni-<uuid>), an IP from the CNI network in PODNET_CNI_CONF_DIR\n"
 	  "(written by `podnet init` on first use), and its containers run through the\n"
-	  "OCI runtime sharing it.\n" },
+	  "OCI runtime sharing it.  An existing pod is updated as kube-apiserver allows:\n"
+	  "`pod/x unchanged`, `pod/x configured` (labels, annotations, a container's\n"
+	  "image: that container restarts), or its Forbidden message for other fields.\n\n"
+	  "  -f, --filename PATH  a file, a directory (its .json, .yaml, .yml files) or -\n"
+	  "                       (standard input, named \"STDIN\" in messages); repeatable\n"
+	  "  -R, --recursive      descend into subdirectories of a -f directory\n" NS_FLAGS
+	  "                       (for objects that name none; another one is refused)\n"
+	  "  -o, --output name    print pod/NAME only\n" },
 	{ "get", cmd_get, "List pods or namespaces, as kubectl get does",
-	  "  podnet get pods|pod NAME...|namespaces [-n NS | -A] [-l SELECTOR]\n"
-	  "             [-o wide|json|yaml|name|jsonpath=TEMPLATE] [--no-headers]\n\n" NS_FLAGS
+	  "  podnet get TYPE[,TYPE] [NAME...] | TYPE/NAME... [-n NS | -A] [-l SELECTOR]\n"
+	  "             [-o FORMAT] [--no-headers] [--show-labels]\n\n"
+	  "TYPE is pods (pod, po) or namespaces (namespace, ns).\n\n" NS_FLAGS
 	  "  -A, --all-namespaces list pods of every namespace\n"
-	  "  -l, --selector SEL   label selector: k=v, k!=v, k, !k joined by ','\n"
-	  "  -o, --output FMT     wide, json, yaml, name, or jsonpath=TEMPLATE (kubectl's syntax)\n" },
+	  "  -l, --selector SEL   label selector as Kubernetes parses it: k=v, k==v, k!=v,\n"
+	  "                       'k in (a,b)', 'k notin (a)', k, !k, joined by ','\n"
+	  "  -o, --output FMT     wide, json, yaml (keys sorted as kubectl prints them),\n"
+	  "                       name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE\n"
+	  "      --no-headers     no header line\n"
+	  "      --show-labels    a LABELS column\n" },
 	{ "describe", cmd_describe, "Show a pod in detail, as kubectl describe does",
-	  "  podnet describe pod|pods [NAME...] [-n NS]\n  podnet describe pod/NAME [-n NS]\n\n"
-	  "Without a name every pod of the namespace is described.  Events are read\n"
-	  "back from the containers' states (podnet keeps no event log).\n" },
-	{ "delete", cmd_delete, "Delete pods (containers stopped, network removed)",
-	  "  podnet delete pod NAME... [-n NS]\n  podnet delete -f FILE\n\n"
-	  "Containers get SIGTERM, then SIGKILL after terminationGracePeriodSeconds;\n"
-	  "then CNI DEL, the netns pin and every file of the pod are removed.\n" },
+	  "  podnet describe pods [NAME...] | pod/NAME... [-n NS | -A] [-l SELECTOR]\n\n"
+	  "Without a name every pod of the namespace (that SELECTOR picks) is described.\n"
+	  "Events are read back from the containers' states (podnet keeps no event log).\n" },
+	{ "delete", cmd_delete, "Delete pods or namespaces (containers stopped, network removed)",
+	  "  podnet delete TYPE NAME... | TYPE/NAME... | TYPE (--all | -l SELECTOR) [-n NS | -A]\n"
+	  "  podnet delete -f FILE|DIR|- [-R]\n"
+	  "  options: [--grace-period=N | --now] [--force] [--wait=false] [--ignore-not-found]\n"
+	  "           [-o name]\n\n"
+	  "Containers get SIGTERM, then SIGKILL after the grace period (the pod's\n"
+	  "terminationGracePeriodSeconds unless --grace-period); then CNI DEL, the netns\n"
+	  "pin and every file of the pod are removed.  Several pods stop at the same time,\n"
+	  "so deleting many takes one grace period, and each `pod \"x\" deleted` line is\n"
+	  "printed as that pod is gone.  A namespace goes with every pod in it.\n\n"
+	  "      --grace-period N seconds between SIGTERM and SIGKILL (0 needs --force)\n"
+	  "      --now            --grace-period=1\n"
+	  "      --force          with grace 0: kill at once (kubectl's warning is printed)\n"
+	  "      --all            every pod of the namespace\n"
+	  "  -l, --selector SEL   the pods SEL picks (as in get)\n"
+	  "      --wait=false     return once the pods were told to stop\n" NS_FLAGS },
 	{ "exec", cmd_exec, "Run a command in a container of a pod",
-	  "  podnet exec [-i] [-t] POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]\n\n"
-	  "Without -c the first container is used (and named on stderr).  The exit\n"
-	  "status is the command's.\n" },
+	  "  podnet exec [-i] [-t] POD|pod/POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]\n\n"
+	  "Without -c: the container the pod's kubectl.kubernetes.io/default-container\n"
+	  "annotation names, else the first (named on stderr unless -q).  -t gives the\n"
+	  "command a terminal and TERM (the client's, else xterm).  The exit status is\n"
+	  "the command's.\n" },
 	{ "logs", cmd_logs, "Print a container's logs",
-	  "  podnet logs POD [-c CONTAINER] [-f] [-p|--previous] [-n NS]\n" },
-	{ "pods", cmd_pods, "List pod sandboxes, as crictl pods does", "  podnet pods [-q]\n" },
+	  "  podnet logs POD|pod/POD [CONTAINER] [-c CONTAINER | --all-containers] [-n NS]\n"
+	  "              [-f] [-p] [--tail=N] [--since=DUR | --since-time=TIME] [--timestamps]\n"
+	  "              [--prefix] [--limit-bytes=N]\n"
+	  "  podnet logs CONTAINER-ID [-f] [-p] [--tail=N] ...   (as crictl logs)\n\n"
+	  "  -f, --follow         until the container's attempt ends\n"
+	  "  -p, --previous       the attempt before (kubectl's lastState)\n"
+	  "      --tail N         the last N lines\n"
+	  "      --since DUR      newer than DUR (5s, 2m, 1h); --since-time RFC 3339\n"
+	  "      --timestamps     each line starts with its RFC 3339 time\n"
+	  "      --all-containers every container, one after the other\n"
+	  "      --prefix         each line starts with [pod/POD/CONTAINER]\n" },
+	{ "pods", cmd_pods, "List pod sandboxes, as crictl pods does",
+	  "  podnet pods [-q] [-v] [--name REGEX] [--namespace REGEX] [--label K=V]...\n"
+	  "              [--state ready|notready] [--id ID] [-o json|yaml|table] [--no-trunc]\n" },
 	{ "ps", cmd_ps, "List containers, as crictl ps does",
-	  "  podnet ps [-a] [--name REGEX] [-p POD-ID] [-q] [-o json]\n" },
+	  "  podnet ps [-a] [-q] [-v] [--name REGEX] [-p POD-ID] [--label K=V]...\n"
+	  "            [--state created|running|exited|unknown] [--id ID] [--image IMAGE]\n"
+	  "            [-o json|yaml|table] [--no-trunc]\n\n"
+	  "One row per attempt, as the CRI reports them: a restarted container is a new\n"
+	  "container ID with the next ATTEMPT; -a also lists the attempt before it.\n"
+	  "--label matches the labels kubelet puts on containers (io.kubernetes.*).\n" },
 	{ "inspect", cmd_inspect, "Show a container's status and PID (crictl inspect)",
-	  "  podnet inspect CONTAINER-ID|NAME...\n\n"
-	  "IDs are 64 hex; any unique prefix is accepted.  .info.pid is the PID of the\n"
-	  "container's init process on the node.\n" },
+	  "  podnet inspect CONTAINER-ID|NAME... [-o json|yaml]\n\n"
+	  "IDs are 64 hex; any unique prefix is accepted, of the current attempt or the\n"
+	  "one before.  Times are RFC 3339 (0001-01-01T00:00:00Z when unset), as crictl\n"
+	  "prints them.  .info.pid is the PID of the container's init process on the\n"
+	  "node; .info.runtimeSpec the OCI runtime's spec of the container.\n" },
 	{ "inspectp", cmd_inspectp, "Show a pod sandbox: IP, pause PID, namespaces (crictl inspectp)",
-	  "  podnet inspectp POD-ID|POD-NAME...\n" },
+	  "  podnet inspectp POD-ID|POD-NAME... [-o json|yaml]\n" },
 	{ "images", cmd_images, "List local images", "  podnet images [-q]\n" },
 	{ "image", cmd_image, "Import or remove local images",
 	  "  podnet image import [--force] NAME FILE|DIR\n  podnet image rm NAME...\n  podnet image ls\n\n"

@@ -1433,6 +1433,7 @@ struct vals {
 
 struct exec {
 	bool allow_missing;
+	bool as_json;
 	int begin_range, in_range, end_range;
 	const struct jp_node *last_end;
 	int range_depth;
@@ -2062,9 +2063,25 @@ static int walk(struct exec *ex, const struct vals *in, const struct jp_node *no
 	return exec_fail(ex, "unexpected Node");
 }
 
-/* PrintResults: one node's values, space separated; maps and lists as JSON. */
-static void print_results(struct pn_buf *b, const struct vals *r)
+/* PrintResults: one node's values, space separated; maps and lists as JSON.
+ * With outputJSON (jsonpath-as-json) the values become one list, printed
+ * by json.MarshalIndent with 4 spaces and a newline. */
+static void print_results(struct pn_buf *b, const struct vals *r, bool as_json)
 {
+	if (as_json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; list && i < r->n; i++)
+			if (json_array_append(list, r->v[i].j) < 0)
+				b->failed = true;
+		if (!list)
+			b->failed = true;
+		else
+			go_json(b, list, 4, 0);
+		pn_buf_putc(b, '\n');
+		json_decref(list);
+		return;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct val *v = &r->v[i];
 
@@ -2134,7 +2151,7 @@ static int find_results(struct exec *ex, const struct val *data, struct jp_node 
 			continue;
 		}
 		if (!discard) {
-			print_results(&ex->out, &results);
+			print_results(&ex->out, &results, ex->as_json);
 			if (ex->out.failed)
 				ret = ex->out.over ? exec_fail(ex, "jsonpath output exceeds %u bytes",
 							       JP_MAX_OUTPUT)
@@ -2146,8 +2163,8 @@ static int find_results(struct exec *ex, const struct val *data, struct jp_node 
 	return ret;
 }
 
-int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
-		     char **out, struct pn_err *err)
+static int execute(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
+		   bool as_json, char **out, struct pn_err *err)
 {
 	struct exec ex = { 0 };
 	struct val data;
@@ -2157,6 +2174,7 @@ int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing
 	if (!jp || !root)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "jsonpath: no template or no data");
 	ex.allow_missing = allow_missing_keys;
+	ex.as_json = as_json;
 	ex.budget = JP_MAX_VALUES;
 	ex.out.limit = JP_MAX_OUTPUT;
 	ex.err = err;
@@ -2177,4 +2195,16 @@ int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing
 	}
 	*out = ex.out.s;
 	return 0;
+}
+
+int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
+		     char **out, struct pn_err *err)
+{
+	return execute(jp, root, allow_missing_keys, false, out, err);
+}
+
+int jsonpath_execute_as_json(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
+			     char **out, struct pn_err *err)
+{
+	return execute(jp, root, allow_missing_keys, true, out, err);
 }

@@ -48,6 +48,14 @@ int jsonpath_parse(const char *tmpl, struct jsonpath **out, struct pn_err *err) 
 int jsonpath_execute(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
 		     char **out, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * `-o jsonpath-as-json=TEMPLATE`: the same evaluation, but the values of
+ * each part of the template (each {...} and each piece of text) are printed
+ * as one JSON list, indented by 4 spaces, followed by a newline.
+ */
+int jsonpath_execute_as_json(const struct jsonpath *jp, json_t *root, bool allow_missing_keys,
+			     char **out, struct pn_err *err) PN_MUST_CHECK;
+
 void jsonpath_free(struct jsonpath *jp);
 
 /*

@@ -123,8 +123,17 @@ static void usage_all(FILE *f)
 
 int cmd_help(int argc, char **argv)
 {
+	struct flag flags[] = { FLAG_END };
+	struct flag_args a = { 0 };
 	const struct cmd *c;
+	int bad;
 
+	if (argc >= 2 && strcmp(argv[0], "help") == 0) {
+		bad = cmd_flags(flags, argc, argv, &a) < 0 || cmd_no_args("help", &a, 1) < 0;
+		flag_args_free(&a);
+		if (bad)
+			return 1;
+	}
 	if (argc < 2) {
 		usage_all(stdout);
 		return 0;
@@ -140,8 +149,13 @@ int cmd_help(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	struct flag flags[] = { FLAG_END };
+	struct flag_args a = { 0 };
+	int bad = argc > 1 && (cmd_flags(flags, argc, argv, &a) < 0 || cmd_no_args("version", &a, 0) < 0);
+
+	flag_args_free(&a);
+	if (bad)
+		return 1;
 	printf("podnet %s\n", PODNET_VERSION);
 	return 0;
 }

@@ -304,6 +304,50 @@ const char *format_restarts(int restarts, time_t last_restart, time_t now,
 	return buf;
 }
 
+const char *format_rfc3339nano(int64_t ns, bool set, char buf[OUTPUT_TIME_LEN])
+{
+	time_t t;
+	struct tm tm;
+	long frac;
+	char digits[16];
+	int nd;
+
+	if (!set) {
+		snprintf(buf, OUTPUT_TIME_LEN, "0001-01-01T00:00:00Z");
+		return buf;
+	}
+	t = (time_t)(ns / 1000000000);
+	frac = (long)(ns % 1000000000);
+	if (frac < 0) {
+		frac += 1000000000;
+		t--;
+	}
+	gmtime_r(&t, &tm);
+	nd = snprintf(digits, sizeof(digits), "%09ld", frac);
+	while (nd > 0 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	snprintf(buf, OUTPUT_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nd ? "." : "", digits);
+	return buf;
+}
+
+const char *format_go_time(int64_t ns, char buf[OUTPUT_TIME_LEN])
+{
+	time_t t = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	char digits[16];
+	int nd;
+
+	gmtime_r(&t, &tm);
+	nd = snprintf(digits, sizeof(digits), "%09ld", frac < 0 ? 0 : frac);
+	while (nd > 0 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	snprintf(buf, OUTPUT_TIME_LEN, "%04d-%02d-%02d %02d:%02d:%02d%s%s +0000 UTC", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nd ? "." : "", digits);
+	return buf;
+}
+
 const char *truncate_id(const char *id, size_t n, char *buf, size_t size)
 {
 	size_t len = strlen(id);
@@ -343,6 +387,20 @@ int output_json(FILE *f, json_t *obj, struct pn_err *err)
 	if (ret < 0)
 		return ret;
 	fwrite(s, 1, len, f);
+	fputc('\n', f);
+	free(s);
+	if (ferror(f))
+		return pn_error(err, PN_E_KERNEL, EIO, "writing JSON failed");
+	return 0;
+}
+
+int output_json_crictl(FILE *f, json_t *obj, struct pn_err *err)
+{
+	char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (!s)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	fputs(s, f);
 	fputc('\n', f);
 	free(s);
 	if (ferror(f))

@@ -24,6 +24,7 @@
 /* crictl shows 64-hex container and pod IDs cut to this length. */
 #define OUTPUT_ID_SHORT 13
 #define OUTPUT_AGE_LEN 32
+#define OUTPUT_TIME_LEN 96
 
 enum table_style {
 	/*
@@ -74,6 +75,16 @@ const char *format_age_crictl(int64_t then_ns, int64_t now_ns, char buf[OUTPUT_A
 const char *format_restarts(int restarts, time_t last_restart, time_t now,
 			    char buf[OUTPUT_AGE_LEN + 16]);
 
+/*
+ * Go's time.Format(time.RFC3339Nano) in UTC of @ns since the epoch, as
+ * crictl prints CRI times: "2024-05-01T12:00:00.12345Z" (trailing zeros of
+ * the fraction dropped, no fraction when whole); @set false is Go's zero
+ * time.Time, "0001-01-01T00:00:00Z" (crictl's unset startedAt/finishedAt).
+ */
+const char *format_rfc3339nano(int64_t ns, bool set, char buf[OUTPUT_TIME_LEN]);
+/* Go's time.Time.String() in UTC: "2024-05-01 12:00:00.12345 +0000 UTC". */
+const char *format_go_time(int64_t ns, char buf[OUTPUT_TIME_LEN]);
+
 /* The first @n bytes of @id into @buf (of @size bytes), as crictl shows IDs. */
 const char *truncate_id(const char *id, size_t n, char *buf, size_t size);
 
@@ -87,5 +98,9 @@ int output_name(FILE *f, const char *kind, const char *group, const char *name,
 
 /* `-o json`: 4-space indent, keys sorted, Go's escaping, then a newline. */
 int output_json(FILE *f, json_t *obj, struct pn_err *err) PN_MUST_CHECK;
+
+/* crictl's JSON (protojson, then json.Indent): 2-space indent, members in
+ * @obj's order, then a newline. */
+int output_json_crictl(FILE *f, json_t *obj, struct pn_err *err) PN_MUST_CHECK;
 
 #endif

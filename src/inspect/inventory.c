@@ -747,7 +747,7 @@ static int podnet_pods(struct build *b, struct pn_err *err)
 			if (v.pause_pid)
 				p->pause_pid = v.pause_pid;
 			for (size_t c = 0; c < v.n_ctrs && ret == 0; c++)
-				ret = ctr_add(p, v.ctrs[c].row.id, v.ctrs[c].row.name, v.ctrs[c].pid);
+				ret = ctr_add(p, v.ctrs[c].cid, v.ctrs[c].row.name, v.ctrs[c].pid);
 			podrt_view_free(&v);
 			if (ret < 0)
 				goto out;

@@ -1081,7 +1081,29 @@ static int yl_parser_error(struct yloader *y)
 		return yl_oom(y);
 	if (p->error == YAML_READER_ERROR)
 		return yl_fail(y, NULL, "%s", problem);
-	return yl_fail(y, &p->problem_mark, "%s", problem);
+	/*
+	 * go-yaml's parser.fail() numbers the line kubectl prints: a scanner
+	 * error names its mark's line (1-based), a parser error
+	 * problem_mark.line as it is (0-based: one less), else the context's;
+	 * line 0 is not named.  The details keep the real position.
+	 */
+	{
+		size_t line = 0;
+
+		yl_fail(y, &p->problem_mark, "%s", problem);
+		if (p->problem_mark.line != 0)
+			line = p->problem_mark.line + (p->error == YAML_SCANNER_ERROR);
+		else if (p->context_mark.line != 0)
+			line = p->context_mark.line;
+		pn_buf_reset(&y->msg);
+		if (line)
+			pn_buf_printf(&y->msg, "yaml: line %zu: %s", line, problem);
+		else
+			pn_buf_printf(&y->msg, "yaml: %s", problem);
+		if (y->msg.failed)
+			y->oom = true;
+		return -1;
+	}
 }
 
 /*
@@ -1204,12 +1226,15 @@ static void yl_free(struct yloader *y)
 struct dec {
 	const char *kind;       /* "Pod", "Namespace" */
 	bool store;             /* pod_from_json: keep uid and creationTimestamp */
+	bool api;               /* manifest_decode_api: the API server's decoding only */
+	const char *go;         /* the Go struct being decoded (api mode's messages) */
 	char path[512];         /* "spec.containers[0].ports[1]", API-server style */
 	size_t plen;
 	struct msgs client;     /* kubectl's schema validation */
 	struct msgs decode;     /* the API server's JSON decoding; the first is shown */
 	struct msgs forbidden;  /* known fields podnet does not implement */
 	struct msgs invalid;    /* API-server validation */
+	struct msgs unknown;    /* api mode: fields no Kubernetes version has */
 	bool oom;
 };
 
@@ -1273,8 +1298,31 @@ static const char *openapi_kind(json_t *v)
 	return "nil";
 }
 
+static void decode_err(struct dec *d, const char *what, const char *gostruct, const char *gotype);
+static const char *go_kind(json_t *v);
+
+/* Go's name of the type the OpenAPI one decodes into, for api mode. */
+static const char *go_type(const char *expected)
+{
+	static const char *const map[][2] = {
+		{ "string", "string" }, { "integer", "int32" }, { "boolean", "bool" },
+		{ "array", "[]interface {}" }, { "map", "map[string]interface {}" },
+	};
+
+	for (size_t i = 0; i < PN_ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i][0], expected))
+			return map[i][1];
+	return expected;
+}
+
 static void client_type(struct dec *d, const char *tpath, json_t *v, const char *expected)
 {
+	if (d->api) {
+		/* Without kubectl's schema check, Go's decoder is the first to
+		 * see a wrong type. */
+		decode_err(d, go_kind(v), d->go ? d->go : d->kind, go_type(expected));
+		return;
+	}
 	client_err(d, "invalid type for %s: got \"%s\", expected \"%s\"", tpath, openapi_kind(v), expected);
 }
 
@@ -1414,7 +1462,9 @@ static void get_strv(struct dec *d, json_t *v, const char *tpath, const char *go
 		mark = path_push(d, "[%zu]", i);
 		if (json_is_null(e)) {
 			path_pop(d, mark);
-			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
+			if (!d->api)
+				client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind,
+					   d->path, i);
 			continue;
 		}
 		if (json_is_string(e)) {
@@ -1535,6 +1585,20 @@ static void unknown_field(struct dec *d, const char *key, const char *type)
 {
 	struct pn_buf b = { 0 };
 
+	if (d->api) {
+		/* kube-apiserver's strict decoding names the field's path:
+		 * unknown field "spec.containers[0].bogus" */
+		pn_buf_puts(&b, "unknown field ");
+		pn_buf_printf(&b, "\"%s%s%s\"", d->path, d->plen ? "." : "", key);
+		if (b.failed) {
+			d->unknown.oom = true;
+			free(b.s);
+			return;
+		}
+		msgs_take(&d->unknown, &b);
+		return;
+	}
+
 	/* reported on the enclosing object, as kubectl does */
 	pn_buf_puts(&b, "unknown field ");
 	sb_goquote(&b, key);
@@ -1551,6 +1615,9 @@ static void missing_field(struct dec *d, json_t *o, const char *key, const char 
 {
 	json_t *v = json_object_get(o, key);
 
+	/* The API server has no such check: its validation says Required. */
+	if (d->api)
+		return;
 	if (!v || json_is_null(v))
 		client_err(d, "missing required field \"%s\" in %s", key, type);
 }
@@ -1652,12 +1719,17 @@ static void get_objlist(struct dec *d, json_t *v, const char *tpath, const struc
 	json_array_foreach(v, i, e) {
 		struct fctx ecx = { .raw = cx->raw, .idx = i };
 
-		if (json_is_null(e)) {
+		if (json_is_null(e) && !d->api) {
 			client_err(d, "unknown object type \"nil\" in %s.%s[%zu]", d->kind, d->path, i);
 			continue;
 		}
 		mark = path_push(d, "[%zu]", i);
+		if (json_is_null(e))
+			e = json_object(); /* Go's zero value; validation names what is missing */
+		else
+			json_incref(e);
 		dec_object(d, e, t, arr + i * t->size, &ecx);
+		json_decref(e);
 		path_pop(d, mark);
 	}
 }
@@ -1671,6 +1743,7 @@ static void dec_field(struct dec *d, json_t *v, const struct ftype *t, const str
 	long long iv;
 
 	snprintf(tpath, sizeof(tpath), "%s.%s", t->name, f->name);
+	d->go = t->go;
 	switch (kind) {
 	case F_STR:
 		get_str(d, v, tpath, t->go, (char **)p);
@@ -2358,6 +2431,57 @@ static int fail_invalid(struct pn_err *err, const char *kind, const char *name, 
 	return ret;
 }
 
+/*
+ * kube-apiserver's own text for an Invalid object (kubectl rebuilds its
+ * "The Pod ..." lines from the causes): one cause as "field: message",
+ * several as Go's aggregate prints them, "[a, b]".
+ */
+static int fail_invalid_api(struct pn_err *err, const char *kind, const char *name,
+			    const struct msgs *a, const struct msgs *b2)
+{
+	struct pn_buf b = { 0 };
+	size_t i, n = a->n + b2->n;
+	int ret;
+
+	pn_buf_printf(&b, "%s ", kind);
+	sb_goquote(&b, name ? name : "");
+	pn_buf_puts(&b, n > 1 ? " is invalid: [" : " is invalid: ");
+	for (i = 0; i < n; i++)
+		pn_buf_printf(&b, "%s%s", i ? ", " : "", i < a->n ? a->v[i] : b2->v[i - a->n]);
+	if (n > 1)
+		pn_buf_puts(&b, "]");
+	ret = fail_sb(err, PN_E_INVALID, &b);
+	if (ret != -ENOMEM && (add_causes(err, a) < 0 || add_causes(err, b2) < 0))
+		ret = nomem(err);
+	return ret;
+}
+
+/* api mode: Go's decoding error, then strict field validation. */
+static int api_decode_result(struct dec *d, const struct manifest_api *api, struct pn_err *err)
+{
+	struct pn_buf b = { 0 };
+	size_t i;
+
+	if (d->decode.n) {
+		pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: %s", d->kind,
+			      d->kind, d->decode.v[0]);
+		return fail_sb(err, PN_E_BAD_REQUEST, &b);
+	}
+	if (!d->unknown.n || api->validation == MANIFEST_FV_IGNORE)
+		return 0;
+	if (api->validation == MANIFEST_FV_WARN) {
+		for (i = 0; api->warnings && i < d->unknown.n; i++)
+			if (json_array_append_new(api->warnings, json_string(d->unknown.v[i])) < 0)
+				return nomem(err);
+		return 0;
+	}
+	pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: strict decoding error: ",
+		      d->kind, d->kind);
+	for (i = 0; i < d->unknown.n; i++)
+		pn_buf_printf(&b, "%s%s", i ? ", " : "", d->unknown.v[i]);
+	return fail_sb(err, PN_E_BAD_REQUEST, &b);
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
 	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
@@ -2370,7 +2494,8 @@ static const char *jstr(json_t *o, const char *key)
  * Pod or Namespace.  Fills *pod or *ns.
  */
 static int decode_object(json_t *o, const char *source, bool store, bool is_pod, struct pn_pod **pod_out,
-			 struct pn_namespace **ns_out, struct pn_err *err)
+			 struct pn_namespace **ns_out, const struct manifest_api *api,
+			 struct pn_err *err)
 {
 	struct dec *d = NULL;
 	struct pod_raw raw = { 0 };
@@ -2395,19 +2520,24 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 	meta = is_pod ? &pod->meta : &ns->meta;
 	d->kind = kind;
 	d->store = store;
+	d->api = api != NULL;
 	dec_object(d, o, is_pod ? &pod_type : &ns_type, is_pod ? (void *)pod : (void *)ns, &cx);
-	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom) {
+	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom || d->unknown.oom) {
 		ret = nomem(err);
 		goto out;
 	}
-	if (d->client.n) {
+	if (api) {
+		ret = api_decode_result(d, api, err);
+		if (ret < 0)
+			goto out;
+	} else if (d->client.n) {
 		ret = fail_client(err, source, &d->client);
 		goto out;
 	}
 
 	/* kubectl apply looks the object up by name before anything else */
 	name = jstr(json_object_get(o, "metadata"), "name");
-	if (!name || !*name) {
+	if (!api && (!name || !*name)) {
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
 		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
@@ -2421,7 +2551,7 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
 	}
-	if (d->decode.n) {
+	if (d->decode.n && !api) {
 		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
 		sb_goquote(&b, source);
 		pn_buf_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
@@ -2457,7 +2587,8 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		goto out;
 	}
 	if (d->invalid.n || d->forbidden.n) {
-		ret = fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
+		ret = api ? fail_invalid_api(err, kind, meta->name, &d->invalid, &d->forbidden)
+			  : fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
 		goto out;
 	}
 	if (is_pod && !pod->meta.namespace_) { /* strdup("default") failed */
@@ -2478,6 +2609,7 @@ out:
 		msgs_free(&d->decode);
 		msgs_free(&d->forbidden);
 		msgs_free(&d->invalid);
+		msgs_free(&d->unknown);
 	}
 	free(d);
 	pod_raw_free(&raw);
@@ -2486,8 +2618,11 @@ out:
 	return ret;
 }
 
-static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc)
+static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc,
+		      json_t *o)
 {
+	const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+
 	struct pn_object *t = realloc(m->objs, (m->n + 1) * sizeof(*t));
 
 	if (!t) {
@@ -2500,6 +2635,7 @@ static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, str
 	t[m->n].pod = pod;
 	t[m->n].ns = ns;
 	t[m->n].doc = doc;
+	t[m->n].namespace_given = nsn && *nsn;
 	m->n++;
 	return 0;
 }
@@ -2570,15 +2706,15 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
 	if (strcmp(kind, "Pod") == 0) {
-		ret = decode_object(o, m->source, false, true, &pod, NULL, m->err);
+		ret = decode_object(o, m->source, false, true, &pod, NULL, NULL, m->err);
 		if (ret < 0)
 			return ret;
-		return add_object(m, PN_KIND_POD, pod, NULL, doc);
+		return add_object(m, PN_KIND_POD, pod, NULL, doc, o);
 	}
-	ret = decode_object(o, m->source, false, false, NULL, &ns, m->err);
+	ret = decode_object(o, m->source, false, false, NULL, &ns, NULL, m->err);
 	if (ret < 0)
 		return ret;
-	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc);
+	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc, o);
 
 gvk_fail:
 	if (gvk.oom) {
@@ -2601,6 +2737,38 @@ void manifest_objects_free(struct pn_object *o, size_t n)
 		pn_namespace_free(o[i].ns);
 	}
 	free(o);
+}
+
+int manifest_yaml_to_json(const char *buf, size_t len, json_t **out, struct pn_err *err)
+{
+	struct yloader *y = calloc(1, sizeof(*y));
+	struct pn_buf b = { 0 };
+	int ret, r;
+
+	*out = NULL;
+	if (!y || !yaml_parser_initialize(&y->parser)) {
+		free(y);
+		return nomem(err);
+	}
+	y->parser_ok = true;
+	yaml_parser_set_input_string(&y->parser, (const unsigned char *)buf, len);
+	r = yl_next(y, out);
+	if (r < 0) {
+		if (y->oom) {
+			ret = nomem(err);
+		} else {
+			pn_buf_puts(&b, "error converting YAML to JSON: ");
+			pn_buf_puts(&b, y->msg.s ? y->msg.s : "yaml: unknown error");
+			ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
+		}
+	} else {
+		ret = 0;
+		if (!*out)
+			*out = json_null();
+	}
+	yl_free(y);
+	free(y);
+	return ret;
 }
 
 int manifest_parse(const char *buf, size_t len, const char *source, struct pn_object **out, size_t *n,
@@ -2666,7 +2834,19 @@ static int from_json(json_t *j, bool is_pod, struct pn_pod **pod, struct pn_name
 
 	if (!json_is_object(j) || !api || !kind || strcmp(api, "v1") || strcmp(kind, want))
 		return pn_error(err, PN_E_STATE, 0, "error: stored object is not a v1 %s", want);
-	return decode_object(j, "podnet state", true, is_pod, pod, ns, err);
+	return decode_object(j, "podnet state", true, is_pod, pod, ns, NULL, err);
+}
+
+int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api *api,
+			struct pn_object *out, struct pn_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	if (!json_is_object(o))
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "Object 'Kind' is missing in '%s'",
+				"null");
+	return decode_object(o, "request", false, kind == PN_KIND_POD, &out->pod, &out->ns, api,
+			     err);
 }
 
 int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err)
@@ -2905,10 +3085,153 @@ static int emit_string(yaml_emitter_t *em, const char *s, size_t len)
 	return emit_scalar(em, s, len, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
+/* One UTF-8 rune of @s at *@i (advancing it); invalid bytes are U+FFFD. */
+static uint32_t next_rune(const char *s, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	uint32_t r;
+	size_t w;
+
+	if (p[0] < 0x80) {
+		r = p[0];
+		w = 1;
+	} else if ((p[0] & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		w = 2;
+	} else if ((p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		w = 3;
+	} else if ((p[0] & 0xf8) == 0xf0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+		   (p[3] & 0xc0) == 0x80) {
+		r = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
+		    ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+		w = 4;
+	} else {
+		r = 0xfffd;
+		w = 1;
+	}
+	*i += w;
+	return r;
+}
+
+/* unicode.IsLetter, with every letter outside ASCII counted as one (map
+ * keys are label and annotation names: ASCII in practice). */
+static bool rune_letter(uint32_t r)
+{
+	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') ||
+	       (r >= 0xc0 && r != 0xd7 && r != 0xf7 && r != 0xfffd);
+}
+
+static bool rune_digit(uint32_t r)
+{
+	return r >= '0' && r <= '9';
+}
+
+static size_t to_runes(const char *s, uint32_t **out)
+{
+	size_t len = strlen(s), n = 0, i = 0;
+	uint32_t *r = malloc((len + 1) * sizeof(*r));
+
+	if (r)
+		while (i < len)
+			r[n++] = next_rune(s, &i);
+	*out = r;
+	return n;
+}
+
+/*
+ * go-yaml v2's order of map keys (sorter.go, keyList.Less), which
+ * `kubectl -o yaml` prints through sigs.k8s.io/yaml: rune by rune, a
+ * letter after anything else, runs of digits compared as numbers ("c9"
+ * before "c10"), a shorter key first when one is the other's prefix.
+ */
+static bool yaml_key_less(const char *as, const char *bs)
+{
+	uint32_t *a = NULL, *b = NULL;
+	size_t na = to_runes(as, &a), nb = to_runes(bs, &b);
+	bool less = na < nb;
+
+	if (!a || !b) {
+		less = strcmp(as, bs) < 0;
+		goto out;
+	}
+	for (size_t i = 0; i < na && i < nb; i++) {
+		bool al, bl;
+		size_t ai, bi;
+		long long an = 0, bn = 0;
+
+		if (a[i] == b[i])
+			continue;
+		al = rune_letter(a[i]);
+		bl = rune_letter(b[i]);
+		if (al && bl) {
+			less = a[i] < b[i];
+			goto out;
+		}
+		if (al || bl) {
+			less = bl;
+			goto out;
+		}
+		if (a[i] == '0' || b[i] == '0') {
+			for (size_t j = i; j-- > 0 && rune_digit(a[j]);) {
+				if (a[j] != '0') {
+					an = 1;
+					bn = 1;
+					break;
+				}
+			}
+		}
+		for (ai = i; ai < na && rune_digit(a[ai]); ai++)
+			an = an * 10 + (long long)(a[ai] - '0');
+		for (bi = i; bi < nb && rune_digit(b[bi]); bi++)
+			bn = bn * 10 + (long long)(b[bi] - '0');
+		if (an != bn)
+			less = an < bn;
+		else if (ai != bi)
+			less = ai < bi;
+		else
+			less = a[i] < b[i];
+		goto out;
+	}
+out:
+	free(a);
+	free(b);
+	return less;
+}
+
+static int yaml_key_cmp(const void *pa, const void *pb)
+{
+	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+
+	return yaml_key_less(a, b) ? -1 : yaml_key_less(b, a) ? 1 : 0;
+}
+
+static int emit_json(yaml_emitter_t *em, json_t *v);
+
+static int emit_mapping(yaml_emitter_t *em, json_t *v)
+{
+	size_t n = json_object_size(v), i = 0;
+	const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+	const char *k;
+	json_t *e;
+	int ret = 0;
+
+	if (!keys)
+		return -1;
+	json_object_foreach(v, k, e)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), yaml_key_cmp);
+	for (i = 0; i < n && ret == 0; i++)
+		if (emit_string(em, keys[i], strlen(keys[i])) < 0 ||
+		    emit_json(em, json_object_get(v, keys[i])) < 0)
+			ret = -1;
+	free(keys);
+	return ret;
+}
+
 static int emit_json(yaml_emitter_t *em, json_t *v)
 {
 	yaml_event_t ev;
-	const char *k;
 	json_t *e;
 	char num[64];
 	size_t i;
@@ -2920,9 +3243,8 @@ static int emit_json(yaml_emitter_t *em, json_t *v)
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return -1;
-		json_object_foreach(v, k, e)
-			if (emit_string(em, k, strlen(k)) < 0 || emit_json(em, e) < 0)
-				return -1;
+		if (emit_mapping(em, v) < 0)
+			return -1;
 		if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(em, &ev))
 			return -1;
 		return 0;

@@ -23,6 +23,7 @@
  */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -36,6 +37,8 @@ struct pn_object {
 	struct pn_pod *pod;           /* kind == PN_KIND_POD, else NULL */
 	struct pn_namespace *ns;      /* kind == PN_KIND_NAMESPACE, else NULL */
 	int doc;                      /* 0-based document index in the source */
+	bool namespace_given;         /* metadata.namespace was set (not defaulted):
+				       * `apply -n NS` refuses a different one */
 };
 
 /*
@@ -55,6 +58,33 @@ struct pn_object {
 int manifest_parse(const char *buf, size_t len, const char *source,
 		   struct pn_object **out, size_t *n, struct pn_err *err) PN_MUST_CHECK;
 void manifest_objects_free(struct pn_object *o, size_t n);
+/* The first YAML (or JSON) document of @buf as JSON, with kubectl's YAML
+ * rules (step 1); JSON null for an empty input.  PN_E_BAD_REQUEST
+ * "error converting YAML to JSON: yaml: line 3: ..." when malformed. */
+int manifest_yaml_to_json(const char *buf, size_t len, json_t **out,
+			  struct pn_err *err) PN_MUST_CHECK;
+
+/* The API's ?fieldValidation= for fields no Kubernetes version knows. */
+enum manifest_fv { MANIFEST_FV_STRICT = 0, MANIFEST_FV_WARN, MANIFEST_FV_IGNORE };
+
+struct manifest_api {
+	enum manifest_fv validation;
+	json_t *warnings;   /* MANIFEST_FV_WARN: each field's message is appended; may be NULL */
+};
+
+/*
+ * The API server's half of the pipeline (steps 5-6) for one object of
+ * @kind whose apiVersion/kind the caller checked, as kube-apiserver decodes
+ * a request body: Go's decoding errors and strict field validation
+ *   Pod in version "v1" cannot be handled as a Pod: strict decoding error:
+ *   unknown field "spec.containers[0].bogus"
+ * (PN_E_BAD_REQUEST), then defaulting and validation with kube-apiserver's
+ * own message, `Pod "x" is invalid: [a, b]`, and the causes (PN_E_INVALID).
+ * No kubectl-side checks.  Fills out->pod or out->ns (pn_pod_free /
+ * pn_namespace_free).
+ */
+int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api *api,
+			struct pn_object *out, struct pn_err *err) PN_MUST_CHECK;
 
 /*
  * The pod as the API server returns it (without status): keys sorted as in
@@ -72,7 +102,8 @@ int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err
 
 /*
  * kubectl -o yaml rendering of any JSON value: block style, 2-space indent,
- * sequences not indented under their key, keys in @j's order, strings quoted
+ * sequences not indented under their key, map keys sorted as go-yaml v2
+ * sorts them (kubectl prints through it: "c9" before "c10"), strings quoted
  * only where a plain scalar would read back as something else ("true", "1",
  * "", timestamps) or could not be written plain (single quotes), multi-line
  * strings as literal blocks.  Returns malloc'ed text ending in "\n", NULL

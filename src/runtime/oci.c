@@ -863,14 +863,12 @@ out:
 	return ret;
 }
 
-int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,
-	     int *exit_code, struct pn_err *err)
+/* exec's command line: the runtime's flags, the container, then the
+ * process's argv (everything after the id, even "-x" words). */
+static int exec_argv(const char *id, const struct oci_exec_opts *o, const char **argv, size_t max,
+		     struct pn_err *err)
 {
-	const char *argv[256];
-	struct oci_stdio io = o->io;
-	struct rt_call c = { .rt = rt, .argv = argv, .io = &io };
 	size_t n = 0;
-	int ret;
 
 	argv[n++] = "exec";
 	if (o->tty)
@@ -880,46 +878,122 @@ int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts
 		argv[n++] = o->cwd;
 	}
 	for (const char *const *e = o->env; e && *e; e++) {
-		if (n + 4 >= PN_ARRAY_SIZE(argv))
+		if (n + 4 >= max)
 			return pn_error(err, PN_E_OCI_RUNTIME, E2BIG, "exec: too many variables");
 		argv[n++] = "--env";
 		argv[n++] = *e;
 	}
 	argv[n++] = id;
-	/* Everything after the id is the process's argv, even "-x" words. */
 	for (const char *const *a = o->args; a && *a; a++) {
-		if (n + 2 >= PN_ARRAY_SIZE(argv))
+		if (n + 2 >= max)
 			return pn_error(err, PN_E_OCI_RUNTIME, E2BIG, "exec: too many arguments");
 		argv[n++] = *a;
 	}
 	argv[n] = NULL;
 	if (!o->args || !o->args[0])
 		return pn_error(err, PN_E_OCI_RUNTIME, EINVAL, "exec: no command");
+	return 0;
+}
+
+/*
+ * runc exec exits with the process's status, and 255 when it could not
+ * start it; a process may exit 255 too, so the runtime's log (an error
+ * line is written only for its own failures) decides.
+ */
+static int exec_result(const struct rt_call *c, const char *id, int *exit_code,
+		       struct pn_err *err)
+{
+	if (c->errmsg[0]) {
+		const char *base = strrchr(c->rt->path, '/');
+
+		base = base ? base + 1 : c->rt->path;
+		if (strstr(c->errmsg, "not found") || strstr(c->errmsg, "no such file")) {
+			*exit_code = 127;
+			return pn_error(err, PN_E_OCI_RUNTIME, ENOENT, "%s", c->errmsg);
+		}
+		*exit_code = 126;
+		if (strstr(c->errmsg, "does not exist"))
+			return pn_error(err, PN_E_OCI_RUNTIME, ESRCH, "%s exec %s: %s", base, id,
+					c->errmsg);
+		return pn_error(err, PN_E_OCI_RUNTIME,
+				strstr(c->errmsg, "permission denied") ? EACCES : EIO, "%s", c->errmsg);
+	}
+	*exit_code = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status);
+	return 0;
+}
+
+int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,
+	     int *exit_code, struct pn_err *err)
+{
+	const char *argv[256];
+	struct oci_stdio io = o->io;
+	struct rt_call c = { .rt = rt, .argv = argv, .io = &io };
+	int ret;
+
+	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), err);
+	if (ret < 0)
+		return ret;
 	if (!o->interactive)
 		io.in = -1;
-
 	ret = rt_call_run(&c, err);
 	if (ret < 0)
 		return ret;
-	/*
-	 * runc exec exits with the process's status, and 255 when it could not
-	 * start it; a process may exit 255 too, so the runtime's log (an error
-	 * line is written only for its own failures) decides.
-	 */
-	if (c.errmsg[0]) {
-		const char *base = strrchr(rt->path, '/');
+	return exec_result(&c, id, exit_code, err);
+}
 
-		base = base ? base + 1 : rt->path;
-		if (strstr(c.errmsg, "not found") || strstr(c.errmsg, "no such file")) {
-			*exit_code = 127;
-			return pn_error(err, PN_E_OCI_RUNTIME, ENOENT, "%s", c.errmsg);
-		}
-		*exit_code = 126;
-		if (strstr(c.errmsg, "does not exist"))
-			return pn_error(err, PN_E_OCI_RUNTIME, ESRCH, "%s exec %s: %s", base, id, c.errmsg);
-		return pn_error(err, PN_E_OCI_RUNTIME, strstr(c.errmsg, "permission denied") ? EACCES : EIO,
-				"%s", c.errmsg);
+struct oci_exec_proc {
+	struct rt_call c;
+	char *id;
+};
+
+int oci_exec_start(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,
+		   pid_t *pid, struct oci_exec_proc **out, struct pn_err *err)
+{
+	const char *argv[256];
+	struct oci_stdio io = o->io;
+	struct oci_exec_proc *p;
+	int ret;
+
+	*out = NULL;
+	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), err);
+	if (ret < 0)
+		return ret;
+	if (!o->interactive)
+		io.in = -1;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->id = strdup(id))) {
+		free(p);
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	*exit_code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 128 + WTERMSIG(c.status);
+	p->c.rt = rt;
+	p->c.argv = argv;
+	p->c.io = &io;
+	ret = rt_call_spawn(&p->c, err);
+	p->c.argv = NULL;
+	p->c.io = NULL;
+	if (ret < 0) {
+		free(p->id);
+		free(p);
+		return ret;
+	}
+	*pid = p->c.child.pid;
+	*out = p;
 	return 0;
+}
+
+int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code, struct pn_err *err)
+{
+	int ret;
+
+	p->c.status = wstatus;
+	read_runtime_log(p->c.logpath, p->c.errmsg, sizeof(p->c.errmsg));
+	close(p->c.logfd);
+	unlink(p->c.logpath);
+	/* No pipes were asked for: only a pidfd (with a timeout) could be open. */
+	if (p->c.child.pidfd >= 0)
+		close(p->c.child.pidfd);
+	ret = exec_result(&p->c, p->id, exit_code, err);
+	free(p->id);
+	free(p);
+	return ret;
 }

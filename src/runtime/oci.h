@@ -190,4 +190,17 @@ struct oci_exec_opts {
 int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,
 	     int *exit_code, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * oci_exec() in two halves, for a caller that relays the process's stdio
+ * itself (podnetd's exec streams): start runs the runtime (a child of the
+ * calling process, *pid); the caller waits for it (waitpid) and gives its
+ * wait status to finish, which reads the runtime's log and returns what
+ * oci_exec() would, and frees @p.
+ */
+struct oci_exec_proc;
+int oci_exec_start(const struct oci_rt *rt, const char *id, const struct oci_exec_opts *o,
+		   pid_t *pid, struct oci_exec_proc **out, struct pn_err *err) PN_MUST_CHECK;
+int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code,
+		    struct pn_err *err) PN_MUST_CHECK;
+
 #endif

@@ -7,20 +7,25 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "child.h"
 #include "cniclient.h"
 #include "file.h"
@@ -29,9 +34,12 @@
 #include "log.h"
 #include "manifest.h"
 #include "netns.h"
+#include "nodeinfo.h"
 
 #define POD_IFNAME "eth0"
 #define DEFAULT_CONFLIST "10-podnet.conflist"
+/* The longest grace period kept: ~31 years, far from int64 nanoseconds' end. */
+#define GRACE_MAX 1000000000LL
 
 /*
  * The default network `podnet init` writes: the seed's picture, a node
@@ -248,66 +256,155 @@ static void cni_rt_for(const struct store_pod *sp, struct cniclient_rt *crt,
 	cniclient_rt_k8s_args(crt, kv, sp->namespace_, sp->name, sp->sandbox_id, sp->uid);
 }
 
-/* Stop the shim (TERM, bounded wait) or, when it is gone, clean up what it
- * would have: runtime state and rootfs mounts. */
-static void pod_stop(struct podrt *rt, const struct store_pod *sp, const char *pod_dir,
-		     int64_t grace)
+/* ---- the node as pods report it, and its events */
+
+const char *podrt_node_name(struct podrt *rt)
+{
+	if (!rt->node_name) {
+		gethostname(rt->node_buf, sizeof(rt->node_buf) - 1);
+		/* kubelet registers under the host name in lower case. */
+		for (char *p = rt->node_buf; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		rt->node_name = rt->node_buf;
+	}
+	return rt->node_name;
+}
+
+const char *podrt_node_ip(struct podrt *rt)
+{
+	if (!rt->node_ip) {
+		struct pn_err scratch = { 0 };
+
+		if (nodeinfo_address(rt->ip_buf, &scratch) < 0)
+			rt->ip_buf[0] = '\0';
+		pn_err_free(&scratch);
+		rt->node_ip = rt->ip_buf;
+	}
+	return rt->node_ip;
+}
+
+int podrt_event(struct podrt *rt, const struct store_pod *sp, const char *ctr, const char *type,
+		const char *reason, struct pn_err *err, const char *fmt, ...)
+{
+	struct store_event ev = { 0 };
+	char field[300];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	if (vasprintf(&ev.message, fmt, ap) < 0)
+		ev.message = NULL;
+	va_end(ap);
+	if (ctr)
+		snprintf(field, sizeof(field), "spec.containers{%s}", ctr);
+	ev.namespace_ = strdup(sp->namespace_ ? sp->namespace_ : "default");
+	ev.obj_kind = strdup("Pod");
+	ev.obj_name = strdup(sp->name);
+	ev.obj_uid = sp->uid ? strdup(sp->uid) : NULL;
+	ev.obj_field = ctr ? strdup(field) : NULL;
+	ev.reason = strdup(reason);
+	ev.type = strdup(type);
+	/* The scheduler reports scheduling; everything else is kubelet's. */
+	ev.component = strdup(strcmp(reason, "Scheduled") ? "kubelet" : "default-scheduler");
+	ev.host = strcmp(reason, "Scheduled") ? strdup(podrt_node_name(rt)) : NULL;
+	if (!ev.message || !ev.namespace_ || !ev.obj_kind || !ev.obj_name || !ev.reason ||
+	    !ev.type || !ev.component)
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "record event %s", reason);
+	else
+		ret = store_event_record(rt->st, &ev, err);
+	free(ev.uid);
+	free(ev.namespace_);
+	free(ev.name);
+	free(ev.obj_kind);
+	free(ev.obj_name);
+	free(ev.obj_uid);
+	free(ev.obj_field);
+	free(ev.reason);
+	free(ev.message);
+	free(ev.type);
+	free(ev.component);
+	free(ev.host);
+	return ret;
+}
+
+/* Events are a record, not the work: a failure to write one is logged. */
+#define EVENT(rt, sp, ctr, type, reason, ...)                                                      \
+	do {                                                                                       \
+		struct pn_err ev_err_ = { 0 };                                                     \
+		if (podrt_event(rt, sp, ctr, type, reason, &ev_err_, __VA_ARGS__) < 0)             \
+			pn_warn("event %s of pod %s: %s", reason, (sp)->name,                      \
+				pn_err_msg(&ev_err_));                                             \
+		pn_err_free(&ev_err_);                                                             \
+	} while (0)
+
+/* ---- delete */
+
+/* The pod's terminationGracePeriodSeconds, clamped to what a deadline in
+ * nanoseconds can hold. */
+static int64_t pod_grace(const struct store_pod *sp)
+{
+	int64_t grace = 30;
+	json_t *spec = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	json_t *g = json_object_get(json_object_get(spec, "spec"), "terminationGracePeriodSeconds");
+
+	if (json_is_integer(g))
+		grace = json_integer_value(g);
+	json_decref(spec);
+	return grace < 0 ? 0 : (grace > GRACE_MAX ? GRACE_MAX : grace);
+}
+
+/*
+ * Tell a live shim to stop within @grace seconds.  The grace period rides
+ * on the signal (sigqueue(3) value; the shim's README): a delete may ask
+ * for less than the pod's own, down to 0.  Returns the shim's pid, 0 when
+ * no shim is alive.
+ */
+static pid_t shim_stop(const char *pod_dir, int64_t grace)
 {
 	char path[PATH_MAX];
 	json_t *shim;
-	struct store_container *cs = NULL;
-	size_t n = 0;
-	struct pn_err scratch = { 0 };
+	pid_t pid = 0;
 
 	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
 	shim = read_json(path);
 	if (shim && shim_alive(pod_dir)) {
-		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+		union sigval v = { .sival_int = (int)grace };
 
-		if (pid > 1 && kill(pid, SIGTERM) == 0) {
-			/* The shim waits grace seconds, then KILLs, then a few
-			 * bounded steps: allow it that, polled every 20 ms. */
-			for (int64_t i = 0; i < (grace + 15) * 50 && shim_alive(pod_dir); i++)
-				usleep(20000);
-		}
+		pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+		if (pid <= 1 || sigqueue(pid, SIGTERM, v) < 0)
+			pid = 0;
 	}
 	json_decref(shim);
-	if (store_container_list(rt->st, sp->uid, &cs, &n, &scratch) == 0) {
+	return pid;
+}
+
+/*
+ * What is left of a pod once its shim is gone (or was never started): the
+ * root file systems' mounts (the shim unmounts its own; a shim that died
+ * could not), the CNI attachment, the network namespace and the pod
+ * directory.  The rows stay.
+ */
+static int pod_teardown(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
+{
+	struct store_container *cs = NULL;
+	struct cni_netlist *l = NULL;
+	char pod_dir[PATH_MAX], path[PATH_MAX];
+	size_t n = 0;
+	int ret = 0;
+
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	if (store_container_list(rt->st, sp->uid, &cs, &n, NULL) == 0) {
 		for (size_t i = 0; i < n; i++) {
+			struct pn_err scratch = { 0 };
+
 			snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
 			if (image_rootfs_release(path, &scratch) < 0)
 				pn_warn("cannot release rootfs of %s: %s", cs[i].name,
 					pn_err_msg(&scratch));
+			pn_err_free(&scratch);
 		}
 		store_container_array_free(cs, n);
 	}
-	pn_err_free(&scratch);
-}
-
-int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
-{
-	struct store_pod upd = *sp;
-	struct cni_netlist *l = NULL;
-	char pod_dir[PATH_MAX];
-	int64_t grace = 30;
-	json_t *spec;
-	int ret;
-
-	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
-	upd.state = STORE_POD_DELETING;
-	ret = store_pod_update(rt->st, &upd, STORE_POD_F_STATE, err);
-	if (ret < 0)
-		return ret;
-	spec = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
-	if (spec) {
-		json_t *g = json_object_get(json_object_get(spec, "spec"), "terminationGracePeriodSeconds");
-
-		if (json_is_integer(g))
-			grace = json_integer_value(g);
-		json_decref(spec);
-	}
-	pod_stop(rt, sp, pod_dir, grace);
-
 	if (sp->netns_path) {
 		struct cniclient cc = { 0 };
 		struct cniclient_rt crt;
@@ -326,11 +423,218 @@ int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err
 			return ret;
 		}
 		ret = netns_delete_pinned(sp->netns_path, err);
-		if (ret < 0)
+		if (ret < 0 && ret != -ENOENT)
 			return ret;
+		ret = 0;
 	}
 	rm_rf(pod_dir);
-	return store_pod_delete(rt->st, sp->uid, err);
+	return ret;
+}
+
+int podrt_pod_mark_deleting(struct podrt *rt, const struct store_pod *sp,
+			    const struct podrt_delete_opts *o, bool *gone, struct store_pod **out,
+			    struct pn_err *err)
+{
+	struct store_pod upd = *sp;
+	char pod_dir[PATH_MAX];
+	int64_t grace = o && o->grace >= 0 ? (o->grace > GRACE_MAX ? GRACE_MAX : o->grace)
+					    : pod_grace(sp);
+	int64_t now = (int64_t)time(NULL) * 1000000000;
+	int ret;
+
+	*gone = false;
+	if (out)
+		*out = NULL;
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	/* Never started: nothing to stop, only rows to remove. */
+	if (sp->state == STORE_POD_PENDING) {
+		ret = store_pod_delete(rt->st, sp->uid, err);
+		if (ret == 0) {
+			rm_rf(pod_dir);
+			*gone = true;
+		}
+		return ret;
+	}
+	/* A second delete may shorten the grace period, never lengthen it
+	 * (kube-apiserver's rule). */
+	if (sp->state == STORE_POD_DELETING && sp->deletion_ns &&
+	    sp->deletion_ns + sp->deletion_grace * 1000000000 <= now + grace * 1000000000) {
+		grace = (sp->deletion_ns + sp->deletion_grace * 1000000000 - now) / 1000000000;
+		if (grace < 0)
+			grace = 0;
+	} else {
+		bool first = sp->state != STORE_POD_DELETING;
+
+		upd.state = STORE_POD_DELETING;
+		upd.deletion_ns = now;
+		upd.deletion_grace = grace;
+		ret = store_pod_update(rt->st, &upd, STORE_POD_F_STATE | STORE_POD_F_DELETION, err);
+		if (ret < 0)
+			return ret;
+		if (first) {
+			struct store_container *cs = NULL;
+			size_t n = 0;
+
+			/* kubelet's Killing, one per container it stops. */
+			if (shim_alive(pod_dir) && store_container_list(rt->st, sp->uid, &cs, &n, NULL) == 0)
+				for (size_t i = 0; i < n; i++)
+					EVENT(rt, sp, cs[i].name, "Normal", "Killing", "Stopping container %s",
+					      cs[i].name);
+			store_container_array_free(cs, n);
+		}
+	}
+	shim_stop(pod_dir, grace);
+	if (out)
+		return store_pod_get(rt->st, sp->uid, out, err);
+	return 0;
+}
+
+struct deleting {
+	struct store_pod *sp;
+	pid_t shim;
+	int pidfd;
+	uint64_t deadline_ms;
+	bool done;
+};
+
+static uint64_t mono_ms(void)
+{
+	return pn_now_ns() / 1000000;
+}
+
+/* The rest once the shim is gone: network, files, rows. */
+static int delete_finish(struct podrt *rt, struct deleting *d, struct pn_err *err)
+{
+	int ret;
+
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->pidfd = -1;
+	ret = pod_teardown(rt, d->sp, err);
+	if (ret == 0)
+		ret = store_pod_delete(rt->st, d->sp->uid, err);
+	if (ret == -ENOENT)
+		ret = 0;   /* someone else finished it */
+	return ret;
+}
+
+int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
+		      const struct podrt_delete_opts *o, podrt_deleted_fn done, void *ctx,
+		      struct pn_err *err)
+{
+	struct deleting *d = calloc(n ? n : 1, sizeof(*d));
+	size_t left = 0;
+	int first = 0;
+
+	if (!d)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	/* 1. Every pod marked and every shim told, at once. */
+	for (size_t i = 0; i < n; i++) {
+		struct pn_err e = { 0 };
+		char pod_dir[PATH_MAX];
+		bool gone = false;
+		int ret;
+
+		d[i].pidfd = -1;
+		ret = podrt_pod_mark_deleting(rt, &pods[i], o, &gone, &d[i].sp, &e);
+		if (ret < 0 || gone) {
+			if (done)
+				done(ctx, &pods[i], ret, &e);
+			if (ret < 0 && !first) {
+				first = ret;
+				pn_err_move(err, &e);
+			}
+			d[i].done = true;
+			pn_err_free(&e);
+			continue;
+		}
+		pod_dir_path(rt, d[i].sp->uid, pod_dir, sizeof(pod_dir));
+		if (shim_alive(pod_dir)) {
+			char path[PATH_MAX];
+			json_t *shim;
+
+			snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+			shim = read_json(path);
+			d[i].shim = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+			json_decref(shim);
+			if (d[i].shim > 1)
+				d[i].pidfd = (int)syscall(SYS_pidfd_open, d[i].shim, 0);
+		}
+		/* The shim waits the grace period, then SIGKILLs, then stops the
+		 * pause: allow it that and some (its README: every wait bounded). */
+		d[i].deadline_ms = mono_ms() + (uint64_t)(d[i].sp->deletion_grace + 15) * 1000;
+		left++;
+	}
+	/* 2. Each pod finished as soon as its shim is gone. */
+	while (left) {
+		struct pollfd *pf = calloc(n, sizeof(*pf));
+		size_t *who = calloc(n, sizeof(*who)), np = 0;
+		uint64_t now = mono_ms(), next = UINT64_MAX;
+
+		if (!pf || !who) {
+			free(pf);
+			free(who);
+			first = first ? first : pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (d[i].done)
+				continue;
+			if (d[i].pidfd >= 0 && now < d[i].deadline_ms) {
+				pf[np].fd = d[i].pidfd;
+				pf[np].events = POLLIN;
+				who[np++] = i;
+				if (d[i].deadline_ms < next)
+					next = d[i].deadline_ms;
+			}
+		}
+		if (np)
+			poll(pf, np, next - now > 1000 ? 1000 : (int)(next - now));
+		now = mono_ms();
+		for (size_t i = 0; i < n; i++) {
+			struct pn_err e = { 0 };
+			char pod_dir[PATH_MAX];
+			int ret;
+
+			if (d[i].done)
+				continue;
+			pod_dir_path(rt, d[i].sp->uid, pod_dir, sizeof(pod_dir));
+			if (d[i].pidfd >= 0 && now < d[i].deadline_ms && shim_alive(pod_dir))
+				continue;
+			if (shim_alive(pod_dir) && d[i].shim > 1) {
+				/* Past every bound: the shim itself is stuck. */
+				pn_warn("pod %s: shim %d did not stop in time; killing it", d[i].sp->name,
+					(int)d[i].shim);
+				kill(d[i].shim, SIGKILL);
+			}
+			ret = delete_finish(rt, &d[i], &e);
+			if (done)
+				done(ctx, d[i].sp, ret, &e);
+			if (ret < 0 && !first) {
+				first = ret;
+				pn_err_move(err, &e);
+			}
+			pn_err_free(&e);
+			d[i].done = true;
+			left--;
+		}
+		free(pf);
+		free(who);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].pidfd >= 0)
+			close(d[i].pidfd);
+		store_pod_free(d[i].sp);
+	}
+	free(d);
+	return first;
+}
+
+int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
+{
+	const struct podrt_delete_opts o = { .grace = -1 };
+
+	return podrt_pods_delete(rt, sp, 1, &o, NULL, NULL, err);
 }
 
 /* The pod IP: the first address on an interface inside the sandbox. */
@@ -377,93 +681,153 @@ static int loopback_up(const char *netns_path, struct pn_err *err)
 	return ret;
 }
 
-int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **out,
-		     struct pn_err *err)
-{
-	struct store_pod *sp = NULL;
-	struct image_info **imgs = NULL;
-	struct cni_netlist *l = NULL;
-	struct cni_result *res = NULL;
-	struct store_container *cs = NULL;
-	struct pn_proc_result pr = { 0 };
-	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
-	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
-	char pod_ip[64] = "", gw[64] = "", *netns_path = NULL;
-	bool row = false, netns_made = false, cni_added = false, shim_started = false;
-	bool rootfs_made = false;
-	size_t nc = pod->spec.n_containers;
-	struct cniclient cc = { 0 };
-	int ret;
+/* ---- create: admit, start */
 
-	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
-	cc.cache_dir = rt->cni_cache;
-	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
-	cs = calloc(nc ? nc : 1, sizeof(*cs));
-	if (!imgs || !cs || !ips) {
-		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-		goto out;
-	}
-	/* 1. Everything that can be refused is refused before anything exists. */
-	for (size_t i = 0; i < nc; i++) {
-		struct pn_container_spec *c = &pod->spec.containers[i];
+/* The object stored for @pod: pod_to_json() with the API's @meta merged
+ * into its metadata.  Heap string; NULL when out of memory. */
+static char *stored_object(const struct pn_pod *pod, json_t *meta)
+{
+	json_t *o = pod_to_json(pod);
+	char *s;
+
+	if (!o)
+		return NULL;
+	/* The row holds uid and creation: the stored object leaves them out,
+	 * so that the same spec always stores the same bytes. */
+	json_object_del(json_object_get(o, "metadata"), "uid");
+	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
+	if (json_is_object(meta))
+		json_object_update(json_object_get(o, "metadata"), meta);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+/* Every image of @pod known and every container with a command: what can
+ * be refused is refused before anything exists. */
+static int check_images(struct podrt *rt, const struct pn_pod *pod, struct image_info **imgs,
+			struct pn_err *err)
+{
+	for (size_t i = 0; i < pod->spec.n_containers; i++) {
+		const struct pn_container_spec *c = &pod->spec.containers[i];
 		json_t *argv;
+		int ret;
 
 		ret = image_get(rt->root, c->image, &imgs[i], err);
 		if (ret < 0)
-			goto out;
+			return ret;
 		argv = container_argv(c, imgs[i]);
 		if (json_array_size(argv) == 0) {
 			json_decref(argv);
-			ret = pn_error(err, PN_E_BAD_REQUEST, 0,
-				       "container \"%s\": no command given and image \"%s\" has none",
-				       c->name, c->image);
-			goto out;
+			return pn_error(err, PN_E_BAD_REQUEST, 0,
+					"container \"%s\": no command given and image \"%s\" has none",
+					c->name, c->image);
 		}
 		json_decref(argv);
 	}
-	if (!pod->spec.host_network) {
-		ret = load_netlist(rt, &l, err);
-		if (ret < 0)
-			goto out;
-	}
+	return 0;
+}
 
-	/* 2. The row first: from here a killed apply is visible. */
+static void images_free(struct image_info **imgs, size_t n)
+{
+	for (size_t i = 0; imgs && i < n; i++)
+		image_info_free(imgs[i]);
+	free(imgs);
+}
+
+/* The checks of a store insert, without writing (dry run). */
+static int admit_dry(struct podrt *rt, struct pn_pod *pod, const char *spec_json,
+		     struct store_pod **out, struct pn_err *err)
+{
+	struct store_namespace *ns = NULL;
+	struct store_pod *sp = NULL, *taken = NULL;
+	const char *nsn = pod->meta.namespace_ ? pod->meta.namespace_ : "default";
+	char id[STORE_ID_LEN + 1], uid[STORE_UUID_LEN + 1];
+	int ret;
+
+	ret = store_namespace_get(rt->st, nsn, &ns, err);
+	if (ret < 0)
+		return ret;
+	if (ns->phase == STORE_NS_TERMINATING) {
+		store_namespace_free(ns);
+		return pn_error(err, PN_E_FORBIDDEN, EPERM,
+				"pods \"%s\" is forbidden: unable to create new content in namespace %s "
+				"because it is being terminated",
+				pod->meta.name, nsn);
+	}
+	store_namespace_free(ns);
+	if (store_pod_get_by_name(rt->st, nsn, pod->meta.name, &taken, NULL) == 0) {
+		store_pod_free(taken);
+		return pn_error(err, PN_E_ALREADY_EXISTS, EEXIST, "pods \"%s\" already exists",
+				pod->meta.name);
+	}
+	sp = calloc(1, sizeof(*sp));
+	if (!sp || store_new_id(id) < 0 || store_new_uuid(uid) < 0) {
+		free(sp);
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	sp->uid = strdup(uid);
+	sp->sandbox_id = strdup(id);
+	sp->namespace_ = strdup(nsn);
+	sp->name = strdup(pod->meta.name);
+	sp->spec_json = strdup(spec_json);
+	sp->state = STORE_POD_PENDING;
+	sp->phase = STORE_PHASE_PENDING;
+	sp->created_ns = (int64_t)time(NULL) * 1000000000;
+	if (!sp->uid || !sp->sandbox_id || !sp->namespace_ || !sp->name || !sp->spec_json) {
+		store_pod_free(sp);
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	*out = sp;
+	return 0;
+}
+
+int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
+		    struct store_pod **out, struct pn_err *err)
+{
+	struct store_pod *sp = NULL;
+	struct image_info **imgs = NULL;
+	struct store_container *cs = NULL;
+	size_t nc = pod->spec.n_containers;
+	char *spec = NULL;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
+	cs = calloc(nc ? nc : 1, sizeof(*cs));
+	spec = stored_object(pod, w ? w->meta : NULL);
+	if (!imgs || !cs || !spec) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = check_images(rt, pod, imgs, err);
+	if (ret < 0)
+		goto out;
+	if (w && w->dry_run) {
+		ret = admit_dry(rt, pod, spec, &sp, err);
+		if (ret == 0 && out) {
+			*out = sp;
+			sp = NULL;
+		}
+		goto out;
+	}
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!pod->spec.host_network) {
-		ret = netns_new_name(nsname);
-		if (ret < 0) {
-			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot name a network namespace");
-			goto out;
-		}
-		if (asprintf(&netns_path, "%s/%s", rt->netns_dir, nsname) < 0) {
-			netns_path = NULL;
-			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	sp->namespace_ = pod->meta.namespace_;
-	sp->name = pod->meta.name;
-	sp->netns_path = netns_path;
-	sp->state = STORE_POD_CREATING;
+	sp->namespace_ = pod->meta.namespace_ ? strdup(pod->meta.namespace_) : NULL;
+	sp->name = strdup(pod->meta.name);
+	sp->spec_json = spec;
+	spec = NULL;
+	sp->state = STORE_POD_PENDING;
 	sp->phase = STORE_PHASE_PENDING;
-	spec = pod_to_json(pod);
-	sp->spec_json = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
 	ret = store_begin(rt->st, err);
 	if (ret < 0)
-		goto out_unborrow;
+		goto out;
 	ret = store_pod_insert(rt->st, sp, err);
 	for (size_t i = 0; ret == 0 && i < nc; i++) {
-		char id[65];
-
-		if (store_new_id(id) < 0) {
-			ret = pn_error(err, PN_E_KERNEL, EIO, "cannot make a container id");
-			break;
-		}
-		cs[i].id = strdup(id);
 		cs[i].pod_uid = sp->uid;
 		cs[i].name = pod->spec.containers[i].name;
 		cs[i].idx = (int)i;
@@ -475,33 +839,166 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		ret = store_commit(rt->st, err);
 	if (ret < 0) {
 		store_rollback(rt->st);
-		goto out_unborrow;
+		goto out;
 	}
-	row = true;
 	free(pod->meta.uid);
 	pod->meta.uid = strdup(sp->uid);
 	pod->meta.creation = (time_t)(sp->created_ns / 1000000000);
+	EVENT(rt, sp, NULL, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", sp->namespace_,
+	      sp->name, podrt_node_name(rt));
+	if (out)
+		ret = store_pod_get(rt->st, sp->uid, out, err);
+out:
+	for (size_t i = 0; i < nc && cs; i++) {
+		free(cs[i].id);
+		cs[i].id = NULL;
+	}
+	free(cs);
+	images_free(imgs, nc);
+	store_pod_free(sp);
+	free(spec);
+	return ret;
+}
+
+/* A pod that could not start: nothing of it left running, pending with
+ * phase Failed and why, so that it shows and nothing retries it. */
+static void start_failed(struct podrt *rt, const char *uid, const struct pn_err *why)
+{
+	struct store_pod *sp = NULL;
+	struct pn_err scratch = { 0 };
+	json_t *status;
+
+	if (store_pod_get(rt->st, uid, &sp, &scratch) < 0) {
+		pn_err_free(&scratch);
+		return;
+	}
+	if (pod_teardown(rt, sp, &scratch) < 0)
+		pn_warn("pod %s: undoing a failed start: %s", sp->name, pn_err_msg(&scratch));
+	pn_err_free(&scratch);
+	EVENT(rt, sp, NULL, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: %s",
+	      pn_err_msg(why));
+	free(sp->reason);
+	sp->reason = strdup("StartError");
+	status = json_pack("{s:s, s:s, s:s, s:s}", "phase", "Failed", "reason", "StartError", "message",
+			   pn_err_msg(why), "qosClass", "BestEffort");
+	free(sp->status_json);
+	sp->status_json = status ? json_dumps(status, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(status);
+	sp->state = STORE_POD_PENDING;
+	sp->phase = STORE_PHASE_FAILED;
+	free(sp->netns_path);
+	sp->netns_path = NULL;
+	if (store_pod_update(rt->st, sp,
+			     STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_STATUS,
+			     &scratch) < 0)
+		pn_warn("pod %s: %s", sp->name, pn_err_msg(&scratch));
+	pn_err_free(&scratch);
+	store_pod_free(sp);
+}
+
+int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
+{
+	struct store_pod *sp = NULL;
+	struct pn_pod *pod = NULL;
+	struct image_info **imgs = NULL;
+	struct cni_netlist *l = NULL;
+	struct cni_result *res = NULL;
+	struct store_container *cs = NULL;
+	struct pn_proc_result pr = { 0 };
+	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
+	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
+	char pod_ip[64] = "", gw[64] = "";
+	size_t nc = 0, ncs = 0;
+	struct cniclient cc = { 0 };
+	int ret;
+
+	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
+	cc.cache_dir = rt->cni_cache;
+	/*
+	 * Claim the pod: pending -> creating, owned by this process, in one
+	 * transaction, so that of two starters (podnetd's agent and the
+	 * `podnet apply` that admitted it) exactly one runs it.
+	 */
+	ret = store_begin(rt->st, err);
+	if (ret < 0)
+		goto out_nofail;
+	ret = store_pod_get(rt->st, uid, &sp, err);
+	if (ret == 0 && (sp->state != STORE_POD_PENDING || sp->phase != STORE_PHASE_PENDING))
+		ret = pn_error(err, PN_E_CONFLICT, EALREADY, "pod %s is not waiting to start", sp->name);
+	if (ret == 0) {
+		sp->state = STORE_POD_CREATING;
+		ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE, err);
+	}
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	else
+		store_rollback(rt->st);
+	if (ret < 0)
+		goto out_nofail;
+	spec = json_loads(sp->spec_json, 0, NULL);
+	ret = spec ? pod_from_json(spec, &pod, err)
+		   : pn_error(err, PN_E_STATE, EIO, "pod %s: stored spec unreadable", sp->name);
+	if (ret < 0)
+		goto out;
+	nc = pod->spec.n_containers;
+	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
+	if (!imgs || !ips) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = check_images(rt, pod, imgs, err);
+	if (ret < 0)
+		goto out;
+	ret = store_container_list(rt->st, uid, &cs, &ncs, err);
+	if (ret < 0)
+		goto out;
+	if (ncs != nc) {
+		ret = pn_error(err, PN_E_STATE, EIO, "pod %s: %zu containers in the spec, %zu rows",
+			       sp->name, nc, ncs);
+		goto out;
+	}
+	if (!pod->spec.host_network) {
+		ret = load_netlist(rt, &l, err);
+		if (ret < 0)
+			goto out;
+		ret = netns_new_name(nsname);
+		if (ret < 0) {
+			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot name a network namespace");
+			goto out;
+		}
+		free(sp->netns_path);
+		if (asprintf(&sp->netns_path, "%s/%s", rt->netns_dir, nsname) < 0) {
+			sp->netns_path = NULL;
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	/* From here a killed start is visible (creating, owned by a dead
+	 * process) and finished off by delete and gc. */
+	sp->state = STORE_POD_CREATING;
+	ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE | STORE_POD_F_NETNS, err);
+	if (ret < 0)
+		goto out;
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
 	ret = pn_mkdir_p(pod_dir, 0700);
 	if (ret < 0) {
 		ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", pod_dir);
-		goto out_unborrow;
+		goto out;
 	}
 
 	/* 3-4. The pod's network: its own namespace and the CNI chain. */
 	if (!pod->spec.host_network) {
 		struct cniclient_rt crt;
 		struct cniclient_kv kv[CNICLIENT_K8S_NARGS];
-		char *made = NULL;
+		char *made_path = NULL;
 
-		ret = netns_create_pinned(rt->netns_dir, nsname, &made, err);
-		free(made);
+		ret = netns_create_pinned(rt->netns_dir, nsname, &made_path, err);
+		free(made_path);
 		if (ret < 0)
-			goto out_unborrow;
-		netns_made = true;
-		ret = loopback_up(netns_path, err);
+			goto out;
+		ret = loopback_up(sp->netns_path, err);
 		if (ret < 0)
-			goto out_unborrow;
+			goto out;
 		/* Recorded before ADD runs, so a crash mid-ADD cannot hide the
 		 * attachment from gc; the row goes with the pod's (cascade). */
 		{
@@ -509,19 +1006,18 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 						      .network = l->name,
 						      .ifname = POD_IFNAME,
 						      .container_id = sp->sandbox_id,
-						      .netns_path = netns_path };
+						      .netns_path = sp->netns_path };
 
 			ret = store_attachment_add(rt->st, &a, err);
 			if (ret < 0)
-				goto out_unborrow;
+				goto out;
 		}
 		cni_rt_for(sp, &crt, kv);
 		ret = cniclient_add(&cc, l, &crt, &res, err);
 		if (ret < 0) {
 			pn_err_prefix(err, "network for pod \"%s\" (CNI network %s)", sp->name, l->name);
-			goto out_unborrow;
+			goto out;
 		}
-		cni_added = true;
 		result_pod_ips(res, pod_ip, sizeof(pod_ip), ips, gw, sizeof(gw));
 	}
 
@@ -535,17 +1031,16 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		ret = pn_mkdir_p(path, 0700);
 		if (ret < 0) {
 			ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", path);
-			goto out_unborrow;
+			goto out;
 		}
-		/* Before the call: a failure half-way may leave a mount. */
-		rootfs_made = true;
 		ret = image_rootfs_prepare(rt->root, c->image, path, &rootfs, err);
 		if (ret < 0)
-			goto out_unborrow;
+			goto out;
 		json_array_append_new(
-			ctrs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
-					c->name, "rootfs", rootfs, "args", container_argv(c, imgs[i]),
-					"env", container_env(c, imgs[i]), "workingDir",
+			ctrs, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
+					c->name, "image", c->image, "rootfs", rootfs, "args",
+					container_argv(c, imgs[i]), "env", container_env(c, imgs[i]),
+					"workingDir",
 					c->working_dir ? c->working_dir
 						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
 					"unmountRootfs", 1));
@@ -562,18 +1057,18 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			 pn_restart_policy_str(pod->spec.restart_policy), "terminationGracePeriodSeconds",
 			 (json_int_t)pod->spec.termination_grace_period, "pause", "binary", path,
 			 "containers", ctrs);
-	if (plan && netns_path)
-		json_object_set_new(plan, "netns", json_string(netns_path));
+	if (plan && sp->netns_path)
+		json_object_set_new(plan, "netns", json_string(sp->netns_path));
 	if (plan && pod_ip[0])
 		json_object_set_new(plan, "podIP", json_string(pod_ip));
 	if (!plan) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-		goto out_unborrow;
+		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
 	ret = pn_json_file_replace(path, plan, JSON_INDENT(2), 0644, PN_E_STATE, err);
 	if (ret < 0)
-		goto out_unborrow;
+		goto out;
 	{
 		char shim[PATH_MAX];
 		char *argv[12];
@@ -601,7 +1096,7 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			     &pr, err);
 		if (ret < 0) {
 			pn_err_prefix(err, "pod \"%s\" did not start", sp->name);
-			goto out_unborrow;
+			goto out;
 		}
 		if (!pn_proc_ok(&pr)) {
 			char *e = pr.err;
@@ -611,9 +1106,8 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 				e[--n] = '\0';
 			ret = pn_error(err, PN_E_OCI_RUNTIME, 0, "pod \"%s\" did not start: %s", sp->name,
 				       e[0] ? e : "podnet-shim failed");
-			goto out_unborrow;
+			goto out;
 		}
-		shim_started = true;
 		sp->shim_pid = atoi(pr.out);
 	}
 	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
@@ -627,66 +1121,46 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	/* 7. Ready. */
 	sp->state = STORE_POD_READY;
 	sp->phase = STORE_PHASE_RUNNING;
-	sp->pod_ip = pod_ip[0] ? pod_ip : NULL;
+	free(sp->pod_ip);
+	free(sp->pod_ips);
+	free(sp->host_ip);
+	sp->pod_ip = pod_ip[0] ? strdup(pod_ip) : NULL;
 	sp->pod_ips = json_dumps(ips, JSON_COMPACT);
-	sp->host_ip = gw[0] ? gw : NULL;
+	sp->host_ip = gw[0] ? strdup(gw) : NULL;
 	sp->started_ns = (int64_t)time(NULL) * 1000000000;
 	ret = store_pod_update(rt->st, sp,
 			       STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_IPS |
 				       STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED,
 			       err);
-	free(sp->pod_ips);
-	sp->pod_ips = NULL;
-	sp->pod_ip = sp->host_ip = NULL;
 	if (ret < 0)
-		goto out_unborrow;
-	ret = 0;
-out_unborrow:
-	/* Fields borrowed from @pod and locals go back before any free. */
-	if (sp) {
-		sp->namespace_ = NULL;
-		sp->name = NULL;
-		sp->netns_path = NULL;
-	}
-	for (size_t i = 0; i < nc && cs; i++) {
-		cs[i].pod_uid = NULL;
-		cs[i].name = NULL;
-		cs[i].image = NULL;
-	}
-	if (ret < 0 && row) {
-		struct pn_err scratch = { 0 };
-		struct store_pod *cur = NULL;
+		goto out;
+	/* kubelet's account of each container's start: the image (local, so
+	 * present), the container made, then started. */
+	for (size_t i = 0; i < nc; i++) {
+		const char *name = pod->spec.containers[i].name;
 
-		/* A rootfs is a mount that rm_rf() will not cross: only the
-		 * full delete releases it (a hostNetwork pod has no netns to
-		 * send it there otherwise). */
-		if (shim_started || netns_made || cni_added || rootfs_made) {
-			if (store_pod_get(rt->st, sp->uid, &cur, &scratch) == 0) {
-				if (podrt_pod_delete(rt, cur, &scratch) < 0)
-					pn_warn("rollback of pod %s: %s", cur->name, pn_err_msg(&scratch));
-				store_pod_free(cur);
-			}
-		} else {
-			rm_rf(pod_dir);
-			if (store_pod_delete(rt->st, sp->uid, &scratch) < 0)
-				pn_warn("rollback of pod %s: %s", pod->meta.name, pn_err_msg(&scratch));
-		}
+		EVENT(rt, sp, name, "Normal", "Pulled", "Container image \"%s\" already present on machine",
+		      pod->spec.containers[i].image);
+		EVENT(rt, sp, name, "Normal", "Created", "Created container: %s", name);
+		EVENT(rt, sp, name, "Normal", "Started", "Started container %s", name);
+	}
+	{
+		struct pn_err scratch = { 0 };
+
+		if (podrt_pod_sync_status(rt, sp, NULL, &scratch) < 0)
+			pn_warn("pod %s: status: %s", sp->name, pn_err_msg(&scratch));
 		pn_err_free(&scratch);
 	}
-	if (ret == 0 && out) {
-		ret = store_pod_get(rt->st, sp->uid, out, err);
-	}
+	ret = 0;
 out:
-	for (size_t i = 0; i < nc && imgs; i++)
-		image_info_free(imgs[i]);
-	free(imgs);
-	if (cs) {
-		for (size_t i = 0; i < nc; i++)
-			free(cs[i].id);
-		free(cs);
-	}
+	/* Claimed above: a failure leaves it pending and Failed. */
+	if (ret < 0)
+		start_failed(rt, uid, err);
+out_nofail:
+	images_free(imgs, nc);
+	store_container_array_free(cs, ncs);
 	store_pod_free(sp);
-	free(netns_path);
+	pn_pod_free(pod);
 	pn_proc_result_free(&pr);
 	cni_result_free(res);
 	cni_netlist_free(l);
@@ -694,6 +1168,35 @@ out:
 	json_decref(plan);
 	json_decref(ctrs);
 	json_decref(ips);
+	return ret;
+}
+
+int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **out,
+		     struct pn_err *err)
+{
+	struct store_pod *sp = NULL;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	ret = podrt_pod_admit(rt, pod, NULL, &sp, err);
+	if (ret < 0)
+		return ret;
+	ret = podrt_pod_start(rt, sp->uid, err);
+	if (ret < 0) {
+		/* The CLI's apply is all or nothing: a pod that did not start
+		 * goes (its resources were undone by the start). */
+		struct pn_err scratch = { 0 };
+
+		if (store_pod_delete(rt->st, sp->uid, &scratch) < 0)
+			pn_warn("rollback of pod %s: %s", sp->name, pn_err_msg(&scratch));
+		pn_err_free(&scratch);
+		store_pod_free(sp);
+		return ret;
+	}
+	if (out)
+		ret = store_pod_get(rt->st, sp->uid, out, err);
+	store_pod_free(sp);
 	return ret;
 }
 
@@ -732,6 +1235,8 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 	int ret;
 
 	memset(v, 0, sizeof(*v));
+	snprintf(v->node_name, sizeof(v->node_name), "%s", podrt_node_name(rt));
+	snprintf(v->node_ip, sizeof(v->node_ip), "%s", podrt_node_ip(rt));
 	ret = store_pod_get(rt->st, sp->uid, &v->pod, err);
 	if (ret < 0)
 		return ret;
@@ -770,11 +1275,24 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 		c->row = cs[i];
 		memset(&cs[i], 0, sizeof(cs[i]));
 		c->exit_code = -1;
+		snprintf(c->cid, sizeof(c->cid), "%s", c->row.id);
 		snprintf(c->state, sizeof(c->state), "created");
 		snprintf(c->reason, sizeof(c->reason), "ContainerCreating");
 		snprintf(path, sizeof(path), "%s/containers/%s/status.json", v->pod_dir, c->row.id);
 		st = read_json(path);
 		if (st) {
+			if (json_is_string(json_object_get(st, "containerID")))
+				jstr(st, "containerID", c->cid, sizeof(c->cid));
+			/* After an image change the shim runs the new one. */
+			if (json_is_string(json_object_get(st, "image")) &&
+			    strcmp(json_string_value(json_object_get(st, "image")), c->row.image)) {
+				char *img = strdup(json_string_value(json_object_get(st, "image")));
+
+				if (img) {
+					free(c->row.image);
+					c->row.image = img;
+				}
+			}
 			jstr(st, "state", c->state, sizeof(c->state));
 			c->pid = jint(st, "pid", 0);
 			c->exit_code = jint(st, "exitCode", -1);
@@ -789,12 +1307,22 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			if (json_is_object(last)) {
 				c->has_last = true;
 				c->last_exit_code = jint(last, "exitCode", 0);
+				jstr(last, "containerID", c->last_cid, sizeof(c->last_cid));
 				jstr(last, "reason", c->last_reason, sizeof(c->last_reason));
 				jstr(last, "startedAt", c->last_started_at, sizeof(c->last_started_at));
 				jstr(last, "finishedAt", c->last_finished_at,
 				     sizeof(c->last_finished_at));
 				if (parse_rfc3339(c->last_finished_at) > v->last_restart)
 					v->last_restart = parse_rfc3339(c->last_finished_at);
+			}
+			last = json_object_get(st, "previousAttempt");
+			if (json_is_object(last)) {
+				c->has_prev = true;
+				jstr(last, "containerID", c->prev_cid, sizeof(c->prev_cid));
+				c->prev_exit_code = jint(last, "exitCode", 0);
+				jstr(last, "reason", c->prev_reason, sizeof(c->prev_reason));
+				jstr(last, "startedAt", c->prev_started_at, sizeof(c->prev_started_at));
+				jstr(last, "finishedAt", c->prev_finished_at, sizeof(c->prev_finished_at));
 			}
 			json_decref(st);
 		}
@@ -816,7 +1344,10 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 
 	/* Phase and kubectl's STATUS column (its printPod, simplified to the
 	 * states a single node can have). */
-	if (v->pod->state == STORE_POD_CREATING) {
+	if (v->pod->state == STORE_POD_PENDING && v->pod->phase == STORE_PHASE_FAILED) {
+		snprintf(v->phase, sizeof(v->phase), "Failed");
+		snprintf(v->status, sizeof(v->status), "%s", v->pod->reason ? v->pod->reason : "Failed");
+	} else if (v->pod->state == STORE_POD_CREATING || v->pod->state == STORE_POD_PENDING) {
 		snprintf(v->phase, sizeof(v->phase), "Pending");
 		snprintf(v->status, sizeof(v->status), "ContainerCreating");
 	} else if (!v->shim_alive && v->pod->state == STORE_POD_READY && !all_exited) {
@@ -890,35 +1421,26 @@ static json_t *api_time(const char *s)
 	return json_string(buf);
 }
 
-json_t *podrt_view_to_json(const struct podrt_view *v)
+json_t *podrt_view_status(const struct podrt_view *v)
 {
-	json_t *o = v->spec ? json_deep_copy(v->spec) : json_object();
-	json_t *meta, *spec, *status, *conds, *cst, *ips;
-	char ts[40], host[256] = "";
+	json_t *status, *conds, *cst, *ips, *l = NULL, *e;
+	const char *pod_ip = v->pod->pod_ip;
+	char ts[40];
 	bool ready = v->ready == v->total && v->total > 0;
+	bool host_net = json_is_true(
+		json_object_get(json_object_get(v->spec, "spec"), "hostNetwork"));
+	size_t i;
 
-	if (!o)
-		return NULL;
-	meta = json_object_get(o, "metadata");
-	if (!meta) {
-		meta = json_object();
-		json_object_set_new(o, "metadata", meta);
-	}
-	json_object_set_new(meta, "uid", json_string(v->pod->uid));
 	rfc3339(v->pod->created_ns, ts);
-	json_object_set_new(meta, "creationTimestamp", json_string(ts));
-	spec = json_object_get(o, "spec");
-	gethostname(host, sizeof(host) - 1);
-	if (spec)
-		json_object_set_new(spec, "nodeName", json_string(host));
-
 	status = json_object();
+	if (!status)
+		return NULL;
 	json_object_set_new(status, "phase", json_string(v->phase));
 	conds = json_array();
 	{
 		const char *types[] = { "Initialized", "Ready", "ContainersReady", "PodScheduled" };
 
-		for (size_t i = 0; i < PN_ARRAY_SIZE(types); i++) {
+		for (i = 0; i < PN_ARRAY_SIZE(types); i++) {
 			bool t = i == 0 || i == 3 || ready;
 
 			json_array_append_new(conds, json_pack("{s:s, s:s, s:o, s:s}", "type", types[i],
@@ -928,27 +1450,31 @@ json_t *podrt_view_to_json(const struct podrt_view *v)
 		}
 	}
 	json_object_set_new(status, "conditions", conds);
-	if (v->pod->host_ip)
-		json_object_set_new(status, "hostIP", json_string(v->pod->host_ip));
-	if (v->pod->pod_ip)
-		json_object_set_new(status, "podIP", json_string(v->pod->pod_ip));
+	/* hostIP is the node's address (kubelet's), not the bridge's. */
+	if (v->node_ip[0]) {
+		json_object_set_new(status, "hostIP", json_string(v->node_ip));
+		json_object_set_new(status, "hostIPs", json_pack("[{s:s}]", "ip", v->node_ip));
+	}
 	ips = json_array();
-	if (v->pod->pod_ips) {
-		json_t *l = json_loads(v->pod->pod_ips, 0, NULL);
-		size_t i;
-		json_t *e;
-
+	if (host_net && v->node_ip[0]) {
+		/* A pod in the node's network namespace has the node's address. */
+		pod_ip = v->node_ip;
+		json_array_append_new(ips, json_pack("{s:s}", "ip", v->node_ip));
+	} else if (v->pod->pod_ips) {
+		l = json_loads(v->pod->pod_ips, 0, NULL);
 		json_array_foreach(l, i, e)
 			json_array_append_new(ips, json_pack("{s:O}", "ip", e));
 		json_decref(l);
 	}
+	if (pod_ip)
+		json_object_set_new(status, "podIP", json_string(pod_ip));
 	json_object_set_new(status, "podIPs", ips);
 	if (v->pod->started_ns) {
 		rfc3339(v->pod->started_ns, ts);
 		json_object_set_new(status, "startTime", json_string(ts));
 	}
 	cst = json_array();
-	for (size_t i = 0; i < v->n_ctrs; i++) {
+	for (i = 0; i < v->n_ctrs; i++) {
 		const struct podrt_ctr *c = &v->ctrs[i];
 		char cid[80];
 		json_t *state, *last = json_object();
@@ -986,8 +1512,430 @@ json_t *podrt_view_to_json(const struct podrt_view *v)
 	}
 	json_object_set_new(status, "containerStatuses", cst);
 	json_object_set_new(status, "qosClass", json_string("BestEffort"));
-	json_object_set_new(o, "status", status);
+	if (v->pod->state == STORE_POD_PENDING && v->pod->phase == STORE_PHASE_FAILED &&
+	    v->pod->reason)
+		json_object_set_new(status, "reason", json_string(v->pod->reason));
+	return status;
+}
+
+json_t *podrt_view_to_json(const struct podrt_view *v)
+{
+	json_t *o = v->spec ? json_deep_copy(v->spec) : json_object();
+	json_t *meta, *spec, *status;
+	char ts[40], rv[32];
+
+	if (!o)
+		return NULL;
+	meta = json_object_get(o, "metadata");
+	if (!meta) {
+		meta = json_object();
+		json_object_set_new(o, "metadata", meta);
+	}
+	json_object_set_new(meta, "uid", json_string(v->pod->uid));
+	rfc3339(v->pod->created_ns, ts);
+	json_object_set_new(meta, "creationTimestamp", json_string(ts));
+	snprintf(rv, sizeof(rv), "%lld", (long long)v->pod->rv);
+	json_object_set_new(meta, "resourceVersion", json_string(rv));
+	spec = json_object_get(o, "spec");
+	if (spec)
+		json_object_set_new(spec, "nodeName", json_string(v->node_name));
+	status = podrt_view_status(v);
+	if (status)
+		json_object_set_new(o, "status", status);
 	return o;
+}
+
+/* ---- update */
+
+#define UPDATABLE                                                                                 \
+	"`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"  \
+	"`spec.tolerations` (only additions to existing tolerations),"                             \
+	"`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "      \
+	"negative)"
+
+/* Append to @b, one line each, the paths where @a and @b differ. */
+static void spec_diff(json_t *a, json_t *b, const char *path, struct pn_buf *out)
+{
+	if (json_equal(a, b))
+		return;
+	if (json_is_object(a) && json_is_object(b)) {
+		const char *k;
+		json_t *v;
+		char sub[512];
+
+		json_object_foreach(a, k, v) {
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			spec_diff(v, json_object_get(b, k), sub, out);
+		}
+		json_object_foreach(b, k, v) {
+			if (json_object_get(a, k))
+				continue;
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			spec_diff(NULL, v, sub, out);
+		}
+		return;
+	}
+	if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b) &&
+	    json_is_object(json_array_get(a, 0))) {
+		char sub[512];
+
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			spec_diff(json_array_get(a, i), json_array_get(b, i), sub, out);
+		}
+		return;
+	}
+	{
+		char *sa = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		char *sb = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+		pn_buf_printf(out, "\n  %s: %s -> %s", path, sa ? sa : "(unset)", sb ? sb : "(unset)");
+		free(sa);
+		free(sb);
+	}
+}
+
+int podrt_pod_check_update(const struct pn_pod *old, const struct pn_pod *pod,
+			   struct pn_err *err)
+{
+	json_t *a = pod_to_json(old), *b = pod_to_json(pod), *as, *bs, *ac, *bc;
+	struct pn_buf diff = { 0 };
+	char *d;
+	int ret = 0;
+
+	if (!a || !b) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	as = json_object_get(a, "spec");
+	bs = json_object_get(b, "spec");
+	/* What may change is taken from the new spec into the old one; what
+	 * differs then is what may not. */
+	ac = json_object_get(as, "containers");
+	bc = json_object_get(bs, "containers");
+	if (json_array_size(ac) == json_array_size(bc)) {
+		for (size_t i = 0; i < json_array_size(ac); i++) {
+			json_t *img = json_object_get(json_array_get(bc, i), "image");
+
+			if (img)
+				json_object_set(json_array_get(ac, i), "image", img);
+			/* imagePullPolicy is defaulted from the image's tag: it
+			 * follows the image. */
+			img = json_object_get(json_array_get(bc, i), "imagePullPolicy");
+			if (img)
+				json_object_set(json_array_get(ac, i), "imagePullPolicy", img);
+		}
+	}
+	if (json_equal(as, bs))
+		goto out;
+	spec_diff(as, bs, "spec", &diff);
+	d = pn_buf_take(&diff);
+	ret = pn_error(err, PN_E_FORBIDDEN, EPERM,
+		       "The Pod \"%s\" is invalid: spec: Forbidden: pod updates may not change fields "
+		       "other than " UPDATABLE "%s",
+		       pod->meta.name, d ? d : "");
+	if (pn_err_cause(err, "FieldValueForbidden", "spec",
+			 "Forbidden: pod updates may not change fields other than " UPDATABLE "%s",
+			 d ? d : "") < 0)
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	free(d);
+out:
+	json_decref(a);
+	json_decref(b);
+	return ret;
+}
+
+/*
+ * kubelet restarts a container whose image changed: the new image's
+ * command, environment and working directory go into the plan, and the
+ * shim (SIGUSR2, src/shim/README.md) stops that container, gives it a root
+ * file system from the new image and starts it again as a new attempt.
+ */
+static int restart_changed_images(struct podrt *rt, const struct store_pod *sp,
+				  const struct pn_pod *old, const struct pn_pod *pod, struct pn_err *err)
+{
+	char pod_dir[PATH_MAX], path[PATH_MAX];
+	json_t *plan = NULL, *ctrs;
+	bool changed = false;
+	int ret = 0;
+
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
+	for (size_t i = 0; i < pod->spec.n_containers && i < old->spec.n_containers; i++)
+		changed |= strcmp(pod->spec.containers[i].image, old->spec.containers[i].image) != 0;
+	if (!changed || sp->state != STORE_POD_READY)
+		return 0;
+	plan = json_load_file(path, 0, NULL);
+	ctrs = json_object_get(plan, "containers");
+	if (!json_is_array(ctrs))
+		goto out;
+	for (size_t i = 0; i < pod->spec.n_containers && ret == 0; i++) {
+		const struct pn_container_spec *c = &pod->spec.containers[i];
+		struct image_info *img = NULL;
+		json_t *pc = json_array_get(ctrs, i);
+
+		if (!json_is_object(pc) || !strcmp(c->image, old->spec.containers[i].image))
+			continue;
+		ret = image_get(rt->root, c->image, &img, err);
+		if (ret < 0)
+			break;
+		json_object_set_new(pc, "image", json_string(c->image));
+		json_object_set_new(pc, "args", container_argv(c, img));
+		json_object_set_new(pc, "env", container_env(c, img));
+		json_object_set_new(pc, "workingDir",
+				    json_string(c->working_dir ? c->working_dir
+						: (img->working_dir ? img->working_dir : "/")));
+		image_info_free(img);
+	}
+	if (ret == 0)
+		ret = pn_json_file_replace(path, plan, JSON_INDENT(2), 0644, PN_E_STATE, err);
+	if (ret == 0 && shim_alive(pod_dir)) {
+		json_t *shim;
+
+		snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+		shim = read_json(path);
+		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+
+		if (pid > 1 && kill(pid, SIGUSR2) < 0)
+			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
+		json_decref(shim);
+	}
+out:
+	json_decref(plan);
+	return ret;
+}
+
+int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
+		     enum podrt_update_result *what, struct store_pod **out, struct pn_err *err)
+{
+	struct store_pod *cur = NULL;
+	struct pn_pod *old = NULL;
+	json_t *j = NULL;
+	char *spec = NULL;
+	int ret;
+
+	*what = PODRT_UNCHANGED;
+	if (out)
+		*out = NULL;
+	ret = store_pod_get_by_name(rt->st, pod->meta.namespace_ ? pod->meta.namespace_ : "default",
+				    pod->meta.name, &cur, err);
+	if (ret < 0)
+		return ret;
+	if (w && w->expect_rv && cur->rv != w->expect_rv) {
+		ret = pn_error(err, PN_E_CONFLICT, ESTALE,
+			       "Operation cannot be fulfilled on pods \"%s\": the object has been "
+			       "modified; please apply your changes to the latest version and try again",
+			       pod->meta.name);
+		goto out;
+	}
+	j = json_loads(cur->spec_json, 0, NULL);
+	ret = j ? pod_from_json(j, &old, err)
+		: pn_error(err, PN_E_STATE, EIO, "pod %s: stored spec unreadable", cur->name);
+	if (ret < 0)
+		goto out;
+	ret = podrt_pod_check_update(old, pod, err);
+	if (ret < 0)
+		goto out;
+	/* A new image must be here before anything changes (podnet pulls
+	 * nothing: the same check as at create). */
+	for (size_t i = 0; i < pod->spec.n_containers; i++) {
+		struct image_info *img = NULL;
+
+		if (i < old->spec.n_containers &&
+		    !strcmp(pod->spec.containers[i].image, old->spec.containers[i].image))
+			continue;
+		ret = image_get(rt->root, pod->spec.containers[i].image, &img, err);
+		image_info_free(img);
+		if (ret < 0)
+			goto out;
+	}
+	/* The server's identity of the pod stays. */
+	free(pod->meta.uid);
+	pod->meta.uid = strdup(cur->uid);
+	pod->meta.creation = (time_t)(cur->created_ns / 1000000000);
+	spec = stored_object(pod, w ? w->meta : NULL);
+	if (!spec) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!strcmp(spec, cur->spec_json)) {
+		if (out) {
+			*out = cur;
+			cur = NULL;
+		}
+		goto out;
+	}
+	*what = PODRT_CONFIGURED;
+	free(cur->spec_json);
+	cur->spec_json = spec;
+	spec = NULL;
+	if (!(w && w->dry_run)) {
+		ret = store_pod_update(rt->st, cur, STORE_POD_F_SPEC, err);
+		if (ret < 0)
+			goto out;
+		ret = restart_changed_images(rt, cur, old, pod, err);
+		if (ret < 0)
+			goto out;
+		if (out) {
+			store_pod_free(cur);
+			cur = NULL;
+			ret = store_pod_get_by_name(rt->st,
+						    pod->meta.namespace_ ? pod->meta.namespace_ : "default",
+						    pod->meta.name, out, err);
+		}
+	} else if (out) {
+		*out = cur;
+		cur = NULL;
+	}
+out:
+	store_pod_free(cur);
+	pn_pod_free(old);
+	json_decref(j);
+	free(spec);
+	return ret;
+}
+
+/* ---- the API's object and the node's status */
+
+/* A pod the node has not reported on yet: Pending, scheduled here. */
+static json_t *pending_status(const struct store_pod *sp, const char *ts)
+{
+	json_t *s = json_pack("{s:s, s:[{s:s, s:s, s:o, s:s}], s:s}", "phase",
+			      sp->phase == STORE_PHASE_FAILED ? "Failed" : "Pending", "conditions",
+			      "type", "PodScheduled", "status", "True", "lastProbeTime", json_null(),
+			      "lastTransitionTime", ts, "qosClass", "BestEffort");
+
+	return s;
+}
+
+json_t *podrt_pod_object(struct podrt *rt, const struct store_pod *sp)
+{
+	json_t *o = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL, *meta, *spec, *st;
+	char ts[40], rv[32];
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "apiVersion", json_string("v1"));
+	json_object_set_new(o, "kind", json_string("Pod"));
+	meta = json_object_get(o, "metadata");
+	if (!meta) {
+		meta = json_object();
+		json_object_set_new(o, "metadata", meta);
+	}
+	json_object_set_new(meta, "namespace", json_string(sp->namespace_));
+	json_object_set_new(meta, "uid", json_string(sp->uid));
+	snprintf(rv, sizeof(rv), "%lld", (long long)sp->rv);
+	json_object_set_new(meta, "resourceVersion", json_string(rv));
+	rfc3339(sp->created_ns, ts);
+	json_object_set_new(meta, "creationTimestamp", json_string(ts));
+	if (!json_object_get(meta, "generation"))
+		json_object_set_new(meta, "generation", json_integer(1));
+	if (sp->state == STORE_POD_DELETING && sp->deletion_ns) {
+		char del[40];
+
+		/* kube-apiserver's deletionTimestamp is when the grace period ends. */
+		rfc3339(sp->deletion_ns + sp->deletion_grace * 1000000000, del);
+		json_object_set_new(meta, "deletionTimestamp", json_string(del));
+		json_object_set_new(meta, "deletionGracePeriodSeconds",
+				    json_integer(sp->deletion_grace));
+	}
+	spec = json_object_get(o, "spec");
+	if (spec)
+		json_object_set_new(spec, "nodeName", json_string(podrt_node_name(rt)));
+	st = sp->status_json ? json_loads(sp->status_json, 0, NULL) : NULL;
+	json_object_set_new(o, "status", st ? st : pending_status(sp, ts));
+	return o;
+}
+
+/* kubelet's format.Pod(): "name_namespace(uid)". */
+static void pod_ref(const struct store_pod *sp, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s_%s(%s)", sp->name, sp->namespace_, sp->uid);
+}
+
+/* Events for what changed between two recorded statuses of one pod. */
+static void status_events(struct podrt *rt, const struct store_pod *sp, json_t *old, json_t *cur)
+{
+	json_t *oc = json_object_get(old, "containerStatuses"), *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(cur, "containerStatuses"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		json_t *o = NULL, *e;
+		size_t k;
+		json_int_t rc = json_integer_value(json_object_get(c, "restartCount")), orc;
+		const char *w = json_string_value(
+			json_object_get(json_object_get(json_object_get(c, "state"), "waiting"), "reason"));
+		const char *ow;
+
+		json_array_foreach(oc, k, e)
+			if (!strcmp(json_string_value(json_object_get(e, "name")) ?: "", name ?: ""))
+				o = e;
+		if (!name || !o)
+			continue;
+		orc = json_integer_value(json_object_get(o, "restartCount"));
+		ow = json_string_value(
+			json_object_get(json_object_get(json_object_get(o, "state"), "waiting"), "reason"));
+		if (rc > orc && json_object_get(json_object_get(c, "state"), "running")) {
+			/* Each restart is kubelet starting the container again. */
+			EVENT(rt, sp, name, "Normal", "Pulled",
+			      "Container image \"%s\" already present on machine",
+			      json_string_value(json_object_get(c, "image")) ?: "");
+			EVENT(rt, sp, name, "Normal", "Created", "Created container: %s", name);
+			EVENT(rt, sp, name, "Normal", "Started", "Started container %s", name);
+		}
+		if (w && !strcmp(w, "CrashLoopBackOff") && (!ow || strcmp(ow, w) || rc != orc)) {
+			char ref[512];
+
+			pod_ref(sp, ref, sizeof(ref));
+			EVENT(rt, sp, name, "Warning", "BackOff",
+			      "Back-off restarting failed container %s in pod %s", name, ref);
+		}
+	}
+}
+
+int podrt_pod_sync_status(struct podrt *rt, const struct store_pod *sp, bool *changed,
+			  struct pn_err *err)
+{
+	struct podrt_view v;
+	json_t *st = NULL, *old = NULL;
+	char *s = NULL;
+	int ret;
+
+	if (changed)
+		*changed = false;
+	/* Pending pods (not started, or failed to) have the status their
+	 * admission or failure gave them. */
+	if (sp->state == STORE_POD_PENDING)
+		return 0;
+	ret = podrt_view_get(rt, sp, &v, err);
+	if (ret < 0)
+		return ret;
+	st = podrt_view_status(&v);
+	s = st ? json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!s) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (v.pod->status_json && !strcmp(s, v.pod->status_json))
+		goto out;
+	old = v.pod->status_json ? json_loads(v.pod->status_json, 0, NULL) : NULL;
+	free(v.pod->status_json);
+	v.pod->status_json = s;
+	s = NULL;
+	ret = store_pod_update(rt->st, v.pod, STORE_POD_F_STATUS, err);
+	if (ret < 0)
+		goto out;
+	if (changed)
+		*changed = true;
+	if (old)
+		status_events(rt, v.pod, old, st);
+out:
+	json_decref(st);
+	json_decref(old);
+	free(s);
+	podrt_view_free(&v);
+	return ret;
 }
 
 int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
@@ -1008,7 +1956,9 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 		return ret;
 	/* 1. Rows a killed apply or delete left behind. */
 	for (size_t i = 0; i < n; i++) {
-		if (pods[i].state == STORE_POD_READY || store_owner_alive(pods[i].owner))
+		/* Pending pods were never started: nothing of them to collect. */
+		if (pods[i].state == STORE_POD_READY || pods[i].state == STORE_POD_PENDING ||
+		    store_owner_alive(pods[i].owner))
 			continue;
 		ret = podrt_pod_delete(rt, &pods[i], err);
 		if (ret < 0)
@@ -1118,5 +2068,149 @@ out:
 	free(valid);
 	cni_netlist_free(l);
 	store_pod_array_free(pods, n);
+	return ret;
+}
+
+/* ---- namespaces */
+
+int podrt_namespace_create(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, struct store_namespace **out,
+			   struct pn_err *err)
+{
+	struct store_namespace row = { .name = ns->meta.name };
+	json_t *o = namespace_to_json(ns);
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (!o)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	json_object_del(json_object_get(o, "metadata"), "uid");
+	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
+	if (w && json_is_object(w->meta))
+		json_object_update(json_object_get(o, "metadata"), w->meta);
+	row.spec_json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!row.spec_json)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	if (w && w->dry_run) {
+		struct store_namespace *old = NULL;
+
+		ret = store_namespace_get(rt->st, row.name, &old, NULL);
+		store_namespace_free(old);
+		if (ret == 0) {
+			ret = pn_error(err, PN_E_ALREADY_EXISTS, EEXIST,
+				       "namespaces \"%s\" already exists", row.name);
+		} else if (out) {
+			char uid[STORE_UUID_LEN + 1];
+
+			ret = store_new_uuid(uid);
+			*out = calloc(1, sizeof(**out));
+			if (ret < 0 || !*out || !((*out)->name = strdup(row.name)) ||
+			    !((*out)->uid = strdup(uid))) {
+				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			} else {
+				(*out)->spec_json = row.spec_json;
+				row.spec_json = NULL;
+				(*out)->created_ns = (int64_t)time(NULL) * 1000000000;
+				ret = 0;
+			}
+		} else {
+			ret = 0;
+		}
+		free(row.spec_json);
+		return ret;
+	}
+	ret = store_namespace_add(rt->st, &row, err);
+	if (ret == 0 && out)
+		ret = store_namespace_get(rt->st, row.name, out, err);
+	free(row.uid);
+	free(row.spec_json);
+	return ret;
+}
+
+int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
+			   const struct podrt_write *w, enum podrt_update_result *what,
+			   struct pn_err *err)
+{
+	struct store_namespace *old = NULL;
+	json_t *o = namespace_to_json(ns);
+	char *s = NULL;
+	int ret;
+
+	*what = PODRT_UNCHANGED;
+	if (!o)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	json_object_del(json_object_get(o, "metadata"), "uid");
+	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
+	if (w && json_is_object(w->meta))
+		json_object_update(json_object_get(o, "metadata"), w->meta);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ret = store_begin(rt->st, err);
+	if (ret == 0)
+		ret = store_namespace_get(rt->st, ns->meta.name, &old, err);
+	if (ret == 0 && w && w->expect_rv && old->rv != w->expect_rv)
+		ret = pn_error(err, PN_E_CONFLICT, ESTALE,
+			       "Operation cannot be fulfilled on namespaces \"%s\": the object has "
+			       "been modified; please apply your changes to the latest version and "
+			       "try again", ns->meta.name);
+	if (ret == 0 && (!old->spec_json || strcmp(old->spec_json, s))) {
+		*what = PODRT_CONFIGURED;
+		if (!(w && w->dry_run))
+			ret = store_namespace_set_spec(rt->st, ns->meta.name, s, err);
+	}
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	else
+		store_rollback(rt->st);
+	store_namespace_free(old);
+	free(s);
+	return ret;
+}
+
+int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, bool *gone,
+			   struct pn_err *err)
+{
+	struct store_namespace *ns = NULL;
+	struct store_pod *pods = NULL;
+	size_t np = 0;
+	int ret;
+
+	*gone = false;
+	ret = store_namespace_get(rt->st, name, &ns, err);
+	if (ret < 0)
+		return ret;
+	store_namespace_free(ns);
+	if (!strcmp(name, "default"))
+		return pn_error(err, PN_E_FORBIDDEN, EPERM,
+				"namespaces \"%s\" is forbidden: this namespace may not be deleted",
+				name);
+	if (dry_run)
+		return 0;
+	ret = store_namespace_set_terminating(rt->st, name, err);
+	if (ret == 0)
+		ret = store_pod_list(rt->st, name, &pods, &np, err);
+	for (size_t i = 0; ret == 0 && i < np; i++) {
+		struct pn_err e = { 0 };
+		bool g = false;
+
+		if (pods[i].state == STORE_POD_DELETING)
+			continue;
+		if (podrt_pod_mark_deleting(rt, &pods[i], NULL, &g, NULL, &e) < 0)
+			pn_warn("namespace %s: pod %s: %s", name, pods[i].name, pn_err_msg(&e));
+		pn_err_free(&e);
+	}
+	store_pod_array_free(pods, np);
+	if (ret == 0) {
+		/* Empty now (or already): it goes at once. */
+		struct pn_err e = { 0 };
+
+		if (store_namespace_delete(rt->st, name, &e) == 0)
+			*gone = true;
+		pn_err_free(&e);
+	}
 	return ret;
 }

@@ -108,6 +108,86 @@ static const char schema_v1[] =
 	" PRIMARY KEY (pod_uid, network, ifname)"
 	") STRICT;";
 
+/*
+ * Version 2: resourceVersions and events, for podnetd.
+ *  - counters.rv is the one resourceVersion counter; every write of a pod,
+ *    namespace or event takes the next value in its own transaction and
+ *    logs it in changes, so podnetd learns what any process changed, in
+ *    order, from the log alone;
+ *  - pods gains the state "pending" (accepted through the API, nothing
+ *    made yet), its rv, the status a node agent last recorded, and the
+ *    deletion time and grace period.  A CHECK cannot be altered in place:
+ *    the table is rebuilt (SQLite's "make other kinds of table schema
+ *    changes" procedure; foreign keys are off while the migration runs);
+ *  - namespaces gains its rv;
+ *  - events holds v1 Events.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE counters ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" value INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT INTO counters (name, value) VALUES ('rv', 1);"
+	"CREATE TABLE changes ("
+	" rv INTEGER PRIMARY KEY NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" type TEXT NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED'))"
+	") STRICT;"
+	"ALTER TABLE namespaces ADD COLUMN rv INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE pods_v2 ("
+	" uid TEXT PRIMARY KEY NOT NULL CHECK (length(uid) = 36),"
+	" namespace TEXT NOT NULL REFERENCES namespaces(name),"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" sandbox_id TEXT NOT NULL UNIQUE CHECK (length(sandbox_id) = 64),"
+	" spec_json TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'deleting', 'pending')),"
+	" phase TEXT NOT NULL CHECK (phase IN"
+	"  ('Pending', 'Running', 'Succeeded', 'Failed', 'Unknown')),"
+	" reason TEXT,"
+	" netns_path TEXT UNIQUE,"
+	" pod_ip TEXT,"
+	" pod_ips TEXT,"
+	" host_ip TEXT,"
+	" shim_pid INTEGER,"
+	" pause_pid INTEGER,"
+	" created_ns INTEGER NOT NULL,"
+	" started_ns INTEGER,"
+	" owner TEXT,"
+	" rv INTEGER NOT NULL DEFAULT 1,"
+	" status_json TEXT,"
+	" deletion_ns INTEGER,"
+	" deletion_grace INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (namespace, name)"
+	") STRICT;"
+	"INSERT INTO pods_v2 (uid, namespace, name, sandbox_id, spec_json, state, phase, reason,"
+	" netns_path, pod_ip, pod_ips, host_ip, shim_pid, pause_pid, created_ns, started_ns, owner)"
+	" SELECT uid, namespace, name, sandbox_id, spec_json, state, phase, reason, netns_path,"
+	" pod_ip, pod_ips, host_ip, shim_pid, pause_pid, created_ns, started_ns, owner FROM pods;"
+	"DROP TABLE pods;"
+	"ALTER TABLE pods_v2 RENAME TO pods;"
+	"CREATE TABLE events ("
+	" uid TEXT PRIMARY KEY NOT NULL,"
+	" namespace TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" obj_kind TEXT NOT NULL,"
+	" obj_name TEXT NOT NULL,"
+	" obj_uid TEXT,"
+	" obj_field TEXT,"
+	" reason TEXT NOT NULL,"
+	" message TEXT NOT NULL,"
+	" type TEXT NOT NULL CHECK (type IN ('Normal', 'Warning')),"
+	" component TEXT NOT NULL,"
+	" host TEXT,"
+	" count INTEGER NOT NULL CHECK (count >= 1),"
+	" first_ns INTEGER NOT NULL,"
+	" last_ns INTEGER NOT NULL,"
+	" rv INTEGER NOT NULL,"
+	" UNIQUE (namespace, name)"
+	") STRICT;"
+	/* record() looks for the same event of the same object. */
+	"CREATE INDEX events_by_object ON events (obj_uid, reason);";
+
 /* ---- rows described once, read, written and freed from the description */
 
 enum col_type {
@@ -139,14 +219,18 @@ struct table {
 	const char *order;         /* ORDER BY of lists */
 };
 
-static const char *const pod_state_names[] = { "creating", "ready", "deleting" };
+static const char *const pod_state_names[] = { "creating", "ready", "deleting", "pending" };
+static const char *const change_type_names[] = { "ADDED", "MODIFIED", "DELETED" };
 static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "Failed",
 					   "Unknown" };
 static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
 
 /* The namespace's update mask, private: only set_terminating updates a namespace. */
-enum { NS_F_PHASE = 1u << 0 };
+enum { NS_F_PHASE = 1u << 0, NS_F_RV = 1u << 1, NS_F_SPEC = 1u << 2 };
+/* Private update bits: the rv column, written by every versioned update,
+ * and an event's counting. */
+enum { POD_F_RV = 1u << 30, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
 
 #define ENUMS(a) a, PN_ARRAY_SIZE(a)
 #define C(s, f, t) #f, t, offsetof(struct s, f)
@@ -154,9 +238,10 @@ enum { NS_F_PHASE = 1u << 0 };
 static const struct col ns_cols[] = {
 	{ C(store_namespace, name, COL_TEXT), NULL, 0, 0 },
 	{ C(store_namespace, uid, COL_UUID), NULL, 0, 0 },
-	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, NS_F_SPEC },
 	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), NS_F_PHASE },
 	{ C(store_namespace, created_ns, COL_CREATED), NULL, 0, 0 },
+	{ C(store_namespace, rv, COL_I64), NULL, 0, NS_F_RV },
 };
 
 /* The SQL column is "namespace"; the C field avoids the C++ keyword. */
@@ -178,6 +263,10 @@ static const struct col pod_cols[] = {
 	{ C(store_pod, created_ns, COL_CREATED), NULL, 0, 0 },
 	{ C(store_pod, started_ns, COL_TIME), NULL, 0, STORE_POD_F_STARTED },
 	{ C(store_pod, owner, COL_TEXT), NULL, 0, STORE_POD_F_STATE },
+	{ C(store_pod, rv, COL_I64), NULL, 0, POD_F_RV },
+	{ C(store_pod, status_json, COL_TEXT), NULL, 0, STORE_POD_F_STATUS },
+	{ C(store_pod, deletion_ns, COL_TIME), NULL, 0, STORE_POD_F_DELETION },
+	{ C(store_pod, deletion_grace, COL_I64), NULL, 0, STORE_POD_F_DELETION },
 };
 
 static const struct col ctr_cols[] = {
@@ -211,6 +300,32 @@ static const struct col att_cols[] = {
 	{ C(store_attachment, created_ns, COL_CREATED), NULL, 0, 0 },
 };
 
+static const struct col ev_cols[] = {
+	{ C(store_event, uid, COL_UUID), NULL, 0, 0 },
+	{ "namespace", COL_TEXT, offsetof(struct store_event, namespace_), NULL, 0, 0 },
+	{ C(store_event, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, obj_kind, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, obj_name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, obj_uid, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, obj_field, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, reason, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, message, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, type, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, component, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, host, COL_TEXT), NULL, 0, 0 },
+	{ C(store_event, count, COL_INT), NULL, 0, EV_F_COUNT },
+	{ C(store_event, first_ns, COL_I64), NULL, 0, 0 },
+	{ C(store_event, last_ns, COL_I64), NULL, 0, EV_F_COUNT },
+	{ C(store_event, rv, COL_I64), NULL, 0, EV_F_RV },
+};
+
+static const struct col change_cols[] = {
+	{ C(store_change, rv, COL_I64), NULL, 0, 0 },
+	{ C(store_change, kind, COL_TEXT), NULL, 0, 0 },
+	{ C(store_change, key, COL_TEXT), NULL, 0, 0 },
+	{ C(store_change, type, COL_ENUM), ENUMS(change_type_names), 0 },
+};
+
 #undef C
 #undef ENUMS
 
@@ -221,6 +336,8 @@ static const struct table ctr_table =
 	TABLE("containers", ctr_cols, store_container, "pod_uid, idx");
 static const struct table att_table =
 	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
+static const struct table ev_table = TABLE("events", ev_cols, store_event, "namespace, name");
+static const struct table change_table = TABLE("changes", change_cols, store_change, "rv");
 #undef TABLE
 
 #define ALL_FIELDS (~0u)
@@ -1061,6 +1178,11 @@ static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err
 		if (ret)
 			goto out;
 	}
+	if (*v < 2) {
+		ret = store_exec(st, schema_v2, err);
+		if (ret)
+			goto out;
+	}
 	/* Later versions add their steps here, each from the one before. */
 	/* PRAGMA takes no parameters; the value is our own constant. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
@@ -1192,10 +1314,12 @@ int store_open(const char *root, struct store **out, struct pn_err *err)
 	 * fsync per step.
 	 */
 	ret = store_exec(st, "PRAGMA synchronous = NORMAL", err);
-	if (!ret)
-		ret = store_exec(st, "PRAGMA foreign_keys = ON", err);
+	/* Foreign keys are off while the schema migrates (a table rebuilt by
+	 * a migration must not cascade to its children), on for every use. */
 	if (!ret)
 		ret = store_migrate(st, err);
+	if (!ret)
+		ret = store_exec(st, "PRAGMA foreign_keys = ON", err);
 	if (ret)
 		goto out;
 	*out = st;
@@ -1228,6 +1352,106 @@ void store_set_busy_timeout(struct store *st, int ms)
 	sqlite3_busy_timeout(st->db, ms);
 }
 
+/* ---- resourceVersions */
+
+/*
+ * Take the next resourceVersion for a change of the @kind row @key and log
+ * the change, in the caller's transaction (so the row, its rv and the log
+ * are one commit).  The log is trimmed to the last STORE_CHANGES_KEPT
+ * every 1024 versions.
+ */
+static int store_bump(struct store *st, const char *kind, const char *key,
+		      enum store_change_type type, int64_t *rv, struct pn_err *err)
+{
+	const char *args[4];
+	char rvs[32];
+	int ret, rc = SQLITE_OK, changes;
+
+	ret = store_count(st, "UPDATE counters SET value = value + 1 WHERE name = 'rv' RETURNING value",
+			  NULL, 0, rv, err);
+	if (ret)
+		return ret;
+	snprintf(rvs, sizeof(rvs), "%lld", (long long)*rv);
+	args[0] = rvs;
+	args[1] = kind;
+	args[2] = key;
+	args[3] = change_type_names[type];
+	ret = store_run(st,
+			"INSERT INTO changes (rv, kind, key, type) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4)",
+			args, 4, &changes, &rc, err);
+	if (!ret && rc != SQLITE_OK)
+		ret = store_fail(st, rc, err, "log change %s of %s %s", rvs, kind, key);
+	if (!ret && *rv % 1024 == 0) {
+		snprintf(rvs, sizeof(rvs), "%lld", (long long)(*rv - STORE_CHANGES_KEPT));
+		ret = store_run(st, "DELETE FROM changes WHERE rv <= CAST(?1 AS INTEGER)", args, 1,
+				&changes, &rc, err);
+		if (!ret && rc != SQLITE_OK)
+			ret = store_fail(st, rc, err, "trim the change log");
+	}
+	return ret;
+}
+
+int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv,
+		struct pn_err *err)
+{
+	bool own;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, kind, key, STORE_CHANGE_MODIFIED, rv, err);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_rv(struct store *st, int64_t *rv, struct pn_err *err)
+{
+	return store_count(st, "SELECT value FROM counters WHERE name = 'rv'", NULL, 0, rv, err);
+}
+
+int store_changes(struct store *st, int64_t after, struct store_change **out, size_t *n,
+		  struct pn_err *err)
+{
+	char rvs[32];
+	const char *args[] = { rvs };
+	int64_t oldest = 0, now = 0;
+	bool own = false;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(rvs, sizeof(rvs), "%lld", (long long)after);
+	/* One read snapshot: the oldest kept and the list agree. */
+	own = sqlite3_get_autocommit(st->db) != 0;
+	if (own) {
+		ret = store_exec(st, "BEGIN", err);
+		if (ret)
+			return ret;
+	}
+	ret = store_count(st, "SELECT value FROM counters WHERE name = 'rv'", NULL, 0, &now, err);
+	if (!ret)
+		ret = store_count(st, "SELECT coalesce(min(rv), 0) FROM changes", NULL, 0, &oldest, err);
+	if (!ret && after < now && (oldest == 0 || oldest > after + 1))
+		ret = store_refuse(err, PN_E_CONFLICT, ESTALE,
+				   "changes after resourceVersion %lld are no longer kept (oldest %lld)",
+				   (long long)after, (long long)oldest);
+	if (!ret)
+		ret = rows_select(st, &change_table, "rv > CAST(?1 AS INTEGER)", args, 1, (void **)out,
+				  n, err);
+	if (own)
+		store_rollback(st);
+	return ret;
+}
+
+void store_change_array_free(struct store_change *a, size_t n)
+{
+	rows_free(&change_table, a, n);
+}
+
+int store_data_version(struct store *st, int64_t *v, struct pn_err *err)
+{
+	return store_count(st, "PRAGMA data_version", NULL, 0, v, err);
+}
+
 /* ---- namespaces */
 
 void store_namespace_free(struct store_namespace *ns)
@@ -1245,13 +1469,21 @@ int store_namespace_add(struct store *st, struct store_namespace *ns, struct pn_
 {
 	int ret, rc;
 
+	bool own = false;
+
 	if (!ns->name || !*ns->name)
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "namespace name is empty");
-	ret = row_insert(st, &ns_table, ns, &rc, err, "create namespaces \"%s\"", ns->name);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "namespaces \"%s\" already exists",
-				   ns->name);
-	return ret;
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "namespaces", ns->name, STORE_CHANGE_ADDED, &ns->rv, err);
+	if (!ret) {
+		ret = row_insert(st, &ns_table, ns, &rc, err, "create namespaces \"%s\"", ns->name);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+					   "namespaces \"%s\" already exists", ns->name);
+	}
+	return tx_leave(st, own, ret, err);
 }
 
 int store_namespace_get(struct store *st, const char *name, struct store_namespace **out,
@@ -1279,12 +1511,37 @@ static int namespace_forbidden(const char *name, struct pn_err *err)
 
 int store_namespace_set_terminating(struct store *st, const char *name, struct pn_err *err)
 {
-	const struct store_namespace ns = { .phase = STORE_NS_TERMINATING };
+	struct store_namespace ns = { .phase = STORE_NS_TERMINATING };
+	bool own = false;
+	int ret;
 
 	if (!strcmp(name, "default"))
 		return namespace_forbidden(name, err);
-	return row_update(st, &ns_table, &ns, NS_F_PHASE, "name", name, err,
-			  "terminate namespaces \"%s\"", "namespaces \"%s\" not found", name);
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "namespaces", name, STORE_CHANGE_MODIFIED, &ns.rv, err);
+	if (!ret)
+		ret = row_update(st, &ns_table, &ns, NS_F_PHASE | NS_F_RV, "name", name, err,
+				 "terminate namespaces \"%s\"", "namespaces \"%s\" not found", name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_namespace_set_spec(struct store *st, const char *name, const char *spec_json,
+			     struct pn_err *err)
+{
+	struct store_namespace ns = { .spec_json = (char *)spec_json };
+	bool own = false;
+	int ret;
+
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "namespaces", name, STORE_CHANGE_MODIFIED, &ns.rv, err);
+	if (!ret)
+		ret = row_update(st, &ns_table, &ns, NS_F_SPEC | NS_F_RV, "name", name, err,
+				 "update namespaces \"%s\"", "namespaces \"%s\" not found", name);
+	return tx_leave(st, own, ret, err);
 }
 
 int store_namespace_delete(struct store *st, const char *name, struct pn_err *err)
@@ -1292,7 +1549,7 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 	const char *args[] = { name };
 	int64_t pods = 0;
 	bool own = false;
-	int ret;
+	int ret, rc = SQLITE_OK;
 
 	if (!strcmp(name, "default"))
 		return namespace_forbidden(name, err);
@@ -1305,6 +1562,15 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 		ret = store_refuse(err, PN_E_CONFLICT, ENOTEMPTY,
 				   "namespaces \"%s\" still has %lld pod%s", name, (long long)pods,
 				   pods == 1 ? "" : "s");
+	if (!ret) {
+		int64_t rv;
+
+		ret = store_bump(st, "namespaces", name, STORE_CHANGE_DELETED, &rv, err);
+	}
+	/* Its events go with it, as kube-apiserver's namespace deletion
+	 * removes every object of the namespace. */
+	if (!ret)
+		ret = store_run(st, "DELETE FROM events WHERE namespace = ?1", args, 1, NULL, &rc, err);
 	if (!ret)
 		ret = row_delete(st, &ns_table, "name = ?1", args, 1, err,
 				 "delete namespaces \"%s\"", "namespaces \"%s\" not found", name);
@@ -1378,6 +1644,15 @@ int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err)
 				   p->name, p->namespace_);
 		goto out;
 	}
+	/* The uid first: the change log names the row by it. */
+	ret = row_assign(&pod_table, p);
+	if (ret) {
+		ret = pn_error(err, PN_E_KERNEL, -ret, "pods \"%s\": generate ids", p->name);
+		goto out;
+	}
+	ret = store_bump(st, "pods", p->uid, STORE_CHANGE_ADDED, &p->rv, err);
+	if (ret)
+		goto out;
 	ret = row_insert(st, &pod_table, p, &rc, err, "create pods \"%s\"", p->name);
 	if (rc != SQLITE_CONSTRAINT_UNIQUE && rc != SQLITE_CONSTRAINT_PRIMARYKEY)
 		goto out;
@@ -1408,7 +1683,7 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod update without uid");
 	fields &= STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_IPS |
 		  STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED |
-		  STORE_POD_F_SPEC;
+		  STORE_POD_F_SPEC | STORE_POD_F_STATUS | STORE_POD_F_DELETION;
 	if (!fields)
 		return 0;
 	/* The process that starts a step owns the row until it is ready. */
@@ -1421,8 +1696,17 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 		}
 		copy.owner = owner;
 	}
-	ret = row_update(st, &pod_table, &copy, fields, "uid", p->uid, err, "update pod %s",
-			 "pod with uid \"%s\" not found", p->uid);
+	{
+		bool own = false;
+
+		ret = tx_enter(st, &own, err);
+		if (!ret)
+			ret = store_bump(st, "pods", p->uid, STORE_CHANGE_MODIFIED, &copy.rv, err);
+		if (!ret)
+			ret = row_update(st, &pod_table, &copy, fields | POD_F_RV, "uid", p->uid, err,
+					 "update pod %s", "pod with uid \"%s\" not found", p->uid);
+		ret = tx_leave(st, own, ret, err);
+	}
 	free(owner);
 	return ret;
 }
@@ -1506,9 +1790,19 @@ int store_pod_delete(struct store *st, const char *uid, struct pn_err *err)
 {
 	const char *args[] = { uid };
 
+	int64_t rv;
+	bool own = false;
+	int ret;
+
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "pods", uid, STORE_CHANGE_DELETED, &rv, err);
 	/* ON DELETE CASCADE removes containers and attachments in the same statement. */
-	return row_delete(st, &pod_table, "uid = ?1", args, 1, err, "delete pod %s",
-			  "pod with uid \"%s\" not found", uid);
+	if (!ret)
+		ret = row_delete(st, &pod_table, "uid = ?1", args, 1, err, "delete pod %s",
+				 "pod with uid \"%s\" not found", uid);
+	return tx_leave(st, own, ret, err);
 }
 
 /* ---- containers */
@@ -1625,4 +1919,145 @@ int store_attachment_list(struct store *st, const char *pod_uid, struct store_at
 			  size_t *n, struct pn_err *err)
 {
 	return rows_list(st, &att_table, "pod_uid = ?1", pod_uid, (void **)out, n, err);
+}
+
+/* ---- events */
+
+void store_event_free(struct store_event *ev)
+{
+	row_clear(&ev_table, ev);
+	free(ev);
+}
+
+void store_event_array_free(struct store_event *a, size_t n)
+{
+	rows_free(&ev_table, a, n);
+}
+
+int store_event_record(struct store *st, struct store_event *ev, struct pn_err *err)
+{
+	const char *args[4];
+	struct store_event *same = NULL;
+	size_t n = 0;
+	bool own = false;
+	int ret, rc = SQLITE_OK;
+
+	if (!ev->namespace_ || !ev->obj_kind || !ev->obj_name || !ev->reason || !ev->message)
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "an event needs its object and reason");
+	if (!ev->type && !(ev->type = strdup("Normal")))
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "record event");
+	if (!ev->component && !(ev->component = strdup("kubelet")))
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "record event");
+	if (!ev->first_ns)
+		ev->first_ns = now_ns();
+	if (!ev->last_ns)
+		ev->last_ns = ev->first_ns;
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	/* kubelet's aggregation: the same thing again is a count, not a row. */
+	args[0] = ev->obj_uid;
+	args[1] = ev->reason;
+	args[2] = ev->message;
+	args[3] = ev->obj_field;
+	ret = rows_select(st, &ev_table,
+			  "obj_uid IS ?1 AND reason = ?2 AND message = ?3 AND obj_field IS ?4", args, 4,
+			  (void **)&same, &n, err);
+	if (ret)
+		goto out;
+	if (n) {
+		same->count++;
+		same->last_ns = ev->last_ns;
+		ret = store_bump(st, "events", same->uid, STORE_CHANGE_MODIFIED, &same->rv, err);
+		if (!ret)
+			ret = row_update(st, &ev_table, same, EV_F_COUNT | EV_F_RV, "uid", same->uid, err,
+					 "count event %s", "event %s not found", same->uid);
+		if (!ret) {
+			/* The caller sees the stored event. */
+			struct store_event tmp = *ev;
+
+			*ev = *same;
+			*same = tmp;
+		}
+		goto out;
+	}
+	ret = row_assign(&ev_table, ev);
+	if (ret) {
+		ret = pn_error(err, PN_E_KERNEL, -ret, "events: generate ids");
+		goto out;
+	}
+	if (!ev->name) {
+		/* kubelet names an event "<object>.<nanoseconds in hex>". */
+		if (asprintf(&ev->name, "%s.%llx", ev->obj_name, (unsigned long long)ev->first_ns) < 0) {
+			ev->name = NULL;
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "record event");
+			goto out;
+		}
+	}
+	ev->count = ev->count > 0 ? ev->count : 1;
+	ret = store_bump(st, "events", ev->uid, STORE_CHANGE_ADDED, &ev->rv, err);
+	if (!ret)
+		ret = row_insert(st, &ev_table, ev, &rc, err, "record event %s", ev->name);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST, "events \"%s\" already exists",
+				   ev->name);
+out:
+	store_event_array_free(same, n);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_event_list(struct store *st, const char *namespace_, struct store_event **out,
+		     size_t *n, struct pn_err *err)
+{
+	return rows_list(st, &ev_table, "namespace = ?1", namespace_, (void **)out, n, err);
+}
+
+int store_event_get(struct store *st, const char *uid, struct store_event **out,
+		    struct pn_err *err)
+{
+	const char *args[] = { uid };
+
+	return row_get(st, &ev_table, "uid = ?1", args, 1, (void **)out, err,
+		       "event with uid \"%s\" not found", uid);
+}
+
+int store_event_delete(struct store *st, const char *uid, struct pn_err *err)
+{
+	const char *args[] = { uid };
+	int64_t rv;
+	bool own = false;
+	int ret;
+
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = store_bump(st, "events", uid, STORE_CHANGE_DELETED, &rv, err);
+	if (!ret)
+		ret = row_delete(st, &ev_table, "uid = ?1", args, 1, err, "delete event %s",
+				 "event with uid \"%s\" not found", uid);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_event_expire(struct store *st, int64_t before_ns, size_t *n, struct pn_err *err)
+{
+	char before[32];
+	const char *args[] = { before };
+	struct store_event *old = NULL;
+	size_t k = 0;
+	bool own = false;
+	int ret;
+
+	*n = 0;
+	snprintf(before, sizeof(before), "%lld", (long long)before_ns);
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = rows_select(st, &ev_table, "last_ns < CAST(?1 AS INTEGER)", args, 1, (void **)&old, &k,
+			  err);
+	for (size_t i = 0; !ret && i < k; i++)
+		ret = store_event_delete(st, old[i].uid, err);
+	if (!ret)
+		*n = k;
+	store_event_array_free(old, k);
+	return tx_leave(st, own, ret, err);
 }

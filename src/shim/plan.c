@@ -10,6 +10,13 @@
 
 #include "util.h"
 
+void shim_strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
 static void strv_free(char **v)
 {
 	for (char **p = v; p && *p; p++)
@@ -142,6 +149,7 @@ static const struct pfield ctr_fields[] = {
 	{ "bundle", P_STR, false, AT(shim_ctr, bundle) },
 	{ "logDir", P_STR, false, AT(shim_ctr, log_dir) },
 	{ "workingDir", P_STR, false, AT(shim_ctr, cwd) },
+	{ "image", P_STR, false, AT(shim_ctr, image) },
 	{ "args", P_STRV, true, AT(shim_ctr, args) },
 	{ "env", P_STRV, false, AT(shim_ctr, env) },
 	{ "unmountRootfs", P_BOOL, false, AT(shim_ctr, unmount_rootfs) },
@@ -272,8 +280,15 @@ void shim_plan_free(struct shim_plan *p)
 {
 	free_fields(pod_fields, PN_ARRAY_SIZE(pod_fields), p);
 	free(p->pause_binary);
-	for (size_t i = 0; i < p->n_ctrs; i++)
-		free_fields(ctr_fields, PN_ARRAY_SIZE(ctr_fields), &p->ctrs[i]);
+	for (size_t i = 0; i < p->n_ctrs; i++) {
+		struct shim_ctr *c = &p->ctrs[i];
+
+		free_fields(ctr_fields, PN_ARRAY_SIZE(ctr_fields), c);
+		free(c->next_image);
+		free(c->next_cwd);
+		shim_strv_free(c->next_args);
+		shim_strv_free(c->next_env);
+	}
 	free(p->ctrs);
 	memset(p, 0, sizeof(*p));
 }

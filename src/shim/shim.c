@@ -51,6 +51,8 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "image.h"
+#include "store.h"
 
 #define NS_PER_S 1000000000ull
 #define BACKOFF_INITIAL_S 10
@@ -64,6 +66,7 @@ struct shim {
 	struct shim_plan plan;
 	char pod_dir[PATH_MAX];
 	char rt_path[PATH_MAX], rt_root[PATH_MAX];
+	char root[PATH_MAX];       /* PODNET_ROOT: images for a new rootfs */
 	struct oci_rt rt;
 	int sfd, epfd;
 	pid_t pause_pid;
@@ -191,8 +194,9 @@ static void write_status(struct shim_ctr *c)
 	json_t *j;
 
 	pathf(path, sizeof(path), "%s/containers/%s/status.json", S.pod_dir, c->id);
-	j = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "id", c->id,
-		      "name", c->name, "state", cstate_name(c->state), "pid",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "id", c->id,
+		      "containerID", c->cid[0] ? c->cid : c->id, "name", c->name, "state",
+		      cstate_name(c->state), "pid",
 		      c->state == CS_RUNNING ? (int)c->pid : 0, "exitCode",
 		      c->state == CS_EXITED ? json_integer(c->exit_code) : json_null(), "reason",
 		      str_or_null(c->reason), "message", str_or_null(c->message), "startedAt",
@@ -202,9 +206,18 @@ static void write_status(struct shim_ctr *c)
 		      "previousLogPath", str_or_null(c->prev_log_path));
 	if (j && c->has_last)
 		json_object_set_new(j, "lastState",
-				    json_pack("{s:i, s:s, s:s, s:s}", "exitCode", c->last_exit_code,
+				    json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", c->last_exit_code,
 					      "reason", c->last_reason, "startedAt",
-					      c->last_started_at, "finishedAt", c->last_finished_at));
+					      c->last_started_at, "finishedAt", c->last_finished_at,
+					      "containerID", c->last_cid));
+	if (j && c->image)
+		json_object_set_new(j, "image", json_string(c->image));
+	if (j && c->has_prev && c->state == CS_WAITING)
+		json_object_set_new(j, "previousAttempt",
+				    json_pack("{s:s, s:i, s:s, s:s, s:s}", "containerID", c->prev_cid,
+					      "exitCode", c->prev_exit_code, "reason", c->prev_reason,
+					      "startedAt", c->prev_started_at, "finishedAt",
+					      c->prev_finished_at));
 	write_json_atomic(path, j);
 }
 
@@ -354,7 +367,7 @@ static int ctr_bundle(struct shim_ctr *c, struct pn_err *err)
 	etc_file(hosts, sizeof(hosts), "hosts");
 	etc_file(resolv, sizeof(resolv), "resolv.conf");
 	etc_file(hostname, sizeof(hostname), "hostname");
-	cgroups_path(cg, sizeof(cg), c->id);
+	cgroups_path(cg, sizeof(cg), c->cid);
 
 	s.rootfs = c->rootfs;
 	s.args = (const char *const *)c->args;
@@ -548,6 +561,14 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	memset(l, 0, sizeof(*l));
 	l->outp[0] = l->outp[1] = l->errp[0] = l->errp[1] = -1;
 	c->message[0] = c->reason[0] = '\0';
+	/* A restart is a new container: a new id (its cgroup and runtime
+	 * state are new too). */
+	if (!c->cid[0] || c->restart_count > 0) {
+		if (c->restart_count == 0)
+			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
+		else if (store_new_id(c->cid) < 0)
+			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
+	}
 	l->ret = ctr_bundle(c, &l->err);
 	if (l->ret < 0)
 		return;
@@ -570,14 +591,14 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	io.err = l->errp[1];
 	/* A previous shim killed before cleaning up leaves runtime state that
 	 * would make `run` fail with "container ... already exists". */
-	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->id);
-	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->id, true, &derr) < 0)
+	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->cid);
+	if (access(statedir, F_OK) == 0 && oci_delete(&S.rt, c->cid, true, &derr) < 0)
 		shim_log("clearing stale runtime state of %s: %s", c->name, pn_err_msg(&derr));
 	pn_err_free(&derr);
 	rfc3339_now(c->started_at);
 	c->started_mono = now_ns();
 	l->ran = true;
-	l->ret = oci_run_detached_start(&S.rt, c->id, c->bundle, &io, &l->op, &l->err);
+	l->ret = oci_run_detached_start(&S.rt, c->cid, c->bundle, &io, &l->op, &l->err);
 	/* Our copies of the write ends must go, or the pipes never reach EOF
 	 * (the runtime, hence the container, has its own). */
 	close(l->outp[1]);
@@ -600,7 +621,7 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	l->op = NULL;
 	if (ret < 0) {
 		if (l->ran)
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 		goto fail;
 	}
 	crilog_init(&c->out, l->outp[0], "stdout");
@@ -612,7 +633,7 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	epoll_ctl(S.epfd, EPOLL_CTL_ADD, c->err.fd, &ev);
 	find_memcg(c->pid, c->memcg, sizeof(c->memcg));
 	c->state = CS_RUNNING;
-	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->id, (int)c->pid,
+	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->cid, (int)c->pid,
 		 c->restart_count);
 	write_status(c);
 	pn_err_free(&l->err);
@@ -671,6 +692,101 @@ static void ctr_start_all(void)
 	free(ls);
 }
 
+/* Take the plan's new image: the root file system rebuilt from it (the
+ * runtime layer's image_rootfs_*), its command, environment and working
+ * directory.  A failure leaves no rootfs: the next start is a StartError. */
+static void ctr_swap_image(struct shim_ctr *c)
+{
+	struct pn_err err = { 0 };
+	char dir[PATH_MAX], *rootfs = NULL;
+
+	c->swap = false;
+	c->swap_kill_at = 0;
+	pathf(dir, sizeof(dir), "%s/containers/%s", S.pod_dir, c->id);
+	if (image_rootfs_release(dir, &err) < 0)
+		shim_log("container %s: release its root file system: %s", c->name, pn_err_msg(&err));
+	pn_err_free(&err);
+	if (image_rootfs_prepare(S.root, c->next_image, dir, &rootfs, &err) < 0) {
+		shim_log("container %s: root file system from image %s: %s", c->name, c->next_image,
+			 pn_err_msg(&err));
+	} else {
+		free(c->rootfs);
+		c->rootfs = rootfs;
+	}
+	pn_err_free(&err);
+	shim_log("container %s: image %s -> %s", c->name, c->image ? c->image : "?", c->next_image);
+	free(c->image);
+	c->image = c->next_image;
+	c->next_image = NULL;
+	shim_strv_free(c->args);
+	c->args = c->next_args;
+	c->next_args = NULL;
+	shim_strv_free(c->env);
+	c->env = c->next_env;
+	c->next_env = NULL;
+	free(c->cwd);
+	c->cwd = c->next_cwd;
+	c->next_cwd = NULL;
+}
+
+static void ctr_start(size_t idx);
+
+/*
+ * SIGUSR2: the CLI changed a container's image in plan.json.  A running
+ * container is stopped (SIGTERM, SIGKILL after the pod's grace period) and
+ * restarted from the new image when it exits (ctr_after_exit); one that is
+ * not running is rebuilt and started now.
+ */
+static void plan_reload(void)
+{
+	char path[PATH_MAX];
+	struct shim_plan np;
+	struct pn_err err = { 0 };
+
+	pathf(path, sizeof(path), "%s/plan.json", S.pod_dir);
+	if (S.stopping || shim_plan_load(path, &np, &err) < 0) {
+		if (!S.stopping)
+			shim_log("reload %s: %s", path, pn_err_msg(&err));
+		pn_err_free(&err);
+		return;
+	}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
+		struct shim_ctr *c = &S.plan.ctrs[i];
+		struct shim_ctr *n = NULL;
+
+		for (size_t k = 0; k < np.n_ctrs && !n; k++)
+			if (!strcmp(np.ctrs[k].name, c->name))
+				n = &np.ctrs[k];
+		if (!n || !n->image || (c->image && !strcmp(c->image, n->image)))
+			continue;
+		free(c->next_image);
+		free(c->next_cwd);
+		shim_strv_free(c->next_args);
+		shim_strv_free(c->next_env);
+		c->next_image = n->image;
+		c->next_args = n->args;
+		c->next_env = n->env;
+		c->next_cwd = n->cwd;
+		n->image = n->cwd = NULL;
+		n->args = n->env = NULL;
+		c->swap = true;
+		shim_log("container %s: new image %s", c->name, c->next_image);
+		if (c->state == CS_RUNNING) {
+			if (oci_kill(&S.rt, c->cid, S.plan.grace_s ? SIGTERM : SIGKILL, false, &err) < 0)
+				shim_log("kill %s: %s", c->name, pn_err_msg(&err));
+			pn_err_free(&err);
+			c->swap_kill_at = now_ns() + (uint64_t)S.plan.grace_s * NS_PER_S;
+		} else {
+			ctr_swap_image(c);
+			if (c->has_last || c->state != CS_CREATED)
+				c->restart_count++;
+			c->state = CS_CREATED;
+			ctr_start(i);
+		}
+	}
+	shim_plan_free(&np);
+}
+
 static bool should_restart(const struct shim_ctr *c)
 {
 	if (S.stopping)
@@ -692,12 +808,29 @@ static void ctr_after_exit(struct shim_ctr *c)
 	size_t idx = (size_t)(c - S.plan.ctrs);
 	uint64_t now = now_ns();
 
+	if (c->has_last) {
+		c->has_prev = true;
+		snprintf(c->prev_cid, sizeof(c->prev_cid), "%s", c->last_cid);
+		c->prev_exit_code = c->last_exit_code;
+		snprintf(c->prev_reason, sizeof(c->prev_reason), "%s", c->last_reason);
+		snprintf(c->prev_started_at, sizeof(c->prev_started_at), "%s", c->last_started_at);
+		snprintf(c->prev_finished_at, sizeof(c->prev_finished_at), "%s", c->last_finished_at);
+	}
 	c->has_last = true;
+	snprintf(c->last_cid, sizeof(c->last_cid), "%s", c->cid);
 	c->last_exit_code = c->exit_code;
 	snprintf(c->last_reason, sizeof(c->last_reason), "%s", c->reason);
 	snprintf(c->last_started_at, sizeof(c->last_started_at), "%s", c->started_at);
 	snprintf(c->last_finished_at, sizeof(c->last_finished_at), "%s", c->finished_at);
 	c->pid = 0;
+	/* Stopped for a new image: a new attempt from it at once, whatever
+	 * the restart policy says (kubelet's restart on a spec change). */
+	if (c->swap && !S.stopping) {
+		ctr_swap_image(c);
+		c->restart_count++;
+		ctr_start(idx);
+		return;
+	}
 	if (!should_restart(c)) {
 		c->state = CS_EXITED;
 		write_status(c);
@@ -739,8 +872,8 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	ctr_set_terminated(c, code, reason, NULL);
 	shim_log("container %s exited: %d (%s)", c->name, code, reason);
 	/* The runtime keeps a stopped container (and its cgroup) until
-	 * delete; the same id is reused by the next attempt. */
-	if (oci_delete(&S.rt, c->id, true, &err) < 0 && err.errnum != ENOENT)
+	 * delete; the next attempt is a new container. */
+	if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
 		shim_log("delete %s: %s", c->name, pn_err_msg(&err));
 	pn_err_free(&err);
 	ctr_after_exit(c);
@@ -805,16 +938,28 @@ static void pause_stop(void)
 
 /* -------------------------------------------------------------- stopping */
 
-static void stop_begin(const char *why)
+/*
+ * Stop the pod within @grace_s seconds.  Asked again while stopping, a
+ * shorter grace period brings the SIGKILL forward (a delete with
+ * --grace-period after a graceful one); a longer one changes nothing.
+ */
+static void stop_begin(const char *why, int64_t grace_s)
 {
 	struct pn_err err = { 0 };
+	uint64_t deadline = now_ns() + (uint64_t)grace_s * NS_PER_S;
 
-	if (S.stopping)
+	if (S.stopping) {
+		if (!S.killed && deadline < S.term_deadline) {
+			shim_log("stopping pod (%s): grace period shortened to %llds", why,
+				 (long long)grace_s);
+			S.term_deadline = deadline;
+		}
 		return;
+	}
 	S.stopping = true;
 	S.state = "stopping";
-	S.term_deadline = now_ns() + (uint64_t)S.plan.grace_s * NS_PER_S;
-	shim_log("stopping pod (%s), grace period %llds", why, (long long)S.plan.grace_s);
+	S.term_deadline = deadline;
+	shim_log("stopping pod (%s), grace period %llds", why, (long long)grace_s);
 	write_shim_json();
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
@@ -823,7 +968,7 @@ static void stop_begin(const char *why)
 			c->state = CS_EXITED;
 			write_status(c);
 		} else if (c->state == CS_RUNNING &&
-			   oci_kill(&S.rt, c->id, S.plan.grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
+			   oci_kill(&S.rt, c->cid, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
 			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
 		}
 	}
@@ -839,7 +984,7 @@ static void stop_kill(void)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++)
 		if (S.plan.ctrs[i].state == CS_RUNNING) {
 			shim_log("grace period over: SIGKILL %s", S.plan.ctrs[i].name);
-			(void)!oci_kill(&S.rt, S.plan.ctrs[i].id, SIGKILL, true, NULL);
+			(void)!oci_kill(&S.rt, S.plan.ctrs[i].cid, SIGKILL, true, NULL);
 		}
 }
 
@@ -900,7 +1045,7 @@ static void stop_finish(void)
 			/* Unkillable (D state): give up on it, say so. */
 			shim_log("container %s (pid %d) did not exit after SIGKILL", c->name, (int)c->pid);
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 			ctr_set_terminated(c, 137, "Error", "did not exit after SIGKILL");
 			c->state = CS_EXITED;
 			write_status(c);
@@ -937,7 +1082,7 @@ static void reap(void)
 			if (!S.stopping) {
 				snprintf(S.message, sizeof(S.message), "pause container exited");
 				S.exit_code = EXIT_PAUSE_DIED;
-				stop_begin("pause exited");
+				stop_begin("pause exited", S.plan.grace_s);
 			}
 			continue;
 		}
@@ -959,8 +1104,18 @@ static void on_signal(void)
 		case SIGCHLD:
 			break; /* reaped below, once for all */
 		case SIGTERM:
-		case SIGINT:
-			stop_begin(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		case SIGINT: {
+			int64_t grace = S.plan.grace_s;
+
+			/* podnet's delete sends the request's grace period with
+			 * the signal (sigqueue(3)); a plain kill means the plan's. */
+			if (si.ssi_code == SI_QUEUE && si.ssi_int >= 0)
+				grace = si.ssi_int;
+			stop_begin(si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", grace);
+			break;
+		}
+		case SIGUSR2:
+			plan_reload();
 			break;
 		case SIGUSR1:
 			/* The CLI asks for fresh files (after it lost one). */
@@ -979,9 +1134,12 @@ static int loop_timeout_ms(void)
 {
 	uint64_t now = now_ns(), next = now + NS_PER_S;
 
-	for (size_t i = 0; i < S.plan.n_ctrs; i++)
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		if (S.plan.ctrs[i].state == CS_WAITING && S.plan.ctrs[i].restart_at < next)
 			next = S.plan.ctrs[i].restart_at;
+		if (S.plan.ctrs[i].swap_kill_at && S.plan.ctrs[i].swap_kill_at < next)
+			next = S.plan.ctrs[i].swap_kill_at;
+	}
 	if (S.stopping && !S.killed && S.term_deadline < next)
 		next = S.term_deadline;
 	if (S.killed && S.kill_deadline < next)
@@ -996,6 +1154,11 @@ static void on_timer(void)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
+		if (c->state == CS_RUNNING && c->swap_kill_at && c->swap_kill_at <= now) {
+			shim_log("grace period over: SIGKILL %s", c->name);
+			(void)!oci_kill(&S.rt, c->cid, SIGKILL, true, NULL);
+			c->swap_kill_at = 0;
+		}
 		if (c->state == CS_WAITING && c->restart_at <= now) {
 			c->restart_count++;
 			ctr_start(i);
@@ -1004,7 +1167,7 @@ static void on_timer(void)
 		 * went elsewhere (a runtime that reaps): record what we can. */
 		if (c->state == CS_RUNNING && kill(c->pid, 0) < 0 && errno == ESRCH) {
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->id, true, NULL);
+			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 			ctr_set_terminated(c, 255, "Error", "exit status lost");
 			ctr_after_exit(c);
 		}
@@ -1255,6 +1418,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(S.rt_path, sizeof(S.rt_path), "%s", rp);
+	snprintf(S.root, sizeof(S.root), "%s", root);
 	if (rt_root)
 		snprintf(S.rt_root, sizeof(S.rt_root), "%s", rt_root);
 	else
@@ -1285,6 +1449,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* A log over RLIMIT_FSIZE: the write fails with EFBIG (the line is

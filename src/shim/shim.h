@@ -51,12 +51,17 @@ struct crilog_file {
 
 struct shim_ctr {
 	/* from the plan */
-	char *id, *name, *bundle, *rootfs, *log_dir, *cwd;
+	char *id, *name, *bundle, *rootfs, *log_dir, *cwd, *image;
 	char **args, **env;
 	bool unmount_rootfs;
 	enum shim_restart restart;
 
 	/* runtime state */
+	/* The OCI runtime's id of this attempt: the plan's id for the first,
+	 * a new one for each restart (CRI runtimes create a new container per
+	 * attempt, so crictl shows each with its own ID and ATTEMPT). */
+	char cid[65];
+	char last_cid[65];     /* the attempt lastState describes */
 	enum shim_cstate state;
 	pid_t pid;
 	int exit_code;
@@ -76,6 +81,18 @@ struct shim_ctr {
 	bool has_last;
 	int last_exit_code;
 	char last_reason[32], last_started_at[40], last_finished_at[40];
+	/* A new image from the plan (SIGUSR2): this attempt is stopped, the
+	 * root file system rebuilt from it, and a new attempt started. */
+	bool swap;
+	char *next_image, *next_cwd;
+	char **next_args, **next_env;
+	uint64_t swap_kill_at;  /* monotonic ns: SIGKILL if still running */
+	/* The attempt before that one (status.json previousAttempt while in
+	 * back-off: its log is still kept, so crictl can list it). */
+	bool has_prev;
+	char prev_cid[65];
+	int prev_exit_code;
+	char prev_reason[32], prev_started_at[40], prev_finished_at[40];
 };
 
 struct shim_plan {
@@ -88,6 +105,8 @@ struct shim_plan {
 };
 
 int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err);
+/* Free a NULL-terminated string array (NULL is fine). */
+void shim_strv_free(char **v);
 void shim_plan_free(struct shim_plan *p);
 
 /* CRI log line writer (crilog.c). */

@@ -180,3 +180,53 @@ wait_listen() {
 
 # http POD URL: fetch URL from inside POD (body on stdout).
 http() { ip netns exec "$1" curl -sS --max-time 5 "$2"; }
+
+# ---- podnetd: this node's Kubernetes API, driven by the real kubectl
+
+# node_nic: give the throwaway node an address of its own, as a real node
+# has on its uplink: a dummy "eth0" 192.0.2.10/24 holding the default route
+# (TEST-NET-1: nothing is ever sent there).  podnetd reports it as the
+# node's InternalIP and every pod's hostIP.
+NODE_IP=192.0.2.10
+node_nic() {
+	# A veth pair (this kernel may have no dummy driver); the peer stays
+	# in the node, down the wire from nothing.
+	ip link add eth0 type veth peer name eth0-peer && ip addr add $NODE_IP/24 dev eth0 &&
+		ip link set eth0-peer up && ip link set eth0 up &&
+		ip route add default via 192.0.2.1 dev eth0
+}
+
+# podnetd_start [ARGS...]: start podnetd for this node (PKI in $T/pki, its
+# log in $T/podnetd.log) and wait until it answers.  Exports KUBECONFIG and
+# a HOME of the test's own, so kubectl's discovery cache is the test's.
+API=https://127.0.0.1:6443
+podnetd_start() {
+	local i
+	export KUBECONFIG=$T/admin.conf HOME=$T/home
+	mkdir -p "$HOME"
+	"$BIN/podnetd" --pki-dir "$T/pki" --kubeconfig-out "$KUBECONFIG" -v 2 "$@" \
+		2>>"$T/podnetd.log" &
+	PODNETD_PID=$!
+	_bg_pids+=("$PODNETD_PID")
+	for i in $(seq 1 200); do
+		[ "$(curl -s --cacert "$T/pki/ca.crt" $API/readyz 2>/dev/null)" = ok ] && return 0
+		kill -0 "$PODNETD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# podnetd did not start:"; sed 's/^/#   /' "$T/podnetd.log" | tail -20
+	return 1
+}
+
+# podnetd_stop: SIGTERM, and wait for it to exit.
+podnetd_stop() {
+	kill "$PODNETD_PID" 2>/dev/null
+	wait "$PODNETD_PID" 2>/dev/null
+}
+
+# k ARGS...: the real kubectl against this node, with a bound on each request.
+k() { kubectl --request-timeout=30s "$@"; }
+
+# kcurl ARGS...: curl with the admin certificate.
+kcurl() {
+	curl -sS --cacert "$T/pki/ca.crt" --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" "$@"
+}

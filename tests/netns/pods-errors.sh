@@ -86,7 +86,7 @@ YAML
 t_ok "apply dup" $P apply -f "$T/short.yaml"
 on_cleanup "$P delete pod dup"
 out=$($P apply -f "$T/short.yaml" 2>&1)
-t_is "$?:$out" '1:Error from server (AlreadyExists): pods "dup" already exists' "a pod that exists: AlreadyExists"
+t_is "$?:$out" '0:pod/dup unchanged' "applying a pod that exists unchanged: kubectl's unchanged"
 t_is "$(count ip netns list)" "1" "no second netns was made"
 t_match "$($P exec dup -c nope -- true 2>&1)" "container nope is not valid for pod dup" "exec into a missing container"
 t_match "$($P get pod dup -o 'jsonpath={.status.podIP' 2>&1)" "unclosed action" "bad jsonpath template"

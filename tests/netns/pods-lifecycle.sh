@@ -146,7 +146,7 @@ t_match "$(complete_words "$P" de)" "^delete describe $" "completion: commands"
 t_is "$(complete_words "$P" get pods "")" "crash done never pod1 talk " "completion: pod names"
 t_is "$(complete_words "$P" logs pod1 -c "")" "c1 c2 c3 " "completion: container names"
 t_is "$(complete_words "$P" get pods -n "")" "default team " "completion: namespaces"
-t_match "$(complete_words "$P" logs --p)" "^--previous $" "completion: a command's flags, from its help"
+t_match "$(complete_words "$P" logs --p)" "^--prefix --previous $" "completion: a command's flags, from its help"
 
 # --- describe -------------------------------------------------------------
 d=$($P describe pod pod1)

@@ -335,6 +335,39 @@ static void test_marshal(void)
 	pn_err_free(&err);
 }
 
+/* -o jsonpath-as-json: what kubectl v1.32 printed (`kubectl patch --local
+ * -f /tmp/kt.json --type merge -p '{}' -o jsonpath-as-json=...` with a Pod
+ * whose labels are z=1 and a=2 and one container "c"). */
+static void test_as_json(void)
+{
+	json_t *doc = json_pack("{s:{s:s, s:{s:s, s:s}}, s:{s:[{s:s}]}}", "metadata", "name", "x", "labels",
+				"z", "1", "a", "2", "spec", "containers", "name", "c");
+	struct jsonpath *jp = NULL;
+	struct pn_err err = { 0 };
+	char *out = NULL;
+
+	ok(jsonpath_parse("{.metadata.labels}{\"\\n\"}{.spec.containers[*].name}", &jp, &err) == 0 &&
+		   jsonpath_execute_as_json(jp, doc, true, &out, &err) == 0,
+	   "jsonpath-as-json runs: %s", pn_err_msg(&err));
+	is_str(out,
+	       "[\n    {\n        \"a\": \"2\",\n        \"z\": \"1\"\n    }\n]\n"
+	       "[\n    \"\\n\"\n]\n"
+	       "[\n    \"c\"\n]\n",
+	       "each part of the template a 4-space indented JSON list, as kubectl prints it");
+	free(out);
+	out = NULL;
+	jsonpath_free(jp);
+	jp = NULL;
+	ok(jsonpath_parse("{.metadata.nothing}", &jp, &err) == 0 &&
+		   jsonpath_execute_as_json(jp, doc, true, &out, &err) == 0,
+	   "a missing field runs");
+	is_str(out, "[]\n", "and prints an empty list");
+	free(out);
+	jsonpath_free(jp);
+	json_decref(doc);
+	pn_err_free(&err);
+}
+
 int main(void)
 {
 	json_error_t jerr;
@@ -355,6 +388,7 @@ int main(void)
 	test_exec_errors();
 	test_parse_errors();
 	test_marshal();
+	test_as_json();
 	json_decref(pods);
 	return tap_done();
 }

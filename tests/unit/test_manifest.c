@@ -364,6 +364,16 @@ static void test_yaml_limits(void)
 	ret = manifest_parse("a: b: c\n", 8, "x.yaml", &o, &n, &err);
 	ok(ret < 0 && err.code == PN_E_BAD_REQUEST, "syntax error: PN_E_BAD_REQUEST");
 	is_str(pn_err_details_text(&err), "line 1, column 5", "syntax error: line and column in details");
+	/* The line numbers kubectl v1.32 printed for the same files (go-yaml's). */
+	is_str(parse_error("a: b: c\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: mapping values are not allowed in this context",
+	       "a scanner error on the first line names no line");
+	is_str(parse_error("kind: Pod\na: b: c\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context",
+	       "a scanner error names its line");
+	is_str(parse_error("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n"),
+	       "error: error parsing pod.yaml: error converting YAML to JSON: yaml: line 3: did not find expected ',' or '}'",
+	       "a parser error names the line go-yaml does");
 
 	deep = malloc(4000);
 	for (i = 0; i < 1500; i++)
@@ -519,33 +529,48 @@ static void test_yaml_emitter(void)
 			      "float", "1.5", "empty", "", "null", "null", "lead", " x", "colon", "a: b", "hash", "#x",
 			      "dash", "- x", "date", "2024-01-01", "sexagesimal", "1:20", "multi", "line1\nline2\n",
 			      "utf8", "h\xc3\xa9llo", "list", "map", "nil", "n", 7, "b", 0, "f", 0.5);
-	const char *want = "plain: hello world\n"
+	/* Keys in go-yaml's order, as kubectl prints them. */
+	const char *want = "b: false\n"
 			   "bool: \"true\"\n"
-			   "\"yes\": \"yes\"\n"
-			   "int: \"1\"\n"
-			   "hex: \"0x1F\"\n"
-			   "float: \"1.5\"\n"
-			   "empty: \"\"\n"
-			   "\"null\": \"null\"\n"
-			   "lead: ' x'\n"
 			   "colon: 'a: b'\n"
-			   "hash: '#x'\n"
 			   "dash: '- x'\n"
 			   "date: \"2024-01-01\"\n"
-			   "sexagesimal: \"1:20\"\n"
+			   "empty: \"\"\n"
+			   "f: 0.5\n"
+			   "float: \"1.5\"\n"
+			   "hash: '#x'\n"
+			   "hex: \"0x1F\"\n"
+			   "int: \"1\"\n"
+			   "lead: ' x'\n"
+			   "list: []\n"
+			   "map: {}\n"
 			   "multi: |\n"
 			   "  line1\n"
 			   "  line2\n"
-			   "utf8: h\xc3\xa9llo\n"
-			   "list: []\n"
-			   "map: {}\n"
-			   "nil: null\n"
 			   "\"n\": 7\n" /* "n" is false in YAML 1.1 */
-			   "b: false\n"
-			   "f: 0.5\n";
+			   "nil: null\n"
+			   "\"null\": \"null\"\n"
+			   "plain: hello world\n"
+			   "sexagesimal: \"1:20\"\n"
+			   "utf8: h\xc3\xa9llo\n"
+			   "\"yes\": \"yes\"\n";
 	char *y = json_to_yaml(j);
 
 	is_str(y, want, "scalars quoted only where needed, as go-yaml does");
+	free(y);
+	json_decref(j);
+
+	/* What `kubectl patch --local -o yaml` (kubectl v1.32) printed for
+	 * these annotation keys: letters after other runes, digit runs as
+	 * numbers, leading zeros after. */
+	j = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		      "c10", 1, "c9", 1, "a_b", 1, "aB", 1, "a-b", 1, "A", 1, "a.b", 1, "a0", 1, "a00", 1,
+		      "a01", 1, "\xc3\xa9", 1, "z", 1, "Z", 1, "a1b", 1, "a1", 1);
+	y = json_to_yaml(j);
+	is_str(y,
+	       "A: 1\nZ: 1\na-b: 1\na.b: 1\na_b: 1\na0: 1\na00: 1\na1: 1\na1b: 1\na01: 1\naB: 1\n"
+	       "c9: 1\nc10: 1\nz: 1\n\xc3\xa9: 1\n",
+	       "map keys in kubectl's (go-yaml v2's) order");
 	free(y);
 	json_decref(j);
 }
@@ -670,6 +695,59 @@ static void test_many_field_errors(void)
 	free(want);
 }
 
+/* The API server's decoding (podnetd): strict, warn and ignore for unknown
+ * fields, Go's type errors, kube-apiserver's Invalid text. */
+static void test_decode_api(void)
+{
+	struct pn_object o;
+	struct pn_err err = { 0 };
+	struct manifest_api strict = { MANIFEST_FV_STRICT, NULL };
+	struct manifest_api warn = { MANIFEST_FV_WARN, json_array() };
+	struct manifest_api ignore = { MANIFEST_FV_IGNORE, NULL };
+	json_t *j;
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		       "\"bogus\":1},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+		       "\"bogus\":true}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) == -EINVAL && !o.pod,
+	   "strict: unknown fields refused");
+	is_int(err.code, PN_E_BAD_REQUEST, "strict: BadRequest");
+	is_str(pn_err_msg(&err), "Pod in version \"v1\" cannot be handled as a Pod: strict decoding "
+	       "error: unknown field \"metadata.bogus\", unknown field \"spec.containers[0].bogus\"",
+	       "strict: kube-apiserver's message, every field by its path");
+	pn_err_free(&err);
+	ok(manifest_decode_api(j, PN_KIND_POD, &warn, &o, &err) == 0 && o.pod, "warn: accepted");
+	is_int((int)json_array_size(warn.warnings), 2, "warn: two warnings");
+	is_str(json_string_value(json_array_get(warn.warnings, 1)),
+	       "unknown field \"spec.containers[0].bogus\"", "warn: the warning's text");
+	pn_pod_free(o.pod);
+	ok(manifest_decode_api(j, PN_KIND_POD, &ignore, &o, &err) == 0 && o.pod &&
+	   !strcmp(o.pod->meta.namespace_, "default"), "ignore: accepted, defaulted");
+	pn_pod_free(o.pod);
+	json_decref(j);
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
+		       "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":{}}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) < 0, "object for a string: refused");
+	is_str(pn_err_msg(&err), "Pod in version \"v1\" cannot be handled as a Pod: json: cannot "
+	       "unmarshal object into Go struct field Container.spec.containers.image of type string",
+	       "Go's decoding error");
+	pn_err_free(&err);
+	json_decref(j);
+
+	j = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{},"
+		       "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}", 0, NULL);
+	ok(manifest_decode_api(j, PN_KIND_POD, &strict, &o, &err) < 0, "no name, no image: refused");
+	is_int(err.code, PN_E_INVALID, "Invalid");
+	is_str(pn_err_msg(&err), "Pod \"\" is invalid: [metadata.name: Required value: name or "
+	       "generateName is required, spec.containers[0].image: Required value]",
+	       "kube-apiserver's aggregate text");
+	is_int((int)err.n_causes, 2, "two causes");
+	pn_err_free(&err);
+	json_decref(j);
+	json_decref(warn.warnings);
+}
+
 int main(void)
 {
 	test_examples();
@@ -681,5 +759,6 @@ int main(void)
 	test_yaml_emitter();
 	test_bad_manifests();
 	test_many_field_errors();
+	test_decode_api();
 	return tap_done();
 }

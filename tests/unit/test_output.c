@@ -253,6 +253,23 @@ static void test_small_helpers(void)
 	pn_err_free(&err);
 }
 
+/* Go's time.Format(time.RFC3339Nano) and time.Time.String() in UTC, as
+ * crictl inspect and crictl pods -v print them. */
+static void test_times(void)
+{
+	char b[OUTPUT_TIME_LEN];
+
+	is_str(format_rfc3339nano(1714564800123456789LL, true, b), "2024-05-01T12:00:00.123456789Z",
+	       "RFC3339Nano, 9 digits");
+	is_str(format_rfc3339nano(1714564800120000000LL, true, b), "2024-05-01T12:00:00.12Z",
+	       "trailing zeros of the fraction dropped");
+	is_str(format_rfc3339nano(1714564800000000000LL, true, b), "2024-05-01T12:00:00Z",
+	       "no fraction when the second is whole");
+	is_str(format_rfc3339nano(0, false, b), "0001-01-01T00:00:00Z", "unset: Go's zero time");
+	is_str(format_go_time(1714564800123000000LL, b), "2024-05-01 12:00:00.123 +0000 UTC",
+	       "time.Time.String()");
+}
+
 int main(void)
 {
 	test_kubectl_wide();
@@ -262,5 +279,6 @@ int main(void)
 	test_age();
 	test_crictl_age();
 	test_small_helpers();
+	test_times();
 	return tap_done();
 }

@@ -870,6 +870,198 @@ static void test_sigkill(void)
 	pn_err_free(&err);
 }
 
+
+/* resourceVersions: one counter, taken by every write of a pod, namespace
+ * or event in its own transaction, and the change log podnetd reads. */
+static void test_versions(struct store *st)
+{
+	struct store_pod p, *got = NULL;
+	struct store_namespace ns = { 0 };
+	struct store_change *ch = NULL;
+	struct pn_err err = { 0 };
+	int64_t rv0 = 0, rv = 0;
+	size_t n = 0;
+
+	is_int(store_rv(st, &rv0, &err), 0, "current resourceVersion");
+	pod_init(&p, NULL, "versioned");
+	is_int(store_pod_insert(st, &p, &err), 0, "insert");
+	is_int(p.rv, rv0 + 1, "insert takes the next rv");
+	p.phase = STORE_PHASE_RUNNING;
+	is_int(store_pod_update(st, &p, STORE_POD_F_PHASE, &err), 0, "update");
+	is_int(store_pod_get(st, p.uid, &got, &err), 0, "get");
+	is_int(got->rv, rv0 + 2, "an update takes the next rv, stored in the row");
+	store_pod_free(got);
+	got = NULL;
+	p.status_json = strdup("{\"phase\":\"Running\"}");
+	p.deletion_ns = 1234;
+	p.deletion_grace = 7;
+	is_int(store_pod_update(st, &p, STORE_POD_F_STATUS | STORE_POD_F_DELETION, &err), 0,
+	       "status and deletion");
+	is_int(store_pod_get(st, p.uid, &got, &err), 0, "get");
+	ok(got && !strcmp(got->status_json, "{\"phase\":\"Running\"}") && got->deletion_ns == 1234 &&
+		   got->deletion_grace == 7,
+	   "status_json, deletion_ns and deletion_grace stored");
+	store_pod_free(got);
+	got = NULL;
+	ns.name = strdup("versions");
+	is_int(store_namespace_add(st, &ns, &err), 0, "namespace add");
+	is_int(ns.rv, rv0 + 4, "a namespace takes the next rv");
+	is_int(store_pod_delete(st, p.uid, &err), 0, "delete");
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 5, "delete takes the next rv");
+
+	is_int(store_changes(st, rv0, &ch, &n, &err), 0, "changes after the start");
+	is_int(n, 5, "five changes");
+	if (n == 5) {
+		ok(!strcmp(ch[0].kind, "pods") && !strcmp(ch[0].key, p.uid) &&
+			   ch[0].type == STORE_CHANGE_ADDED && ch[0].rv == rv0 + 1,
+		   "ADDED pods/<uid> at rv+1");
+		ok(ch[1].type == STORE_CHANGE_MODIFIED && ch[2].type == STORE_CHANGE_MODIFIED,
+		   "then two MODIFIED");
+		ok(!strcmp(ch[3].kind, "namespaces") && !strcmp(ch[3].key, "versions"),
+		   "namespaces are keyed by name");
+		ok(ch[4].type == STORE_CHANGE_DELETED && !strcmp(ch[4].key, p.uid), "DELETED last");
+	}
+	store_change_array_free(ch, n);
+	ch = NULL;
+	is_int(store_changes(st, rv, &ch, &n, &err), 0, "changes after the latest");
+	is_int(n, 0, "none");
+	store_change_array_free(ch, n);
+	/* A failed write takes no version. */
+	pod_clear(&p);
+	pod_init(&p, "nope", "x");
+	ok(store_pod_insert(st, &p, &err) < 0, "insert into a missing namespace fails");
+	is_int(store_rv(st, &rv0, &err), 0, "rv");
+	is_int(rv0, rv, "and takes no resourceVersion");
+	pod_clear(&p);
+	ok(store_namespace_delete(st, "versions", &err) == 0, "namespace delete");
+	free(ns.name);
+	free(ns.uid);
+	pn_err_free(&err);
+}
+
+/* Events: recorded, aggregated as kubelet does, listed, expired. */
+static void test_events(struct store *st)
+{
+	struct store_event ev = { 0 }, ev2 = { 0 }, *list = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0, gone = 0;
+
+	ev.namespace_ = strdup("default");
+	ev.obj_kind = strdup("Pod");
+	ev.obj_name = strdup("web");
+	ev.obj_uid = strdup("11111111-2222-4333-8444-555555555555");
+	ev.obj_field = strdup("spec.containers{c1}");
+	ev.reason = strdup("BackOff");
+	ev.message = strdup("Back-off restarting failed container c1");
+	ev.type = strdup("Warning");
+	ev.first_ns = 1000000000;
+	is_int(store_event_record(st, &ev, &err), 0, "record: %s", pn_err_msg(&err));
+	is_str(ev.name, "web.3b9aca00", "named <object>.<hex ns>");
+	is_int(ev.count, 1, "count 1");
+	is_str(ev.component, "kubelet", "source kubelet by default");
+	ev2.namespace_ = strdup("default");
+	ev2.obj_kind = strdup("Pod");
+	ev2.obj_name = strdup("web");
+	ev2.obj_uid = strdup(ev.obj_uid);
+	ev2.obj_field = strdup("spec.containers{c1}");
+	ev2.reason = strdup("BackOff");
+	ev2.message = strdup("Back-off restarting failed container c1");
+	ev2.last_ns = 5000000000;
+	is_int(store_event_record(st, &ev2, &err), 0, "record the same again");
+	is_int(ev2.count, 2, "aggregated: count 2");
+	is_str(ev2.name, "web.3b9aca00", "in the same event");
+	is_int(ev2.first_ns, 1000000000, "first seen kept");
+	is_int(store_event_list(st, "default", &list, &n, &err), 0, "list");
+	is_int(n, 1, "one event");
+	store_event_array_free(list, n);
+	is_int(store_event_expire(st, 6000000000, &gone, &err), 0, "expire");
+	is_int(gone, 1, "the old event expired");
+	is_int(store_event_list(st, NULL, &list, &n, &err), 0, "list all");
+	is_int(n, 0, "none left");
+	store_event_array_free(list, n);
+	store_event_array_free(NULL, 0);
+	{
+		/* The stack structs' strings. */
+		struct store_event *h = malloc(sizeof(*h));
+
+		*h = ev;
+		store_event_free(h);
+		h = malloc(sizeof(*h));
+		*h = ev2;
+		store_event_free(h);
+	}
+	pn_err_free(&err);
+}
+
+/* A version-1 database (podnet before podnetd) is migrated in place: its
+ * pods keep their containers (the rebuilt pods table cascades nothing). */
+static void test_migrate_v1(void)
+{
+	const char *root = root_path("v1");
+	char db[600];
+	sqlite3 *h = NULL;
+	struct store *st = NULL;
+	struct store_pod *p = NULL;
+	struct store_container *cs = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0;
+	static const char v1[] =
+		"PRAGMA journal_mode=WAL; PRAGMA user_version=1;"
+		"CREATE TABLE namespaces (name TEXT PRIMARY KEY NOT NULL, uid TEXT NOT NULL UNIQUE,"
+		" spec_json TEXT, phase TEXT NOT NULL, created_ns INTEGER NOT NULL) STRICT;"
+		"CREATE TABLE pods (uid TEXT PRIMARY KEY NOT NULL, namespace TEXT NOT NULL"
+		" REFERENCES namespaces(name), name TEXT NOT NULL, sandbox_id TEXT NOT NULL UNIQUE,"
+		" spec_json TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('creating','ready','deleting')),"
+		" phase TEXT NOT NULL, reason TEXT, netns_path TEXT UNIQUE, pod_ip TEXT, pod_ips TEXT,"
+		" host_ip TEXT, shim_pid INTEGER, pause_pid INTEGER, created_ns INTEGER NOT NULL,"
+		" started_ns INTEGER, owner TEXT, UNIQUE (namespace, name)) STRICT;"
+		"CREATE TABLE containers (id TEXT PRIMARY KEY NOT NULL, pod_uid TEXT NOT NULL"
+		" REFERENCES pods(uid) ON DELETE CASCADE, name TEXT NOT NULL, idx INTEGER NOT NULL,"
+		" image TEXT NOT NULL, state TEXT NOT NULL, pid INTEGER, exit_code INTEGER NOT NULL,"
+		" reason TEXT, message TEXT, created_ns INTEGER NOT NULL, started_ns INTEGER,"
+		" finished_ns INTEGER, restart_count INTEGER NOT NULL, log_path TEXT,"
+		" last_exit_code INTEGER NOT NULL, last_reason TEXT, last_started_ns INTEGER,"
+		" last_finished_ns INTEGER, UNIQUE (pod_uid, name), UNIQUE (pod_uid, idx)) STRICT;"
+		"CREATE TABLE images (name TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL,"
+		" kind TEXT NOT NULL, size INTEGER NOT NULL, created_ns INTEGER NOT NULL) STRICT;"
+		"CREATE TABLE attachments (pod_uid TEXT NOT NULL REFERENCES pods(uid) ON DELETE CASCADE,"
+		" network TEXT NOT NULL, ifname TEXT NOT NULL, container_id TEXT NOT NULL, netns_path TEXT,"
+		" created_ns INTEGER NOT NULL, PRIMARY KEY (pod_uid, network, ifname)) STRICT;"
+		"INSERT INTO namespaces VALUES ('default', '00000000-0000-4000-8000-000000000000', NULL,"
+		" 'Active', 1);"
+		"INSERT INTO pods (uid, namespace, name, sandbox_id, spec_json, state, phase, created_ns)"
+		" VALUES ('11111111-1111-4111-8111-111111111111', 'default', 'old',"
+		" '" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "', '{}', 'ready',"
+		" 'Running', 2);"
+		"INSERT INTO containers (id, pod_uid, name, idx, image, state, exit_code, created_ns,"
+		" restart_count, last_exit_code) VALUES"
+		" ('" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" "',"
+		" '11111111-1111-4111-8111-111111111111', 'c1', 0, 'host', 'running', 0, 3, 0, 0);";
+
+	snprintf(db, sizeof(db), "%s/state.db", root);
+	mkdir(root, 0700);
+	ok(sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, v1, NULL, NULL, NULL) == SQLITE_OK,
+	   "a version-1 database");
+	sqlite3_close(h);
+	is_int(store_open(root, &st, &err), 0, "opened and migrated: %s", pn_err_msg(&err));
+	is_int(sql_int(root, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "at the current version");
+	is_int(store_pod_get_by_name(st, "default", "old", &p, &err), 0, "the old pod is there");
+	ok(p && p->state == STORE_POD_READY && p->rv == 1 && !p->status_json,
+	   "ready, rv 1, no recorded status");
+	is_int(store_container_list(st, p ? p->uid : "", &cs, &n, &err), 0, "its containers");
+	is_int(n, 1, "its container survived the pods table's rebuild");
+	store_container_array_free(cs, n);
+	is_int(sql_int(root, "SELECT count(*) FROM pragma_foreign_key_check"), 0, "foreign keys hold");
+	if (p) {
+		p->state = STORE_POD_PENDING;
+		is_int(store_pod_update(st, p, STORE_POD_F_STATE, &err), 0, "the new state 'pending'");
+	}
+	store_pod_free(p);
+	store_close(st);
+	pn_err_free(&err);
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -892,11 +1084,14 @@ int main(void)
 	test_pods(st);
 	test_containers(st);
 	test_prefix(st);
+	test_versions(st);
+	test_events(st);
 	test_busy(st, root_path("main"));
 	store_close(st);
 	test_concurrent_writers();
 	test_name_race();
 	test_sigkill();
+	test_migrate_v1();
 
 	if (!tap_failed) {
 		char cmd[600];

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "http.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *http_query_get(const struct http_req *r, const char *key)
+{
+	for (size_t i = 0; i < r->n_query; i++)
+		if (!strcmp(r->query[i].key, key))
+			return r->query[i].value;
+	return NULL;
+}
+
+const char *http_header_get(const struct http_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+int http_resp_set(struct http_resp *r, int status, const char *ctype, const char *body,
+		  size_t len)
+{
+	char *b = malloc(len + 1);
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, body, len);
+	b[len] = '\0';
+	free(r->body);
+	r->kind = HTTP_RESP_BUFFER;
+	r->status = status;
+	r->content_type = ctype;
+	r->body = b;
+	r->body_len = len;
+	return 0;
+}
+
+int http_resp_json(struct http_resp *r, int status, json_t *j)
+{
+	char *s;
+	size_t n;
+
+	if (!j)
+		return -ENOMEM;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	/* kube-apiserver ends every JSON body with a newline (its encoder
+	 * is json.Encoder); clients do not care, curl users do. */
+	{
+		char *t = realloc(s, n + 2);
+
+		if (!t) {
+			free(s);
+			return -ENOMEM;
+		}
+		s = t;
+		s[n++] = '\n';
+		s[n] = '\0';
+	}
+	free(r->body);
+	r->kind = HTTP_RESP_BUFFER;
+	r->status = status;
+	r->content_type = "application/json";
+	r->body = s;
+	r->body_len = n;
+	return 0;
+}
+
+int http_resp_add_header(struct http_resp *r, const char *name, const char *value)
+{
+	struct http_header *h = realloc(r->headers, (r->n_headers + 1) * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	r->headers = h;
+	h[r->n_headers].name = strdup(name);
+	h[r->n_headers].value = strdup(value);
+	if (!h[r->n_headers].name || !h[r->n_headers].value) {
+		free(h[r->n_headers].name);
+		free(h[r->n_headers].value);
+		return -ENOMEM;
+	}
+	r->n_headers++;
+	return 0;
+}
+
+void http_resp_free(struct http_resp *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	for (size_t i = 0; i < r->n_headers; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	if (r->kind == HTTP_RESP_STREAM && r->stream_free)
+		r->stream_free(r->stream_ctx);
+	if (r->kind == HTTP_RESP_UPGRADE && r->upgrade_free && r->upgrade_ctx)
+		r->upgrade_free(r->upgrade_ctx);
+	memset(r, 0, sizeof(*r));
+}
+
+void http_req_free(struct http_req *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_query; i++) {
+		free(r->query[i].key);
+		free(r->query[i].value);
+	}
+	free(r->query);
+	for (size_t i = 0; i < r->n_headers; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	r->query = NULL;
+	r->headers = NULL;
+	r->n_query = r->n_headers = 0;
+}

@@ -1,0 +1,881 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "openapi.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "apires.h"
+#include "apistatus.h"
+
+/*
+ * The schema is written as tables of types and their fields; the v3
+ * document (components/schemas, "#/components/schemas/" refs, fields as
+ * allOf[$ref] the way kube-apiserver publishes them, so kubectl explain
+ * renders "<PodSpec>") and the v2 one ("#/definitions/") come from the same
+ * tables.  Only what podnet implements is described.
+ */
+
+enum ftype {
+	F_STR,
+	F_INT32,
+	F_INT64,
+	F_BOOL,
+	F_TIME,      /* meta.v1.Time: an RFC 3339 string */
+	F_REF,       /* another type */
+	F_STRS,      /* []string */
+	F_REFS,      /* []type */
+	F_MAP,       /* map[string]string */
+	F_QTYS,      /* map[string]Quantity */
+	F_OBJ,       /* free-form object (fieldsV1) */
+};
+
+struct field {
+	const char *name;
+	enum ftype t;
+	const char *ref;          /* F_REF, F_REFS */
+	const char *desc;
+	bool required;
+	const char *merge_key;    /* x-kubernetes-patch-merge-key */
+	const char *strategy;     /* x-kubernetes-patch-strategy */
+	const char *const *enums;
+	const char *const *map_keys; /* x-kubernetes-list-type: map keys */
+};
+
+struct type {
+	const char *name;         /* "core.v1.Pod" */
+	const char *desc;
+	const struct field *fields;
+	const char *kind;         /* x-kubernetes-group-version-kind, or NULL */
+	const char *group;
+};
+
+#define END { NULL, F_STR, NULL, NULL, false, NULL, NULL, NULL, NULL }
+
+static const char *const e_phase[] = { "Failed", "Pending", "Running", "Succeeded", "Unknown", NULL };
+static const char *const e_restart[] = { "Always", "Never", "OnFailure", NULL };
+static const char *const e_pull[] = { "Always", "IfNotPresent", "Never", NULL };
+static const char *const e_proto[] = { "SCTP", "TCP", "UDP", NULL };
+static const char *const e_dns[] = { "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None",
+				     NULL };
+static const char *const e_ns_phase[] = { "Active", "Terminating", NULL };
+static const char *const k_port[] = { "containerPort", "protocol", NULL };
+
+#define API_VERSION_DESC                                                                           \
+	"The schema version of this object: \"v1\" for the core group, \"GROUP/v1\" otherwise. "   \
+	"Clients send it; the server answers with the version it stored."
+#define KIND_DESC "The object's type, in CamelCase (Pod, Namespace, ...). Read-only on the server."
+
+static const struct field f_objectmeta[] = {
+	{ "name", F_STR, NULL,
+	  "The object's name: unique among objects of its kind in its namespace, fixed once "
+	  "created. Pod and namespace names are DNS subdomains (lower case, digits, '-', '.').",
+	  false, NULL, NULL, NULL, NULL },
+	{ "generateName", F_STR, NULL,
+	  "A prefix the server completes with random characters when name is empty.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "namespace", F_STR, NULL,
+	  "The namespace the object lives in; \"default\" when a namespaced object gives none.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "uid", F_STR, NULL,
+	  "A unique identifier the server gives the object when it is created; never reused.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "resourceVersion", F_STR, NULL,
+	  "An opaque version the server changes on every write. Send it back with an update to "
+	  "make the update fail (409 Conflict) if someone changed the object in between; give it "
+	  "to a watch to receive the changes after it.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "generation", F_INT64, NULL, "How many times the desired state (spec) has changed.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "creationTimestamp", F_TIME, NULL, "When the server created the object (UTC).", false, NULL,
+	  NULL, NULL, NULL },
+	{ "deletionTimestamp", F_TIME, NULL,
+	  "Set when deletion was asked for: the time by which the object's processes are killed "
+	  "if they have not stopped. The object stays visible (Terminating) until then.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "deletionGracePeriodSeconds", F_INT64, NULL,
+	  "The grace period the deletion was given, in seconds.", false, NULL, NULL, NULL, NULL },
+	{ "labels", F_MAP, NULL,
+	  "Key/value pairs to select objects by (label selectors: app=web, env in (a,b)).", false,
+	  NULL, NULL, NULL, NULL },
+	{ "annotations", F_MAP, NULL,
+	  "Key/value pairs for tools and people, not used for selection.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "managedFields", F_REFS, "meta.v1.ManagedFieldsEntry",
+	  "Which client (field manager) set which fields, kept by server-side apply.", false, NULL,
+	  NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_listmeta[] = {
+	{ "resourceVersion", F_STR, NULL,
+	  "The version of the list: watch from it to receive every later change.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "continue", F_STR, NULL, "Set when the list was cut by limit: pass it to get the rest.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "remainingItemCount", F_INT64, NULL, "How many items the cut left out.", false, NULL, NULL,
+	  NULL, NULL },
+	END,
+};
+
+static const struct field f_managed[] = {
+	{ "manager", F_STR, NULL, "The client that set the fields (kubectl, kubectl-client-side-apply, ...).",
+	  false, NULL, NULL, NULL, NULL },
+	{ "operation", F_STR, NULL, "Apply (server-side apply) or Update (any other write).", false,
+	  NULL, NULL, NULL, NULL },
+	{ "apiVersion", F_STR, NULL, "The version of the object the fields belong to.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "time", F_TIME, NULL, "When the manager last changed them.", false, NULL, NULL, NULL, NULL },
+	{ "fieldsType", F_STR, NULL, "The format of fieldsV1: always FieldsV1.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "fieldsV1", F_OBJ, NULL, "The set of fields, as a tree of f:NAME and k:{KEY} entries.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "subresource", F_STR, NULL, "The subresource written through (status), if any.", false,
+	  NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_pod[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "metadata", F_REF, "meta.v1.ObjectMeta", "The pod's name, namespace, labels and annotations.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "spec", F_REF, "core.v1.PodSpec", "What the pod should run.", false, NULL, NULL, NULL, NULL },
+	{ "status", F_REF, "core.v1.PodStatus",
+	  "What the node reports about the pod; written by the node, read-only for clients.", false,
+	  NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_podspec[] = {
+	{ "containers", F_REFS, "core.v1.Container",
+	  "The pod's containers. They share one network namespace (one IP, one localhost) and are "
+	  "started together. At least one; names unique in the pod.",
+	  true, "name", "merge", NULL, NULL },
+	{ "restartPolicy", F_STR, NULL,
+	  "When a container that exited is started again: Always (default), OnFailure (non-zero "
+	  "exit only) or Never. Restarts back off 10s, 20s, 40s ... up to 5 minutes.",
+	  false, NULL, NULL, e_restart, NULL },
+	{ "terminationGracePeriodSeconds", F_INT64, NULL,
+	  "Seconds between SIGTERM and SIGKILL when the pod is deleted (default 30; 0 kills at "
+	  "once). A delete request's gracePeriodSeconds overrides it.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "hostNetwork", F_BOOL, NULL,
+	  "Run in the node's network namespace instead of one of the pod's own (no pod IP of its "
+	  "own; the pod's IP is the node's).",
+	  false, NULL, NULL, NULL, NULL },
+	{ "hostPID", F_BOOL, NULL, "Share the node's process ID namespace.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "hostIPC", F_BOOL, NULL, "Share the node's IPC namespace.", false, NULL, NULL, NULL, NULL },
+	{ "shareProcessNamespace", F_BOOL, NULL,
+	  "One process ID namespace for all the pod's containers (the pause process is PID 1).",
+	  false, NULL, NULL, NULL, NULL },
+	{ "hostname", F_STR, NULL, "The host name inside the pod; the pod's name when unset.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "dnsPolicy", F_STR, NULL,
+	  "Validated and kept; the pod's resolv.conf is the node's on this node.", false, NULL, NULL,
+	  e_dns, NULL },
+	{ "nodeName", F_STR, NULL, "The node the pod runs on: always this node.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "nodeSelector", F_MAP, NULL, "Kept and shown; there is only one node to choose.", false,
+	  NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_container[] = {
+	{ "name", F_STR, NULL, "The container's name, a DNS label unique in the pod.", true, NULL, NULL,
+	  NULL, NULL },
+	{ "image", F_STR, NULL,
+	  "A local image: one imported with `podnet image import`, or \"host\" (a copy-on-write "
+	  "view of the node's own file system). Changing it restarts the container.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "command", F_STRS, NULL, "The program and its first arguments; the image's entrypoint if unset.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "args", F_STRS, NULL, "Arguments after command; the image's default arguments if unset.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "workingDir", F_STR, NULL, "The directory the process starts in.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "env", F_REFS, "core.v1.EnvVar", "Environment variables, in order.", false, "name", "merge",
+	  NULL, NULL },
+	{ "ports", F_REFS, "core.v1.ContainerPort",
+	  "Ports the container listens on: informative (the pod's IP reaches every port), and "
+	  "checked for clashes between containers.",
+	  false, "containerPort", "merge", NULL, k_port },
+	{ "imagePullPolicy", F_STR, NULL,
+	  "Images are local: every policy uses the image present on the node.", false, NULL, NULL,
+	  e_pull, NULL },
+	{ "stdin", F_BOOL, NULL, "Keep the container's standard input open.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "tty", F_BOOL, NULL, "Give the container a terminal.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_port[] = {
+	{ "containerPort", F_INT32, NULL, "The port number, 1-65535.", true, NULL, NULL, NULL, NULL },
+	{ "hostPort", F_INT32, NULL, "A port on the node; equal to containerPort under hostNetwork.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "name", F_STR, NULL, "A name for the port (an IANA service name).", false, NULL, NULL, NULL,
+	  NULL },
+	{ "protocol", F_STR, NULL, "TCP (default), UDP or SCTP.", false, NULL, NULL, e_proto, NULL },
+	END,
+};
+
+static const struct field f_env[] = {
+	{ "name", F_STR, NULL, "The variable's name.", true, NULL, NULL, NULL, NULL },
+	{ "value", F_STR, NULL, "Its value; empty when unset.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_podstatus[] = {
+	{ "phase", F_STR, NULL,
+	  "Pending until the pod's containers were started, Running while one runs, Succeeded or "
+	  "Failed once all have exited for good, Unknown when the node lost track of them.",
+	  false, NULL, NULL, e_phase, NULL },
+	{ "conditions", F_REFS, "core.v1.PodCondition",
+	  "PodScheduled, Initialized, ContainersReady and Ready, each True or False.", false, "type",
+	  "merge", NULL, NULL },
+	{ "hostIP", F_STR, NULL, "The address of the node the pod runs on.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "hostIPs", F_REFS, "core.v1.HostIP", "The node's addresses.", false, NULL, NULL, NULL, NULL },
+	{ "podIP", F_STR, NULL, "The pod's first IP address (from the CNI plugin).", false, NULL, NULL,
+	  NULL, NULL },
+	{ "podIPs", F_REFS, "core.v1.PodIP", "All the pod's IP addresses, IPv4 first.", false, "ip",
+	  "merge", NULL, NULL },
+	{ "startTime", F_TIME, NULL, "When the node accepted the pod.", false, NULL, NULL, NULL, NULL },
+	{ "containerStatuses", F_REFS, "core.v1.ContainerStatus", "One entry per container.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "qosClass", F_STR, NULL, "BestEffort: podnet sets no resource limits.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "reason", F_STR, NULL, "A word saying why the pod is in this phase, if any.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "message", F_STR, NULL, "The same in a sentence.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_podcond[] = {
+	{ "type", F_STR, NULL, "The condition.", true, NULL, NULL, NULL, NULL },
+	{ "status", F_STR, NULL, "True, False or Unknown.", true, NULL, NULL, NULL, NULL },
+	{ "lastProbeTime", F_TIME, NULL, "When it was last checked.", false, NULL, NULL, NULL, NULL },
+	{ "lastTransitionTime", F_TIME, NULL, "When it last changed.", false, NULL, NULL, NULL, NULL },
+	{ "reason", F_STR, NULL, "Why, in a word.", false, NULL, NULL, NULL, NULL },
+	{ "message", F_STR, NULL, "Why, in a sentence.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_ip[] = {
+	{ "ip", F_STR, NULL, "An IP address.", true, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_ctrstatus[] = {
+	{ "name", F_STR, NULL, "The container's name.", true, NULL, NULL, NULL, NULL },
+	{ "containerID", F_STR, NULL, "podnet://ID of the container's current run.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "image", F_STR, NULL, "The image it runs.", true, NULL, NULL, NULL, NULL },
+	{ "imageID", F_STR, NULL, "The image's identity.", true, NULL, NULL, NULL, NULL },
+	{ "state", F_REF, "core.v1.ContainerState", "What it is doing now.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "lastState", F_REF, "core.v1.ContainerState", "How its previous run ended.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "ready", F_BOOL, NULL, "Running (podnet has no readiness probes).", true, NULL, NULL, NULL,
+	  NULL },
+	{ "started", F_BOOL, NULL, "Whether it has started.", false, NULL, NULL, NULL, NULL },
+	{ "restartCount", F_INT32, NULL, "How many times it was restarted.", true, NULL, NULL, NULL,
+	  NULL },
+	END,
+};
+
+static const struct field f_ctrstate[] = {
+	{ "running", F_REF, "core.v1.ContainerStateRunning", "Set while it runs.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "terminated", F_REF, "core.v1.ContainerStateTerminated", "Set once it has exited.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "waiting", F_REF, "core.v1.ContainerStateWaiting",
+	  "Set before it starts and between restarts.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_running[] = {
+	{ "startedAt", F_TIME, NULL, "When it started.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_terminated[] = {
+	{ "exitCode", F_INT32, NULL, "Its exit status; 128+N when killed by signal N.", true, NULL,
+	  NULL, NULL, NULL },
+	{ "signal", F_INT32, NULL, "The signal that killed it, if one did.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "reason", F_STR, NULL, "Completed, Error, OOMKilled or StartError.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "message", F_STR, NULL, "More about the exit (the runtime's error for StartError).", false,
+	  NULL, NULL, NULL, NULL },
+	{ "startedAt", F_TIME, NULL, "When that run started.", false, NULL, NULL, NULL, NULL },
+	{ "finishedAt", F_TIME, NULL, "When it ended.", false, NULL, NULL, NULL, NULL },
+	{ "containerID", F_STR, NULL, "podnet://ID of that run.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_waiting[] = {
+	{ "reason", F_STR, NULL, "ContainerCreating or CrashLoopBackOff.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "message", F_STR, NULL, "When the next restart is due, and why.", false, NULL, NULL, NULL,
+	  NULL },
+	END,
+};
+
+static const struct field f_ns[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "metadata", F_REF, "meta.v1.ObjectMeta", "The namespace's name and labels.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "spec", F_REF, "core.v1.NamespaceSpec", "Nothing to set.", false, NULL, NULL, NULL, NULL },
+	{ "status", F_REF, "core.v1.NamespaceStatus", "Active or Terminating.", false, NULL, NULL,
+	  NULL, NULL },
+	END,
+};
+
+static const struct field f_nsspec[] = {
+	{ "finalizers", F_STRS, NULL, "Kept as given.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_nsstatus[] = {
+	{ "phase", F_STR, NULL,
+	  "Active, or Terminating while its pods are deleted (it refuses new ones meanwhile).", false,
+	  NULL, NULL, e_ns_phase, NULL },
+	END,
+};
+
+static const struct field f_node[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "metadata", F_REF, "meta.v1.ObjectMeta", "The node's name, labels and annotations.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "spec", F_REF, "core.v1.NodeSpec", "The node's pod network.", false, NULL, NULL, NULL, NULL },
+	{ "status", F_REF, "core.v1.NodeStatus", "What the node reports about itself.", false, NULL,
+	  NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_nodespec[] = {
+	{ "podCIDR", F_STR, NULL, "The range pod IPs come from (the CNI network's first range).", false,
+	  NULL, NULL, NULL, NULL },
+	{ "podCIDRs", F_STRS, NULL, "All of them.", false, NULL, NULL, NULL, NULL },
+	{ "unschedulable", F_BOOL, NULL, "Always false: this node runs what it is given.", false, NULL,
+	  NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_nodestatus[] = {
+	{ "addresses", F_REFS, "core.v1.NodeAddress", "InternalIP and Hostname.", false, "type",
+	  "merge", NULL, NULL },
+	{ "capacity", F_QTYS, NULL, "CPUs, memory, storage and pods the node has.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "allocatable", F_QTYS, NULL, "What pods may use of it.", false, NULL, NULL, NULL, NULL },
+	{ "conditions", F_REFS, "core.v1.NodeCondition", "Ready while podnetd runs.", false, "type",
+	  "merge", NULL, NULL },
+	{ "nodeInfo", F_REF, "core.v1.NodeSystemInfo", "The node's software.", false, NULL, NULL, NULL,
+	  NULL },
+	END,
+};
+
+static const struct field f_nodeaddr[] = {
+	{ "type", F_STR, NULL, "InternalIP, ExternalIP or Hostname.", true, NULL, NULL, NULL, NULL },
+	{ "address", F_STR, NULL, "The address.", true, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_nodecond[] = {
+	{ "type", F_STR, NULL, "The condition.", true, NULL, NULL, NULL, NULL },
+	{ "status", F_STR, NULL, "True, False or Unknown.", true, NULL, NULL, NULL, NULL },
+	{ "lastHeartbeatTime", F_TIME, NULL, "When the node last reported it.", false, NULL, NULL,
+	  NULL, NULL },
+	{ "lastTransitionTime", F_TIME, NULL, "When it last changed.", false, NULL, NULL, NULL, NULL },
+	{ "reason", F_STR, NULL, "Why, in a word.", false, NULL, NULL, NULL, NULL },
+	{ "message", F_STR, NULL, "Why, in a sentence.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_nodeinfo[] = {
+	{ "machineID", F_STR, NULL, "/etc/machine-id.", true, NULL, NULL, NULL, NULL },
+	{ "systemUUID", F_STR, NULL, "The machine's identity.", true, NULL, NULL, NULL, NULL },
+	{ "bootID", F_STR, NULL, "The kernel's boot id.", true, NULL, NULL, NULL, NULL },
+	{ "kernelVersion", F_STR, NULL, "uname -r.", true, NULL, NULL, NULL, NULL },
+	{ "osImage", F_STR, NULL, "The distribution (os-release).", true, NULL, NULL, NULL, NULL },
+	{ "containerRuntimeVersion", F_STR, NULL, "The runtime, as runtime://version.", true, NULL,
+	  NULL, NULL, NULL },
+	{ "kubeletVersion", F_STR, NULL, "podnetd's version.", true, NULL, NULL, NULL, NULL },
+	{ "kubeProxyVersion", F_STR, NULL, "Empty.", true, NULL, NULL, NULL, NULL },
+	{ "operatingSystem", F_STR, NULL, "linux.", true, NULL, NULL, NULL, NULL },
+	{ "architecture", F_STR, NULL, "amd64, arm64, ...", true, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_event[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "metadata", F_REF, "meta.v1.ObjectMeta", "The event's name and namespace.", true, NULL, NULL,
+	  NULL, NULL },
+	{ "involvedObject", F_REF, "core.v1.ObjectReference", "The object the event is about.", true,
+	  NULL, NULL, NULL, NULL },
+	{ "reason", F_STR, NULL,
+	  "What happened, in a word: Scheduled, Pulled, Created, Started, Killing, BackOff, ...",
+	  false, NULL, NULL, NULL, NULL },
+	{ "message", F_STR, NULL, "What happened, in a sentence.", false, NULL, NULL, NULL, NULL },
+	{ "type", F_STR, NULL, "Normal or Warning.", false, NULL, NULL, NULL, NULL },
+	{ "source", F_REF, "core.v1.EventSource", "Who reported it.", false, NULL, NULL, NULL, NULL },
+	{ "count", F_INT32, NULL, "How many times it happened.", false, NULL, NULL, NULL, NULL },
+	{ "firstTimestamp", F_TIME, NULL, "When it first happened.", false, NULL, NULL, NULL, NULL },
+	{ "lastTimestamp", F_TIME, NULL, "When it last happened.", false, NULL, NULL, NULL, NULL },
+	{ "reportingComponent", F_STR, NULL, "The component that reported it.", false, NULL, NULL, NULL,
+	  NULL },
+	{ "reportingInstance", F_STR, NULL, "Its instance (the node).", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_objref[] = {
+	{ "apiVersion", F_STR, NULL, "The object's version.", false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, "The object's kind.", false, NULL, NULL, NULL, NULL },
+	{ "name", F_STR, NULL, "The object's name.", false, NULL, NULL, NULL, NULL },
+	{ "namespace", F_STR, NULL, "The object's namespace.", false, NULL, NULL, NULL, NULL },
+	{ "uid", F_STR, NULL, "The object's uid.", false, NULL, NULL, NULL, NULL },
+	{ "resourceVersion", F_STR, NULL, "The object's version when the event happened.", false, NULL,
+	  NULL, NULL, NULL },
+	{ "fieldPath", F_STR, NULL, "The part of the object: spec.containers{NAME} for a container.",
+	  false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_evsource[] = {
+	{ "component", F_STR, NULL, "kubelet (podnetd or the podnet runtime), default-scheduler.", false,
+	  NULL, NULL, NULL, NULL },
+	{ "host", F_STR, NULL, "The node.", false, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_status[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "status", F_STR, NULL, "Success or Failure.", false, NULL, NULL, NULL, NULL },
+	{ "message", F_STR, NULL, "What went wrong, for people.", false, NULL, NULL, NULL, NULL },
+	{ "reason", F_STR, NULL, "What went wrong, for programs (NotFound, AlreadyExists, Invalid, ...).",
+	  false, NULL, NULL, NULL, NULL },
+	{ "code", F_INT32, NULL, "The HTTP status.", false, NULL, NULL, NULL, NULL },
+	{ "details", F_OBJ, NULL, "The object concerned, and each invalid field (causes).", false, NULL,
+	  NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_deleteopts[] = {
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },
+	{ "gracePeriodSeconds", F_INT64, NULL,
+	  "Seconds the pod's processes get between SIGTERM and SIGKILL; 0 with --force removes the "
+	  "pod at once.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "propagationPolicy", F_STR, NULL, "Orphan, Background or Foreground: pods own nothing here.",
+	  false, NULL, NULL, NULL, NULL },
+	{ "dryRun", F_STRS, NULL, "[All]: check the request, change nothing.", false, NULL, NULL, NULL,
+	  NULL },
+	END,
+};
+
+#define LIST_FIELDS(item, what)                                                                     \
+	{ "apiVersion", F_STR, NULL, API_VERSION_DESC, false, NULL, NULL, NULL, NULL },             \
+	{ "kind", F_STR, NULL, KIND_DESC, false, NULL, NULL, NULL, NULL },                          \
+	{ "metadata", F_REF, "meta.v1.ListMeta", "The list's version and continue token.", false,  \
+	  NULL, NULL, NULL, NULL },                                                                 \
+	{ "items", F_REFS, item, what, true, NULL, NULL, NULL, NULL }, END
+
+static const struct field f_podlist[] = { LIST_FIELDS("core.v1.Pod", "The pods.") };
+static const struct field f_nslist[] = { LIST_FIELDS("core.v1.Namespace", "The namespaces.") };
+static const struct field f_nodelist[] = { LIST_FIELDS("core.v1.Node", "The node.") };
+static const struct field f_eventlist[] = { LIST_FIELDS("core.v1.Event", "The events.") };
+
+static const struct type types[] = {
+	{ "meta.v1.ObjectMeta", "What every stored object carries: name, namespace, labels, ...",
+	  f_objectmeta, NULL, NULL },
+	{ "meta.v1.ListMeta", "What every list carries.", f_listmeta, NULL, NULL },
+	{ "meta.v1.ManagedFieldsEntry", "The fields one manager set.", f_managed, NULL, NULL },
+	{ "meta.v1.Status", "The result of a request that returns no object, and every error.",
+	  f_status, "Status", "" },
+	{ "meta.v1.DeleteOptions", "How to delete.", f_deleteopts, "DeleteOptions", "" },
+	{ "core.v1.Pod",
+	  "A pod: containers that share one network namespace (one IP address, one localhost), "
+	  "run on this node by podnet's runtime.",
+	  f_pod, "Pod", "" },
+	{ "core.v1.PodList", "A list of pods.", f_podlist, "PodList", "" },
+	{ "core.v1.PodSpec", "What a pod runs and how.", f_podspec, NULL, NULL },
+	{ "core.v1.Container", "One container of a pod.", f_container, NULL, NULL },
+	{ "core.v1.ContainerPort", "A port a container listens on.", f_port, NULL, NULL },
+	{ "core.v1.EnvVar", "An environment variable.", f_env, NULL, NULL },
+	{ "core.v1.PodStatus", "What the node reports about a pod.", f_podstatus, NULL, NULL },
+	{ "core.v1.PodCondition", "One condition of a pod.", f_podcond, NULL, NULL },
+	{ "core.v1.PodIP", "One IP address of a pod.", f_ip, NULL, NULL },
+	{ "core.v1.HostIP", "One IP address of the pod's node.", f_ip, NULL, NULL },
+	{ "core.v1.ContainerStatus", "What the node reports about one container.", f_ctrstatus, NULL,
+	  NULL },
+	{ "core.v1.ContainerState", "Exactly one of running, terminated, waiting.", f_ctrstate, NULL,
+	  NULL },
+	{ "core.v1.ContainerStateRunning", "A running container.", f_running, NULL, NULL },
+	{ "core.v1.ContainerStateTerminated", "A container that exited.", f_terminated, NULL, NULL },
+	{ "core.v1.ContainerStateWaiting", "A container not running yet, or between restarts.",
+	  f_waiting, NULL, NULL },
+	{ "core.v1.Namespace", "A namespace: a scope for pod names.", f_ns, "Namespace", "" },
+	{ "core.v1.NamespaceList", "A list of namespaces.", f_nslist, "NamespaceList", "" },
+	{ "core.v1.NamespaceSpec", "A namespace's spec.", f_nsspec, NULL, NULL },
+	{ "core.v1.NamespaceStatus", "A namespace's state.", f_nsstatus, NULL, NULL },
+	{ "core.v1.Node", "This node, as its agent (podnetd) reports it.", f_node, "Node", "" },
+	{ "core.v1.NodeList", "A list of nodes: this one.", f_nodelist, "NodeList", "" },
+	{ "core.v1.NodeSpec", "The node's configuration.", f_nodespec, NULL, NULL },
+	{ "core.v1.NodeStatus", "The node's state.", f_nodestatus, NULL, NULL },
+	{ "core.v1.NodeAddress", "One address of the node.", f_nodeaddr, NULL, NULL },
+	{ "core.v1.NodeCondition", "One condition of the node.", f_nodecond, NULL, NULL },
+	{ "core.v1.NodeSystemInfo", "The node's software.", f_nodeinfo, NULL, NULL },
+	{ "core.v1.Event",
+	  "Something that happened to an object: a pod scheduled, a container started, a restart "
+	  "backing off. Kept for an hour.",
+	  f_event, "Event", "" },
+	{ "core.v1.EventList", "A list of events.", f_eventlist, "EventList", "" },
+	{ "core.v1.ObjectReference", "A reference to an object.", f_objref, NULL, NULL },
+	{ "core.v1.EventSource", "Who reported an event.", f_evsource, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static void full_name(const char *short_name, char *buf, size_t n)
+{
+	if (!strncmp(short_name, "meta.", 5))
+		snprintf(buf, n, "io.k8s.apimachinery.pkg.apis.%s", short_name);
+	else
+		snprintf(buf, n, "io.k8s.api.%s", short_name);
+}
+
+static json_t *ref_to(const char *short_name, bool v3)
+{
+	char full[256], ref[300];
+
+	full_name(short_name, full, sizeof(full));
+	snprintf(ref, sizeof(ref), "%s%s", v3 ? "#/components/schemas/" : "#/definitions/", full);
+	return json_pack("{s:s}", "$ref", ref);
+}
+
+static json_t *enum_of(const char *const *e)
+{
+	json_t *a = json_array();
+
+	for (; a && e && *e; e++)
+		json_array_append_new(a, json_string(*e));
+	return a;
+}
+
+static json_t *field_schema(const struct field *f, bool v3)
+{
+	json_t *s;
+
+	switch (f->t) {
+	case F_STR: s = json_pack("{s:s}", "type", "string"); break;
+	case F_INT32: s = json_pack("{s:s, s:s}", "type", "integer", "format", "int32"); break;
+	case F_INT64: s = json_pack("{s:s, s:s}", "type", "integer", "format", "int64"); break;
+	case F_BOOL: s = json_pack("{s:s}", "type", "boolean"); break;
+	case F_TIME: s = json_pack("{s:s, s:s}", "type", "string", "format", "date-time"); break;
+	case F_STRS:
+		s = json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string");
+		break;
+	case F_MAP:
+		s = json_pack("{s:s, s:{s:s}}", "type", "object", "additionalProperties", "type",
+			      "string");
+		break;
+	case F_QTYS:
+		s = json_pack("{s:s, s:{s:s}}", "type", "object", "additionalProperties", "type",
+			      "string");
+		break;
+	case F_OBJ: s = json_pack("{s:s}", "type", "object"); break;
+	case F_REF:
+		/* kube-apiserver wraps a ref so it can carry its own description. */
+		if (v3)
+			s = json_pack("{s:[o], s:{}}", "allOf", ref_to(f->ref, v3), "default");
+		else
+			s = ref_to(f->ref, v3);
+		break;
+	case F_REFS: {
+		json_t *item = ref_to(f->ref, v3);
+
+		if (v3)
+			item = json_pack("{s:{}, s:[o]}", "default", "allOf", item);
+		s = json_pack("{s:s, s:o}", "type", "array", "items", item);
+		break;
+	}
+	default: s = json_object(); break;
+	}
+	if (!s)
+		return NULL;
+	if (f->desc)
+		json_object_set_new(s, "description", json_string(f->desc));
+	if (f->enums)
+		json_object_set_new(s, "enum", enum_of(f->enums));
+	if (f->merge_key)
+		json_object_set_new(s, "x-kubernetes-patch-merge-key", json_string(f->merge_key));
+	if (f->strategy)
+		json_object_set_new(s, "x-kubernetes-patch-strategy", json_string(f->strategy));
+	if (f->map_keys) {
+		json_object_set_new(s, "x-kubernetes-list-type", json_string("map"));
+		json_object_set_new(s, "x-kubernetes-list-map-keys", enum_of(f->map_keys));
+	} else if (f->merge_key) {
+		json_object_set_new(s, "x-kubernetes-list-type", json_string("map"));
+		json_object_set_new(s, "x-kubernetes-list-map-keys", json_pack("[s]", f->merge_key));
+	}
+	if (f->t == F_MAP)
+		json_object_set_new(s, "x-kubernetes-map-type", json_string("granular"));
+	return s;
+}
+
+static json_t *type_schema(const struct type *t, bool v3)
+{
+	json_t *props = json_object(), *req = json_array();
+	json_t *s = json_pack("{s:s, s:s}", "description", t->desc, "type", "object");
+
+	for (const struct field *f = t->fields; f->name; f++) {
+		json_object_set_new(props, f->name, field_schema(f, v3));
+		if (f->required)
+			json_array_append_new(req, json_string(f->name));
+	}
+	json_object_set_new(s, "properties", props);
+	if (json_array_size(req))
+		json_object_set_new(s, "required", req);
+	else
+		json_decref(req);
+	if (t->kind)
+		json_object_set_new(s, "x-kubernetes-group-version-kind",
+				    json_pack("[{s:s, s:s, s:s}]", "group", t->group, "kind", t->kind,
+					      "version", "v1"));
+	return s;
+}
+
+static json_t *schemas(bool v3)
+{
+	json_t *o = json_object();
+
+	for (const struct type *t = types; o && t->name; t++) {
+		char full[256];
+
+		full_name(t->name, full, sizeof(full));
+		json_object_set_new(o, full, type_schema(t, v3));
+	}
+	return o;
+}
+
+/* ---- paths */
+
+static json_t *param(const char *name, const char *in, const char *desc, bool v3)
+{
+	json_t *p = json_pack("{s:s, s:s, s:s}", "name", name, "in", in, "description", desc);
+
+	if (!strcmp(in, "path"))
+		json_object_set_new(p, "required", json_true());
+	if (v3)
+		json_object_set_new(p, "schema", json_pack("{s:s, s:b}", "type", "string",
+							   "uniqueItems", 1));
+	else
+		json_object_set_new(p, "type", json_string("string"));
+	return p;
+}
+
+static json_t *response(const char *ref, bool v3)
+{
+	json_t *schema = ref_to(ref, v3);
+
+	if (v3)
+		return json_pack("{s:{s:s, s:{s:{s:o}}}}", "200", "description", "OK", "content",
+				 "application/json", "schema", schema);
+	return json_pack("{s:{s:s, s:o}}", "200", "description", "OK", "schema", schema);
+}
+
+static json_t *operation(const struct api_resource *r, const char *action, const char *verb_desc,
+			 const char *resp_ref, bool body, bool patch_params, bool v3)
+{
+	char id[128];
+	json_t *params = json_array();
+	json_t *op;
+
+	snprintf(id, sizeof(id), "%s%s", action, r->kind);
+	if (body || patch_params) {
+		json_array_append_new(params, param("dryRun", "query",
+						    "All: validate and answer as if done, change nothing.",
+						    v3));
+		json_array_append_new(params, param("fieldManager", "query",
+						    "The name recorded as the manager of the fields set.",
+						    v3));
+		json_array_append_new(params,
+				      param("fieldValidation", "query",
+					    "Strict: reject unknown or duplicate fields (400); Warn "
+					    "(default): drop them with a warning; Ignore: drop them.",
+					    v3));
+	}
+	if (patch_params)
+		json_array_append_new(params, param("force", "query",
+						    "Server-side apply: take over fields other managers set.",
+						    v3));
+	op = json_pack("{s:s, s:s, s:o, s:o, s:s, s:{s:s, s:s, s:s}}", "description", verb_desc,
+		       "operationId", id, "parameters", params, "responses",
+		       response(resp_ref, v3), "x-kubernetes-action", action,
+		       "x-kubernetes-group-version-kind", "group", r->group, "kind", r->kind,
+		       "version", r->version);
+	if (body && v3)
+		json_object_set_new(op, "requestBody",
+				    json_pack("{s:{s:{s:o}}, s:b}", "content", "*/*", "schema",
+					      resp_ref ? ref_to(resp_ref, v3) : json_object(),
+					      "required", 1));
+	return op;
+}
+
+static json_t *paths_for_group(const char *group, const char *version, bool v3)
+{
+	json_t *paths = json_object();
+
+	for (size_t i = 0; i < API_KIND_COUNT; i++) {
+		const struct api_resource *r = &api_resources[i];
+		char base[256], coll[320], item[340], type[64], list[64];
+		bool w = api_verb_allowed(r->verbs, "create");
+
+		if (strcmp(r->group, group) || strcmp(r->version, version))
+			continue;
+		snprintf(type, sizeof(type), "core.v1.%s", r->kind);
+		snprintf(list, sizeof(list), "core.v1.%sList", r->kind);
+		if (*group)
+			snprintf(base, sizeof(base), "/apis/%s/%s", group, version);
+		else
+			snprintf(base, sizeof(base), "/api/%s", version);
+		if (r->namespaced) {
+			snprintf(coll, sizeof(coll), "%s/namespaces/{namespace}/%s", base, r->plural);
+			/* The list across namespaces. */
+			{
+				char all[320];
+
+				snprintf(all, sizeof(all), "%s/%s", base, r->plural);
+				json_object_set_new(paths, all,
+						    json_pack("{s:o}", "get",
+							      operation(r, "list", "List objects of every namespace.",
+									list, false, false, v3)));
+			}
+		} else {
+			snprintf(coll, sizeof(coll), "%s/%s", base, r->plural);
+		}
+		snprintf(item, sizeof(item), "%s/{name}", coll);
+		{
+			json_t *c = json_pack("{s:o}", "get",
+					      operation(r, "list", "List objects.", list, false, false, v3));
+
+			if (w)
+				json_object_set_new(c, "post", operation(r, "post", "Create an object.",
+									  type, true, false, v3));
+			json_object_set_new(paths, coll, c);
+		}
+		{
+			json_t *it = json_pack("{s:o}", "get",
+					       operation(r, "get", "Read an object.", type, false, false, v3));
+
+			json_object_set_new(it, "put", operation(r, "put", "Replace an object.", type, true,
+								 false, v3));
+			json_object_set_new(it, "patch",
+					    operation(r, "patch",
+						      "Change an object with a JSON patch, a JSON merge patch, "
+						      "a strategic merge patch or server-side apply.",
+						      type, false, true, v3));
+			if (api_verb_allowed(r->verbs, "delete"))
+				json_object_set_new(it, "delete",
+						    operation(r, "delete", "Delete an object.", type, false,
+							      false, v3));
+			json_object_set_new(paths, item, it);
+		}
+	}
+	return paths;
+}
+
+static json_t *doc_v3(const char *group, const char *version)
+{
+	return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.0.0", "info", "title",
+			 "Kubernetes (podnet)", "version", API_GIT_VERSION, "paths",
+			 paths_for_group(group, version, true), "components", "schemas",
+			 schemas(true));
+}
+
+static json_t *doc_v2(void)
+{
+	return json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "swagger", "2.0", "info", "title",
+			 "Kubernetes (podnet)", "version", API_GIT_VERSION, "paths",
+			 paths_for_group("", "v1", false), "definitions", schemas(false));
+}
+
+/* Built once, served many times: the documents never change while the
+ * daemon runs. */
+static struct {
+	pthread_once_t once;
+	char *v3_core, *v3_index, *v2;
+	char hash[33];
+} docs = { PTHREAD_ONCE_INIT, NULL, NULL, NULL, "" };
+
+static char *dump(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+static void build(void)
+{
+	unsigned char digest[32];
+
+	docs.v3_core = dump(doc_v3("", "v1"));
+	docs.v2 = dump(doc_v2());
+	if (docs.v3_core &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, docs.v3_core, strlen(docs.v3_core), digest) == 0) {
+		/* The index names each document with a hash of its content:
+		 * clients cache a document until the hash changes. */
+		for (int i = 0; i < 16; i++)
+			snprintf(docs.hash + 2 * i, 3, "%02X", digest[i]);
+	}
+	{
+		char url[128];
+
+		snprintf(url, sizeof(url), "/openapi/v3/api/v1?hash=%s", docs.hash);
+		docs.v3_index =
+			dump(json_pack("{s:{s:{s:s}}}", "paths", "api/v1", "serverRelativeURL", url));
+	}
+}
+
+static void serve(struct http_resp *resp, const char *body)
+{
+	if (!body || http_resp_set(resp, 200, "application/json", body, strlen(body)) < 0)
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+}
+
+void openapi_handle(const struct http_req *req, struct http_resp *resp)
+{
+	pthread_once(&docs.once, build);
+	if (strcmp(req->method, "GET")) {
+		apistatus_method_not_allowed(resp);
+		return;
+	}
+	if (!strcmp(req->path, "/openapi/v3") || !strcmp(req->path, "/openapi/v3/")) {
+		serve(resp, docs.v3_index);
+	} else if (!strcmp(req->path, "/openapi/v3/api/v1")) {
+		serve(resp, docs.v3_core);
+		if (resp->status == 200 && http_resp_add_header(resp, "Etag", docs.hash) < 0)
+			resp->status = 500;
+	} else if (!strcmp(req->path, "/openapi/v2")) {
+		const char *accept = http_header_get(req, "Accept");
+
+		/* kubectl asks for protobuf first and takes JSON when told so by
+		 * the content type. */
+		(void)accept;
+		serve(resp, docs.v2);
+	} else {
+		apistatus_no_route(resp);
+	}
+}

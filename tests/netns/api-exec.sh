@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Streams with the real kubectl, in a throwaway node: logs (--tail,
+# --timestamps, --since, -f, -c), exec over WebSocket (exit codes, stdin,
+# a missing program, -it under a pseudo-terminal with its size),
+# attach, cp, and port-forward's refusal.
+. "$(dirname "$0")/lib.sh"
+node_enter "$@"
+
+export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
+P=$BIN/podnet
+on_cleanup "$P delete pod talk --grace-period=0"
+t_ok "the node has an uplink address" node_nic
+t_ok "podnetd starts" podnetd_start
+
+k apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: talk
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: counter
+    image: host
+    command: ["sh", "-c", "for i in 1 2 3; do echo line $i; done; while :; do sleep 0.3; echo tick; done"]
+  - name: quiet
+    image: host
+    command: ["sleep", "infinity"]
+EOF
+t_ok "the pod is Ready" k wait --for=condition=Ready pod/talk --timeout=30s
+sleep 0.5
+
+# logs
+t_is "$(k logs talk -c counter | head -3)" "$(printf 'line 1\nline 2\nline 3')" "logs -c counter"
+t_is "$(k logs talk -c counter --tail=1 | wc -l)" "1" "--tail=1: one line"
+t_match "$(k logs talk -c counter --timestamps | head -1)" \
+	"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z line 1$" "--timestamps: RFC 3339 with nanoseconds"
+t_is "$(k logs talk --since=1h -c counter | head -1)" "line 1" "--since=1h"
+timeout 3 kubectl logs -f talk -c counter --tail=0 >"$T/follow.out" 2>&1
+t_ok "logs -f streams new lines (>= 5 ticks in 3 s: $(grep -c tick "$T/follow.out"))" \
+	test "$(grep -c tick "$T/follow.out")" -ge 5
+t_match "$(k logs talk 2>&1)" 'Defaulted container "counter" out of: counter, quiet' "the default container named"
+
+# exec
+k exec talk -c quiet -- sh -c 'exit 7' 2>"$T/err"
+t_is "$?" "7" "exec -- sh -c 'exit 7' exits 7"
+t_is "$(cat "$T/err")" "command terminated with exit code 7" "and says so as kubectl does"
+t_is "$(echo hello | k exec -i talk -c quiet -- cat)" "hello" "exec -i: stdin reaches the process, EOF ends it"
+t_is "$(k exec talk -c quiet -- sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" "err" "stderr on its own stream"
+k exec talk -c quiet -- no-such-program >/dev/null 2>"$T/err"
+t_is "$?" "127" "a missing program: 127"
+t_match "$(cat "$T/err")" "no-such-program" "and the runtime's reason"
+# -it under a pseudo-terminal of 33x101: the process has a tty of that size.
+out=$(TERM=xterm COLUMNS=101 LINES=33 script -qec "stty rows 33 cols 101; kubectl exec -it talk -c quiet -- sh -c 'tty; stty size; exit 3'" /dev/null)
+rc=$?
+t_match "$out" "/dev/pts/[0-9]+" "exec -it: the process has a terminal"
+t_match "$out" "33 101" "of the client's size"
+t_is "$rc" "3" "exec -it: its exit code"
+
+# cp (exec + tar both ways)
+echo "copied" >"$T/in.txt"
+t_ok "cp to the pod" k cp "$T/in.txt" talk:/tmp/in.txt -c quiet
+t_is "$(k exec talk -c quiet -- cat /tmp/in.txt)" "copied" "the file arrived"
+t_ok "cp from the pod" k cp talk:/tmp/in.txt "$T/back.txt" -c quiet
+t_is "$(cat "$T/back.txt")" "copied" "and came back"
+
+# attach: the container's output.
+timeout 2 kubectl attach talk -c counter >"$T/attach.out" 2>&1
+t_match "$(cat "$T/attach.out")" "tick" "attach streams the container's output"
+
+# port-forward is refused with a reason.
+out=$(timeout 10 kubectl port-forward pod/talk 18080:80 2>&1)
+t_match "$out" "podnetd does not forward ports" "port-forward: refused, saying why"
+t_done

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# apply and delete with kubectl's semantics (issue 10, "Pod lifecycle"), in
+# a throwaway node.  Pods whose process ignores SIGTERM ("stubborn") make
+# the grace period visible:
+#
+#   web            apply twice (unchanged), a label / annotation / image change
+#                  (configured; the image change restarts that container), an
+#                  immutable field (kube-apiserver's Forbidden)
+#   quick, slow    grace 1 s and 4 s, deleted in one command through a pipe:
+#                  quick's line arrives ~3 s before slow's (concurrent, unbuffered)
+#   s01..s20       grace 2 s each, `delete pods --all`: < 6 s, not 40 s
+#   g, f, n, w     --grace-period=1, --force, --now, --wait=false
+#   team           a Namespace with two pods: delete ns team, delete -f
+. "$(dirname "$0")/lib.sh"
+node_enter "$@"
+
+export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
+P=$BIN/podnet
+on_cleanup "$P delete pods --all --grace-period=0 --force; $P delete ns team team2 --grace-period=0 --force; $P gc"
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# stubborn NAME GRACE [LABEL]: a pod whose process ignores SIGTERM.
+stubborn() {
+	cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata: { name: $1, labels: { app: ${3:-stubborn} } }
+spec:
+  terminationGracePeriodSeconds: $2
+  containers:
+  - { name: main, image: host, command: [sh, -c, "trap '' TERM; while :; do sleep 1; done"] }
+---
+YAML
+}
+running() { [ "$($P get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; }
+wait_running() { for _ in $(seq 100); do running "$1" && return 0; sleep 0.1; done; return 1; }
+
+# --- apply: create, unchanged, configured, Forbidden ----------------------
+cat >"$T/web.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: { name: web, labels: { app: web } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: a, image: host, command: [sleep, infinity] }
+  - { name: b, image: host, command: [sleep, infinity] }
+YAML
+t_is "$($P apply -f "$T/web.yaml")" "pod/web created" "apply: created"
+t_is "$(rc_out $P apply -f "$T/web.yaml")" "0:pod/web unchanged" "apply again: unchanged (it was AlreadyExists)"
+sed 's/app: web/app: web2/' "$T/web.yaml" >"$T/web-label.yaml"
+t_is "$(rc_out $P apply -f "$T/web-label.yaml")" "0:pod/web configured" "a changed label: configured"
+t_is "$($P get pod web -o jsonpath='{.metadata.labels.app}')" "web2" "and the label is there"
+sed 's/labels: { app: web2 }/labels: { app: web2 }, annotations: { note: hi }/' "$T/web-label.yaml" >"$T/web-ann.yaml"
+t_is "$(rc_out $P apply -f "$T/web-ann.yaml")" "0:pod/web configured" "an added annotation: configured"
+t_is "$($P get pod web -o jsonpath='{.metadata.annotations.note}')" "hi" "and the annotation is there"
+b0=$($P inspect b | jq -r .status.id)
+a0=$($P inspect a | jq -r .status.id)
+sed 's/- { name: b, image: host,/- { name: b, image: "host:latest",/' "$T/web-ann.yaml" >"$T/web-image.yaml"
+t_is "$(rc_out $P apply -f "$T/web-image.yaml")" "0:pod/web configured" "a container's image changed: configured"
+t_is "$($P get pod web -o jsonpath='{.spec.containers[1].image}')" "host:latest" "and the spec says the new image"
+restarted_b() { [ "$($P get pod web -o jsonpath='{.status.containerStatuses[1].restartCount}')" = 1 ] && running web; }
+for _ in $(seq 100); do restarted_b && break; sleep 0.1; done
+t_ok "that container restarted (restartCount 1), as kubelet does" restarted_b
+t_ok "with a new container ID" test "$($P inspect b | jq -r .status.id)" != "$b0"
+t_is "$($P inspect a | jq -r .status.id)" "$a0" "the other container kept running"
+sed 's/command: \[sleep, infinity\] }/command: [sleep, "99"] }/' "$T/web-image.yaml" >"$T/web-cmd.yaml"
+out=$($P apply -f "$T/web-cmd.yaml" 2>&1)
+rc=$?
+t_is "$rc:$(echo "$out" | head -1)" '1:The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' \
+	"a changed command: kube-apiserver's Forbidden"
+t_is "$($P get pod web -o jsonpath='{.spec.containers[0].command[1]}')" "infinity" "and nothing changed"
+
+# --- delete: concurrent, each line as it happens (through a pipe) ----------
+{ stubborn quick 1; stubborn slow 4; } | $P apply -f - >/dev/null
+t_ok "quick and slow run" bash -c "$(declare -f running wait_running); P=$P; wait_running quick && wait_running slow"
+start=$(date +%s%N)
+$P delete pod slow quick | while IFS= read -r line; do echo "$(ms_since "$start") $line"; done >"$T/lines"
+t_is "$(awk '{print $2, $3, $4}' "$T/lines" | tr '\n' ',')" 'pod "quick" deleted,pod "slow" deleted,' "quick's line first, in the order they went"
+q=$(awk 'NR==1{print $1}' "$T/lines")
+s=$(awk 'NR==2{print $1}' "$T/lines")
+t_ok "quick's line came through the pipe at once (${q} ms), slow's later (${s} ms)" test "$q" -lt 3500 -a "$s" -ge 3900 -a $((s - q)) -ge 2000
+t_ok "both in one grace period: ${s} ms < 7000" test "$s" -lt 7000
+
+# --- 20 pods with 2 s grace, deleted in one command: < 6 s ------------------
+for i in $(seq -w 1 20); do stubborn "s$i" 2 many; done >"$T/many.yaml"
+t_ok "apply 20 stubborn pods" $P apply -f "$T/many.yaml"
+ok_all() { for i in $(seq -w 1 20); do running "s$i" || return 1; done; }
+for _ in $(seq 150); do ok_all && break; sleep 0.2; done
+t_ok "all 20 Running" ok_all
+start=$(date +%s%N)
+out=$($P delete pods -l app=many)
+ms=$(ms_since "$start")
+t_is "$(echo "$out" | grep -c '^pod "s[0-9]*" deleted$')" "20" "20 deleted lines"
+t_ok "20 pods with 2 s grace deleted in ${ms} ms (< 6000; one after another took 40 s)" test "$ms" -lt 6000
+t_ok "and at least the grace period (${ms} ms >= 1900)" test "$ms" -ge 1900
+t_match "$($P get pods -l app=many 2>&1)" "^No resources found in default namespace\.$" "none is left"
+
+# --- delete flags -------------------------------------------------------------
+{ stubborn g 30; stubborn f 30; stubborn nw 30; stubborn w 30; } | $P apply -f - >/dev/null
+for p in g f nw w; do wait_running $p; done
+start=$(date +%s%N)
+t_is "$(rc_out $P delete pod g --grace-period=1)" '0:pod "g" deleted' "delete --grace-period=1"
+ms=$(ms_since "$start")
+t_ok "took ~1 s, not the pod's 30 (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 5000
+start=$(date +%s%N)
+t_is "$(rc_out $P delete pod f --force)" '0:Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.
+pod "f" force deleted' "delete --force: kubectl's warning, force deleted"
+t_ok "at once ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 3000
+start=$(date +%s%N)
+t_is "$(rc_out $P delete pod/nw --now)" '0:pod "nw" deleted' "delete pod/nw --now"
+t_ok "--now is one second ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 5000
+start=$(date +%s%N)
+t_is "$(rc_out $P delete pod w --wait=false)" '0:pod "w" deleted' "delete --wait=false"
+t_ok "returns at once ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 1500
+t_match "$($P get pod w --no-headers 2>&1)" '^w +[01]/1 +Terminating ' "w is Terminating meanwhile"
+t_is "$(rc_out $P delete pod x --now --grace-period=3)" "1:error: --now and --grace-period cannot be specified together" "--now with --grace-period: kubectl's error"
+t_is "$(rc_out $P delete pod x --force --grace-period=3)" "1:error: --force and --grace-period greater than 0 cannot be specified together" "--force with a grace period: kubectl's error"
+t_is "$(rc_out $P delete pods --all -l app=x)" "1:error: cannot set --all and --selector at the same time" "--all with -l: kubectl's error"
+t_is "$(rc_out $P delete pods)" "1:error: resource(s) were provided, but no name was specified" "delete pods without a name: kubectl's error"
+t_is "$(rc_out $P delete pod ghost)" '1:Error from server (NotFound): pods "ghost" not found' "a missing pod: NotFound"
+t_empty "--ignore-not-found" $P delete pod ghost --ignore-not-found
+gc_done() { $P gc >/dev/null; ! $P get pod w >/dev/null 2>&1; }
+for _ in $(seq 60); do gc_done && break; sleep 0.5; done
+t_ok "after its grace period gc finishes w" gc_done
+
+# --- namespaces ---------------------------------------------------------------
+team() {
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: { name: %s }\n---\n' "$1"
+	stubborn web 1 | sed "s/name: web,/name: web, namespace: $1,/"
+	stubborn db 1 | sed "s/name: db,/name: db, namespace: $1,/"
+}
+team team >"$T/team.yaml"
+t_is "$($P apply -f "$T/team.yaml")" "namespace/team created
+pod/web created
+pod/db created" "apply a namespace with two pods"
+t_is "$($P apply -f "$T/team.yaml")" "namespace/team unchanged
+pod/web unchanged
+pod/db unchanged" "again: unchanged"
+t_is "$(rc_out $P delete ns team)" '0:namespace "team" deleted' "delete ns team"
+t_is "$(rc_out $P get ns team)" '1:Error from server (NotFound): namespaces "team" not found' "the namespace is gone"
+t_match "$($P get pods -n team 2>&1)" '^No resources found in team namespace\.$' "and so are its pods"
+team team2 >"$T/team2.yaml"
+$P apply -f "$T/team2.yaml" >/dev/null
+out=$($P delete -f "$T/team2.yaml")
+t_is "$?:$(echo "$out" | head -1)" '0:namespace "team2" deleted' "delete -f of a Namespace deletes it (it was silently kept)"
+t_is "$(echo "$out" | tail -n +2 | sort | tr '\n' ',')" 'pod "db" deleted,pod "web" deleted,' "and the file's pods in it"
+t_is "$(rc_out $P get ns team2)" '1:Error from server (NotFound): namespaces "team2" not found' "team2 is gone"
+t_is "$(rc_out $P delete ns default)" '1:Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be deleted' "delete ns default: Forbidden"
+t_done
