@@ -90,6 +90,9 @@ SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/shim/*.c))
 # Only the CNI plugins are static; podnet and its shim link the shared
 # libraries they need.
 RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
+# libnftables: podnet's own tables (NetworkPolicy), one transaction per
+# change.  podnet links it; the shim and the static CNI plugins do not.
+NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -125,7 +128,7 @@ $(BUILD)/bin/podnet-ipam: $(BUILD)/obj/cni/ipam/main.o $(LIBS_cni_ipam)
 $(BUILD)/bin/podnet: $(BUILD)/obj/cli/main.o $(LIBS_cli)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
@@ -146,16 +149,16 @@ $(BUILD)/tests/test_crilog: $(BUILD)/obj/shim/crilog.o
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BENCH_BINS:=.d)
 
@@ -196,7 +199,7 @@ fuzz:
 		echo "  FUZZ    $$n"; \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(INC_all) $(CSTD) \
 			-o $(FUZZ_BUILD)/$$n $$f $(subst $(BUILD)/,$(FUZZ_BUILD)/,$(LIBS_all)) \
-			$(RUNTIME_LIBS) || exit 1; \
+			$(RUNTIME_LIBS) $(NFT_LIBS) || exit 1; \
 	done
 
 # Every layer's archive (what the fuzz targets link).

@@ -14,6 +14,7 @@
  */
 #include "nft.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -713,4 +714,48 @@ int nft_masq_remove(const char *network, struct pn_err *err)
 out:
 	nl_close(&s);
 	return ret;
+}
+
+static int table_handle_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct nlattr *tb[NFTA_TABLE_MAX + 1] = { 0 };
+	uint64_t *handle = arg, be;
+
+	if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE))
+		return 0;
+	nl_parse_msg(tb, NFTA_TABLE_MAX, h, sizeof(struct nfgenmsg));
+	if (!tb[NFTA_TABLE_HANDLE] || nl_len(tb[NFTA_TABLE_HANDLE]) != sizeof(be))
+		return -EBADMSG;
+	memcpy(&be, nl_data(tb[NFTA_TABLE_HANDLE]), sizeof(be));
+	*handle = be64toh(be);
+	return 1;
+}
+
+int nft_table_handle(uint8_t nfproto, const char *name, uint64_t *handle, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	struct pn_err e = { 0 };
+	char buf[512], what[300];
+	struct nfgenmsg *g;
+	struct nl_req r;
+	int ret;
+
+	*handle = 0;
+	snprintf(what, sizeof(what), "get table %s", name);
+	ret = nl_open(&s, NETLINK_NETFILTER, err);
+	if (ret < 0)
+		return ret;
+	nl_req_init(&r, buf, sizeof(buf), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
+		    NLM_F_REQUEST, sizeof(*g), (void **)&g);
+	g->nfgen_family = nfproto;
+	g->version = NFNETLINK_V0;
+	ret = nl_put_str(&r, NFTA_TABLE_NAME, name);
+	if (ret < 0)
+		ret = pn_error(err, PN_E_NFT, -ret, "%s: request too large", what);
+	else
+		ret = nl_dump(&s, &r, table_handle_cb, handle, what, &e);
+	if (ret < 0 && ret != -ENOENT && err)
+		*err = e;
+	nl_close(&s);
+	return ret < 0 ? ret : 0;
 }

@@ -16,6 +16,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -27,5 +28,14 @@ int nft_masq_ensure(const char *network, const struct pn_cidr *subnets, size_t n
 		    struct pn_err *err) PN_MUST_CHECK;
 /* Remove the network's tables; 0 if absent. */
 int nft_masq_remove(const char *network, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The kernel's handle of table @name of family @nfproto (NFPROTO_INET...):
+ * unique per creation within the netns (nf_tables_newtable() numbers
+ * tables from a per-netns counter), so a handle seen earlier tells that
+ * the table was not deleted and made again meanwhile.  -ENOENT if absent.
+ */
+int nft_table_handle(uint8_t nfproto, const char *name, uint64_t *handle,
+		     struct pn_err *err) PN_MUST_CHECK;
 
 #endif
