@@ -188,6 +188,7 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 			rep->script_bytes = strlen(script);
 			free(script);
 			if (ret == 0) {
+				pn_err_free(&derr);
 				rep->changed = true;
 				ret = state_write(root, want, had_handle, err);
 				goto out;
@@ -195,7 +196,9 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 			/* Someone changed our table behind our back, or the diff
 			 * is wrong: replacing it whole is right either way. */
 			pn_warn("nftables: incremental update refused (%s%s%s); replacing the table",
-				derr.msg, derr.details[0] ? ": " : "", derr.details);
+				pn_err_msg(&derr), *pn_err_details_text(&derr) ? ": " : "",
+				pn_err_details_text(&derr));
+			pn_err_free(&derr);
 		} else if (!full_needed) {
 			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 			goto out;

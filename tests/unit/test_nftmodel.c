@@ -252,14 +252,14 @@ static bool step(struct nftm_table *prev, struct nftm_table *cur, size_t *diff_b
 		return false;
 	*diff_bytes += strlen(script);
 	if (nftx_run(script, "diff", &err) < 0) {
-		printf("# diff refused: %s: %s\n# script:\n%s\n", err.msg, err.details, script);
+		printf("# diff refused: %s: %s\n# script:\n%s\n", pn_err_msg(&err), pn_err_details_text(&err), script);
 		goto out;
 	}
 	after_diff = normalised_listing("inet podnet");
 	free(script);
 	script = nftm_script_full(cur);
 	if (!script || nftx_run(script, "full", &err) < 0) {
-		printf("# full refused: %s: %s\n", err.msg, err.details);
+		printf("# full refused: %s: %s\n", pn_err_msg(&err), pn_err_details_text(&err));
 		goto out;
 	}
 	after_full = normalised_listing("inet podnet");
@@ -268,6 +268,7 @@ static bool step(struct nftm_table *prev, struct nftm_table *cur, size_t *diff_b
 		printf("# after diff:\n%s\n# after full:\n%s\n", after_diff ? after_diff : "",
 		       after_full ? after_full : "");
 out:
+	pn_err_free(&err);
 	free(script);
 	free(after_diff);
 	free(after_full);
@@ -336,6 +337,7 @@ static void test_kernel(void)
 	s = nftm_script_delete("inet", "podnet");
 	ok(s && nftx_run(s, "delete", &err) == 0 && nftx_run(s, "delete again", &err) == 0,
 	   "deleting the table works whether or not it exists");
+	pn_err_free(&err);
 	free(s);
 	nftm_table_free(prev);
 }
