@@ -215,11 +215,73 @@ out:
 	return ret;
 }
 
-int pol_sync_applied(const char *root, struct nftm_table **out, struct pn_err *err)
+static bool models_equal(const struct nftm_table *a, const struct nftm_table *b)
 {
-	uint64_t handle;
+	bool full = false;
+	char *d = nftm_script_diff(a, b, &full);
+	bool same = d && !*d;
 
-	(void)err;
-	state_read(root, out, &handle);
-	return 0;
+	free(d);
+	return same;
+}
+
+int pol_sync_status(struct store *st, const char *root, enum pol_enforcement *out,
+		    struct pn_err *err)
+{
+	struct pol_world *w = NULL;
+	struct nftm_table *want = NULL, *had = NULL;
+	uint64_t had_handle = 0, kernel_handle = 0;
+	bool empty;
+	int ret, kret;
+
+	ret = pol_world_load(st, &w, err);
+	if (ret == 0)
+		ret = nftm_table_new(POL_NFT_FAMILY, POL_NFT_TABLE, &want, err);
+	if (ret == 0)
+		ret = pol_nft_build(w, want, err);
+	if (ret == 0)
+		ret = nftm_finish(want, err);
+	if (ret < 0)
+		goto out;
+	kret = nft_table_handle(NFPROTO_INET, POL_NFT_TABLE, &kernel_handle, err);
+	if (kret < 0 && kret != -ENOENT) {
+		ret = kret;
+		goto out;
+	}
+	state_read(root, &had, &had_handle);
+	empty = want->n_chains == 0 && want->n_sets == 0;
+	if (empty)
+		*out = kret == 0 ? POL_LEFTOVER : POL_NOTHING;
+	else if (kret == -ENOENT)
+		*out = POL_TABLE_MISSING;
+	else if (!had || had_handle != kernel_handle)
+		*out = POL_TABLE_REPLACED;
+	else if (!models_equal(had, want))
+		*out = POL_STALE;
+	else
+		*out = POL_ENFORCED;
+out:
+	nftm_table_free(want);
+	nftm_table_free(had);
+	pol_world_free(w);
+	return ret;
+}
+
+const char *pol_enforcement_str(enum pol_enforcement e)
+{
+	switch (e) {
+	case POL_ENFORCED:
+		return "the kernel holds the rules the node's policies give";
+	case POL_NOTHING:
+		return "no pod is isolated: no rules";
+	case POL_TABLE_MISSING:
+		return "pods are isolated, but table inet " POL_NFT_TABLE " is missing: nothing is enforced";
+	case POL_TABLE_REPLACED:
+		return "table inet " POL_NFT_TABLE " is not the one podnet applied";
+	case POL_STALE:
+		return "the rules in table inet " POL_NFT_TABLE " are older than the node's pods and policies";
+	case POL_LEFTOVER:
+		return "no pod is isolated, yet table inet " POL_NFT_TABLE " is still there";
+	}
+	return "?";
 }

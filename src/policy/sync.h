@@ -45,9 +45,21 @@ struct pol_sync_report {
 int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep,
 	     struct pn_err *err) PN_MUST_CHECK;
 
-/* The model last applied (NULL in *out when none), for explain and the
- * doctor: what the kernel should hold. */
-struct nftm_table;
-int pol_sync_applied(const char *root, struct nftm_table **out, struct pn_err *err) PN_MUST_CHECK;
+/*
+ * Is the kernel enforcing what the store says?  For the doctor: compares
+ * the model the store gives now with the one last applied, and that one's
+ * table handle with the kernel's table.  Changes nothing.
+ */
+enum pol_enforcement {
+	POL_ENFORCED = 0,      /* the kernel holds what the store says */
+	POL_NOTHING,           /* nothing to enforce, and no table */
+	POL_TABLE_MISSING,     /* policies isolate pods, but the kernel has no table */
+	POL_TABLE_REPLACED,    /* a table of that name, not the one podnet applied */
+	POL_STALE,             /* the applied rules are older than the store's objects */
+	POL_LEFTOVER,          /* nothing to enforce, yet the table is there */
+};
+int pol_sync_status(struct store *st, const char *root, enum pol_enforcement *out,
+		    struct pn_err *err) PN_MUST_CHECK;
+const char *pol_enforcement_str(enum pol_enforcement e);
 
 #endif
