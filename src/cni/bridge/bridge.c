@@ -373,8 +373,18 @@ static int open_pod_netns(const struct cni_env *env, struct pn_err *err)
 static int isolation_bridge_setup(struct nl_sock *s, const struct link_info *br, struct pn_err *err)
 {
 	struct link_ipv4_conf conf[3];
+	char path[128];
 	size_t n = 0;
 	int ret;
+
+	/* ARP requests are broadcasts, and the kernel delays a proxy reply to
+	 * a broadcast by a random 0..proxy_delay (default 0.8 s, arp_process()
+	 * -> pneigh_enqueue()): every first contact between two pods would
+	 * wait for it.  Answer at once. */
+	snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", br->name);
+	ret = sysctl_ensure(path, "0", err);
+	if (ret < 0)
+		return ret;
 
 	if (br->proxy_arp != 1)
 		conf[n++] = (struct link_ipv4_conf){ IPV4_DEVCONF_PROXY_ARP, 1 };
