@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "nft.h"
 #include "nftgen.h"
@@ -63,26 +64,20 @@ static void state_read(const char *root, struct nftm_table **t, uint64_t *handle
 	json_decref(j);
 }
 
-/* Written to a temporary file and renamed over the old one: a crash leaves
- * the old state or the new, and either makes the next sync right (a stale
- * one fails its diff and falls back to a full apply). */
+/* Replaced atomically: a crash leaves the old state or the new, and either
+ * makes the next sync right (a stale one fails its diff, or its handle
+ * check, and the table is replaced whole). */
 static int state_write(const char *root, const struct nftm_table *t, uint64_t handle,
 		       struct pn_err *err)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	json_t *j = json_pack("{s:I, s:o}", "handle", (json_int_t)handle, "model", nftm_to_json(t));
-	int ret = 0;
+	int ret;
 
 	if (!j)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/" STATE_FILE, root);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if (json_dump_file(j, tmp, JSON_COMPACT) < 0)
-		ret = pn_error(err, PN_CNI_IO, EIO, "cannot write %s", tmp);
-	else if (rename(tmp, path) < 0)
-		ret = pn_error(err, PN_CNI_IO, errno, "cannot rename %s to %s", tmp, path);
-	if (ret < 0)
-		unlink(tmp);
+	ret = pn_json_file_replace(path, j, JSON_COMPACT, 0600, PN_E_STATE, err);
 	json_decref(j);
 	return ret;
 }
