@@ -106,8 +106,38 @@ static int collect_files(int argc, char **argv, char ***files, size_t *nf, int *
 	return 0;
 }
 
+/* Does the stored pod differ from @pod in its labels and annotations
+ * only (or not at all)?  Compared as the server would store @pod. */
+static bool pod_only_meta_differs(const struct store_pod *sp, const struct pn_pod *pod)
+{
+	json_t *have = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	json_t *want = pod_to_json(pod);
+	json_t *hm, *wm;
+	bool same;
+
+	if (!have || !want) {
+		json_decref(have);
+		json_decref(want);
+		return false;
+	}
+	hm = json_object_get(have, "metadata");
+	wm = json_object_get(want, "metadata");
+	/* the server's own fields and the two that may change */
+	for (json_t *m = hm; m; m = m == hm ? wm : NULL) {
+		json_object_del(m, "uid");
+		json_object_del(m, "creationTimestamp");
+		json_object_del(m, "labels");
+		json_object_del(m, "annotations");
+	}
+	same = json_equal(have, want);
+	json_decref(have);
+	json_decref(want);
+	return same;
+}
+
 int cmd_apply(int argc, char **argv)
 {
+	bool net_changed = false;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -133,21 +163,11 @@ int cmd_apply(int argc, char **argv)
 		struct pn_err err = { 0 };
 
 		if (objs[i].kind == PN_KIND_NAMESPACE) {
-			struct store_namespace ns = { .name = objs[i].ns->meta.name };
-			struct store_namespace *old = NULL;
-
-			if (store_namespace_get(rt.st, ns.name, &old, NULL) == 0) {
-				printf("namespace/%s unchanged\n", ns.name);
-				store_namespace_free(old);
-				continue;
-			}
-			if (store_namespace_add(rt.st, &ns, &err) < 0) {
-				cmd_error(&err);
-				pn_err_free(&err);
-				rc = 1;
-				continue;
-			}
-			printf("namespace/%s created\n", ns.name);
+			rc |= cmd_namespace_apply(&rt, objs[i].ns, &net_changed);
+			continue;
+		}
+		if (objs[i].kind == PN_KIND_NETPOL) {
+			rc |= cmd_netpol_apply(&rt, objs[i].np, &net_changed);
 			continue;
 		}
 		struct store_pod *sp = NULL;
@@ -160,6 +180,25 @@ int cmd_apply(int argc, char **argv)
 			continue;
 		}
 		store_namespace_free(nsr);
+		/* An existing pod: only its labels and annotations may change
+		 * here (the policies that select it follow). */
+		if (store_pod_get_by_name(rt.st, objs[i].pod->meta.namespace_, objs[i].pod->meta.name,
+					  &sp, NULL) == 0 &&
+		    pod_only_meta_differs(sp, objs[i].pod)) {
+			bool changed = false;
+
+			if (podrt_pod_relabel(&rt, sp, objs[i].pod, &changed, &err) < 0) {
+				cmd_error(&err);
+				rc = 1;
+			} else {
+				printf("pod/%s %s\n", sp->name, changed ? "configured" : "unchanged");
+			}
+			store_pod_free(sp);
+			pn_err_free(&err);
+			continue;
+		}
+		store_pod_free(sp);
+		sp = NULL;
 		if (podrt_pod_create(&rt, objs[i].pod, &sp, &err) < 0) {
 			if (err.code == PN_E_ALREADY_EXISTS)
 				fprintf(stderr, "Error from server (AlreadyExists): %s\n",
@@ -173,6 +212,9 @@ int cmd_apply(int argc, char **argv)
 		printf("pod/%s created\n", sp->name);
 		store_pod_free(sp);
 	}
+	/* Policies and namespace labels changed: one transaction for all. */
+	if (net_changed)
+		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);
 out_objs:
 	manifest_objects_free(objs, n);
@@ -192,7 +234,7 @@ struct get_opts {
 };
 
 /* kubectl's equality-based selectors: k=v, k==v, k!=v, k, !k, joined by ','. */
-static bool selector_match(const char *sel, json_t *labels)
+bool cmd_selector_match(const char *sel, json_t *labels)
 {
 	char *copy, *save = NULL, *tok;
 	bool ok = true;
@@ -247,6 +289,31 @@ static int print_jsonpath(const char *tmpl, json_t *doc)
 	return 0;
 }
 
+int cmd_print_object(const char *output, json_t *doc)
+{
+	struct pn_err err = { 0 };
+	int rc = 0;
+
+	if (!doc)
+		return 1;
+	if (!strcmp(output, "json")) {
+		if (output_json(stdout, doc, &err) < 0)
+			rc = 1;
+	} else if (!strcmp(output, "yaml")) {
+		char *y = json_to_yaml(doc);
+
+		fputs(y ? y : "", stdout);
+		rc = !y;
+		free(y);
+	} else {
+		const char *t = strchr(output, '=');
+
+		rc = print_jsonpath(t ? t + 1 : "", doc);
+	}
+	pn_err_free(&err);
+	return rc;
+}
+
 static int get_pods(struct podrt *rt, const struct get_opts *o)
 {
 	struct store_pod *pods = NULL;
@@ -288,7 +355,7 @@ static int get_pods(struct podrt *rt, const struct get_opts *o)
 		if (podrt_view_get(rt, &pods[i], &views[nv], &err) < 0)
 			continue;
 		j = podrt_view_to_json(&views[nv]);
-		if (!selector_match(o->selector,
+		if (!cmd_selector_match(o->selector,
 				    json_object_get(json_object_get(j, "metadata"), "labels"))) {
 			json_decref(j);
 			podrt_view_free(&views[nv]);
@@ -408,6 +475,30 @@ out:
 	return rc;
 }
 
+/* A Namespace as the API server shows it: its object, or for podnet's
+ * own namespaces (no object stored) one made from the row; status.phase. */
+static json_t *namespace_object(const struct store_namespace *row)
+{
+	json_t *j = row->spec_json ? json_loads(row->spec_json, 0, NULL) : NULL;
+
+	if (!j) {
+		struct pn_namespace ns = { 0 };
+		struct pn_kv label = { "kubernetes.io/metadata.name", row->name };
+
+		ns.meta.name = row->name;
+		ns.meta.uid = row->uid;
+		ns.meta.creation = (time_t)(row->created_ns / 1000000000);
+		ns.meta.labels.items = &label;
+		ns.meta.labels.n = 1;
+		j = namespace_to_json(&ns);
+	}
+	if (j)
+		json_object_set_new(j, "status", json_pack("{s:s}", "phase",
+							  row->phase == STORE_NS_ACTIVE ? "Active"
+											: "Terminating"));
+	return j;
+}
+
 static int get_namespaces(struct podrt *rt, const struct get_opts *o)
 {
 	struct store_namespace *ns = NULL;
@@ -416,33 +507,90 @@ static int get_namespaces(struct podrt *rt, const struct get_opts *o)
 	size_t n = 0;
 	time_t now = time(NULL);
 	static const char *const hdr[] = { "NAME", "STATUS", "AGE" };
+	json_t *items = json_array();
+	bool *keep = NULL;
+	size_t nv = 0;
 	int rc = 1;
 
 	if (store_namespace_list(rt->st, &ns, &n, &err) < 0) {
 		cmd_error(&err);
 		pn_err_free(&err);
+		json_decref(items);
 		return 1;
+	}
+	keep = calloc(n + 1, sizeof(*keep));
+	if (!keep || !items)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < o->n_names; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < n; k++)
+			found |= !strcmp(ns[k].name, o->names[i]);
+		if (!found) {
+			fprintf(stderr, "Error from server (NotFound): namespaces \"%s\" not found\n",
+				o->names[i]);
+			rc = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool want = o->n_names == 0;
+		json_t *j;
+
+		for (size_t k = 0; k < o->n_names; k++)
+			want |= !strcmp(ns[i].name, o->names[k]);
+		if (!want || !(j = namespace_object(&ns[i])))
+			continue;
+		if (!cmd_selector_match(o->selector, json_object_get(json_object_get(j, "metadata"), "labels"))) {
+			json_decref(j);
+			continue;
+		}
+		json_array_append_new(items, j);
+		keep[i] = true;
+		nv++;
+	}
+	if (o->output && (!strcmp(o->output, "json") || !strcmp(o->output, "yaml") ||
+			  !strncmp(o->output, "jsonpath", 8))) {
+		json_t *doc = o->n_names == 1 && nv == 1
+				      ? json_incref(json_array_get(items, 0))
+				      : json_pack("{s:s, s:O, s:s, s:{s:s}}", "apiVersion", "v1", "items",
+						  items, "kind", "List", "metadata", "resourceVersion", "");
+
+		rc |= cmd_print_object(o->output, doc);
+		json_decref(doc);
+		goto out;
 	}
 	if (o->output && !strcmp(o->output, "name")) {
 		for (size_t i = 0; i < n; i++)
-			printf("namespace/%s\n", ns[i].name);
-		rc = 0;
+			if (keep[i])
+				printf("namespace/%s\n", ns[i].name);
 		goto out;
 	}
-	if (table_new(TABLE_KUBECTL, 3, hdr, &t, &err) < 0)
+	if (nv == 0) {
+		if (o->n_names == 0)
+			fprintf(stderr, "No resources found\n");
 		goto out;
+	}
+	if (table_new(TABLE_KUBECTL, 3, hdr, &t, &err) < 0) {
+		rc = 1;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char age[OUTPUT_AGE_LEN];
 		const char *row[] = { ns[i].name,
 				      ns[i].phase == STORE_NS_ACTIVE ? "Active" : "Terminating",
 				      format_age((time_t)(ns[i].created_ns / 1000000000), now, age) };
 
-		if (table_add_row(t, row, &err) < 0)
+		if (keep[i] && table_add_row(t, row, &err) < 0) {
+			rc = 1;
 			goto out;
+		}
 	}
-	rc = table_print(t, stdout, !o->no_headers, &err) < 0;
+	rc |= table_print(t, stdout, !o->no_headers, &err) < 0;
 out:
 	table_free(t);
+	free(keep);
+	json_decref(items);
 	store_namespace_array_free(ns, n);
 	pn_err_free(&err);
 	return rc;
@@ -516,6 +664,10 @@ int cmd_get(int argc, char **argv)
 		rc = get_pods(&rt, &o);
 	else if (!strcmp(what, "namespaces") || !strcmp(what, "namespace") || !strcmp(what, "ns"))
 		rc = get_namespaces(&rt, &o);
+	else if (!strcmp(what, "networkpolicies") || !strcmp(what, "networkpolicy") ||
+		 !strcmp(what, "netpol") || !strcmp(what, "networkpolicies.networking.k8s.io"))
+		rc = cmd_netpol_get(&rt, &(struct cmd_get_args){ o.ns, o.all_ns, o.selector, o.output,
+								 o.no_headers, o.names, o.n_names });
 	else
 		fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
 	podrt_close(&rt);
@@ -548,6 +700,7 @@ static int delete_one(struct podrt *rt, const char *ns, const char *name)
 
 int cmd_delete(int argc, char **argv)
 {
+	bool all = false, netpol = false, net_changed = false;
 	struct get_opts o = { .ns = "default" };
 	struct podrt rt;
 	struct pn_object *objs = NULL;
@@ -572,9 +725,16 @@ int cmd_delete(int argc, char **argv)
 		}
 		if (!strncmp(argv[i], "--filename=", 11) || parse_common(&i, argc, argv, &o))
 			continue;
+		if (!strcmp(argv[i], "--all")) {
+			all = true;
+			continue;
+		}
 		if (!what) {
 			what = argv[i];
-			if (strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
+			netpol = !strcmp(what, "networkpolicy") || !strcmp(what, "networkpolicies") ||
+				 !strcmp(what, "netpol") ||
+				 !strcmp(what, "networkpolicies.networking.k8s.io");
+			if (!netpol && strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
 				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
 				goto out;
 			}
@@ -582,11 +742,19 @@ int cmd_delete(int argc, char **argv)
 		}
 		names[nn++] = argv[i];
 	}
+	if (all && !netpol) {
+		cmd_errorf("--all is supported for networkpolicies only");
+		goto out;
+	}
+	if (all && nn) {
+		cmd_errorf("name cannot be provided when a selector is specified");
+		goto out;
+	}
 	if (!nf && !what) {
 		cmd_errorf("You must provide one or more resources by argument or filename.");
 		goto out;
 	}
-	if (what && nn == 0 && !nf) {
+	if (what && nn == 0 && !nf && !all) {
 		cmd_errorf("resource(s) were provided, but no name was specified");
 		goto out;
 	}
@@ -595,11 +763,21 @@ int cmd_delete(int argc, char **argv)
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	rc = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (objs[i].kind == PN_KIND_POD)
 			rc |= delete_one(&rt, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
+		else if (objs[i].kind == PN_KIND_NETPOL)
+			rc |= cmd_netpol_delete(&rt, objs[i].np->meta.namespace_, objs[i].np->meta.name,
+						&net_changed);
+	}
+	if (all)
+		rc |= cmd_netpol_delete_all(&rt, o.ns, o.all_ns, &net_changed);
 	for (size_t i = 0; i < nn; i++)
-		rc |= delete_one(&rt, o.ns, names[i]);
+		rc |= netpol ? cmd_netpol_delete(&rt, o.ns, names[i], &net_changed)
+			     : delete_one(&rt, o.ns, names[i]);
+	/* Deleted policies: the rules follow, in one transaction. */
+	if (net_changed)
+		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);
 out:
 	manifest_objects_free(objs, n);

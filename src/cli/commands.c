@@ -7,27 +7,35 @@
 #define NS_FLAGS "  -n, --namespace NS   the pod's namespace (default \"default\")\n"
 
 const struct cmd podnet_cmds[] = {
-	{ "apply", cmd_apply, "Create pods and namespaces from Kubernetes YAML",
+	{ "apply", cmd_apply, "Create pods, namespaces and NetworkPolicies from Kubernetes YAML",
 	  "  podnet apply -f FILE|- [-f FILE...]\n\n"
-	  "Every document (v1 Pod or Namespace) of every file is validated before\n"
-	  "anything is created.  A pod gets its own network namespace\n"
-	  "(/run/netns/cni-<uuid>), an IP from the CNI network in PODNET_CNI_CONF_DIR\n"
-	  "(written by `podnet init` on first use), and its containers run through the\n"
-	  "OCI runtime sharing it.\n" },
-	{ "get", cmd_get, "List pods or namespaces, as kubectl get does",
-	  "  podnet get pods|pod NAME...|namespaces [-n NS | -A] [-l SELECTOR]\n"
+	  "Every document (v1 Pod or Namespace, networking.k8s.io/v1 NetworkPolicy) of\n"
+	  "every file is validated before anything is created.  A pod gets its own\n"
+	  "network namespace (/run/netns/cni-<uuid>), an IP from the CNI network in\n"
+	  "PODNET_CNI_CONF_DIR (written by `podnet init` on first use), and its\n"
+	  "containers run through the OCI runtime sharing it; the NetworkPolicies that\n"
+	  "select it apply before its containers start.  Applying an existing pod with\n"
+	  "other labels or annotations changes those (\"configured\"); a policy or a\n"
+	  "namespace is created, configured or unchanged, and the node's nftables rules\n"
+	  "follow in one transaction (docs/networkpolicy.md).\n" },
+	{ "get", cmd_get, "List pods, namespaces or NetworkPolicies, as kubectl get does",
+	  "  podnet get pods|pod NAME...|namespaces|networkpolicies|netpol [-n NS | -A] [-l SELECTOR]\n"
 	  "             [-o wide|json|yaml|name|jsonpath=TEMPLATE] [--no-headers]\n\n" NS_FLAGS
-	  "  -A, --all-namespaces list pods of every namespace\n"
+	  "  -A, --all-namespaces list the objects of every namespace\n"
 	  "  -l, --selector SEL   label selector: k=v, k!=v, k, !k joined by ','\n"
 	  "  -o, --output FMT     wide, json, yaml, name, or jsonpath=TEMPLATE (kubectl's syntax)\n" },
-	{ "describe", cmd_describe, "Show a pod in detail, as kubectl describe does",
-	  "  podnet describe pod|pods [NAME...] [-n NS]\n  podnet describe pod/NAME [-n NS]\n\n"
-	  "Without a name every pod of the namespace is described.  Events are read\n"
-	  "back from the containers' states (podnet keeps no event log).\n" },
-	{ "delete", cmd_delete, "Delete pods (containers stopped, network removed)",
-	  "  podnet delete pod NAME... [-n NS]\n  podnet delete -f FILE\n\n"
+	{ "describe", cmd_describe, "Show a pod or a NetworkPolicy in detail, as kubectl describe does",
+	  "  podnet describe pod|pods|networkpolicy|netpol [NAME...] [-n NS]\n"
+	  "  podnet describe pod/NAME|networkpolicy/NAME [-n NS]\n\n"
+	  "Without a name every object of that type in the namespace is described.\n"
+	  "Events are read back from the containers' states (podnet keeps no event log).\n" },
+	{ "delete", cmd_delete, "Delete pods or NetworkPolicies",
+	  "  podnet delete pod NAME... [-n NS]\n"
+	  "  podnet delete networkpolicy|netpol NAME...|--all [-n NS | -A]\n"
+	  "  podnet delete -f FILE\n\n"
 	  "Containers get SIGTERM, then SIGKILL after terminationGracePeriodSeconds;\n"
-	  "then CNI DEL, the netns pin and every file of the pod are removed.\n" },
+	  "then CNI DEL, the netns pin and every file of the pod are removed.  Deleted\n"
+	  "policies stop applying when the command returns (one nftables transaction).\n" },
 	{ "exec", cmd_exec, "Run a command in a container of a pod",
 	  "  podnet exec [-i] [-t] POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]\n\n"
 	  "Without -c the first container is used (and named on stderr).  The exit\n"
@@ -106,11 +114,22 @@ const struct cmd podnet_cmds[] = {
 	  "verdict, and a TCP (HTTP for 80/8080) probe from POD.  Without POD: the node's\n"
 	  "CNI config, plugins, cniVersion, STATUS, orphans, leaked leases and every pod.\n"
 	  "Exit 0 only when no check failed.\n" },
+	{ "netpol", cmd_netpol, "Explain the NetworkPolicy verdict for a flow",
+	  "  podnet netpol explain FROM TO:PORT[/PROTO] [-n NS] [-o json]\n\n"
+	  "FROM and TO are pods (NAME in -n NS, or NAMESPACE/NAME), IP addresses\n"
+	  "([IPv6]:PORT) or \"node\"; PROTO is TCP (default), UDP or SCTP.  Prints\n"
+	  "ALLOWED or DENIED, then each side: the source's egress and the\n"
+	  "destination's ingress, whether a policy isolates it, which policies do, and\n"
+	  "every rule, peer and port that allows the flow (a named port with the number\n"
+	  "it resolved to on the destination pod).  The verdict comes from podnet's\n"
+	  "evaluator of the API reference, which shares no code with the nftables rules\n"
+	  "it is checked against (docs/networkpolicy.md).\n" },
 	{ "gc", cmd_gc, "Remove what dead or half-made pods left behind",
 	  "  podnet gc\n\n"
 	  "Finishes pods whose apply or delete was killed, removes pod directories,\n"
 	  "netns pins and CNI cache entries of pods that no longer exist, and runs\n"
-	  "CNI GC with the live pods as the valid attachments.\n" },
+	  "CNI GC with the live pods as the valid attachments, and applies the\n"
+	  "NetworkPolicy rules again as the state says.\n" },
 	{ "init", cmd_init, "Write the default CNI network configuration if none exists",
 	  "  podnet init\n" },
 	{ "info", cmd_info, "Show paths and the OCI runtime podnet uses", "  podnet info\n" },

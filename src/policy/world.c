@@ -345,7 +345,7 @@ static int load_pods(struct store *st, struct pol_world *w, struct pn_err *err)
 		if (nip == 0 || rows[i].state == STORE_POD_DELETING)
 			continue;
 		j = json_loads(rows[i].spec_json, 0, NULL);
-		ret = j ? pod_from_json(j, &pod, err) : pn_error(err, PN_E_NOMEM, EINVAL,
+		ret = j ? pod_from_json(j, &pod, err) : pn_error(err, PN_E_STATE, EINVAL,
 								  "pod %s/%s: stored spec is not JSON",
 								  rows[i].namespace_, rows[i].name);
 		json_decref(j);
@@ -354,6 +354,30 @@ static int load_pods(struct store *st, struct pol_world *w, struct pn_err *err)
 		pn_pod_free(pod);
 	}
 	store_pod_array_free(rows, n);
+	return ret;
+}
+
+static int load_policies(struct store *st, struct pol_world *w, struct pn_err *err)
+{
+	struct store_netpol *rows = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = store_netpol_list(st, NULL, &rows, &n, err);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		json_t *j = json_loads(rows[i].spec_json, 0, NULL);
+		struct pn_netpol *np = NULL;
+
+		ret = j ? netpol_from_json(j, &np, err)
+			: pn_error(err, PN_E_STATE, EINVAL, "networkpolicy %s/%s: stored object is not JSON",
+				   rows[i].namespace_, rows[i].name);
+		json_decref(j);
+		if (ret == 0)
+			ret = pol_world_add_policy(w, np, err);
+	}
+	store_netpol_array_free(rows, n);
 	return ret;
 }
 
@@ -368,6 +392,8 @@ int pol_world_load(struct store *st, struct pol_world **out, struct pn_err *err)
 	ret = load_namespaces(st, w, err);
 	if (ret == 0)
 		ret = load_pods(st, w, err);
+	if (ret == 0)
+		ret = load_policies(st, w, err);
 	if (ret < 0) {
 		pol_world_free(w);
 		return ret;

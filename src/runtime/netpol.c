@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void strv_free_n(char **v, size_t n)
+/* Vectors are NULL-terminated (the parser fills them so); their counts
+ * may not be set yet when a half-built struct is freed. */
+static void strv_free(char **v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; v[i]; i++)
 		free(v[i]);
 	free(v);
 }
@@ -25,7 +27,8 @@ void pn_selector_clear(struct pn_selector *s)
 	pn_kvs_free(&s->match_labels);
 	for (size_t i = 0; i < s->n_exprs; i++) {
 		free(s->exprs[i].key);
-		strv_free_n(s->exprs[i].values, s->exprs[i].n_values);
+		free(s->exprs[i].op_raw);
+		strv_free(s->exprs[i].values);
 	}
 	free(s->exprs);
 	memset(s, 0, sizeof(*s));
@@ -41,8 +44,10 @@ void pn_np_rule_clear(struct pn_np_rule *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_ports; i++)
+	for (size_t i = 0; i < r->n_ports; i++) {
 		free(r->ports[i].port_name);
+		free(r->ports[i].protocol_raw);
+	}
 	free(r->ports);
 	for (size_t i = 0; i < r->n_peers; i++) {
 		struct pn_np_peer *p = &r->peers[i];
@@ -51,7 +56,7 @@ void pn_np_rule_clear(struct pn_np_rule *r)
 		pn_selector_free(p->ns_selector);
 		if (p->ip_block) {
 			free(p->ip_block->cidr);
-			strv_free_n(p->ip_block->except, p->ip_block->n_except);
+			strv_free(p->ip_block->except);
 			free(p->ip_block);
 		}
 	}
@@ -71,6 +76,7 @@ void pn_netpol_free(struct pn_netpol *np)
 	for (size_t i = 0; i < np->n_egress; i++)
 		pn_np_rule_clear(&np->egress[i]);
 	free(np->egress);
+	strv_free(np->types_raw);
 	free(np);
 }
 

@@ -29,7 +29,8 @@ enum pn_sel_op { PN_SEL_IN = 1, PN_SEL_NOT_IN, PN_SEL_EXISTS, PN_SEL_DOES_NOT_EX
 struct pn_sel_req {
 	char *key;
 	enum pn_sel_op op;
-	char **values;            /* In/NotIn: at least one (validation) */
+	char *op_raw;             /* the operator as written (validation) */
+	char **values;            /* NULL-terminated; In/NotIn: at least one */
 	size_t n_values;
 };
 
@@ -46,14 +47,17 @@ enum pn_proto { PN_PROTO_TCP = 6, PN_PROTO_UDP = 17, PN_PROTO_SCTP = 132 };
 
 struct pn_np_port {
 	enum pn_proto protocol;   /* defaulted to TCP */
+	char *protocol_raw;       /* as written, NULL when absent (validation) */
+	bool has_port;
 	int port;                 /* 1..65535; 0 with no port_name: every port */
 	char *port_name;          /* a named port, resolved per destination pod */
+	bool has_end_port;
 	int end_port;             /* 0: none; else port..end_port */
 };
 
 struct pn_np_ipblock {
 	char *cidr;
-	char **except;
+	char **except;            /* NULL-terminated */
 	size_t n_except;
 };
 
@@ -84,6 +88,7 @@ struct pn_netpol {
 	 * are egress rules), in the order written. */
 	enum pn_np_type types[2];
 	size_t n_types;
+	char **types_raw;         /* as written, NULL-terminated (validation) */
 };
 
 void pn_selector_clear(struct pn_selector *s);

@@ -34,6 +34,15 @@ struct podrt {
 	const char *runtime;      /* NULL: detect */
 	char *bin_dir;            /* where podnet-shim/podnet-pause live */
 	struct store *st;
+	/*
+	 * What makes the kernel follow the node's objects when a pod gained or
+	 * lost its addresses or labels: after CNI ADD and before the pod's
+	 * containers start (a pod isolated by a NetworkPolicy is isolated from
+	 * its first packet), after a relabel, after a delete, at gc.  The
+	 * layers above the runtime set it (NetworkPolicy and Services:
+	 * pol_sync); NULL: nothing to do.  Its failure fails a create.
+	 */
+	int (*net_sync)(struct podrt *rt, struct pn_err *err);
 };
 
 int podrt_open(struct podrt *rt, struct pn_err *err) PN_MUST_CHECK;
@@ -50,6 +59,19 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 /* Stop and remove a pod and everything it made; works on half-made pods
  * (a killed apply) and on pods whose shim is gone. */
 int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err) PN_MUST_CHECK;
+
+/* Run rt->net_sync if set (0 otherwise). */
+int podrt_net_sync(struct podrt *rt, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The labels and annotations of a running pod, as `apply` of the same pod
+ * with other metadata changes them (the API server allows exactly these
+ * to change on a pod's metadata): written to the state, then net_sync, so
+ * policies that select by label follow.  *changed tells whether anything
+ * differed.
+ */
+int podrt_pod_relabel(struct podrt *rt, const struct store_pod *sp, const struct pn_pod *pod,
+		      bool *changed, struct pn_err *err) PN_MUST_CHECK;
 
 /* Live status of one container, from the shim's status file. */
 struct podrt_ctr {

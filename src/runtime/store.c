@@ -108,6 +108,21 @@ static const char schema_v1[] =
 	" PRIMARY KEY (pod_uid, network, ifname)"
 	") STRICT;";
 
+/*
+ * Schema version 2: NetworkPolicies.  A namespace's policies go with it
+ * (the API server deletes a namespace's objects with it).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE netpols ("
+	" uid TEXT PRIMARY KEY NOT NULL CHECK (length(uid) = 36),"
+	" namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" spec_json TEXT NOT NULL,"
+	" generation INTEGER NOT NULL CHECK (generation >= 1),"
+	" created_ns INTEGER NOT NULL,"
+	" UNIQUE (namespace, name)"
+	") STRICT;";
+
 /* ---- rows described once, read, written and freed from the description */
 
 enum col_type {
@@ -145,8 +160,8 @@ static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "F
 static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
 
-/* The namespace's update mask, private: only set_terminating updates a namespace. */
-enum { NS_F_PHASE = 1u << 0 };
+/* The namespace's update mask, private: set_terminating and set_spec. */
+enum { NS_F_PHASE = 1u << 0, NS_F_SPEC = 1u << 1 };
 
 #define ENUMS(a) a, PN_ARRAY_SIZE(a)
 #define C(s, f, t) #f, t, offsetof(struct s, f)
@@ -154,7 +169,7 @@ enum { NS_F_PHASE = 1u << 0 };
 static const struct col ns_cols[] = {
 	{ C(store_namespace, name, COL_TEXT), NULL, 0, 0 },
 	{ C(store_namespace, uid, COL_UUID), NULL, 0, 0 },
-	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, 0 },
+	{ C(store_namespace, spec_json, COL_TEXT), NULL, 0, NS_F_SPEC },
 	{ C(store_namespace, phase, COL_ENUM), ENUMS(ns_phase_names), NS_F_PHASE },
 	{ C(store_namespace, created_ns, COL_CREATED), NULL, 0, 0 },
 };
@@ -211,6 +226,15 @@ static const struct col att_cols[] = {
 	{ C(store_attachment, created_ns, COL_CREATED), NULL, 0, 0 },
 };
 
+static const struct col np_cols[] = {
+	{ C(store_netpol, uid, COL_UUID), NULL, 0, 0 },
+	{ "namespace", COL_TEXT, offsetof(struct store_netpol, namespace_), NULL, 0, 0 },
+	{ C(store_netpol, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_netpol, spec_json, COL_TEXT), NULL, 0, STORE_NETPOL_F_SPEC },
+	{ C(store_netpol, generation, COL_I64), NULL, 0, STORE_NETPOL_F_SPEC },
+	{ C(store_netpol, created_ns, COL_CREATED), NULL, 0, 0 },
+};
+
 #undef C
 #undef ENUMS
 
@@ -221,6 +245,7 @@ static const struct table ctr_table =
 	TABLE("containers", ctr_cols, store_container, "pod_uid, idx");
 static const struct table att_table =
 	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
+static const struct table np_table = TABLE("netpols", np_cols, store_netpol, "namespace, name");
 #undef TABLE
 
 #define ALL_FIELDS (~0u)
@@ -1061,6 +1086,11 @@ static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err
 		if (ret)
 			goto out;
 	}
+	if (*v < 2) {
+		ret = store_exec(st, schema_v2, err);
+		if (ret)
+			goto out;
+	}
 	/* Later versions add their steps here, each from the one before. */
 	/* PRAGMA takes no parameters; the value is our own constant. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
@@ -1287,6 +1317,15 @@ int store_namespace_set_terminating(struct store *st, const char *name, struct p
 			  "terminate namespaces \"%s\"", "namespaces \"%s\" not found", name);
 }
 
+int store_namespace_set_spec(struct store *st, const char *name, const char *spec_json,
+			     struct pn_err *err)
+{
+	const struct store_namespace ns = { .spec_json = (char *)spec_json };
+
+	return row_update(st, &ns_table, &ns, NS_F_SPEC, "name", name, err,
+			  "update namespaces \"%s\"", "namespaces \"%s\" not found", name);
+}
+
 int store_namespace_delete(struct store *st, const char *name, struct pn_err *err)
 {
 	const char *args[] = { name };
@@ -1309,6 +1348,71 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 		ret = row_delete(st, &ns_table, "name = ?1", args, 1, err,
 				 "delete namespaces \"%s\"", "namespaces \"%s\" not found", name);
 	return tx_leave(st, own, ret, err);
+}
+
+/* ---- NetworkPolicies */
+
+void store_netpol_free(struct store_netpol *np)
+{
+	row_clear(&np_table, np);
+	free(np);
+}
+
+void store_netpol_array_free(struct store_netpol *a, size_t n)
+{
+	rows_free(&np_table, a, n);
+}
+
+int store_netpol_insert(struct store *st, struct store_netpol *np, struct pn_err *err)
+{
+	int ret, rc;
+
+	if (!np->namespace_ || !np->name || !np->spec_json)
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "networkpolicy without namespace, name or object");
+	if (!np->generation)
+		np->generation = 1;
+	ret = row_insert(st, &np_table, np, &rc, err, "create networkpolicies.networking.k8s.io \"%s\"",
+			 np->name);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+				   "networkpolicies.networking.k8s.io \"%s\" already exists", np->name);
+	else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		ret = store_refuse(err, PN_E_NOT_FOUND, ENOENT, "namespaces \"%s\" not found",
+				   np->namespace_);
+	return ret;
+}
+
+int store_netpol_get(struct store *st, const char *namespace_, const char *name,
+		     struct store_netpol **out, struct pn_err *err)
+{
+	const char *args[] = { namespace_, name };
+
+	return row_get(st, &np_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out, err,
+		       "networkpolicies.networking.k8s.io \"%s\" not found", name);
+}
+
+int store_netpol_list(struct store *st, const char *namespace_, struct store_netpol **out,
+		      size_t *n, struct pn_err *err)
+{
+	return rows_list(st, &np_table, "namespace = ?1", namespace_, (void **)out, n, err);
+}
+
+int store_netpol_update(struct store *st, const struct store_netpol *np, unsigned fields,
+			struct pn_err *err)
+{
+	return row_update(st, &np_table, np, fields, "uid", np->uid, err,
+			  "update networkpolicies.networking.k8s.io \"%s\"",
+			  "networkpolicies.networking.k8s.io \"%s\" not found", np->name);
+}
+
+int store_netpol_delete(struct store *st, const char *namespace_, const char *name,
+			struct pn_err *err)
+{
+	const char *args[] = { namespace_, name };
+
+	return row_delete(st, &np_table, "namespace = ?1 AND name = ?2", args, 2, err,
+			  "delete networkpolicies.networking.k8s.io \"%s\"",
+			  "networkpolicies.networking.k8s.io \"%s\" not found", name);
 }
 
 /* ---- pods */
