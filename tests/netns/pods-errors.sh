@@ -86,7 +86,11 @@ YAML
 t_ok "apply dup" $P apply -f "$T/short.yaml"
 on_cleanup "$P delete pod dup"
 out=$($P apply -f "$T/short.yaml" 2>&1)
-t_is "$?:$out" '1:Error from server (AlreadyExists): pods "dup" already exists' "a pod that exists: AlreadyExists"
+t_is "$?:$out" '0:pod/dup unchanged' "the same pod again: unchanged, as kubectl apply says"
+sed 's/command: \[sleep, infinity\]/command: [sleep, "1000"]/' "$T/short.yaml" >"$T/short2.yaml"
+out=$($P apply -f "$T/short2.yaml" 2>&1)
+t_is "$?:$out" '1:Error from server (AlreadyExists): pods "dup" already exists' \
+	"a pod that exists with another spec: refused (only labels and annotations change in place)"
 t_is "$(count ip netns list)" "1" "no second netns was made"
 t_match "$($P exec dup -c nope -- true 2>&1)" "container nope is not valid for pod dup" "exec into a missing container"
 t_match "$($P get pod dup -o 'jsonpath={.status.podIP' 2>&1)" "unclosed action" "bad jsonpath template"
