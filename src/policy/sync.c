@@ -107,16 +107,21 @@ static int apply_full(const char *root, const struct nftm_table *t, struct pol_s
 
 	if (!script)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	uint64_t t0 = pn_now_ns();
+
 	ret = nftx_run(script, "replace table inet " POL_NFT_TABLE, err);
 	rep->script_bytes = strlen(script);
 	free(script);
 	if (ret < 0)
 		return ret;
+	pn_debug("sync: table replaced in %.1f ms", (double)(pn_now_ns() - t0) / 1e6);
 	rep->changed = rep->full = true;
 	ret = nft_table_handle(NFPROTO_INET, POL_NFT_TABLE, &handle, err);
 	if (ret < 0)
 		return ret;
-	return state_write(root, t, handle, err);
+	ret = state_write(root, t, handle, err);
+	pn_debug("sync: state written at %.1f ms", (double)(pn_now_ns() - t0) / 1e6);
+	return ret;
 }
 
 int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, struct pn_err *err)
@@ -136,6 +141,8 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 	ret = pol_world_load(st, &w, err);
 	if (ret < 0)
 		goto out;
+	pn_debug("sync: world loaded in %.1f ms (%zu pods, %zu policies)",
+		 (double)(pn_now_ns() - t0) / 1e6, w->n_pods, w->n_pols);
 	ret = nftm_table_new(POL_NFT_FAMILY, POL_NFT_TABLE, &want, err);
 	if (ret == 0)
 		ret = pol_nft_build(w, want, err);
@@ -145,6 +152,8 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 		goto out;
 	report_counts(rep, want);
 	state_read(root, &had, &had_handle);
+	pn_debug("sync: model of %zu chains, %zu sets, %zu elements at %.1f ms", want->n_chains,
+		 want->n_sets, nftm_count_elems(want), (double)(pn_now_ns() - t0) / 1e6);
 	kret = nft_table_handle(NFPROTO_INET, POL_NFT_TABLE, &kernel_handle, err);
 	if (kret < 0 && kret != -ENOENT) {
 		ret = kret;
@@ -202,6 +211,9 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 	ret = apply_full(root, want, rep, err);
 out:
 	rep->ms = (double)(pn_now_ns() - t0) / 1e6;
+	pn_debug("sync: done in %.1f ms (%s, %zu bytes sent)", rep->ms,
+		 !rep->changed ? "no change" : rep->deleted ? "table deleted" : rep->full ? "full" : "diff",
+		 rep->script_bytes);
 	nftm_table_free(want);
 	nftm_table_free(had);
 	pol_world_free(w);
