@@ -10,10 +10,12 @@
 #include "nftmodel.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 int nftm_table_new(const char *family, const char *name, struct nftm_table **out,
 		   struct pn_err *err)
@@ -62,6 +64,8 @@ void nftm_table_free(struct nftm_table *t)
 		strv_free(c->rules, c->n_rules);
 	}
 	free(t->chains);
+	free(t->set_ix);
+	free(t->chain_ix);
 	free(t->family);
 	free(t->name);
 	free(t);
@@ -96,6 +100,87 @@ static bool grow(void **v, size_t *cap, size_t n, size_t size)
 	return true;
 }
 
+/* ---- name indexes (sets and chains alike: @name returns the i-th name) */
+
+typedef const char *(*name_at_fn)(const struct nftm_table *t, size_t i);
+
+static const char *set_name_at(const struct nftm_table *t, size_t i)
+{
+	return t->sets[i].name;
+}
+
+static const char *chain_name_at(const struct nftm_table *t, size_t i)
+{
+	return t->chains[i].name;
+}
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void ix_put(size_t *slots, size_t cap, const char *name, size_t i)
+{
+	size_t k;
+
+	if (!name)
+		return;
+	for (k = name_hash(name) & (cap - 1); slots[k]; k = (k + 1) & (cap - 1))
+		;
+	slots[k] = i + 1;
+}
+
+/* Index entry @n - 1 (just added): in place while the table is at most
+ * half full, else rebuilt twice as big.  Without memory the index is
+ * dropped and finding falls back to a scan. */
+static void ix_add(struct nftm_table *t, size_t **slots, size_t *cap, size_t n, name_at_fn name_at)
+{
+	size_t ncap = 16, *ns;
+
+	if (*slots && 2 * n <= *cap) {
+		ix_put(*slots, *cap, name_at(t, n - 1), n - 1);
+		return;
+	}
+	while (ncap < 2 * n)
+		ncap *= 2;
+	ns = calloc(ncap, sizeof(*ns));
+	free(*slots);
+	*slots = ns;
+	*cap = ns ? ncap : 0;
+	for (size_t i = 0; ns && i < n; i++)
+		ix_put(ns, ncap, name_at(t, i), i);
+}
+
+static ssize_t ix_find(const struct nftm_table *t, const size_t *slots, size_t cap, size_t n,
+		       name_at_fn name_at, const char *name)
+{
+	if (!slots) {
+		for (size_t i = 0; i < n; i++)
+			if (name_at(t, i) && !strcmp(name_at(t, i), name))
+				return (ssize_t)i;
+		return -1;
+	}
+	for (size_t k = name_hash(name) & (cap - 1); slots[k]; k = (k + 1) & (cap - 1)) {
+		const char *s = name_at(t, slots[k] - 1);
+
+		if (s && !strcmp(s, name))
+			return (ssize_t)(slots[k] - 1);
+	}
+	return -1;
+}
+
+static void ix_drop(struct nftm_table *t)
+{
+	free(t->set_ix);
+	free(t->chain_ix);
+	t->set_ix = t->chain_ix = NULL;
+	t->cap_set_ix = t->cap_chain_ix = 0;
+}
+
 struct nftm_set *nftm_set_add(struct nftm_table *t, const char *name, const char *type,
 			      const char *verdict_type, const char *comment)
 {
@@ -111,7 +196,10 @@ struct nftm_set *nftm_set_add(struct nftm_table *t, const char *name, const char
 	s->type = xstrdup(t, type);
 	s->verdict_type = xstrdup(t, verdict_type);
 	s->comment = xstrdup(t, comment);
+	if (t->finished)
+		ix_drop(t);
 	t->finished = false;
+	ix_add(t, &t->set_ix, &t->cap_set_ix, t->n_sets, set_name_at);
 	return s;
 }
 
@@ -131,10 +219,9 @@ struct nftm_set *nftm_set_find(const struct nftm_table *t, const char *name)
 	 * every name of one in the other). */
 	if (t->finished)
 		return t->n_sets ? bsearch(name, t->sets, t->n_sets, sizeof(*t->sets), set_key_cmp) : NULL;
-	for (size_t i = 0; i < t->n_sets; i++)
-		if (t->sets[i].name && !strcmp(t->sets[i].name, name))
-			return &t->sets[i];
-	return NULL;
+	ssize_t i = ix_find(t, t->set_ix, t->cap_set_ix, t->n_sets, set_name_at, name);
+
+	return i < 0 ? NULL : &t->sets[i];
 }
 
 static char *vfmt(struct nftm_table *t, const char *fmt, va_list ap)
@@ -183,7 +270,10 @@ struct nftm_chain *nftm_chain_add(struct nftm_table *t, const char *name, const 
 	c->name = xstrdup(t, name);
 	c->base = xstrdup(t, base);
 	c->comment = xstrdup(t, comment);
+	if (t->finished)
+		ix_drop(t);
 	t->finished = false;
+	ix_add(t, &t->chain_ix, &t->cap_chain_ix, t->n_chains, chain_name_at);
 	return c;
 }
 
@@ -191,10 +281,9 @@ struct nftm_chain *nftm_chain_find(const struct nftm_table *t, const char *name)
 {
 	if (t->finished)
 		return t->n_chains ? bsearch(name, t->chains, t->n_chains, sizeof(*t->chains), chain_key_cmp) : NULL;
-	for (size_t i = 0; i < t->n_chains; i++)
-		if (t->chains[i].name && !strcmp(t->chains[i].name, name))
-			return &t->chains[i];
-	return NULL;
+	ssize_t i = ix_find(t, t->chain_ix, t->cap_chain_ix, t->n_chains, chain_name_at, name);
+
+	return i < 0 ? NULL : &t->chains[i];
 }
 
 void nftm_rule(struct nftm_table *t, struct nftm_chain *c, const char *fmt, ...)
@@ -261,6 +350,7 @@ int nftm_finish(struct nftm_table *t, struct pn_err *err)
 	if (t->oom)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory building nftables table %s",
 				t->name);
+	ix_drop(t); /* sorting moves everything; bsearch from now on */
 	for (size_t i = 0; i < t->n_sets; i++)
 		sort_unique(t->sets[i].elems, &t->sets[i].n_elems);
 	if (t->n_sets)

@@ -56,6 +56,10 @@ struct nftm_table {
 	size_t n_sets, cap_sets;
 	struct nftm_chain *chains;
 	size_t n_chains, cap_chains;
+	/* While building: open-addressed name -> index + 1 (0 = free), so
+	 * that finding one of thousands of chains is not a scan. */
+	size_t *set_ix, *chain_ix;
+	size_t cap_set_ix, cap_chain_ix;
 	bool oom;
 	bool finished;
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -45,6 +46,27 @@ static int lock_open(const char *root, struct pn_err *err)
 	return fd;
 }
 
+/* The file read in one go and parsed from memory: jansson's file loader
+ * reads it a character at a time (getc), a third of a sync's time with
+ * a thousand policies. */
+static json_t *load_whole(const char *path)
+{
+	json_t *j = NULL;
+	char *buf = NULL;
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0 && (buf = malloc((size_t)sb.st_size)) &&
+	    read(fd, buf, (size_t)sb.st_size) == sb.st_size)
+		j = json_loadb(buf, (size_t)sb.st_size, 0, NULL);
+	free(buf);
+	close(fd);
+	return j;
+}
+
 /* The model and table handle of the last apply; *t NULL when none or
  * unreadable (then the next apply is a full one). */
 static void state_read(const char *root, struct nftm_table **t, uint64_t *handle)
@@ -55,7 +77,7 @@ static void state_read(const char *root, struct nftm_table **t, uint64_t *handle
 	*t = NULL;
 	*handle = 0;
 	snprintf(path, sizeof(path), "%s/" STATE_FILE, root);
-	j = json_load_file(path, 0, NULL);
+	j = load_whole(path);
 	if (!j)
 		return;
 	if (json_is_integer(json_object_get(j, "handle")) &&

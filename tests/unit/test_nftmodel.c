@@ -357,8 +357,9 @@ int main(void)
 			ok(1, "# SKIP unshare(CLONE_NEWNET): %s", strerror(errno));
 		else
 			test_kernel();
-		fflush(stdout);
-		_exit(tap_done());
+		st = tap_done();
+		fflush(stdout); /* _exit() would drop the plan tap_done() printed */
+		_exit(st);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return 1;
