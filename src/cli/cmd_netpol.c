@@ -534,7 +534,7 @@ static void side_text(FILE *f, const struct pol_side *s, bool egress, const char
 	fputc('\n', f);
 	if (!s->allowed) {
 		fprintf(f, "  no %s rule of %s allows %d/%s %s %s\n", dir,
-			s->n_isolating == 1 ? "it" : "these policies", fl->port, pn_proto_str(fl->proto),
+			s->n_isolating == 1 ? "that policy" : "these policies", fl->port, pn_proto_str(fl->proto),
 			egress ? "to" : "from", egress ? "the destination" : "the source");
 		return;
 	}
