@@ -5,7 +5,7 @@
 #
 #   namespace bench: pods client (app=client), server (app=server, serving
 #   nptool on 5001) and fillers f0..f7 (app=f0 ...)
-#   policy bench/allow: server accepts TCP 5001 from client only
+#   policy bench/zz-allow: server accepts TCP 5001 from client only
 #   N-1 filler policies: policy i selects f(i mod 8) and allows TCP port
 #   1000+i from f(i+1 mod 8): each filler is selected by N/8 policies
 #
@@ -18,15 +18,16 @@
 #   and rate SYN-ACK is established) and connect/request/response/close
 #            transactions per second (TCP_CRR), with N = 0, 100, 1000, for
 #            podnet's table and for the linear rules (podnet's table is
-#            removed while the linear one is measured); the benchmark policy
-#            is the last one applied, so the linear rules hold it last
-#   stream   one TCP connection for BENCH_NETPOL_STREAM seconds, with no
-#            policy and with the benchmark policy (N = 1000)
+#            removed while the linear one is measured); the linear rules
+#            hold the benchmark policy's rule last
+#   stream   one TCP connection for BENCH_NETPOL_STREAM seconds, with the
+#            largest N (the benchmark policy allowing it), then right after
+#            with podnet's table removed (no policy)
 #
 # Everything runs in a throwaway node (private mount and network
 # namespaces, tmpfs over /run and /var/lib).  Knobs:
 #   BENCH_NETPOL_SIZES="1 100 1000"  BENCH_NETPOL_ROUNDS=3
-#   BENCH_NETPOL_CRR=3000 (transactions per measurement)
+#   BENCH_NETPOL_CRR=10000 (transactions per measurement)
 #   BENCH_NETPOL_STREAM=3 (seconds)
 set -euo pipefail
 shopt -s inherit_errexit
@@ -45,7 +46,7 @@ fi
 
 SIZES=${BENCH_NETPOL_SIZES:-1 100 1000}
 ROUNDS=${BENCH_NETPOL_ROUNDS:-3}
-CRR=${BENCH_NETPOL_CRR:-3000}
+CRR=${BENCH_NETPOL_CRR:-10000}
 STREAM=${BENCH_NETPOL_STREAM:-3}
 STAMP=$(date +%Y%m%d-%H%M%S)
 mkdir -p "$ROOT/build/bench"
@@ -93,7 +94,10 @@ YAML
 	done
 }
 
-# policies N: N-1 filler policies, then bench/allow.
+# policies N: N-1 filler policies, then bench/zz-allow.  Policies are
+# taken in namespace/name order (pol_world_load), so "zz-" puts the one
+# the benchmark's connections need after every filler: last in the linear
+# chain, the case of a policy added to a node that has many.
 policies() {
 	local i
 	for ((i = 1; i < $1; i++)); do
@@ -112,7 +116,7 @@ YAML
 	cat <<'YAML'
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: { name: allow, namespace: bench }
+metadata: { name: zz-allow, namespace: bench }
 spec:
   podSelector: { matchLabels: { app: server } }
   ingress:
@@ -142,6 +146,17 @@ stream() {
 	awk '$1 == "gbit_per_s" {print $2}' "$T/stream"
 }
 
+# timed CMD... -> "wall_ms cpu_ms" (CPU: user + system, what the machine's
+# other load does not inflate); its stderr in $T/apply.log.  timed_apply
+# FILE: `podnet apply -f FILE`, its debug log has the sync's own timing.
+timed() {
+	local TIMEFORMAT='%R %U %S' t
+	t=$({ time "$@" >/dev/null 2>"$T/apply.log"; } 2>&1)
+	awk '{printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$t"
+}
+timed_apply() { timed env PODNET_LOG=debug "$P" apply -f "$1"; }
+podnet_get() { $P get networkpolicy -n bench; }
+
 linear_load() { # -> ms to generate and load the linear ruleset
 	local t0
 	t0=$(date +%s%N)
@@ -166,20 +181,24 @@ main() {
 		# no policy at all
 		$P delete networkpolicy --all -n bench >/dev/null 2>&1 || true
 		read -r x y < <(crr); R[crr0]+="$x "; R[rate0]+="$y "
-		R[stream_off]+="$(stream) "
+		# the floor of any podnet command: exec, dynamic linking, the store
+		read -r x y < <(timed podnet_get); R[floor]+="$x "; R[floorcpu]+="$y "
 		for n in $SIZES; do
 			$P delete networkpolicy --all -n bench >/dev/null 2>&1 || true
 			policies "$n" >"$T/pol-$n.yaml"
-			t0=$(date +%s%N)
-			$P apply -f "$T/pol-$n.yaml" >/dev/null
-			R[apply$n]+="$(ms_since "$t0") "
+			read -r x y < <(timed_apply "$T/pol-$n.yaml"); R[apply$n]+="$x "; R[applycpu$n]+="$y "
 			one_more >"$T/more.yaml"
-			t0=$(date +%s%N)
-			$P apply -f "$T/more.yaml" >/dev/null
-			R[more$n]+="$(ms_since "$t0") "
+			read -r x y < <(timed_apply "$T/more.yaml"); R[more$n]+="$x "; R[morecpu$n]+="$y "
+			R[sync$n]+="$(sed -n 's/.*sync: done in \([0-9.]*\) ms.*/\1/p' "$T/apply.log") "
 			$P delete networkpolicy one-more -n bench >/dev/null
 			read -r x y < <(crr); R[crr$n]+="$x "; R[rate$n]+="$y "
-			[ "$n" = "${SIZES##* }" ] && R[stream_on]+="$(stream) "
+			# throughput with the policy, then at once without any
+			# table: the pair close in time, as the machine's load moves
+			if [ "$n" = "${SIZES##* }" ]; then
+				R[stream_on]+="$(stream) "
+				podnet_table_off
+				R[stream_off]+="$(stream) "
+			fi
 			podnet_table_off
 			R[lapply$n]+="$(linear_load) "
 			R[lrules$n]=$(awk '{print $3}' "$T/linear.err")
@@ -191,10 +210,13 @@ main() {
 	med() { echo "${R[$1]}" | tr ' ' '\n' | grep . | median; }
 	echo
 	echo "== apply (ms, median of $ROUNDS): N policies at once, then one more with N present"
-	printf '%-8s %14s %14s %16s %14s\n' policies "podnet apply" "podnet +1" "linear reload" "linear rules"
+	echo "   (wall/CPU of the whole command; sync: its store -> model -> diff -> kernel, wall)"
+	printf '%-8s %16s %16s %10s %16s %14s\n' policies "podnet apply" "podnet +1" "+1 sync" "linear reload" "linear rules"
 	for n in $SIZES; do
-		printf '%-8s %14s %14s %16s %14s\n' "$n" "$(med apply$n)" "$(med more$n)" "$(med lapply$n)" "${R[lrules$n]}"
+		printf '%-8s %16s %16s %10s %16s %14s\n' "$n" "$(med apply$n) / $(med applycpu$n)" \
+			"$(med more$n) / $(med morecpu$n)" "$(med sync$n)" "$(med lapply$n)" "${R[lrules$n]}"
 	done
+	echo "(any podnet command costs at least what \`podnet get networkpolicy\` does: $(med floor) / $(med floorcpu) ms)"
 	echo
 	echo "== client -> server, new connections (median of $ROUNDS; $CRR transactions each)"
 	printf '%-8s %18s %14s %18s %14s\n' policies "podnet connect us" "podnet CRR/s" "linear connect us" "linear CRR/s"
