@@ -339,6 +339,19 @@ static void sort_unique(char **v, size_t *n)
 	*n = k;
 }
 
+/* FNV-1a over the rules, each ended by a newline (no rule holds one). */
+static uint64_t rules_digest(const struct nftm_chain *c)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < c->n_rules; i++) {
+		for (const char *p = c->rules[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ '\n') * 1099511628211ULL;
+	}
+	return h;
+}
+
 int nftm_finish(struct nftm_table *t, struct pn_err *err)
 {
 	for (size_t i = 0; i < t->n_sets; i++)
@@ -350,6 +363,9 @@ int nftm_finish(struct nftm_table *t, struct pn_err *err)
 	if (t->oom)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory building nftables table %s",
 				t->name);
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (!t->chains[i].rules_elided)
+			t->chains[i].digest = rules_digest(&t->chains[i]);
 	ix_drop(t); /* sorting moves everything; bsearch from now on */
 	for (size_t i = 0; i < t->n_sets; i++)
 		sort_unique(t->sets[i].elems, &t->sets[i].n_elems);
@@ -463,6 +479,9 @@ char *nftm_script_full(const struct nftm_table *t)
 	struct out o;
 	char *r = NULL;
 
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (t->chains[i].rules_elided)
+			goto out;
 	if (sets && chains && out_open(&o)) {
 		for (size_t i = 0; i < t->n_sets; i++)
 			sets[i] = &t->sets[i];
@@ -476,6 +495,7 @@ char *nftm_script_full(const struct nftm_table *t)
 		put_new_objects(o.f, t, sets, t->n_sets, chains, t->n_chains, NULL, 0);
 		r = out_close(&o);
 	}
+out:
 	free(sets);
 	free(chains);
 	return r;
@@ -495,14 +515,11 @@ static bool streq_null(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* Finished models carry a digest of every chain's rules (an old model
+ * read back from the state may have nothing else). */
 static bool rules_equal(const struct nftm_chain *a, const struct nftm_chain *b)
 {
-	if (a->n_rules != b->n_rules)
-		return false;
-	for (size_t i = 0; i < a->n_rules; i++)
-		if (strcmp(a->rules[i], b->rules[i]))
-			return false;
-	return true;
+	return a->digest == b->digest;
 }
 
 /*
@@ -694,7 +711,7 @@ static json_t *strv_json(char *const *v, size_t n)
 	return a;
 }
 
-json_t *nftm_to_json(const struct nftm_table *t)
+json_t *nftm_to_json(const struct nftm_table *t, bool with_rules)
 {
 	json_t *sets = json_array(), *chains = json_array(), *j = NULL;
 	bool ok = sets && chains;
@@ -713,10 +730,14 @@ json_t *nftm_to_json(const struct nftm_table *t)
 	}
 	for (size_t i = 0; ok && i < t->n_chains; i++) {
 		const struct nftm_chain *c = &t->chains[i];
-		json_t *o = json_pack("{s:s, s:o}", "name", c->name, "rules",
-				      strv_json(c->rules, c->n_rules));
+		char digest[17];
+		json_t *o;
 
+		snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)c->digest);
+		o = json_pack("{s:s, s:s}", "name", c->name, "digest", digest);
 		ok = o != NULL;
+		if (ok && with_rules && !c->rules_elided)
+			ok = json_object_set_new(o, "rules", strv_json(c->rules, c->n_rules)) == 0;
 		if (ok && c->base)
 			json_object_set_new(o, "base", json_string(c->base));
 		if (ok && c->comment)
@@ -766,6 +787,18 @@ int nftm_from_json(json_t *j, struct nftm_table **out, struct pn_err *err)
 		if (!jstr(o, "name"))
 			goto bad;
 		c = nftm_chain_add(t, jstr(o, "name"), jstr(o, "base"), jstr(o, "comment"));
+		if (!json_object_get(o, "rules")) {
+			const char *d = jstr(o, "digest");
+			char *end;
+
+			if (!c || !d || strlen(d) != 16)
+				goto bad;
+			c->digest = strtoull(d, &end, 16);
+			if (*end)
+				goto bad;
+			c->rules_elided = true;
+			continue;
+		}
 		json_array_foreach(json_object_get(o, "rules"), k, e) {
 			if (!json_is_string(e))
 				goto bad;

@@ -93,7 +93,7 @@ static int state_write(const char *root, const struct nftm_table *t, uint64_t ha
 		       struct pn_err *err)
 {
 	char path[4096];
-	json_t *j = json_pack("{s:I, s:o}", "handle", (json_int_t)handle, "model", nftm_to_json(t));
+	json_t *j = json_pack("{s:I, s:o}", "handle", (json_int_t)handle, "model", nftm_to_json(t, false));
 	int ret;
 
 	if (!j)
