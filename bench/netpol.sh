@@ -64,10 +64,28 @@ NPT=$T/bin/nptool
 export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
 export CNI_PATH=$T/bin:/usr/lib/cni
 
+PODS="client server f0 f1 f2 f3 f4 f5 f6 f7"
+
+# What the pods' shims still run once the pods are deleted (nothing, unless
+# a delete failed): each shim of this run (its binary is our copy under $T)
+# and its children, by PID, with SIGKILL (a container's first process is
+# PID 1 of its namespace and ignores SIGTERM; the rest of that namespace
+# dies with it).
+reap_shims() {
+	local exe p k
+	for exe in /proc/[0-9]*/exe; do
+		p=${exe#/proc/}; p=${p%/exe}
+		[ "$(readlink "$exe" 2>/dev/null)" = "$T/bin/podnet-shim" ] || continue
+		for k in $(cat "/proc/$p/task/$p/children" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+		kill -KILL "$p" 2>/dev/null
+		echo "bench/netpol: killed the leftover shim $p and its children" >&2
+	done
+}
 cleanup() {
 	local rc=$?
 	$P delete networkpolicy --all -n bench >/dev/null 2>&1 || true
-	$P delete pod --all -n bench >/dev/null 2>&1 || true
+	$P delete pod $PODS -n bench >/dev/null 2>&1 || true
+	reap_shims || true
 	$P gc >/dev/null 2>&1 || true
 	rm -rf "$T"
 	exit $rc
@@ -79,7 +97,7 @@ median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 
 pods() {
 	printf 'apiVersion: v1\nkind: Namespace\nmetadata: { name: bench }\n'
-	for p in client server f0 f1 f2 f3 f4 f5 f6 f7; do
+	for p in $PODS; do
 		cmd='["sleep", "infinity"]'
 		[ $p = server ] && cmd="[\"$NPT\", \"serve\", \"5001\"]"
 		cat <<YAML
