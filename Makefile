@@ -91,6 +91,9 @@ SHIM_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/shim/*.c))
 # Only the CNI plugins are static; podnet and its shim link the shared
 # libraries they need.
 RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
+# libnftables: podnet's own tables (NetworkPolicy), one transaction per
+# change.  podnet links it; the shim and the static CNI plugins do not.
+NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
 # podnetd serves the Kubernetes API: HTTP/1.1 and TLS from libmicrohttpd
 # (GnuTLS inside), certificates from GnuTLS, WebSocket frames from wslay.
@@ -132,12 +135,12 @@ $(BUILD)/bin/podnet-ipam: $(BUILD)/obj/cni/ipam/main.o $(LIBS_cni_ipam)
 $(BUILD)/bin/podnet: $(BUILD)/obj/cli/main.o $(LIBS_cli)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/bin/podnetd: $(BUILD)/obj/api/main.o $(LIBS_api)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
@@ -158,17 +161,17 @@ $(BUILD)/tests/test_crilog: $(BUILD)/obj/shim/crilog.o
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS)
 
 # apibench drives podnetd through libcurl, as a client would.
 $(BUILD)/bench/%: bench/%.c $(LIBS_all)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) -lcurl
+	$(Q)$(CC) $(CPPFLAGS) $(INC_all) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_all) $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS) -lcurl
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BENCH_BINS:=.d)
 
@@ -196,6 +199,7 @@ bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
 	$(Q)bench/pods.sh
 	$(Q)bench/api.sh
+	$(Q)bench/netpol.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).  The
 # layer archives are rebuilt with clang and the sanitizers' coverage hooks in
@@ -210,7 +214,7 @@ fuzz:
 		echo "  FUZZ    $$n"; \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(INC_all) $(CSTD) \
 			-o $(FUZZ_BUILD)/$$n $$f $(subst $(BUILD)/,$(FUZZ_BUILD)/,$(LIBS_all)) \
-			$(API_LIBS) $(RUNTIME_LIBS) || exit 1; \
+			$(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS) || exit 1; \
 	done
 
 # Every layer's archive (what the fuzz targets link).

@@ -52,6 +52,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "route.h"
+#include "sysctl.h"
 
 extern char **environ;
 

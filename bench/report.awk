@@ -90,6 +90,8 @@ END {
 			target("DEL podnet / floor_DEL", v("podnet", p, n, "DEL") / v("floor", p, n, "DEL"), "<=", 1.2)
 			if (has("podnet-masq", p, n, "ADD"))
 				info("ADD podnet+ipMasq / floor (informative)", v("podnet-masq", p, n, "ADD") / v("floor", p, n, "ADD"))
+			if (has("podnet-iso", p, n, "ADD"))
+				info("ADD podnet+portIsolation+spoofCheck / floor (informative)", v("podnet-iso", p, n, "ADD") / v("floor", p, n, "ADD"))
 		}
 		if (has("ref", p, n, "ADD") && has("podnet", p, n, "ADD")) {
 			target("ADD reference / podnet", v("ref", p, n, "ADD") / v("podnet", p, n, "ADD"), ">=", 5)
@@ -102,6 +104,7 @@ END {
 		if (n == big) {
 			target("one bridge: podnet ADD last/first window", growth("podnet", p, n), "<=", 2)
 			target("one bridge: podnet+ipMasq ADD last/first window", growth("podnet-masq", p, n), "<=", 2)
+			target("one bridge: podnet+portIsolation ADD last/first window", growth("podnet-iso", p, n), "<=", 2)
 			info("one bridge: floor ADD last/first window", growth("floor", p, n))
 			info("one bridge: floor.netlink ADD last/first window", growth("floor.netlink", p, n))
 			info("one bridge: naive floor (IPv6 link-local on) last/first", growth("floor-naive", p, n))

@@ -24,7 +24,9 @@
 #   BENCH_QUICK=1     smoke run: 20 pods small, 100 big, 1 round, no big
 #                     parallel run
 #   BENCH_ONLY="floor podnet ref"  subset of: floor floor-naive podnet
-#                     podnet-masq ref ref-masq
+#                     podnet-masq podnet-iso ref ref-masq (podnet-iso: podnet
+#                     with portIsolation and spoofCheck, as podnet's own
+#                     conflist has them)
 #   BENCH_SETTLE=1    seconds to let the kernel free a run's namespaces
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,10 +69,10 @@ else
 	BIG_PAR=${BENCH_BIG_PAR:-1}
 	ROUNDS=${BENCH_ROUNDS:-3}
 fi
-BIG_PAR_ONLY=${BENCH_BIG_PAR_ONLY:-floor podnet podnet-masq ref}
+BIG_PAR_ONLY=${BENCH_BIG_PAR_ONLY:-floor podnet podnet-masq podnet-iso ref}
 PAR=${BENCH_PAR:-8}
 SETTLE=${BENCH_SETTLE:-1}
-ONLY=${BENCH_ONLY:-floor floor-naive podnet podnet-masq ref ref-masq}
+ONLY=${BENCH_ONLY:-floor floor-naive podnet podnet-masq podnet-iso ref ref-masq}
 SUBNET=10.77.0.0/16
 GATEWAY=10.77.0.1
 REF=${REF_CNI:-/usr/lib/cni}
@@ -113,8 +115,8 @@ node_reset() {
 	rm -rf "/var/lib/cni/networks/$2" "/var/lib/cni/results"
 }
 
-# conf TYPE IPAM MASQ BRIDGE NETWORK: one network config, identical for
-# podnet and the reference but for the two plugin types.
+# conf TYPE IPAM MASQ BRIDGE NETWORK [EXTRA]: one network config, identical
+# for podnet and the reference but for the two plugin types.
 conf() {
 	cat <<JSON
 {
@@ -125,7 +127,7 @@ conf() {
   "isGateway": true,
   "isDefaultGateway": true,
   "ipMasq": $3,
-  "hairpinMode": false,
+  "hairpinMode": false,${6:-}
   "ipam": {
     "type": "$2",
     "ranges": [ [ { "subnet": "$SUBNET", "gateway": "$GATEWAY" } ] ]
@@ -147,11 +149,12 @@ bench_one() {
 		--pods "$pods" --par "$par" --label "$label" --out "$RES" ;;
 	floor-naive) "$BENCH" floor --naive --exe "$TRIVIAL" --bridge "$br" --subnet "$SUBNET" \
 		--pods "$pods" --par "$par" --label "$label" --out "$RES" ;;
-	podnet | podnet-masq | ref | ref-masq)
-		local type=podnet-bridge ipam=podnet-ipam masq=false exe=$ROOT/build/bin/podnet-bridge
+	podnet | podnet-masq | podnet-iso | ref | ref-masq)
+		local type=podnet-bridge ipam=podnet-ipam masq=false exe=$ROOT/build/bin/podnet-bridge extra=
 		case $label in ref*) type=bridge ipam=host-local exe=$REF/bridge ;; esac
 		case $label in *-masq) masq=true ;; esac
-		conf "$type" "$ipam" "$masq" "$br" "$net" >"$T/$net.conf"
+		case $label in *-iso) extra='"portIsolation": true, "spoofCheck": true,' ;; esac
+		conf "$type" "$ipam" "$masq" "$br" "$net" "$extra" >"$T/$net.conf"
 		"$BENCH" plugin --exe "$exe" --conf "$T/$net.conf" --cni-path "$ROOT/build/bin:$REF" \
 			--pods "$pods" --par "$par" --label "$label" --out "$RES" ;;
 	esac
@@ -163,7 +166,7 @@ bench_one() {
 # it runs sequentially only.
 suite() {
 	local pods=$1 par=$2 l
-	for l in floor floor-naive podnet podnet-masq ref ref-masq; do
+	for l in floor floor-naive podnet podnet-masq podnet-iso ref ref-masq; do
 		want "$l" || continue
 		[ "$pods" = "$BIG" ] && [ "$par" != 1 ] && [[ " $BIG_PAR_ONLY " != *" $l "* ]] && continue
 		[ "$l" = floor-naive ] && [ "$par" != 1 ] && continue

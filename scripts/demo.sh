@@ -49,6 +49,7 @@ none() {
 	! grep -qE -- "$2" <<<"$out"
 }
 cleanup() {
+	podnet delete networkpolicy --all >/dev/null 2>&1
 	podnet delete pod pod1 pod2 >/dev/null 2>&1
 	rm -rf "$T"
 }
@@ -104,6 +105,22 @@ ino3=$(stat -L -c %i "/proc/$pid/ns/net") ino1=$(stat -L -c %i "$netns")
 check "C3 (pid $pid) is in Pod1's netns $netns (inode $ino1)" bash -c '[[ $1 =~ ^[0-9]+$ && $1 = "$2" ]]' _ "$ino3" "$ino1"
 show ip netns exec "$(basename "$netns")" ip -br addr
 
+step "8. NetworkPolicy: default deny for namespace default (examples/netpol-default-deny.yaml)"
+show podnet apply -f "$ROOT/examples/netpol-default-deny.yaml"
+show podnet exec pod1 -c c1 -- curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}\n' "http://$ip2:80"
+check "pod1 -> pod2 times out (curl exits 28)" test "$shown" = 28
+show podnet netpol explain pod1 pod2:80
+check "explain: DENIED, isolated by default/default-deny" \
+	bash -c "podnet netpol explain pod1 pod2:80 | tr '\\n' ' ' | grep -qE 'DENIED.*isolated by: default/default-deny'"
+step "9. NetworkPolicy: pod2 accepts port 80 from pod1 (examples/netpol-allow-pod1.yaml)"
+show podnet apply -f "$ROOT/examples/netpol-allow-pod1.yaml"
+show podnet get networkpolicy
+show podnet exec pod1 -c c1 -- curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}\n' "http://$ip2:80"
+check "pod1 -> pod2 HTTP 200 again" bash -c "[ \"\$(podnet exec pod1 -c c1 -- curl -sS -m 2 -o /dev/null -w '%{http_code}' http://$ip2:80)\" = 200 ]"
+check "pod2 -> pod1 still denied" bash -c "! podnet exec pod2 -- curl -sS -m 1 -o /dev/null http://$ip1:80"
+show podnet netpol explain pod1 pod2:80
+show nft list chain inet podnet forward
+
 if [ $KEEP = 1 ]; then
 	trap - EXIT
 	echo; echo "--keep: the pods run on in this throwaway node; exit the shell to remove them."
@@ -115,6 +132,8 @@ fi
 step "Delete both pods: nothing is left"
 check "before: two leases in the network's store" \
 	bash -c "[ \$(ls /var/lib/cni/networks/podnet | grep -cE '^10\\.') = 2 ]"
+show podnet delete networkpolicy default-deny allow-pod1-to-pod2
+check "no podnet nftables table once no policy is left" bash -c "! nft list table inet podnet"
 show podnet delete pod pod1 pod2
 check "delete exits 0" test "$shown" = 0
 check "no cni- namespace left" none ip netns list -- '^cni-'

@@ -62,7 +62,7 @@ for t in tests/build/*.sh; do
 done
 for t in tests/netns/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
-	case "$(basename "$t")" in lib.sh) continue ;; esac
+	case "$(basename "$t")" in lib.sh | lib-*.sh) continue ;; esac
 	run_tap "netns/$(basename "$t" .sh)" timeout 600 bash "$t"
 done
 

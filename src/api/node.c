@@ -57,6 +57,7 @@
 #include "manifest.h"
 #include "nodeinfo.h"
 #include "podrt.h"
+#include "sync.h"
 
 #define STATUS_SWEEP_MS 1000
 #define FULL_SWEEP_MS 10000
@@ -131,6 +132,13 @@ static uint64_t mono_ms(void)
 
 /* ---- runtime handles */
 
+/* podrt's net_sync hook: the node's NetworkPolicy rules follow the state
+ * after a pod's CNI ADD, a label change and a delete, as in the CLI. */
+static int net_sync(struct podrt *rt, struct pn_err *err)
+{
+	return pol_sync(rt->st, rt->root, NULL, err);
+}
+
 static int rt_open(struct api_node *n, struct podrt **out, struct pn_err *err)
 {
 	struct podrt *rt = calloc(1, sizeof(*rt));
@@ -147,6 +155,7 @@ static int rt_open(struct api_node *n, struct podrt **out, struct pn_err *err)
 	rt->runtime = n->runtime;
 	rt->node_name = n->ni.name;
 	rt->node_ip = n->ni.ip;
+	rt->net_sync = net_sync;
 	ret = podrt_open(rt, err);
 	if (ret < 0) {
 		podrt_close(rt);

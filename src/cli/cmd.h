@@ -9,10 +9,13 @@
  * print the same page.
  */
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "err.h"
 #include "flags.h"
+#include "netpol.h"
 #include "podrt.h"
 
 struct cmd {
@@ -56,7 +59,7 @@ int cmd_no_args(const char *cmd, const struct flag_args *a, size_t max);
  * Mistakes are printed with kubectl's texts (`the server doesn't have a
  * resource type "x"`, the resource/name form rules).
  */
-enum cmd_rt { CMD_RT_POD, CMD_RT_NAMESPACE };
+enum cmd_rt { CMD_RT_POD, CMD_RT_NAMESPACE, CMD_RT_NETPOL };
 struct cmd_rtype {
 	enum cmd_rt rt;
 	const char *resource;   /* "pods" */
@@ -107,6 +110,36 @@ void cmd_runtime_init(struct podrt *rt, const struct podnet_env *env);
 /* podnet_env_load (into @env, or for @rt only if NULL) + cmd_runtime_init
  * + podrt_open; prints the error and returns -1 on failure. */
 int cmd_runtime_open(struct podrt *rt, struct podnet_env *env);
+
+/* -o json|yaml|jsonpath=...|jsonpath-as-json=... of one object or a List;
+ * returns the exit status. */
+int cmd_print_object(const char *output, json_t *doc);
+
+/* `get` of one resource type, its flags parsed (cmd_get.c). */
+struct labelsel;
+struct cmd_get_args {
+	const char *ns;
+	bool all_ns;
+	const struct labelsel *sel;   /* NULL: every object */
+	const char *output;
+	bool no_headers;
+	const char *const *names;
+	size_t n_names;
+};
+
+/* NetworkPolicy and Namespace objects (cmd_netpol.c).  The apply and
+ * delete functions print kubectl's line and return the exit status;
+ * *changed is set when the state changed, and the caller then runs
+ * cmd_netpol_sync() once for the whole command. */
+int cmd_net_sync(struct podrt *rt, struct pn_err *err); /* podrt's net_sync hook */
+int cmd_netpol_apply(struct podrt *rt, struct pn_netpol *np, bool *changed);
+int cmd_namespace_apply(struct podrt *rt, struct pn_namespace *ns, bool *changed);
+int cmd_netpol_get(struct podrt *rt, const struct cmd_get_args *a);
+int cmd_netpol_delete(struct podrt *rt, const char *ns, const char *name, bool *changed);
+int cmd_netpol_delete_all(struct podrt *rt, const char *ns, bool all_ns, bool *changed);
+int cmd_netpol_sync(struct podrt *rt);
+int cmd_netpol(int argc, char **argv);
+int cmd_describe_netpol(struct podrt *rt, const char *ns, const char *name);
 
 int cmd_version(int argc, char **argv);
 int cmd_image(int argc, char **argv);

@@ -261,20 +261,24 @@ fail:
 static int objects_namespace(struct pn_object *objs, size_t n, const char *ns, bool given)
 {
 	for (size_t i = 0; given && i < n; i++) {
-		struct pn_pod *p = objs[i].pod;
+		struct pn_meta *m;
 
-		if (objs[i].kind != PN_KIND_POD)
+		if (objs[i].kind == PN_KIND_POD)
+			m = &objs[i].pod->meta;
+		else if (objs[i].kind == PN_KIND_NETPOL)
+			m = &objs[i].np->meta;
+		else
 			continue;
 		if (!objs[i].namespace_given) {
 			char *copy = strdup(ns);
 
 			if (!copy)
 				return -1;
-			free(p->meta.namespace_);
-			p->meta.namespace_ = copy;
-		} else if (strcmp(p->meta.namespace_, ns)) {
+			free(m->namespace_);
+			m->namespace_ = copy;
+		} else if (strcmp(m->namespace_, ns)) {
 			cmd_errorf("the namespace from the provided object \"%s\" does not match the namespace \"%s\". You must pass '--namespace=%s' to perform this operation.",
-				   p->meta.namespace_, ns, p->meta.namespace_);
+				   m->namespace_, ns, m->namespace_);
 			return -1;
 		}
 	}
@@ -368,7 +372,7 @@ int cmd_apply(int argc, char **argv)
 {
 	struct flag_strings files = { 0 };
 	const char *ns = "default", *output = NULL;
-	bool recursive = false;
+	bool recursive = false, net_changed = false;
 	struct flag flags[] = {
 		FLAG_DEF("filename", 'f', FLAG_STRINGS, &files),
 		FLAG_DEF("recursive", 'R', FLAG_BOOL, &recursive),
@@ -417,9 +421,14 @@ int cmd_apply(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (objs[i].kind == PN_KIND_NAMESPACE)
 			rc |= apply_namespace(&rt, objs[i].ns, output != NULL);
+		else if (objs[i].kind == PN_KIND_NETPOL)
+			rc |= cmd_netpol_apply(&rt, objs[i].np, &net_changed);
 		else
 			rc |= apply_pod(&rt, objs[i].pod, output != NULL);
 	}
+	/* Policies changed: the rules follow, in one transaction for all. */
+	if (net_changed)
+		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);
 out:
 	manifest_objects_free(objs, n);
@@ -667,9 +676,9 @@ int cmd_delete(int argc, char **argv)
 	struct sources src = { 0 };
 	struct pn_object *objs = NULL;
 	struct labelsel *sel = NULL;
-	struct refs pods = { 0 }, nss = { 0 }, ns_left = { 0 };
+	struct refs pods = { 0 }, nss = { 0 }, ns_left = { 0 }, nps = { 0 };
 	size_t n = 0, named = 0;
-	bool opened = false, pods_all = false;
+	bool opened = false, pods_all = false, nps_all = false, net_changed = false;
 	int rc = 1;
 
 	if (cmd_flags(flags, argc, argv, &a) < 0)
@@ -737,24 +746,37 @@ int cmd_delete(int argc, char **argv)
 		goto out;
 	/* What is named: files' objects in order, then the arguments. */
 	for (size_t i = 0; i < n; i++) {
-		int r = objs[i].kind == PN_KIND_NAMESPACE
-				? refs_add(&nss, NULL, objs[i].ns->meta.name)
-				: refs_add(&pods, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
+		int r;
 
+		if (objs[i].kind == PN_KIND_NAMESPACE)
+			r = refs_add(&nss, NULL, objs[i].ns->meta.name);
+		else if (objs[i].kind == PN_KIND_NETPOL)
+			r = refs_add(&nps, objs[i].np->meta.namespace_, objs[i].np->meta.name);
+		else
+			r = refs_add(&pods, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
 		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < tg.n; i++) {
+		enum cmd_rt t = tg.v[i].type->rt;
 		int r = 0;
 
-		if (!tg.v[i].name)
-			pods_all |= tg.v[i].type->rt == CMD_RT_POD;
-		else if (tg.v[i].type->rt == CMD_RT_POD)
+		if (!tg.v[i].name) {
+			pods_all |= t == CMD_RT_POD;
+			nps_all |= t == CMD_RT_NETPOL;
+		} else if (t == CMD_RT_POD) {
 			r = refs_add(&pods, ns, tg.v[i].name);
-		else
+		} else if (t == CMD_RT_NETPOL) {
+			r = refs_add(&nps, ns, tg.v[i].name);
+		} else {
 			r = refs_add(&nss, NULL, tg.v[i].name);
+		}
 		if (r < 0)
 			goto out;
+	}
+	if (nps_all && selector) {
+		cmd_errorf("a label selector is not supported for networkpolicies; name them or use --all");
+		goto out;
 	}
 	if (grace == 0 && force)
 		fprintf(stderr, "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
@@ -770,6 +792,13 @@ int cmd_delete(int argc, char **argv)
 
 	/* In kubectl's order: every object told, each line as the API
 	 * answers; pods are gone when their line comes, namespaces after. */
+	for (size_t i = 0; i < nps.n; i++)
+		d.rc |= cmd_netpol_delete(&d.rt, nps.v[i].ns, nps.v[i].name, &net_changed);
+	if (nps_all)
+		d.rc |= cmd_netpol_delete_all(&d.rt, ns, all_ns, &net_changed);
+	/* Deleted policies: the rules follow, in one transaction. */
+	if (net_changed)
+		d.rc |= cmd_netpol_sync(&d.rt);
 	delete_namespaces(&d, &nss, &ns_left);
 	if (pods.n || pods_all) {
 		int got = delete_pods(&d, &pods, pods_all, all_ns ? NULL : ns, sel);
@@ -787,6 +816,7 @@ out:
 	free(d.errors.s);
 	free(pods.v);
 	free(nss.v);
+	free(nps.v);
 	free(ns_left.v);
 	labelsel_free(sel);
 	manifest_objects_free(objs, n);

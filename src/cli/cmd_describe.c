@@ -20,7 +20,9 @@
 #include "cmd.h"
 #include "labelsel.h"
 #include "output.h"
+#include "manifest.h"
 #include "podrt.h"
+#include "store.h"
 
 #define TW_PADDING 2
 
@@ -510,6 +512,204 @@ static void describe_pod(struct tw *w, json_t *pod)
 }
 
 
+/* ---- NetworkPolicy: describeNetworkPolicy, from the object's JSON */
+
+/* FormatLabelSelector of a selector in JSON. */
+static char *selector_text(json_t *sel)
+{
+	struct pn_netpol *np = NULL;
+	json_t *j = json_pack("{s:s, s:s, s:{s:s}, s:{s:O}}", "apiVersion", "networking.k8s.io/v1", "kind",
+			      "NetworkPolicy", "metadata", "name", "x", "spec", "podSelector", sel);
+	char *t = NULL;
+
+	if (j && netpol_from_json(j, &np, NULL) == 0)
+		t = pn_selector_str(&np->pod_selector);
+	pn_netpol_free(np);
+	json_decref(j);
+	return t ? t : strdup("<error>");
+}
+
+/* The rules of one direction (printNetworkPolicySpecIngressFrom/EgressTo). */
+static void describe_np_rules(struct tw *w, json_t *rules, bool egress)
+{
+	const char *ind = "    ", *peers_key = egress ? "to" : "from";
+	const char *peer_word = egress ? "To" : "From";
+	size_t i, k, n = json_array_size(rules);
+	json_t *r, *p;
+
+	if (n == 0) {
+		tw_printf(w, 0, "%s<none> (Selected pods are isolated for %s connectivity)\n", ind,
+			  egress ? "egress" : "ingress");
+		return;
+	}
+	json_array_foreach(rules, i, r) {
+		json_t *ports = json_object_get(r, "ports"), *peers = json_object_get(r, peers_key);
+
+		if (json_array_size(ports) == 0)
+			tw_printf(w, 0, "%sTo Port: <any> (traffic allowed to all ports)\n", ind);
+		json_array_foreach(ports, k, p) {
+			json_t *port = json_object_get(p, "port"), *end = json_object_get(p, "endPort");
+			const char *proto = jstr(p, "protocol") ? jstr(p, "protocol") : "TCP";
+			char pbuf[64];
+
+			/* IntOrString's String: a nil pointer prints "<nil>" */
+			if (json_is_string(port))
+				snprintf(pbuf, sizeof(pbuf), "%s", json_string_value(port));
+			else if (json_is_integer(port))
+				snprintf(pbuf, sizeof(pbuf), "%lld", (long long)json_integer_value(port));
+			else
+				snprintf(pbuf, sizeof(pbuf), "<nil>");
+			if (json_is_integer(end))
+				tw_printf(w, 0, "%sTo Port Range: %s-%lld/%s\n", ind, pbuf,
+					  (long long)json_integer_value(end), proto);
+			else
+				tw_printf(w, 0, "%sTo Port: %s/%s\n", ind, pbuf, proto);
+		}
+		if (json_array_size(peers) == 0)
+			tw_printf(w, 0, "%s%s: <any> (traffic not restricted by %s)\n", ind, peer_word,
+				  egress ? "destination" : "source");
+		json_array_foreach(peers, k, p) {
+			json_t *pods = json_object_get(p, "podSelector"), *nss = json_object_get(p, "namespaceSelector");
+			json_t *ib = json_object_get(p, "ipBlock");
+
+			tw_printf(w, 0, "%s%s:\n", ind, peer_word);
+			if (nss) {
+				char *t = selector_text(nss);
+
+				tw_printf(w, 1, "%sNamespaceSelector: %s\n", ind, t);
+				free(t);
+			}
+			if (pods) {
+				char *t = selector_text(pods);
+
+				tw_printf(w, 1, "%sPodSelector: %s\n", ind, t);
+				free(t);
+			}
+			if (!pods && !nss && ib) {
+				json_t *e;
+				size_t x;
+
+				tw_printf(w, 1, "%sIPBlock:\n", ind);
+				tw_printf(w, 2, "%sCIDR: %s\n", ind, jstr(ib, "cidr") ? jstr(ib, "cidr") : "");
+				tw_printf(w, 2, "%sExcept: ", ind);
+				json_array_foreach(json_object_get(ib, "except"), x, e)
+					tw_printf(w, 0, "%s%s", x ? ", " : "", json_string_value(e));
+				tw_printf(w, 0, "\n");
+			}
+		}
+		if (i + 1 != n)
+			tw_printf(w, 0, "%s----------\n", ind);
+	}
+}
+
+static void describe_netpol(struct tw *w, json_t *np)
+{
+	json_t *meta = json_object_get(np, "metadata"), *spec = json_object_get(np, "spec"), *t;
+	time_t created = parse_time(jstr(meta, "creationTimestamp"));
+	bool in = false, eg = false;
+	char when[80], *sel;
+	struct tm tm;
+	size_t i;
+
+	tw_printf(w, 0, "Name:\t%s\n", jstr(meta, "name"));
+	tw_printf(w, 0, "Namespace:\t%s\n", jstr(meta, "namespace"));
+	/* metav1.Time printed with %s: Go's Time.String in local time */
+	localtime_r(&created, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+	tw_printf(w, 0, "Created on:\t%s\n", when);
+	describe_map(w, "Labels", json_object_get(meta, "labels"), "=", false);
+	describe_map(w, "Annotations", json_object_get(meta, "annotations"), ": ", true);
+	tw_printf(w, 0, "Spec:\n");
+	tw_printf(w, 1, "PodSelector: ");
+	sel = selector_text(json_object_get(spec, "podSelector"));
+	if (!strcmp(sel, "<none>"))
+		tw_printf(w, 2, "<none> (Allowing the specific traffic to all pods in this namespace)\n");
+	else
+		tw_printf(w, 2, "%s\n", sel);
+	free(sel);
+	json_array_foreach(json_object_get(spec, "policyTypes"), i, t) {
+		in |= !strcmp(json_string_value(t) ?: "", "Ingress");
+		eg |= !strcmp(json_string_value(t) ?: "", "Egress");
+	}
+	if (in) {
+		tw_printf(w, 1, "Allowing ingress traffic:\n");
+		describe_np_rules(w, json_object_get(spec, "ingress"), false);
+	} else {
+		tw_printf(w, 1, "Not affecting ingress traffic\n");
+	}
+	if (eg) {
+		tw_printf(w, 1, "Allowing egress traffic:\n");
+		describe_np_rules(w, json_object_get(spec, "egress"), true);
+	} else {
+		tw_printf(w, 1, "Not affecting egress traffic\n");
+	}
+	tw_printf(w, 1, "Policy Types: ");
+	if (json_array_size(json_object_get(spec, "policyTypes")) == 0)
+		tw_printf(w, 0, "<none>");
+	json_array_foreach(json_object_get(spec, "policyTypes"), i, t)
+		tw_printf(w, 0, "%s%s", i ? ", " : "", json_string_value(t));
+	tw_printf(w, 0, "\n");
+}
+
+static int describe_np_one(const struct store_netpol *row, bool first)
+{
+	struct tw w = { 0 };
+	json_t *j = json_loads(row->spec_json, 0, NULL);
+	int rc = 1;
+
+	if (!j || tw_open(&w) < 0) {
+		cmd_errorf("networkpolicy %s: stored object unreadable", row->name);
+		goto out;
+	}
+	describe_netpol(&w, j);
+	if (!first)
+		fputs("\n\n", stdout);
+	if (tw_flush(&w, stdout) < 0) {
+		cmd_errorf("writing the description failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (w.f)
+		fclose(w.f);
+	free(w.buf);
+	json_decref(j);
+	return rc;
+}
+
+/* @name NULL: every policy of @ns. */
+int cmd_describe_netpol(struct podrt *rt, const char *ns, const char *name)
+{
+	struct store_netpol *rows = NULL, *one = NULL;
+	struct pn_err err = { 0 };
+	size_t n = 0;
+	int rc = 0;
+
+	if (name) {
+		if (store_netpol_get(rt->st, ns, name, &one, &err) < 0) {
+			fprintf(stderr, "Error from server (NotFound): networkpolicies.networking.k8s.io \"%s\" not found\n",
+				name);
+			rc = 1;
+		} else {
+			rc = describe_np_one(one, true);
+		}
+		store_netpol_free(one);
+		pn_err_free(&err);
+		return rc;
+	}
+	if (store_netpol_list(rt->st, ns, &rows, &n, &err) < 0) {
+		cmd_error(&err);
+		pn_err_free(&err);
+		return 1;
+	}
+	if (n == 0)
+		fprintf(stderr, "No resources found in %s namespace.\n", ns);
+	for (size_t i = 0; i < n; i++)
+		rc |= describe_np_one(&rows[i], i == 0);
+	store_netpol_array_free(rows, n);
+	return rc;
+}
+
 /* Describe one pod row to stdout; kubectl separates pods by a blank line. */
 static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first)
 {
@@ -562,20 +762,22 @@ int cmd_describe(int argc, char **argv)
 	struct pn_err err = { 0 };
 	struct store_pod *pods = NULL;
 	size_t n = 0, named = 0;
-	bool first = true, opened = false, all = false;
+	bool first = true, opened = false, all = false, netpol = false;
 	int rc = 1;
 
 	if (cmd_flags(flags, argc, argv, &a) < 0)
 		goto out;
 	if (a.n == 0) {
-		cmd_errorf("You must specify the type of resource to describe. Valid resource types: pods.");
+		cmd_errorf("You must specify the type of resource to describe. Valid resource types: pods, networkpolicies.");
 		goto out;
 	}
 	if (cmd_targets_parse("describe", a.v, a.n, &tg) < 0)
 		goto out;
 	for (size_t i = 0; i < tg.n; i++) {
-		if (tg.v[i].type->rt != CMD_RT_POD) {
-			cmd_errorf("podnet describe shows pods only; for %s use \"podnet get %s -o yaml\"",
+		if (tg.v[i].type->rt == CMD_RT_NETPOL) {
+			netpol = true;
+		} else if (tg.v[i].type->rt != CMD_RT_POD) {
+			cmd_errorf("podnet describe shows pods and networkpolicies; for %s use \"podnet get %s -o yaml\"",
 				   tg.v[i].type->resource, tg.v[i].type->resource);
 			goto out;
 		}
@@ -596,6 +798,16 @@ int cmd_describe(int argc, char **argv)
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	opened = true;
+	if (netpol) {
+		/* NetworkPolicies: by name, or every one of the namespace. */
+		rc = 0;
+		for (size_t i = 0; i < tg.n; i++) {
+			if (tg.v[i].type->rt != CMD_RT_NETPOL)
+				continue;
+			rc |= cmd_describe_netpol(&rt, o.ns, tg.v[i].name);
+		}
+		goto out;
+	}
 	rc = 0;
 	/* Without a name, every pod of the namespace (that the selector picks). */
 	if (all) {

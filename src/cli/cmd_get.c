@@ -129,6 +129,41 @@ static int print_jsonpath(const char *tmpl, json_t *doc, bool as_json)
 	return 0;
 }
 
+int cmd_print_object(const char *output, json_t *doc)
+{
+	struct pn_err err = { 0 };
+	enum out_fmt f;
+	const char *tmpl;
+	int rc = 0;
+
+	if (!doc || out_fmt_parse(output, &f, &tmpl) < 0)
+		return 1;
+	switch (f) {
+	case OUT_JSON:
+		if (output_json(stdout, doc, &err) < 0) {
+			cmd_error(&err);
+			rc = 1;
+		}
+		break;
+	case OUT_YAML: {
+		char *y = json_to_yaml(doc);
+
+		rc = !y;
+		fputs(y ? y : "", stdout);
+		free(y);
+		break;
+	}
+	case OUT_JSONPATH:
+	case OUT_JSONPATH_JSON:
+		rc = print_jsonpath(tmpl, doc, f == OUT_JSONPATH_JSON);
+		break;
+	default:
+		rc = 1;
+	}
+	pn_err_free(&err);
+	return rc;
+}
+
 /* What get found, in the order kubectl prints it. */
 struct found {
 	json_t *items;            /* every object, for -o json/yaml/name/jsonpath */
@@ -143,6 +178,7 @@ struct get_run {
 	enum out_fmt fmt;
 	const char *tmpl;
 	bool with_kind;           /* several types: NAME is TYPE/NAME */
+	bool netpol_only;         /* only NetworkPolicies, printed by cmd_netpol_get() */
 	struct found f;
 	int rc;
 };
@@ -503,7 +539,7 @@ int cmd_get(int argc, char **argv)
 	if (!g.f.items || cmd_flags(flags, argc, argv, &a) < 0)
 		goto out;
 	if (a.n == 0) {
-		fprintf(stderr, "You must specify the type of resource to get. Valid resource types: pods, namespaces.\n\n"
+		fprintf(stderr, "You must specify the type of resource to get. Valid resource types: pods, namespaces, networkpolicies.\n\n"
 				"error: Required resource not specified.\n");
 		goto out;
 	}
@@ -547,12 +583,22 @@ int cmd_get(int argc, char **argv)
 		for (size_t i = 0; i < tg.n; i++)
 			if (tg.v[i].type == order[k] && tg.v[i].name)
 				names[nn++] = tg.v[i].name;
-		if (order[k]->rt == CMD_RT_POD)
+		if (order[k]->rt == CMD_RT_POD) {
 			get_pods(&g, order[k], names, nn);
-		else
+		} else if (order[k]->rt == CMD_RT_NETPOL) {
+			/* printed by its own module, whole */
+			const struct cmd_get_args ga = { g.o.ns, g.o.all_ns, g.o.sel, g.o.output,
+							 g.o.no_headers, names, nn };
+
+			g.rc |= cmd_netpol_get(&g.rt, &ga);
+			g.netpol_only = norder == 1;
+		} else {
 			get_namespaces(&g, order[k], names, nn);
+		}
 		free(names);
 	}
+	if (g.netpol_only)
+		goto out;
 	if (g.fmt != OUT_TABLE && g.fmt != OUT_WIDE)
 		print_objects(&g, tg.n == 1 && named == 1);
 	fflush(stdout);

@@ -56,6 +56,7 @@ int cmd_no_args(const char *cmd, const struct flag_args *a, size_t max)
 static const struct cmd_rtype rtypes[] = {
 	{ CMD_RT_POD, "pods", "pod", "po", "Pod", true },
 	{ CMD_RT_NAMESPACE, "namespaces", "namespace", "ns", "Namespace", false },
+	{ CMD_RT_NETPOL, "networkpolicies", "networkpolicy", "netpol", "NetworkPolicy", true },
 };
 
 const struct cmd_rtype *cmd_rtype_find(const char *name, size_t len)

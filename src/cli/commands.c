@@ -7,24 +7,28 @@
 #define NS_FLAGS "  -n, --namespace NS   the pod's namespace (default \"default\")\n"
 
 const struct cmd podnet_cmds[] = {
-	{ "apply", cmd_apply, "Create or update pods and namespaces from Kubernetes YAML",
+	{ "apply", cmd_apply, "Create or update pods, namespaces and NetworkPolicies from Kubernetes YAML",
 	  "  podnet apply -f FILE|DIR|- [-f ...] [-R] [-n NS] [-o name]\n\n"
-	  "Every document (v1 Pod, Namespace or List) of every file is read before\n"
-	  "anything changes.  A new pod gets its own network namespace\n"
+	  "Every document (v1 Pod, Namespace or List, networking.k8s.io/v1\n"
+	  "NetworkPolicy) of every file is read before anything changes.  A new pod gets its own network namespace\n"
 	  "(/run/netns/cni-<uuid>), an IP from the CNI network in PODNET_CNI_CONF_DIR\n"
 	  "(written by `podnet init` on first use), and its containers run through the\n"
 	  "OCI runtime sharing it.  An existing pod is updated as kube-apiserver allows:\n"
 	  "`pod/x unchanged`, `pod/x configured` (labels, annotations, a container's\n"
-	  "image: that container restarts), or its Forbidden message for other fields.\n\n"
+	  "image: that container restarts), or its Forbidden message for other fields.\n"
+	  "The NetworkPolicies that select a pod apply before its containers start; any\n"
+	  "change to policies or labels is in the node's nftables rules when the command\n"
+	  "returns, in one transaction (docs/networkpolicy.md).\n\n"
 	  "  -f, --filename PATH  a file, a directory (its .json, .yaml, .yml files) or -\n"
 	  "                       (standard input, named \"STDIN\" in messages); repeatable\n"
 	  "  -R, --recursive      descend into subdirectories of a -f directory\n" NS_FLAGS
 	  "                       (for objects that name none; another one is refused)\n"
 	  "  -o, --output name    print pod/NAME only\n" },
-	{ "get", cmd_get, "List pods or namespaces, as kubectl get does",
+	{ "get", cmd_get, "List pods, namespaces or NetworkPolicies, as kubectl get does",
 	  "  podnet get TYPE[,TYPE] [NAME...] | TYPE/NAME... [-n NS | -A] [-l SELECTOR]\n"
 	  "             [-o FORMAT] [--no-headers] [--show-labels]\n\n"
-	  "TYPE is pods (pod, po) or namespaces (namespace, ns).\n\n" NS_FLAGS
+	  "TYPE is pods (pod, po), namespaces (namespace, ns) or networkpolicies\n"
+	  "(networkpolicy, netpol).\n\n" NS_FLAGS
 	  "  -A, --all-namespaces list pods of every namespace\n"
 	  "  -l, --selector SEL   label selector as Kubernetes parses it: k=v, k==v, k!=v,\n"
 	  "                       'k in (a,b)', 'k notin (a)', k, !k, joined by ','\n"
@@ -32,11 +36,12 @@ const struct cmd podnet_cmds[] = {
 	  "                       name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE\n"
 	  "      --no-headers     no header line\n"
 	  "      --show-labels    a LABELS column\n" },
-	{ "describe", cmd_describe, "Show a pod in detail, as kubectl describe does",
-	  "  podnet describe pods [NAME...] | pod/NAME... [-n NS | -A] [-l SELECTOR]\n\n"
+	{ "describe", cmd_describe, "Show a pod or a NetworkPolicy in detail, as kubectl describe does",
+	  "  podnet describe pods [NAME...] | pod/NAME... [-n NS | -A] [-l SELECTOR]\n"
+	  "  podnet describe networkpolicies [NAME...] | netpol/NAME... [-n NS]\n\n"
 	  "Without a name every pod of the namespace (that SELECTOR picks) is described.\n"
 	  "Events are read back from the containers' states (podnet keeps no event log).\n" },
-	{ "delete", cmd_delete, "Delete pods or namespaces (containers stopped, network removed)",
+	{ "delete", cmd_delete, "Delete pods, namespaces or NetworkPolicies",
 	  "  podnet delete TYPE NAME... | TYPE/NAME... | TYPE (--all | -l SELECTOR) [-n NS | -A]\n"
 	  "  podnet delete -f FILE|DIR|- [-R]\n"
 	  "  options: [--grace-period=N | --now] [--force] [--wait=false] [--ignore-not-found]\n"
@@ -45,7 +50,8 @@ const struct cmd podnet_cmds[] = {
 	  "terminationGracePeriodSeconds unless --grace-period); then CNI DEL, the netns\n"
 	  "pin and every file of the pod are removed.  Several pods stop at the same time,\n"
 	  "so deleting many takes one grace period, and each `pod \"x\" deleted` line is\n"
-	  "printed as that pod is gone.  A namespace goes with every pod in it.\n\n"
+	  "printed as that pod is gone.  A namespace goes with every pod in it.\n"
+	  "Deleted NetworkPolicies stop applying when the command returns.\n\n"
 	  "      --grace-period N seconds between SIGTERM and SIGKILL (0 needs --force)\n"
 	  "      --now            --grace-period=1\n"
 	  "      --force          with grace 0: kill at once (kubectl's warning is printed)\n"
@@ -151,11 +157,22 @@ const struct cmd podnet_cmds[] = {
 	  "verdict, and a TCP (HTTP for 80/8080) probe from POD.  Without POD: the node's\n"
 	  "CNI config, plugins, cniVersion, STATUS, orphans, leaked leases and every pod.\n"
 	  "Exit 0 only when no check failed.\n" },
+	{ "netpol", cmd_netpol, "Explain the NetworkPolicy verdict for a flow",
+	  "  podnet netpol explain FROM TO:PORT[/PROTO] [-n NS] [-o json]\n\n"
+	  "FROM and TO are pods (NAME in -n NS, or NAMESPACE/NAME), IP addresses\n"
+	  "([IPv6]:PORT) or \"node\"; PROTO is TCP (default), UDP or SCTP.  Prints\n"
+	  "ALLOWED or DENIED, then each side: the source's egress and the\n"
+	  "destination's ingress, whether a policy isolates it, which policies do, and\n"
+	  "every rule, peer and port that allows the flow (a named port with the number\n"
+	  "it resolved to on the destination pod).  The verdict comes from podnet's\n"
+	  "evaluator of the API reference, which shares no code with the nftables rules\n"
+	  "it is checked against (docs/networkpolicy.md).\n" },
 	{ "gc", cmd_gc, "Remove what dead or half-made pods left behind",
 	  "  podnet gc\n\n"
 	  "Finishes pods whose apply or delete was killed, removes pod directories,\n"
 	  "netns pins and CNI cache entries of pods that no longer exist, and runs\n"
-	  "CNI GC with the live pods as the valid attachments.\n" },
+	  "CNI GC with the live pods as the valid attachments, and applies the\n"
+	  "NetworkPolicy rules again as the state says.\n" },
 	{ "init", cmd_init, "Write the default CNI network configuration if none exists",
 	  "  podnet init\n" },
 	{ "info", cmd_info, "Show paths and the OCI runtime podnet uses", "  podnet info\n" },

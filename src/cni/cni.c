@@ -1342,6 +1342,8 @@ static int parse_bridge_keys(json_t *j, struct cni_conf *c, struct pn_err *err)
 		{ "ipMasq", offsetof(struct cni_conf, ip_masq) },
 		{ "hairpinMode", offsetof(struct cni_conf, hairpin_mode) },
 		{ "promiscMode", offsetof(struct cni_conf, promisc_mode) },
+		{ "portIsolation", offsetof(struct cni_conf, port_isolation) },
+		{ "spoofCheck", offsetof(struct cni_conf, spoof_check) },
 	};
 	const int code = PN_CNI_INVALID_CONFIG;
 	const char *s = DEFAULT_BRIDGE, *why;

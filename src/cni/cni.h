@@ -215,6 +215,13 @@ struct cni_conf {
 	int mtu;                /* 0 = kernel default (1500) */
 	bool hairpin_mode;
 	bool promisc_mode;
+	/* Pod ports isolated from each other and the bridge answering ARP/NDP
+	 * for pods, so pod-to-pod traffic is routed through the bridge (and
+	 * meets the inet forward hook, where NetworkPolicy is enforced). */
+	bool port_isolation;
+	/* Frames from a pod must carry its own MAC and addresses (bridge-family
+	 * prerouting, per port). */
+	bool spoof_check;
 };
 
 /*

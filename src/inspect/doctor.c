@@ -23,6 +23,7 @@
 #include "cni.h"
 #include "cniclient.h"
 #include "diag.h"
+#include "evaluate.h"
 #include "inventory.h"
 #include "ipam.h"
 #include "link.h"
@@ -31,6 +32,7 @@
 #include "podrt.h"
 #include "probe.h"
 #include "route.h"
+#include "sync.h"
 
 #define DOCTOR_DEFAULT_TIMEOUT_MS 1000
 /* <linux/if.h> has it but clashes with <net/if.h>; RFC 2863 lower layer up. */
@@ -943,12 +945,81 @@ static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, i
 	pn_err_free(&e);
 }
 
-/* The NetworkPolicy verdict for src -> dst:port.  podnet keeps no
- * policies yet: this is where their evaluation will plug in. */
-static void check_policy(struct doctor_report *rep, const char *src, const char *dst, int port)
+/* "y/deny-all, y/allow-web" (at most a few, then "and N more"). */
+static void policy_names(char *out, size_t size, const struct pn_netpol *const *v, size_t n)
 {
-	add(rep, "node", "policy", DOCTOR_OK, NULL,
-	    "no NetworkPolicy on this node: %s -> %s:%d is allowed", src, dst, port);
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int k = i == 3 ? snprintf(out + len, size - len, ", and %zu more", n - 3)
+			       : snprintf(out + len, size - len, "%s%s/%s", i ? ", " : "",
+					  v[i]->meta.namespace_ ? v[i]->meta.namespace_ : "default",
+					  v[i]->meta.name);
+
+		len += k > 0 ? (size_t)k : 0;
+		if (i == 3)
+			break;
+	}
+}
+
+/*
+ * "Is a NetworkPolicy blocking it?" (the seed's checklist), answered by
+ * the evaluator for src -> dst:port/TCP, with the policies that decide it;
+ * and whether the kernel holds the rules for them (a policy the node
+ * never applied blocks nothing, and a stale table may block what the
+ * policies allow).
+ */
+static void check_policy(const struct doctor_opts *o, struct doctor_report *rep,
+			 const struct pod_ctx *c, const char *src, const char *dst,
+			 const struct pn_ip *dst_ip, int port)
+{
+	struct pol_flow f = { .proto = PN_PROTO_TCP, .port = port };
+	struct pol_world *w = NULL;
+	struct pol_verdict v = { 0 };
+	enum pol_enforcement enf;
+	struct pn_err e = { 0 };
+	char names[256], hint[512];
+	const struct pol_side *deny;
+
+	if (pol_world_load(o->rt->st, &w, &e) < 0 || !c->ip.family) {
+		add(rep, "node", "policy", DOCTOR_WARN, NULL, "cannot evaluate NetworkPolicy for %s -> %s:%d: %s",
+		    src, dst, port, c->ip.family ? pn_err_msg(&e) : "the pod has no IP");
+		goto out;
+	}
+	pol_endpoint_from_ip(w, &c->ip, &f.src);
+	pol_endpoint_from_ip(w, dst_ip, &f.dst);
+	if (pol_evaluate(w, &f, &v, &e) < 0) {
+		add(rep, "node", "policy", DOCTOR_WARN, NULL, "cannot evaluate NetworkPolicy: %s", pn_err_msg(&e));
+		goto out;
+	}
+	snprintf(hint, sizeof(hint), "podnet netpol explain %s %s:%d", src, dst, port);
+	if (w->n_pols == 0) {
+		add(rep, "node", "policy", DOCTOR_OK, NULL,
+		    "no NetworkPolicy on this node: %s -> %s:%d/TCP is allowed", src, dst, port);
+	} else if (v.allowed) {
+		add(rep, c->scope, "policy", DOCTOR_OK, NULL,
+		    "NetworkPolicy allows %s -> %s:%d/TCP (egress %s, ingress %s)", src, dst, port,
+		    !v.egress.isolated ? "not isolated" : "allowed by a rule",
+		    !v.ingress.isolated ? "not isolated" : "allowed by a rule");
+	} else {
+		deny = v.egress.allowed ? &v.ingress : &v.egress;
+		policy_names(names, sizeof(names), deny->isolating, deny->n_isolating);
+		add(rep, deny == &v.egress ? c->scope : dst, "policy", DOCTOR_FAIL, hint,
+		    "a NetworkPolicy blocks %s -> %s:%d/TCP: %s of %s is isolated by %s, and no %s rule allows it",
+		    src, dst, port, deny == &v.egress ? "egress" : "ingress",
+		    deny == &v.egress ? src : dst, names, deny == &v.egress ? "egress" : "ingress");
+	}
+	if (pol_sync_status(o->rt->st, o->rt->root, &enf, &e) < 0)
+		add(rep, "node", "policy-rules", DOCTOR_WARN, NULL, "cannot read the NetworkPolicy rules: %s",
+		    pn_err_msg(&e));
+	else if (enf != POL_ENFORCED && enf != POL_NOTHING)
+		add(rep, "node", "policy-rules", enf == POL_LEFTOVER ? DOCTOR_WARN : DOCTOR_FAIL,
+		    "podnet gc (applies the policies again)", "%s", pol_enforcement_str(enf));
+out:
+	pol_verdict_free(&v);
+	pol_world_free(w);
+	pn_err_free(&e);
 }
 
 static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
@@ -1083,11 +1154,11 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 			ret = 0;
 			goto out;
 		}
-		{
+		if (c_ok) {
 			char ip[PN_IP_STRLEN];
 
-			check_policy(rep, c.scope[0] ? c.scope : pod_ref, t.scope[0] ? t.scope : pn_ip_str(&tip, ip),
-				     port);
+			check_policy(&oo, rep, &c, c.scope[0] ? c.scope : pod_ref,
+				     t.scope[0] ? t.scope : pn_ip_str(&tip, ip), &tip, port);
 		}
 	}
 	if (c_ok)

@@ -116,6 +116,8 @@ static void parse_linkinfo(const struct nlattr *nest, struct link_info *li)
 		nl_parse_nested(pt, IFLA_BRPORT_MAX, tb[IFLA_INFO_SLAVE_DATA]);
 		if (pt[IFLA_BRPORT_MODE])
 			li->hairpin = nl_get_u8(pt[IFLA_BRPORT_MODE]);
+		if (pt[IFLA_BRPORT_ISOLATED])
+			li->isolated = nl_get_u8(pt[IFLA_BRPORT_ISOLATED]);
 	}
 }
 
@@ -125,6 +127,24 @@ static void parse_af_spec(const struct nlattr *nest, struct link_info *li)
 	struct nlattr *in6[IFLA_INET6_MAX + 1];
 
 	nl_parse_nested(af, AF_INET6, nest);
+	if (af[AF_INET]) {
+		struct nlattr *in[IFLA_INET_MAX + 1];
+
+		/* On output IFLA_INET_CONF is a plain u32 array, entry i
+		 * holding devconf i + 1 (inet_fill_link_af). */
+		nl_parse_nested(in, IFLA_INET_MAX, af[AF_INET]);
+		if (in[IFLA_INET_CONF]) {
+			const uint32_t *c = nl_data(in[IFLA_INET_CONF]);
+			size_t n = nl_len(in[IFLA_INET_CONF]) / sizeof(uint32_t);
+
+			if (n >= IPV4_DEVCONF_PROXY_ARP)
+				li->proxy_arp = (int)c[IPV4_DEVCONF_PROXY_ARP - 1];
+			if (n >= IPV4_DEVCONF_SEND_REDIRECTS)
+				li->send_redirects = (int)c[IPV4_DEVCONF_SEND_REDIRECTS - 1];
+			if (n >= IPV4_DEVCONF_PROXY_ARP_PVLAN)
+				li->proxy_arp_pvlan = (int)c[IPV4_DEVCONF_PROXY_ARP_PVLAN - 1];
+		}
+	}
 	if (!af[AF_INET6])
 		return;
 	nl_parse_nested(in6, IFLA_INET6_MAX, af[AF_INET6]);
@@ -144,7 +164,9 @@ static int link_info_cb(const struct nlmsghdr *h, void *arg)
 	memset(li, 0, sizeof(*li));
 	li->link_netnsid = -1;
 	li->hairpin = -1;
+	li->isolated = -1;
 	li->addr_gen_mode = -1;
+	li->proxy_arp = li->proxy_arp_pvlan = li->send_redirects = -1;
 	li->ifindex = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
 	nl_parse_msg(tb, IFLA_MAX, h, sizeof(*ifi));
@@ -166,6 +188,8 @@ static int link_info_cb(const struct nlmsghdr *h, void *arg)
 		nl_parse_nested(pt, IFLA_BRPORT_MAX, tb[IFLA_PROTINFO]);
 		if (pt[IFLA_BRPORT_MODE])
 			li->hairpin = nl_get_u8(pt[IFLA_BRPORT_MODE]);
+		if (pt[IFLA_BRPORT_ISOLATED])
+			li->isolated = nl_get_u8(pt[IFLA_BRPORT_ISOLATED]);
 	}
 	if (tb[IFLA_AF_SPEC])
 		parse_af_spec(tb[IFLA_AF_SPEC], li);
@@ -319,6 +343,83 @@ int link_set_hairpin(struct nl_sock *s, int ifindex, bool on, struct pn_err *err
 	if (!(pi = nl_nest_start(&r, IFLA_PROTINFO)) || nl_put_u8(&r, IFLA_BRPORT_MODE, on) < 0)
 		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
 	nl_nest_end(&r, pi);
+	return nl_talk(s, &r, what, err);
+}
+
+int link_set_isolated(struct nl_sock *s, int ifindex, bool on, struct pn_err *err)
+{
+	char buf[LINK_REQ_BUF], what[64];
+	struct ifinfomsg *ifi;
+	struct nlattr *pi;
+	struct nl_req r;
+
+	snprintf(what, sizeof(what), "set isolation %s on bridge port #%d", on ? "on" : "off",
+		 ifindex);
+	/* As for hairpin: AF_BRIDGE, nested IFLA_PROTINFO (br_setport). */
+	nl_req_init(&r, buf, sizeof(buf), RTM_SETLINK, 0, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_family = AF_BRIDGE;
+	ifi->ifi_index = ifindex;
+	if (!(pi = nl_nest_start(&r, IFLA_PROTINFO)) || nl_put_u8(&r, IFLA_BRPORT_ISOLATED, on) < 0)
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	nl_nest_end(&r, pi);
+	return nl_talk(s, &r, what, err);
+}
+
+int link_set_ipv4_conf(struct nl_sock *s, int ifindex, const struct link_ipv4_conf *conf, size_t n,
+		       struct pn_err *err)
+{
+	char buf[LINK_REQ_BUF], what[64];
+	struct nlattr *af, *fam, *c;
+	struct ifinfomsg *ifi;
+	struct nl_req r;
+
+	snprintf(what, sizeof(what), "set IPv4 settings of link #%d", ifindex);
+	nl_req_init(&r, buf, sizeof(buf), RTM_SETLINK, 0, sizeof(*ifi), (void **)&ifi);
+	ifi->ifi_index = ifindex;
+	if (!(af = nl_nest_start(&r, IFLA_AF_SPEC)) || !(fam = nl_nest_start(&r, AF_INET)) ||
+	    !(c = nl_nest_start(&r, IFLA_INET_CONF)))
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	for (size_t i = 0; i < n; i++)
+		if (nl_put_u32(&r, (uint16_t)conf[i].id, conf[i].value) < 0)
+			return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	nl_nest_end(&r, c);
+	nl_nest_end(&r, fam);
+	nl_nest_end(&r, af);
+	return nl_talk(s, &r, what, err);
+}
+
+/*
+ * The host end's settings after creation, in one message: addr_gen_mode
+ * (IFLA_AF_SPEC) and port isolation (bridge slave data).  RTM_NEWLINK on
+ * an existing link goes to rtnl_changelink(), which hands
+ * IFLA_INFO_SLAVE_DATA to the master's slave_changelink
+ * (br_port_slave_changelink) before do_setlink() takes IFLA_AF_SPEC;
+ * RTM_SETLINK would ignore IFLA_LINKINFO.  At creation the slave data is
+ * not applied (rtnl_newlink_create enslaves after configuring), hence a
+ * second message at all.
+ */
+static int host_end_setup(struct nl_sock *s, const char *name, bool no_ipv6_ll, bool isolated,
+			  struct pn_err *err)
+{
+	char buf[LINK_REQ_BUF], what[96];
+	struct nlattr *info, *slave;
+	struct ifinfomsg *ifi;
+	struct nl_req r;
+
+	snprintf(what, sizeof(what), "%s%s%s on %s", no_ipv6_ll ? "disable IPv6 address generation" : "",
+		 no_ipv6_ll && isolated ? " and " : "", isolated ? "isolate bridge port" : "", name);
+	nl_req_init(&r, buf, sizeof(buf), RTM_NEWLINK, 0, sizeof(*ifi), (void **)&ifi);
+	if (nl_put_str(&r, IFLA_IFNAME, name) < 0 ||
+	    (no_ipv6_ll && put_af_spec(&r, true, false) < 0))
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	if (isolated) {
+		if (!(info = nl_nest_start(&r, IFLA_LINKINFO)) ||
+		    !(slave = nl_nest_start(&r, IFLA_INFO_SLAVE_DATA)) ||
+		    nl_put_u8(&r, IFLA_BRPORT_ISOLATED, 1) < 0)
+			return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+		nl_nest_end(&r, slave);
+		nl_nest_end(&r, info);
+	}
 	return nl_talk(s, &r, what, err);
 }
 
@@ -505,9 +606,8 @@ int link_veth_create(struct nl_sock *s, const struct veth_opts *o, struct pn_err
 		goto out;
 	created = true;
 
-	if (o->host_no_ipv6_ll) {
-		snprintf(what, sizeof(what), "disable IPv6 address generation on %s", o->host_name);
-		ret = setlink(s, 0, o->host_name, true, false, 0, false, what, err);
+	if (o->host_no_ipv6_ll || o->host_isolated) {
+		ret = host_end_setup(s, o->host_name, o->host_no_ipv6_ll, o->host_isolated, err);
 		if (ret < 0)
 			goto out;
 	}

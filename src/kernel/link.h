@@ -21,7 +21,10 @@ struct link_info {
 	unsigned char mac[6];
 	char mac_str[18];       /* "aa:bb:cc:dd:ee:ff" */
 	int hairpin;            /* bridge port hairpin mode, -1 = unknown/not a port */
+	int isolated;           /* bridge port isolation (IFLA_BRPORT_ISOLATED), -1 = unknown/not a port */
 	int addr_gen_mode;      /* IFLA_INET6_ADDR_GEN_MODE, -1 = unknown */
+	/* IPv4 devconf (IFLA_INET_CONF), -1 = unknown */
+	int proxy_arp, proxy_arp_pvlan, send_redirects;
 };
 
 /* Look a link up by name; -ENODEV if absent (err filled only on other errors). */
@@ -60,6 +63,7 @@ struct veth_opts {
 	bool host_no_ipv6_ll;     /* IFLA_INET6_ADDR_GEN_MODE = NONE on the host end */
 	bool peer_no_ipv6_ll;     /* same on the peer */
 	bool peer_arp_notify;     /* IPV4_DEVCONF_ARP_NOTIFY on the peer */
+	bool host_isolated;       /* bridge port isolation on the host end (needs master) */
 	/* Optional: a socket already open in @peer_netns_fd.  The three peer
 	 * flags above need RTM_SETLINKs in the peer's namespace after
 	 * creation; without this socket one is opened for them from a
@@ -80,6 +84,18 @@ int link_set_up(struct nl_sock *s, int ifindex, bool up, struct pn_err *err) PN_
 int link_set_promisc(struct nl_sock *s, int ifindex, bool on, struct pn_err *err) PN_MUST_CHECK;
 /* Bridge port flag (AF_BRIDGE IFLA_PROTINFO IFLA_BRPORT_MODE). */
 int link_set_hairpin(struct nl_sock *s, int ifindex, bool on, struct pn_err *err) PN_MUST_CHECK;
+/* Bridge port isolation (IFLA_BRPORT_ISOLATED): an isolated port
+ * exchanges frames with non-isolated ports (and the bridge) only. */
+int link_set_isolated(struct nl_sock *s, int ifindex, bool on, struct pn_err *err) PN_MUST_CHECK;
+
+/* IPv4 per-device settings (IPV4_DEVCONF_* ids, 1-based) in one
+ * RTM_SETLINK: what `sysctl net.ipv4.conf.DEV.*` writes, without /proc. */
+struct link_ipv4_conf {
+	int id;
+	uint32_t value;
+};
+int link_set_ipv4_conf(struct nl_sock *s, int ifindex, const struct link_ipv4_conf *conf, size_t n,
+		       struct pn_err *err) PN_MUST_CHECK;
 
 /* Parse "aa:bb:cc:dd:ee:ff"; -EINVAL otherwise. */
 int link_mac_parse(const char *s, unsigned char mac[6]) PN_MUST_CHECK;

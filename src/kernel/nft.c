@@ -14,6 +14,7 @@
  */
 #include "nft.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -495,7 +496,7 @@ static int nft_find(char *path, size_t size, struct pn_err *err)
 	}
 	return pn_error(err, PN_E_NFT, ENOENT,
 			"nft not found in /usr/sbin, /sbin, /usr/bin or PATH: it is needed to set up "
-			"masquerade (install nftables)");
+			"a network's nftables tables (install nftables)");
 }
 
 /* Keep the first line of nft's stderr: the "Error: ..." line; the rest
@@ -532,12 +533,12 @@ static int nft_run(const char *network, const char *script, size_t len, struct p
 					 .err = PN_STDIO_STDOUT, .out_max = 1023, .code = PN_E_NFT },
 		     &r, err);
 	if (ret < 0) {
-		pn_err_prefix(err, "network %s needs nft once to set up masquerade", network);
+		pn_err_prefix(err, "network %s needs nft once to set up its nftables tables", network);
 		goto out;
 	}
 	if (!pn_proc_ok(&r)) {
 		ret = pn_error(err, PN_E_NFT, EIO,
-			       "%s -f - failed (%s) setting up masquerade for network %s", nft,
+			       "%s -f - failed (%s) setting up the nftables tables of network %s", nft,
 			       pn_wait_status_str(r.status, how, sizeof(how)), network);
 		nft_stderr_details(err, r.out);
 		goto out;
@@ -713,4 +714,230 @@ int nft_masq_remove(const char *network, struct pn_err *err)
 out:
 	nl_close(&s);
 	return ret;
+}
+
+static int table_handle_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct nlattr *tb[NFTA_TABLE_MAX + 1] = { 0 };
+	uint64_t *handle = arg, be;
+
+	if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE))
+		return 0;
+	nl_parse_msg(tb, NFTA_TABLE_MAX, h, sizeof(struct nfgenmsg));
+	if (!tb[NFTA_TABLE_HANDLE] || nl_len(tb[NFTA_TABLE_HANDLE]) != sizeof(be))
+		return -EBADMSG;
+	memcpy(&be, nl_data(tb[NFTA_TABLE_HANDLE]), sizeof(be));
+	*handle = be64toh(be);
+	return 1;
+}
+
+int nft_table_handle(uint8_t nfproto, const char *name, uint64_t *handle, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	struct pn_err e = { 0 };
+	char buf[512], what[300];
+	struct nfgenmsg *g;
+	struct nl_req r;
+	int ret;
+
+	*handle = 0;
+	snprintf(what, sizeof(what), "get table %s", name);
+	ret = nl_open(&s, NETLINK_NETFILTER, err);
+	if (ret < 0)
+		return ret;
+	nl_req_init(&r, buf, sizeof(buf), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
+		    NLM_F_REQUEST, sizeof(*g), (void **)&g);
+	g->nfgen_family = nfproto;
+	g->version = NFNETLINK_V0;
+	ret = nl_put_str(&r, NFTA_TABLE_NAME, name);
+	if (ret < 0)
+		ret = pn_error(err, PN_E_NFT, -ret, "%s: request too large", what);
+	else
+		ret = nl_dump(&s, &r, table_handle_cb, handle, what, &e);
+	if (ret < 0 && ret != -ENOENT)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
+	nl_close(&s);
+	return ret < 0 ? ret : 0;
+}
+
+/* ---- set elements */
+
+/* One NEWSETELEM/DELSETELEM message for the elements of one set. */
+static int elems_msg(char *buf, size_t cap, size_t *len, struct nl_sock *s, uint8_t nfproto,
+		     const char *table, const struct nft_elem *e, size_t n, bool del)
+{
+	struct nlattr *list, *el, *key;
+	struct nfgenmsg *g;
+	struct nl_req r;
+
+	nl_req_init(&r, buf + *len, cap - *len,
+		    (NFNL_SUBSYS_NFTABLES << 8) | (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM),
+		    NLM_F_REQUEST | NLM_F_ACK | (del ? 0 : NLM_F_CREATE), sizeof(*g), (void **)&g);
+	r.h->nlmsg_seq = ++s->seq;
+	g->nfgen_family = nfproto;
+	g->version = NFNETLINK_V0;
+	if (nl_put_str(&r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 ||
+	    nl_put_str(&r, NFTA_SET_ELEM_LIST_SET, e[0].set) < 0 ||
+	    !(list = nl_nest_start(&r, NFTA_SET_ELEM_LIST_ELEMENTS)))
+		return -EMSGSIZE;
+	for (size_t i = 0; i < n; i++) {
+		if (!(el = nl_nest_start(&r, NFTA_LIST_ELEM)) ||
+		    !(key = nl_nest_start(&r, NFTA_SET_ELEM_KEY)) ||
+		    nl_put(&r, NFTA_DATA_VALUE, e[i].key, e[i].key_len) < 0)
+			return -EMSGSIZE;
+		nl_nest_end(&r, key);
+		nl_nest_end(&r, el);
+	}
+	nl_nest_end(&r, list);
+	*len += NLMSG_ALIGN(r.h->nlmsg_len);
+	return 0;
+}
+
+int nft_elems_apply(uint8_t nfproto, const char *table, const struct nft_elem *e, size_t n,
+		    bool del, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	char buf[16384], what[320];
+	uint32_t first_seq, last_ack_seq;
+	size_t len = 0, i = 0;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s %zu element%s %s table %s", del ? "delete" : "add", n,
+		 n == 1 ? "" : "s", del ? "from" : "to", table);
+	ret = nl_open(&s, NETLINK_NETFILTER, err);
+	if (ret < 0)
+		return ret;
+	first_seq = s.seq + 1;
+	ret = batch_add(buf, sizeof(buf), &len, &s, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+			NFNL_SUBSYS_NFTABLES, NULL);
+	/* Consecutive elements of the same set share a message. */
+	while (ret == 0 && i < n) {
+		size_t k = i + 1;
+
+		while (k < n && !strcmp(e[k].set, e[i].set))
+			k++;
+		ret = elems_msg(buf, sizeof(buf), &len, &s, nfproto, table, e + i, k - i, del);
+		i = k;
+	}
+	last_ack_seq = s.seq;
+	if (ret == 0)
+		ret = batch_add(buf, sizeof(buf), &len, &s, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+				NFNL_SUBSYS_NFTABLES, NULL);
+	if (ret < 0)
+		ret = pn_error(err, PN_E_NFT, EMSGSIZE, "%s: request too large", what);
+	else
+		ret = nft_batch_send(&s, buf, len, first_seq, last_ack_seq, what, err);
+	nl_close(&s);
+	return ret;
+}
+
+struct elems_dump {
+	nft_elem_cb cb;
+	void *arg;
+};
+
+static int elems_dump_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct elems_dump *d = arg;
+	struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { 0 };
+	const struct nlattr *a;
+	size_t rem;
+
+	if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM))
+		return 0;
+	nl_parse_msg(tb, NFTA_SET_ELEM_LIST_MAX, h, sizeof(struct nfgenmsg));
+	if (!tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+		return 0;
+	a = nl_data(tb[NFTA_SET_ELEM_LIST_ELEMENTS]);
+	rem = nl_len(tb[NFTA_SET_ELEM_LIST_ELEMENTS]);
+	while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem) {
+		struct nlattr *el[NFTA_SET_ELEM_MAX + 1] = { 0 }, *key[NFTA_DATA_MAX + 1] = { 0 };
+		size_t step = NLA_ALIGN(a->nla_len);
+
+		nl_parse_nested(el, NFTA_SET_ELEM_MAX, a);
+		if (el[NFTA_SET_ELEM_KEY]) {
+			nl_parse_nested(key, NFTA_DATA_MAX, el[NFTA_SET_ELEM_KEY]);
+			if (key[NFTA_DATA_VALUE]) {
+				int ret = d->cb(nl_data(key[NFTA_DATA_VALUE]), nl_len(key[NFTA_DATA_VALUE]),
+						d->arg);
+
+				if (ret < 0)
+					return ret;
+			}
+		}
+		if (step >= rem)
+			break;
+		rem -= step;
+		a = (const struct nlattr *)((const char *)a + step);
+	}
+	return 0;
+}
+
+int nft_elems_dump(uint8_t nfproto, const char *table, const char *set, nft_elem_cb cb, void *arg,
+		   struct pn_err *err)
+{
+	struct elems_dump d = { cb, arg };
+	struct nl_sock s = NL_SOCK_INIT;
+	struct pn_err e = { 0 };
+	char buf[512], what[320];
+	struct nfgenmsg *g;
+	struct nl_req r;
+	int ret;
+
+	snprintf(what, sizeof(what), "list set %s of table %s", set, table);
+	ret = nl_open(&s, NETLINK_NETFILTER, err);
+	if (ret < 0)
+		return ret;
+	nl_req_init(&r, buf, sizeof(buf), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
+		    NLM_F_REQUEST | NLM_F_DUMP, sizeof(*g), (void **)&g);
+	g->nfgen_family = nfproto;
+	g->version = NFNETLINK_V0;
+	if (nl_put_str(&r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 ||
+	    nl_put_str(&r, NFTA_SET_ELEM_LIST_SET, set) < 0)
+		ret = pn_error(err, PN_E_NFT, EMSGSIZE, "%s: request too large", what);
+	else
+		ret = nl_dump(&s, &r, elems_dump_cb, &d, what, &e);
+	if (ret < 0 && ret != -ENOENT)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
+	nl_close(&s);
+	return ret;
+}
+
+int nft_chain_present(uint8_t nfproto, const char *table, const char *chain, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	struct pn_err e = { 0 };
+	char buf[1024];
+	struct nl_req r;
+	struct nfgenmsg *g;
+	int ret;
+
+	ret = nl_open(&s, NETLINK_NETFILTER, err);
+	if (ret < 0)
+		return ret;
+	nl_req_init(&r, buf, sizeof(buf), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN,
+		    NLM_F_REQUEST, sizeof(*g), (void **)&g);
+	g->nfgen_family = nfproto;
+	g->version = NFNETLINK_V0;
+	ret = nl_put_str(&r, NFTA_CHAIN_TABLE, table);
+	if (!ret)
+		ret = nl_put_str(&r, NFTA_CHAIN_NAME, chain);
+	if (ret < 0)
+		ret = pn_error(err, PN_E_NFT, EMSGSIZE, "get chain %s: request too large", chain);
+	else
+		ret = nl_dump(&s, &r, nl_msg_ignore, NULL, "get chain", &e);
+	if (ret < 0 && ret != -ENOENT)
+		pn_err_move(err, &e);
+	pn_err_free(&e);
+	nl_close(&s);
+	return ret;
+}
+
+int nft_script_run(const char *network, const char *script, struct pn_err *err)
+{
+	return nft_run(network, script, strlen(script), err);
 }

@@ -1222,6 +1222,15 @@ static void yl_free(struct yloader *y)
 #define T_CTR "io.k8s.api.core.v1.Container"
 #define T_PORT "io.k8s.api.core.v1.ContainerPort"
 #define T_ENV "io.k8s.api.core.v1.EnvVar"
+#define T_NP "io.k8s.api.networking.v1.NetworkPolicy"
+#define T_NPSPEC "io.k8s.api.networking.v1.NetworkPolicySpec"
+#define T_NPINGRESS "io.k8s.api.networking.v1.NetworkPolicyIngressRule"
+#define T_NPEGRESS "io.k8s.api.networking.v1.NetworkPolicyEgressRule"
+#define T_NPPEER "io.k8s.api.networking.v1.NetworkPolicyPeer"
+#define T_NPPORT "io.k8s.api.networking.v1.NetworkPolicyPort"
+#define T_IPBLOCK "io.k8s.api.networking.v1.IPBlock"
+#define T_LSEL "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
+#define T_LSELREQ "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"
 
 struct dec {
 	const char *kind;       /* "Pod", "Namespace" */
@@ -1830,6 +1839,16 @@ static void dec_created(struct dec *d, json_t *v, const char *tpath, void *obj, 
 	free(ts);
 }
 
+/* The server counts spec changes of some kinds (NetworkPolicy); a
+ * manifest's value is ignored, as on create. */
+static void dec_generation(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	long long iv;
+
+	if (get_int(d, v, tpath, "ObjectMeta", "int64", 0, LLONG_MAX, &iv))
+		((struct pn_meta *)obj)->generation = iv;
+}
+
 /* Designated, so that an entry names only what it uses. */
 #define FIELD(n, k) .name = n, .kind = k
 #define AT(s, f) .off = offsetof(struct s, f)
@@ -1842,7 +1861,7 @@ static const struct field meta_fields[] = {
 	{ FIELD("deletionTimestamp", F_IGNORED) },
 	{ FIELD("finalizers", F_IGNORED) },
 	{ FIELD("generateName", F_IGNORED) },
-	{ FIELD("generation", F_IGNORED) },
+	{ FIELD("generation", F_CALL), .store_only = true, .call = dec_generation },
 	{ FIELD("labels", F_STRMAP), AT(pn_meta, labels) },
 	{ FIELD("managedFields", F_IGNORED) },
 	{ FIELD("name", F_STR), AT(pn_meta, name) },
@@ -2021,6 +2040,158 @@ static const struct field ns_fields[] = {
 };
 static const struct ftype ns_type = { T_NS, "Namespace", sizeof(struct pn_namespace),
 				      ns_fields, NULL };
+
+/* ---- NetworkPolicy (networking.k8s.io/v1) */
+
+static const struct field selreq_fields[] = {
+	{ FIELD("key", F_STR), AT(pn_sel_req, key) },
+	{ FIELD("operator", F_STR), AT(pn_sel_req, op_raw) },
+	{ FIELD("values", F_STRV), AT(pn_sel_req, values) },
+	{ 0 },
+};
+static const struct ftype selreq_type = { T_LSELREQ, "LabelSelectorRequirement",
+					  sizeof(struct pn_sel_req), selreq_fields, "key" };
+
+static const struct field sel_fields[] = {
+	{ FIELD("matchExpressions", F_LIST), AT(pn_selector, exprs), .type = &selreq_type,
+	  .n_off = offsetof(struct pn_selector, n_exprs) },
+	{ FIELD("matchLabels", F_STRMAP), AT(pn_selector, match_labels) },
+	{ 0 },
+};
+static const struct ftype sel_type = { T_LSEL, "LabelSelector", sizeof(struct pn_selector),
+				       sel_fields, NULL };
+
+static const struct field ipblock_fields[] = {
+	{ FIELD("cidr", F_STR), AT(pn_np_ipblock, cidr) },
+	{ FIELD("except", F_STRV), AT(pn_np_ipblock, except) },
+	{ 0 },
+};
+static const struct ftype ipblock_type = { T_IPBLOCK, "IPBlock", sizeof(struct pn_np_ipblock),
+					   ipblock_fields, "cidr" };
+
+/* A peer's members are pointers: present-but-empty differs from absent
+ * (null is absent, as for a Go pointer). */
+static void dec_selector_ptr(struct dec *d, json_t *v, struct pn_selector **slot, struct fctx *cx)
+{
+	if (!*slot && !(*slot = calloc(1, sizeof(**slot)))) {
+		d->oom = true;
+		return;
+	}
+	dec_object(d, v, &sel_type, *slot, cx);
+}
+
+static void dec_peer_pods(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_selector_ptr(d, v, &((struct pn_np_peer *)obj)->pod_selector, cx);
+}
+
+static void dec_peer_nss(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_selector_ptr(d, v, &((struct pn_np_peer *)obj)->ns_selector, cx);
+}
+
+static void dec_peer_ipblock(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_np_peer *p = obj;
+
+	if (!p->ip_block && !(p->ip_block = calloc(1, sizeof(*p->ip_block)))) {
+		d->oom = true;
+		return;
+	}
+	dec_object(d, v, &ipblock_type, p->ip_block, cx);
+}
+
+static const struct field peer_fields[] = {
+	{ FIELD("ipBlock", F_CALL), .call = dec_peer_ipblock },
+	{ FIELD("namespaceSelector", F_CALL), .call = dec_peer_nss },
+	{ FIELD("podSelector", F_CALL), .call = dec_peer_pods },
+	{ 0 },
+};
+static const struct ftype peer_type = { T_NPPEER, "NetworkPolicyPeer", sizeof(struct pn_np_peer),
+					peer_fields, NULL };
+
+/* intstr.IntOrString: a number, or a port name. */
+static void dec_np_port(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_np_port *p = obj;
+	long long iv;
+
+	if (json_is_string(v)) {
+		free(p->port_name);
+		p->port_name = xstrdup(d, json_string_value(v));
+		p->has_port = true;
+	} else if (json_is_number(v)) {
+		if (get_int(d, v, tpath, "NetworkPolicyPort", "int32", INT32_MIN, INT32_MAX, &iv)) {
+			p->port = (int)iv;
+			p->has_port = true;
+		}
+	} else {
+		client_type(d, tpath, v, "string");
+	}
+}
+
+static void dec_np_end_port(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_np_port *p = obj;
+	long long iv;
+
+	if (get_int(d, v, tpath, "NetworkPolicyPort", "int32", INT32_MIN, INT32_MAX, &iv)) {
+		p->end_port = (int)iv;
+		p->has_end_port = true;
+	}
+}
+
+static const struct field np_port_fields[] = {
+	{ FIELD("endPort", F_CALL), .call = dec_np_end_port },
+	{ FIELD("port", F_CALL), .call = dec_np_port },
+	{ FIELD("protocol", F_STR), AT(pn_np_port, protocol_raw) },
+	{ 0 },
+};
+static const struct ftype np_port_type = { T_NPPORT, "NetworkPolicyPort", sizeof(struct pn_np_port),
+					   np_port_fields, NULL };
+
+static const struct field np_ingress_fields[] = {
+	{ FIELD("from", F_LIST), AT(pn_np_rule, peers), .type = &peer_type,
+	  .n_off = offsetof(struct pn_np_rule, n_peers) },
+	{ FIELD("ports", F_LIST), AT(pn_np_rule, ports), .type = &np_port_type,
+	  .n_off = offsetof(struct pn_np_rule, n_ports) },
+	{ 0 },
+};
+static const struct ftype np_ingress_type = { T_NPINGRESS, "NetworkPolicyIngressRule",
+					      sizeof(struct pn_np_rule), np_ingress_fields, NULL };
+
+static const struct field np_egress_fields[] = {
+	{ FIELD("ports", F_LIST), AT(pn_np_rule, ports), .type = &np_port_type,
+	  .n_off = offsetof(struct pn_np_rule, n_ports) },
+	{ FIELD("to", F_LIST), AT(pn_np_rule, peers), .type = &peer_type,
+	  .n_off = offsetof(struct pn_np_rule, n_peers) },
+	{ 0 },
+};
+static const struct ftype np_egress_type = { T_NPEGRESS, "NetworkPolicyEgressRule",
+					     sizeof(struct pn_np_rule), np_egress_fields, NULL };
+
+/* The spec's fields live in struct pn_netpol itself. */
+static const struct field np_spec_fields[] = {
+	{ FIELD("egress", F_LIST), AT(pn_netpol, egress), .type = &np_egress_type,
+	  .n_off = offsetof(struct pn_netpol, n_egress) },
+	{ FIELD("ingress", F_LIST), AT(pn_netpol, ingress), .type = &np_ingress_type,
+	  .n_off = offsetof(struct pn_netpol, n_ingress) },
+	{ FIELD("podSelector", F_OBJECT), AT(pn_netpol, pod_selector), .type = &sel_type },
+	{ FIELD("policyTypes", F_STRV), AT(pn_netpol, types_raw) },
+	{ 0 },
+};
+static const struct ftype np_spec_type = { T_NPSPEC, "NetworkPolicySpec", sizeof(struct pn_netpol),
+					   np_spec_fields, NULL };
+
+static const struct field np_fields[] = {
+	{ FIELD("apiVersion", F_IGNORED) },
+	{ FIELD("kind", F_IGNORED) },
+	{ FIELD("metadata", F_OBJECT), AT(pn_netpol, meta), .type = &meta_type },
+	{ FIELD("spec", F_OBJECT), .off = 0, .type = &np_spec_type },
+	{ 0 },
+};
+static const struct ftype np_type = { T_NP, "NetworkPolicy", sizeof(struct pn_netpol), np_fields,
+				      NULL };
 
 #undef IN_RAW
 #undef AT
@@ -2327,6 +2498,265 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 
 /* ------------------------------------------------------------ assembling */
 
+/* ---- NetworkPolicy: the server's defaults and ValidateNetworkPolicy */
+
+static size_t strv_len(char **v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* SetDefaults_NetworkPolicy and _NetworkPolicyPort, and the counts of the
+ * NULL-terminated lists. */
+static void netpol_defaults(struct pn_netpol *np)
+{
+	struct pn_np_rule *lists[2] = { np->ingress, np->egress };
+	size_t counts[2] = { np->n_ingress, np->n_egress };
+
+	if (!np->meta.namespace_ || !*np->meta.namespace_) {
+		free(np->meta.namespace_);
+		np->meta.namespace_ = strdup("default");
+	}
+	for (size_t l = 0; l < 2; l++)
+		for (size_t r = 0; r < counts[l]; r++) {
+			struct pn_np_rule *rule = &lists[l][r];
+
+			for (size_t i = 0; i < rule->n_ports; i++)
+				rule->ports[i].protocol = rule->ports[i].protocol_raw
+								  ? pn_proto_parse(rule->ports[i].protocol_raw)
+								  : PN_PROTO_TCP;
+			for (size_t i = 0; i < rule->n_peers; i++) {
+				struct pn_np_peer *p = &rule->peers[i];
+				struct pn_selector *sels[2] = { p->pod_selector, p->ns_selector };
+
+				if (p->ip_block)
+					p->ip_block->n_except = strv_len(p->ip_block->except);
+				for (size_t k = 0; k < 2; k++)
+					for (size_t e = 0; sels[k] && e < sels[k]->n_exprs; e++)
+						sels[k]->exprs[e].n_values = strv_len(sels[k]->exprs[e].values);
+			}
+		}
+	for (size_t e = 0; e < np->pod_selector.n_exprs; e++)
+		np->pod_selector.exprs[e].n_values = strv_len(np->pod_selector.exprs[e].values);
+	/* Every policy affects ingress; one with egress rules egress too. */
+	np->n_types = 0;
+	if (!strv_len(np->types_raw)) {
+		np->types[np->n_types++] = PN_NP_INGRESS;
+		if (np->n_egress)
+			np->types[np->n_types++] = PN_NP_EGRESS;
+	} else {
+		for (size_t i = 0; np->types_raw[i] && np->n_types < 2; i++)
+			if (!strcmp(np->types_raw[i], "Ingress") || !strcmp(np->types_raw[i], "Egress"))
+				np->types[np->n_types++] =
+					!strcmp(np->types_raw[i], "Ingress") ? PN_NP_INGRESS : PN_NP_EGRESS;
+	}
+}
+
+static enum pn_sel_op sel_op_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "In"))
+		return PN_SEL_IN;
+	if (!strcmp(s, "NotIn"))
+		return PN_SEL_NOT_IN;
+	if (!strcmp(s, "Exists"))
+		return PN_SEL_EXISTS;
+	if (!strcmp(s, "DoesNotExist"))
+		return PN_SEL_DOES_NOT_EXIST;
+	return 0;
+}
+
+/* metav1 validation.ValidateLabelSelector (label values checked). */
+static void validate_selector(struct msgs *e, const char *path, struct pn_selector *sel)
+{
+	struct msgs raw = { 0 };
+	char f[768];
+
+	snprintf(f, sizeof(f), "%s.matchLabels", path);
+	validate_labels(e, f, &sel->match_labels);
+	for (size_t i = 0; i < sel->n_exprs; i++) {
+		struct pn_sel_req *r = &sel->exprs[i];
+
+		r->op = sel_op_parse(r->op_raw);
+		switch (r->op) {
+		case PN_SEL_IN:
+		case PN_SEL_NOT_IN:
+			if (!r->n_values) {
+				snprintf(f, sizeof(f), "%s.matchExpressions[%zu].values", path, i);
+				fe_printf(e, FE_REQUIRED, f,
+					  "Required value: must be specified when `operator` is 'In' or 'NotIn'");
+			}
+			break;
+		case PN_SEL_EXISTS:
+		case PN_SEL_DOES_NOT_EXIST:
+			if (r->n_values) {
+				snprintf(f, sizeof(f), "%s.matchExpressions[%zu].values", path, i);
+				fe_printf(e, FE_FORBIDDEN, f,
+					  "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+			}
+			break;
+		default:
+			snprintf(f, sizeof(f), "%s.matchExpressions[%zu].operator", path, i);
+			fe_invalid_str(e, f, r->op_raw ? r->op_raw : "", "not a valid selector operator");
+		}
+		snprintf(f, sizeof(f), "%s.matchExpressions[%zu].key", path, i);
+		is_qualified_name(r->key ? r->key : "", &raw);
+		invalid_each(e, f, r->key ? r->key : "", &raw);
+		for (size_t k = 0; k < r->n_values; k++) {
+			snprintf(f, sizeof(f), "%s.matchExpressions[%zu].values[%zu]", path, i, k);
+			is_label_value(r->values[k], &raw);
+			invalid_each(e, f, r->values[k], &raw);
+		}
+	}
+}
+
+static const char *const np_proto_values[] = { "TCP", "UDP", "SCTP", NULL };
+static const char *const np_type_values[] = { "Ingress", "Egress", NULL };
+#define MSG_CIDR "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+#define MSG_PORT_NUM "must be between 1 and 65535, inclusive"
+
+/* ValidateNetworkPolicyPort */
+static void validate_np_port(struct msgs *e, const char *path, const struct pn_np_port *p)
+{
+	struct msgs raw = { 0 };
+	char f[768], fe[1024];
+
+	snprintf(f, sizeof(f), "%s.port", path);
+	snprintf(fe, sizeof(fe), "%s.endPort", path);
+	if (p->protocol_raw && !pn_proto_parse(p->protocol_raw)) {
+		char fp[768];
+
+		snprintf(fp, sizeof(fp), "%s.protocol", path);
+		fe_not_supported(e, fp, p->protocol_raw, np_proto_values);
+	}
+	if (p->has_port && !p->port_name) {
+		if (p->port < 1 || p->port > 65535)
+			fe_invalid_int(e, f, p->port, MSG_PORT_NUM);
+		if (p->has_end_port) {
+			if (p->end_port < p->port)
+				fe_invalid_int(e, fe, p->end_port, "must be greater than or equal to `port`");
+			if (p->end_port < 1 || p->end_port > 65535)
+				fe_invalid_int(e, fe, p->end_port, MSG_PORT_NUM);
+		}
+	} else if (p->has_port) {
+		if (p->has_end_port)
+			fe_invalid_int(e, fe, p->end_port, "may not be specified when `port` is non-numeric");
+		is_port_name(p->port_name, &raw);
+		invalid_each(e, f, p->port_name, &raw);
+	} else if (p->has_end_port) {
+		fe_invalid_int(e, fe, p->end_port, "may not be specified when `port` is not specified");
+	}
+}
+
+/* ValidateIPBlock, with IsValidCIDR: an address, "/", a prefix length. */
+static void validate_ipblock(struct msgs *e, const char *path, const struct pn_np_ipblock *b)
+{
+	struct pn_cidr cidr, ex, net, exnet;
+	char f[768];
+
+	snprintf(f, sizeof(f), "%s.cidr", path);
+	if (!b->cidr || !*b->cidr) {
+		fe_required(e, f);
+		return;
+	}
+	if (pn_cidr_parse(b->cidr, &cidr) < 0) {
+		fe_invalid_str(e, f, b->cidr, MSG_CIDR);
+		return;
+	}
+	pn_cidr_network(&cidr, &net);
+	for (size_t i = 0; i < b->n_except; i++) {
+		snprintf(f, sizeof(f), "%s.except[%zu]", path, i);
+		if (pn_cidr_parse(b->except[i], &ex) < 0) {
+			fe_invalid_str(e, f, b->except[i], MSG_CIDR);
+			continue;
+		}
+		pn_cidr_network(&ex, &exnet);
+		if (!pn_cidr_contains(&net, &exnet.ip) || net.prefix >= exnet.prefix)
+			fe_invalid_str(e, f, b->except[i], "must be a strict subset of `cidr`");
+	}
+}
+
+/* ValidateNetworkPolicyPeer */
+static void validate_peer(struct msgs *e, const char *path, struct pn_np_peer *p)
+{
+	int n = 0;
+	char f[512];
+
+	if (p->pod_selector) {
+		n++;
+		snprintf(f, sizeof(f), "%s.podSelector", path);
+		validate_selector(e, f, p->pod_selector);
+	}
+	if (p->ns_selector) {
+		n++;
+		snprintf(f, sizeof(f), "%s.namespaceSelector", path);
+		validate_selector(e, f, p->ns_selector);
+	}
+	if (p->ip_block) {
+		n++;
+		snprintf(f, sizeof(f), "%s.ipBlock", path);
+		validate_ipblock(e, f, p->ip_block);
+	}
+	if (n == 0)
+		fe_printf(e, FE_REQUIRED, path, "Required value: must specify a peer");
+	else if (n > 1 && p->ip_block)
+		fe_printf(e, FE_FORBIDDEN, path, "Forbidden: may not specify both ipBlock and another peer");
+}
+
+/* ValidateNetworkPolicy: metadata, then the spec in the API server's order. */
+static void validate_netpol(struct msgs *e, struct pn_netpol *np)
+{
+	size_t n_types = strv_len(np->types_raw);
+	char f[256];
+
+	validate_meta(e, &np->meta, true);
+	validate_selector(e, "spec.podSelector", &np->pod_selector);
+	for (size_t i = 0; i < np->n_ingress; i++) {
+		for (size_t k = 0; k < np->ingress[i].n_ports; k++) {
+			snprintf(f, sizeof(f), "spec.ingress[%zu].ports[%zu]", i, k);
+			validate_np_port(e, f, &np->ingress[i].ports[k]);
+		}
+		for (size_t k = 0; k < np->ingress[i].n_peers; k++) {
+			snprintf(f, sizeof(f), "spec.ingress[%zu].from[%zu]", i, k);
+			validate_peer(e, f, &np->ingress[i].peers[k]);
+		}
+	}
+	for (size_t i = 0; i < np->n_egress; i++) {
+		for (size_t k = 0; k < np->egress[i].n_ports; k++) {
+			snprintf(f, sizeof(f), "spec.egress[%zu].ports[%zu]", i, k);
+			validate_np_port(e, f, &np->egress[i].ports[k]);
+		}
+		for (size_t k = 0; k < np->egress[i].n_peers; k++) {
+			snprintf(f, sizeof(f), "spec.egress[%zu].to[%zu]", i, k);
+			validate_peer(e, f, &np->egress[i].peers[k]);
+		}
+	}
+	if (n_types > 2) {
+		/* field.Invalid with the slice itself: Go's %#v of it */
+		struct pn_buf b = { 0 };
+
+		fe_start(&b, "spec.policyTypes");
+		pn_buf_puts(&b, "Invalid value: []networking.PolicyType{");
+		for (size_t i = 0; i < n_types; i++) {
+			if (i)
+				pn_buf_puts(&b, ", ");
+			sb_goquote(&b, np->types_raw[i]);
+		}
+		pn_buf_puts(&b, "}: may not specify more than two policyTypes");
+		fe_done(e, &b, FE_INVALID, "spec.policyTypes");
+		return;
+	}
+	for (size_t i = 0; i < n_types; i++)
+		if (strcmp(np->types_raw[i], "Ingress") && strcmp(np->types_raw[i], "Egress")) {
+			snprintf(f, sizeof(f), "spec.policyTypes[%zu]", i);
+			fe_not_supported(e, f, np->types_raw[i], np_type_values);
+		}
+}
+
 struct mctx {
 	const char *source;
 	struct pn_object *objs;
@@ -2457,14 +2887,15 @@ static int fail_invalid_api(struct pn_err *err, const char *kind, const char *na
 }
 
 /* api mode: Go's decoding error, then strict field validation. */
-static int api_decode_result(struct dec *d, const struct manifest_api *api, struct pn_err *err)
+static int api_decode_result(struct dec *d, const char *version, const struct manifest_api *api,
+			     struct pn_err *err)
 {
 	struct pn_buf b = { 0 };
 	size_t i;
 
 	if (d->decode.n) {
-		pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: %s", d->kind,
-			      d->kind, d->decode.v[0]);
+		pn_buf_printf(&b, "%s in version \"%s\" cannot be handled as a %s: %s", d->kind,
+			      version, d->kind, d->decode.v[0]);
 		return fail_sb(err, PN_E_BAD_REQUEST, &b);
 	}
 	if (!d->unknown.n || api->validation == MANIFEST_FV_IGNORE)
@@ -2475,8 +2906,8 @@ static int api_decode_result(struct dec *d, const struct manifest_api *api, stru
 				return nomem(err);
 		return 0;
 	}
-	pn_buf_printf(&b, "%s in version \"v1\" cannot be handled as a %s: strict decoding error: ",
-		      d->kind, d->kind);
+	pn_buf_printf(&b, "%s in version \"%s\" cannot be handled as a %s: strict decoding error: ",
+		      d->kind, version, d->kind);
 	for (i = 0; i < d->unknown.n; i++)
 		pn_buf_printf(&b, "%s%s", i ? ", " : "", d->unknown.v[i]);
 	return fail_sb(err, PN_E_BAD_REQUEST, &b);
@@ -2489,80 +2920,65 @@ static const char *jstr(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/*
- * Steps 2..6 of the pipeline for one object whose apiVersion/kind are v1
- * Pod or Namespace.  Fills *pod or *ns.
- */
-static int decode_object(json_t *o, const char *source, bool store, bool is_pod, struct pn_pod **pod_out,
-			 struct pn_namespace **ns_out, const struct manifest_api *api,
-			 struct pn_err *err)
+/* The kinds manifest_parse() knows: names, types and how to make them
+ * as the API server would. */
+struct kind_info {
+	const char *kind;        /* "Pod" */
+	const char *api;         /* its apiVersion: "v1", "networking.k8s.io/v1" */
+	const char *resource;    /* "pods" */
+	const struct ftype *type;
+	bool namespaced;
+};
+
+static const struct kind_info kinds[] = {
+	[PN_KIND_POD] = { "Pod", "v1", "pods", &pod_type, true },
+	[PN_KIND_NAMESPACE] = { "Namespace", "v1", "namespaces", &ns_type, false },
+	[PN_KIND_NETPOL] = { "NetworkPolicy", "networking.k8s.io/v1", "networkpolicies", &np_type, true },
+};
+#define KIND_LAST PN_KIND_NETPOL
+
+static void object_free(enum pn_kind kind, void *obj)
 {
-	struct dec *d = NULL;
-	struct pod_raw raw = { 0 };
-	struct fctx cx = { .raw = &raw };
-	struct pn_pod *pod = NULL;
-	struct pn_namespace *ns = NULL;
-	struct pn_meta *meta;
-	struct pn_buf b = { 0 };
-	const char *kind = is_pod ? "Pod" : "Namespace";
-	const char *name;
-	int ret;
+	switch (kind) {
+	case PN_KIND_POD: pn_pod_free(obj); break;
+	case PN_KIND_NAMESPACE: pn_namespace_free(obj); break;
+	case PN_KIND_NETPOL: pn_netpol_free(obj); break;
+	}
+}
 
-	d = calloc(1, sizeof(*d));
-	if (is_pod)
-		pod = calloc(1, sizeof(*pod));
-	else
-		ns = calloc(1, sizeof(*ns));
-	if (!d || (!pod && !ns)) {
-		ret = nomem(err);
-		goto out;
+static struct pn_meta *object_meta(enum pn_kind kind, void *obj)
+{
+	switch (kind) {
+	case PN_KIND_POD: return &((struct pn_pod *)obj)->meta;
+	case PN_KIND_NAMESPACE: return &((struct pn_namespace *)obj)->meta;
+	case PN_KIND_NETPOL: return &((struct pn_netpol *)obj)->meta;
 	}
-	meta = is_pod ? &pod->meta : &ns->meta;
-	d->kind = kind;
-	d->store = store;
-	d->api = api != NULL;
-	dec_object(d, o, is_pod ? &pod_type : &ns_type, is_pod ? (void *)pod : (void *)ns, &cx);
-	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom || d->unknown.oom) {
-		ret = nomem(err);
-		goto out;
-	}
-	if (api) {
-		ret = api_decode_result(d, api, err);
-		if (ret < 0)
-			goto out;
-	} else if (d->client.n) {
-		ret = fail_client(err, source, &d->client);
-		goto out;
-	}
+	return NULL;
+}
 
-	/* kubectl apply looks the object up by name before anything else */
-	name = jstr(json_object_get(o, "metadata"), "name");
-	if (!api && (!name || !*name)) {
-		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+/* "/v1" for the core group, "networking.k8s.io/v1" otherwise (schema.
+ * GroupVersion's String, as kubectl prints it in a GroupVersionKind). */
+static const char *group_version(const struct kind_info *ki, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", strchr(ki->api, '/') ? "" : "/", ki->api);
+	return buf;
+}
 
-		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
-			      "Resource: \"/v1, Resource=%s\", GroupVersionKind: \"/v1, Kind=%s\"\n"
-			      "Name: \"\", Namespace: ",
-			  is_pod ? "pods" : "namespaces", kind);
-		sb_goquote(&b, is_pod ? (nsn && *nsn ? nsn : "default") : "");
-		pn_buf_puts(&b, "\nfrom server for: ");
-		sb_goquote(&b, source);
-		pn_buf_puts(&b, ": resource name may not be empty");
-		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
-		goto out;
-	}
-	if (d->decode.n && !api) {
-		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
-		sb_goquote(&b, source);
-		pn_buf_printf(&b, ": %s in version \"v1\" cannot be handled as a %s: %s", kind, kind, d->decode.v[0]);
-		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
-		goto out;
-	}
+/* the API server's defaulting and validation of @kind */
+static void defaults_and_validate(struct dec *d, enum pn_kind kind, void *obj, struct pod_raw *raw)
+{
+	struct pn_meta *meta = object_meta(kind, obj);
 
-	if (is_pod) {
-		pod_defaults(pod, &raw);
-		validate_pod(&d->invalid, pod, &raw);
-	} else {
+	switch (kind) {
+	case PN_KIND_POD:
+		pod_defaults(obj, raw);
+		validate_pod(&d->invalid, obj, raw);
+		break;
+	case PN_KIND_NETPOL:
+		netpol_defaults(obj);
+		validate_netpol(&d->invalid, obj);
+		break;
+	case PN_KIND_NAMESPACE: {
 		/* the API server labels every namespace with its own name (1.21+) */
 		const char *key = "kubernetes.io/metadata.name";
 		struct pn_kv *items;
@@ -2581,27 +2997,99 @@ static int decode_object(json_t *o, const char *source, bool store, bool is_pod,
 		/* a Namespace is cluster-scoped: kubectl drops a namespace given here */
 		free(meta->namespace_);
 		meta->namespace_ = NULL;
+		break;
 	}
+	}
+}
+
+/*
+ * Steps 2..6 of the pipeline for one object of a kind of kinds[] (its
+ * apiVersion and kind checked by the caller).  Fills *out.
+ */
+static int decode_object(json_t *o, const char *source, bool store, enum pn_kind kind, void **out,
+			 const struct manifest_api *api, struct pn_err *err)
+{
+	const struct kind_info *ki = &kinds[kind];
+	struct dec *d = NULL;
+	struct pod_raw raw = { 0 };
+	struct fctx cx = { .raw = &raw };
+	void *obj = NULL;
+	struct pn_meta *meta;
+	struct pn_buf b = { 0 };
+	char gv[64];
+	const char *name;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	obj = calloc(1, ki->type->size);
+	if (!d || !obj) {
+		ret = nomem(err);
+		goto out;
+	}
+	meta = object_meta(kind, obj);
+	d->kind = ki->kind;
+	d->store = store;
+	d->api = api != NULL;
+	dec_object(d, o, ki->type, obj, &cx);
+	if (d->oom || d->client.oom || d->decode.oom || d->forbidden.oom || d->unknown.oom) {
+		ret = nomem(err);
+		goto out;
+	}
+	if (api) {
+		const char *slash = strchr(ki->api, '/');
+
+		ret = api_decode_result(d, slash ? slash + 1 : ki->api, api, err);
+		if (ret < 0)
+			goto out;
+	} else if (d->client.n) {
+		ret = fail_client(err, source, &d->client);
+		goto out;
+	}
+
+	/* kubectl apply looks the object up by name before anything else */
+	name = jstr(json_object_get(o, "metadata"), "name");
+	if (!api && (!name || !*name)) {
+		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
+
+		group_version(ki, gv, sizeof(gv));
+		pn_buf_printf(&b, "error: error when retrieving current configuration of:\n"
+			      "Resource: \"%s, Resource=%s\", GroupVersionKind: \"%s, Kind=%s\"\n"
+			      "Name: \"\", Namespace: ",
+			      gv, ki->resource, gv, ki->kind);
+		sb_goquote(&b, ki->namespaced ? (nsn && *nsn ? nsn : "default") : "");
+		pn_buf_puts(&b, "\nfrom server for: ");
+		sb_goquote(&b, source);
+		pn_buf_puts(&b, ": resource name may not be empty");
+		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
+		goto out;
+	}
+	if (d->decode.n && !api) {
+		const char *slash = strchr(ki->api, '/');
+
+		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
+		sb_goquote(&b, source);
+		pn_buf_printf(&b, ": %s in version \"%s\" cannot be handled as a %s: %s", ki->kind,
+			      slash ? slash + 1 : ki->api, ki->kind, d->decode.v[0]);
+		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
+		goto out;
+	}
+
+	defaults_and_validate(d, kind, obj, &raw);
 	if (d->invalid.oom) {
 		ret = nomem(err);
 		goto out;
 	}
 	if (d->invalid.n || d->forbidden.n) {
-		ret = api ? fail_invalid_api(err, kind, meta->name, &d->invalid, &d->forbidden)
-			  : fail_invalid(err, kind, meta->name, &d->invalid, &d->forbidden);
+		ret = api ? fail_invalid_api(err, ki->kind, meta->name, &d->invalid, &d->forbidden)
+			  : fail_invalid(err, ki->kind, meta->name, &d->invalid, &d->forbidden);
 		goto out;
 	}
-	if (is_pod && !pod->meta.namespace_) { /* strdup("default") failed */
+	if (ki->namespaced && !meta->namespace_) { /* strdup("default") failed */
 		ret = nomem(err);
 		goto out;
 	}
-	if (is_pod) {
-		*pod_out = pod;
-		pod = NULL;
-	} else {
-		*ns_out = ns;
-		ns = NULL;
-	}
+	*out = obj;
+	obj = NULL;
 	ret = 0;
 out:
 	if (d) {
@@ -2613,27 +3101,27 @@ out:
 	}
 	free(d);
 	pod_raw_free(&raw);
-	pn_pod_free(pod);
-	pn_namespace_free(ns);
+	object_free(kind, obj);
 	return ret;
 }
 
-static int add_object(struct mctx *m, enum pn_kind kind, struct pn_pod *pod, struct pn_namespace *ns, int doc,
-		      json_t *o)
+static int add_object(struct mctx *m, enum pn_kind kind, void *obj, int doc, json_t *o)
 {
 	const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
-
 	struct pn_object *t = realloc(m->objs, (m->n + 1) * sizeof(*t));
 
 	if (!t) {
-		pn_pod_free(pod);
-		pn_namespace_free(ns);
+		object_free(kind, obj);
 		return nomem(m->err);
 	}
 	m->objs = t;
+	memset(&t[m->n], 0, sizeof(t[m->n]));
 	t[m->n].kind = kind;
-	t[m->n].pod = pod;
-	t[m->n].ns = ns;
+	switch (kind) {
+	case PN_KIND_POD: t[m->n].pod = obj; break;
+	case PN_KIND_NAMESPACE: t[m->n].ns = obj; break;
+	case PN_KIND_NETPOL: t[m->n].np = obj; break;
+	}
 	t[m->n].doc = doc;
 	t[m->n].namespace_given = nsn && *nsn;
 	m->n++;
@@ -2647,10 +3135,9 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 	struct pn_buf b = { 0 };
 	json_t *av, *kv, *items, *it;
 	const char *api = NULL, *kind = NULL, *sl;
-	struct pn_pod *pod = NULL;
-	struct pn_namespace *ns = NULL;
+	void *obj = NULL;
 	size_t i;
-	int ret;
+	int ret, k;
 
 	if (json_is_null(o))
 		return 0;
@@ -2688,7 +3175,10 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 					return ret;
 		return 0;
 	}
-	if (strcmp(api, "v1") != 0 || (strcmp(kind, "Pod") != 0 && strcmp(kind, "Namespace") != 0)) {
+	for (k = PN_KIND_POD; k <= KIND_LAST; k++)
+		if (strcmp(api, kinds[k].api) == 0 && strcmp(kind, kinds[k].kind) == 0)
+			break;
+	if (k > KIND_LAST) {
 		const char *name = jstr(json_object_get(o, "metadata"), "name");
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
@@ -2705,16 +3195,10 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		pn_buf_puts(&b, "\nensure CRDs are installed first");
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
-	if (strcmp(kind, "Pod") == 0) {
-		ret = decode_object(o, m->source, false, true, &pod, NULL, NULL, m->err);
-		if (ret < 0)
-			return ret;
-		return add_object(m, PN_KIND_POD, pod, NULL, doc, o);
-	}
-	ret = decode_object(o, m->source, false, false, NULL, &ns, NULL, m->err);
+	ret = decode_object(o, m->source, false, (enum pn_kind)k, &obj, NULL, m->err);
 	if (ret < 0)
 		return ret;
-	return add_object(m, PN_KIND_NAMESPACE, NULL, ns, doc, o);
+	return add_object(m, (enum pn_kind)k, obj, doc, o);
 
 gvk_fail:
 	if (gvk.oom) {
@@ -2735,6 +3219,7 @@ void manifest_objects_free(struct pn_object *o, size_t n)
 	for (i = 0; i < n; i++) {
 		pn_pod_free(o[i].pod);
 		pn_namespace_free(o[i].ns);
+		pn_netpol_free(o[i].np);
 	}
 	free(o);
 }
@@ -2827,38 +3312,52 @@ out:
 	return ret;
 }
 
-static int from_json(json_t *j, bool is_pod, struct pn_pod **pod, struct pn_namespace **ns, struct pn_err *err)
+static int from_json(json_t *j, enum pn_kind kind, void **out, struct pn_err *err)
 {
-	const char *api = jstr(j, "apiVersion"), *kind = jstr(j, "kind");
-	const char *want = is_pod ? "Pod" : "Namespace";
+	const char *api = jstr(j, "apiVersion"), *k = jstr(j, "kind");
 
-	if (!json_is_object(j) || !api || !kind || strcmp(api, "v1") || strcmp(kind, want))
-		return pn_error(err, PN_E_STATE, 0, "error: stored object is not a v1 %s", want);
-	return decode_object(j, "podnet state", true, is_pod, pod, ns, NULL, err);
+	*out = NULL;
+	if (!json_is_object(j) || !api || !k || strcmp(api, kinds[kind].api) || strcmp(k, kinds[kind].kind))
+		return pn_error(err, PN_E_STATE, 0, "error: stored object is not a %s %s", kinds[kind].api,
+				kinds[kind].kind);
+	return decode_object(j, "podnet state", true, kind, out, NULL, err);
 }
 
 int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api *api,
 			struct pn_object *out, struct pn_err *err)
 {
+	void *obj = NULL;
+	int ret;
+
 	memset(out, 0, sizeof(*out));
 	out->kind = kind;
 	if (!json_is_object(o))
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "Object 'Kind' is missing in '%s'",
 				"null");
-	return decode_object(o, "request", false, kind == PN_KIND_POD, &out->pod, &out->ns, api,
-			     err);
+	ret = decode_object(o, "request", false, kind, &obj, api, err);
+	if (ret < 0)
+		return ret;
+	switch (kind) {
+	case PN_KIND_POD: out->pod = obj; break;
+	case PN_KIND_NAMESPACE: out->ns = obj; break;
+	case PN_KIND_NETPOL: out->np = obj; break;
+	}
+	return 0;
 }
 
 int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err)
 {
-	*out = NULL;
-	return from_json(j, true, out, NULL, err);
+	return from_json(j, PN_KIND_POD, (void **)out, err);
 }
 
 int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err)
 {
-	*out = NULL;
-	return from_json(j, false, NULL, out, err);
+	return from_json(j, PN_KIND_NAMESPACE, (void **)out, err);
+}
+
+int netpol_from_json(json_t *j, struct pn_netpol **out, struct pn_err *err)
+{
+	return from_json(j, PN_KIND_NETPOL, (void **)out, err);
 }
 
 /* ----------------------------------------------------------- structs → JSON */
@@ -2924,6 +3423,8 @@ static json_t *meta_json(const struct pn_meta *m, bool *ok)
 	} else {
 		jset(o, "creationTimestamp", json_null(), ok);
 	}
+	if (m->generation)
+		jset(o, "generation", json_integer(m->generation), ok);
 	if (m->labels.n)
 		jset(o, "labels", kvs_json(&m->labels, ok), ok);
 	jset_str(o, "name", m->name, ok);
@@ -3040,6 +3541,138 @@ json_t *namespace_to_json(const struct pn_namespace *ns)
 	jset(o, "apiVersion", json_string("v1"), &ok);
 	jset(o, "kind", json_string("Namespace"), &ok);
 	jset(o, "metadata", meta_json(&ns->meta, &ok), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *selector_json(const struct pn_selector *sel, bool *ok)
+{
+	json_t *o = json_object(), *a;
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	if (sel->n_exprs) {
+		a = json_array();
+		for (size_t i = 0; a && i < sel->n_exprs; i++) {
+			const struct pn_sel_req *r = &sel->exprs[i];
+			json_t *e = json_object();
+
+			if (e) {
+				jset_str(e, "key", r->key, ok);
+				jset_str(e, "operator", r->op_raw, ok);
+				if (r->n_values)
+					jset(e, "values", strv_json(r->values, ok), ok);
+			}
+			if (!e || json_array_append_new(a, e) < 0)
+				*ok = false;
+		}
+		jset(o, "matchExpressions", a, ok);
+	}
+	if (sel->match_labels.n)
+		jset(o, "matchLabels", kvs_json(&sel->match_labels, ok), ok);
+	return o;
+}
+
+static json_t *np_rule_json(const struct pn_np_rule *r, bool egress, bool *ok)
+{
+	json_t *o = json_object(), *ports = NULL, *peers = NULL;
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	if (r->n_peers && (peers = json_array())) {
+		for (size_t i = 0; i < r->n_peers; i++) {
+			const struct pn_np_peer *p = &r->peers[i];
+			json_t *e = json_object();
+
+			if (e && p->ip_block) {
+				json_t *ib = json_object();
+
+				if (ib) {
+					jset_str(ib, "cidr", p->ip_block->cidr, ok);
+					if (p->ip_block->n_except)
+						jset(ib, "except", strv_json(p->ip_block->except, ok), ok);
+				}
+				jset(e, "ipBlock", ib, ok);
+			}
+			if (e && p->ns_selector)
+				jset(e, "namespaceSelector", selector_json(p->ns_selector, ok), ok);
+			if (e && p->pod_selector)
+				jset(e, "podSelector", selector_json(p->pod_selector, ok), ok);
+			if (!e || json_array_append_new(peers, e) < 0)
+				*ok = false;
+		}
+	}
+	if (r->n_ports && (ports = json_array())) {
+		for (size_t i = 0; i < r->n_ports; i++) {
+			const struct pn_np_port *p = &r->ports[i];
+			json_t *e = json_object();
+
+			if (e) {
+				if (p->has_end_port)
+					jset(e, "endPort", json_integer(p->end_port), ok);
+				if (p->port_name)
+					jset(e, "port", json_string(p->port_name), ok);
+				else if (p->has_port)
+					jset(e, "port", json_integer(p->port), ok);
+				jset(e, "protocol", json_string(pn_proto_str(p->protocol)), ok);
+			}
+			if (!e || json_array_append_new(ports, e) < 0)
+				*ok = false;
+		}
+	}
+	if ((r->n_peers && !peers) || (r->n_ports && !ports))
+		*ok = false;
+	/* sorted keys: "from" < "ports" < "to" */
+	if (peers && !egress)
+		jset(o, "from", peers, ok);
+	if (ports)
+		jset(o, "ports", ports, ok);
+	if (peers && egress)
+		jset(o, "to", peers, ok);
+	return o;
+}
+
+json_t *netpol_to_json(const struct pn_netpol *np)
+{
+	json_t *o = json_object(), *spec = json_object(), *a;
+	bool ok = o && spec;
+
+	if (!ok) {
+		json_decref(o);
+		json_decref(spec);
+		return NULL;
+	}
+	jset(o, "apiVersion", json_string("networking.k8s.io/v1"), &ok);
+	jset(o, "kind", json_string("NetworkPolicy"), &ok);
+	jset(o, "metadata", meta_json(&np->meta, &ok), &ok);
+	if (np->n_egress && (a = json_array())) {
+		for (size_t i = 0; i < np->n_egress; i++)
+			if (json_array_append_new(a, np_rule_json(&np->egress[i], true, &ok)) < 0)
+				ok = false;
+		jset(spec, "egress", a, &ok);
+	}
+	if (np->n_ingress && (a = json_array())) {
+		for (size_t i = 0; i < np->n_ingress; i++)
+			if (json_array_append_new(a, np_rule_json(&np->ingress[i], false, &ok)) < 0)
+				ok = false;
+		jset(spec, "ingress", a, &ok);
+	}
+	jset(spec, "podSelector", selector_json(&np->pod_selector, &ok), &ok);
+	if ((a = json_array())) {
+		for (size_t i = 0; i < np->n_types; i++)
+			if (json_array_append_new(a, json_string(np->types[i] == PN_NP_EGRESS ? "Egress"
+											: "Ingress")) < 0)
+				ok = false;
+	}
+	jset(spec, "policyTypes", a, &ok);
+	jset(o, "spec", spec, &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -27,15 +27,17 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "netpol.h"
 #include "pod.h"
 #include "util.h"
 
-enum pn_kind { PN_KIND_POD = 1, PN_KIND_NAMESPACE };
+enum pn_kind { PN_KIND_POD = 1, PN_KIND_NAMESPACE, PN_KIND_NETPOL };
 
 struct pn_object {
 	enum pn_kind kind;
 	struct pn_pod *pod;           /* kind == PN_KIND_POD, else NULL */
 	struct pn_namespace *ns;      /* kind == PN_KIND_NAMESPACE, else NULL */
+	struct pn_netpol *np;         /* kind == PN_KIND_NETPOL, else NULL */
 	int doc;                      /* 0-based document index in the source */
 	bool namespace_given;         /* metadata.namespace was set (not defaulted):
 				       * `apply -n NS` refuses a different one */
@@ -99,6 +101,16 @@ int pod_from_json(json_t *j, struct pn_pod **out, struct pn_err *err) PN_MUST_CH
 /* The same for Namespaces (apiVersion, kind, metadata; no status). */
 json_t *namespace_to_json(const struct pn_namespace *ns);
 int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The NetworkPolicy as the API server returns it: apiVersion
+ * networking.k8s.io/v1, metadata (with generation once set), spec with
+ * the server's defaults (policyTypes, each port's protocol), keys sorted,
+ * empty lists omitted as Go's omitempty does.  netpol_from_json is its
+ * inverse (the state store's reload).
+ */
+json_t *netpol_to_json(const struct pn_netpol *np);
+int netpol_from_json(json_t *j, struct pn_netpol **out, struct pn_err *err) PN_MUST_CHECK;
 
 /*
  * kubectl -o yaml rendering of any JSON value: block style, 2-space indent,

@@ -77,6 +77,7 @@ struct pn_meta {
 	struct pn_kvs labels;
 	struct pn_kvs annotations;
 	time_t creation;     /* creationTimestamp, assigned at creation */
+	int64_t generation;  /* objects with a spec the server versions (NetworkPolicy); 0: none */
 };
 
 /* A v1 Pod as written in a manifest (spec) plus what the runtime knows. */

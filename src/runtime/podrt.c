@@ -43,7 +43,10 @@
 
 /*
  * The default network `podnet init` writes: the seed's picture, a node
- * bridge with one /16 of pod IPs, gateway on the bridge, masquerade out.
+ * bridge with one /16 of pod IPs, gateway on the bridge, masquerade out;
+ * pods' ports isolated so that pod-to-pod traffic is routed through the
+ * bridge, where NetworkPolicy is enforced with conntrack, and a pod can
+ * send only with its own addresses (podnet-bridge(8), PORT ISOLATION).
  * cniVersion 1.0.0 for runtimes on libcni before 1.2 (Debian 12's
  * containerd 1.6), which refuse a 1.1.0 result; cniVersions lets libcni
  * 1.2 and later, and podnet itself, pick 1.1.0 and with it GC and STATUS
@@ -63,6 +66,8 @@ static const char default_conflist[] =
 	"      \"isDefaultGateway\": true,\n"
 	"      \"ipMasq\": true,\n"
 	"      \"hairpinMode\": true,\n"
+	"      \"portIsolation\": true,\n"
+	"      \"spoofCheck\": true,\n"
 	"      \"ipam\": {\n"
 	"        \"type\": \"podnet-ipam\",\n"
 	"        \"ranges\": [ [ { \"subnet\": \"10.244.0.0/16\" } ] ]\n"
@@ -627,6 +632,15 @@ int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 		store_pod_free(d[i].sp);
 	}
 	free(d);
+	if (n) {
+		struct pn_err scratch = { 0 };
+
+		/* The pods are gone whatever happens here: a rule left behind is
+		 * for an address no pod has, and the next sync removes it. */
+		if (podrt_net_sync(rt, &scratch) < 0)
+			pn_warn("after deleting pods: %s", pn_err_msg(&scratch));
+		pn_err_free(&scratch);
+	}
 	return first;
 }
 
@@ -635,6 +649,78 @@ int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err
 	const struct podrt_delete_opts o = { .grace = -1 };
 
 	return podrt_pods_delete(rt, sp, 1, &o, NULL, NULL, err);
+}
+
+int podrt_net_sync(struct podrt *rt, struct pn_err *err)
+{
+	return rt->net_sync ? rt->net_sync(rt, err) : 0;
+}
+
+static bool kvs_equal(const struct pn_kvs *a, const struct pn_kvs *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const char *v = pn_kvs_get(b, a->items[i].key);
+
+		if (!v || strcmp(v, a->items[i].value))
+			return false;
+	}
+	return true;
+}
+
+static int kvs_dup(struct pn_kvs *dst, const struct pn_kvs *src)
+{
+	dst->items = calloc(src->n + 1, sizeof(*dst->items));
+	dst->n = 0;
+	if (!dst->items)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->n; i++) {
+		dst->items[i].key = strdup(src->items[i].key);
+		dst->items[i].value = strdup(src->items[i].value);
+		dst->n++;
+		if (!dst->items[i].key || !dst->items[i].value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int podrt_pod_relabel(struct podrt *rt, const struct store_pod *sp, const struct pn_pod *pod,
+		      bool *changed, struct pn_err *err)
+{
+	struct store_pod upd = *sp;
+	struct pn_pod *cur = NULL;
+	json_t *j = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	int ret;
+
+	*changed = false;
+	ret = j ? pod_from_json(j, &cur, err)
+		: pn_error(err, PN_E_STATE, EINVAL, "pod %s: stored spec is not JSON", sp->name);
+	json_decref(j);
+	j = NULL;
+	if (ret < 0)
+		goto out;
+	if (kvs_equal(&cur->meta.labels, &pod->meta.labels) &&
+	    kvs_equal(&cur->meta.annotations, &pod->meta.annotations))
+		goto out;
+	pn_kvs_free(&cur->meta.labels);
+	pn_kvs_free(&cur->meta.annotations);
+	if (kvs_dup(&cur->meta.labels, &pod->meta.labels) < 0 ||
+	    kvs_dup(&cur->meta.annotations, &pod->meta.annotations) < 0 || !(j = pod_to_json(cur)) ||
+	    !(upd.spec_json = json_dumps(j, JSON_COMPACT))) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = store_pod_update(rt->st, &upd, STORE_POD_F_SPEC, err);
+	free(upd.spec_json);
+	if (ret < 0)
+		goto out;
+	*changed = true;
+	ret = podrt_net_sync(rt, err);
+out:
+	json_decref(j);
+	pn_pod_free(cur);
+	return ret;
 }
 
 /* The pod IP: the first address on an interface inside the sandbox. */
@@ -1019,6 +1105,24 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 			goto out;
 		}
 		result_pod_ips(res, pod_ip, sizeof(pod_ip), ips, gw, sizeof(gw));
+		/* The addresses go in the state now, and the network's rules
+		 * follow before any container runs: a pod that a policy
+		 * isolates is isolated from its first packet. */
+		if (rt->net_sync) {
+			free(sp->pod_ip);
+			free(sp->pod_ips);
+			free(sp->host_ip);
+			sp->pod_ip = pod_ip[0] ? strdup(pod_ip) : NULL;
+			sp->pod_ips = json_dumps(ips, JSON_COMPACT);
+			sp->host_ip = gw[0] ? strdup(gw) : NULL;
+			ret = store_pod_update(rt->st, sp, STORE_POD_F_IPS, err);
+			if (ret == 0)
+				ret = podrt_net_sync(rt, err);
+			if (ret < 0) {
+				pn_err_prefix(err, "network rules for pod \"%s\"", sp->name);
+				goto out;
+			}
+		}
 	}
 
 	/* 5-6. Root filesystems, the plan, the shim. */
@@ -1776,6 +1880,10 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 		ret = restart_changed_images(rt, cur, old, pod, err);
 		if (ret < 0)
 			goto out;
+		/* Policies that select by label follow the new labels. */
+		ret = podrt_net_sync(rt, err);
+		if (ret < 0)
+			goto out;
 		if (out) {
 			store_pod_free(cur);
 			cur = NULL;
@@ -2062,7 +2170,9 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 	}
 	if (d)
 		closedir(d);
-	ret = 0;
+	/* And the network's rules, as the state now says (a sync a crash
+	 * interrupted, a table someone removed). */
+	ret = podrt_net_sync(rt, err);
 out:
 	*removed = count;
 	free(valid);
@@ -2166,6 +2276,9 @@ int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
 		ret = store_commit(rt->st, err);
 	else
 		store_rollback(rt->st);
+	/* namespaceSelectors follow the namespace's new labels */
+	if (ret == 0 && *what == PODRT_CONFIGURED && !(w && w->dry_run))
+		ret = podrt_net_sync(rt, err);
 	store_namespace_free(old);
 	free(s);
 	return ret;
@@ -2211,6 +2324,9 @@ int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, boo
 		if (store_namespace_delete(rt->st, name, &e) == 0)
 			*gone = true;
 		pn_err_free(&e);
+		/* its NetworkPolicies went with it */
+		if (*gone)
+			ret = podrt_net_sync(rt, err);
 	}
 	return ret;
 }

@@ -53,6 +53,15 @@ struct podrt {
 	const char *node_name;
 	const char *node_ip;
 	char node_buf[256], ip_buf[64];
+	/*
+	 * What makes the kernel follow the node's objects when a pod gained or
+	 * lost its addresses or labels: after CNI ADD and before the pod's
+	 * containers start (a pod isolated by a NetworkPolicy is isolated from
+	 * its first packet), after a relabel, after a delete, at gc.  The
+	 * layers above the runtime set it (NetworkPolicy and Services:
+	 * pol_sync); NULL: nothing to do.  Its failure fails a create.
+	 */
+	int (*net_sync)(struct podrt *rt, struct pn_err *err);
 };
 
 int podrt_open(struct podrt *rt, struct pn_err *err) PN_MUST_CHECK;
@@ -209,6 +218,18 @@ int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
 			   struct pn_err *err) PN_MUST_CHECK;
 int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, bool *gone,
 			   struct pn_err *err) PN_MUST_CHECK;
+/* Run rt->net_sync if set (0 otherwise). */
+int podrt_net_sync(struct podrt *rt, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The labels and annotations of a running pod, as `apply` of the same pod
+ * with other metadata changes them (the API server allows exactly these
+ * to change on a pod's metadata): written to the state, then net_sync, so
+ * policies that select by label follow.  *changed tells whether anything
+ * differed.
+ */
+int podrt_pod_relabel(struct podrt *rt, const struct store_pod *sp, const struct pn_pod *pod,
+		      bool *changed, struct pn_err *err) PN_MUST_CHECK;
 
 /* Live status of one container, from the shim's status file. */
 struct podrt_ctr {

@@ -188,6 +188,22 @@ static const char schema_v2[] =
 	/* record() looks for the same event of the same object. */
 	"CREATE INDEX events_by_object ON events (obj_uid, reason);";
 
+/*
+ * Version 3: NetworkPolicies.  A namespace's policies go with it
+ * (the API server deletes a namespace's objects with it).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE netpols ("
+	" uid TEXT PRIMARY KEY NOT NULL CHECK (length(uid) = 36),"
+	" namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" spec_json TEXT NOT NULL,"
+	" generation INTEGER NOT NULL CHECK (generation >= 1),"
+	" created_ns INTEGER NOT NULL,"
+	" rv INTEGER NOT NULL DEFAULT 1,"
+	" UNIQUE (namespace, name)"
+	") STRICT;";
+
 /* ---- rows described once, read, written and freed from the description */
 
 enum col_type {
@@ -226,11 +242,11 @@ static const char *const phase_names[] = { "Pending", "Running", "Succeeded", "F
 static const char *const ctr_state_names[] = { "created", "running", "exited", "unknown" };
 static const char *const ns_phase_names[] = { "Active", "Terminating" };
 
-/* The namespace's update mask, private: only set_terminating updates a namespace. */
+/* The namespace's update mask, private: set_terminating and set_spec. */
 enum { NS_F_PHASE = 1u << 0, NS_F_RV = 1u << 1, NS_F_SPEC = 1u << 2 };
 /* Private update bits: the rv column, written by every versioned update,
  * and an event's counting. */
-enum { POD_F_RV = 1u << 30, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
+enum { POD_F_RV = 1u << 30, NP_F_RV = 1u << 29, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
 
 #define ENUMS(a) a, PN_ARRAY_SIZE(a)
 #define C(s, f, t) #f, t, offsetof(struct s, f)
@@ -326,6 +342,16 @@ static const struct col change_cols[] = {
 	{ C(store_change, type, COL_ENUM), ENUMS(change_type_names), 0 },
 };
 
+static const struct col np_cols[] = {
+	{ C(store_netpol, uid, COL_UUID), NULL, 0, 0 },
+	{ "namespace", COL_TEXT, offsetof(struct store_netpol, namespace_), NULL, 0, 0 },
+	{ C(store_netpol, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_netpol, spec_json, COL_TEXT), NULL, 0, STORE_NETPOL_F_SPEC },
+	{ C(store_netpol, generation, COL_I64), NULL, 0, STORE_NETPOL_F_SPEC },
+	{ C(store_netpol, created_ns, COL_CREATED), NULL, 0, 0 },
+	{ C(store_netpol, rv, COL_I64), NULL, 0, NP_F_RV },
+};
+
 #undef C
 #undef ENUMS
 
@@ -338,6 +364,7 @@ static const struct table att_table =
 	TABLE("attachments", att_cols, store_attachment, "pod_uid, network, ifname");
 static const struct table ev_table = TABLE("events", ev_cols, store_event, "namespace, name");
 static const struct table change_table = TABLE("changes", change_cols, store_change, "rv");
+static const struct table np_table = TABLE("netpols", np_cols, store_netpol, "namespace, name");
 #undef TABLE
 
 #define ALL_FIELDS (~0u)
@@ -1183,6 +1210,11 @@ static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err
 		if (ret)
 			goto out;
 	}
+	if (*v < 3) {
+		ret = store_exec(st, schema_v3, err);
+		if (ret)
+			goto out;
+	}
 	/* Later versions add their steps here, each from the one before. */
 	/* PRAGMA takes no parameters; the value is our own constant. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
@@ -1567,6 +1599,19 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 
 		ret = store_bump(st, "namespaces", name, STORE_CHANGE_DELETED, &rv, err);
 	}
+	/* Its NetworkPolicies go with it (ON DELETE CASCADE): their changes
+	 * are logged here, so a watcher learns they are gone. */
+	if (!ret) {
+		struct store_netpol *nps = NULL;
+		size_t nnp = 0;
+		int64_t rv;
+
+		ret = store_netpol_list(st, name, &nps, &nnp, err);
+		for (size_t i = 0; !ret && i < nnp; i++)
+			ret = store_bump(st, "networkpolicies", nps[i].uid, STORE_CHANGE_DELETED, &rv,
+					 err);
+		store_netpol_array_free(nps, nnp);
+	}
 	/* Its events go with it, as kube-apiserver's namespace deletion
 	 * removes every object of the namespace. */
 	if (!ret)
@@ -1574,6 +1619,103 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 	if (!ret)
 		ret = row_delete(st, &ns_table, "name = ?1", args, 1, err,
 				 "delete namespaces \"%s\"", "namespaces \"%s\" not found", name);
+	return tx_leave(st, own, ret, err);
+}
+
+/* ---- NetworkPolicies */
+
+void store_netpol_free(struct store_netpol *np)
+{
+	row_clear(&np_table, np);
+	free(np);
+}
+
+void store_netpol_array_free(struct store_netpol *a, size_t n)
+{
+	rows_free(&np_table, a, n);
+}
+
+int store_netpol_insert(struct store *st, struct store_netpol *np, struct pn_err *err)
+{
+	bool own = false;
+	int ret, rc;
+
+	if (!np->namespace_ || !np->name || !np->spec_json)
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "networkpolicy without namespace, name or object");
+	if (!np->generation)
+		np->generation = 1;
+	ret = tx_enter(st, &own, err);
+	if (ret)
+		return ret;
+	ret = row_insert(st, &np_table, np, &rc, err, "create networkpolicies.networking.k8s.io \"%s\"",
+			 np->name);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ret = store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+				   "networkpolicies.networking.k8s.io \"%s\" already exists", np->name);
+	else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		ret = store_refuse(err, PN_E_NOT_FOUND, ENOENT, "namespaces \"%s\" not found",
+				   np->namespace_);
+	if (!ret)
+		ret = store_bump(st, "networkpolicies", np->uid, STORE_CHANGE_ADDED, &np->rv, err);
+	if (!ret)
+		ret = row_update(st, &np_table, np, NP_F_RV, "uid", np->uid, err,
+				 "create networkpolicies.networking.k8s.io \"%s\"",
+				 "networkpolicies.networking.k8s.io \"%s\" not found", np->name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_netpol_get(struct store *st, const char *namespace_, const char *name,
+		     struct store_netpol **out, struct pn_err *err)
+{
+	const char *args[] = { namespace_, name };
+
+	return row_get(st, &np_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out, err,
+		       "networkpolicies.networking.k8s.io \"%s\" not found", name);
+}
+
+int store_netpol_list(struct store *st, const char *namespace_, struct store_netpol **out,
+		      size_t *n, struct pn_err *err)
+{
+	return rows_list(st, &np_table, "namespace = ?1", namespace_, (void **)out, n, err);
+}
+
+int store_netpol_update(struct store *st, const struct store_netpol *np, unsigned fields,
+			struct pn_err *err)
+{
+	struct store_netpol copy = *np;
+	bool own = false;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, "networkpolicies", np->uid, STORE_CHANGE_MODIFIED, &copy.rv, err);
+	if (!ret)
+		ret = row_update(st, &np_table, &copy, fields | NP_F_RV, "uid", np->uid, err,
+				 "update networkpolicies.networking.k8s.io \"%s\"",
+				 "networkpolicies.networking.k8s.io \"%s\" not found", np->name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_netpol_delete(struct store *st, const char *namespace_, const char *name,
+			struct pn_err *err)
+{
+	const char *args[] = { namespace_, name };
+	struct store_netpol *np = NULL;
+	bool own = false;
+	int64_t rv;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_netpol_get(st, namespace_, name, &np, err);
+	if (!ret)
+		ret = store_bump(st, "networkpolicies", np->uid, STORE_CHANGE_DELETED, &rv, err);
+	if (!ret)
+		ret = row_delete(st, &np_table, "namespace = ?1 AND name = ?2", args, 2, err,
+				 "delete networkpolicies.networking.k8s.io \"%s\"",
+				 "networkpolicies.networking.k8s.io \"%s\" not found", name);
+	if (np)
+		store_netpol_free(np);
 	return tx_leave(st, own, ret, err);
 }
 

@@ -64,7 +64,7 @@
 #include "err.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_DEFAULT_BUSY_MS 5000
 #define STORE_ID_LEN 64     /* sandbox, container and image ids */
 #define STORE_UUID_LEN 36   /* pod and namespace uids */
@@ -239,13 +239,43 @@ int store_namespace_list(struct store *st, struct store_namespace **out, size_t 
 /* Refuses new pods in it from now on (kubectl's "being terminated"). */
 int store_namespace_set_terminating(struct store *st, const char *name,
 				    struct pn_err *err) PN_MUST_CHECK;
-/* "default" is forbidden; a namespace that still has pods: -ENOTEMPTY. */
-/* Replace the stored Namespace object (labels, annotations...). */
+/* The Namespace object (its labels): spec_json NULL for podnet's own. */
 int store_namespace_set_spec(struct store *st, const char *name, const char *spec_json,
 			     struct pn_err *err) PN_MUST_CHECK;
+/* "default" is forbidden; a namespace that still has pods: -ENOTEMPTY.
+ * Its NetworkPolicies go with it. */
 int store_namespace_delete(struct store *st, const char *name, struct pn_err *err) PN_MUST_CHECK;
 void store_namespace_free(struct store_namespace *ns);
 void store_namespace_array_free(struct store_namespace *a, size_t n);
+
+/* NetworkPolicies (networking.k8s.io/v1), schema 2.  The object is kept
+ * whole as JSON (netpol_to_json(), uid, creationTimestamp and generation
+ * included); the row's columns are what lookups need.  Insert fills in
+ * uid, created_ns and generation 1; a taken name is PN_E_ALREADY_EXISTS,
+ * a missing namespace PN_E_NOT_FOUND (`namespaces "x" not found`). */
+struct store_netpol {
+	char *uid;
+	char *namespace_;
+	char *name;
+	char *spec_json;
+	int64_t generation;         /* 1 at create, one more per spec change */
+	int64_t created_ns;
+	int64_t rv;                 /* resourceVersion: set by every write */
+};
+enum { STORE_NETPOL_F_SPEC = 1u << 0 };   /* spec_json and generation */
+int store_netpol_insert(struct store *st, struct store_netpol *np, struct pn_err *err) PN_MUST_CHECK;
+int store_netpol_get(struct store *st, const char *namespace_, const char *name,
+		     struct store_netpol **out, struct pn_err *err) PN_MUST_CHECK;
+/* @namespace_ NULL: all namespaces.  Ordered by namespace, name. */
+int store_netpol_list(struct store *st, const char *namespace_, struct store_netpol **out,
+		      size_t *n, struct pn_err *err) PN_MUST_CHECK;
+/* Writes @fields of @np to the row whose uid is np->uid. */
+int store_netpol_update(struct store *st, const struct store_netpol *np, unsigned fields,
+			struct pn_err *err) PN_MUST_CHECK;
+int store_netpol_delete(struct store *st, const char *namespace_, const char *name,
+			struct pn_err *err) PN_MUST_CHECK;
+void store_netpol_free(struct store_netpol *np);
+void store_netpol_array_free(struct store_netpol *a, size_t n);
 
 /* Pods. Insert fills in uid, sandbox_id, namespace_, created_ns, owner. */
 int store_pod_insert(struct store *st, struct store_pod *p, struct pn_err *err) PN_MUST_CHECK;

@@ -748,6 +748,111 @@ static void test_decode_api(void)
 	json_decref(warn.warnings);
 }
 
+/* NetworkPolicy: the server's defaults, kubectl's JSON, FormatLabelSelector,
+ * a round trip through the store's JSON, examples/ parse. */
+static void test_netpol(void)
+{
+	static const char text[] =
+		"apiVersion: networking.k8s.io/v1\n"
+		"kind: NetworkPolicy\n"
+		"metadata: { name: web, namespace: x, labels: { tier: front } }\n"
+		"spec:\n"
+		"  podSelector:\n"
+		"    matchLabels: { app: web, role: db }\n"
+		"    matchExpressions:\n"
+		"    - { key: env, operator: NotIn, values: [prod, dev] }\n"
+		"    - { key: canary, operator: DoesNotExist }\n"
+		"  ingress:\n"
+		"  - from:\n"
+		"    - namespaceSelector: {}\n"
+		"      podSelector: { matchLabels: { app: client } }\n"
+		"    - ipBlock: { cidr: 10.0.0.0/8, except: [10.88.0.0/16] }\n"
+		"    ports:\n"
+		"    - port: http\n"
+		"    - { protocol: UDP, port: 53, endPort: 54 }\n"
+		"    - protocol: SCTP\n"
+		"  - {}\n"
+		"  egress:\n"
+		"  - to: []\n";
+	struct pn_object *o = NULL;
+	struct pn_netpol *np, *back = NULL;
+	struct pn_err err = { 0 };
+	char *sel, *a = NULL, *b = NULL;
+	size_t n = 0;
+	json_t *j;
+
+	if (parse(text, &o, &n, &err) < 0 || n != 1 || o[0].kind != PN_KIND_NETPOL) {
+		ok(0, "a NetworkPolicy parses: %s", pn_err_msg(&err));
+		pn_err_free(&err);
+		manifest_objects_free(o, n);
+		return;
+	}
+	np = o[0].np;
+	ok(np->n_types == 2 && np->types[0] == PN_NP_INGRESS && np->types[1] == PN_NP_EGRESS,
+	   "policyTypes default: Ingress, then Egress for egress rules");
+	ok(np->n_ingress == 2 && np->ingress[1].n_peers == 0 && np->ingress[1].n_ports == 0,
+	   "an empty rule has no peers and no ports");
+	ok(np->n_egress == 1 && np->egress[0].n_peers == 0, "to: [] is no peers");
+	ok(np->ingress[0].ports[0].protocol == PN_PROTO_TCP && !strcmp(np->ingress[0].ports[0].port_name, "http"),
+	   "a named port, protocol defaulted to TCP");
+	ok(np->ingress[0].ports[1].protocol == PN_PROTO_UDP && np->ingress[0].ports[1].port == 53 &&
+		   np->ingress[0].ports[1].end_port == 54,
+	   "a range");
+	ok(np->ingress[0].ports[2].protocol == PN_PROTO_SCTP && !np->ingress[0].ports[2].has_port,
+	   "a protocol without a port");
+	ok(np->ingress[0].peers[0].ns_selector && pn_selector_is_empty(np->ingress[0].peers[0].ns_selector) &&
+		   np->ingress[0].peers[0].pod_selector && !np->ingress[0].peers[0].ip_block,
+	   "present-but-empty namespaceSelector is kept apart from absent");
+	ok(np->ingress[0].peers[1].ip_block && np->ingress[0].peers[1].ip_block->n_except == 1,
+	   "ipBlock with its except");
+	sel = pn_selector_str(&np->pod_selector);
+	is_str(sel, "app=web,!canary,env notin (dev,prod),role=db", "FormatLabelSelector: sorted by key, values sorted");
+	free(sel);
+	j = netpol_to_json(np);
+	a = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	is_str(a,
+	       "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"creationTimestamp\":null,"
+	       "\"labels\":{\"tier\":\"front\"},\"name\":\"web\",\"namespace\":\"x\"},\"spec\":{\"egress\":[{}],"
+	       "\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"app\":\"client\"}}},"
+	       "{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[\"10.88.0.0/16\"]}}],\"ports\":[{\"port\":\"http\","
+	       "\"protocol\":\"TCP\"},{\"endPort\":54,\"port\":53,\"protocol\":\"UDP\"},{\"protocol\":\"SCTP\"}]},{}],"
+	       "\"podSelector\":{\"matchExpressions\":[{\"key\":\"env\",\"operator\":\"NotIn\",\"values\":[\"prod\",\"dev\"]},"
+	       "{\"key\":\"canary\",\"operator\":\"DoesNotExist\"}],\"matchLabels\":{\"app\":\"web\",\"role\":\"db\"}},"
+	       "\"policyTypes\":[\"Ingress\",\"Egress\"]}}",
+	       "JSON as the server returns it: defaults filled in, keys sorted");
+	if (j) {
+		json_object_set_new(json_object_get(j, "metadata"), "generation", json_integer(3));
+		json_object_set_new(json_object_get(j, "metadata"), "uid",
+				    json_string("0b3c9d4e-5f60-4a71-8b92-a3b4c5d6e7f8"));
+	}
+	ok(j && netpol_from_json(j, &back, &err) == 0 && back->meta.generation == 3 && back->meta.uid,
+	   "the store's reload keeps generation and uid");
+	json_decref(j);
+	j = back ? netpol_to_json(back) : NULL;
+	b = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	ok(b && strstr(b, "\"generation\":3") && strstr(b, "\"policyTypes\":[\"Ingress\",\"Egress\"]"),
+	   "and writes them back");
+	json_decref(j);
+	free(a);
+	free(b);
+	pn_netpol_free(back);
+	pn_err_free(&err);
+	manifest_objects_free(o, n);
+
+	/* policyTypes given: kept as written, egress rules or not. */
+	if (parse("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e}\n"
+		  "spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}\n",
+		  &o, &n, &err) == 0 && n == 1) {
+		ok(o[0].np->n_types == 1 && o[0].np->types[0] == PN_NP_EGRESS &&
+			   !strcmp(o[0].np->meta.namespace_, "default"),
+		   "policyTypes [Egress] stays; namespace defaults to default");
+		manifest_objects_free(o, n);
+	} else {
+		ok(0, "policyTypes [Egress] parses: %s", pn_err_msg(&err));
+	}
+	pn_err_free(&err);
+}
+
 int main(void)
 {
 	test_examples();
@@ -760,5 +865,6 @@ int main(void)
 	test_bad_manifests();
 	test_many_field_errors();
 	test_decode_api();
+	test_netpol();
 	return tap_done();
 }

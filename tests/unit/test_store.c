@@ -1062,6 +1062,110 @@ static void test_migrate_v1(void)
 	pn_err_free(&err);
 }
 
+/* Run a statement on the database directly (a schema of an older version). */
+static int sql_exec(const char *root, const char *sql)
+{
+	char path[600];
+	sqlite3 *db = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/state.db", root);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static void netpol_row(struct store_netpol *np, const char *ns, const char *name, const char *json)
+{
+	memset(np, 0, sizeof(*np));
+	np->namespace_ = strdup(ns);
+	np->name = strdup(name);
+	np->spec_json = strdup(json);
+}
+
+static void netpol_clear(struct store_netpol *np)
+{
+	struct store_netpol *h = malloc(sizeof(*h));
+
+	*h = *np;
+	store_netpol_free(h);
+	memset(np, 0, sizeof(*np));
+}
+
+/* NetworkPolicies: kubectl's messages, lists by namespace, updates bump
+ * nothing by themselves, a namespace takes its policies with it, and a
+ * version-2 database gains the table. */
+static void test_netpols(void)
+{
+	const char *root = root_path("netpols");
+	struct store *st = NULL;
+	struct store_netpol a, b, dup, *got = NULL, *list = NULL;
+	struct store_namespace ns = { 0 };
+	struct pn_err err = { 0 };
+	size_t n = 0;
+
+	is_int(store_open(root, &st, &err), 0, "open: %s", pn_err_msg(&err));
+	ns.name = "team";
+	is_int(store_namespace_add(st, &ns, &err), 0, "namespace team");
+	free(ns.uid);
+	netpol_row(&a, "team", "deny", "{\"a\":1}");
+	is_int(store_netpol_insert(st, &a, &err), 0, "insert team/deny");
+	ok(a.uid && strlen(a.uid) == 36 && a.generation == 1 && a.created_ns > 0,
+	   "insert fills in uid, generation 1 and the creation time");
+	netpol_row(&dup, "team", "deny", "{}");
+	is_int(store_netpol_insert(st, &dup, &err), -EEXIST, "the same name again");
+	is_str(pn_err_msg(&err), "networkpolicies.networking.k8s.io \"deny\" already exists",
+	       "kubectl's AlreadyExists text");
+	is_int(err.code, PN_E_ALREADY_EXISTS, "code AlreadyExists");
+	netpol_clear(&dup);
+	netpol_row(&dup, "nowhere", "deny", "{}");
+	is_int(store_netpol_insert(st, &dup, &err), -ENOENT, "a policy in a namespace that does not exist");
+	is_str(pn_err_msg(&err), "namespaces \"nowhere\" not found", "NotFound names the namespace");
+	netpol_clear(&dup);
+	netpol_row(&b, "default", "allow", "{\"b\":1}");
+	is_int(store_netpol_insert(st, &b, &err), 0, "insert default/allow");
+
+	is_int(store_netpol_list(st, NULL, &list, &n, &err), 0, "list all");
+	ok(n == 2 && !strcmp(list[0].namespace_, "default") && !strcmp(list[1].name, "deny"),
+	   "ordered by namespace, name");
+	store_netpol_array_free(list, n);
+	is_int(store_netpol_list(st, "team", &list, &n, &err), 0, "list one namespace");
+	ok(n == 1 && !strcmp(list[0].spec_json, "{\"a\":1}"), "only team's");
+	store_netpol_array_free(list, n);
+
+	free(a.spec_json);
+	a.spec_json = strdup("{\"a\":2}");
+	a.generation = 2;
+	is_int(store_netpol_update(st, &a, STORE_NETPOL_F_SPEC, &err), 0, "update the object");
+	is_int(store_netpol_get(st, "team", "deny", &got, &err), 0, "get it back");
+	ok(got && got->generation == 2 && !strcmp(got->spec_json, "{\"a\":2}"), "object and generation written");
+	store_netpol_free(got);
+	got = NULL;
+	is_int(store_netpol_get(st, "team", "nope", &got, &err), -ENOENT, "get a missing one");
+	is_str(pn_err_msg(&err), "networkpolicies.networking.k8s.io \"nope\" not found", "kubectl's NotFound text");
+	is_int(store_netpol_delete(st, "default", "allow", &err), 0, "delete default/allow");
+	is_int(store_netpol_delete(st, "default", "allow", &err), -ENOENT, "delete it again: not found");
+
+	is_int(store_namespace_set_spec(st, "team", "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}", &err), 0,
+	       "a namespace's object (its labels) is updated in place");
+	is_int(store_namespace_delete(st, "team", &err), 0, "delete namespace team");
+	is_int(sql_int(root, "SELECT count(*) FROM netpols"), 0, "its policies went with it");
+	netpol_clear(&a);
+	netpol_clear(&b);
+	store_close(st);
+
+	/* A version-2 database (no netpols table) is migrated on open. */
+	ok(sql_exec(root, "DROP TABLE netpols; PRAGMA user_version = 2") == SQLITE_OK, "make it version 2");
+	is_int(store_open(root, &st, &err), 0, "open migrates: %s", pn_err_msg(&err));
+	is_int(sql_int(root, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "now the current version");
+	is_int(store_netpol_list(st, NULL, &list, &n, &err), 0, "the table is there");
+	store_netpol_array_free(list, n);
+	store_close(st);
+	pn_err_free(&err);
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -1092,6 +1196,7 @@ int main(void)
 	test_name_race();
 	test_sigkill();
 	test_migrate_v1();
+	test_netpols();
 
 	if (!tap_failed) {
 		char cmd[600];

@@ -2,6 +2,7 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <linux/ip.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,11 @@
 
 #include "addr.h"
 #include "cniclient.h"
+#include "guard.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
+#include "neigh.h"
 #include "netns.h"
 #include "sysctl.h"
 #include "nft.h"
@@ -357,18 +360,121 @@ static int open_pod_netns(const struct cni_env *env, struct pn_err *err)
 	return fd;
 }
 
+/*
+ * portIsolation on the bridge: answer ARP for every address of the
+ * subnet with the bridge's MAC even toward the port that asked
+ * (proxy_arp + proxy_arp_pvlan), so an isolated pod reaches its
+ * neighbours through the node's routing; no ICMP redirects from the
+ * bridge (the node forwards back out of the interface the packet came
+ * in on, which is what a redirect reports).  Read from the RTM_GETLINK
+ * reply the bridge lookup made anyway, so a configured bridge costs
+ * nothing more; IFLA_INET_CONF writes what sysctl would, without /proc.
+ */
+static int isolation_bridge_setup(struct nl_sock *s, const struct link_info *br, struct pn_err *err)
+{
+	struct link_ipv4_conf conf[3];
+	char path[128];
+	size_t n = 0;
+	int ret;
+
+	/* ARP requests are broadcasts, and the kernel delays a proxy reply to
+	 * a broadcast by a random 0..proxy_delay (default 0.8 s, arp_process()
+	 * -> pneigh_enqueue()): every first contact between two pods would
+	 * wait for it.  Answer at once. */
+	snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", br->name);
+	ret = sysctl_ensure(path, "0", err);
+	if (ret < 0)
+		return ret;
+
+	if (br->proxy_arp != 1)
+		conf[n++] = (struct link_ipv4_conf){ IPV4_DEVCONF_PROXY_ARP, 1 };
+	if (br->proxy_arp_pvlan != 1)
+		conf[n++] = (struct link_ipv4_conf){ IPV4_DEVCONF_PROXY_ARP_PVLAN, 1 };
+	if (br->send_redirects != 0)
+		conf[n++] = (struct link_ipv4_conf){ IPV4_DEVCONF_SEND_REDIRECTS, 0 };
+	if (n == 0)
+		return 0;
+	ret = link_set_ipv4_conf(s, br->ifindex, conf, n, err);
+	if (ret < 0)
+		pn_err_prefix(err, "portIsolation on bridge %s", br->name);
+	return ret;
+}
+
+/*
+ * The IPv6 half of portIsolation: proxy_ndp has no "pvlan" mode; the
+ * bridge answers neighbour solicitations for the addresses it holds proxy
+ * entries for, one per pod address, without the default random delay of
+ * up to 0.8 s (proxy_delay) that would stall every new neighbour.
+ */
+static int isolation_ipv6_setup(struct nl_sock *s, const struct link_info *br,
+				const struct cni_result *ir, struct pn_err *err)
+{
+	struct pn_cidr ll = { .ip.family = AF_INET6, .prefix = 64 };
+	char path[128], a[PN_IP_STRLEN];
+	int ret;
+
+	/* The node now resolves the pods' addresses for forwarded packets,
+	 * and a neighbour solicitation needs a link-local source
+	 * (ndisc_send_ns() sends nothing without one), which the bridge was
+	 * made without (link_bridge_ensure): give it the EUI-64 one of its
+	 * fixed MAC, without DAD (nobody else on the bridge can have it). */
+	ll.ip.b[0] = 0xfe;
+	ll.ip.b[1] = 0x80;
+	ll.ip.b[8] = br->mac[0] ^ 0x02;
+	ll.ip.b[9] = br->mac[1];
+	ll.ip.b[10] = br->mac[2];
+	ll.ip.b[11] = 0xff;
+	ll.ip.b[12] = 0xfe;
+	ll.ip.b[13] = br->mac[3];
+	ll.ip.b[14] = br->mac[4];
+	ll.ip.b[15] = br->mac[5];
+	ret = addr_add(s, br->ifindex, &ll, ADDR_NODAD, err);
+	if (ret == -EEXIST)
+		ret = 0;
+	if (ret < 0) {
+		pn_err_prefix(err, "portIsolation: link-local address on bridge %s", br->name);
+		return ret;
+	}
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", br->name);
+	ret = sysctl_ensure(path, "1", err);
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "net/ipv6/neigh/%s/proxy_delay", br->name);
+		ret = sysctl_ensure(path, "0", err);
+	}
+	for (size_t i = 0; ret == 0 && i < ir->n_ips; i++) {
+		if (ir->ips[i].address.ip.family != AF_INET6)
+			continue;
+		ret = neigh_proxy_add(s, br->ifindex, &ir->ips[i].address.ip, err);
+		if (ret < 0)
+			pn_err_prefix(err, "portIsolation: proxy NDP for %s",
+				      pn_ip_str(&ir->ips[i].address.ip, a));
+	}
+	return ret;
+}
+
+static size_t result_ips(const struct cni_result *r, int iface, struct pn_ip *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_ips && n < cap; i++)
+		if (iface < 0 || r->ips[i].iface == iface)
+			out[n++] = r->ips[i].address.ip;
+	return n;
+}
+
 int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_err *err)
 {
 	const struct cni_env *env = c->env;
 	const struct cni_conf *conf = c->conf;
 	struct nl_sock host = NL_SOCK_INIT, pod = NL_SOCK_INIT;
 	struct cni_result *ir = NULL, *res = NULL;
-	struct link_info br, hv, eth;
+	struct link_info br = { 0 }, hv, eth;
 	struct pn_cidr subnets[CNI_MAX_IPS];
 	unsigned char brmac[6], pmac[6], hmac[6];
 	const char *mac = conf->rc_mac[0] ? conf->rc_mac : env->args.mac;
 	char hname[16];
-	bool leased = false, veth_made = false;
+	bool leased = false, veth_made = false, guarded = false;
+	bool guard = conf->spoof_check || conf->port_isolation;
 	int nsfd = -1, ret, idx;
 	uint64_t t0 = pn_now_ns();
 
@@ -426,6 +532,11 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 		if (ret < 0)
 			goto out;
 	}
+	if (conf->port_isolation) {
+		ret = isolation_bridge_setup(&host, &br, err);
+		if (ret < 0)
+			goto out;
+	}
 	if (conf->is_gateway) {
 		for (size_t i = 0; i < ir->n_ips; i++) {
 			if (!ir->ips[i].gateway.family)
@@ -458,6 +569,7 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 				       .host_no_ipv6_ll = true,
 				       .peer_no_ipv6_ll = !result_has_family(ir, AF_INET6),
 				       .peer_arp_notify = true,
+				       .host_isolated = conf->port_isolation,
 				       .peer_sock = &pod,
 				       .host_mac = hmac,
 			       },
@@ -533,6 +645,23 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 		if (ret < 0)
 			goto out;
 	}
+	if (conf->port_isolation && result_has_family(ir, AF_INET6)) {
+		ret = isolation_ipv6_setup(&host, &br, ir, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (guard) {
+		struct pn_ip ips[CNI_MAX_IPS];
+		size_t n = result_ips(ir, -1, ips, PN_ARRAY_SIZE(ips));
+
+		ret = guard_ensure(conf->name, err);
+		if (ret == 0)
+			ret = guard_port_add(conf->name, hname, eth.mac, ips, n, conf->spoof_check,
+					     conf->port_isolation, err);
+		if (ret < 0)
+			goto out;
+		guarded = true;
+	}
 	if (conf->ip_masq && ir->n_ips) {
 		size_t n = masq_subnets(ir, -1, subnets, PN_ARRAY_SIZE(subnets));
 
@@ -549,8 +678,17 @@ out:
 	if (ret < 0) {
 		struct pn_err scratch = { 0 };
 
-		/* Undo in reverse: the pair (deleting one end removes both, with
-		 * the pod's addresses and routes), then the lease. */
+		/* Undo in reverse: the port's guard entries, the proxy NDP
+		 * entries, the pair (deleting one end removes both, with the
+		 * pod's addresses and routes), then the lease. */
+		if (guarded && guard_port_del(conf->name, hname, &scratch) < 0)
+			pn_warn("rollback: cannot remove the guard entries of %s: %s", hname,
+				pn_err_msg(&scratch));
+		pn_err_free(&scratch);
+		for (size_t i = 0; conf->port_isolation && ir && i < ir->n_ips; i++)
+			if (ir->ips[i].address.ip.family == AF_INET6 && br.ifindex > 0 &&
+			    neigh_proxy_del(&host, br.ifindex, &ir->ips[i].address.ip, NULL) < 0)
+				pn_debug("rollback: no proxy NDP entry to remove");
 		if (veth_made && link_del(&host, hname, &scratch) < 0 && scratch.msg)
 			pn_warn("rollback: cannot delete %s: %s", hname, pn_err_msg(&scratch));
 		if (leased && ipam_run_verb(c, "DEL", &scratch) < 0)
@@ -567,6 +705,22 @@ out:
 	return ret;
 }
 
+/* The proxy NDP entries of the attachment's IPv6 addresses, as prevResult
+ * lists them (DEL has no other record of them; without prevResult they
+ * stay, answering for an address nobody has until it is leased again). */
+static void isolation_ipv6_cleanup(struct nl_sock *s, const struct cni_conf *conf)
+{
+	const struct cni_result *p = conf->prev_result;
+	struct link_info br;
+
+	if (!p || link_get(s, conf->bridge, &br, NULL) < 0)
+		return;
+	for (size_t i = 0; i < p->n_ips; i++)
+		if (p->ips[i].address.ip.family == AF_INET6 &&
+		    neigh_proxy_del(s, br.ifindex, &p->ips[i].address.ip, NULL) < 0)
+			pn_debug("DEL: no proxy NDP entry to remove");
+}
+
 int bridge_cmd_del(const struct cni_call *c, struct pn_err *err)
 {
 	const struct cni_env *env = c->env;
@@ -581,11 +735,17 @@ int bridge_cmd_del(const struct cni_call *c, struct pn_err *err)
 	 * known name, and the lease is released whatever happened to the link. */
 	bridge_host_veth_name(env->container_id, env->ifname, hname);
 	lret = nl_open(&host, NETLINK_ROUTE, &lerr);
+	if (lret == 0 && c->conf->port_isolation)
+		isolation_ipv6_cleanup(&host, c->conf);
 	if (lret == 0) {
 		lret = link_del(&host, hname, &lerr);
 		if (lret == -ENODEV)
 			lret = 0;
 	}
+	/* The port's guard entries: the table may be gone (GC), the entries
+	 * too; only a failure to look is an error. */
+	if (lret == 0 && (c->conf->spoof_check || c->conf->port_isolation))
+		lret = guard_port_del(c->conf->name, hname, &lerr);
 	ret = ipam_run_verb(c, "DEL", err);
 	if (ret == 0 && lret < 0) {
 		pn_err_move(err, &lerr);
@@ -638,6 +798,53 @@ static int check_routes(struct nl_sock *pod, int eth, const struct cni_result *p
 	}
 	(void)eth;
 	return 0;
+}
+
+/*
+ * portIsolation and spoofCheck, as ADD left them: the port isolated, the
+ * bridge answering ARP for the pods, the guard's entries for this port.
+ * What is missing is reported and put back, as for masquerade: the
+ * settings are the network's, and every packet meanwhile went unguarded.
+ */
+static int check_isolation(struct nl_sock *host, const struct cni_conf *conf,
+			   const struct link_info *br, const struct link_info *hv,
+			   const struct link_info *eth, const struct cni_result *p, int iface,
+			   struct pn_err *err)
+{
+	struct pn_err scratch = { 0 };
+	struct pn_ip ips[CNI_MAX_IPS];
+	size_t n;
+	int ret;
+
+	if (conf->port_isolation && hv->isolated != 1) {
+		ret = pn_error(err, PN_E_CHECK, EINVAL, "host veth %s is not an isolated bridge port",
+			       hv->name);
+		if (link_set_isolated(host, hv->ifindex, true, &scratch) == 0)
+			pn_err_details(err, "restored by this CHECK");
+		goto out;
+	}
+	if (conf->port_isolation && (br->proxy_arp != 1 || br->proxy_arp_pvlan != 1)) {
+		ret = pn_error(err, PN_E_CHECK, EINVAL,
+			       "bridge %s does not answer ARP for isolated pods (proxy_arp %d, proxy_arp_pvlan %d)",
+			       br->name, br->proxy_arp, br->proxy_arp_pvlan);
+		if (isolation_bridge_setup(host, br, &scratch) == 0)
+			pn_err_details(err, "restored by this CHECK");
+		goto out;
+	}
+	ret = 0;
+	if (!conf->spoof_check && !conf->port_isolation)
+		goto out;
+	n = result_ips(p, iface, ips, PN_ARRAY_SIZE(ips));
+	ret = guard_port_check(conf->name, hv->name, eth->mac, ips, n, conf->spoof_check,
+			       conf->port_isolation, err);
+	if (ret < 0 && err && err->code == PN_E_CHECK &&
+	    guard_ensure(conf->name, &scratch) == 0 &&
+	    guard_port_add(conf->name, hv->name, eth->mac, ips, n, conf->spoof_check,
+			   conf->port_isolation, &scratch) == 0)
+		pn_err_details(err, "restored by this CHECK");
+out:
+	pn_err_free(&scratch);
+	return ret;
 }
 
 int bridge_cmd_check(const struct cni_call *c, struct pn_err *err)
@@ -744,6 +951,9 @@ int bridge_cmd_check(const struct cni_call *c, struct pn_err *err)
 	ret = check_routes(&pod, eth.ifindex, p, err);
 	if (ret < 0)
 		goto out;
+	ret = check_isolation(&host, conf, &br, &hv, &eth, p, iface, err);
+	if (ret < 0)
+		goto out;
 
 	if (conf->ip_masq) {
 		size_t n = masq_subnets(p, iface, subnets, PN_ARRAY_SIZE(subnets));
@@ -781,6 +991,24 @@ int bridge_cmd_gc(const struct cni_call *c, struct pn_err *err)
 	ret = ipam_run_verb(c, "GC", err);
 	if (ret < 0)
 		return ret;
+	if (conf->spoof_check || conf->port_isolation) {
+		char (*names)[16] = calloc(conf->n_valid + 1, sizeof(*names));
+		char **keep = calloc(conf->n_valid + 1, sizeof(*keep));
+
+		if (!names || !keep)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		for (size_t i = 0; ret == 0 && i < conf->n_valid; i++) {
+			bridge_host_veth_name(conf->valid[i].container_id, conf->valid[i].ifname,
+					      names[i]);
+			keep[i] = names[i];
+		}
+		if (ret == 0)
+			ret = guard_gc(conf->name, keep, conf->n_valid, err);
+		free(names);
+		free(keep);
+		if (ret < 0)
+			return ret;
+	}
 	/* The masquerade rules are the network's, not a pod's: they go when
 	 * the network has no attachment left. */
 	if (conf->n_valid == 0)
