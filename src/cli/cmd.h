@@ -79,6 +79,17 @@ int cmd_netpol_sync(struct podrt *rt);
 int cmd_netpol(int argc, char **argv);
 int cmd_describe_netpol(struct podrt *rt, const char *ns, const char *name);
 
+/* Services (cmd_svc.c): apply's and delete's part, get svc|endpointslices. */
+struct pn_service;
+struct svcrt_cfg;
+/* Create or update one Service, printing kubectl's line; 0 or 1. */
+int svc_apply_one(struct podrt *rt, const struct svcrt_cfg *cfg, struct pn_service *svc);
+int svc_delete_one(struct podrt *rt, const char *ns, const char *name);
+int svc_get(struct podrt *rt, const struct cmd_get_args *o);
+int svc_get_slices(struct podrt *rt, const struct cmd_get_args *o);
+bool svc_is_resource(const char *what);
+bool svc_is_slice_resource(const char *what);
+
 int cmd_version(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_images(int argc, char **argv);

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "jsonpath.h"
+#include "svcrt.h"
 #include "manifest.h"
 #include "oci.h"
 #include "output.h"
@@ -138,6 +139,8 @@ static bool pod_only_meta_differs(const struct store_pod *sp, const struct pn_po
 int cmd_apply(int argc, char **argv)
 {
 	bool net_changed = false;
+	struct svcrt_cfg svc_cfg;
+	bool svc_cfg_ok = false, svc_changed = false;
 	struct podrt rt;
 	struct pn_object *objs = NULL;
 	char **files = NULL;
@@ -162,6 +165,33 @@ int cmd_apply(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct pn_err err = { 0 };
 
+		if (objs[i].kind == PN_KIND_SERVICE) {
+			/* consecutive Services share one store transaction */
+			if (!svc_cfg_ok) {
+				if (svcrt_config(&svc_cfg, &err) < 0) {
+					cmd_error(&err);
+					pn_err_free(&err);
+					rc = 1;
+					break;
+				}
+				svc_cfg_ok = true;
+			}
+			if (!store_in_transaction(rt.st) && store_begin(rt.st, &err) < 0) {
+				cmd_error(&err);
+				pn_err_free(&err);
+				rc = 1;
+				break;
+			}
+			rc |= svc_apply_one(&rt, &svc_cfg, objs[i].svc);
+			svc_changed = true;
+			continue;
+		}
+		if (store_in_transaction(rt.st) && store_commit(rt.st, &err) < 0) {
+			cmd_error(&err);
+			pn_err_free(&err);
+			rc = 1;
+			break;
+		}
 		if (objs[i].kind == PN_KIND_NAMESPACE) {
 			rc |= cmd_namespace_apply(&rt, objs[i].ns, &net_changed);
 			continue;
@@ -212,8 +242,18 @@ int cmd_apply(int argc, char **argv)
 		printf("pod/%s created\n", sp->name);
 		store_pod_free(sp);
 	}
-	/* Policies and namespace labels changed: one transaction for all. */
-	if (net_changed)
+	if (store_in_transaction(rt.st)) {
+		struct pn_err err = { 0 };
+
+		if (store_commit(rt.st, &err) < 0) {
+			cmd_error(&err);
+			pn_err_free(&err);
+			rc = 1;
+		}
+	}
+	/* Policies, namespace labels, Services changed: one nftables
+	 * transaction for all of them. */
+	if (net_changed || svc_changed)
 		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);
 out_objs:
@@ -222,6 +262,7 @@ out_files:
 	free(files);
 	return rc;
 }
+
 
 struct get_opts {
 	const char *ns;
@@ -668,6 +709,12 @@ int cmd_get(int argc, char **argv)
 		 !strcmp(what, "netpol") || !strcmp(what, "networkpolicies.networking.k8s.io"))
 		rc = cmd_netpol_get(&rt, &(struct cmd_get_args){ o.ns, o.all_ns, o.selector, o.output,
 								 o.no_headers, o.names, o.n_names });
+	else if (svc_is_resource(what))
+		rc = svc_get(&rt, &(struct cmd_get_args){ o.ns, o.all_ns, o.selector, o.output,
+							   o.no_headers, o.names, o.n_names });
+	else if (svc_is_slice_resource(what))
+		rc = svc_get_slices(&rt, &(struct cmd_get_args){ o.ns, o.all_ns, o.selector, o.output,
+								  o.no_headers, o.names, o.n_names });
 	else
 		fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
 	podrt_close(&rt);
@@ -700,7 +747,7 @@ static int delete_one(struct podrt *rt, const char *ns, const char *name)
 
 int cmd_delete(int argc, char **argv)
 {
-	bool all = false, netpol = false, net_changed = false;
+	bool all = false, netpol = false, svc = false, net_changed = false;
 	struct get_opts o = { .ns = "default" };
 	struct podrt rt;
 	struct pn_object *objs = NULL;
@@ -734,7 +781,9 @@ int cmd_delete(int argc, char **argv)
 			netpol = !strcmp(what, "networkpolicy") || !strcmp(what, "networkpolicies") ||
 				 !strcmp(what, "netpol") ||
 				 !strcmp(what, "networkpolicies.networking.k8s.io");
-			if (!netpol && strcmp(what, "pod") && strcmp(what, "pods") && strcmp(what, "po")) {
+			svc = svc_is_resource(what);
+			if (!netpol && !svc && strcmp(what, "pod") && strcmp(what, "pods") &&
+			    strcmp(what, "po")) {
 				fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", what);
 				goto out;
 			}
@@ -769,13 +818,23 @@ int cmd_delete(int argc, char **argv)
 		else if (objs[i].kind == PN_KIND_NETPOL)
 			rc |= cmd_netpol_delete(&rt, objs[i].np->meta.namespace_, objs[i].np->meta.name,
 						&net_changed);
+		else if (objs[i].kind == PN_KIND_SERVICE) {
+			rc |= svc_delete_one(&rt, objs[i].svc->meta.namespace_, objs[i].svc->meta.name);
+			net_changed = true;
+		}
 	}
 	if (all)
 		rc |= cmd_netpol_delete_all(&rt, o.ns, o.all_ns, &net_changed);
-	for (size_t i = 0; i < nn; i++)
-		rc |= netpol ? cmd_netpol_delete(&rt, o.ns, names[i], &net_changed)
-			     : delete_one(&rt, o.ns, names[i]);
-	/* Deleted policies: the rules follow, in one transaction. */
+	for (size_t i = 0; i < nn; i++) {
+		if (svc) {
+			rc |= svc_delete_one(&rt, o.ns, names[i]);
+			net_changed = true;
+		} else {
+			rc |= netpol ? cmd_netpol_delete(&rt, o.ns, names[i], &net_changed)
+				     : delete_one(&rt, o.ns, names[i]);
+		}
+	}
+	/* Deleted policies or Services: the rules follow, in one transaction. */
 	if (net_changed)
 		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);

@@ -888,6 +888,13 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			jstr(st, "startedAt", c->started_at, sizeof(c->started_at));
 			jstr(st, "finishedAt", c->finished_at, sizeof(c->finished_at));
 			c->restart_count = jint(st, "restartCount", 0);
+			/* A shim without probes (older) writes neither: running is both. */
+			c->started = json_is_boolean(json_object_get(st, "started"))
+					     ? json_is_true(json_object_get(st, "started"))
+					     : !strcmp(c->state, "running");
+			c->ready = json_is_boolean(json_object_get(st, "ready"))
+					   ? json_is_true(json_object_get(st, "ready"))
+					   : !strcmp(c->state, "running");
 			jstr(st, "logPath", c->log_path, sizeof(c->log_path));
 			jstr(st, "previousLogPath", c->prev_log_path, sizeof(c->prev_log_path));
 			last = json_object_get(st, "lastState");
@@ -910,7 +917,9 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			snprintf(c->reason, sizeof(c->reason), "Unknown");
 			c->pid = 0;
 		}
-		if (!strcmp(c->state, "running"))
+		if (strcmp(c->state, "running") != 0)
+			c->ready = c->started = false;
+		if (c->ready)
 			v->ready++;
 		if (strcmp(c->state, "exited"))
 			all_exited = false;
@@ -1085,9 +1094,8 @@ json_t *podrt_view_to_json(const struct podrt_view *v)
 		json_array_append_new(
 			cst, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:b}", "name", c->row.name,
 				       "containerID", cid, "image", c->row.image, "imageID", c->row.image,
-				       "state", state, "lastState", last, "ready",
-				       !strcmp(c->state, "running"), "restartCount", c->restart_count,
-				       "started", !strcmp(c->state, "running")));
+				       "state", state, "lastState", last, "ready", c->ready,
+				       "restartCount", c->restart_count, "started", c->started));
 	}
 	json_object_set_new(status, "containerStatuses", cst);
 	json_object_set_new(status, "qosClass", json_string("BestEffort"));
