@@ -19,9 +19,11 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "endpoints.h"
 #include "manifest.h"
 #include "podrt.h"
 #include "store.h"
+#include "svcrt.h"
 
 #define TW_PADDING 2
 
@@ -746,6 +748,154 @@ out:
 	return rc;
 }
 
+/*
+ * kubectl describe service (describeService): the Service's fields, then
+ * per port its EndpointSlice addresses (formatEndpointSlices: ready
+ * endpoints only, "ip:port", three then " + N more...", "<none>" when the
+ * Service has no slice at all).
+ */
+static void describe_slices_for(struct tw *w, const struct ep_slice *sl, size_t ns, const char *pname)
+{
+	size_t count = 0, listed = 0;
+	bool more = false;
+
+	tw_printf(w, 0, "Endpoints:\t");
+	if (ns == 0) {
+		tw_printf(w, 0, "<none>\n");
+		return;
+	}
+	for (size_t i = 0; i < ns; i++)
+		for (size_t p = 0; p < sl[i].n_ports; p++) {
+			if (strcmp(sl[i].ports[p].name, pname ? pname : "") != 0)
+				continue;
+			for (size_t e = 0; e < sl[i].n_eps; e++) {
+				if (listed == 3)
+					more = true;
+				if (!sl[i].eps[e].ready)
+					continue;
+				if (!more) {
+					tw_printf(w, 0, "%s%s:%d", listed ? "," : "", sl[i].eps[e].ip,
+						  sl[i].ports[p].port);
+					listed++;
+				}
+				count++;
+			}
+		}
+	if (more)
+		tw_printf(w, 0, " + %zu more...", count - 3);
+	tw_printf(w, 0, "\n");
+}
+
+static void describe_service(struct tw *w, const struct pn_service *s, json_t *j,
+			     const struct ep_slice *sl, size_t ns)
+{
+	json_t *meta = json_object_get(j, "metadata");
+	size_t i;
+
+	tw_printf(w, 0, "Name:\t%s\n", s->meta.name);
+	tw_printf(w, 0, "Namespace:\t%s\n", s->meta.namespace_);
+	describe_map(w, "Labels", json_object_get(meta, "labels"), "=", false);
+	describe_map(w, "Annotations", json_object_get(meta, "annotations"), ": ", true);
+	tw_printf(w, 0, "Selector:\t");
+	for (i = 0; i < s->selector.n; i++)
+		tw_printf(w, 0, "%s%s=%s", i ? "," : "", s->selector.items[i].key,
+			  s->selector.items[i].value);
+	tw_printf(w, 0, "%s\n", s->selector.n ? "" : "<none>");
+	tw_printf(w, 0, "Type:\t%s\n", pn_svc_type_str(s->type));
+	if (s->type != PN_SVC_EXTERNAL_NAME) {
+		tw_printf(w, 0, "IP Family Policy:\tSingleStack\n");
+		tw_printf(w, 0, "IP Families:\tIPv4\n");
+	} else {
+		tw_printf(w, 0, "IP Families:\t<none>\n");
+	}
+	tw_printf(w, 0, "IP:\t%s\n", s->cluster_ip && s->type != PN_SVC_EXTERNAL_NAME ? s->cluster_ip : "");
+	tw_printf(w, 0, "IPs:\t%s\n",
+		  s->cluster_ip && s->type != PN_SVC_EXTERNAL_NAME ? s->cluster_ip : "<none>");
+	if (s->type == PN_SVC_EXTERNAL_NAME)
+		tw_printf(w, 0, "External Name:\t%s\n", s->external_name ? s->external_name : "");
+	for (i = 0; i < s->n_ports; i++) {
+		const struct pn_svc_port *p = &s->ports[i];
+		const char *name = p->name && *p->name ? p->name : "<unset>";
+
+		tw_printf(w, 0, "Port:\t%s\t%d/%s\n", name, p->port, p->protocol);
+		if (p->target_port_name)
+			tw_printf(w, 0, "TargetPort:\t%s/%s\n", p->target_port_name, p->protocol);
+		else
+			tw_printf(w, 0, "TargetPort:\t%d/%s\n", p->target_port, p->protocol);
+		if (p->node_port)
+			tw_printf(w, 0, "NodePort:\t%s\t%d/%s\n", name, p->node_port, p->protocol);
+		describe_slices_for(w, sl, ns, p->name);
+	}
+	tw_printf(w, 0, "Session Affinity:\t%s\n", s->affinity_client_ip ? "ClientIP" : "None");
+	if (s->type == PN_SVC_NODE_PORT)
+		tw_printf(w, 0, "External Traffic Policy:\t%s\n", s->external_local ? "Local" : "Cluster");
+	if (s->type != PN_SVC_EXTERNAL_NAME)
+		tw_printf(w, 0, "Internal Traffic Policy:\t%s\n", s->internal_local ? "Local" : "Cluster");
+	tw_printf(w, 0, "Events:\t<none>\n");
+}
+
+static int describe_services(struct podrt *rt, const char *ns, char **names, size_t nn)
+{
+	struct pn_service **svcs = NULL;
+	struct ep_podset pods = { 0 };
+	struct pn_err err = { 0 };
+	size_t n = 0, shown = 0;
+	int rc = 0;
+
+	if (svcrt_list(rt->st, ns, &svcs, &n, &err) < 0 || endpoints_pods_load(rt, &pods, &err) < 0) {
+		cmd_error(&err);
+		pn_err_free(&err);
+		svcrt_array_free(svcs, n);
+		return 1;
+	}
+	for (size_t k = 0; k < nn; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			found |= !strcmp(svcs[i]->meta.name, names[k]);
+		if (!found) {
+			fprintf(stderr, "Error from server (NotFound): services \"%s\" not found\n", names[k]);
+			rc = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ep_slice *sl = NULL;
+		size_t nsl = 0;
+		struct tw w = { 0 };
+		json_t *j = NULL;
+		bool want = nn == 0;
+
+		for (size_t k = 0; k < nn; k++)
+			want |= !strcmp(svcs[i]->meta.name, names[k]);
+		if (!want)
+			continue;
+		if (endpoints_compute(svcs[i], pods.pods, pods.n, &sl, &nsl, &err) < 0 ||
+		    !(j = service_to_json(svcs[i])) || tw_open(&w) < 0) {
+			cmd_errorf("%s", err.msg ? pn_err_msg(&err) : "out of memory");
+			pn_err_free(&err);
+			ep_slices_free(sl, nsl);
+			json_decref(j);
+			rc = 1;
+			continue;
+		}
+		describe_service(&w, svcs[i], j, sl, nsl);
+		if (shown++)
+			fputs("\n\n", stdout);
+		if (tw_flush(&w, stdout) < 0)
+			rc = 1;
+		if (w.f)
+			fclose(w.f);
+		free(w.buf);
+		json_decref(j);
+		ep_slices_free(sl, nsl);
+	}
+	if (n == 0 && nn == 0)
+		fprintf(stderr, "No resources found in %s namespace.\n", ns);
+	endpoints_pods_free(&pods);
+	svcrt_array_free(svcs, n);
+	return rc;
+}
+
 int cmd_describe(int argc, char **argv)
 {
 	struct podrt rt;
@@ -776,6 +926,9 @@ int cmd_describe(int argc, char **argv)
 				names[nn++] = (char *)slash + 1;
 				if (!strncmp(a, "pod/", 4) || !strncmp(a, "pods/", 5) || !strncmp(a, "po/", 3))
 					what = "pod";
+				else if (!strncmp(a, "svc/", 4) || !strncmp(a, "service/", 8) ||
+					 !strncmp(a, "services/", 9))
+					what = "svc";
 			}
 		} else {
 			names[nn++] = argv[i];
@@ -783,6 +936,13 @@ int cmd_describe(int argc, char **argv)
 	}
 	if (!what) {
 		cmd_errorf("You must specify the type of resource to describe. Use \"podnet describe pod NAME\"");
+		goto out;
+	}
+	if (svc_is_resource(what)) {
+		if (cmd_runtime_open(&rt, NULL) < 0)
+			goto out;
+		rc = describe_services(&rt, ns, names, nn);
+		podrt_close(&rt);
 		goto out;
 	}
 	{
