@@ -130,10 +130,11 @@ $(BUILD)/bin/podnet: $(BUILD)/obj/cli/main.o $(LIBS_cli)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) $(NFT_LIBS)
 
+# The shim's httpGet probes go through libcurl's multi interface.
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) -lcurl
 
 # The pause process is the pod's PID 1 inside its sandbox: static, tiny.
 $(BUILD)/bin/podnet-pause: $(BUILD)/obj/pause/pause.o

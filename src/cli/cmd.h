@@ -106,6 +106,7 @@ int cmd_ps(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_inspectp(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 /* Node inspection (cmd_netns.c). */
 int cmd_netns(int argc, char **argv);

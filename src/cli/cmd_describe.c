@@ -332,6 +332,50 @@ static void describe_lines(struct tw *w, int level, const char *title, json_t *a
 	}
 }
 
+/* describeContainerProbe: "http-get http://:8080/healthz delay=0s timeout=1s ..." */
+static void describe_probe(struct tw *w, const char *title, json_t *p)
+{
+	json_t *h, *e;
+	char port[64];
+	size_t i;
+
+	if (!json_is_object(p))
+		return;
+	tw_printf(w, 2, "%s:	", title);
+	if ((h = json_object_get(p, "httpGet"))) {
+		json_t *pt = json_object_get(h, "port");
+		const char *scheme = jstr(h, "scheme") ? jstr(h, "scheme") : "HTTP";
+
+		if (json_is_string(pt))
+			snprintf(port, sizeof(port), "%s", json_string_value(pt));
+		else
+			snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(pt));
+		tw_printf(w, 0, "http-get %s://%s:%s%s", !strcmp(scheme, "HTTPS") ? "https" : "http",
+			  jstr(h, "host") ? jstr(h, "host") : "", port, jstr(h, "path") ? jstr(h, "path") : "");
+	} else if ((h = json_object_get(p, "tcpSocket"))) {
+		json_t *pt = json_object_get(h, "port");
+
+		if (json_is_string(pt))
+			snprintf(port, sizeof(port), "%s", json_string_value(pt));
+		else
+			snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(pt));
+		tw_printf(w, 0, "tcp-socket %s:%s", jstr(h, "host") ? jstr(h, "host") : "", port);
+	} else if ((h = json_object_get(p, "exec"))) {
+		tw_printf(w, 0, "exec [");
+		json_array_foreach(json_object_get(h, "command"), i, e)
+			tw_printf(w, 0, "%s%s", i ? " " : "", json_string_value(e));
+		tw_printf(w, 0, "]");
+	} else {
+		tw_printf(w, 0, "unknown");
+	}
+	tw_printf(w, 0, " delay=%llds timeout=%llds period=%llds #success=%lld #failure=%lld\n",
+		  (long long)json_integer_value(json_object_get(p, "initialDelaySeconds")),
+		  (long long)json_integer_value(json_object_get(p, "timeoutSeconds")),
+		  (long long)json_integer_value(json_object_get(p, "periodSeconds")),
+		  (long long)json_integer_value(json_object_get(p, "successThreshold")),
+		  (long long)json_integer_value(json_object_get(p, "failureThreshold")));
+}
+
 static void describe_container(struct tw *w, json_t *c, json_t *st)
 {
 	char ports[512];
@@ -367,6 +411,9 @@ static void describe_container(struct tw *w, json_t *c, json_t *st)
 		tw_printf(w, 2, "Restart Count:\t%d\n",
 			  (int)json_integer_value(json_object_get(st, "restartCount")));
 	}
+	describe_probe(w, "Liveness", json_object_get(c, "livenessProbe"));
+	describe_probe(w, "Readiness", json_object_get(c, "readinessProbe"));
+	describe_probe(w, "Startup", json_object_get(c, "startupProbe"));
 	tw_printf(w, 2, "Environment:%s\n", json_array_size(env) ? "" : "\t<none>");
 	json_array_foreach(env, i, e) {
 		const char *v = jstr(e, "value");
@@ -386,6 +433,9 @@ struct event {
 	time_t when;
 	size_t seq;     /* order of recording: ties keep it (qsort is not stable) */
 	char msg[512];
+	const char *from;
+	int count;      /* > 1: "AGE (xN over FIRST)" */
+	time_t first;
 };
 
 static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
@@ -402,6 +452,9 @@ static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
 	ev[*n].reason = reason;
 	ev[*n].when = when;
 	ev[*n].seq = *n;
+	ev[*n].from = "podnet-shim";
+	ev[*n].count = 1;
+	ev[*n].first = when;
 	va_start(ap, fmt);
 	vsnprintf(ev[*n].msg, sizeof(ev[*n].msg), fmt, ap);
 	va_end(ap);
@@ -417,11 +470,16 @@ static int cmp_events(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void describe_events(struct tw *w, json_t *pod, time_t now)
+/*
+ * @recorded: what the shim recorded as kubelet would (events.json: probe
+ * failures, probe kills), merged with what is read back from the states.
+ */
+static void describe_events(struct tw *w, json_t *pod, json_t *recorded, time_t now)
 {
 	json_t *meta = json_object_get(pod, "metadata");
 	json_t *cst = json_object_get(json_object_get(pod, "status"), "containerStatuses"), *s;
-	size_t n = 0, max = 4 * json_array_size(cst), i;
+	json_t *rec = json_object_get(recorded, "events");
+	size_t n = 0, max = 4 * json_array_size(cst) + json_array_size(rec), i;
 	struct event *ev = max ? calloc(max, sizeof(*ev)) : NULL;
 
 	json_array_foreach(cst, i, s) {
@@ -447,6 +505,20 @@ static void describe_events(struct tw *w, json_t *pod, time_t now)
 			add_event(ev, &n, max, "Warning", "Failed", parse_time(jstr(term, "finishedAt")),
 				  "Error: %s", jstr(term, "message") ? jstr(term, "message") : "");
 	}
+	json_array_foreach(rec, i, s) {
+		size_t before = n;
+
+		if (!ev)
+			break;
+		add_event(ev, &n, max, jstr(s, "type") ? jstr(s, "type") : "Normal",
+			  jstr(s, "reason") ? jstr(s, "reason") : "", parse_time(jstr(s, "lastTimestamp")),
+			  "%s", jstr(s, "message") ? jstr(s, "message") : "");
+		if (n > before) {
+			ev[before].from = "kubelet";
+			ev[before].count = (int)json_integer_value(json_object_get(s, "count"));
+			ev[before].first = parse_time(jstr(s, "firstTimestamp"));
+		}
+	}
 	if (n == 0) {
 		tw_printf(w, 0, "Events:\t<none>\n");
 		free(ev);
@@ -456,15 +528,22 @@ static void describe_events(struct tw *w, json_t *pod, time_t now)
 	tw_printf(w, 0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
 	tw_printf(w, 1, "----\t------\t----\t----\t-------\n");
 	for (i = 0; i < n; i++) {
-		char age[OUTPUT_AGE_LEN];
+		char age[OUTPUT_AGE_LEN], first[OUTPUT_AGE_LEN], col[3 * OUTPUT_AGE_LEN];
 
-		tw_printf(w, 1, "%s\t%s\t%s\t%s\t%s\n", ev[i].type, ev[i].reason,
-			  format_age(ev[i].when, now, age), "podnet-shim", ev[i].msg);
+		format_age(ev[i].when, now, age);
+		/* kubectl: "2m (x4 over 3m)" for an aggregated event */
+		if (ev[i].count > 1)
+			snprintf(col, sizeof(col), "%s (x%d over %s)", age, ev[i].count,
+				 format_age(ev[i].first, now, first));
+		else
+			snprintf(col, sizeof(col), "%s", age);
+		tw_printf(w, 1, "%s\t%s\t%s\t%s\t%s\n", ev[i].type, ev[i].reason, col, ev[i].from,
+			  ev[i].msg);
 	}
 	free(ev);
 }
 
-static void describe_pod(struct tw *w, json_t *pod)
+static void describe_pod(struct tw *w, json_t *pod, json_t *recorded)
 {
 	json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
 	json_t *status = json_object_get(pod, "status"), *e;
@@ -509,7 +588,7 @@ static void describe_pod(struct tw *w, json_t *pod)
 		  jstr(status, "qosClass") ? jstr(status, "qosClass") : "BestEffort");
 	describe_map(w, "Node-Selectors", json_object_get(spec, "nodeSelector"), "=", false);
 	tw_printf(w, 0, "Tolerations:\t<none>\n");
-	describe_events(w, pod, time(NULL));
+	describe_events(w, pod, recorded, time(NULL));
 }
 
 
@@ -730,7 +809,15 @@ static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first
 		cmd_errorf("out of memory");
 		goto out;
 	}
-	describe_pod(&w, j);
+	{
+		char path[4200];
+		json_t *rec;
+
+		snprintf(path, sizeof(path), "%s/events.json", v.pod_dir);
+		rec = json_load_file(path, 0, NULL);
+		describe_pod(&w, j, rec);
+		json_decref(rec);
+	}
 	if (!first)
 		fputs("\n\n", stdout);
 	if (tw_flush(&w, stdout) < 0) {

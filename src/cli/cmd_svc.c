@@ -437,4 +437,18 @@ out:
 	return rc;
 }
 
+int cmd_sync(int argc, char **argv)
+{
+	struct podrt rt;
+	int rc;
 
+	if (argc > 1) {
+		cmd_errorf("unknown argument \"%s\"; usage: podnet sync", argv[1]);
+		return 1;
+	}
+	if (cmd_runtime_open(&rt, NULL) < 0)
+		return 1;
+	rc = cmd_netpol_sync(&rt);
+	podrt_close(&rt);
+	return rc;
+}

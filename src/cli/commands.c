@@ -7,33 +7,36 @@
 #define NS_FLAGS "  -n, --namespace NS   the pod's namespace (default \"default\")\n"
 
 const struct cmd podnet_cmds[] = {
-	{ "apply", cmd_apply, "Create pods, namespaces and NetworkPolicies from Kubernetes YAML",
+	{ "apply", cmd_apply, "Create pods, namespaces, NetworkPolicies and Services from Kubernetes YAML",
 	  "  podnet apply -f FILE|- [-f FILE...]\n\n"
-	  "Every document (v1 Pod or Namespace, networking.k8s.io/v1 NetworkPolicy) of\n"
-	  "every file is validated before anything is created.  A pod gets its own\n"
-	  "network namespace (/run/netns/cni-<uuid>), an IP from the CNI network in\n"
-	  "PODNET_CNI_CONF_DIR (written by `podnet init` on first use), and its\n"
+	  "Every document (v1 Pod, Namespace or Service, networking.k8s.io/v1\n"
+	  "NetworkPolicy) of every file is validated before anything is created.  A pod\n"
+	  "gets its own network namespace (/run/netns/cni-<uuid>), an IP from the CNI\n"
+	  "network in PODNET_CNI_CONF_DIR (written by `podnet init` on first use), and its\n"
 	  "containers run through the OCI runtime sharing it; the NetworkPolicies that\n"
 	  "select it apply before its containers start.  Applying an existing pod with\n"
-	  "other labels or annotations changes those (\"configured\"); a policy or a\n"
-	  "namespace is created, configured or unchanged, and the node's nftables rules\n"
-	  "follow in one transaction (docs/networkpolicy.md).\n" },
-	{ "get", cmd_get, "List pods, namespaces or NetworkPolicies, as kubectl get does",
-	  "  podnet get pods|pod NAME...|namespaces|networkpolicies|netpol [-n NS | -A] [-l SELECTOR]\n"
+	  "other labels or annotations changes those (\"configured\"); a policy, a\n"
+	  "namespace or a Service is created, configured or unchanged, and the node's\n"
+	  "nftables rules follow in one transaction (docs/networkpolicy.md,\n"
+	  "docs/services.md).\n" },
+	{ "get", cmd_get, "List pods, namespaces, NetworkPolicies, Services or EndpointSlices, as kubectl get does",
+	  "  podnet get pods|pod NAME...|namespaces|networkpolicies|netpol|svc|endpointslices\n"
+	  "             [-n NS | -A] [-l SELECTOR]\n"
 	  "             [-o wide|json|yaml|name|jsonpath=TEMPLATE] [--no-headers]\n\n" NS_FLAGS
 	  "  -A, --all-namespaces list the objects of every namespace\n"
 	  "  -l, --selector SEL   label selector: k=v, k!=v, k, !k joined by ','\n"
 	  "  -o, --output FMT     wide, json, yaml, name, or jsonpath=TEMPLATE (kubectl's syntax)\n" },
-	{ "describe", cmd_describe, "Show a pod or a NetworkPolicy in detail, as kubectl describe does",
-	  "  podnet describe pod|pods|networkpolicy|netpol [NAME...] [-n NS]\n"
-	  "  podnet describe pod/NAME|networkpolicy/NAME [-n NS]\n\n"
+	{ "describe", cmd_describe, "Show a pod, a NetworkPolicy or a Service in detail, as kubectl describe does",
+	  "  podnet describe pod|pods|networkpolicy|netpol|svc [NAME...] [-n NS]\n"
+	  "  podnet describe pod/NAME|networkpolicy/NAME|svc/NAME [-n NS]\n\n"
 	  "Without a name every object of that type in the namespace is described.\n"
-	  "Events are read back from the containers' states (podnet keeps no event log).\n" },
-	{ "delete", cmd_delete, "Delete pods or NetworkPolicies",
+	  "Events are read back from the containers' states and the kubelet events the\n"
+	  "shims record (probe failures, probe kills).\n" },
+	{ "delete", cmd_delete, "Delete pods, NetworkPolicies or Services",
 	  "  podnet delete pod NAME... [-n NS]\n"
 	  "  podnet delete networkpolicy|netpol NAME...|--all [-n NS | -A]\n"
-	  "  podnet delete -f FILE\n\n"
-	  "Containers get SIGTERM, then SIGKILL after terminationGracePeriodSeconds;\n"
+	  "  podnet delete svc NAME... [-n NS]\n"
+	  "  podnet delete -f FILE\n\n"	  "Containers get SIGTERM, then SIGKILL after terminationGracePeriodSeconds;\n"
 	  "then CNI DEL, the netns pin and every file of the pod are removed.  Deleted\n"
 	  "policies stop applying when the command returns (one nftables transaction).\n" },
 	{ "exec", cmd_exec, "Run a command in a container of a pod",
@@ -124,6 +127,12 @@ const struct cmd podnet_cmds[] = {
 	  "it resolved to on the destination pod).  The verdict comes from podnet's\n"
 	  "evaluator of the API reference, which shares no code with the nftables rules\n"
 	  "it is checked against (docs/networkpolicy.md).\n" },
+	{ "sync", cmd_sync, "Bring the node's nftables rules (policies, Services) in line with the state",
+	  "  podnet sync\n\n"
+	  "Recomputes every Service's endpoints from the pods' labels, addresses and\n"
+	  "readiness and replaces podnet's nftables rules in one transaction.  apply\n"
+	  "and delete do it themselves; a pod's shim runs it when a container's\n"
+	  "readiness changes.\n" },
 	{ "gc", cmd_gc, "Remove what dead or half-made pods left behind",
 	  "  podnet gc\n\n"
 	  "Finishes pods whose apply or delete was killed, removes pod directories,\n"

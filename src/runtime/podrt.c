@@ -464,6 +464,82 @@ static int loopback_up(const char *netns_path, struct pn_err *err)
 	return ret;
 }
 
+/*
+ * A probe as the shim's plan holds it: handler with the port resolved (a
+ * name is looked up among the container's own ports, as kubelet's
+ * findPortByName does; 0 when it has none, which the shim reports as the
+ * probe's failure) and the host left to the shim (the pod's address).
+ */
+static json_t *plan_probe(const struct pn_probe *p, const struct pn_container_spec *c)
+{
+	json_t *o = json_object(), *h = NULL;
+	int port = p->port;
+
+	if (!o)
+		return NULL;
+	if (p->port_name) {
+		port = 0;
+		for (size_t i = 0; i < c->n_ports; i++)
+			if (c->ports[i].name && !strcmp(c->ports[i].name, p->port_name))
+				port = c->ports[i].container_port;
+	}
+	switch (p->handler) {
+	case PN_PROBE_EXEC: {
+		json_t *a = json_array();
+
+		for (size_t i = 0; a && p->command && p->command[i]; i++)
+			json_array_append_new(a, json_string(p->command[i]));
+		json_object_set_new(o, "exec", a);
+		break;
+	}
+	case PN_PROBE_HTTP: {
+		json_t *hd = json_array();
+
+		for (size_t i = 0; hd && i < p->n_headers; i++) {
+			char *line = NULL;
+
+			if (asprintf(&line, "%s: %s", p->headers[i].name, p->headers[i].value ? p->headers[i].value : "") >= 0) {
+				json_array_append_new(hd, json_string(line));
+				free(line);
+			}
+		}
+		h = json_pack("{s:s?, s:s, s:s, s:i, s:o}", "host", p->host, "path", p->path ? p->path : "/",
+			      "scheme", p->scheme ? p->scheme : "HTTP", "port", port, "headers", hd);
+		json_object_set_new(o, "httpGet", h);
+		break;
+	}
+	case PN_PROBE_TCP:
+		json_object_set_new(o, "tcpSocket", json_pack("{s:s?, s:i}", "host", p->host, "port", port));
+		break;
+	default:
+		break;
+	}
+	json_object_set_new(o, "initialDelaySeconds", json_integer(p->initial_delay));
+	json_object_set_new(o, "timeoutSeconds", json_integer(p->timeout));
+	json_object_set_new(o, "periodSeconds", json_integer(p->period));
+	json_object_set_new(o, "successThreshold", json_integer(p->success_threshold));
+	json_object_set_new(o, "failureThreshold", json_integer(p->failure_threshold));
+	if (p->has_termination_grace)
+		json_object_set_new(o, "terminationGracePeriodSeconds",
+				    json_integer(p->termination_grace));
+	return o;
+}
+
+static json_t *plan_probes(const struct pn_container_spec *c)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (c->liveness.present)
+		json_object_set_new(o, "liveness", plan_probe(&c->liveness, c));
+	if (c->readiness.present)
+		json_object_set_new(o, "readiness", plan_probe(&c->readiness, c));
+	if (c->startup.present)
+		json_object_set_new(o, "startup", plan_probe(&c->startup, c));
+	return o;
+}
+
 int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **out,
 		     struct pn_err *err)
 {
@@ -648,12 +724,12 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		if (ret < 0)
 			goto out_unborrow;
 		json_array_append_new(
-			ctrs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
+			ctrs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}", "id", cs[i].id, "name",
 					c->name, "rootfs", rootfs, "args", container_argv(c, imgs[i]),
 					"env", container_env(c, imgs[i]), "workingDir",
 					c->working_dir ? c->working_dir
 						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
-					"unmountRootfs", 1));
+					"unmountRootfs", 1, "probes", plan_probes(c)));
 		free(rootfs);
 	}
 	snprintf(path, sizeof(path), "%s/podnet-pause", rt->bin_dir);
@@ -671,6 +747,11 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		json_object_set_new(plan, "netns", json_string(netns_path));
 	if (plan && pod_ip[0])
 		json_object_set_new(plan, "podIP", json_string(pod_ip));
+	/* Service endpoints follow readiness: the shim runs this when a
+	 * container's readiness changes. */
+	snprintf(path, sizeof(path), "%s/podnet", rt->bin_dir);
+	if (plan && access(path, X_OK) == 0)
+		json_object_set_new(plan, "syncCommand", json_pack("[s, s]", path, "sync"));
 	if (!plan) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out_unborrow;
