@@ -26,8 +26,8 @@
  * sockets and timer are driven from the shim's epoll (success: 200 <= code
  * < 400, kubelet's rule; redirects are not followed, which kubelet also
  * counts as success when they leave the host); exec runs the OCI
- * runtime's `exec` in the container, its output read from a pipe, its
- * exit status from the loop's waitpid(-1); grpc is refused by the CLI
+ * runtime's `exec` in the container (started by the child helper), its
+ * output read from a pipe, its exit status from the loop's waitpid(-1); grpc is refused by the CLI
  * before a plan holds it (no HTTP/2 client in podnet yet).
  */
 #include "shim.h"
@@ -38,7 +38,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +46,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
+
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
 #define KEY_CURL (PROBE_EP_KEY | (1ull << 61))
 /* kubelet's User-Agent: "kube-probe/<major>.<minor>". */
 #define PROBE_UA "kube-probe/1.32"
-
-extern char **environ;
 
 static struct {
 	int epfd;
@@ -378,11 +377,13 @@ static int start_exec(struct shim_ctr *ctrs, struct shim_ctr *c, enum probe_kind
 		      size_t n)
 {
 	struct probe *p = &c->probes[k];
-	posix_spawn_file_actions_t fa;
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct pn_child ch = { 0 };
+	struct pn_err err = { 0 };
+	struct pn_spawn sp = { 0 };
 	size_t argc = 0, i = 0;
 	char **argv;
-	int pipefd[2], devnull, rc;
+	int rc;
 
 	while (p->argv[argc])
 		argc++;
@@ -398,45 +399,26 @@ static int start_exec(struct shim_ctr *ctrs, struct shim_ctr *c, enum probe_kind
 	argv[i++] = c->id;
 	for (size_t a = 0; a < argc; a++)
 		argv[i++] = p->argv[a];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, n, "pipe: %s", strerror(errno));
-		free(argv);
-		return -1;
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	posix_spawn_file_actions_init(&fa);
-	if (devnull >= 0)
-		posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	/* The loop blocks its signals for its signalfd: the child must not
-	 * inherit that mask (posix_spawnattr default keeps it). */
-	{
-		posix_spawnattr_t at;
-		sigset_t none, all;
-
-		posix_spawnattr_init(&at);
-		sigemptyset(&none);
-		sigfillset(&all);
-		posix_spawnattr_setsigmask(&at, &none);
-		posix_spawnattr_setsigdefault(&at, &all);
-		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		rc = posix_spawn(&p->pid, argv[0], &fa, &at, argv, environ);
-		posix_spawnattr_destroy(&at);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (devnull >= 0)
-		close(devnull);
-	close(pipefd[1]);
+	/* Started by the child helper, but not waited for by it: the pipe is
+	 * read by the loop and the exit reaped by its waitpid(-1), so the
+	 * loop never blocks on a probe (kubelet's output is stdout and
+	 * stderr together). */
+	sp.path = P.rt->path;
+	sp.argv = argv;
+	sp.out = PN_STDIO_PIPE;
+	sp.err = PN_STDIO_STDOUT;
+	rc = pn_spawn_start(&sp, &ch, &err);
 	free(argv);
-	if (rc) {
-		close(pipefd[0]);
-		p->pid = 0;
-		snprintf(why, n, "%s: %s", P.rt->path, strerror(rc));
+	if (rc < 0) {
+		snprintf(why, n, "%s", pn_err_msg(&err));
+		pn_err_free(&err);
 		return -1;
 	}
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	p->fd = pipefd[0];
+	if (ch.pidfd >= 0)
+		close(ch.pidfd);
+	fcntl(ch.out, F_SETFL, O_NONBLOCK);
+	p->pid = ch.pid;
+	p->fd = ch.out;
 	p->exited = false;
 	p->out_len = 0;
 	ev.data.u64 = probe_key(ctr_index(ctrs, c), k);

@@ -39,7 +39,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -51,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "file.h"
 
 #define NS_PER_S 1000000000ull
@@ -288,10 +288,9 @@ write:
  * readiness), one at a time; a change while it runs runs it again. */
 static void sync_start(void)
 {
-	extern char **environ;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int rc;
+	struct pn_spawn sp = { 0 };
+	struct pn_child ch = { 0 };
+	struct pn_err err = { 0 };
 
 	if (!S.plan.sync_argv || S.stopping)
 		return;
@@ -300,18 +299,19 @@ static void sync_start(void)
 		return;
 	}
 	S.sync_again = false;
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&S.sync_pid, S.plan.sync_argv[0], NULL, &at, S.plan.sync_argv, environ);
-	posix_spawnattr_destroy(&at);
-	if (rc) {
-		shim_log("sync: %s: %s", S.plan.sync_argv[0], strerror(rc));
-		S.sync_pid = 0;
+	/* Not waited for here: reaped by the loop's waitpid(-1). */
+	sp.path = S.plan.sync_argv[0];
+	sp.argv = S.plan.sync_argv;
+	sp.out = PN_STDIO_NULL;
+	sp.err = PN_STDIO_INHERIT; /* shim.log */
+	if (pn_spawn_start(&sp, &ch, &err) < 0) {
+		shim_log("sync: %s", pn_err_msg(&err));
+		pn_err_free(&err);
+		return;
 	}
+	if (ch.pidfd >= 0)
+		close(ch.pidfd);
+	S.sync_pid = ch.pid;
 }
 
 void shim_readiness_changed(struct shim_ctr *c)
