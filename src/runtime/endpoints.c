@@ -222,13 +222,16 @@ void endpoints_pods_free(struct ep_podset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-int endpoints_pods_load(struct podrt *rt, struct ep_podset *set, struct pn_err *err)
+int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *set,
+			struct pn_err *err)
 {
+	/* podrt_view_get() reads only the store and the pod directories */
+	struct podrt view_rt = { .root = root, .st = st }, *rt = &view_rt;
 	size_t i;
 	int ret;
 
 	memset(set, 0, sizeof(*set));
-	ret = store_pod_list(rt->st, NULL, &set->rows, &set->n_rows, err);
+	ret = store_pod_list(st, NULL, &set->rows, &set->n_rows, err);
 	if (ret)
 		return ret;
 	set->pods = calloc(set->n_rows ? set->n_rows : 1, sizeof(*set->pods));

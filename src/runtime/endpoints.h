@@ -81,7 +81,9 @@ struct ep_podset {
 	size_t n_rows;
 };
 
-int endpoints_pods_load(struct podrt *rt, struct ep_podset *set, struct pn_err *err) PN_MUST_CHECK;
+/* @root: PODNET_ROOT, where the pods' shims keep their status files. */
+int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *set,
+			struct pn_err *err) PN_MUST_CHECK;
 void endpoints_pods_free(struct ep_podset *set);
 
 /*

@@ -634,6 +634,25 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 		cs[i].state = STORE_CTR_CREATED;
 		ret = store_container_insert(rt->st, &cs[i], err);
 	}
+	/* hostPorts, checked as the scheduler's NodePorts filter does, in the
+	 * transaction that claims the pod's name: two pods cannot both get one. */
+	for (size_t i = 0; ret == 0 && i < nc; i++) {
+		const struct pn_container_spec *c = &pod->spec.containers[i];
+
+		for (size_t k = 0; ret == 0 && k < c->n_ports; k++) {
+			if (!c->ports[k].host_port)
+				continue;
+			ret = store_host_port_claim(rt->st, sp->uid,
+						    c->ports[k].protocol ? c->ports[k].protocol : "TCP",
+						    c->ports[k].host_port, err);
+			if (ret == -EADDRINUSE)
+				ret = pn_error(err, PN_E_CONFLICT, EADDRINUSE,
+					       "pod \"%s\" cannot be scheduled: 0/1 nodes are available: 1 "
+					       "node(s) didn't have free ports for the requested pod ports. "
+					       "preemption: 0/1 nodes are available: 1 No preemption victims "
+					       "found for incoming pod.", sp->name);
+		}
+	}
 	if (ret == 0)
 		ret = store_commit(rt->st, err);
 	if (ret < 0) {

@@ -141,7 +141,15 @@ static const char schema_v3[] =
 	" service_uid TEXT NOT NULL REFERENCES services(uid) ON DELETE CASCADE,"
 	" PRIMARY KEY (protocol, port)"
 	") STRICT;"
-	"CREATE INDEX node_ports_service ON node_ports (service_uid);";
+	"CREATE INDEX node_ports_service ON node_ports (service_uid);"
+	/* Pods' hostPorts: the scheduler's NodePorts check, made atomic. */
+	"CREATE TABLE host_ports ("
+	" protocol TEXT NOT NULL CHECK (protocol IN ('TCP', 'UDP', 'SCTP')),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	" pod_uid TEXT NOT NULL REFERENCES pods(uid) ON DELETE CASCADE,"
+	" PRIMARY KEY (protocol, port)"
+	") STRICT;"
+	"CREATE INDEX host_ports_pod ON host_ports (pod_uid);";
 
 /* ---- rows described once, read, written and freed from the description */
 
@@ -1883,4 +1891,26 @@ int store_node_ports_release(struct store *st, const char *uid, struct pn_err *e
 	if (!ret && rc != SQLITE_OK)
 		ret = store_fail(st, rc, err, "release node ports of %s", uid);
 	return ret;
+}
+
+int store_host_port_claim(struct store *st, const char *pod_uid, const char *protocol, int port,
+			  struct pn_err *err)
+{
+	char num[16];
+	const char *args[] = { protocol, num, pod_uid };
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	snprintf(num, sizeof(num), "%d", port);
+	ret = store_run(st,
+			"INSERT INTO host_ports (protocol, port, pod_uid)"
+			" VALUES (?1, CAST(?2 AS INTEGER), ?3)",
+			args, 3, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return store_refuse(err, PN_E_CONFLICT, EADDRINUSE, "host port %s/%d is taken",
+				    protocol, port);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "claim host port %s/%d", protocol, port);
+	return 0;
 }

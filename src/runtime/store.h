@@ -341,6 +341,10 @@ void store_service_array_free(struct store_service *a, size_t n);
 /* Claims @protocol/@port for @uid: -EADDRINUSE (PN_E_CONFLICT) if taken. */
 int store_node_port_claim(struct store *st, const char *uid, const char *protocol, int port,
 			  struct pn_err *err) PN_MUST_CHECK;
+/* A pod's hostPort @protocol/@port: -EADDRINUSE (PN_E_CONFLICT) if another
+ * pod holds it.  Released with the pod's row (cascade). */
+int store_host_port_claim(struct store *st, const char *pod_uid, const char *protocol, int port,
+			  struct pn_err *err) PN_MUST_CHECK;
 /* Drops every node port of @uid (before an update claims its new set). */
 int store_node_ports_release(struct store *st, const char *uid, struct pn_err *err) PN_MUST_CHECK;
 
