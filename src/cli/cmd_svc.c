@@ -17,6 +17,7 @@
 #include "output.h"
 #include "service.h"
 #include "svcrt.h"
+#include "sync.h"
 
 bool svc_is_resource(const char *what)
 {

@@ -303,6 +303,15 @@ int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err
 	ret = store_pod_update(rt->st, &upd, STORE_POD_F_STATE, err);
 	if (ret < 0)
 		return ret;
+	/* A terminating pod is no Service endpoint: out before its
+	 * containers get SIGTERM, as kube-proxy drops it. */
+	if (sp->pod_ip) {
+		struct pn_err herr = { 0 };
+
+		if (podrt_net_sync(rt, &herr) < 0)
+			pn_warn("pod %s: rules not updated: %s", sp->name, pn_err_msg(&herr));
+		pn_err_free(&herr);
+	}
 	spec = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
 	if (spec) {
 		json_t *g = json_object_get(json_object_get(spec, "spec"), "terminationGracePeriodSeconds");
@@ -724,7 +733,6 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 			}
 		}
 	}
-
 	/* 5-6. Root filesystems, the plan, the shim. */
 	ctrs = json_array();
 	for (size_t i = 0; i < nc; i++) {
