@@ -929,7 +929,7 @@ static int describe_services(struct podrt *rt, const char *ns, char **names, siz
 	size_t n = 0, shown = 0;
 	int rc = 0;
 
-	if (svcrt_list(rt->st, ns, &svcs, &n, &err) < 0 || endpoints_pods_load(rt->st, rt->root, &pods, &err) < 0) {
+	if (svcrt_list(rt->st, ns, &svcs, &n, &err) < 0 || endpoints_pods_load(rt->st, rt->root, false, &pods, &err) < 0) {
 		cmd_error(&err);
 		pn_err_free(&err);
 		svcrt_array_free(svcs, n);

@@ -346,7 +346,7 @@ int svc_get_slices(struct podrt *rt, const struct cmd_get_args *o)
 	all.n_names = 0;
 	if (load_services(rt, &all, &svcs, &n) || !items)
 		goto out;
-	if (endpoints_pods_load(rt->st, rt->root, &pods, &err) < 0) {
+	if (endpoints_pods_load(rt->st, rt->root, false, &pods, &err) < 0) {
 		cmd_error(&err);
 		goto out;
 	}

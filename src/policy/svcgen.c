@@ -336,8 +336,9 @@ int svc_input_load(struct store *st, const char *root, struct svc_loaded *l, str
 	ret = svcrt_config(&cfg, err);
 	if (ret == 0)
 		ret = svcrt_list(st, NULL, &l->svcs, &n, err);
+	/* Without a Service only hostPorts need pods, and not their readiness. */
 	if (ret == 0)
-		ret = endpoints_pods_load(st, root, &l->pods, err);
+		ret = endpoints_pods_load(st, root, n == 0, &l->pods, err);
 	if (ret < 0)
 		goto fail;
 	l->in.svcs = l->svcs;

@@ -222,8 +222,8 @@ void endpoints_pods_free(struct ep_podset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *set,
-			struct pn_err *err)
+int endpoints_pods_load(struct store *st, const char *root, bool hostports_only,
+			struct ep_podset *set, struct pn_err *err)
 {
 	/* podrt_view_get() reads only the store and the pod directories */
 	struct podrt view_rt = { .root = root, .st = st }, *rt = &view_rt;
@@ -250,6 +250,8 @@ int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *se
 		/* hostNetwork pods have the node's address: not pod IPs here */
 		if (!row->pod_ip || !row->spec_json)
 			continue;
+		if (hostports_only && !strstr(row->spec_json, "\"hostPort\""))
+			continue;
 		j = json_loads(row->spec_json, 0, NULL);
 		if (!j || pod_from_json(j, &pod, &e) < 0) {
 			json_decref(j);
@@ -257,6 +259,11 @@ int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *se
 			continue;
 		}
 		json_decref(j);
+		if (hostports_only) {
+			set->specs[set->n] = pod;
+			set->pods[set->n++] = (struct ep_pod){ .pod = pod, .uid = row->uid, .ip = row->pod_ip };
+			continue;
+		}
 		if (podrt_view_get(rt, row, &v, &e) < 0) {
 			pn_err_free(&e);
 			pn_pod_free(pod);

@@ -81,9 +81,11 @@ struct ep_podset {
 	size_t n_rows;
 };
 
-/* @root: PODNET_ROOT, where the pods' shims keep their status files. */
-int endpoints_pods_load(struct store *st, const char *root, struct ep_podset *set,
-			struct pn_err *err) PN_MUST_CHECK;
+/* @root: PODNET_ROOT, where the pods' shims keep their status files.
+ * @hostports_only: only pods with a hostPort, readiness not read (what a
+ * sync needs when there is no Service: cheap on a node of many pods). */
+int endpoints_pods_load(struct store *st, const char *root, bool hostports_only,
+			struct ep_podset *set, struct pn_err *err) PN_MUST_CHECK;
 void endpoints_pods_free(struct ep_podset *set);
 
 /*

@@ -44,6 +44,7 @@ spec:
       httpGet: { path: /ready.html, port: http }
       periodSeconds: 1
       failureThreshold: 1
+      timeoutSeconds: 5
 ---
 apiVersion: v1
 kind: Pod
@@ -58,6 +59,7 @@ spec:
       exec: { command: [test, -f, /tmp/alive] }
       periodSeconds: 1
       failureThreshold: 2
+      timeoutSeconds: 10   # a loaded machine may take seconds to exec
 ---
 apiVersion: v1
 kind: Pod
@@ -75,6 +77,7 @@ spec:
     readinessProbe:
       exec: { command: ['true'] }
       periodSeconds: 1
+      timeoutSeconds: 10
 ---
 apiVersion: v1
 kind: Pod
@@ -101,7 +104,7 @@ t_is "$(jp rp '{.status.containerStatuses[0].ready}')" "false" "rp: containerSta
 t_is "$(jp rp '{.status.containerStatuses[0].restartCount}')" "0" "rp: readiness failures restart nothing"
 t_match "$($P describe pod rp)" "Readiness probe failed: HTTP probe failed with statuscode: 404" \
 	"describe rp: the Unhealthy event with the status code"
-t_match "$($P describe pod rp)" "Readiness: +http-get http://:http/ready.html delay=0s timeout=1s period=1s #success=1 #failure=1" \
+t_match "$($P describe pod rp)" "Readiness: +http-get http://:http/ready.html delay=0s timeout=5s period=1s #success=1 #failure=1" \
 	"describe rp: the probe line as kubectl prints it"
 t_ok "the file comes back" $P exec rp -- sh -c 'echo ok >/www/ready.html'
 t_ok "rp is ready again" wait_for 10 ready_is rp 1/1

@@ -37,7 +37,7 @@ cat >"$PODNET_CNI_CONF_DIR/10-podnet.conflist" <<'JSON'
   "name": "podnet",
   "plugins": [
     { "type": "podnet-bridge", "bridge": "podnet0", "isGateway": true, "isDefaultGateway": true,
-      "ipMasq": true, "hairpinMode": true,
+      "ipMasq": true, "hairpinMode": true, "portIsolation": true,
       "ipam": { "type": "podnet-ipam", "ranges": [ [ { "subnet": "10.244.0.0/16" } ] ] } }
   ]
 }
@@ -76,6 +76,7 @@ spec:
       exec: { command: [test, -f, /www/ready] }
       periodSeconds: 1
       failureThreshold: 1
+      timeoutSeconds: 10   # a loaded machine may take seconds to exec
 ---
 YAML
 }
@@ -137,6 +138,8 @@ t_ok "apply the Services" $P apply -f "$T/svc.yaml"
 for p in web-1 web-2 web-3 cl; do
 	t_ok "$p is ready" wait_for 20 ready_is $p 1/1
 done
+t_is "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0)" "0" \
+	"portIsolation: no bridge-level netfilter pass (a DNAT to a pod of the bridge is routed)"
 WEB=$(svcip web)
 t_match "$WEB" '^10\.(9[6-9]|10[0-9]|11[01])\.' "web has a cluster IP from 10.96.0.0/12"
 t_match "$($P get svc web --no-headers)" "^web +ClusterIP +$WEB +<none> +80/TCP +[0-9]+s$" "get svc web"
