@@ -14,6 +14,10 @@
 #   sticky    ClusterIP, sessionAffinity ClientIP, app=web
 #   self      ClusterIP, selects web-1 only (hairpin from web-1)
 #   empty     ClusterIP, selects nothing: rejected (ICMP), not hung
+#   local-np  NodePort 30081, externalTrafficPolicy Local, web-1: the client's
+#             address reaches the pod (busybox httpd's CGI REMOTE_ADDR);
+#             through web-np (Cluster) it is masqueraded
+#   ext       a host on the node's uplink, 192.0.2.2
 #
 # Every wait is bounded; pods have terminationGracePeriodSeconds: 1.
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +31,10 @@ on_cleanup "$P delete pod web-1 web-2 web-3 cl hp; $P delete -f $T/svc.yaml; $P 
 # connection to a cluster IP is routed before it is DNATed).
 ip link add uplink type veth peer name uplink-peer && ip link set uplink up &&
 	ip link set uplink-peer up && ip addr add 192.0.2.1/24 dev uplink &&
-	ip route add default via 192.0.2.254 dev uplink onlink ||
+	ip route add default via 192.0.2.254 dev uplink onlink &&
+	ip netns add ext && ip link set uplink-peer netns ext &&
+	ip -n ext addr add 192.0.2.2/24 dev uplink-peer && ip -n ext link set uplink-peer up &&
+	ip -n ext route add default via 192.0.2.1 ||
 	{ echo "not ok 1 - node address"; echo "1..1"; exit 1; }
 
 mkdir -p "$PODNET_CNI_CONF_DIR"
@@ -70,7 +77,7 @@ spec:
   containers:
   - name: httpd
     image: host
-    command: [sh, -c, 'mkdir -p /www && echo $1 >/www/index.html && touch /www/ready && exec busybox httpd -f -p 8080 -h /www']
+    command: [sh, -c, 'mkdir -p /www/cgi-bin && echo $1 >/www/index.html && touch /www/ready && printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\\$REMOTE_ADDR\\n" >/www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && exec busybox httpd -f -p 8080 -h /www']
     ports: [{ name: http, containerPort: 8080 }]
     readinessProbe:
       exec: { command: [test, -f, /www/ready] }
@@ -127,6 +134,15 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: { name: local-np }
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: { name: web-1 }
+  ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }]
+---
+apiVersion: v1
+kind: Service
 metadata: { name: empty }
 spec:
   selector: { app: nothing }
@@ -155,6 +171,13 @@ done
 t_match "$(get http://$WEB/)" "^web-[123]$" "ClusterIP from the node"
 t_match "$(get http://192.0.2.1:30080/)" "^web-[123]$" "NodePort on the node's address"
 t_match "$(get http://10.244.0.1:30080/)" "^web-[123]$" "NodePort on the bridge's address"
+
+# --- externalTrafficPolicy: Local keeps the client's address (busybox httpd
+# reports it IPv4-mapped) ---------------------------------------------------
+t_is "$(ip netns exec ext curl -sS --max-time 3 http://192.0.2.1:30081/cgi-bin/ip)" "[::ffff:192.0.2.2]" \
+	"NodePort, externalTrafficPolicy Local: the pod sees the external client's address"
+t_is "$(ip netns exec ext curl -sS --max-time 3 http://192.0.2.1:30080/cgi-bin/ip)" "[::ffff:10.244.0.1]" \
+	"NodePort, externalTrafficPolicy Cluster: masqueraded to the node's address on the bridge"
 
 # --- load spread: each of 3 endpoints within 30 requests --------------------
 seen=$(for i in $(seq 30); do in_pod cl curl -sS --max-time 3 http://$WEB/; done | sort -u | tr '\n' ' ')
@@ -224,12 +247,12 @@ start=$(date +%s%N)
 t_ok "apply 1000 Services" $P apply -f "$T/bulk.yaml"
 ms=$((($(date +%s%N) - start) / 1000000))
 t_pass "  ...in ${ms} ms"
-t_is "$(nft -j list map inet podnet svc-ips | jq '[.nftables[] | select(.map) | .map.elem[]] | length')" "1004" \
-	"svc-ips holds 1000 + 4 Service ports (one element each)"
+t_is "$(nft -j list map inet podnet svc-ips | jq '[.nftables[] | select(.map) | .map.elem[]] | length')" "1005" \
+	"svc-ips holds 1000 + 5 Service ports (one element each)"
 t_match "$(in_pod cl curl -sS --max-time 3 http://$(svcip bulk-777)/)" "^web-[123]$" "bulk-777 answers"
 t_ok "delete them" $P delete -f "$T/bulk.yaml"
-t_is "$(nft -j list map inet podnet svc-ips | jq '[.nftables[] | select(.map) | .map.elem[]] | length')" "4" \
-	"svc-ips is back to 4"
+t_is "$(nft -j list map inet podnet svc-ips | jq '[.nftables[] | select(.map) | .map.elem[]] | length')" "5" \
+	"svc-ips is back to 5"
 
 t_ok "delete the Services" $P delete -f "$T/svc.yaml"
 t_ok "delete hp" $P delete pod hp
