@@ -142,10 +142,11 @@ $(BUILD)/bin/podnetd: $(BUILD)/obj/api/main.o $(LIBS_api)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS)
 
+# The shim's httpGet probes go through libcurl's multi interface.
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) -lcurl
 
 # The pause process is the pod's PID 1 inside its sandbox: static, tiny.
 $(BUILD)/bin/podnet-pause: $(BUILD)/obj/pause/pause.o
@@ -200,6 +201,7 @@ bench: all $(BENCH_BINS)
 	$(Q)bench/pods.sh
 	$(Q)bench/api.sh
 	$(Q)bench/netpol.sh
+	$(Q)bench/services.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).  The
 # layer archives are rebuilt with clang and the sanitizers' coverage hooks in

@@ -59,7 +59,7 @@ int cmd_no_args(const char *cmd, const struct flag_args *a, size_t max);
  * Mistakes are printed with kubectl's texts (`the server doesn't have a
  * resource type "x"`, the resource/name form rules).
  */
-enum cmd_rt { CMD_RT_POD, CMD_RT_NAMESPACE, CMD_RT_NETPOL };
+enum cmd_rt { CMD_RT_POD, CMD_RT_NAMESPACE, CMD_RT_NETPOL, CMD_RT_SERVICE, CMD_RT_ENDPOINTSLICE };
 struct cmd_rtype {
 	enum cmd_rt rt;
 	const char *resource;   /* "pods" */
@@ -141,6 +141,15 @@ int cmd_netpol_sync(struct podrt *rt);
 int cmd_netpol(int argc, char **argv);
 int cmd_describe_netpol(struct podrt *rt, const char *ns, const char *name);
 
+/* Services (cmd_svc.c): apply's and delete's part, get svc|endpointslices. */
+struct pn_service;
+struct svcrt_cfg;
+/* Create or update one Service, printing kubectl's line; 0 or 1. */
+int svc_apply_one(struct podrt *rt, const struct svcrt_cfg *cfg, struct pn_service *svc);
+int svc_delete_one(struct podrt *rt, const char *ns, const char *name);
+int svc_get(struct podrt *rt, const struct cmd_get_args *o);
+int svc_get_slices(struct podrt *rt, const struct cmd_get_args *o);
+
 int cmd_version(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_images(int argc, char **argv);
@@ -157,6 +166,7 @@ int cmd_ps(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_inspectp(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 /* Node inspection (cmd_netns.c). */
 int cmd_netns(int argc, char **argv);

@@ -20,6 +20,8 @@
 #include "manifest.h"
 #include "output.h"
 #include "podrt.h"
+#include "store.h"
+#include "svcrt.h"
 
 void cmd_server_error(const struct pn_err *err)
 {
@@ -267,6 +269,8 @@ static int objects_namespace(struct pn_object *objs, size_t n, const char *ns, b
 			m = &objs[i].pod->meta;
 		else if (objs[i].kind == PN_KIND_NETPOL)
 			m = &objs[i].np->meta;
+		else if (objs[i].kind == PN_KIND_SERVICE)
+			m = &objs[i].svc->meta;
 		else
 			continue;
 		if (!objs[i].namespace_given) {
@@ -372,7 +376,8 @@ int cmd_apply(int argc, char **argv)
 {
 	struct flag_strings files = { 0 };
 	const char *ns = "default", *output = NULL;
-	bool recursive = false, net_changed = false;
+	bool recursive = false, net_changed = false, svc_cfg_ok = false;
+	struct svcrt_cfg svc_cfg;
 	struct flag flags[] = {
 		FLAG_DEF("filename", 'f', FLAG_STRINGS, &files),
 		FLAG_DEF("recursive", 'R', FLAG_BOOL, &recursive),
@@ -419,6 +424,35 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < n; i++) {
+		struct pn_err err = { 0 };
+
+		if (objs[i].kind == PN_KIND_SERVICE) {
+			/* consecutive Services share one store transaction */
+			if (!svc_cfg_ok) {
+				if (svcrt_config(&svc_cfg, &err) < 0) {
+					cmd_error(&err);
+					pn_err_free(&err);
+					rc = 1;
+					break;
+				}
+				svc_cfg_ok = true;
+			}
+			if (!store_in_transaction(rt.st) && store_begin(rt.st, &err) < 0) {
+				cmd_error(&err);
+				pn_err_free(&err);
+				rc = 1;
+				break;
+			}
+			rc |= svc_apply_one(&rt, &svc_cfg, objs[i].svc);
+			net_changed = true;
+			continue;
+		}
+		if (store_in_transaction(rt.st) && store_commit(rt.st, &err) < 0) {
+			cmd_error(&err);
+			pn_err_free(&err);
+			rc = 1;
+			break;
+		}
 		if (objs[i].kind == PN_KIND_NAMESPACE)
 			rc |= apply_namespace(&rt, objs[i].ns, output != NULL);
 		else if (objs[i].kind == PN_KIND_NETPOL)
@@ -426,7 +460,17 @@ int cmd_apply(int argc, char **argv)
 		else
 			rc |= apply_pod(&rt, objs[i].pod, output != NULL);
 	}
-	/* Policies changed: the rules follow, in one transaction for all. */
+	if (store_in_transaction(rt.st)) {
+		struct pn_err err = { 0 };
+
+		if (store_commit(rt.st, &err) < 0) {
+			cmd_error(&err);
+			pn_err_free(&err);
+			rc = 1;
+		}
+	}
+	/* Policies, namespace labels, Services changed: one nftables
+	 * transaction for all of them. */
 	if (net_changed)
 		rc |= cmd_netpol_sync(&rt);
 	podrt_close(&rt);
@@ -676,7 +720,7 @@ int cmd_delete(int argc, char **argv)
 	struct sources src = { 0 };
 	struct pn_object *objs = NULL;
 	struct labelsel *sel = NULL;
-	struct refs pods = { 0 }, nss = { 0 }, ns_left = { 0 }, nps = { 0 };
+	struct refs pods = { 0 }, nss = { 0 }, ns_left = { 0 }, nps = { 0 }, svcs = { 0 };
 	size_t n = 0, named = 0;
 	bool opened = false, pods_all = false, nps_all = false, net_changed = false;
 	int rc = 1;
@@ -752,6 +796,8 @@ int cmd_delete(int argc, char **argv)
 			r = refs_add(&nss, NULL, objs[i].ns->meta.name);
 		else if (objs[i].kind == PN_KIND_NETPOL)
 			r = refs_add(&nps, objs[i].np->meta.namespace_, objs[i].np->meta.name);
+		else if (objs[i].kind == PN_KIND_SERVICE)
+			r = refs_add(&svcs, objs[i].svc->meta.namespace_, objs[i].svc->meta.name);
 		else
 			r = refs_add(&pods, objs[i].pod->meta.namespace_, objs[i].pod->meta.name);
 		if (r < 0)
@@ -764,10 +810,20 @@ int cmd_delete(int argc, char **argv)
 		if (!tg.v[i].name) {
 			pods_all |= t == CMD_RT_POD;
 			nps_all |= t == CMD_RT_NETPOL;
+			if (t == CMD_RT_SERVICE || t == CMD_RT_ENDPOINTSLICE) {
+				cmd_errorf("--all and -l are supported for pods and networkpolicies; name the %s",
+					   tg.v[i].type->resource);
+				goto out;
+			}
 		} else if (t == CMD_RT_POD) {
 			r = refs_add(&pods, ns, tg.v[i].name);
 		} else if (t == CMD_RT_NETPOL) {
 			r = refs_add(&nps, ns, tg.v[i].name);
+		} else if (t == CMD_RT_SERVICE) {
+			r = refs_add(&svcs, ns, tg.v[i].name);
+		} else if (t == CMD_RT_ENDPOINTSLICE) {
+			cmd_errorf("endpointslices are the Services' own: delete the Service");
+			goto out;
 		} else {
 			r = refs_add(&nss, NULL, tg.v[i].name);
 		}
@@ -796,7 +852,11 @@ int cmd_delete(int argc, char **argv)
 		d.rc |= cmd_netpol_delete(&d.rt, nps.v[i].ns, nps.v[i].name, &net_changed);
 	if (nps_all)
 		d.rc |= cmd_netpol_delete_all(&d.rt, ns, all_ns, &net_changed);
-	/* Deleted policies: the rules follow, in one transaction. */
+	for (size_t i = 0; i < svcs.n; i++) {
+		d.rc |= svc_delete_one(&d.rt, svcs.v[i].ns, svcs.v[i].name);
+		net_changed = true;
+	}
+	/* Deleted policies or Services: the rules follow, in one transaction. */
 	if (net_changed)
 		d.rc |= cmd_netpol_sync(&d.rt);
 	delete_namespaces(&d, &nss, &ns_left);
@@ -817,6 +877,7 @@ out:
 	free(pods.v);
 	free(nss.v);
 	free(nps.v);
+	free(svcs.v);
 	free(ns_left.v);
 	labelsel_free(sel);
 	manifest_objects_free(objs, n);

@@ -20,9 +20,11 @@
 #include "cmd.h"
 #include "labelsel.h"
 #include "output.h"
+#include "endpoints.h"
 #include "manifest.h"
 #include "podrt.h"
 #include "store.h"
+#include "svcrt.h"
 
 #define TW_PADDING 2
 
@@ -331,6 +333,50 @@ static void describe_lines(struct tw *w, int level, const char *title, json_t *a
 	}
 }
 
+/* describeContainerProbe: "http-get http://:8080/healthz delay=0s timeout=1s ..." */
+static void describe_probe(struct tw *w, const char *title, json_t *p)
+{
+	json_t *h, *e;
+	char port[64];
+	size_t i;
+
+	if (!json_is_object(p))
+		return;
+	tw_printf(w, 2, "%s:	", title);
+	if ((h = json_object_get(p, "httpGet"))) {
+		json_t *pt = json_object_get(h, "port");
+		const char *scheme = jstr(h, "scheme") ? jstr(h, "scheme") : "HTTP";
+
+		if (json_is_string(pt))
+			snprintf(port, sizeof(port), "%s", json_string_value(pt));
+		else
+			snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(pt));
+		tw_printf(w, 0, "http-get %s://%s:%s%s", !strcmp(scheme, "HTTPS") ? "https" : "http",
+			  jstr(h, "host") ? jstr(h, "host") : "", port, jstr(h, "path") ? jstr(h, "path") : "");
+	} else if ((h = json_object_get(p, "tcpSocket"))) {
+		json_t *pt = json_object_get(h, "port");
+
+		if (json_is_string(pt))
+			snprintf(port, sizeof(port), "%s", json_string_value(pt));
+		else
+			snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(pt));
+		tw_printf(w, 0, "tcp-socket %s:%s", jstr(h, "host") ? jstr(h, "host") : "", port);
+	} else if ((h = json_object_get(p, "exec"))) {
+		tw_printf(w, 0, "exec [");
+		json_array_foreach(json_object_get(h, "command"), i, e)
+			tw_printf(w, 0, "%s%s", i ? " " : "", json_string_value(e));
+		tw_printf(w, 0, "]");
+	} else {
+		tw_printf(w, 0, "unknown");
+	}
+	tw_printf(w, 0, " delay=%llds timeout=%llds period=%llds #success=%lld #failure=%lld\n",
+		  (long long)json_integer_value(json_object_get(p, "initialDelaySeconds")),
+		  (long long)json_integer_value(json_object_get(p, "timeoutSeconds")),
+		  (long long)json_integer_value(json_object_get(p, "periodSeconds")),
+		  (long long)json_integer_value(json_object_get(p, "successThreshold")),
+		  (long long)json_integer_value(json_object_get(p, "failureThreshold")));
+}
+
 static void describe_container(struct tw *w, json_t *c, json_t *st)
 {
 	char ports[512];
@@ -366,6 +412,9 @@ static void describe_container(struct tw *w, json_t *c, json_t *st)
 		tw_printf(w, 2, "Restart Count:\t%d\n",
 			  (int)json_integer_value(json_object_get(st, "restartCount")));
 	}
+	describe_probe(w, "Liveness", json_object_get(c, "livenessProbe"));
+	describe_probe(w, "Readiness", json_object_get(c, "readinessProbe"));
+	describe_probe(w, "Startup", json_object_get(c, "startupProbe"));
 	tw_printf(w, 2, "Environment:%s\n", json_array_size(env) ? "" : "\t<none>");
 	json_array_foreach(env, i, e) {
 		const char *v = jstr(e, "value");
@@ -385,6 +434,9 @@ struct event {
 	time_t when;
 	size_t seq;     /* order of recording: ties keep it (qsort is not stable) */
 	char msg[512];
+	const char *from;
+	int count;      /* > 1: "AGE (xN over FIRST)" */
+	time_t first;
 };
 
 static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
@@ -401,6 +453,9 @@ static void add_event(struct event *ev, size_t *n, size_t max, const char *type,
 	ev[*n].reason = reason;
 	ev[*n].when = when;
 	ev[*n].seq = *n;
+	ev[*n].from = "podnet-shim";
+	ev[*n].count = 1;
+	ev[*n].first = when;
 	va_start(ap, fmt);
 	vsnprintf(ev[*n].msg, sizeof(ev[*n].msg), fmt, ap);
 	va_end(ap);
@@ -416,11 +471,16 @@ static int cmp_events(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void describe_events(struct tw *w, json_t *pod, time_t now)
+/*
+ * @recorded: what the shim recorded as kubelet would (events.json: probe
+ * failures, probe kills), merged with what is read back from the states.
+ */
+static void describe_events(struct tw *w, json_t *pod, json_t *recorded, time_t now)
 {
 	json_t *meta = json_object_get(pod, "metadata");
 	json_t *cst = json_object_get(json_object_get(pod, "status"), "containerStatuses"), *s;
-	size_t n = 0, max = 4 * json_array_size(cst), i;
+	json_t *rec = json_object_get(recorded, "events");
+	size_t n = 0, max = 4 * json_array_size(cst) + json_array_size(rec), i;
 	struct event *ev = max ? calloc(max, sizeof(*ev)) : NULL;
 
 	json_array_foreach(cst, i, s) {
@@ -446,6 +506,20 @@ static void describe_events(struct tw *w, json_t *pod, time_t now)
 			add_event(ev, &n, max, "Warning", "Failed", parse_time(jstr(term, "finishedAt")),
 				  "Error: %s", jstr(term, "message") ? jstr(term, "message") : "");
 	}
+	json_array_foreach(rec, i, s) {
+		size_t before = n;
+
+		if (!ev)
+			break;
+		add_event(ev, &n, max, jstr(s, "type") ? jstr(s, "type") : "Normal",
+			  jstr(s, "reason") ? jstr(s, "reason") : "", parse_time(jstr(s, "lastTimestamp")),
+			  "%s", jstr(s, "message") ? jstr(s, "message") : "");
+		if (n > before) {
+			ev[before].from = "kubelet";
+			ev[before].count = (int)json_integer_value(json_object_get(s, "count"));
+			ev[before].first = parse_time(jstr(s, "firstTimestamp"));
+		}
+	}
 	if (n == 0) {
 		tw_printf(w, 0, "Events:\t<none>\n");
 		free(ev);
@@ -455,15 +529,22 @@ static void describe_events(struct tw *w, json_t *pod, time_t now)
 	tw_printf(w, 0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
 	tw_printf(w, 1, "----\t------\t----\t----\t-------\n");
 	for (i = 0; i < n; i++) {
-		char age[OUTPUT_AGE_LEN];
+		char age[OUTPUT_AGE_LEN], first[OUTPUT_AGE_LEN], col[3 * OUTPUT_AGE_LEN];
 
-		tw_printf(w, 1, "%s\t%s\t%s\t%s\t%s\n", ev[i].type, ev[i].reason,
-			  format_age(ev[i].when, now, age), "podnet-shim", ev[i].msg);
+		format_age(ev[i].when, now, age);
+		/* kubectl: "2m (x4 over 3m)" for an aggregated event */
+		if (ev[i].count > 1)
+			snprintf(col, sizeof(col), "%s (x%d over %s)", age, ev[i].count,
+				 format_age(ev[i].first, now, first));
+		else
+			snprintf(col, sizeof(col), "%s", age);
+		tw_printf(w, 1, "%s\t%s\t%s\t%s\t%s\n", ev[i].type, ev[i].reason, col, ev[i].from,
+			  ev[i].msg);
 	}
 	free(ev);
 }
 
-static void describe_pod(struct tw *w, json_t *pod)
+static void describe_pod(struct tw *w, json_t *pod, json_t *recorded)
 {
 	json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
 	json_t *status = json_object_get(pod, "status"), *e;
@@ -508,7 +589,7 @@ static void describe_pod(struct tw *w, json_t *pod)
 		  jstr(status, "qosClass") ? jstr(status, "qosClass") : "BestEffort");
 	describe_map(w, "Node-Selectors", json_object_get(spec, "nodeSelector"), "=", false);
 	tw_printf(w, 0, "Tolerations:\t<none>\n");
-	describe_events(w, pod, time(NULL));
+	describe_events(w, pod, recorded, time(NULL));
 }
 
 
@@ -729,7 +810,15 @@ static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first
 		cmd_errorf("out of memory");
 		goto out;
 	}
-	describe_pod(&w, j);
+	{
+		char path[4200];
+		json_t *rec;
+
+		snprintf(path, sizeof(path), "%s/events.json", v.pod_dir);
+		rec = json_load_file(path, 0, NULL);
+		describe_pod(&w, j, rec);
+		json_decref(rec);
+	}
 	if (!first)
 		fputs("\n\n", stdout);
 	if (tw_flush(&w, stdout) < 0) {
@@ -744,6 +833,154 @@ out:
 	json_decref(j);
 	podrt_view_free(&v);
 	pn_err_free(&err);
+	return rc;
+}
+
+/*
+ * kubectl describe service (describeService): the Service's fields, then
+ * per port its EndpointSlice addresses (formatEndpointSlices: ready
+ * endpoints only, "ip:port", three then " + N more...", "<none>" when the
+ * Service has no slice at all).
+ */
+static void describe_slices_for(struct tw *w, const struct ep_slice *sl, size_t ns, const char *pname)
+{
+	size_t count = 0, listed = 0;
+	bool more = false;
+
+	tw_printf(w, 0, "Endpoints:\t");
+	if (ns == 0) {
+		tw_printf(w, 0, "<none>\n");
+		return;
+	}
+	for (size_t i = 0; i < ns; i++)
+		for (size_t p = 0; p < sl[i].n_ports; p++) {
+			if (strcmp(sl[i].ports[p].name, pname ? pname : "") != 0)
+				continue;
+			for (size_t e = 0; e < sl[i].n_eps; e++) {
+				if (listed == 3)
+					more = true;
+				if (!sl[i].eps[e].ready)
+					continue;
+				if (!more) {
+					tw_printf(w, 0, "%s%s:%d", listed ? "," : "", sl[i].eps[e].ip,
+						  sl[i].ports[p].port);
+					listed++;
+				}
+				count++;
+			}
+		}
+	if (more)
+		tw_printf(w, 0, " + %zu more...", count - 3);
+	tw_printf(w, 0, "\n");
+}
+
+static void describe_service(struct tw *w, const struct pn_service *s, json_t *j,
+			     const struct ep_slice *sl, size_t ns)
+{
+	json_t *meta = json_object_get(j, "metadata");
+	size_t i;
+
+	tw_printf(w, 0, "Name:\t%s\n", s->meta.name);
+	tw_printf(w, 0, "Namespace:\t%s\n", s->meta.namespace_);
+	describe_map(w, "Labels", json_object_get(meta, "labels"), "=", false);
+	describe_map(w, "Annotations", json_object_get(meta, "annotations"), ": ", true);
+	tw_printf(w, 0, "Selector:\t");
+	for (i = 0; i < s->selector.n; i++)
+		tw_printf(w, 0, "%s%s=%s", i ? "," : "", s->selector.items[i].key,
+			  s->selector.items[i].value);
+	tw_printf(w, 0, "%s\n", s->selector.n ? "" : "<none>");
+	tw_printf(w, 0, "Type:\t%s\n", pn_svc_type_str(s->type));
+	if (s->type != PN_SVC_EXTERNAL_NAME) {
+		tw_printf(w, 0, "IP Family Policy:\tSingleStack\n");
+		tw_printf(w, 0, "IP Families:\tIPv4\n");
+	} else {
+		tw_printf(w, 0, "IP Families:\t<none>\n");
+	}
+	tw_printf(w, 0, "IP:\t%s\n", s->cluster_ip && s->type != PN_SVC_EXTERNAL_NAME ? s->cluster_ip : "");
+	tw_printf(w, 0, "IPs:\t%s\n",
+		  s->cluster_ip && s->type != PN_SVC_EXTERNAL_NAME ? s->cluster_ip : "<none>");
+	if (s->type == PN_SVC_EXTERNAL_NAME)
+		tw_printf(w, 0, "External Name:\t%s\n", s->external_name ? s->external_name : "");
+	for (i = 0; i < s->n_ports; i++) {
+		const struct pn_svc_port *p = &s->ports[i];
+		const char *name = p->name && *p->name ? p->name : "<unset>";
+
+		tw_printf(w, 0, "Port:\t%s\t%d/%s\n", name, p->port, p->protocol);
+		if (p->target_port_name)
+			tw_printf(w, 0, "TargetPort:\t%s/%s\n", p->target_port_name, p->protocol);
+		else
+			tw_printf(w, 0, "TargetPort:\t%d/%s\n", p->target_port, p->protocol);
+		if (p->node_port)
+			tw_printf(w, 0, "NodePort:\t%s\t%d/%s\n", name, p->node_port, p->protocol);
+		describe_slices_for(w, sl, ns, p->name);
+	}
+	tw_printf(w, 0, "Session Affinity:\t%s\n", s->affinity_client_ip ? "ClientIP" : "None");
+	if (s->type == PN_SVC_NODE_PORT)
+		tw_printf(w, 0, "External Traffic Policy:\t%s\n", s->external_local ? "Local" : "Cluster");
+	if (s->type != PN_SVC_EXTERNAL_NAME)
+		tw_printf(w, 0, "Internal Traffic Policy:\t%s\n", s->internal_local ? "Local" : "Cluster");
+	tw_printf(w, 0, "Events:\t<none>\n");
+}
+
+static int describe_services(struct podrt *rt, const char *ns, char **names, size_t nn)
+{
+	struct pn_service **svcs = NULL;
+	struct ep_podset pods = { 0 };
+	struct pn_err err = { 0 };
+	size_t n = 0, shown = 0;
+	int rc = 0;
+
+	if (svcrt_list(rt->st, ns, &svcs, &n, &err) < 0 || endpoints_pods_load(rt->st, rt->root, false, &pods, &err) < 0) {
+		cmd_error(&err);
+		pn_err_free(&err);
+		svcrt_array_free(svcs, n);
+		return 1;
+	}
+	for (size_t k = 0; k < nn; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			found |= !strcmp(svcs[i]->meta.name, names[k]);
+		if (!found) {
+			fprintf(stderr, "Error from server (NotFound): services \"%s\" not found\n", names[k]);
+			rc = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ep_slice *sl = NULL;
+		size_t nsl = 0;
+		struct tw w = { 0 };
+		json_t *j = NULL;
+		bool want = nn == 0;
+
+		for (size_t k = 0; k < nn; k++)
+			want |= !strcmp(svcs[i]->meta.name, names[k]);
+		if (!want)
+			continue;
+		if (endpoints_compute(svcs[i], pods.pods, pods.n, &sl, &nsl, &err) < 0 ||
+		    !(j = service_to_json(svcs[i])) || tw_open(&w) < 0) {
+			cmd_errorf("%s", err.msg ? pn_err_msg(&err) : "out of memory");
+			pn_err_free(&err);
+			ep_slices_free(sl, nsl);
+			json_decref(j);
+			rc = 1;
+			continue;
+		}
+		describe_service(&w, svcs[i], j, sl, nsl);
+		if (shown++)
+			fputs("\n\n", stdout);
+		if (tw_flush(&w, stdout) < 0)
+			rc = 1;
+		if (w.f)
+			fclose(w.f);
+		free(w.buf);
+		json_decref(j);
+		ep_slices_free(sl, nsl);
+	}
+	if (n == 0 && nn == 0)
+		fprintf(stderr, "No resources found in %s namespace.\n", ns);
+	endpoints_pods_free(&pods);
+	svcrt_array_free(svcs, n);
 	return rc;
 }
 
@@ -762,13 +999,13 @@ int cmd_describe(int argc, char **argv)
 	struct pn_err err = { 0 };
 	struct store_pod *pods = NULL;
 	size_t n = 0, named = 0;
-	bool first = true, opened = false, all = false, netpol = false;
+	bool first = true, opened = false, all = false, netpol = false, svc = false;
 	int rc = 1;
 
 	if (cmd_flags(flags, argc, argv, &a) < 0)
 		goto out;
 	if (a.n == 0) {
-		cmd_errorf("You must specify the type of resource to describe. Valid resource types: pods, networkpolicies.");
+		cmd_errorf("You must specify the type of resource to describe. Valid resource types: pods, services, networkpolicies.");
 		goto out;
 	}
 	if (cmd_targets_parse("describe", a.v, a.n, &tg) < 0)
@@ -776,8 +1013,10 @@ int cmd_describe(int argc, char **argv)
 	for (size_t i = 0; i < tg.n; i++) {
 		if (tg.v[i].type->rt == CMD_RT_NETPOL) {
 			netpol = true;
+		} else if (tg.v[i].type->rt == CMD_RT_SERVICE) {
+			svc = true;
 		} else if (tg.v[i].type->rt != CMD_RT_POD) {
-			cmd_errorf("podnet describe shows pods and networkpolicies; for %s use \"podnet get %s -o yaml\"",
+			cmd_errorf("podnet describe shows pods, services and networkpolicies; for %s use \"podnet get %s -o yaml\"",
 				   tg.v[i].type->resource, tg.v[i].type->resource);
 			goto out;
 		}
@@ -798,6 +1037,20 @@ int cmd_describe(int argc, char **argv)
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		goto out;
 	opened = true;
+	if (svc) {
+		/* Services: by name, or every one of the namespace. */
+		char **names = calloc(tg.n + 1, sizeof(*names));
+		size_t nn = 0;
+
+		if (!names)
+			goto out;
+		for (size_t i = 0; i < tg.n; i++)
+			if (tg.v[i].type->rt == CMD_RT_SERVICE && tg.v[i].name)
+				names[nn++] = (char *)tg.v[i].name;
+		rc = describe_services(&rt, o.ns, names, nn);
+		free(names);
+		goto out;
+	}
 	if (netpol) {
 		/* NetworkPolicies: by name, or every one of the namespace. */
 		rc = 0;

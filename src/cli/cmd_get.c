@@ -178,7 +178,7 @@ struct get_run {
 	enum out_fmt fmt;
 	const char *tmpl;
 	bool with_kind;           /* several types: NAME is TYPE/NAME */
-	bool netpol_only;         /* only NetworkPolicies, printed by cmd_netpol_get() */
+	size_t self_printed;      /* types that printed themselves (NetworkPolicies, Services) */
 	struct found f;
 	int rc;
 };
@@ -539,7 +539,7 @@ int cmd_get(int argc, char **argv)
 	if (!g.f.items || cmd_flags(flags, argc, argv, &a) < 0)
 		goto out;
 	if (a.n == 0) {
-		fprintf(stderr, "You must specify the type of resource to get. Valid resource types: pods, namespaces, networkpolicies.\n\n"
+		fprintf(stderr, "You must specify the type of resource to get. Valid resource types: pods, namespaces, services, endpointslices, networkpolicies.\n\n"
 				"error: Required resource not specified.\n");
 		goto out;
 	}
@@ -585,19 +585,25 @@ int cmd_get(int argc, char **argv)
 				names[nn++] = tg.v[i].name;
 		if (order[k]->rt == CMD_RT_POD) {
 			get_pods(&g, order[k], names, nn);
-		} else if (order[k]->rt == CMD_RT_NETPOL) {
-			/* printed by its own module, whole */
+		} else if (order[k]->rt == CMD_RT_NETPOL || order[k]->rt == CMD_RT_SERVICE ||
+			   order[k]->rt == CMD_RT_ENDPOINTSLICE) {
+			/* printed by their own modules, whole */
 			const struct cmd_get_args ga = { g.o.ns, g.o.all_ns, g.o.sel, g.o.output,
 							 g.o.no_headers, names, nn };
 
-			g.rc |= cmd_netpol_get(&g.rt, &ga);
-			g.netpol_only = norder == 1;
+			if (order[k]->rt == CMD_RT_NETPOL)
+				g.rc |= cmd_netpol_get(&g.rt, &ga);
+			else if (order[k]->rt == CMD_RT_SERVICE)
+				g.rc |= svc_get(&g.rt, &ga);
+			else
+				g.rc |= svc_get_slices(&g.rt, &ga);
+			g.self_printed++;
 		} else {
 			get_namespaces(&g, order[k], names, nn);
 		}
 		free(names);
 	}
-	if (g.netpol_only)
+	if (g.self_printed == norder)
 		goto out;
 	if (g.fmt != OUT_TABLE && g.fmt != OUT_WIDE)
 		print_objects(&g, tg.n == 1 && named == 1);

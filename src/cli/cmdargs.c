@@ -57,6 +57,8 @@ static const struct cmd_rtype rtypes[] = {
 	{ CMD_RT_POD, "pods", "pod", "po", "Pod", true },
 	{ CMD_RT_NAMESPACE, "namespaces", "namespace", "ns", "Namespace", false },
 	{ CMD_RT_NETPOL, "networkpolicies", "networkpolicy", "netpol", "NetworkPolicy", true },
+	{ CMD_RT_SERVICE, "services", "service", "svc", "Service", true },
+	{ CMD_RT_ENDPOINTSLICE, "endpointslices", "endpointslice", "", "EndpointSlice", true },
 };
 
 const struct cmd_rtype *cmd_rtype_find(const char *name, size_t len)

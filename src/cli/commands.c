@@ -7,28 +7,29 @@
 #define NS_FLAGS "  -n, --namespace NS   the pod's namespace (default \"default\")\n"
 
 const struct cmd podnet_cmds[] = {
-	{ "apply", cmd_apply, "Create or update pods, namespaces and NetworkPolicies from Kubernetes YAML",
+	{ "apply", cmd_apply, "Create or update pods, namespaces, NetworkPolicies and Services from Kubernetes YAML",
 	  "  podnet apply -f FILE|DIR|- [-f ...] [-R] [-n NS] [-o name]\n\n"
-	  "Every document (v1 Pod, Namespace or List, networking.k8s.io/v1\n"
-	  "NetworkPolicy) of every file is read before anything changes.  A new pod gets its own network namespace\n"
-	  "(/run/netns/cni-<uuid>), an IP from the CNI network in PODNET_CNI_CONF_DIR\n"
+	  "Every document (v1 Pod, Namespace, Service or List, networking.k8s.io/v1\n"
+	  "NetworkPolicy) of every file is read before anything changes.  A new pod gets\n"
+	  "its own network namespace (/run/netns/cni-<uuid>), an IP from the CNI network in PODNET_CNI_CONF_DIR\n"
 	  "(written by `podnet init` on first use), and its containers run through the\n"
 	  "OCI runtime sharing it.  An existing pod is updated as kube-apiserver allows:\n"
 	  "`pod/x unchanged`, `pod/x configured` (labels, annotations, a container's\n"
 	  "image: that container restarts), or its Forbidden message for other fields.\n"
 	  "The NetworkPolicies that select a pod apply before its containers start; any\n"
-	  "change to policies or labels is in the node's nftables rules when the command\n"
-	  "returns, in one transaction (docs/networkpolicy.md).\n\n"
+	  "change to policies, Services or labels is in the node's nftables rules when\n"
+	  "the command returns, in one transaction (docs/networkpolicy.md,\n"
+	  "docs/services.md).\n\n"
 	  "  -f, --filename PATH  a file, a directory (its .json, .yaml, .yml files) or -\n"
 	  "                       (standard input, named \"STDIN\" in messages); repeatable\n"
 	  "  -R, --recursive      descend into subdirectories of a -f directory\n" NS_FLAGS
 	  "                       (for objects that name none; another one is refused)\n"
 	  "  -o, --output name    print pod/NAME only\n" },
-	{ "get", cmd_get, "List pods, namespaces or NetworkPolicies, as kubectl get does",
+	{ "get", cmd_get, "List pods, namespaces, NetworkPolicies, Services or EndpointSlices, as kubectl get does",
 	  "  podnet get TYPE[,TYPE] [NAME...] | TYPE/NAME... [-n NS | -A] [-l SELECTOR]\n"
 	  "             [-o FORMAT] [--no-headers] [--show-labels]\n\n"
-	  "TYPE is pods (pod, po), namespaces (namespace, ns) or networkpolicies\n"
-	  "(networkpolicy, netpol).\n\n" NS_FLAGS
+	  "TYPE is pods (pod, po), namespaces (namespace, ns), networkpolicies\n"
+	  "(networkpolicy, netpol), services (service, svc) or endpointslices.\n\n" NS_FLAGS
 	  "  -A, --all-namespaces list pods of every namespace\n"
 	  "  -l, --selector SEL   label selector as Kubernetes parses it: k=v, k==v, k!=v,\n"
 	  "                       'k in (a,b)', 'k notin (a)', k, !k, joined by ','\n"
@@ -36,12 +37,13 @@ const struct cmd podnet_cmds[] = {
 	  "                       name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE\n"
 	  "      --no-headers     no header line\n"
 	  "      --show-labels    a LABELS column\n" },
-	{ "describe", cmd_describe, "Show a pod or a NetworkPolicy in detail, as kubectl describe does",
+	{ "describe", cmd_describe, "Show a pod, a NetworkPolicy or a Service in detail, as kubectl describe does",
 	  "  podnet describe pods [NAME...] | pod/NAME... [-n NS | -A] [-l SELECTOR]\n"
-	  "  podnet describe networkpolicies [NAME...] | netpol/NAME... [-n NS]\n\n"
+	  "  podnet describe networkpolicies [NAME...] | netpol/NAME... [-n NS]\n"
+	  "  podnet describe services [NAME...] | svc/NAME... [-n NS]\n\n"
 	  "Without a name every pod of the namespace (that SELECTOR picks) is described.\n"
 	  "Events are read back from the containers' states (podnet keeps no event log).\n" },
-	{ "delete", cmd_delete, "Delete pods, namespaces or NetworkPolicies",
+	{ "delete", cmd_delete, "Delete pods, namespaces, NetworkPolicies or Services",
 	  "  podnet delete TYPE NAME... | TYPE/NAME... | TYPE (--all | -l SELECTOR) [-n NS | -A]\n"
 	  "  podnet delete -f FILE|DIR|- [-R]\n"
 	  "  options: [--grace-period=N | --now] [--force] [--wait=false] [--ignore-not-found]\n"
@@ -51,7 +53,7 @@ const struct cmd podnet_cmds[] = {
 	  "pin and every file of the pod are removed.  Several pods stop at the same time,\n"
 	  "so deleting many takes one grace period, and each `pod \"x\" deleted` line is\n"
 	  "printed as that pod is gone.  A namespace goes with every pod in it.\n"
-	  "Deleted NetworkPolicies stop applying when the command returns.\n\n"
+	  "Deleted NetworkPolicies and Services stop applying when the command returns.\n\n"
 	  "      --grace-period N seconds between SIGTERM and SIGKILL (0 needs --force)\n"
 	  "      --now            --grace-period=1\n"
 	  "      --force          with grace 0: kill at once (kubectl's warning is printed)\n"
@@ -167,6 +169,12 @@ const struct cmd podnet_cmds[] = {
 	  "it resolved to on the destination pod).  The verdict comes from podnet's\n"
 	  "evaluator of the API reference, which shares no code with the nftables rules\n"
 	  "it is checked against (docs/networkpolicy.md).\n" },
+	{ "sync", cmd_sync, "Bring the node's nftables rules (policies, Services) in line with the state",
+	  "  podnet sync\n\n"
+	  "Recomputes every Service's endpoints from the pods' labels, addresses and\n"
+	  "readiness and replaces podnet's nftables rules in one transaction.  apply\n"
+	  "and delete do it themselves; a pod's shim runs it when a container's\n"
+	  "readiness changes.\n" },
 	{ "gc", cmd_gc, "Remove what dead or half-made pods left behind",
 	  "  podnet gc\n\n"
 	  "Finishes pods whose apply or delete was killed, removes pod directories,\n"

@@ -104,7 +104,7 @@ int cmd_runtime_open(struct podrt *rt, struct podnet_env *env)
 		return -1;
 	}
 	/* Every command that changes pods keeps the network's rules in step
-	 * (NetworkPolicy now, Services next): the runtime calls this after a
+	 * (NetworkPolicy, Services and hostPorts): the runtime calls this after a
 	 * pod's CNI ADD, relabel and delete. */
 	rt->net_sync = cmd_net_sync;
 	return 0;

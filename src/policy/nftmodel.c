@@ -52,6 +52,7 @@ void nftm_table_free(struct nftm_table *t)
 		free(s->type);
 		free(s->verdict_type);
 		free(s->comment);
+		free(s->flags);
 		strv_free(s->elems, s->n_elems);
 	}
 	free(t->sets);
@@ -201,6 +202,14 @@ struct nftm_set *nftm_set_add(struct nftm_table *t, const char *name, const char
 	t->finished = false;
 	ix_add(t, &t->set_ix, &t->cap_set_ix, t->n_sets, set_name_at);
 	return s;
+}
+
+void nftm_set_flags(struct nftm_table *t, struct nftm_set *s, const char *flags)
+{
+	if (!s)
+		return;
+	free(s->flags);
+	s->flags = xstrdup(t, flags);
 }
 
 static int set_key_cmp(const void *key, const void *elem)
@@ -408,6 +417,8 @@ static void put_set_decl(FILE *f, const struct nftm_table *t, const struct nftm_
 	if (s->verdict_type)
 		fprintf(f, " : %s", s->verdict_type);
 	fputs(";", f);
+	if (s->flags)
+		fprintf(f, " %s;", s->flags);
 	if (s->comment)
 		fprintf(f, " comment \"%s\";", s->comment);
 	fputs(" }\n", f);
@@ -592,7 +603,7 @@ char *nftm_script_diff(const struct nftm_table *old, const struct nftm_table *ne
 		const struct nftm_set *n = &new->sets[i], *p = nftm_set_find(old, n->name);
 
 		if (p && (strcmp(p->type, n->type) || !streq_null(p->verdict_type, n->verdict_type) ||
-			  !streq_null(p->comment, n->comment)))
+			  !streq_null(p->comment, n->comment) || !streq_null(p->flags, n->flags)))
 			*full_needed = true;
 	}
 	if (*full_needed)
@@ -726,6 +737,8 @@ json_t *nftm_to_json(const struct nftm_table *t, bool with_rules)
 			json_object_set_new(o, "map", json_string(s->verdict_type));
 		if (ok && s->comment)
 			json_object_set_new(o, "comment", json_string(s->comment));
+		if (ok && s->flags)
+			json_object_set_new(o, "flags", json_string(s->flags));
 		ok = ok && json_array_append_new(sets, o) == 0;
 	}
 	for (size_t i = 0; ok && i < t->n_chains; i++) {
@@ -775,6 +788,8 @@ int nftm_from_json(json_t *j, struct nftm_table **out, struct pn_err *err)
 		if (!jstr(o, "name") || !jstr(o, "type"))
 			goto bad;
 		s = nftm_set_add(t, jstr(o, "name"), jstr(o, "type"), jstr(o, "map"), jstr(o, "comment"));
+		if (jstr(o, "flags"))
+			nftm_set_flags(t, s, jstr(o, "flags"));
 		json_array_foreach(json_object_get(o, "elems"), k, e) {
 			if (!json_is_string(e))
 				goto bad;

@@ -41,6 +41,7 @@ struct nftm_set {
 	char *type;          /* "ipv4_addr", "ipv4_addr . inet_proto . inet_service" */
 	char *verdict_type;  /* maps: "verdict"; NULL for sets */
 	char *comment;       /* NULL: none */
+	char *flags;         /* NULL: none; "dynamic,timeout; timeout 10800s" for Services' affinity */
 	char **elems;        /* sorted and unique after nftm_finish(); maps: "KEY : VERDICT" */
 	size_t n_elems, cap_elems;
 };
@@ -79,6 +80,10 @@ void nftm_table_free(struct nftm_table *t);
 struct nftm_set *nftm_set_add(struct nftm_table *t, const char *name, const char *type,
 			      const char *verdict_type, const char *comment);
 struct nftm_set *nftm_set_find(const struct nftm_table *t, const char *name);
+/* Declaration text after the type: "flags dynamic,timeout; timeout 10800s".
+ * Elements the kernel adds to such a set (`update @set`) are not the
+ * model's: diffs never touch them. */
+void nftm_set_flags(struct nftm_table *t, struct nftm_set *s, const char *flags);
 void nftm_elem(struct nftm_table *t, struct nftm_set *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -21,6 +21,7 @@
 #include "nftgen.h"
 #include "nftmodel.h"
 #include "nftx.h"
+#include "svcgen.h"
 #include "world.h"
 
 #define STATE_FILE "nftables.json"
@@ -146,6 +147,33 @@ static int apply_full(const char *root, const struct nftm_table *t, struct pol_s
 	return ret;
 }
 
+/* The whole table: NetworkPolicy (nftgen.h) and Services (svcgen.h). */
+static int build_model(struct store *st, const char *root, const struct pol_world *w,
+		       struct nftm_table **out, struct pn_err *err)
+{
+	struct svc_loaded svcs = { 0 };
+	struct nftm_table *t = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = nftm_table_new(POL_NFT_FAMILY, POL_NFT_TABLE, &t, err);
+	if (ret == 0)
+		ret = pol_nft_build(w, t, err);
+	if (ret == 0)
+		ret = svc_input_load(st, root, &svcs, err);
+	if (ret == 0)
+		ret = svc_nft_build(&svcs.in, t, err);
+	if (ret == 0)
+		ret = nftm_finish(t, err);
+	svc_loaded_free(&svcs);
+	if (ret < 0) {
+		nftm_table_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+}
+
 int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, struct pn_err *err)
 {
 	struct pol_sync_report scratch;
@@ -165,11 +193,7 @@ int pol_sync(struct store *st, const char *root, struct pol_sync_report *rep, st
 		goto out;
 	pn_debug("sync: world loaded in %.1f ms (%zu pods, %zu policies)",
 		 (double)(pn_now_ns() - t0) / 1e6, w->n_pods, w->n_pols);
-	ret = nftm_table_new(POL_NFT_FAMILY, POL_NFT_TABLE, &want, err);
-	if (ret == 0)
-		ret = pol_nft_build(w, want, err);
-	if (ret == 0)
-		ret = nftm_finish(want, err);
+	ret = build_model(st, root, w, &want, err);
 	if (ret < 0)
 		goto out;
 	report_counts(rep, want);
@@ -265,11 +289,7 @@ int pol_sync_status(struct store *st, const char *root, enum pol_enforcement *ou
 
 	ret = pol_world_load(st, &w, err);
 	if (ret == 0)
-		ret = nftm_table_new(POL_NFT_FAMILY, POL_NFT_TABLE, &want, err);
-	if (ret == 0)
-		ret = pol_nft_build(w, want, err);
-	if (ret == 0)
-		ret = nftm_finish(want, err);
+		ret = build_model(st, root, w, &want, err);
 	if (ret < 0)
 		goto out;
 	kret = nft_table_handle(NFPROTO_INET, POL_NFT_TABLE, &kernel_handle, err);

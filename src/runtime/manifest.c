@@ -367,6 +367,20 @@ static void is_dns1123_label(const char *v, struct msgs *out)
 		msgs_add(out, "%s", MSG_DNS_LABEL);
 }
 
+#define MSG_DNS1035_LABEL                                                                          \
+	"a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "  \
+	"an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "   \
+	"'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+
+/* validation.IsDNS1035Label: Service names */
+static void is_dns1035_label(const char *v, struct msgs *out)
+{
+	if (strlen(v) > 63)
+		msgs_add(out, "must be no more than 63 characters");
+	if (!label_re(v, strlen(v)) || !(v[0] >= 'a' && v[0] <= 'z'))
+		msgs_add(out, "%s", MSG_DNS1035_LABEL);
+}
+
 /* validation.IsDNS1123Subdomain, each message prefixed (IsQualifiedName's "prefix part ") */
 static void is_dns1123_subdomain(const char *v, const char *prefix, struct msgs *out)
 {
@@ -1231,6 +1245,17 @@ static void yl_free(struct yloader *y)
 #define T_IPBLOCK "io.k8s.api.networking.v1.IPBlock"
 #define T_LSEL "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
 #define T_LSELREQ "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"
+#define T_PROBE "io.k8s.api.core.v1.Probe"
+#define T_EXEC "io.k8s.api.core.v1.ExecAction"
+#define T_HTTPGET "io.k8s.api.core.v1.HTTPGetAction"
+#define T_HTTPHDR "io.k8s.api.core.v1.HTTPHeader"
+#define T_TCPSOCK "io.k8s.api.core.v1.TCPSocketAction"
+#define T_GRPC "io.k8s.api.core.v1.GRPCAction"
+#define T_SVC "io.k8s.api.core.v1.Service"
+#define T_SVCSPEC "io.k8s.api.core.v1.ServiceSpec"
+#define T_SVCPORT "io.k8s.api.core.v1.ServicePort"
+#define T_AFFCFG "io.k8s.api.core.v1.SessionAffinityConfig"
+#define T_CLIENTIP "io.k8s.api.core.v1.ClientIPConfig"
 
 struct dec {
 	const char *kind;       /* "Pod", "Namespace" */
@@ -1631,6 +1656,37 @@ static void missing_field(struct dec *d, json_t *o, const char *key, const char 
 		client_err(d, "missing required field \"%s\" in %s", key, type);
 }
 
+/* What the API server's defaulting and validation need beyond struct pn_service. */
+struct svc_raw {
+	char *type, *affinity, *etp, *itp;   /* as written; NULL: unset */
+	char *cluster_ip, *ip_family_policy;
+	char **cluster_ips, **ip_families;
+	bool affinity_cfg;                    /* sessionAffinityConfig written */
+	bool client_ip_cfg;                   /* ... .clientIP written */
+	bool timeout_set;
+	long long timeout;
+};
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void svc_raw_free(struct svc_raw *r)
+{
+	free(r->type);
+	free(r->affinity);
+	free(r->etp);
+	free(r->itp);
+	free(r->cluster_ip);
+	free(r->ip_family_policy);
+	strv_free(r->cluster_ips);
+	strv_free(r->ip_families);
+	memset(r, 0, sizeof(*r));
+}
+
 /* What the API server's defaulting and validation need beyond struct pn_pod. */
 struct pod_raw {
 	char *restart;          /* spec.restartPolicy as written */
@@ -1674,6 +1730,7 @@ enum fkind {
 /* What a field's decoder may reach besides its own object. */
 struct fctx {
 	struct pod_raw *raw;
+	struct svc_raw *sraw;
 	size_t idx;     /* the object's index in its list */
 };
 
@@ -1683,7 +1740,8 @@ struct field {
 	const char *name;
 	enum fkind kind;
 	size_t off;                      /* in the object, or in struct pod_raw if raw */
-	bool raw;
+	bool raw;                        /* ...in struct svc_raw if sraw */
+	bool sraw;
 	bool store_only;                 /* only pod_from_json reads it; else F_IGNORED */
 	const struct ftype *type;        /* F_OBJECT, F_LIST */
 	size_t n_off;                    /* F_LIST */
@@ -1746,7 +1804,7 @@ static void get_objlist(struct dec *d, json_t *v, const char *tpath, const struc
 static void dec_field(struct dec *d, json_t *v, const struct ftype *t, const struct field *f,
 		      void *obj, struct fctx *cx)
 {
-	char *p = (char *)(f->raw ? (void *)cx->raw : obj) + f->off;
+	char *p = (char *)(f->raw ? (void *)cx->raw : f->sraw ? (void *)cx->sraw : obj) + f->off;
 	enum fkind kind = f->store_only && !d->store ? F_IGNORED : f->kind;
 	char tpath[128];
 	long long iv;
@@ -1849,6 +1907,177 @@ static void dec_generation(struct dec *d, json_t *v, const char *tpath, void *ob
 		((struct pn_meta *)obj)->generation = iv;
 }
 
+/*
+ * Probes.  The handlers (exec, httpGet, tcpSocket, grpc) are flattened into
+ * struct pn_probe; each written one is counted, so that validation can say
+ * "must specify a handler type" or "may not specify more than 1".
+ */
+static void dec_intstr_port(struct dec *d, json_t *v, const char *tpath, int *num, char **name)
+{
+	long long iv;
+
+	if (json_is_string(v)) {
+		free(*name);
+		*name = xstrdup(d, json_string_value(v));
+		/* intstr: a string of digits is still a name to validate */
+		return;
+	}
+	if (json_is_integer(v) || json_is_real(v)) {
+		if (get_int(d, v, tpath, "IntOrString", "int32", INT32_MIN, INT32_MAX, &iv))
+			*num = (int)iv;
+		return;
+	}
+	if (!json_is_null(v))
+		client_type(d, tpath, v, "integer");
+}
+
+static void dec_probe_port(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_probe *p = obj;
+
+	dec_intstr_port(d, v, tpath, &p->port, &p->port_name);
+}
+
+static void dec_grpc_port(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_probe *p = obj;
+	long long iv;
+
+	if (get_int(d, v, tpath, "GRPCAction", "int32", INT32_MIN, INT32_MAX, &iv))
+		p->port = (int)iv;
+}
+
+#define FIELD(n, k) .name = n, .kind = k
+#define AT(s, f) .off = offsetof(struct s, f)
+
+static const struct field hdr_fields[] = {
+	{ FIELD("name", F_STR), AT(pn_http_header, name) },
+	{ FIELD("value", F_STR), AT(pn_http_header, value) },
+	{ 0 },
+};
+static const struct ftype hdr_type = { T_HTTPHDR, "HTTPHeader", sizeof(struct pn_http_header),
+				       hdr_fields, "name" };
+
+static const struct field exec_fields[] = {
+	{ FIELD("command", F_STRV), AT(pn_probe, command) },
+	{ 0 },
+};
+static const struct ftype exec_type = { T_EXEC, "ExecAction", sizeof(struct pn_probe), exec_fields,
+					NULL };
+
+static const struct field httpget_fields[] = {
+	{ FIELD("host", F_STR), AT(pn_probe, host) },
+	{ FIELD("httpHeaders", F_LIST), AT(pn_probe, headers), .type = &hdr_type,
+	  .n_off = offsetof(struct pn_probe, n_headers) },
+	{ FIELD("path", F_STR), AT(pn_probe, path) },
+	{ FIELD("port", F_CALL), .call = dec_probe_port },
+	{ FIELD("scheme", F_STR), AT(pn_probe, scheme) },
+	{ 0 },
+};
+static const struct ftype httpget_type = { T_HTTPGET, "HTTPGetAction", sizeof(struct pn_probe),
+					   httpget_fields, "port" };
+
+static const struct field tcpsock_fields[] = {
+	{ FIELD("host", F_STR), AT(pn_probe, host) },
+	{ FIELD("port", F_CALL), .call = dec_probe_port },
+	{ 0 },
+};
+static const struct ftype tcpsock_type = { T_TCPSOCK, "TCPSocketAction", sizeof(struct pn_probe),
+					   tcpsock_fields, "port" };
+
+static const struct field grpc_fields[] = {
+	{ FIELD("port", F_CALL), .call = dec_grpc_port },
+	{ FIELD("service", F_STR), AT(pn_probe, grpc_service) },
+	{ 0 },
+};
+static const struct ftype grpc_type __attribute__((unused)) = {
+	T_GRPC, "GRPCAction", sizeof(struct pn_probe), grpc_fields, "port"
+};
+
+static void dec_handler(struct dec *d, json_t *v, struct pn_probe *p, enum pn_probe_handler h,
+			const struct ftype *t, struct fctx *cx)
+{
+	p->handlers |= 1u << h;
+	dec_object(d, v, t, p, cx);
+}
+
+static void dec_exec(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_handler(d, v, obj, PN_PROBE_EXEC, &exec_type, cx);
+}
+
+static void dec_httpget(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_handler(d, v, obj, PN_PROBE_HTTP, &httpget_type, cx);
+}
+
+static void dec_tcpsock(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_handler(d, v, obj, PN_PROBE_TCP, &tcpsock_type, cx);
+}
+
+/* gRPC health checks need an HTTP/2 client podnet does not have yet. */
+static void dec_grpc(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	((struct pn_probe *)obj)->handlers |= 1u << PN_PROBE_GRPC;
+	unsupported(d, json_is_object(v) && !json_object_size(v) ? json_true() : v);
+}
+
+static void dec_probe_grace(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	struct pn_probe *p = obj;
+	long long iv;
+
+	if (get_int(d, v, tpath, "Probe", "int64", LLONG_MIN, LLONG_MAX, &iv)) {
+		p->termination_grace = iv;
+		p->has_termination_grace = true;
+	}
+}
+
+static const struct field probe_fields[] = {
+	{ FIELD("exec", F_CALL), .call = dec_exec },
+	{ FIELD("failureThreshold", F_INT32), AT(pn_probe, failure_threshold) },
+	{ FIELD("grpc", F_CALL), .call = dec_grpc },
+	{ FIELD("httpGet", F_CALL), .call = dec_httpget },
+	{ FIELD("initialDelaySeconds", F_INT32), AT(pn_probe, initial_delay) },
+	{ FIELD("periodSeconds", F_INT32), AT(pn_probe, period) },
+	{ FIELD("successThreshold", F_INT32), AT(pn_probe, success_threshold) },
+	{ FIELD("tcpSocket", F_CALL), .call = dec_tcpsock },
+	{ FIELD("terminationGracePeriodSeconds", F_CALL), .call = dec_probe_grace },
+	{ FIELD("timeoutSeconds", F_INT32), AT(pn_probe, timeout) },
+	{ 0 },
+};
+static const struct ftype probe_type = { T_PROBE, "Probe", sizeof(struct pn_probe), probe_fields,
+					 NULL };
+
+static void dec_probe_at(struct dec *d, json_t *v, struct pn_probe *p, struct fctx *cx)
+{
+	if (!json_is_object(v)) {
+		client_type(d, T_PROBE, v, "map");
+		return;
+	}
+	p->present = true;
+	dec_object(d, v, &probe_type, p, cx);
+}
+
+static void dec_liveness(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_probe_at(d, v, &((struct pn_container_spec *)obj)->liveness, cx);
+}
+
+static void dec_readiness(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_probe_at(d, v, &((struct pn_container_spec *)obj)->readiness, cx);
+}
+
+static void dec_startup(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	dec_probe_at(d, v, &((struct pn_container_spec *)obj)->startup, cx);
+}
+
+#undef AT
+#undef FIELD
+
 /* Designated, so that an entry names only what it uses. */
 #define FIELD(n, k) .name = n, .kind = k
 #define AT(s, f) .off = offsetof(struct s, f)
@@ -1912,16 +2141,16 @@ static const struct field ctr_fields[] = {
 	{ FIELD("image", F_STR), AT(pn_container_spec, image) },
 	{ FIELD("imagePullPolicy", F_CALL), .call = dec_pull_policy },
 	{ FIELD("lifecycle", F_UNSUPPORTED) },
-	{ FIELD("livenessProbe", F_UNSUPPORTED) },
+	{ FIELD("livenessProbe", F_CALL), .call = dec_liveness },
 	{ FIELD("name", F_STR), AT(pn_container_spec, name) },
 	{ FIELD("ports", F_LIST), AT(pn_container_spec, ports), .type = &port_type,
 	  .n_off = offsetof(struct pn_container_spec, n_ports) },
-	{ FIELD("readinessProbe", F_UNSUPPORTED) },
+	{ FIELD("readinessProbe", F_CALL), .call = dec_readiness },
 	{ FIELD("resizePolicy", F_UNSUPPORTED) },
 	{ FIELD("resources", F_UNSUPPORTED) },
 	{ FIELD("restartPolicy", F_UNSUPPORTED) },
 	{ FIELD("securityContext", F_UNSUPPORTED) },
-	{ FIELD("startupProbe", F_UNSUPPORTED) },
+	{ FIELD("startupProbe", F_CALL), .call = dec_startup },
 	{ FIELD("stdin", F_BOOL), AT(pn_container_spec, stdin_open) },
 	{ FIELD("stdinOnce", F_IGNORED) },
 	{ FIELD("terminationMessagePath", F_IGNORED) },
@@ -2192,6 +2421,105 @@ static const struct field np_fields[] = {
 };
 static const struct ftype np_type = { T_NP, "NetworkPolicy", sizeof(struct pn_netpol), np_fields,
 				      NULL };
+/* Services. */
+static void dec_target_port(struct dec *d, json_t *v, const char *tpath, void *obj,
+			    struct fctx *cx)
+{
+	struct pn_svc_port *p = obj;
+
+	dec_intstr_port(d, v, tpath, &p->target_port, &p->target_port_name);
+}
+
+#define IN_SRAW(f) .off = offsetof(struct svc_raw, f), .sraw = true
+
+static const struct field svcport_fields[] = {
+	{ FIELD("appProtocol", F_STR), AT(pn_svc_port, app_protocol) },
+	{ FIELD("name", F_STR), AT(pn_svc_port, name) },
+	{ FIELD("nodePort", F_INT32), AT(pn_svc_port, node_port) },
+	{ FIELD("port", F_INT32), AT(pn_svc_port, port) },
+	{ FIELD("protocol", F_STR), AT(pn_svc_port, protocol) },
+	{ FIELD("targetPort", F_CALL), .call = dec_target_port },
+	{ 0 },
+};
+static const struct ftype svcport_type = { T_SVCPORT, "ServicePort", sizeof(struct pn_svc_port),
+					   svcport_fields, "port" };
+
+static void dec_timeout(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	long long iv;
+
+	if (get_int(d, v, tpath, "ClientIPConfig", "int32", INT32_MIN, INT32_MAX, &iv)) {
+		cx->sraw->timeout = iv;
+		cx->sraw->timeout_set = true;
+	}
+}
+
+static const struct field clientip_fields[] = {
+	{ FIELD("timeoutSeconds", F_CALL), .call = dec_timeout },
+	{ 0 },
+};
+static const struct ftype clientip_type = { T_CLIENTIP, "ClientIPConfig", 0, clientip_fields, NULL };
+
+static void dec_clientip(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	cx->sraw->client_ip_cfg = true;
+	dec_object(d, v, &clientip_type, obj, cx);
+}
+
+static const struct field affcfg_fields[] = {
+	{ FIELD("clientIP", F_CALL), .call = dec_clientip },
+	{ 0 },
+};
+static const struct ftype affcfg_type = { T_AFFCFG, "SessionAffinityConfig", 0, affcfg_fields, NULL };
+
+static void dec_affcfg(struct dec *d, json_t *v, const char *tpath, void *obj, struct fctx *cx)
+{
+	cx->sraw->affinity_cfg = true;
+	dec_object(d, v, &affcfg_type, obj, cx);
+}
+
+/* LoadBalancer-only fields and externalIPs would need a node address
+ * podnet does not manage; they are refused rather than ignored. */
+static const struct field svcspec_fields[] = {
+	{ FIELD("allocateLoadBalancerNodePorts", F_UNSUPPORTED) },
+	{ FIELD("clusterIP", F_STR), IN_SRAW(cluster_ip) },
+	{ FIELD("clusterIPs", F_STRV), IN_SRAW(cluster_ips) },
+	{ FIELD("externalIPs", F_UNSUPPORTED) },
+	{ FIELD("externalName", F_STR), AT(pn_service, external_name) },
+	{ FIELD("externalTrafficPolicy", F_STR), IN_SRAW(etp) },
+	{ FIELD("healthCheckNodePort", F_UNSUPPORTED) },
+	{ FIELD("internalTrafficPolicy", F_STR), IN_SRAW(itp) },
+	{ FIELD("ipFamilies", F_STRV), IN_SRAW(ip_families) },
+	{ FIELD("ipFamilyPolicy", F_STR), IN_SRAW(ip_family_policy) },
+	{ FIELD("loadBalancerClass", F_UNSUPPORTED) },
+	{ FIELD("loadBalancerIP", F_UNSUPPORTED) },
+	{ FIELD("loadBalancerSourceRanges", F_UNSUPPORTED) },
+	{ FIELD("ports", F_LIST), AT(pn_service, ports), .type = &svcport_type,
+	  .n_off = offsetof(struct pn_service, n_ports) },
+	{ FIELD("publishNotReadyAddresses", F_BOOL), AT(pn_service, publish_not_ready) },
+	{ FIELD("selector", F_STRMAP), AT(pn_service, selector) },
+	{ FIELD("sessionAffinity", F_STR), IN_SRAW(affinity) },
+	{ FIELD("sessionAffinityConfig", F_CALL), .call = dec_affcfg },
+	/* One node is one zone: PreferClose changes nothing. */
+	{ FIELD("trafficDistribution", F_IGNORED) },
+	{ FIELD("type", F_STR), IN_SRAW(type) },
+	{ 0 },
+};
+static const struct ftype svcspec_type = { T_SVCSPEC, "ServiceSpec", sizeof(struct pn_service),
+					   svcspec_fields, NULL };
+
+static const struct field svc_fields[] = {
+	{ FIELD("apiVersion", F_IGNORED) },
+	{ FIELD("kind", F_IGNORED) },
+	{ FIELD("metadata", F_OBJECT), AT(pn_service, meta), .type = &meta_type },
+	{ FIELD("spec", F_OBJECT), .off = 0, .type = &svcspec_type },
+	{ FIELD("status", F_IGNORED) },
+	{ 0 },
+};
+static const struct ftype svc_type = { T_SVC, "Service", sizeof(struct pn_service), svc_fields,
+				       NULL };
+
+#undef IN_SRAW
 
 #undef IN_RAW
 #undef AT
@@ -2388,6 +2716,133 @@ static void validate_host_ports(struct msgs *e, const struct pn_pod_spec *s)
 	}
 }
 
+/* Probe defaults (SetDefaults_Probe, SetDefaults_HTTPGetAction). */
+static void probe_defaults(struct pn_probe *p)
+{
+	if (!p->present)
+		return;
+	if (!p->timeout)
+		p->timeout = 1;
+	if (!p->period)
+		p->period = 10;
+	if (!p->success_threshold)
+		p->success_threshold = 1;
+	if (!p->failure_threshold)
+		p->failure_threshold = 3;
+	if (p->handlers & (1u << PN_PROBE_HTTP)) {
+		if (!p->path || !*p->path) {
+			free(p->path);
+			p->path = strdup("/");
+		}
+		if (!p->scheme || !*p->scheme) {
+			free(p->scheme);
+			p->scheme = strdup("HTTP");
+		}
+	}
+}
+
+/* ValidatePortNumOrName */
+static void validate_port_num_or_name(struct msgs *e, const char *field, int num, const char *name)
+{
+	struct msgs raw = { 0 };
+
+	if (name) {
+		is_port_name(name, &raw);
+		invalid_each(e, field, name, &raw);
+	} else if (num < 1 || num > 65535) {
+		fe_invalid_int(e, field, num, "must be between 1 and 65535, inclusive");
+	}
+}
+
+/* validation.IsHTTPHeaderName: [-A-Za-z0-9]+ */
+static bool http_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!c_alnum(*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static const char *const handler_names[] = { NULL, "exec", "httpGet", "tcpSocket", "grpc" };
+static const char *const scheme_values[] = { "HTTP", "HTTPS", NULL };
+
+/* validateLivenessProbe / validateReadinessProbe / validateStartupProbe. */
+static void validate_probe(struct msgs *e, struct pn_probe *p, size_t ci, const char *which)
+{
+	char base[96], field[160];
+	unsigned h, n = 0;
+
+	if (!p->present)
+		return;
+	snprintf(base, sizeof(base), "spec.containers[%zu].%s", ci, which);
+	if (strcmp(which, "readinessProbe") != 0 && p->success_threshold != 1) {
+		snprintf(field, sizeof(field), "%s.successThreshold", base);
+		fe_invalid_int(e, field, p->success_threshold, "must be 1");
+	}
+	if (strcmp(which, "readinessProbe") == 0 && p->has_termination_grace) {
+		snprintf(field, sizeof(field), "%s.terminationGracePeriodSeconds", base);
+		fe_invalid_int(e, field, p->termination_grace, "must not be set for readinessProbes");
+	}
+	/* validateHandler: the first handler counts, every other is forbidden */
+	p->handler = PN_PROBE_NONE;
+	for (h = PN_PROBE_EXEC; h <= PN_PROBE_GRPC; h++) {
+		if (!(p->handlers & (1u << h)))
+			continue;
+		snprintf(field, sizeof(field), "%s.%s", base, handler_names[h]);
+		if (n++) {
+			fe_printf(e, FE_FORBIDDEN, field, "Forbidden: may not specify more than 1 handler type");
+			continue;
+		}
+		p->handler = (enum pn_probe_handler)h;
+		switch (h) {
+		case PN_PROBE_EXEC:
+			snprintf(field, sizeof(field), "%s.exec.command", base);
+			if (!p->command)
+				fe_required(e, field);
+			break;
+		case PN_PROBE_HTTP:
+			snprintf(field, sizeof(field), "%s.httpGet.port", base);
+			validate_port_num_or_name(e, field, p->port, p->port_name);
+			snprintf(field, sizeof(field), "%s.httpGet.scheme", base);
+			if (p->scheme && policy_index(p->scheme, scheme_values) < 0)
+				fe_not_supported(e, field, p->scheme, scheme_values);
+			snprintf(field, sizeof(field), "%s.httpGet.httpHeaders", base);
+			for (size_t i = 0; i < p->n_headers; i++)
+				if (!http_token(p->headers[i].name ? p->headers[i].name : ""))
+					fe_invalid_str(e, field, p->headers[i].name ? p->headers[i].name : "",
+						       "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name',  regex used for validation is '[-A-Za-z0-9]+')");
+			break;
+		case PN_PROBE_TCP:
+			snprintf(field, sizeof(field), "%s.tcpSocket.port", base);
+			validate_port_num_or_name(e, field, p->port, p->port_name);
+			break;
+		case PN_PROBE_GRPC: /* refused while decoding: podnet has no gRPC client */
+			break;
+		}
+	}
+	if (n == 0)
+		fe_printf(e, FE_REQUIRED, base, "Required value: must specify a handler type");
+#define NONNEG(f, v)                                                                               \
+	do {                                                                                       \
+		if ((v) < 0) {                                                                     \
+			snprintf(field, sizeof(field), "%s." f, base);                             \
+			fe_invalid_int(e, field, (v), "must be greater than or equal to 0");        \
+		}                                                                                  \
+	} while (0)
+	NONNEG("initialDelaySeconds", p->initial_delay);
+	NONNEG("timeoutSeconds", p->timeout);
+	NONNEG("periodSeconds", p->period);
+	NONNEG("successThreshold", p->success_threshold);
+	NONNEG("failureThreshold", p->failure_threshold);
+#undef NONNEG
+	if (p->has_termination_grace && p->termination_grace <= 0) {
+		snprintf(field, sizeof(field), "%s.terminationGracePeriodSeconds", base);
+		fe_invalid_int(e, field, p->termination_grace, "must be greater than 0");
+	}
+}
+
 static void pod_defaults(struct pn_pod *p, struct pod_raw *raw)
 {
 	size_t i, j;
@@ -2408,6 +2863,9 @@ static void pod_defaults(struct pn_pod *p, struct pod_raw *raw)
 		for (j = 0; j < c->n_env; j++)
 			if (!c->env[j].value)
 				c->env[j].value = strdup("");
+		probe_defaults(&c->liveness);
+		probe_defaults(&c->readiness);
+		probe_defaults(&c->startup);
 		for (j = 0; j < c->n_ports; j++) {
 			if (!c->ports[j].protocol || !*c->ports[j].protocol) {
 				free(c->ports[j].protocol);
@@ -2456,6 +2914,9 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 			fe_invalid_str(e, field, c->image, "must not have leading or trailing whitespace");
 		validate_ports(e, c, i);
 		validate_env(e, c, i);
+		validate_probe(e, &c->liveness, i, "livenessProbe");
+		validate_probe(e, &c->readiness, i, "readinessProbe");
+		validate_probe(e, &c->startup, i, "startupProbe");
 		if (raw->pull && raw->pull[i] && *raw->pull[i] && policy_index(raw->pull[i], pull_values) < 0) {
 			snprintf(field, sizeof(field), "spec.containers[%zu].imagePullPolicy", i);
 			fe_not_supported(e, field, raw->pull[i], pull_values);
@@ -2493,6 +2954,302 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 	if (s->hostname && *s->hostname) {
 		is_dns1123_label(s->hostname, &tmp);
 		invalid_each(e, "spec.hostname", s->hostname, &tmp);
+	}
+}
+
+/* ------------------------------------------------- Services: defaults, validation */
+
+static const char *const svc_type_values[] = { "ClusterIP", "ExternalName", "LoadBalancer",
+					       "NodePort", NULL };
+static const char *const affinity_values[] = { "ClientIP", "None", NULL };
+static const char *const traffic_values[] = { "Cluster", "Local", NULL };
+static const char *const family_values[] = { "IPv4", "IPv6", NULL };
+static const char *const family_policy_values[] = { "PreferDualStack", "RequireDualStack",
+						    "SingleStack", NULL };
+
+static bool str_set(const char *s)
+{
+	return s && *s;
+}
+
+/* SetDefaults_Service and the registry's PrepareForCreate, as far as they
+ * shape what validation sees. */
+static void svc_defaults(struct pn_service *svc, struct svc_raw *r)
+{
+	struct pn_svc_port *p;
+	size_t i;
+
+	if (!svc->meta.namespace_ || !*svc->meta.namespace_) {
+		free(svc->meta.namespace_);
+		svc->meta.namespace_ = strdup("default");
+	}
+	if (!str_set(r->type)) {
+		free(r->type);
+		r->type = strdup("ClusterIP");
+	}
+	if (!str_set(r->affinity)) {
+		free(r->affinity);
+		r->affinity = strdup("None");
+	}
+	if (r->affinity && !strcmp(r->affinity, "ClientIP") && !r->timeout_set) {
+		r->affinity_cfg = r->client_ip_cfg = r->timeout_set = true;
+		r->timeout = PN_SVC_AFFINITY_DEFAULT_S;
+	}
+	for (i = 0; i < svc->n_ports; i++) {
+		p = &svc->ports[i];
+		if (!str_set(p->protocol)) {
+			free(p->protocol);
+			p->protocol = strdup("TCP");
+		}
+		if (p->target_port_name && !*p->target_port_name) {
+			free(p->target_port_name);
+			p->target_port_name = NULL;
+		}
+		if (!p->target_port_name && p->target_port == 0)
+			p->target_port = p->port;
+	}
+	if (r->type && (!strcmp(r->type, "NodePort") || !strcmp(r->type, "LoadBalancer")) &&
+	    !str_set(r->etp)) {
+		free(r->etp);
+		r->etp = strdup("Cluster");
+	}
+	if (r->type && strcmp(r->type, "ExternalName") != 0 && !str_set(r->itp)) {
+		free(r->itp);
+		r->itp = strdup("Cluster");
+	}
+	/* the strategy makes clusterIPs[0] of clusterIP */
+	if (str_set(r->cluster_ip) && !r->cluster_ips) {
+		r->cluster_ips = calloc(2, sizeof(char *));
+		if (r->cluster_ips)
+			r->cluster_ips[0] = strdup(r->cluster_ip);
+	}
+}
+
+/* core.ServicePort{...} as Go's %#v prints the key of a duplicate port. */
+static void svc_port_gostring(struct pn_buf *b, const char *protocol, int port)
+{
+	pn_buf_puts(b, "core.ServicePort{Name:\"\", Protocol:");
+	sb_goquote(b, protocol);
+	pn_buf_printf(b, ", AppProtocol:(*string)(nil), Port:%d, TargetPort:intstr.IntOrString"
+		      "{Type:0, IntVal:0, StrVal:\"\"}, NodePort:0}", port);
+}
+
+/* ValidateService, in the API server's order. */
+static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_service *svc,
+			     const struct svc_raw *r)
+{
+	struct msgs tmp = { 0 };
+	char field[128];
+	size_t i, j;
+	bool headless = r->cluster_ips && r->cluster_ips[0] && !strcmp(r->cluster_ips[0], "None");
+	bool ext_name = r->type && !strcmp(r->type, "ExternalName");
+	bool node_port = r->type && !strcmp(r->type, "NodePort");
+	bool lb = r->type && !strcmp(r->type, "LoadBalancer");
+	const char *cname;
+
+	/* ValidateObjectMeta with ValidateServiceName (DNS-1035) */
+	if (!svc->meta.name || !*svc->meta.name) {
+		fe_printf(e, FE_REQUIRED, "metadata.name", "Required value: name or generateName is required");
+	} else {
+		is_dns1035_label(svc->meta.name, &tmp);
+		invalid_each(e, "metadata.name", svc->meta.name, &tmp);
+	}
+	if (!svc->meta.namespace_ || !*svc->meta.namespace_) {
+		fe_required(e, "metadata.namespace");
+	} else {
+		is_dns1123_label(svc->meta.namespace_, &tmp);
+		invalid_each(e, "metadata.namespace", svc->meta.namespace_, &tmp);
+	}
+	validate_labels(e, "metadata.labels", &svc->meta.labels);
+	validate_annotations(e, &svc->meta.annotations);
+
+	if (svc->n_ports == 0 && !headless && !ext_name)
+		fe_required(e, "spec.ports");
+	if (node_port && headless)
+		fe_invalid_str(e, "spec.clusterIPs[0]", "None", "may not be set to 'None' for NodePort services");
+	if (lb && headless)
+		fe_invalid_str(e, "spec.clusterIPs[0]", "None",
+			       "may not be set to 'None' for LoadBalancer services");
+	if (ext_name) {
+		if (r->cluster_ips)
+			fe_printf(e, FE_FORBIDDEN, "spec.clusterIPs",
+				  "Forbidden: may not be set for ExternalName services");
+		if (r->ip_families)
+			fe_printf(e, FE_FORBIDDEN, "spec.ipFamilies",
+				  "Forbidden: may not be set for ExternalName services");
+		if (r->ip_family_policy)
+			fe_printf(e, FE_FORBIDDEN, "spec.ipFamilyPolicy",
+				  "Forbidden: may not be set for ExternalName services");
+		cname = svc->external_name ? svc->external_name : "";
+		if (*cname && strcmp(cname, ".") != 0) {
+			char *trim = strdup(cname);
+
+			if (trim) {
+				if (trim[strlen(trim) - 1] == '.')
+					trim[strlen(trim) - 1] = '\0';
+				is_dns1123_subdomain(trim, "", &tmp);
+				invalid_each(e, "spec.externalName", trim, &tmp);
+				free(trim);
+			} else {
+				e->oom = true;
+			}
+		} else {
+			fe_required(e, "spec.externalName");
+		}
+	}
+
+	for (i = 0; i < svc->n_ports; i++) {
+		const struct pn_svc_port *p = &svc->ports[i];
+
+		snprintf(field, sizeof(field), "spec.ports[%zu].name", i);
+		if (svc->n_ports > 1 && !str_set(p->name)) {
+			fe_required(e, field);
+		} else if (str_set(p->name)) {
+			is_dns1123_label(p->name, &tmp);
+			invalid_each(e, field, p->name, &tmp);
+			for (j = 0; j < i; j++)
+				if (svc->ports[j].name && !strcmp(svc->ports[j].name, p->name))
+					break;
+			if (j < i)
+				fe_duplicate(e, field, p->name);
+		}
+		snprintf(field, sizeof(field), "spec.ports[%zu].port", i);
+		if (p->port < 1 || p->port > 65535)
+			fe_invalid_int(e, field, p->port, "must be between 1 and 65535, inclusive");
+		snprintf(field, sizeof(field), "spec.ports[%zu].protocol", i);
+		if (!str_set(p->protocol))
+			fe_required(e, field);
+		else if (policy_index(p->protocol, proto_values) < 0)
+			fe_not_supported(e, field, p->protocol, proto_values);
+		snprintf(field, sizeof(field), "spec.ports[%zu].targetPort", i);
+		validate_port_num_or_name(e, field, p->target_port, p->target_port_name);
+		if (p->app_protocol) {
+			snprintf(field, sizeof(field), "spec.ports[%zu].appProtocol", i);
+			is_qualified_name(p->app_protocol, &tmp);
+			invalid_each(e, field, p->app_protocol, &tmp);
+		}
+	}
+
+	if (svc->selector.n)
+		validate_labels(e, "spec.selector", &svc->selector);
+
+	if (policy_index(r->affinity, affinity_values) < 0)
+		fe_not_supported(e, "spec.sessionAffinity", r->affinity, affinity_values);
+	if (!strcmp(r->affinity, "ClientIP")) {
+		if (r->timeout <= 0 || r->timeout > PN_SVC_AFFINITY_MAX_S)
+			fe_invalid_int(e, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", r->timeout,
+				       "must be greater than 0 and less than 86400");
+	} else if (!strcmp(r->affinity, "None") && r->affinity_cfg) {
+		fe_printf(e, FE_FORBIDDEN, "spec.sessionAffinityConfig",
+			  "Forbidden: must not be set when session affinity is None");
+	}
+
+	/* ValidateServiceClusterIPsRelatedFields, for this single-stack IPv4 node */
+	if (r->ip_family_policy && policy_index(r->ip_family_policy, family_policy_values) < 0)
+		fe_not_supported(e, "spec.ipFamilyPolicy", r->ip_family_policy, family_policy_values);
+	else if (r->ip_family_policy && !strcmp(r->ip_family_policy, "RequireDualStack"))
+		fe_invalid_str(e, "spec.ipFamilyPolicy", r->ip_family_policy,
+			       "this cluster is not configured for dual-stack services");
+	for (i = 0; r->ip_families && r->ip_families[i]; i++) {
+		snprintf(field, sizeof(field), "spec.ipFamilies[%zu]", i);
+		if (policy_index(r->ip_families[i], family_values) < 0)
+			fe_not_supported(e, field, r->ip_families[i], family_values);
+		else if (strcmp(r->ip_families[i], "IPv4") != 0)
+			fe_invalid_str(e, field, r->ip_families[i], "not configured on this cluster");
+	}
+	if (str_set(r->cluster_ip) && r->cluster_ips && strcmp(r->cluster_ip, r->cluster_ips[0]) != 0)
+		fe_invalid_str(e, "spec.clusterIPs", r->cluster_ips[0],
+			       "element [0] must match clusterIP");
+	for (i = 0; r->cluster_ips && r->cluster_ips[i]; i++) {
+		struct pn_ip ip;
+
+		snprintf(field, sizeof(field), "spec.clusterIPs[%zu]", i);
+		if (!strcmp(r->cluster_ips[i], "None")) {
+			if (i > 0)
+				fe_invalid_str(e, field, r->cluster_ips[i],
+					       "'None' must be the first and only value");
+			continue;
+		}
+		if (pn_ip_parse(r->cluster_ips[i], &ip) < 0)
+			fe_invalid_str(e, field, r->cluster_ips[i],
+				       "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+		else if (i > 0)
+			fe_invalid_str(e, field, r->cluster_ips[i],
+				       "this cluster is not configured for dual-stack services");
+	}
+
+	if (policy_index(r->type, svc_type_values) < 0)
+		fe_not_supported(e, "spec.type", r->type, svc_type_values);
+	if (!strcmp(r->type, "ClusterIP"))
+		for (i = 0; i < svc->n_ports; i++)
+			if (svc->ports[i].node_port) {
+				snprintf(field, sizeof(field), "spec.ports[%zu].nodePort", i);
+				fe_printf(e, FE_FORBIDDEN, field,
+					  "Forbidden: may not be used when `type` is 'ClusterIP'");
+			}
+	for (i = 0; i < svc->n_ports; i++) {
+		const struct pn_svc_port *p = &svc->ports[i];
+
+		if (!p->node_port)
+			continue;
+		for (j = 0; j < i; j++)
+			if (svc->ports[j].node_port == p->node_port && p->protocol && svc->ports[j].protocol &&
+			    !strcmp(svc->ports[j].protocol, p->protocol))
+				break;
+		if (j < i) {
+			snprintf(field, sizeof(field), "spec.ports[%zu].nodePort", i);
+			fe_printf(e, FE_DUPLICATE, field, "Duplicate value: %d", p->node_port);
+		}
+	}
+	for (i = 0; i < svc->n_ports; i++) {
+		const struct pn_svc_port *p = &svc->ports[i];
+
+		for (j = 0; j < i; j++)
+			if (svc->ports[j].port == p->port && p->protocol && svc->ports[j].protocol &&
+			    !strcmp(svc->ports[j].protocol, p->protocol))
+				break;
+		if (j < i) {
+			struct pn_buf b = { 0 };
+
+			snprintf(field, sizeof(field), "spec.ports[%zu]", i);
+			fe_start(&b, field);
+			pn_buf_puts(&b, "Duplicate value: ");
+			svc_port_gostring(&b, p->protocol, p->port);
+			fe_done(e, &b, FE_DUPLICATE, field);
+		}
+	}
+
+	/* validateServiceExternalTrafficPolicy: NodePort and LoadBalancer are
+	 * the externally-accessible types here (no externalIPs). */
+	if (!node_port && !lb) {
+		if (str_set(r->etp))
+			fe_invalid_str(e, "spec.externalTrafficPolicy", r->etp,
+				       "may only be set for externally-accessible services");
+	} else if (policy_index(r->etp, traffic_values) < 0) {
+		fe_not_supported(e, "spec.externalTrafficPolicy", r->etp, traffic_values);
+	}
+	if (str_set(r->itp) && policy_index(r->itp, traffic_values) < 0)
+		fe_not_supported(e, "spec.internalTrafficPolicy", r->itp, traffic_values);
+
+	/* What podnet cannot give: no load balancer on one node. */
+	if (lb)
+		fe_printf(forbidden, FE_FORBIDDEN, "spec.type",
+			  "Forbidden: type LoadBalancer needs a load-balancer controller, which a "
+			  "single podnet node does not have; use type NodePort (reachable on the "
+			  "node's address) or ClusterIP");
+
+	svc->type = !strcmp(r->type, "NodePort") ? PN_SVC_NODE_PORT
+		    : !strcmp(r->type, "ExternalName") ? PN_SVC_EXTERNAL_NAME
+		    : lb ? PN_SVC_LOAD_BALANCER : PN_SVC_CLUSTER_IP;
+	svc->affinity_client_ip = !strcmp(r->affinity, "ClientIP");
+	svc->affinity_timeout = svc->affinity_client_ip ? (int)r->timeout : 0;
+	svc->external_local = r->etp && !strcmp(r->etp, "Local");
+	svc->internal_local = r->itp && !strcmp(r->itp, "Local");
+	if (!ext_name && r->cluster_ips && r->cluster_ips[0]) {
+		free(svc->cluster_ip);
+		svc->cluster_ip = strdup(r->cluster_ips[0]);
+		if (!svc->cluster_ip)
+			e->oom = true;
 	}
 }
 
@@ -2934,8 +3691,9 @@ static const struct kind_info kinds[] = {
 	[PN_KIND_POD] = { "Pod", "v1", "pods", &pod_type, true },
 	[PN_KIND_NAMESPACE] = { "Namespace", "v1", "namespaces", &ns_type, false },
 	[PN_KIND_NETPOL] = { "NetworkPolicy", "networking.k8s.io/v1", "networkpolicies", &np_type, true },
+	[PN_KIND_SERVICE] = { "Service", "v1", "services", &svc_type, true },
 };
-#define KIND_LAST PN_KIND_NETPOL
+#define KIND_LAST PN_KIND_SERVICE
 
 static void object_free(enum pn_kind kind, void *obj)
 {
@@ -2943,6 +3701,7 @@ static void object_free(enum pn_kind kind, void *obj)
 	case PN_KIND_POD: pn_pod_free(obj); break;
 	case PN_KIND_NAMESPACE: pn_namespace_free(obj); break;
 	case PN_KIND_NETPOL: pn_netpol_free(obj); break;
+	case PN_KIND_SERVICE: pn_service_free(obj); break;
 	}
 }
 
@@ -2952,6 +3711,7 @@ static struct pn_meta *object_meta(enum pn_kind kind, void *obj)
 	case PN_KIND_POD: return &((struct pn_pod *)obj)->meta;
 	case PN_KIND_NAMESPACE: return &((struct pn_namespace *)obj)->meta;
 	case PN_KIND_NETPOL: return &((struct pn_netpol *)obj)->meta;
+	case PN_KIND_SERVICE: return &((struct pn_service *)obj)->meta;
 	}
 	return NULL;
 }
@@ -2965,7 +3725,8 @@ static const char *group_version(const struct kind_info *ki, char *buf, size_t s
 }
 
 /* the API server's defaulting and validation of @kind */
-static void defaults_and_validate(struct dec *d, enum pn_kind kind, void *obj, struct pod_raw *raw)
+static void defaults_and_validate(struct dec *d, enum pn_kind kind, void *obj, struct pod_raw *raw,
+				  struct svc_raw *sraw)
 {
 	struct pn_meta *meta = object_meta(kind, obj);
 
@@ -2973,6 +3734,14 @@ static void defaults_and_validate(struct dec *d, enum pn_kind kind, void *obj, s
 	case PN_KIND_POD:
 		pod_defaults(obj, raw);
 		validate_pod(&d->invalid, obj, raw);
+		break;
+	case PN_KIND_SERVICE:
+		svc_defaults(obj, sraw);
+		if (!sraw->type || !sraw->affinity) {
+			d->invalid.oom = true;
+			break;
+		}
+		validate_service(&d->invalid, &d->forbidden, obj, sraw);
 		break;
 	case PN_KIND_NETPOL:
 		netpol_defaults(obj);
@@ -3012,7 +3781,8 @@ static int decode_object(json_t *o, const char *source, bool store, enum pn_kind
 	const struct kind_info *ki = &kinds[kind];
 	struct dec *d = NULL;
 	struct pod_raw raw = { 0 };
-	struct fctx cx = { .raw = &raw };
+	struct svc_raw sraw = { 0 };
+	struct fctx cx = { .raw = &raw, .sraw = &sraw };
 	void *obj = NULL;
 	struct pn_meta *meta;
 	struct pn_buf b = { 0 };
@@ -3074,8 +3844,8 @@ static int decode_object(json_t *o, const char *source, bool store, enum pn_kind
 		goto out;
 	}
 
-	defaults_and_validate(d, kind, obj, &raw);
-	if (d->invalid.oom) {
+	defaults_and_validate(d, kind, obj, &raw, &sraw);
+	if (d->invalid.oom || d->forbidden.oom) {
 		ret = nomem(err);
 		goto out;
 	}
@@ -3101,6 +3871,7 @@ out:
 	}
 	free(d);
 	pod_raw_free(&raw);
+	svc_raw_free(&sraw);
 	object_free(kind, obj);
 	return ret;
 }
@@ -3121,6 +3892,7 @@ static int add_object(struct mctx *m, enum pn_kind kind, void *obj, int doc, jso
 	case PN_KIND_POD: t[m->n].pod = obj; break;
 	case PN_KIND_NAMESPACE: t[m->n].ns = obj; break;
 	case PN_KIND_NETPOL: t[m->n].np = obj; break;
+	case PN_KIND_SERVICE: t[m->n].svc = obj; break;
 	}
 	t[m->n].doc = doc;
 	t[m->n].namespace_given = nsn && *nsn;
@@ -3220,6 +3992,7 @@ void manifest_objects_free(struct pn_object *o, size_t n)
 		pn_pod_free(o[i].pod);
 		pn_namespace_free(o[i].ns);
 		pn_netpol_free(o[i].np);
+		pn_service_free(o[i].svc);
 	}
 	free(o);
 }
@@ -3341,6 +4114,7 @@ int manifest_decode_api(json_t *o, enum pn_kind kind, const struct manifest_api 
 	case PN_KIND_POD: out->pod = obj; break;
 	case PN_KIND_NAMESPACE: out->ns = obj; break;
 	case PN_KIND_NETPOL: out->np = obj; break;
+	case PN_KIND_SERVICE: out->svc = obj; break;
 	}
 	return 0;
 }
@@ -3358,6 +4132,11 @@ int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err
 int netpol_from_json(json_t *j, struct pn_netpol **out, struct pn_err *err)
 {
 	return from_json(j, PN_KIND_NETPOL, (void **)out, err);
+}
+
+int service_from_json(json_t *j, struct pn_service **out, struct pn_err *err)
+{
+	return from_json(j, PN_KIND_SERVICE, (void **)out, err);
 }
 
 /* ----------------------------------------------------------- structs → JSON */
@@ -3433,6 +4212,74 @@ static json_t *meta_json(const struct pn_meta *m, bool *ok)
 	return o;
 }
 
+static json_t *intstr_json(int num, const char *name)
+{
+	return name ? json_string(name) : json_integer(num);
+}
+
+static json_t *probe_json(const struct pn_probe *p, bool *ok)
+{
+	json_t *o = json_object(), *h = json_object();
+
+	if (!o || !h) {
+		json_decref(o);
+		json_decref(h);
+		*ok = false;
+		return NULL;
+	}
+	switch (p->handler) {
+	case PN_PROBE_EXEC:
+		if (p->command)
+			jset(h, "command", strv_json(p->command, ok), ok);
+		jset(o, "exec", h, ok);
+		break;
+	case PN_PROBE_HTTP:
+		jset_str(h, "host", p->host, ok);
+		if (p->n_headers) {
+			json_t *a = json_array();
+
+			for (size_t i = 0; a && i < p->n_headers; i++) {
+				json_t *e = json_object();
+
+				if (e) {
+					jset_str(e, "name", p->headers[i].name, ok);
+					jset(e, "value", json_string(p->headers[i].value ? p->headers[i].value : ""), ok);
+				}
+				if (!e || json_array_append_new(a, e) < 0)
+					*ok = false;
+			}
+			jset(h, "httpHeaders", a, ok);
+		}
+		jset_str(h, "path", p->path, ok);
+		jset(h, "port", intstr_json(p->port, p->port_name), ok);
+		jset_str(h, "scheme", p->scheme, ok);
+		jset(o, "httpGet", h, ok);
+		break;
+	case PN_PROBE_TCP:
+		jset_str(h, "host", p->host, ok);
+		jset(h, "port", intstr_json(p->port, p->port_name), ok);
+		jset(o, "tcpSocket", h, ok);
+		break;
+	case PN_PROBE_GRPC:
+		jset(h, "port", json_integer(p->port), ok);
+		jset(h, "service", json_string(p->grpc_service ? p->grpc_service : ""), ok);
+		jset(o, "grpc", h, ok);
+		break;
+	case PN_PROBE_NONE:
+		json_decref(h);
+		break;
+	}
+	jset(o, "failureThreshold", json_integer(p->failure_threshold), ok);
+	if (p->initial_delay)
+		jset(o, "initialDelaySeconds", json_integer(p->initial_delay), ok);
+	jset(o, "periodSeconds", json_integer(p->period), ok);
+	jset(o, "successThreshold", json_integer(p->success_threshold), ok);
+	if (p->has_termination_grace)
+		jset(o, "terminationGracePeriodSeconds", json_integer(p->termination_grace), ok);
+	jset(o, "timeoutSeconds", json_integer(p->timeout), ok);
+	return o;
+}
+
 static json_t *container_json(const struct pn_container_spec *c, bool *ok)
 {
 	json_t *o = json_object(), *a, *e;
@@ -3464,6 +4311,8 @@ static json_t *container_json(const struct pn_container_spec *c, bool *ok)
 	if (pp == PN_PULL_DEFAULT)
 		pp = default_pull_policy(c->image);
 	jset_str(o, "imagePullPolicy", pn_pull_policy_str(pp), ok);
+	if (c->liveness.present)
+		jset(o, "livenessProbe", probe_json(&c->liveness, ok), ok);
 	jset_str(o, "name", c->name, ok);
 	if (c->n_ports) {
 		a = json_array();
@@ -3481,6 +4330,10 @@ static json_t *container_json(const struct pn_container_spec *c, bool *ok)
 		}
 		jset(o, "ports", a, ok);
 	}
+	if (c->readiness.present)
+		jset(o, "readinessProbe", probe_json(&c->readiness, ok), ok);
+	if (c->startup.present)
+		jset(o, "startupProbe", probe_json(&c->startup, ok), ok);
 	if (c->stdin_open)
 		jset(o, "stdin", json_true(), ok);
 	if (c->tty)
@@ -3673,6 +4526,80 @@ json_t *netpol_to_json(const struct pn_netpol *np)
 	}
 	jset(spec, "policyTypes", a, &ok);
 	jset(o, "spec", spec, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *service_to_json(const struct pn_service *svc)
+{
+	json_t *o = json_object(), *spec = json_object(), *a, *e, *st;
+	bool ok = o && spec, ext = svc->type == PN_SVC_EXTERNAL_NAME;
+	size_t i;
+
+	if (!ok) {
+		json_decref(o);
+		json_decref(spec);
+		return NULL;
+	}
+	jset(o, "apiVersion", json_string("v1"), &ok);
+	jset(o, "kind", json_string("Service"), &ok);
+	jset(o, "metadata", meta_json(&svc->meta, &ok), &ok);
+	if (!ext && svc->cluster_ip) {
+		jset(spec, "clusterIP", json_string(svc->cluster_ip), &ok);
+		a = json_array();
+		if (!a || json_array_append_new(a, json_string(svc->cluster_ip)) < 0)
+			ok = false;
+		jset(spec, "clusterIPs", a, &ok);
+	}
+	jset_str(spec, "externalName", svc->external_name, &ok);
+	if (svc->type == PN_SVC_NODE_PORT || svc->type == PN_SVC_LOAD_BALANCER)
+		jset(spec, "externalTrafficPolicy", json_string(svc->external_local ? "Local" : "Cluster"),
+		     &ok);
+	if (!ext) {
+		jset(spec, "internalTrafficPolicy", json_string(svc->internal_local ? "Local" : "Cluster"),
+		     &ok);
+		a = json_array();
+		if (!a || json_array_append_new(a, json_string("IPv4")) < 0)
+			ok = false;
+		jset(spec, "ipFamilies", a, &ok);
+		jset(spec, "ipFamilyPolicy", json_string("SingleStack"), &ok);
+	}
+	if (svc->n_ports) {
+		a = json_array();
+		for (i = 0; a && i < svc->n_ports; i++) {
+			const struct pn_svc_port *p = &svc->ports[i];
+
+			e = json_object();
+			if (e) {
+				jset_str(e, "appProtocol", p->app_protocol, &ok);
+				jset_str(e, "name", p->name, &ok);
+				if (p->node_port)
+					jset(e, "nodePort", json_integer(p->node_port), &ok);
+				jset(e, "port", json_integer(p->port), &ok);
+				jset(e, "protocol", json_string(p->protocol ? p->protocol : "TCP"), &ok);
+				jset(e, "targetPort", intstr_json(p->target_port, p->target_port_name), &ok);
+			}
+			if (!e || json_array_append_new(a, e) < 0)
+				ok = false;
+		}
+		jset(spec, "ports", a, &ok);
+	}
+	if (svc->publish_not_ready)
+		jset(spec, "publishNotReadyAddresses", json_true(), &ok);
+	if (svc->selector.n)
+		jset(spec, "selector", kvs_json(&svc->selector, &ok), &ok);
+	jset(spec, "sessionAffinity", json_string(svc->affinity_client_ip ? "ClientIP" : "None"), &ok);
+	if (svc->affinity_client_ip) {
+		e = json_pack("{s:{s:i}}", "clientIP", "timeoutSeconds", svc->affinity_timeout);
+		jset(spec, "sessionAffinityConfig", e, &ok);
+	}
+	jset(spec, "type", json_string(pn_svc_type_str(svc->type)), &ok);
+	jset(o, "spec", spec, &ok);
+	st = json_pack("{s:{}}", "loadBalancer");
+	jset(o, "status", st, &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

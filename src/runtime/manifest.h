@@ -29,15 +29,17 @@
 #include "err.h"
 #include "netpol.h"
 #include "pod.h"
+#include "service.h"
 #include "util.h"
 
-enum pn_kind { PN_KIND_POD = 1, PN_KIND_NAMESPACE, PN_KIND_NETPOL };
+enum pn_kind { PN_KIND_POD = 1, PN_KIND_NAMESPACE, PN_KIND_NETPOL, PN_KIND_SERVICE };
 
 struct pn_object {
 	enum pn_kind kind;
 	struct pn_pod *pod;           /* kind == PN_KIND_POD, else NULL */
 	struct pn_namespace *ns;      /* kind == PN_KIND_NAMESPACE, else NULL */
 	struct pn_netpol *np;         /* kind == PN_KIND_NETPOL, else NULL */
+	struct pn_service *svc;       /* kind == PN_KIND_SERVICE, else NULL */
 	int doc;                      /* 0-based document index in the source */
 	bool namespace_given;         /* metadata.namespace was set (not defaulted):
 				       * `apply -n NS` refuses a different one */
@@ -111,6 +113,14 @@ int namespace_from_json(json_t *j, struct pn_namespace **out, struct pn_err *err
  */
 json_t *netpol_to_json(const struct pn_netpol *np);
 int netpol_from_json(json_t *j, struct pn_netpol **out, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The same for Services (apiVersion, kind, metadata, spec with the server's
+ * defaults: clusterIPs, ipFamilies, internalTrafficPolicy...; status).
+ * An unallocated cluster IP or node port is left out.
+ */
+json_t *service_to_json(const struct pn_service *s);
+int service_from_json(json_t *j, struct pn_service **out, struct pn_err *err) PN_MUST_CHECK;
 
 /*
  * kubectl -o yaml rendering of any JSON value: block style, 2-space indent,

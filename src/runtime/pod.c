@@ -59,6 +59,26 @@ static void strv_free(char **v)
 	free(v);
 }
 
+void pn_probe_clear(struct pn_probe *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	strv_free(p->command);
+	free(p->path);
+	free(p->host);
+	free(p->scheme);
+	for (i = 0; i < p->n_headers; i++) {
+		free(p->headers[i].name);
+		free(p->headers[i].value);
+	}
+	free(p->headers);
+	free(p->port_name);
+	free(p->grpc_service);
+	memset(p, 0, sizeof(*p));
+}
+
 void pn_container_spec_free(struct pn_container_spec *c)
 {
 	size_t i;
@@ -80,6 +100,9 @@ void pn_container_spec_free(struct pn_container_spec *c)
 		free(c->ports[i].protocol);
 	}
 	free(c->ports);
+	pn_probe_clear(&c->liveness);
+	pn_probe_clear(&c->readiness);
+	pn_probe_clear(&c->startup);
 	memset(c, 0, sizeof(*c));
 }
 

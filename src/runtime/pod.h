@@ -38,6 +38,40 @@ struct pn_port {
 	char *protocol;      /* "TCP" (default), "UDP", "SCTP" */
 };
 
+/*
+ * A container probe (v1 Probe) after defaulting.  Exactly one handler is
+ * set (validation); @present tells an absent probe from one written
+ * without a handler, which validation rejects.
+ */
+enum pn_probe_handler { PN_PROBE_NONE = 0, PN_PROBE_EXEC, PN_PROBE_HTTP, PN_PROBE_TCP, PN_PROBE_GRPC };
+
+struct pn_http_header {
+	char *name;
+	char *value;
+};
+
+struct pn_probe {
+	bool present;
+	enum pn_probe_handler handler;
+	unsigned handlers;            /* bit 1 << handler of each one written (validation: exactly 1) */
+	char **command;               /* exec; NULL-terminated */
+	char *path;                   /* httpGet; default "/" */
+	char *host;                   /* httpGet, tcpSocket; NULL: the pod's IP */
+	char *scheme;                 /* httpGet: "HTTP" (default) or "HTTPS" */
+	struct pn_http_header *headers;
+	size_t n_headers;
+	int port;                     /* httpGet, tcpSocket, grpc */
+	char *port_name;              /* httpGet, tcpSocket: a container port's name */
+	char *grpc_service;           /* grpc; NULL: "" (the server's overall health) */
+	int initial_delay;            /* seconds; default 0 */
+	int timeout;                  /* seconds; default 1 */
+	int period;                   /* seconds; default 10 */
+	int success_threshold;        /* default 1 (must be 1 for liveness and startup) */
+	int failure_threshold;        /* default 3 */
+	bool has_termination_grace;   /* probe-level terminationGracePeriodSeconds */
+	long long termination_grace;
+};
+
 enum pn_pull_policy { PN_PULL_DEFAULT = 0, PN_PULL_ALWAYS, PN_PULL_IF_NOT_PRESENT, PN_PULL_NEVER };
 
 struct pn_container_spec {
@@ -53,6 +87,7 @@ struct pn_container_spec {
 	enum pn_pull_policy pull_policy;
 	bool tty;
 	bool stdin_open;
+	struct pn_probe liveness, readiness, startup;
 };
 
 enum pn_restart_policy { PN_RESTART_ALWAYS = 0, PN_RESTART_ON_FAILURE, PN_RESTART_NEVER };
@@ -94,6 +129,7 @@ struct pn_namespace {
 void pn_kvs_free(struct pn_kvs *k);
 const char *pn_kvs_get(const struct pn_kvs *k, const char *key);
 void pn_meta_free(struct pn_meta *m);
+void pn_probe_clear(struct pn_probe *p);
 void pn_container_spec_free(struct pn_container_spec *c);
 void pn_pod_free(struct pn_pod *p);
 void pn_namespace_free(struct pn_namespace *ns);

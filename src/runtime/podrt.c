@@ -487,6 +487,15 @@ int podrt_pod_mark_deleting(struct podrt *rt, const struct store_pod *sp,
 					      cs[i].name);
 			store_container_array_free(cs, n);
 		}
+		/* A terminating pod is no Service endpoint: out before its
+		 * containers get SIGTERM, as kube-proxy drops it. */
+		if (first && sp->pod_ip) {
+			struct pn_err herr = { 0 };
+
+			if (podrt_net_sync(rt, &herr) < 0)
+				pn_warn("pod %s: rules not updated: %s", sp->name, pn_err_msg(&herr));
+			pn_err_free(&herr);
+		}
 	}
 	shim_stop(pod_dir, grace);
 	if (out)
@@ -767,6 +776,82 @@ static int loopback_up(const char *netns_path, struct pn_err *err)
 	return ret;
 }
 
+/*
+ * A probe as the shim's plan holds it: handler with the port resolved (a
+ * name is looked up among the container's own ports, as kubelet's
+ * findPortByName does; 0 when it has none, which the shim reports as the
+ * probe's failure) and the host left to the shim (the pod's address).
+ */
+static json_t *plan_probe(const struct pn_probe *p, const struct pn_container_spec *c)
+{
+	json_t *o = json_object(), *h = NULL;
+	int port = p->port;
+
+	if (!o)
+		return NULL;
+	if (p->port_name) {
+		port = 0;
+		for (size_t i = 0; i < c->n_ports; i++)
+			if (c->ports[i].name && !strcmp(c->ports[i].name, p->port_name))
+				port = c->ports[i].container_port;
+	}
+	switch (p->handler) {
+	case PN_PROBE_EXEC: {
+		json_t *a = json_array();
+
+		for (size_t i = 0; a && p->command && p->command[i]; i++)
+			json_array_append_new(a, json_string(p->command[i]));
+		json_object_set_new(o, "exec", a);
+		break;
+	}
+	case PN_PROBE_HTTP: {
+		json_t *hd = json_array();
+
+		for (size_t i = 0; hd && i < p->n_headers; i++) {
+			char *line = NULL;
+
+			if (asprintf(&line, "%s: %s", p->headers[i].name, p->headers[i].value ? p->headers[i].value : "") >= 0) {
+				json_array_append_new(hd, json_string(line));
+				free(line);
+			}
+		}
+		h = json_pack("{s:s?, s:s, s:s, s:i, s:o}", "host", p->host, "path", p->path ? p->path : "/",
+			      "scheme", p->scheme ? p->scheme : "HTTP", "port", port, "headers", hd);
+		json_object_set_new(o, "httpGet", h);
+		break;
+	}
+	case PN_PROBE_TCP:
+		json_object_set_new(o, "tcpSocket", json_pack("{s:s?, s:i}", "host", p->host, "port", port));
+		break;
+	default:
+		break;
+	}
+	json_object_set_new(o, "initialDelaySeconds", json_integer(p->initial_delay));
+	json_object_set_new(o, "timeoutSeconds", json_integer(p->timeout));
+	json_object_set_new(o, "periodSeconds", json_integer(p->period));
+	json_object_set_new(o, "successThreshold", json_integer(p->success_threshold));
+	json_object_set_new(o, "failureThreshold", json_integer(p->failure_threshold));
+	if (p->has_termination_grace)
+		json_object_set_new(o, "terminationGracePeriodSeconds",
+				    json_integer(p->termination_grace));
+	return o;
+}
+
+static json_t *plan_probes(const struct pn_container_spec *c)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (c->liveness.present)
+		json_object_set_new(o, "liveness", plan_probe(&c->liveness, c));
+	if (c->readiness.present)
+		json_object_set_new(o, "readiness", plan_probe(&c->readiness, c));
+	if (c->startup.present)
+		json_object_set_new(o, "startup", plan_probe(&c->startup, c));
+	return o;
+}
+
 /* ---- create: admit, start */
 
 /* The object stored for @pod: pod_to_json() with the API's @meta merged
@@ -920,6 +1005,25 @@ int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_wri
 		cs[i].image = imgs[i]->name;
 		cs[i].state = STORE_CTR_CREATED;
 		ret = store_container_insert(rt->st, &cs[i], err);
+	}
+	/* hostPorts, checked as the scheduler's NodePorts filter does, in the
+	 * transaction that claims the pod's name: two pods cannot both get one. */
+	for (size_t i = 0; ret == 0 && i < nc; i++) {
+		const struct pn_container_spec *c = &pod->spec.containers[i];
+
+		for (size_t k = 0; ret == 0 && k < c->n_ports; k++) {
+			if (!c->ports[k].host_port)
+				continue;
+			ret = store_host_port_claim(rt->st, sp->uid,
+						    c->ports[k].protocol ? c->ports[k].protocol : "TCP",
+						    c->ports[k].host_port, err);
+			if (ret == -EADDRINUSE)
+				ret = pn_error(err, PN_E_CONFLICT, EADDRINUSE,
+					       "pod \"%s\" cannot be scheduled: 0/1 nodes are available: 1 "
+					       "node(s) didn't have free ports for the requested pod ports. "
+					       "preemption: 0/1 nodes are available: 1 No preemption victims "
+					       "found for incoming pod.", sp->name);
+		}
 	}
 	if (ret == 0)
 		ret = store_commit(rt->st, err);
@@ -1124,7 +1228,6 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 			}
 		}
 	}
-
 	/* 5-6. Root filesystems, the plan, the shim. */
 	ctrs = json_array();
 	for (size_t i = 0; i < nc; i++) {
@@ -1141,13 +1244,13 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		if (ret < 0)
 			goto out;
 		json_array_append_new(
-			ctrs, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:b}", "id", cs[i].id, "name",
+			ctrs, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:o}", "id", cs[i].id, "name",
 					c->name, "image", c->image, "rootfs", rootfs, "args",
 					container_argv(c, imgs[i]), "env", container_env(c, imgs[i]),
 					"workingDir",
 					c->working_dir ? c->working_dir
 						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
-					"unmountRootfs", 1));
+					"unmountRootfs", 1, "probes", plan_probes(c)));
 		free(rootfs);
 	}
 	snprintf(path, sizeof(path), "%s/podnet-pause", rt->bin_dir);
@@ -1165,6 +1268,11 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		json_object_set_new(plan, "netns", json_string(sp->netns_path));
 	if (plan && pod_ip[0])
 		json_object_set_new(plan, "podIP", json_string(pod_ip));
+	/* Service endpoints follow readiness: the shim runs this when a
+	 * container's readiness changes. */
+	snprintf(path, sizeof(path), "%s/podnet", rt->bin_dir);
+	if (plan && access(path, X_OK) == 0)
+		json_object_set_new(plan, "syncCommand", json_pack("[s, s]", path, "sync"));
 	if (!plan) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
@@ -1405,6 +1513,13 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			jstr(st, "startedAt", c->started_at, sizeof(c->started_at));
 			jstr(st, "finishedAt", c->finished_at, sizeof(c->finished_at));
 			c->restart_count = jint(st, "restartCount", 0);
+			/* A shim without probes (older) writes neither: running is both. */
+			c->started = json_is_boolean(json_object_get(st, "started"))
+					     ? json_is_true(json_object_get(st, "started"))
+					     : !strcmp(c->state, "running");
+			c->ready = json_is_boolean(json_object_get(st, "ready"))
+					   ? json_is_true(json_object_get(st, "ready"))
+					   : !strcmp(c->state, "running");
 			jstr(st, "logPath", c->log_path, sizeof(c->log_path));
 			jstr(st, "previousLogPath", c->prev_log_path, sizeof(c->prev_log_path));
 			last = json_object_get(st, "lastState");
@@ -1437,7 +1552,9 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 			snprintf(c->reason, sizeof(c->reason), "Unknown");
 			c->pid = 0;
 		}
-		if (!strcmp(c->state, "running"))
+		if (strcmp(c->state, "running") != 0)
+			c->ready = c->started = false;
+		if (c->ready)
 			v->ready++;
 		if (strcmp(c->state, "exited"))
 			all_exited = false;
@@ -1610,9 +1727,8 @@ json_t *podrt_view_status(const struct podrt_view *v)
 		json_array_append_new(
 			cst, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:b}", "name", c->row.name,
 				       "containerID", cid, "image", c->row.image, "imageID", c->row.image,
-				       "state", state, "lastState", last, "ready",
-				       !strcmp(c->state, "running"), "restartCount", c->restart_count,
-				       "started", !strcmp(c->state, "running")));
+				       "state", state, "lastState", last, "ready", c->ready,
+				       "restartCount", c->restart_count, "started", c->started));
 	}
 	json_object_set_new(status, "containerStatuses", cst);
 	json_object_set_new(status, "qosClass", json_string("BestEffort"));

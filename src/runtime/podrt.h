@@ -246,6 +246,10 @@ struct podrt_ctr {
 	char message[256];
 	char started_at[40], finished_at[40];
 	int restart_count;
+	/* kubelet's container status: started once the startup probe passed
+	 * (or at once without one), ready while the readiness probe passes
+	 * (or while running without one).  The shim's status file says. */
+	bool started, ready;
 	char log_path[4096], prev_log_path[4096];
 	bool has_last;
 	int last_exit_code;

@@ -204,6 +204,36 @@ static const char schema_v3[] =
 	" UNIQUE (namespace, name)"
 	") STRICT;";
 
+/* Version 4: Services and the node ports they hold, pods' host ports. */
+static const char schema_v4[] =
+	"CREATE TABLE services ("
+	" uid TEXT PRIMARY KEY NOT NULL CHECK (length(uid) = 36),"
+	/* A namespace's deletion takes its Services, as in Kubernetes. */
+	" namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (name <> ''),"
+	" spec_json TEXT NOT NULL,"
+	/* The allocator's lock: two Services never get one address. */
+	" cluster_ip TEXT UNIQUE,"
+	" created_ns INTEGER NOT NULL,"
+	" rv INTEGER NOT NULL DEFAULT 1,"
+	" UNIQUE (namespace, name)"
+	") STRICT;"
+	"CREATE TABLE node_ports ("
+	" protocol TEXT NOT NULL CHECK (protocol IN ('TCP', 'UDP', 'SCTP')),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	" service_uid TEXT NOT NULL REFERENCES services(uid) ON DELETE CASCADE,"
+	" PRIMARY KEY (protocol, port)"
+	") STRICT;"
+	"CREATE INDEX node_ports_service ON node_ports (service_uid);"
+	/* Pods' hostPorts: the scheduler's NodePorts check, made atomic. */
+	"CREATE TABLE host_ports ("
+	" protocol TEXT NOT NULL CHECK (protocol IN ('TCP', 'UDP', 'SCTP')),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	" pod_uid TEXT NOT NULL REFERENCES pods(uid) ON DELETE CASCADE,"
+	" PRIMARY KEY (protocol, port)"
+	") STRICT;"
+	"CREATE INDEX host_ports_pod ON host_ports (pod_uid);";
+
 /* ---- rows described once, read, written and freed from the description */
 
 enum col_type {
@@ -247,6 +277,8 @@ enum { NS_F_PHASE = 1u << 0, NS_F_RV = 1u << 1, NS_F_SPEC = 1u << 2 };
 /* Private update bits: the rv column, written by every versioned update,
  * and an event's counting. */
 enum { POD_F_RV = 1u << 30, NP_F_RV = 1u << 29, EV_F_COUNT = 1u << 0, EV_F_RV = 1u << 1 };
+/* A Service changes in place only by apply (its spec). */
+enum { SVC_F_SPEC = 1u << 0, SVC_F_RV = 1u << 1 };
 
 #define ENUMS(a) a, PN_ARRAY_SIZE(a)
 #define C(s, f, t) #f, t, offsetof(struct s, f)
@@ -352,6 +384,16 @@ static const struct col np_cols[] = {
 	{ C(store_netpol, rv, COL_I64), NULL, 0, NP_F_RV },
 };
 
+static const struct col svc_cols[] = {
+	{ C(store_service, uid, COL_UUID), NULL, 0, 0 },
+	{ "namespace", COL_TEXT, offsetof(struct store_service, namespace_), NULL, 0, 0 },
+	{ C(store_service, name, COL_TEXT), NULL, 0, 0 },
+	{ C(store_service, spec_json, COL_TEXT), NULL, 0, SVC_F_SPEC },
+	{ C(store_service, cluster_ip, COL_TEXT), NULL, 0, 0 },
+	{ C(store_service, created_ns, COL_CREATED), NULL, 0, 0 },
+	{ C(store_service, rv, COL_I64), NULL, 0, SVC_F_RV },
+};
+
 #undef C
 #undef ENUMS
 
@@ -365,6 +407,8 @@ static const struct table att_table =
 static const struct table ev_table = TABLE("events", ev_cols, store_event, "namespace, name");
 static const struct table change_table = TABLE("changes", change_cols, store_change, "rv");
 static const struct table np_table = TABLE("netpols", np_cols, store_netpol, "namespace, name");
+static const struct table svc_table =
+	TABLE("services", svc_cols, store_service, "namespace, name");
 #undef TABLE
 
 #define ALL_FIELDS (~0u)
@@ -1018,6 +1062,25 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_savepoint(struct store *st, struct pn_err *err)
+{
+	return store_exec(st, "SAVEPOINT podnet_step", err);
+}
+
+int store_savepoint_release(struct store *st, struct pn_err *err)
+{
+	return store_exec(st, "RELEASE podnet_step", err);
+}
+
+void store_savepoint_rollback(struct store *st)
+{
+	/* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+	if (st && st->db && !sqlite3_get_autocommit(st->db)) {
+		sqlite3_exec(st->db, "ROLLBACK TO podnet_step", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "RELEASE podnet_step", NULL, NULL, NULL);
+	}
+}
+
 bool store_in_transaction(const struct store *st)
 {
 	return !sqlite3_get_autocommit(st->db);
@@ -1212,6 +1275,11 @@ static int store_migrate_locked(struct store *st, int64_t *v, struct pn_err *err
 	}
 	if (*v < 3) {
 		ret = store_exec(st, schema_v3, err);
+		if (ret)
+			goto out;
+	}
+	if (*v < 4) {
+		ret = store_exec(st, schema_v4, err);
 		if (ret)
 			goto out;
 	}
@@ -1599,18 +1667,26 @@ int store_namespace_delete(struct store *st, const char *name, struct pn_err *er
 
 		ret = store_bump(st, "namespaces", name, STORE_CHANGE_DELETED, &rv, err);
 	}
-	/* Its NetworkPolicies go with it (ON DELETE CASCADE): their changes
+	/* Its NetworkPolicies and Services go with it (ON DELETE CASCADE): their changes
 	 * are logged here, so a watcher learns they are gone. */
 	if (!ret) {
 		struct store_netpol *nps = NULL;
 		size_t nnp = 0;
 		int64_t rv;
 
+		struct store_service *svcs = NULL;
+		size_t nsvc = 0;
+
 		ret = store_netpol_list(st, name, &nps, &nnp, err);
 		for (size_t i = 0; !ret && i < nnp; i++)
 			ret = store_bump(st, "networkpolicies", nps[i].uid, STORE_CHANGE_DELETED, &rv,
 					 err);
 		store_netpol_array_free(nps, nnp);
+		if (!ret)
+			ret = store_service_list(st, name, &svcs, &nsvc, err);
+		for (size_t i = 0; !ret && i < nsvc; i++)
+			ret = store_bump(st, "services", svcs[i].uid, STORE_CHANGE_DELETED, &rv, err);
+		store_service_array_free(svcs, nsvc);
 	}
 	/* Its events go with it, as kube-apiserver's namespace deletion
 	 * removes every object of the namespace. */
@@ -2202,4 +2278,156 @@ int store_event_expire(struct store *st, int64_t before_ns, size_t *n, struct pn
 		*n = k;
 	store_event_array_free(old, k);
 	return tx_leave(st, own, ret, err);
+}
+
+/* ---- services */
+
+void store_service_free(struct store_service *s)
+{
+	row_clear(&svc_table, s);
+	free(s);
+}
+
+void store_service_array_free(struct store_service *a, size_t n)
+{
+	rows_free(&svc_table, a, n);
+}
+
+static int service_insert(struct store *st, struct store_service *s, struct pn_err *err)
+{
+	int ret, rc;
+
+	ret = row_insert(st, &svc_table, s, &rc, err, "create services \"%s\"", s->name);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		/* Which key: the name, or the address? */
+		struct store_service *old = NULL;
+
+		if (store_service_get(st, s->namespace_, s->name, &old, NULL) == 0) {
+			store_service_free(old);
+			return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
+					    "services \"%s\" already exists", s->name);
+		}
+		return store_refuse(err, PN_E_CONFLICT, EADDRINUSE, "provided IP is already allocated");
+	}
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return store_refuse(err, PN_E_NOT_FOUND, ENOENT, "namespaces \"%s\" not found",
+				    s->namespace_);
+	return ret;
+}
+
+int store_service_insert(struct store *st, struct store_service *s, struct pn_err *err)
+{
+	bool own = false;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = service_insert(st, s, err);
+	if (!ret)
+		ret = store_bump(st, "services", s->uid, STORE_CHANGE_ADDED, &s->rv, err);
+	if (!ret)
+		ret = row_update(st, &svc_table, s, SVC_F_RV, "uid", s->uid, err,
+				 "create services \"%s\"", "services \"%s\" not found", s->name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_service_update_spec(struct store *st, const struct store_service *s, struct pn_err *err)
+{
+	struct store_service copy = *s;
+	bool own = false;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, "services", s->uid, STORE_CHANGE_MODIFIED, &copy.rv, err);
+	if (!ret)
+		ret = row_update(st, &svc_table, &copy, SVC_F_SPEC | SVC_F_RV, "uid", s->uid, err,
+				 "update services \"%s\"", "services \"%s\" not found", s->name);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_service_get(struct store *st, const char *namespace_, const char *name,
+		      struct store_service **out, struct pn_err *err)
+{
+	const char *args[] = { namespace_, name };
+
+	return row_get(st, &svc_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out, err,
+		       "services \"%s\" not found", name);
+}
+
+int store_service_list(struct store *st, const char *namespace_, struct store_service **out,
+		       size_t *n, struct pn_err *err)
+{
+	return rows_list(st, &svc_table, "namespace = ?1", namespace_, (void **)out, n, err);
+}
+
+int store_service_delete(struct store *st, const char *uid, struct pn_err *err)
+{
+	const char *args[] = { uid };
+	bool own = false;
+	int64_t rv;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, "services", uid, STORE_CHANGE_DELETED, &rv, err);
+	if (!ret)
+		ret = row_delete(st, &svc_table, "uid = ?1", args, 1, err, "delete service %s",
+				 "service %s not found", uid);
+	return tx_leave(st, own, ret, err);
+}
+
+int store_node_port_claim(struct store *st, const char *uid, const char *protocol, int port,
+			  struct pn_err *err)
+{
+	char num[16];
+	const char *args[] = { protocol, num, uid };
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	snprintf(num, sizeof(num), "%d", port);
+	ret = store_run(st,
+			"INSERT INTO node_ports (protocol, port, service_uid)"
+			" VALUES (?1, CAST(?2 AS INTEGER), ?3)",
+			args, 3, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return store_refuse(err, PN_E_CONFLICT, EADDRINUSE, "provided port is already allocated");
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "claim node port %s/%d", protocol, port);
+	return 0;
+}
+
+int store_node_ports_release(struct store *st, const char *uid, struct pn_err *err)
+{
+	const char *args[] = { uid };
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	ret = store_run(st, "DELETE FROM node_ports WHERE service_uid = ?1", args, 1, &changes, &rc,
+			err);
+	if (!ret && rc != SQLITE_OK)
+		ret = store_fail(st, rc, err, "release node ports of %s", uid);
+	return ret;
+}
+
+int store_host_port_claim(struct store *st, const char *pod_uid, const char *protocol, int port,
+			  struct pn_err *err)
+{
+	char num[16];
+	const char *args[] = { protocol, num, pod_uid };
+	int ret, rc = SQLITE_OK, changes = 0;
+
+	snprintf(num, sizeof(num), "%d", port);
+	ret = store_run(st,
+			"INSERT INTO host_ports (protocol, port, pod_uid)"
+			" VALUES (?1, CAST(?2 AS INTEGER), ?3)",
+			args, 3, &changes, &rc, err);
+	if (ret)
+		return ret;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return store_refuse(err, PN_E_CONFLICT, EADDRINUSE, "host port %s/%d is taken",
+				    protocol, port);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, err, "claim host port %s/%d", protocol, port);
+	return 0;
 }

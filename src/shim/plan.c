@@ -17,13 +17,6 @@ void shim_strv_free(char **v)
 	free(v);
 }
 
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
 static int get_str(json_t *o, const char *key, bool required, char **out, struct pn_err *err)
 {
 	json_t *v = json_object_get(o, key);
@@ -74,13 +67,13 @@ static int get_strv(json_t *o, const char *key, bool required, char ***out, stru
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e)) {
-			strv_free(r);
+			shim_strv_free(r);
 			return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\"[%zu] is not a string",
 					key, i);
 		}
 		r[i] = strdup(json_string_value(e));
 		if (!r[i]) {
-			strv_free(r);
+			shim_strv_free(r);
 			return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		}
 	}
@@ -107,6 +100,77 @@ static int parse_restart(json_t *o, enum shim_restart dflt, enum shim_restart *o
 				"plan: restartPolicy \"%s\" is not Always, OnFailure or Never",
 				s ? s : "(not a string)");
 	return 0;
+}
+
+static int get_int(json_t *o, const char *key, int dflt, int min, int *out, struct pn_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = dflt;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > 1000000)
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: \"%s\" must be an integer >= %d", key,
+				min);
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+/* One probe of "probes": {"liveness": {...}, "readiness": ..., "startup": ...}. */
+static int parse_probe(json_t *o, struct probe *p, struct pn_err *err)
+{
+	json_t *h, *v;
+	int ret;
+
+	p->fd = -1;
+	p->grace = -1;
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: a probe must be an object");
+	p->present = true;
+	if ((h = json_object_get(o, "exec"))) {
+		p->handler = PH_EXEC;
+		ret = get_strv(o, "exec", true, &p->argv, err);
+	} else if ((h = json_object_get(o, "httpGet")) || (h = json_object_get(o, "tcpSocket")) ||
+		   (h = json_object_get(o, "grpc"))) {
+		p->handler = json_object_get(o, "httpGet") ? PH_HTTP
+			     : json_object_get(o, "tcpSocket") ? PH_TCP : PH_GRPC;
+		if ((ret = get_str(h, "host", false, &p->host, err)) < 0 ||
+		    (ret = get_str(h, "path", false, &p->path, err)) < 0 ||
+		    (ret = get_str(h, "scheme", false, &p->scheme, err)) < 0 ||
+		    (ret = get_strv(h, "headers", false, &p->headers, err)) < 0 ||
+		    (ret = get_int(h, "port", 0, 0, &p->port, err)) < 0)
+			return ret;
+		/* 0: a named port the container does not have (the probe fails) */
+		if (p->port > 65535)
+			return pn_error(err, PN_E_STATE, EINVAL, "plan: a probe's port must be 0-65535");
+	} else {
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: a probe has no handler");
+	}
+	if (ret < 0)
+		return ret;
+	if ((ret = get_int(o, "initialDelaySeconds", 0, 0, &p->initial_delay, err)) < 0 ||
+	    (ret = get_int(o, "timeoutSeconds", 1, 1, &p->timeout, err)) < 0 ||
+	    (ret = get_int(o, "periodSeconds", 10, 1, &p->period, err)) < 0 ||
+	    (ret = get_int(o, "successThreshold", 1, 1, &p->success_threshold, err)) < 0 ||
+	    (ret = get_int(o, "failureThreshold", 3, 1, &p->failure_threshold, err)) < 0)
+		return ret;
+	v = json_object_get(o, "terminationGracePeriodSeconds");
+	if (json_is_integer(v))
+		p->grace = json_integer_value(v);
+	return 0;
+}
+
+static void probe_free(struct probe *p)
+{
+	shim_strv_free(p->argv);
+	free(p->host);
+	free(p->path);
+	free(p->scheme);
+	shim_strv_free(p->headers);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 }
 
 /* A container id becomes a runtime id and a directory name. */
@@ -186,7 +250,7 @@ static void free_fields(const struct pfield *f, size_t n, void *obj)
 		if (f[i].kind == P_STR)
 			free(*(char **)p);
 		else if (f[i].kind == P_STRV)
-			strv_free(*(char ***)p);
+			shim_strv_free(*(char ***)p);
 	}
 }
 
@@ -230,6 +294,8 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 			       "plan: terminationGracePeriodSeconds must be an integer >= 0");
 		goto out;
 	}
+	if ((ret = get_strv(root, "syncCommand", false, &p->sync_argv, err)) < 0)
+		goto out;
 	v = json_object_get(root, "pause");
 	if ((ret = get_str(v, "binary", true, &p->pause_binary, err)) < 0) {
 		pn_err_prefix(err, "pause");
@@ -254,6 +320,18 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 		    (ret = parse_restart(c, pod_restart, &k->restart, err)) < 0) {
 			pn_err_prefix(err, "containers[%zu]", i);
 			goto out;
+		}
+		{
+			static const char *const kinds[PROBE_KINDS] = { "liveness", "readiness", "startup" };
+			json_t *probes = json_object_get(c, "probes");
+
+			for (int pk = 0; pk < PROBE_KINDS; pk++) {
+				ret = parse_probe(json_object_get(probes, kinds[pk]), &k->probes[pk], err);
+				if (ret < 0) {
+					pn_err_prefix(err, "containers[%zu].probes.%s", i, kinds[pk]);
+					goto out;
+				}
+			}
 		}
 		if (!id_ok(k->id) || !strcmp(k->id, p->sandbox_id)) {
 			ret = pn_error(err, PN_E_STATE, EINVAL,
@@ -280,6 +358,7 @@ void shim_plan_free(struct shim_plan *p)
 {
 	free_fields(pod_fields, PN_ARRAY_SIZE(pod_fields), p);
 	free(p->pause_binary);
+	shim_strv_free(p->sync_argv);
 	for (size_t i = 0; i < p->n_ctrs; i++) {
 		struct shim_ctr *c = &p->ctrs[i];
 
@@ -288,6 +367,8 @@ void shim_plan_free(struct shim_plan *p)
 		free(c->next_cwd);
 		shim_strv_free(c->next_args);
 		shim_strv_free(c->next_env);
+		for (int k = 0; k < PROBE_KINDS; k++)
+			probe_free(&c->probes[k]);
 	}
 	free(p->ctrs);
 	memset(p, 0, sizeof(*p));

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "file.h"
 #include "image.h"
 #include "store.h"
@@ -80,6 +81,9 @@ struct shim {
 	bool stopping, killed;
 	uint64_t term_deadline, kill_deadline;
 	int exit_code;
+	pid_t sync_pid;         /* the running syncCommand, 0 if none */
+	bool sync_again;        /* readiness changed while it ran */
+	json_t *events;         /* events.json's array */
 };
 
 static struct shim S;
@@ -107,6 +111,11 @@ static uint64_t now_ns(void)
 
 /* snprintf for paths, with truncation turned into an empty string (that
  * later fails to open) instead of a silently different path. */
+uint64_t shim_now_ns(void)
+{
+	return now_ns();
+}
+
 static int pathf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int pathf(char *buf, size_t size, const char *fmt, ...)
 {
@@ -204,6 +213,10 @@ static void write_status(struct shim_ctr *c)
 		      c->state == CS_EXITED ? str_or_null(c->finished_at) : json_null(),
 		      "restartCount", c->restart_count, "logPath", str_or_null(c->log_path),
 		      "previousLogPath", str_or_null(c->prev_log_path));
+	if (j) {
+		json_object_set_new(j, "started", json_boolean(c->state == CS_RUNNING && c->started));
+		json_object_set_new(j, "ready", json_boolean(c->state == CS_RUNNING && c->ready));
+	}
 	if (j && c->has_last)
 		json_object_set_new(j, "lastState",
 				    json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", c->last_exit_code,
@@ -236,6 +249,109 @@ static void write_shim_json(void)
 }
 
 /* -------------------------------------------------------------- bundles */
+
+/*
+ * Events as kubelet records them for this pod's containers, in
+ * D/events.json (podnet keeps no event store; `describe pod` reads it).
+ * The recorder's aggregation: the same type, reason, object and message
+ * bump count and lastTimestamp instead of adding a line; the newest 100
+ * are kept.
+ */
+#define EVENTS_MAX 100
+
+void shim_event(const struct shim_ctr *c, const char *type, const char *reason, const char *fmt,
+		...)
+{
+	char path[PATH_MAX], msg[1024], obj[160], now[40];
+	json_t *e;
+	size_t i;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(obj, sizeof(obj), "spec.containers{%s}", c->name);
+	rfc3339_now(now);
+	if (!S.events && !(S.events = json_array()))
+		return;
+	json_array_foreach(S.events, i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "type")), type) &&
+		    !strcmp(json_string_value(json_object_get(e, "reason")), reason) &&
+		    !strcmp(json_string_value(json_object_get(e, "fieldPath")), obj) &&
+		    !strcmp(json_string_value(json_object_get(e, "message")), msg)) {
+			json_object_set_new(e, "count",
+					    json_integer(json_integer_value(json_object_get(e, "count")) + 1));
+			json_object_set_new(e, "lastTimestamp", json_string(now));
+			goto write;
+		}
+	}
+	json_array_append_new(S.events, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "type", type,
+						  "reason", reason, "fieldPath", obj, "message", msg,
+						  "count", 1, "firstTimestamp", now, "lastTimestamp",
+						  now));
+	while (json_array_size(S.events) > EVENTS_MAX)
+		json_array_remove(S.events, 0);
+write:
+	shim_log("event %s %s %s: %s", type, reason, obj, msg);
+	pathf(path, sizeof(path), "%s/events.json", S.pod_dir);
+	write_json_atomic(path, json_pack("{s:O}", "events", S.events));
+}
+
+/* Run the plan's syncCommand (podnet sync: Service endpoints follow
+ * readiness), one at a time; a change while it runs runs it again. */
+static void sync_start(void)
+{
+	struct pn_spawn sp = { 0 };
+	struct pn_child ch = { 0 };
+	struct pn_err err = { 0 };
+
+	if (!S.plan.sync_argv || S.stopping)
+		return;
+	if (S.sync_pid) {
+		S.sync_again = true;
+		return;
+	}
+	S.sync_again = false;
+	/* Not waited for here: reaped by the loop's waitpid(-1). */
+	sp.path = S.plan.sync_argv[0];
+	sp.argv = S.plan.sync_argv;
+	sp.out = PN_STDIO_NULL;
+	sp.err = PN_STDIO_INHERIT; /* shim.log */
+	if (pn_spawn_start(&sp, &ch, &err) < 0) {
+		shim_log("sync: %s", pn_err_msg(&err));
+		pn_err_free(&err);
+		return;
+	}
+	if (ch.pidfd >= 0)
+		close(ch.pidfd);
+	S.sync_pid = ch.pid;
+}
+
+void shim_readiness_changed(struct shim_ctr *c)
+{
+	shim_log("container %s %s", c->name, c->ready ? "ready" : "not ready");
+	write_status(c);
+	sync_start();
+}
+
+/* kubelet's reaction to a failed liveness or startup probe: the container
+ * is killed (SIGTERM, SIGKILL after the probe's or the pod's grace
+ * period) and its restart policy decides what follows. */
+void shim_probe_restart(struct shim_ctr *c, enum probe_kind k)
+{
+	struct pn_err err = { 0 };
+	long long grace = c->probes[k].grace >= 0 ? c->probes[k].grace : S.plan.grace_s;
+
+	if (c->state != CS_RUNNING || c->kill_reason)
+		return;
+	c->kill_reason = k == PROBE_LIVENESS ? "liveness" : "startup";
+	shim_event(c, "Normal", "Killing", "Container %s failed %s probe, will be restarted", c->name,
+		   c->kill_reason);
+	c->kill_at = now_ns() + (uint64_t)grace * NS_PER_S;
+	if (oci_kill(&S.rt, c->id, grace ? SIGTERM : SIGKILL, false, &err) < 0)
+		shim_log("kill %s: %s", c->name, pn_err_msg(&err));
+	pn_err_free(&err);
+}
 
 static void pause_ns_path(char *buf, size_t size, const char *ns)
 {
@@ -633,6 +749,8 @@ static void ctr_launched(size_t idx, struct ctr_launch *l)
 	epoll_ctl(S.epfd, EPOLL_CTL_ADD, c->err.fd, &ev);
 	find_memcg(c->pid, c->memcg, sizeof(c->memcg));
 	c->state = CS_RUNNING;
+	c->kill_reason = NULL;
+	prober_container_started(c);
 	shim_log("container %s (%s) running, pid %d, attempt %d", c->name, c->cid, (int)c->pid,
 		 c->restart_count);
 	write_status(c);
@@ -865,6 +983,8 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	 * (With a shared PID namespace, children of the init may keep the
 	 * pipes open; their later output is lost, as with a dead conmon.) */
 	ctr_close_logs(c);
+	c->state = CS_EXITED; /* the prober sees it stopped */
+	prober_container_stopped(c);
 	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL && oom_killed(c))
 		reason = "OOMKilled";
 	else
@@ -1076,6 +1196,16 @@ static void reap(void)
 			continue;
 		if (p <= 0)
 			return;
+		if (S.sync_pid && p == S.sync_pid) {
+			S.sync_pid = 0;
+			if (!WIFEXITED(st) || WEXITSTATUS(st))
+				shim_log("sync command failed (status 0x%x)", st);
+			if (S.sync_again)
+				sync_start();
+			continue;
+		}
+		if (prober_child_exited(S.plan.ctrs, S.plan.n_ctrs, p, st))
+			continue;
 		if (S.pause_running && p == S.pause_pid) {
 			S.pause_running = false;
 			shim_log("pause exited unexpectedly (status 0x%x)", st);
@@ -1144,6 +1274,12 @@ static int loop_timeout_ms(void)
 		next = S.term_deadline;
 	if (S.killed && S.kill_deadline < next)
 		next = S.kill_deadline;
+	for (size_t i = 0; i < S.plan.n_ctrs; i++)
+		if (S.plan.ctrs[i].kill_reason && S.plan.ctrs[i].state == CS_RUNNING &&
+		    S.plan.ctrs[i].kill_at < next)
+			next = S.plan.ctrs[i].kill_at;
+	if (!S.stopping && prober_next_wakeup(S.plan.ctrs, S.plan.n_ctrs) < next)
+		next = prober_next_wakeup(S.plan.ctrs, S.plan.n_ctrs);
 	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 }
 
@@ -1167,11 +1303,25 @@ static void on_timer(void)
 		 * went elsewhere (a runtime that reaps): record what we can. */
 		if (c->state == CS_RUNNING && kill(c->pid, 0) < 0 && errno == ESRCH) {
 			ctr_close_logs(c);
+			c->state = CS_EXITED;
+			prober_container_stopped(c);
 			(void)!oci_delete(&S.rt, c->cid, true, NULL);
 			ctr_set_terminated(c, 255, "Error", "exit status lost");
 			ctr_after_exit(c);
 		}
 	}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
+		struct shim_ctr *c = &S.plan.ctrs[i];
+
+		/* a probe's kill: the grace period is over */
+		if (c->kill_reason && c->state == CS_RUNNING && now >= c->kill_at && !S.stopping) {
+			shim_log("grace period over: SIGKILL %s", c->name);
+			(void)!oci_kill(&S.rt, c->id, SIGKILL, true, NULL);
+			c->kill_at = UINT64_MAX;
+		}
+	}
+	if (!S.stopping)
+		prober_tick(S.plan.ctrs, S.plan.n_ctrs, now);
 	if (S.stopping && !S.killed && now >= S.term_deadline && any_running())
 		stop_kill();
 }
@@ -1199,6 +1349,10 @@ static int run_loop(void)
 
 			if (k == 0) {
 				on_signal();
+				continue;
+			}
+			if (k >= PROBE_EP_KEY) {
+				prober_on_event(S.plan.ctrs, S.plan.n_ctrs, k, evs[i].events);
 				continue;
 			}
 			c = &S.plan.ctrs[(k >> 1) - 1];
@@ -1470,6 +1624,9 @@ int main(int argc, char **argv)
 		ret = pn_error(&err, PN_E_KERNEL, errno, "signalfd/epoll");
 		goto fail;
 	}
+	ret = prober_init(S.epfd, &S.rt, S.plan.pod_ip, &err);
+	if (ret < 0)
+		goto fail;
 	shim_log("pod %s: runtime %s%s%s, state %s", S.plan.pod_uid, S.rt_path, why ? " — " : "",
 		 why ? why : "", S.rt_root);
 	write_shim_json();
@@ -1527,6 +1684,8 @@ out:
 	free(why);
 	if (S.state && strcmp(S.state, "starting"))
 		shim_log("exit %d", ret);
+	prober_fini();
+	json_decref(S.events);
 	shim_plan_free(&S.plan);
 	pn_err_free(&err);
 	return ret;

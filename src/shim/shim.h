@@ -49,6 +49,41 @@ struct crilog_file {
 	bool broken;                /* a cut line could not be truncated away */
 };
 
+/* kubelet's three probes of a container. */
+enum probe_kind { PROBE_LIVENESS = 0, PROBE_READINESS, PROBE_STARTUP, PROBE_KINDS };
+enum probe_handler { PH_NONE = 0, PH_EXEC, PH_HTTP, PH_TCP, PH_GRPC };
+/* Worker results (pkg/kubelet/prober/results). */
+enum probe_result { PR_UNKNOWN = 0, PR_SUCCESS, PR_FAILURE };
+
+struct probe {
+	/* from the plan; present == false: no such probe */
+	bool present;
+	enum probe_handler handler;
+	char **argv;                 /* exec */
+	char *host, *path, *scheme;  /* httpGet, tcpSocket (host resolved by the CLI) */
+	char **headers;              /* httpGet: "Name: value" lines */
+	int port;
+	int initial_delay, timeout, period, success_threshold, failure_threshold;
+	long long grace;             /* terminationGracePeriodSeconds; -1: the pod's */
+
+	/* the worker */
+	enum probe_result result;    /* what the worker reports */
+	enum probe_result last;      /* the last probe's own result */
+	int run;                     /* how many in a row were `last` */
+	bool on_hold;                /* liveness/startup failed: wait for a new attempt */
+	uint64_t next_at;            /* monotonic ns of the next probe */
+	/* one probe in flight */
+	bool busy;
+	uint64_t deadline;
+	int fd;                      /* tcpSocket: the connecting socket; exec: output pipe */
+	pid_t pid;                   /* exec: the runtime's exec process */
+	bool exited;                 /* exec: reaped, waiting for the pipe's EOF */
+	int wstatus;
+	char out[1024];              /* exec output, for the event */
+	size_t out_len;
+	void *easy;                  /* httpGet: a CURL easy handle */
+};
+
 struct shim_ctr {
 	/* from the plan */
 	char *id, *name, *bundle, *rootfs, *log_dir, *cwd, *image;
@@ -77,6 +112,11 @@ struct shim_ctr {
 	struct crilog_file log;
 	struct crilog out, err;
 	char memcg[512];       /* memory cgroup dir, to tell OOM kills */
+	/* probes: started (startup passed), ready (readiness passes) */
+	struct probe probes[PROBE_KINDS];
+	bool started, ready;
+	const char *kill_reason;     /* a probe asked for this container's restart */
+	uint64_t kill_at;            /* then SIGKILL at this monotonic ns */
 	/* lastState.terminated */
 	bool has_last;
 	int last_exit_code;
@@ -100,6 +140,7 @@ struct shim_plan {
 	char *pause_binary;
 	bool host_network, host_ipc, host_pid, share_pid;
 	int64_t grace_s;
+	char **sync_argv;        /* run (no wait) when a container's readiness changes */
 	struct shim_ctr *ctrs;
 	size_t n_ctrs;
 };
@@ -127,5 +168,36 @@ void crilog_file_close(struct crilog_file *f);
 void rfc3339_now(char buf[40]);
 
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The prober (prober.c): kubelet's probe workers inside the shim's event
+ * loop.  Every probe runs without blocking: tcpSocket and httpGet sockets
+ * (libcurl's multi interface for HTTP) and the exec probe's output pipe
+ * are watched by the loop's epoll; an exec probe's runtime process is
+ * reaped by the loop's waitpid(-1) like any child.
+ */
+#define PROBE_EP_KEY (1ull << 62)   /* epoll keys at and above are the prober's */
+
+int prober_init(int epfd, const struct oci_rt *rt, const char *pod_ip, struct pn_err *err);
+void prober_fini(void);
+/* A new attempt of @c started running (a new container for kubelet). */
+void prober_container_started(struct shim_ctr *c);
+/* @c stopped running: probes in flight are cancelled, not ready. */
+void prober_container_stopped(struct shim_ctr *c);
+/* Earliest monotonic ns the prober needs the loop back (UINT64_MAX: none). */
+uint64_t prober_next_wakeup(const struct shim_ctr *ctrs, size_t n);
+void prober_tick(struct shim_ctr *ctrs, size_t n, uint64_t now);
+void prober_on_event(struct shim_ctr *ctrs, size_t n, uint64_t key, uint32_t events);
+/* true if @pid was an exec probe's (its status is taken). */
+bool prober_child_exited(struct shim_ctr *ctrs, size_t n, pid_t pid, int wstatus);
+const char *probe_kind_title(enum probe_kind k); /* "Liveness" ... */
+
+/* What the prober asks of the shim (shim.c). */
+void shim_probe_restart(struct shim_ctr *c, enum probe_kind k);
+void shim_readiness_changed(struct shim_ctr *c);
+/* An event as kubelet records it: type Normal/Warning, reason, message. */
+void shim_event(const struct shim_ctr *c, const char *type, const char *reason, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
+uint64_t shim_now_ns(void);
 
 #endif

@@ -1156,10 +1156,13 @@ static void test_netpols(void)
 	netpol_clear(&b);
 	store_close(st);
 
-	/* A version-2 database (no netpols table) is migrated on open. */
-	ok(sql_exec(root, "DROP TABLE netpols; PRAGMA user_version = 2") == SQLITE_OK, "make it version 2");
+	/* A version-2 database (no netpols, no Services) is migrated on open. */
+	ok(sql_exec(root, "DROP TABLE netpols; DROP TABLE host_ports; DROP TABLE node_ports;"
+			  " DROP TABLE services; PRAGMA user_version = 2") == SQLITE_OK,
+	   "make it version 2");
 	is_int(store_open(root, &st, &err), 0, "open migrates: %s", pn_err_msg(&err));
 	is_int(sql_int(root, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "now the current version");
+	is_int(sql_int(root, "SELECT count(*) FROM services"), 0, "  ...with the Services tables");
 	is_int(store_netpol_list(st, NULL, &list, &n, &err), 0, "the table is there");
 	store_netpol_array_free(list, n);
 	store_close(st);

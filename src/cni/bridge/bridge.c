@@ -386,6 +386,31 @@ static int isolation_bridge_setup(struct nl_sock *s, const struct link_info *br,
 	if (ret < 0)
 		return ret;
 
+	/*
+	 * Bridge netfilter (br_netfilter; built into some kernels, this one
+	 * included, and on by default in every network namespace) runs the
+	 * IP hooks on frames while they are still in the bridge.  A
+	 * Service's DNAT to a pod of the same bridge then makes it bridge the
+	 * frame to the new address's MAC (br_nf_pre_routing_finish_bridge)
+	 * instead of routing it: from one isolated port to another, which
+	 * isolation drops.  With portIsolation every pod-to-pod packet is
+	 * routed through the node's IP layer (where NetworkPolicy and Service
+	 * rules see it with conntrack), so the bridge-level pass is not
+	 * wanted: turn it off for this namespace (ENOENT: no br_netfilter).
+	 */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const brnf[] = { "net/bridge/bridge-nf-call-iptables",
+						    "net/bridge/bridge-nf-call-ip6tables" };
+		struct pn_err e2 = { 0 };
+
+		ret = sysctl_ensure(brnf[i], "0", &e2);
+		if (ret < 0 && e2.errnum != ENOENT) {
+			pn_err_move(err, &e2);
+			return ret;
+		}
+		pn_err_free(&e2);
+	}
+
 	if (br->proxy_arp != 1)
 		conf[n++] = (struct link_ipv4_conf){ IPV4_DEVCONF_PROXY_ARP, 1 };
 	if (br->proxy_arp_pvlan != 1)

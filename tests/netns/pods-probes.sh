@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Container probes run by the shim, with kubelet's semantics, in a
+# throwaway node:
+#
+#   rp  busybox httpd :8080, readinessProbe httpGet /ready.html   READY 1/1 <-> 0/1 as the file comes and goes
+#   lv  sleep, livenessProbe exec [test -f /tmp/alive]             restarted with kubelet's events when it fails
+#   st  startupProbe tcpSocket :9090, readinessProbe exec true     not started, not ready until :9090 listens
+#   sf  startupProbe that never passes (failureThreshold 2)         killed and restarted: "failed startup probe"
+#
+# Every wait is bounded; the pods have terminationGracePeriodSeconds: 1.
+. "$(dirname "$0")/lib.sh"
+node_enter "$@"
+
+export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
+P=$BIN/podnet
+on_cleanup "$P delete pod rp lv st sf; $P gc"
+
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+ready_is() { [ "$($P get pod "$1" --no-headers 2>/dev/null | awk '{print $2}')" = "$2" ]; }
+jp() { $P get pod "$1" -o jsonpath="$2"; }
+restarted() { [ "$(jp "$1" '{.status.containerStatuses[0].restartCount}' 2>/dev/null)" -ge 1 ]; }
+
+cat >"$T/pods.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: { name: rp, labels: { app: rp } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: host
+    command: [sh, -c, 'mkdir -p /www && echo ok >/www/ready.html && exec busybox httpd -f -p 8080 -h /www']
+    ports: [{ name: http, containerPort: 8080 }]
+    readinessProbe:
+      httpGet: { path: /ready.html, port: http }
+      periodSeconds: 1
+      failureThreshold: 1
+      timeoutSeconds: 5
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: lv }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: host
+    command: [sh, -c, 'touch /tmp/alive; exec sleep 100000']
+    livenessProbe:
+      exec: { command: [test, -f, /tmp/alive] }
+      periodSeconds: 1
+      failureThreshold: 2
+      timeoutSeconds: 10   # a loaded machine may take seconds to exec
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: st }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: host
+    command: [sleep, '100000']
+    startupProbe:
+      tcpSocket: { port: 9090 }
+      periodSeconds: 1
+      failureThreshold: 60
+    readinessProbe:
+      exec: { command: ['true'] }
+      periodSeconds: 1
+      timeoutSeconds: 10
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: sf }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: host
+    command: [sleep, '100000']
+    startupProbe:
+      exec: { command: ['false'] }
+      periodSeconds: 1
+      failureThreshold: 2
+YAML
+t_ok "apply four pods with probes" $P apply -f "$T/pods.yaml"
+
+# --- readiness ------------------------------------------------------------
+t_ok "rp becomes ready once /ready.html answers 200" wait_for 15 ready_is rp 1/1
+t_is "$(jp rp '{.status.conditions[?(@.type=="Ready")].status}')" "True" "rp: condition Ready True"
+t_ok "the file goes" $P exec rp -- rm /www/ready.html
+t_ok "rp is not ready once the probe gets 404" wait_for 10 ready_is rp 0/1
+t_is "$(jp rp '{.status.containerStatuses[0].ready}')" "false" "rp: containerStatuses[0].ready false"
+t_is "$(jp rp '{.status.containerStatuses[0].restartCount}')" "0" "rp: readiness failures restart nothing"
+t_match "$($P describe pod rp)" "Readiness probe failed: HTTP probe failed with statuscode: 404" \
+	"describe rp: the Unhealthy event with the status code"
+t_match "$($P describe pod rp)" "Readiness: +http-get http://:http/ready.html delay=0s timeout=5s period=1s #success=1 #failure=1" \
+	"describe rp: the probe line as kubectl prints it"
+t_ok "the file comes back" $P exec rp -- sh -c 'echo ok >/www/ready.html'
+t_ok "rp is ready again" wait_for 10 ready_is rp 1/1
+
+# --- liveness -------------------------------------------------------------
+t_ok "lv runs and is ready (no readiness probe)" wait_for 15 ready_is lv 1/1
+t_ok "lv's liveness file goes" $P exec lv -- rm /tmp/alive
+t_ok "lv is restarted after two failed probes" \
+	wait_for 20 restarted lv
+d=$($P describe pod lv)
+t_match "$d" "Warning +Unhealthy .* kubelet +Liveness probe failed: " "describe lv: Unhealthy event"
+t_match "$d" "Normal +Killing .* kubelet +Container c failed liveness probe, will be restarted" \
+	"describe lv: Killing event with kubelet's text"
+t_match "$(jp lv '{.status.containerStatuses[0].lastState.terminated.exitCode}')" "^(137|143)$" \
+	"lv: the killed attempt's exit code is a signal's"
+t_ok "lv's new attempt is live again (its command recreated the file)" wait_for 15 ready_is lv 1/1
+
+# --- startup gates the others ---------------------------------------------
+sleep 3
+t_is "$(jp st '{.status.containerStatuses[0].started}')" "false" "st: not started while :9090 is closed"
+t_is "$(jp st '{.status.containerStatuses[0].ready}')" "false" "st: readiness waits for startup"
+t_ok "st: listen on :9090" $P exec st -- busybox httpd -p 9090 -h /
+t_ok "st starts, then becomes ready" wait_for 15 ready_is st 1/1
+t_is "$(jp st '{.status.containerStatuses[0].started}')" "true" "st: started true"
+t_is "$(jp st '{.status.containerStatuses[0].restartCount}')" "0" "st: never restarted"
+
+# --- a startup probe that never passes ------------------------------------
+t_ok "sf is restarted by its startup probe" \
+	wait_for 20 restarted sf
+t_match "$($P describe pod sf)" "Container c failed startup probe, will be restarted" \
+	"describe sf: Killing event for the startup probe"
+t_is "$(jp sf '{.status.containerStatuses[0].ready}')" "false" "sf: never ready"
+
+t_ok "delete the pods" $P delete pod rp lv st sf
+t_done
