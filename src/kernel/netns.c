@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/net_namespace.h>
 #include <linux/nsfs.h>
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +18,8 @@
 #include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+
+#include "nl.h"
 
 int netns_open(const char *path, struct pn_err *err)
 {
@@ -271,4 +274,82 @@ int netns_new_name(char out[NETNS_NAME_MAX])
 		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
 		 u[14], u[15]);
 	return 0;
+}
+
+struct nsid_reply {
+	int nsid;
+	bool seen;
+};
+
+static int nsid_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct nsid_reply *r = arg;
+	struct nlattr *tb[NETNSA_MAX + 1];
+
+	if (h->nlmsg_type != RTM_NEWNSID)
+		return 0;
+	nl_parse_msg(tb, NETNSA_MAX, h, sizeof(struct rtgenmsg));
+	if (tb[NETNSA_NSID]) {
+		r->nsid = (int)nl_get_u32(tb[NETNSA_NSID]);
+		r->seen = true;
+	}
+	return 0;
+}
+
+static int nsid_get(struct nl_sock *s, int netns_fd, struct nsid_reply *r, struct pn_err *err)
+{
+	char buf[128];
+	struct nl_req req;
+	struct rtgenmsg *g;
+	int ret;
+
+	nl_req_init(&req, buf, sizeof(buf), RTM_GETNSID, 0, sizeof(*g), (void **)&g);
+	g->rtgen_family = AF_UNSPEC;
+	ret = nl_put_u32(&req, NETNSA_FD, (uint32_t)netns_fd);
+	if (ret < 0)
+		return pn_error(err, PN_E_KERNEL, -ret, "RTM_GETNSID: request too long");
+	r->seen = false;
+	r->nsid = NETNSA_NSID_NOT_ASSIGNED;
+	return nl_dump(s, &req, nsid_cb, r, "read a network namespace id", err);
+}
+
+int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err)
+{
+	struct nl_sock s = NL_SOCK_INIT;
+	struct nsid_reply r;
+	char buf[128];
+	struct nl_req req;
+	struct rtgenmsg *g;
+	int ret;
+
+	*nsid = NETNSA_NSID_NOT_ASSIGNED;
+	ret = nl_open(&s, NETLINK_ROUTE, err);
+	if (ret < 0)
+		goto out;
+	ret = nsid_get(&s, netns_fd, &r, err);
+	if (ret < 0)
+		goto out;
+	if (r.nsid >= 0 || !assign)
+		goto done;
+	nl_req_init(&req, buf, sizeof(buf), RTM_NEWNSID, 0, sizeof(*g), (void **)&g);
+	g->rtgen_family = AF_UNSPEC;
+	if (nl_put_u32(&req, NETNSA_FD, (uint32_t)netns_fd) < 0 ||
+	    nl_put_u32(&req, NETNSA_NSID, (uint32_t)NETNSA_NSID_NOT_ASSIGNED) < 0) {
+		ret = pn_error(err, PN_E_KERNEL, EMSGSIZE, "RTM_NEWNSID: request too long");
+		goto out;
+	}
+	ret = nl_talk(&s, &req, "assign a network namespace id", err);
+	/* Another process may have assigned one meanwhile: read it back
+	 * either way, the kernel's answer is the truth. */
+	if (ret < 0 && ret != -EEXIST)
+		goto out;
+	ret = nsid_get(&s, netns_fd, &r, err);
+	if (ret < 0)
+		goto out;
+done:
+	*nsid = r.nsid;
+	ret = 0;
+out:
+	nl_close(&s);
+	return ret;
 }

@@ -28,6 +28,16 @@ int netns_create_pinned(const char *dir, const char *name, char **path_out,
  * The namespace itself lives on while a process or fd holds it. */
 int netns_delete_pinned(const char *path, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * The id the caller's network namespace gives the namespace @netns_fd
+ * refers to (RTM_GETNSID), as `ip netns list` shows "(id: N)"; with
+ * @assign, one is allocated when it has none (RTM_NEWNSID with id -1, as
+ * `ip netns set NAME auto`; the kernel also allocates one itself whenever
+ * it reports a veth peer's IFLA_LINK_NETNSID).  *nsid is -1 when none is
+ * assigned and @assign is false.  0 or -errno.
+ */
+int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err) PN_MUST_CHECK;
+
 /* "cni-" + an RFC 4122 version 4 UUID (8-4-4-4-12 hex), the name
  * containerd gives pod network namespaces.  0 or -errno. */
 #define NETNS_NAME_MAX 64

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "nl.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -498,6 +501,29 @@ uint32_t nl_get_u32(const struct nlattr *a)
 	return v;
 }
 
+uint16_t nl_get_be16(const struct nlattr *a)
+{
+	uint16_t v = 0;
+
+	if (a && nl_len(a) >= sizeof(v))
+		memcpy(&v, nl_data(a), sizeof(v));
+	return ntohs(v);
+}
+
+uint32_t nl_get_be32(const struct nlattr *a)
+{
+	return ntohl(nl_get_u32(a));
+}
+
+uint64_t nl_get_be64(const struct nlattr *a)
+{
+	uint64_t v = 0;
+
+	if (a && nl_len(a) >= sizeof(v))
+		memcpy(&v, nl_data(a), sizeof(v));
+	return be64toh(v);
+}
+
 uint8_t nl_get_u8(const struct nlattr *a)
 {
 	return a && nl_len(a) >= 1 ? *(const uint8_t *)nl_data(a) : 0;
@@ -513,4 +539,136 @@ const char *nl_get_str(const struct nlattr *a)
 	if (!len || memchr(nl_data(a), '\0', len) == NULL)
 		return NULL;
 	return nl_data(a);
+}
+
+int nl_join_group(struct nl_sock *s, unsigned int group, struct pn_err *err)
+{
+	if (setsockopt(s->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return pn_error(err, PN_E_KERNEL, errno, "join netlink group %u (protocol %d)", group,
+				s->proto);
+	return 0;
+}
+
+int nl_listen_all_nsid(struct nl_sock *s, struct pn_err *err)
+{
+	if (set_opt(s->fd, NETLINK_LISTEN_ALL_NSID) < 0)
+		return pn_error(err, PN_E_KERNEL, errno,
+				"listen to every network namespace (NETLINK_LISTEN_ALL_NSID)");
+	return 0;
+}
+
+void nl_set_rcvbuf(struct nl_sock *s, int bytes)
+{
+	/* FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; the plain
+	 * option is capped by it, which is the best an unprivileged caller
+	 * gets.  Either way the queue is only bigger, never wrong. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+/* The NETLINK_LISTEN_ALL_NSID control message: the sender's namespace id
+ * as the receiving socket's namespace knows it.  The kernel adds it only
+ * to messages from another namespace (netlink_recvmsg). */
+static int msg_nsid(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int id;
+
+			memcpy(&id, CMSG_DATA(c), sizeof(id));
+			return id;
+		}
+	return NL_NSID_SELF;
+}
+
+int nl_read_events(struct nl_sock *s, int idle_ms, nl_event_cb cb, void *arg, unsigned int *lost,
+		   struct pn_err *err)
+{
+	char stack[NL_RECV_BUF];
+	char *buf = stack;
+	size_t cap = sizeof(stack);
+	char ctl[CMSG_SPACE(sizeof(int))];
+	int ret = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		struct iovec iov;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct nlmsghdr *h;
+		ssize_t n, want;
+		size_t left;
+		int nsid, c;
+
+		n = poll(&p, 1, idle_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = pn_error(err, PN_E_KERNEL, errno, "poll a netlink socket");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		/* Peek at the length first: a truncated datagram is lost. */
+		want = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (want < 0 && errno == ENOBUFS) {
+			/* The queue overflowed: the kernel dropped messages and
+			 * says so once; what is still queued is intact. */
+			if (lost)
+				(*lost)++;
+			continue;
+		}
+		if (want < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (want < 0) {
+			ret = pn_error(err, PN_E_KERNEL, errno, "netlink receive");
+			goto out;
+		}
+		if ((size_t)want > cap) {
+			char *nb = malloc((size_t)want);
+
+			if (!nb) {
+				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "netlink receive");
+				goto out;
+			}
+			if (buf != stack)
+				free(buf);
+			buf = nb;
+			cap = (size_t)want;
+		}
+		iov.iov_base = buf;
+		iov.iov_len = cap;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		n = recvmsg(s->fd, &m, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			if (lost)
+				(*lost)++;
+			continue;
+		}
+		if (n < 0) {
+			ret = pn_error(err, PN_E_KERNEL, errno, "netlink receive");
+			goto out;
+		}
+		nsid = msg_nsid(&m);
+		left = (size_t)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR ||
+			    h->nlmsg_type == NLMSG_NOOP)
+				continue;
+			c = cb(h, nsid, arg);
+			if (c < 0) {
+				ret = pn_error(err, PN_E_KERNEL, -c, "reading netlink events");
+				goto out;
+			}
+			if (c > 0)
+				goto out;
+		}
+	}
+out:
+	if (buf != stack)
+		free(buf);
+	return ret;
 }

@@ -84,6 +84,33 @@ int nl_dump_array(struct nl_sock *s, struct nl_req *r, int tries, nl_elem_cb cb,
 		  size_t size, void **out, size_t *n, const char *what,
 		  struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * Multicast listening (nfnetlink trace events, rtnetlink monitors).
+ * nl_join_group() subscribes to @group (NETLINK_ADD_MEMBERSHIP).
+ * nl_listen_all_nsid() makes the socket receive the group's messages from
+ * every network namespace that has an id in the socket's own namespace
+ * (NETLINK_LISTEN_ALL_NSID, Linux 4.2): one socket, one queue, so events of
+ * several namespaces arrive in the order the kernel sent them.
+ * nl_set_rcvbuf() grows the receive queue (SO_RCVBUFFORCE as root, else
+ * SO_RCVBUF up to net.core.rmem_max): a burst that overflows it is lost.
+ */
+int nl_join_group(struct nl_sock *s, unsigned int group, struct pn_err *err) PN_MUST_CHECK;
+int nl_listen_all_nsid(struct nl_sock *s, struct pn_err *err) PN_MUST_CHECK;
+void nl_set_rcvbuf(struct nl_sock *s, int bytes);
+
+/* The namespace a message came from, for a socket with
+ * nl_listen_all_nsid(): NL_NSID_SELF when it is the socket's own. */
+#define NL_NSID_SELF (-1)
+typedef int (*nl_event_cb)(const struct nlmsghdr *h, int nsid, void *arg);
+/*
+ * Read the messages queued on @s, and those arriving until @idle_ms pass
+ * without one, calling @cb for each (> 0 stops, < 0 fails with that value).
+ * Messages lost to a full queue (ENOBUFS) are counted in *lost and reading
+ * goes on.  Returns 0 or -errno.
+ */
+int nl_read_events(struct nl_sock *s, int idle_ms, nl_event_cb cb, void *arg, unsigned int *lost,
+		   struct pn_err *err) PN_MUST_CHECK;
+
 /* Parsing: fill tb[0..max] with the attributes found in [attr, attr+len). */
 void nl_parse_attrs(struct nlattr **tb, int max, const struct nlattr *attr, size_t len);
 /* Attributes after the family header of @h. */
@@ -93,6 +120,9 @@ static inline const void *nl_data(const struct nlattr *a) { return (const char *
 static inline size_t nl_len(const struct nlattr *a) { return a->nla_len - NLA_HDRLEN; }
 uint32_t nl_get_u32(const struct nlattr *a);
 uint8_t nl_get_u8(const struct nlattr *a);
+uint16_t nl_get_be16(const struct nlattr *a);  /* host order out */
+uint32_t nl_get_be32(const struct nlattr *a);  /* host order out */
+uint64_t nl_get_be64(const struct nlattr *a);  /* host order out */
 const char *nl_get_str(const struct nlattr *a); /* NULL if not NUL-terminated */
 
 #endif
