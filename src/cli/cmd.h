@@ -176,8 +176,9 @@ int cmd_graph(int argc, char **argv);
 int cmd_ip(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
 int cmd_nsenter(int argc, char **argv);
-/* Probes and the troubleshooter (cmd_probe.c, cmd_doctor.c). */
+/* Probes, the tracer and the troubleshooter (cmd_probe.c, cmd_doctor.c). */
 int cmd_probe(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
 #endif

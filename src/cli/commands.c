@@ -140,14 +140,28 @@ const struct cmd podnet_cmds[] = {
 	  "COMMAND's (127: not found, 126: not executable).\n" },
 	{ "probe", cmd_probe, "Probe TCP/HTTP/UDP/ICMP from inside a pod's network namespace",
 	  "  podnet probe FROM TARGET[:PORT] [--tcp|--http|--udp|--icmp] [--timeout DUR] [-n NS]\n\n"
-	  "FROM is a pod (NAME or NAMESPACE/NAME) or \"node\"; TARGET a pod, NAMESPACE/POD\n"
-	  "or an IP ([IPv6]:PORT).  The probe runs natively in FROM's network namespace,\n"
+	  "FROM is a pod (NAME or NAMESPACE/NAME), \"node\", or an address (the pod or the\n"
+	  "node that has it); TARGET a pod, NAMESPACE/POD, an IP ([IPv6]:PORT), or localhost\n"
+	  "(like 127.0.0.1 and ::1, FROM itself: a pod's containers share one loopback).\n"
+	  "The probe runs natively in FROM's network namespace,\n"
 	  "nothing is executed in its image.  Default: --tcp with a port, --icmp without;\n"
 	  "--http uses port 80 unless given.  --timeout defaults to 2s.  The result is one\n"
 	  "line: connected in 142µs, refused, timed out after 2s, no route to host, host\n"
 	  "unreachable, connection reset; for UDP \"no answer (open|filtered)\" unless an\n"
 	  "ICMP port unreachable says refused.  ICMP uses a raw socket, or a ping socket\n"
 	  "when raw sockets are not permitted.  Exit 0 when the target was reached.\n" },
+	{ "trace", cmd_trace, "Name every nftables rule a probe's packets cross, in every namespace",
+	  "  podnet trace FROM TO[:PORT][/tcp|/udp|/icmp] [--tcp|--udp|--icmp] [--timeout DUR]\n"
+	  "               [-n NS] [-o json]\n\n"
+	  "Sends one probe as `podnet probe` does (FROM: a pod, NAMESPACE/POD, \"node\" or an\n"
+	  "address; TO: a pod, NAMESPACE/POD, an IP or localhost) with nftables tracing on\n"
+	  "for exactly its packets, its answers and ICMP errors about it, in FROM's, the\n"
+	  "node's and TO's network namespaces, and prints each packet's passage: every\n"
+	  "table, chain and rule (by handle, with its text as `nft -a list ruleset` shows\n"
+	  "it) that gave a verdict, whoever wrote it, then the verdict: which rule or\n"
+	  "policy dropped the probe, or that none did.  The tracer adds a table\n"
+	  "podnet-trace-PID per family to each namespace (chains at priority -2147483648\n"
+	  "on the first hooks) and deletes it after.  Exit 0 when the target was reached.\n" },
 	{ "doctor", cmd_doctor, "Check a pod's network path (or the node) and name what is broken",
 	  "  podnet doctor [POD] [--to TARGET:PORT] [-o json] [--timeout DUR] [-n NS]\n\n"
 	  "One line per check, \u2705 / \u26a0\ufe0f / \u274c, with the evidence and the fix.  For POD:\n"

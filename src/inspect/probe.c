@@ -94,6 +94,24 @@ static socklen_t make_sockaddr(const struct pn_ip *ip, int port, struct sockaddr
 	return sizeof(*s6);
 }
 
+/* Bind @fd to the requested source port (any address), so a tracer can
+ * match the probe's packets before the first one leaves. */
+static int bind_src_port(struct probe_job *j, int fd)
+{
+	const struct probe_req *q = j->req;
+	struct sockaddr_storage ss;
+	struct pn_ip any = { .family = q->dst.family };
+	socklen_t sl;
+
+	if (!q->src_port)
+		return 0;
+	sl = make_sockaddr(&any, q->src_port, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		return pn_error(j->err, PN_E_KERNEL, errno, "bind the probe to source port %d",
+				q->src_port);
+	return 0;
+}
+
 /* A connection-level errno as an outcome. */
 static void set_errno_outcome(struct probe_result *r, int e)
 {
@@ -147,6 +165,9 @@ static int tcp_connect(struct probe_job *j, int *fdp)
 	if (fd < 0)
 		return pn_error(j->err, PN_E_KERNEL, errno, "create a TCP socket");
 	*fdp = fd;
+	e = bind_src_port(j, fd);
+	if (e < 0)
+		return e;
 	t0 = pn_now_ns();
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
 		goto connected;
@@ -393,6 +414,9 @@ static int run_udp(struct probe_job *j)
 		(void)setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
 	else
 		(void)setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	ret = bind_src_port(j, fd);
+	if (ret < 0)
+		goto out;
 	t0 = pn_now_ns();
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    send(fd, payload, sizeof(payload) - 1, 0) < 0) {
@@ -559,8 +583,22 @@ static int run_icmp(struct probe_job *j)
 		return pn_error(j->err, PN_E_KERNEL, errno, "create a raw ICMP socket");
 	}
 	r->icmp_socket = raw ? "raw" : "ping";
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+	if (q->icmp_id)
+		id = q->icmp_id;
+	else if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint16_t)getpid();
+	if (!raw && q->icmp_id) {
+		/* A ping socket's echo id is its bound "port" (ping_v4_bind). */
+		struct sockaddr_storage bs;
+		struct pn_ip any = { .family = q->dst.family };
+		socklen_t bl = make_sockaddr(&any, q->icmp_id, &bs);
+
+		if (bind(fd, (struct sockaddr *)&bs, bl) < 0) {
+			ret = pn_error(j->err, PN_E_KERNEL, errno, "bind the ping socket to id %u",
+				       q->icmp_id);
+			goto out;
+		}
+	}
 	if (!raw) /* the kernel sets the id of a ping socket's echo (its "port") */
 		(void)setsockopt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVERR : IP_RECVERR, &on,
 				 sizeof(on));

@@ -41,6 +41,11 @@ struct probe_req {
 	int port;              /* TCP/HTTP/UDP */
 	int timeout_ms;        /* 0: 2000 */
 	const char *http_path; /* NULL: "/" */
+	/* The probe's own identity, for a tracer that marks exactly its
+	 * packets: TCP/UDP bind this source port (0: an ephemeral one;
+	 * -EADDRINUSE when taken), ICMP echoes carry this id (0: random). */
+	int src_port;
+	uint16_t icmp_id;
 };
 
 struct probe_result {

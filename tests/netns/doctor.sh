@@ -58,6 +58,15 @@ out=$($P probe pod1 pod2); rc=$?
 t_match "$out" "^icmp $ip2 from pod1: echo reply in .* \((raw|ping) socket\)$" "probe icmp from a pod ($out)"
 out=$($P probe node default/pod2 --icmp); rc=$?
 t_match "$out" "^icmp $ip2 from node: echo reply in " "probe icmp from the node, namespace/pod target"
+# localhost is the pod itself (its containers share one loopback), never
+# a pod named "localhost"; c3's nginx answers there.
+out=$($P probe pod1 localhost:80); rc=$?
+t_match "$out" "^tcp 127.0.0.1:80 from pod1: connected in " "probe localhost:80: pod1's own loopback ($out)"
+t_is "$rc" 0 "probe localhost: exit 0"
+out=$($P probe pod1 "$ip1:80" -n default); rc=$?
+t_match "$out" "^tcp $ip1:80 from pod1: connected in " "probe pod1 -> its own IP"
+out=$($P probe "$ip1" pod2:80); rc=$?
+t_match "$out" "^tcp $ip2:80 from $ip1: connected in " "probe FROM an address: the pod that has it"
 out=$($P probe pod1 "$ip2:81"); rc=$?
 t_is "$out" "tcp $ip2:81 from pod1: refused" "probe: port without listener is refused"
 t_is "$rc" 1 "refused: exit 1"
