@@ -205,3 +205,45 @@ int route_list(struct nl_sock *s, int family, int table, int oif, struct route_s
 	pn_err_free(&e);
 	return ret;
 }
+
+static int route_get_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct route_hop *out = arg;
+	const struct rtmsg *rtm = NLMSG_DATA(h);
+	struct nlattr *tb[RTA_MAX + 1];
+	size_t alen = rtm->rtm_family == AF_INET6 ? 16 : 4;
+
+	if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+		return 0;
+	nl_parse_msg(tb, RTA_MAX, h, sizeof(*rtm));
+	out->type = rtm->rtm_type;
+	out->oif = (int)nl_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] && nl_len(tb[RTA_GATEWAY]) == alen) {
+		out->gw.family = rtm->rtm_family;
+		memcpy(out->gw.b, nl_data(tb[RTA_GATEWAY]), alen);
+	}
+	if (tb[RTA_PREFSRC] && nl_len(tb[RTA_PREFSRC]) == alen) {
+		out->src.family = rtm->rtm_family;
+		memcpy(out->src.b, nl_data(tb[RTA_PREFSRC]), alen);
+	}
+	return 1;
+}
+
+int route_get(struct nl_sock *s, const struct pn_ip *dst, struct route_hop *out,
+	      struct pn_err *err)
+{
+	char buf[ROUTE_REQ_BUF], what[96], a[PN_IP_STRLEN];
+	struct rtmsg *rtm;
+	struct nl_req r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(what, sizeof(what), "look up the route to %s", pn_ip_str(dst, a));
+	nl_req_init(&r, buf, sizeof(buf), RTM_GETROUTE, 0, sizeof(*rtm), (void **)&rtm);
+	rtm->rtm_family = (uint8_t)dst->family;
+	/* Strict checking wants a full-length destination for a lookup
+	 * (inet_rtm_valid_getroute_req). */
+	rtm->rtm_dst_len = (uint8_t)(pn_ip_len(dst) * 8);
+	if (nl_put(&r, RTA_DST, dst->b, pn_ip_len(dst)) < 0)
+		return pn_error(err, PN_E_KERNEL, EMSGSIZE, "%s: request too large", what);
+	return nl_dump(s, &r, route_get_cb, out, what, err);
+}

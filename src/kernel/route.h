@@ -24,4 +24,18 @@ int route_del(struct nl_sock *s, const struct route_spec *r, struct pn_err *err)
 int route_list(struct nl_sock *s, int family, int table, int oif, struct route_spec **out,
 	       size_t *n, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * The route the kernel would use for @dst now (RTM_GETROUTE, as `ip route
+ * get`): its output interface and gateway (family 0: on-link).
+ * -ENETUNREACH/-EHOSTUNREACH... when there is none (err filled).
+ */
+struct route_hop {
+	int oif;
+	struct pn_ip gw;
+	struct pn_ip src;          /* preferred source, family 0 if none */
+	int type;                  /* RTN_UNICAST, RTN_LOCAL, ... */
+};
+int route_get(struct nl_sock *s, const struct pn_ip *dst, struct route_hop *out,
+	      struct pn_err *err) PN_MUST_CHECK;
+
 #endif
