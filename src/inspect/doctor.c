@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/neighbour.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,14 @@
 #include "inventory.h"
 #include "ipam.h"
 #include "link.h"
+#include "neigh.h"
 #include "netns.h"
 #include "nft.h"
 #include "podrt.h"
 #include "probe.h"
 #include "route.h"
 #include "sync.h"
+#include "trace.h"
 
 #define DOCTOR_DEFAULT_TIMEOUT_MS 1000
 /* <linux/if.h> has it but clashes with <net/if.h>; RFC 2863 lower layer up. */
@@ -259,6 +262,7 @@ int doctor_split_target(const char *s, char *host, size_t host_size, int *port,
 struct pod_ctx {
 	struct store_pod *sp;
 	char scope[128];
+	char nsopt[72];              /* " -n NS" for podnet hints outside "default", else "" */
 	char nsname[256];            /* for `ip -n`: the pin's name, or its path */
 	int nsfd;
 	struct nl_sock pod;          /* rtnetlink inside the pod */
@@ -284,6 +288,8 @@ struct pod_ctx {
 	bool have_subnet;
 	struct pn_cidr gw;           /* gateway address as on the bridge (gw/prefix) */
 	bool have_gw;
+	struct podrt_view view;      /* containers, their states and PIDs */
+	bool have_view;
 };
 
 static void pod_ctx_free(struct pod_ctx *c)
@@ -297,6 +303,8 @@ static void pod_ctx_free(struct pod_ctx *c)
 	cniclient_cached_free(c->cached);
 	cni_netlist_free(c->list);
 	cni_conf_free(c->conf);
+	if (c->have_view)
+		podrt_view_free(&c->view);
 	memset(c, 0, sizeof(*c));
 	c->nsfd = -1;
 }
@@ -363,30 +371,32 @@ static bool has_addr(const struct pn_cidr *v, size_t n, const struct pn_ip *ip)
  * Returns false when no network check can follow. */
 static bool check_pod(const struct doctor_opts *o, struct doctor_report *rep, struct pod_ctx *c)
 {
-	struct podrt_view v;
+	const struct podrt_view *v = &c->view;
 	struct pn_err e = { 0 };
 	char fix[384];
 	const char *sid = c->sp->sandbox_id ? c->sp->sandbox_id : "";
 
-	memset(&v, 0, sizeof(v));
-	if (podrt_view_get(o->rt, c->sp, &v, &e) < 0) {
-		add(rep, c->scope, "pod", DOCTOR_FAIL, "podnet describe pod", "cannot read %s: %s",
-		    c->scope, pn_err_msg(&e));
+	memset(&c->view, 0, sizeof(c->view));
+	if (podrt_view_get(o->rt, c->sp, &c->view, &e) < 0) {
+		snprintf(fix, sizeof(fix), "podnet describe pod %s%s", c->sp->name, c->nsopt);
+		add(rep, c->scope, "pod", DOCTOR_FAIL, fix, "cannot read %s: %s", c->scope,
+		    pn_err_msg(&e));
 		pn_err_free(&e);
 		return false;
 	}
-	snprintf(fix, sizeof(fix), "podnet describe pod %s; podnet logs %s", c->sp->name, c->sp->name);
-	if (!strcmp(v.phase, "Running") && v.ready == v.total)
+	snprintf(fix, sizeof(fix), "podnet describe pod %s%s; podnet logs %s%s", c->sp->name, c->nsopt,
+		 c->sp->name, c->nsopt);
+	c->have_view = true;
+	if (!strcmp(v->phase, "Running") && v->ready == v->total)
 		add(rep, c->scope, "pod", DOCTOR_OK, NULL,
-		    "%s is Running, %d/%d containers ready (sandbox %.13s)", c->scope, v.ready, v.total,
+		    "%s is Running, %d/%d containers ready (sandbox %.13s)", c->scope, v->ready, v->total,
 		    sid);
-	else if (!strcmp(v.phase, "Running"))
+	else if (!strcmp(v->phase, "Running"))
 		add(rep, c->scope, "pod", DOCTOR_WARN, fix, "%s is Running with %d/%d containers ready (%s)",
-		    c->scope, v.ready, v.total, v.status);
+		    c->scope, v->ready, v->total, v->status);
 	else
-		add(rep, c->scope, "pod", DOCTOR_FAIL, fix, "%s is %s (%s)%s%s", c->scope, v.phase,
-		    v.status, c->sp->reason ? ": " : "", c->sp->reason ? c->sp->reason : "");
-	podrt_view_free(&v);
+		add(rep, c->scope, "pod", DOCTOR_FAIL, fix, "%s is %s (%s)%s%s", c->scope, v->phase,
+		    v->status, c->sp->reason ? ": " : "", c->sp->reason ? c->sp->reason : "");
 	if (!c->sp->netns_path) {
 		add(rep, c->scope, "netns", DOCTOR_WARN, NULL,
 		    "%s uses the node's network (hostNetwork): no pod network to check", c->scope);
@@ -404,7 +414,7 @@ static bool check_netns(struct doctor_report *rep, struct pod_ctx *c)
 	const char *base = strrchr(c->sp->netns_path, '/');
 	char fix[384];
 
-	snprintf(fix, sizeof(fix), "podnet delete pod %s, then apply it again", c->sp->name);
+	snprintf(fix, sizeof(fix), "podnet delete pod %s%s, then apply it again", c->sp->name, c->nsopt);
 	c->nsfd = doctor_pod_netns_open(c->sp, &e);
 	if (c->nsfd < 0) {
 		add(rep, c->scope, "netns", DOCTOR_FAIL, fix, "network namespace of %s cannot be opened: %s",
@@ -441,8 +451,10 @@ static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, str
 	size_t off = 0;
 
 	if (!c->ip.family) {
-		add(rep, c->scope, "ip", DOCTOR_FAIL, "podnet delete and apply the pod again",
-		    "%s has no pod IP in the runtime's state", c->scope);
+		snprintf(fix, sizeof(fix), "podnet delete pod %s%s, then apply it again", c->sp->name,
+			 c->nsopt);
+		add(rep, c->scope, "ip", DOCTOR_FAIL, fix, "%s has no pod IP in the runtime's state",
+		    c->scope);
 		pn_err_free(&e);
 		return;
 	}
@@ -481,8 +493,8 @@ static void check_ip(const struct doctor_opts *o, struct doctor_report *rep, str
 		snprintf(fix, sizeof(fix), "ip -n %s addr add %s/%d dev %s, or recreate the pod",
 			 c->nsname, ip, c->subnet.prefix, c->a ? c->a->ifname : "eth0");
 	else
-		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
-			 c->sp->name);
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s%s; podnet apply -f ...",
+			 c->sp->name, c->nsopt);
 	add(rep, c->scope, "ip", DOCTOR_FAIL, fix, "state says %s, but it is %s", ip, bad);
 	pn_err_free(&e);
 }
@@ -498,8 +510,8 @@ static void check_eth0(struct doctor_report *rep, struct pod_ctx *c, struct pn_c
 
 	ret = link_get(&c->pod, ifn, &c->eth, &e);
 	if (ret < 0) {
-		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
-			 c->sp->name);
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s%s; podnet apply -f ...",
+			 c->sp->name, c->nsopt);
 		add(rep, c->scope, ifn, DOCTOR_FAIL, fix, "%s has no %s in %s%s%s", c->scope, ifn,
 		    c->nsname, ret == -ENODEV ? "" : ": ", ret == -ENODEV ? "" : pn_err_msg(&e));
 		pn_err_free(&e);
@@ -609,8 +621,8 @@ static void check_host_veth(struct doctor_report *rep, struct nl_sock *node, str
 		c->have_veth = true;
 	}
 	if (!c->have_veth) {
-		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s; podnet apply -f ...",
-			 c->sp->name);
+		snprintf(fix, sizeof(fix), "recreate the pod: podnet delete pod %s%s; podnet apply -f ...",
+			 c->sp->name, c->nsopt);
 		add(rep, c->scope, "host veth", DOCTOR_FAIL, fix,
 		    "the node-side veth of %s's eth0 (%s) does not exist", c->scope,
 		    want[0] ? want : "?");
@@ -641,6 +653,26 @@ static void check_host_veth(struct doctor_report *rep, struct nl_sock *node, str
 	else
 		add(rep, c->scope, "bridge port", DOCTOR_OK, NULL, "%s is a port of %s", c->veth.name,
 		    bridge);
+
+	/* portIsolation is what makes NetworkPolicy hold between pods of
+	 * one bridge: isolated ports exchange no frames, the bridge answers
+	 * ARP for every pod (proxy_arp_pvlan), so pod-to-pod packets are
+	 * routed through the node and meet the inet forward hook. */
+	if (c->conf && c->conf->port_isolation) {
+		if (c->veth.isolated != 1) {
+			snprintf(fix, sizeof(fix),
+				 "bridge link set dev %s isolated on (CNI CHECK of network %s repairs it)",
+				 c->veth.name, c->list ? c->list->name : "?");
+			add(rep, c->scope, "isolation", DOCTOR_FAIL, fix,
+			    "%s is not an isolated bridge port although network %s sets portIsolation: "
+			    "%s reaches other pods at layer 2, past the forward hook where NetworkPolicy "
+			    "is enforced", c->veth.name, c->list ? c->list->name : "?", c->scope);
+		} else {
+			add(rep, c->scope, "isolation", DOCTOR_OK, NULL,
+			    "%s is an isolated bridge port (portIsolation): %s's traffic to other pods "
+			    "is routed through %s", c->veth.name, c->scope, bridge);
+		}
+	}
 
 	if (c->have_eth) {
 		int want_mtu = c->conf && c->conf->mtu ? c->conf->mtu : 0;
@@ -692,6 +724,20 @@ static void check_network(struct doctor_report *rep, struct nl_sock *node, struc
 	} else {
 		have_br = true;
 		add(rep, "node", "bridge", DOCTOR_OK, NULL, "%s up, mtu %d", bridge, br.mtu);
+	}
+	if (have_br && c->conf && c->conf->port_isolation) {
+		if (br.proxy_arp != 1 || br.proxy_arp_pvlan != 1) {
+			snprintf(fix, sizeof(fix),
+				 "sysctl -w net.ipv4.conf.%s.proxy_arp=1 net.ipv4.conf.%s.proxy_arp_pvlan=1",
+				 bridge, bridge);
+			add(rep, "node", "proxy arp", DOCTOR_FAIL, fix,
+			    "%s does not answer ARP for its isolated pods (proxy_arp %d, proxy_arp_pvlan %d): "
+			    "pods of network %s cannot resolve each other", bridge, br.proxy_arp,
+			    br.proxy_arp_pvlan, netname);
+		} else {
+			add(rep, "node", "proxy arp", DOCTOR_OK, NULL,
+			    "%s answers ARP for its isolated pods (proxy_arp 1, proxy_arp_pvlan 1)", bridge);
+		}
 	}
 
 	if (!c->conf || c->conf->is_gateway || c->conf->is_default_gateway) {
@@ -760,6 +806,175 @@ static void check_network(struct doctor_report *rep, struct nl_sock *node, struc
 	pn_err_free(&e);
 }
 
+/* The node reaches the pod through the network's bridge (the connected
+ * route the gateway address brings, or the plugin's). */
+static void check_node_route(struct doctor_report *rep, struct nl_sock *node, struct pod_ctx *c)
+{
+	const char *bridge = c->conf && c->conf->bridge ? c->conf->bridge : "podnet0";
+	struct pn_err e = { 0 };
+	struct route_hop hop;
+	struct link_info li;
+	char ip[PN_IP_STRLEN], net[PN_CIDR_STRLEN], fix[384], dev[IFNAMSIZ] = "";
+
+	if (!c->ip.family)
+		return;
+	pn_ip_str(&c->ip, ip);
+	if (c->have_subnet)
+		pn_cidr_str(&c->subnet, net);
+	else
+		snprintf(net, sizeof(net), "%s/%d", ip, c->ip.family == AF_INET ? 32 : 128);
+	snprintf(fix, sizeof(fix), "ip route replace %s dev %s", net, bridge);
+	if (route_get(node, &c->ip, &hop, &e) < 0) {
+		add(rep, c->scope, "node route", DOCTOR_FAIL, fix,
+		    "the node has no route to %s (%s): it cannot reach %s", ip,
+		    e.errnum ? strerror(e.errnum) : pn_err_msg(&e), c->scope);
+		pn_err_free(&e);
+		return;
+	}
+	if (hop.oif > 0 && link_get_index(node, hop.oif, &li, &e) == 0)
+		snprintf(dev, sizeof(dev), "%s", li.name);
+	if (strcmp(dev, bridge) || hop.gw.family) {
+		char gw[PN_IP_STRLEN] = "";
+
+		if (hop.gw.family)
+			pn_ip_str(&hop.gw, gw);
+		add(rep, c->scope, "node route", DOCTOR_FAIL, fix,
+		    "the node routes %s %s%s%s%s, not to %s: its packets for %s go elsewhere", ip,
+		    gw[0] ? "via " : "", gw, gw[0] ? " " : "", dev[0] ? dev : "(no device)", bridge,
+		    c->scope);
+	} else {
+		add(rep, c->scope, "node route", DOCTOR_OK, NULL, "the node reaches %s on %s", ip, bridge);
+	}
+	pn_err_free(&e);
+}
+
+static bool mac_eq(const unsigned char *a, const unsigned char *b)
+{
+	return memcmp(a, b, 6) == 0;
+}
+
+/* Who owns @ip on this network, and with which MAC: the gateway is the
+ * bridge; a pod is its eth0, or the bridge when its port is isolated
+ * (the bridge answers ARP for every pod then).  False if nobody known. */
+static bool ip_owner(const struct doctor_opts *o, const struct pod_ctx *c, const struct link_info *br,
+		     const struct pn_ip *ip, unsigned char mac[6], char *who, size_t who_size)
+{
+	struct store_pod *sp = NULL;
+	struct pn_err e = { 0 };
+	struct nl_sock s = NL_SOCK_INIT;
+	struct link_info li;
+	int fd = -1;
+	bool found = false;
+
+	if (c->have_gw && pn_ip_eq(ip, &c->gw.ip)) {
+		memcpy(mac, br->mac, 6);
+		snprintf(who, who_size, "the gateway, %s", br->name);
+		return true;
+	}
+	if (doctor_pod_find_by_ip(o->rt->st, ip, &sp, &e) < 0)
+		goto out;
+	if (c->conf && c->conf->port_isolation) {
+		memcpy(mac, br->mac, 6);
+		snprintf(who, who_size, "pod %s, answered for by %s (portIsolation)", sp->name, br->name);
+		found = true;
+		goto out;
+	}
+	fd = doctor_pod_netns_open(sp, &e);
+	if (fd >= 0 && nl_open_in_netns(&s, NETLINK_ROUTE, fd, &e) == 0 &&
+	    link_get(&s, "eth0", &li, &e) == 0) {
+		memcpy(mac, li.mac, 6);
+		snprintf(who, who_size, "pod %s's eth0", sp->name);
+		found = true;
+	}
+out:
+	nl_close(&s);
+	if (fd >= 0)
+		close(fd);
+	store_pod_free(sp);
+	pn_err_free(&e);
+	return found;
+}
+
+/*
+ * The neighbour entries the packets will use, against the MACs that own
+ * those IPs now: the pod's entries on eth0 (gateway, other pods) and the
+ * node's entry for the pod on the bridge.  A stale or forged entry sends
+ * frames to a MAC nobody answers to, and nothing else shows it.
+ */
+static void check_neigh(const struct doctor_opts *o, struct doctor_report *rep,
+			struct nl_sock *node, struct pod_ctx *c)
+{
+	const char *bridge = c->conf && c->conf->bridge ? c->conf->bridge : "podnet0";
+	struct neigh_entry *v = NULL;
+	struct pn_err e = { 0 };
+	struct link_info br;
+	size_t n = 0, checked = 0, bad = 0;
+	char fix[384];
+
+	if (!c->have_eth || link_get(node, bridge, &br, &e) < 0)
+		goto out;
+	if (neigh_list(&c->pod, c->eth.ifindex, AF_UNSPEC, &v, &n, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			unsigned char want[6];
+			char who[160], ip[PN_IP_STRLEN], have_s[18], want_s[18];
+
+			if (!v[i].has_mac || (v[i].state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)))
+				continue;
+			if (!ip_owner(o, c, &br, &v[i].ip, want, who, sizeof(who)))
+				continue;
+			checked++;
+			if (mac_eq(v[i].mac, want))
+				continue;
+			bad++;
+			pn_ip_str(&v[i].ip, ip);
+			link_mac_str(v[i].mac, have_s);
+			link_mac_str(want, want_s);
+			snprintf(fix, sizeof(fix), "ip -n %s neigh del %s dev %s", c->nsname, ip, c->eth.name);
+			add(rep, c->scope, "neighbour", DOCTOR_FAIL, fix,
+			    "%s's neighbour entry for %s says %s (%s), but %s is %s: frames for it go to a "
+			    "MAC nobody answers to", c->scope, ip, have_s, neigh_state_str(v[i].state), who,
+			    want_s);
+		}
+	}
+	free(v);
+	v = NULL;
+	n = 0;
+	pn_err_free(&e);
+	/* The node talks to the pod on the bridge itself: the pod's own MAC,
+	 * isolated or not (port isolation is between ports, not the bridge). */
+	if (c->ip.family && neigh_list(node, br.ifindex, c->ip.family, &v, &n, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			char ip[PN_IP_STRLEN], have_s[18];
+
+			if (!pn_ip_eq(&v[i].ip, &c->ip) || !v[i].has_mac ||
+			    (v[i].state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)))
+				continue;
+			checked++;
+			if (mac_eq(v[i].mac, c->eth.mac))
+				continue;
+			bad++;
+			pn_ip_str(&c->ip, ip);
+			link_mac_str(v[i].mac, have_s);
+			snprintf(fix, sizeof(fix), "ip neigh del %s dev %s", ip, bridge);
+			add(rep, c->scope, "neighbour", DOCTOR_FAIL, fix,
+			    "the node's neighbour entry for %s on %s says %s (%s), but %s's eth0 is %s: the "
+			    "node's frames for it go to a MAC nobody answers to", ip, bridge, have_s,
+			    neigh_state_str(v[i].state), c->scope, c->eth.mac_str);
+		}
+	}
+	if (!bad && checked)
+		add(rep, c->scope, "neighbour", DOCTOR_OK, NULL,
+		    "%zu neighbour entr%s (%s's and the node's) match%s the MACs that own those IPs",
+		    checked, checked == 1 ? "y" : "ies", c->scope, checked == 1 ? "es" : "");
+	else if (!bad)
+		add(rep, c->scope, "neighbour", DOCTOR_OK, NULL,
+		    "no neighbour entry of %s or of the node for it yet: nothing stale to mislead them",
+		    c->scope);
+out:
+	free(v);
+	pn_err_free(&e);
+}
+
 /* Open everything one pod's checks read; emits the pod/netns checks. */
 static bool pod_ctx_open(const struct doctor_opts *o, struct doctor_report *rep,
 			 struct pod_ctx *c, struct store_pod *sp)
@@ -771,6 +986,8 @@ static bool pod_ctx_open(const struct doctor_opts *o, struct doctor_report *rep,
 	c->pod.fd = -1;
 	c->sp = sp;
 	pod_scope(sp, c->scope, sizeof(c->scope));
+	if (sp->namespace_ && strcmp(sp->namespace_, "default"))
+		snprintf(c->nsopt, sizeof(c->nsopt), " -n %.63s", sp->namespace_);
 	if (sp->pod_ip && pn_ip_parse(sp->pod_ip, &c->ip) < 0)
 		memset(&c->ip, 0, sizeof(c->ip));
 	if (store_attachment_list(o->rt->st, sp->uid, &c->att, &c->n_att, &e) == 0 && c->n_att) {
@@ -822,6 +1039,8 @@ static void pod_net_checks(const struct doctor_opts *o, struct doctor_report *re
 	check_ip(o, rep, c, addrs, n_addrs);
 	check_route(rep, c);
 	check_host_veth(rep, node, c);
+	check_node_route(rep, node, c);
+	check_neigh(o, rep, node, c);
 	free(addrs);
 }
 
@@ -856,26 +1075,79 @@ static void check_ping(const struct doctor_opts *o, struct doctor_report *rep,
 /* ------------------------------------------------------------------ */
 /* the path to a target                                               */
 
-/* "nginx[123]" of a socket's first owner, "" if unknown. */
-static void owner_str(const struct diag_sock *d, char *out, size_t n)
+/* The container of the pod a process belongs to: its cgroup's container
+ * id, else the container whose init is the process or an ancestor. */
+static const char *owner_container(const struct pod_ctx *c, const struct diag_owner *o)
 {
-	if (d->n_owners)
-		snprintf(out, n, " (%s, pid %d)", d->owners[0].comm, (int)d->owners[0].pid);
-	else
-		out[0] = '\0';
+	pid_t p = o->pid;
+
+	if (!c->have_view)
+		return NULL;
+	if (o->ctr_id[0])
+		for (size_t i = 0; i < c->view.n_ctrs; i++)
+			if (c->view.ctrs[i].row.id && !strcmp(c->view.ctrs[i].row.id, o->ctr_id))
+				return c->view.ctrs[i].row.name;
+	for (int depth = 0; depth < 64 && p > 1; depth++) {
+		for (size_t i = 0; i < c->view.n_ctrs; i++)
+			if (c->view.ctrs[i].pid > 0 && c->view.ctrs[i].pid == p)
+				return c->view.ctrs[i].row.name;
+		if (diag_pid_ppid(p, &p) < 0)
+			break;
+	}
+	return NULL;
 }
 
-static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, int port)
+/* " (nginx, pid 123, container c3)" of a socket's first owner, "" if unknown. */
+static void owner_str(const struct pod_ctx *c, const struct diag_sock *d, char *out, size_t n)
 {
-	struct diag_query q = { .protos = DIAG_Q_TCP, .states = 1u << DIAG_LISTEN,
+	const char *ctr;
+
+	if (!d->n_owners) {
+		out[0] = '\0';
+		return;
+	}
+	ctr = owner_container(c, &d->owners[0]);
+	snprintf(out, n, " (%s, pid %d%s%s)", d->owners[0].comm, (int)d->owners[0].pid,
+		 ctr ? ", container " : "", ctr ? ctr : "");
+}
+
+static void sock_addr_str(const struct diag_sock *d, char *out, size_t n)
+{
+	char a[PN_IP_STRLEN];
+
+	pn_ip_str(&d->local, a);
+	snprintf(out, n, "%s%s%s:%d/%s", d->local.family == AF_INET6 ? "[" : "", a,
+		 d->local.family == AF_INET6 ? "]" : "", d->lport, d->proto == IPPROTO_UDP ? "udp" : "tcp");
+}
+
+static bool is_loopback(const struct pn_ip *ip)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	return ip->family == AF_INET ? ip->b[0] == 127 : !memcmp(ip->b, lo6, 16);
+}
+
+/*
+ * Something listens on @port/@proto in @t where a packet for the pod's IP
+ * finds it: every TCP listener and bound UDP socket of both families is
+ * read, so a server on the wrong address (loopback, an IPv6-only [::], an
+ * address the pod's IP is not), on the wrong protocol, or on another port
+ * is named for what it is.
+ */
+static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, int port, int proto)
+{
+	struct diag_query q = { .protos = DIAG_Q_TCP | DIAG_Q_UDP,
+				.states = (1u << DIAG_LISTEN) | (1u << DIAG_CLOSE),
 				.family = AF_UNSPEC, .owners = true };
 	struct diag_sock *ls = NULL;
 	size_t n = 0;
 	struct pn_err e = { 0 };
-	char other[256] = "", only[256] = "", fix[384], who[64];
-	size_t oo = 0, lo = 0, n_seen = 0;
+	const char *pname = proto == IPPROTO_UDP ? "udp" : "tcp";
+	char other[256] = "", wrong[384] = "", proto_s[256] = "", fix[384], who[96], a[80];
+	size_t oo = 0, wo = 0, po = 0, n_seen = 0;
 	int seen_ports[32];
 	const struct diag_sock *hit = NULL;
+	bool lo_only = true, v6only = false;
 
 	if (diag_list(t->nsfd, &q, &ls, &n, &e) < 0) {
 		add(rep, t->scope, "listener", DOCTOR_WARN, NULL, "cannot list sockets in %s: %s",
@@ -885,23 +1157,33 @@ static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, i
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct diag_sock *l = &ls[i];
-		char a[PN_IP_STRLEN];
 		bool any = pn_ip_is_zero(&l->local);
+		bool listening = l->proto == IPPROTO_TCP ? l->state == DIAG_LISTEN
+							 : l->state == DIAG_CLOSE;
 		bool reach;
 
+		if (!listening)
+			continue;
 		/* An IPv6 socket on :: takes IPv4 too unless IPV6_V6ONLY. */
 		reach = (any && (l->local.family == t->ip.family ||
 				 (l->local.family == AF_INET6 && !l->v6only))) ||
 			pn_ip_eq(&l->local, &t->ip);
-		pn_ip_str(&l->local, a);
-		owner_str(l, who, sizeof(who));
-		if (l->lport == port && reach && !hit)
-			hit = l;
-		else if (l->lport == port && lo < sizeof(only))
-			lo += (size_t)snprintf(only + lo, sizeof(only) - lo, "%s%s%s%s:%d%s",
-					       lo ? ", " : "", l->local.family == AF_INET6 ? "[" : "", a,
-					       l->local.family == AF_INET6 ? "]" : "", l->lport, who);
-		else if (l->lport != port && oo < sizeof(other)) {
+		sock_addr_str(l, a, sizeof(a));
+		owner_str(t, l, who, sizeof(who));
+		if (l->lport == port && l->proto == proto) {
+			if (reach && !hit)
+				hit = l;
+			else if (!reach && wo < sizeof(wrong)) {
+				lo_only &= is_loopback(&l->local);
+				v6only |= any && l->v6only;
+				wo += (size_t)snprintf(wrong + wo, sizeof(wrong) - wo, "%s%s%s%s", wo ? ", " : "",
+						       a, any && l->v6only ? " (IPV6_V6ONLY)" : "", who);
+			}
+		} else if (l->lport == port) {
+			if (po < sizeof(proto_s))
+				po += (size_t)snprintf(proto_s + po, sizeof(proto_s) - po, "%s%s%s",
+						       po ? ", " : "", a, who);
+		} else if (l->proto == proto && oo < sizeof(other)) {
 			bool seen = false;
 
 			/* A server on 0.0.0.0 and [::] is one port to the user. */
@@ -911,35 +1193,51 @@ static void check_listener(struct doctor_report *rep, const struct pod_ctx *t, i
 				continue;
 			if (n_seen < PN_ARRAY_SIZE(seen_ports))
 				seen_ports[n_seen++] = l->lport;
-			oo += (size_t)snprintf(other + oo, sizeof(other) - oo, "%s%d/tcp%s", oo ? ", " : "",
-					       l->lport, who);
+			oo += (size_t)snprintf(other + oo, sizeof(other) - oo, "%s%d/%s%s", oo ? ", " : "",
+					       l->lport, pname, who);
 		}
 	}
 	if (hit) {
-		char a[PN_IP_STRLEN];
-
-		pn_ip_str(&hit->local, a);
-		owner_str(hit, who, sizeof(who));
-		add(rep, t->scope, "listener", DOCTOR_OK, NULL, "%s%s%s:%d/tcp listens in %s%s",
-		    hit->local.family == AF_INET6 ? "[" : "", a, hit->local.family == AF_INET6 ? "]" : "",
-		    hit->lport, t->scope, who);
-	} else if (lo) {
+		sock_addr_str(hit, a, sizeof(a));
+		owner_str(t, hit, who, sizeof(who));
+		add(rep, t->scope, "listener", DOCTOR_OK, NULL, "%s %s in %s%s", a,
+		    proto == IPPROTO_TCP ? "listens" : "is bound", t->scope, who);
+	} else if (wo) {
 		char ip[PN_IP_STRLEN];
 
-		snprintf(fix, sizeof(fix), "make the server bind 0.0.0.0:%d (or %s:%d), not loopback", port,
-			 pn_ip_str(&t->ip, ip), port);
+		pn_ip_str(&t->ip, ip);
+		if (lo_only) {
+			snprintf(fix, sizeof(fix), "make the server bind 0.0.0.0:%d (or %s:%d), not loopback",
+				 port, ip, port);
+			add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+			    "only %s listens on port %d in %s: a loopback listener is reachable from inside "
+			    "the pod only, never from other pods or the node", wrong, port, t->scope);
+		} else if (v6only) {
+			snprintf(fix, sizeof(fix), "bind 0.0.0.0:%d too, or clear IPV6_V6ONLY (ipv6only=off)",
+				 port);
+			add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+			    "only %s listens on port %d in %s: an IPv6-only socket never sees IPv4 clients "
+			    "of %s", wrong, port, t->scope, ip);
+		} else {
+			snprintf(fix, sizeof(fix), "make the server bind %s:%d or 0.0.0.0:%d", ip, port, port);
+			add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
+			    "port %d/%s in %s is bound only to %s, not to the pod's IP %s", port, pname,
+			    t->scope, wrong, ip);
+		}
+	} else if (po) {
+		snprintf(fix, sizeof(fix), "use the protocol the server speaks, or serve %d/%s", port, pname);
 		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
-		    "only %s listens on port %d in %s: a loopback listener is reachable from inside the "
-		    "pod only, never from other pods or the node", only, port, t->scope);
+		    "nothing listens on %d/%s in %s, but %s is bound (wrong protocol?)", port, pname,
+		    t->scope, proto_s);
 	} else if (oo) {
 		snprintf(fix, sizeof(fix), "use the port the server listens on, or start it on %d", port);
 		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
 		    "nothing listens on port %d in %s (wrong port?); it listens on %s", port, t->scope, other);
 	} else {
-		snprintf(fix, sizeof(fix), "start the server; see podnet logs %s", t->sp->name);
+		snprintf(fix, sizeof(fix), "start the server; see podnet logs %s%s", t->sp->name, t->nsopt);
 		add(rep, t->scope, "listener", DOCTOR_FAIL, fix,
-		    "nothing listens on any TCP port in %s (no listener: the server is not running)",
-		    t->scope);
+		    "nothing listens on any %s port in %s (no listener: the server is not running)",
+		    proto == IPPROTO_UDP ? "UDP" : "TCP", t->scope);
 	}
 	diag_socks_free(ls, n);
 	pn_err_free(&e);
@@ -1022,8 +1320,99 @@ out:
 	pn_err_free(&e);
 }
 
+/*
+ * "Is anything in netfilter dropping it?", answered by the tracer: the
+ * TCP probe from the pod with nftables tracing on in every namespace on
+ * the way, so a drop by any table (podnet's, another firewall's, a
+ * leftover) is named by table, chain and handle.  The probe's result is
+ * handed back (*probed) for the probe check.
+ */
+static void check_netfilter(const struct doctor_opts *o, struct doctor_report *rep,
+			    const struct pod_ctx *c, const struct pod_ctx *t, const struct pn_ip *dst,
+			    int port, struct probe_result *probed, bool *have_probe)
+{
+	struct trace_req q = { .kind = PROBE_TCP, .dst = *dst, .port = port,
+			       .timeout_ms = o->timeout_ms };
+	struct trace_result res = { 0 };
+	struct pn_err e = { 0 };
+	char ip[PN_IP_STRLEN], flow[PN_IP_STRLEN + 300], fix[384];
+	bool have_res = false;
+
+	q.from.nsfd = q.to.nsfd = -1;
+	*have_probe = false;
+	snprintf(flow, sizeof(flow), "%s -> %s:%d/TCP", c->scope,
+		 t && t->scope[0] ? t->scope : pn_ip_str(dst, ip), port);
+	if (trace_end_pod(c->sp, &q.from, &e) < 0 ||
+	    (t && t->sp && t->sp != c->sp && trace_end_pod(t->sp, &q.to, &e) < 0)) {
+		add(rep, "node", "netfilter", DOCTOR_WARN, NULL, "cannot trace %s: %s", flow, pn_err_msg(&e));
+		goto out;
+	}
+	snprintf(q.from.name, sizeof(q.from.name), "%s", c->scope);
+	if (q.to.nsfd >= 0)
+		snprintf(q.to.name, sizeof(q.to.name), "%s", t->scope);
+	if (trace_run(&q, &res, &e) < 0) {
+		add(rep, "node", "netfilter", DOCTOR_WARN, NULL, "cannot trace %s: %s", flow, pn_err_msg(&e));
+		goto out;
+	}
+	have_res = true;
+	*probed = res.probe;
+	*have_probe = true;
+	if (res.dropped) {
+		const struct trace_packet *p = &res.packets[res.drop_packet];
+		const struct trace_event *ev = &res.events[p->drop];
+		const char *where = res.where[p->where];
+		const char *fam = nftrace_family_str(ev->family);
+		bool node = p->where == 0, podnet = !strcmp(ev->table, "podnet");
+		char nft[160] = "nft";
+
+		if (!node) {
+			const struct pod_ctx *in = p->where == 1 || !t ? c : t;
+
+			snprintf(nft, sizeof(nft), "podnet nsenter %s%s -- nft", in->sp->name, in->nsopt);
+		}
+		if (podnet)
+			snprintf(fix, sizeof(fix), "podnet netpol explain %s %s:%d (podnet's NetworkPolicy table)",
+				 c->scope, t && t->scope[0] ? t->scope : ip, port);
+		else if (ev->type == NFTRACE_RULE)
+			snprintf(fix, sizeof(fix), "if that rule is not wanted: %s delete rule %s %s %s handle %llu",
+				 nft, fam, ev->table, ev->chain, (unsigned long long)ev->handle);
+		else
+			snprintf(fix, sizeof(fix), "%s list chain %s %s %s (its policy drops what no rule accepts)",
+				 nft, fam, ev->table, ev->chain);
+		if (ev->type == NFTRACE_RULE)
+			add(rep, node ? "node" : where, "netfilter", DOCTOR_FAIL, fix,
+			    "table %s %s, chain %s, rule handle %llu drops %s %s%s%s (%s hook): %s", fam,
+			    ev->table, ev->chain, (unsigned long long)ev->handle, flow,
+			    node ? "on the node" : "in ", node ? "" : where, node ? "" : "'s namespace",
+			    ev->hook ? ev->hook : "?", ev->rule ? ev->rule : "(rule gone since)");
+		else
+			add(rep, node ? "node" : where, "netfilter", DOCTOR_FAIL, fix,
+			    "the policy of chain %s (table %s %s) drops %s %s%s%s (%s hook)", ev->chain, fam,
+			    ev->table, flow, node ? "on the node" : "in ", node ? "" : where,
+			    node ? "" : "'s namespace", ev->hook ? ev->hook : "?");
+	} else {
+		size_t rules = 0;
+
+		for (size_t i = 0; i < res.n_events; i++)
+			rules += res.events[i].type == NFTRACE_RULE;
+		add(rep, "node", "netfilter", DOCTOR_OK, NULL,
+		    "no nftables rule or policy drops %s (traced through %zu namespace%s, %zu rule%s gave a "
+		    "verdict)", flow, res.n_where, res.n_where == 1 ? "" : "s", rules, rules == 1 ? "" : "s");
+	}
+out:
+	if (have_res)
+		trace_result_free(&res);
+	trace_end_close(&q.from);
+	trace_end_close(&q.to);
+	pn_err_free(&e);
+}
+
+/* The probe check: TCP, or HTTP for ports 80/8080.  A TCP probe already
+ * made (by the tracer) stands for itself, and for an HTTP probe that it
+ * shows cannot connect. */
 static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
-			const struct pod_ctx *c, const struct pn_ip *dst, int port)
+			const struct pod_ctx *c, const struct pn_ip *dst, int port,
+			const struct probe_result *probed)
 {
 	struct probe_req q = { .kind = (port == 80 || port == 8080) ? PROBE_HTTP : PROBE_TCP,
 			       .dst = *dst, .port = port, .timeout_ms = o->timeout_ms };
@@ -1034,7 +1423,9 @@ static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
 	pn_ip_str(dst, ip);
 	snprintf(where, sizeof(where), "%s%s%s:%d", dst->family == AF_INET6 ? "[" : "", ip,
 		 dst->family == AF_INET6 ? "]" : "", port);
-	if (probe_run(c->nsfd, &q, &r, &e) < 0) {
+	if (probed && (q.kind == PROBE_TCP || probed->outcome != PROBE_OK)) {
+		r = *probed;
+	} else if (probe_run(c->nsfd, &q, &r, &e) < 0) {
 		add(rep, c->scope, "probe", DOCTOR_FAIL, NULL, "%s %s from %s: %s", probe_kind_str(q.kind),
 		    where, c->scope, pn_err_msg(&e));
 		pn_err_free(&e);
@@ -1048,37 +1439,190 @@ static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
 		    c->scope, (unsigned long long)r.elapsed_us);
 	else
 		add(rep, c->scope, "probe", DOCTOR_FAIL, "see the failed checks above",
-		    "%s %s from %s: %s%s%s%s", probe_kind_str(q.kind), where, c->scope,
+		    "%s %s from %s: %s%s%s%s%s%s%s", probe_kind_str(q.kind), where, c->scope,
 		    r.outcome == PROBE_HTTP_ERROR && r.status_line[0] ? r.status_line
 									 : probe_outcome_str(r.outcome),
-		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "", r.detail[0] ? ": " : "",
-		    r.detail);
+		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "", r.from[0] ? " (ICMP from " : "",
+		    r.from, r.from[0] ? ")" : "", r.detail[0] ? ": " : "", r.detail);
 	pn_err_free(&e);
 }
 
-/* The ports the pod's spec declares (containers[].ports[].containerPort,
- * TCP), so `doctor POD` checks something listens on each. */
-static size_t declared_ports(const struct store_pod *sp, int *out, size_t cap)
+/* A port the pod's spec declares (containers[].ports[]). */
+struct decl_port {
+	const char *ctr;           /* borrowed from the view's rows */
+	int port;
+	int proto;                 /* IPPROTO_TCP, IPPROTO_UDP; 0: SCTP (not checked) */
+};
+
+/* containers[].ports[] of the stored spec, with their container. */
+static size_t declared_ports(const struct pod_ctx *c, struct decl_port *out, size_t cap)
 {
-	json_t *j = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
-	json_t *spec = json_object_get(j, "spec"), *ctrs, *c;
+	json_t *j = c->sp->spec_json ? json_loads(c->sp->spec_json, 0, NULL) : NULL;
+	json_t *spec = json_object_get(j, "spec"), *ctrs, *ct;
 	size_t n = 0, i;
 
 	ctrs = json_object_get(spec ? spec : j, "containers");
-	json_array_foreach(ctrs, i, c) {
+	json_array_foreach(ctrs, i, ct) {
+		const char *name = json_string_value(json_object_get(ct, "name"));
+		const char *ctr = NULL;
 		json_t *p;
 		size_t k;
 
-		json_array_foreach(json_object_get(c, "ports"), k, p) {
-			json_t *proto = json_object_get(p, "protocol");
+		for (size_t v = 0; c->have_view && name && v < c->view.n_ctrs; v++)
+			if (c->view.ctrs[v].row.name && !strcmp(c->view.ctrs[v].row.name, name))
+				ctr = c->view.ctrs[v].row.name;
+		json_array_foreach(json_object_get(ct, "ports"), k, p) {
+			const char *proto = json_string_value(json_object_get(p, "protocol"));
 			int port = (int)json_integer_value(json_object_get(p, "containerPort"));
 
-			if (port > 0 && n < cap && (!proto || !strcmp(json_string_value(proto) ?: "", "TCP")))
-				out[n++] = port;
+			if (port <= 0 || n >= cap)
+				continue;
+			out[n].ctr = ctr ? ctr : "?";
+			out[n].port = port;
+			out[n].proto = !proto || !strcmp(proto, "TCP") ? IPPROTO_TCP
+				       : !strcmp(proto, "UDP") ? IPPROTO_UDP : 0;
+			n++;
 		}
 	}
 	json_decref(j);
 	return n;
+}
+
+/*
+ * The last line of a container's log (this attempt's, else the last
+ * one's) that says a bind failed because the address is in use, without
+ * the CRI prefix ("<time> <stream> <tag> ").  False if none.
+ */
+static bool log_says_in_use(const struct podrt_ctr *ct, char *line, size_t n)
+{
+	const char *paths[2] = { ct->log_path, ct->prev_log_path };
+	bool found = false;
+
+	for (size_t i = 0; i < 2 && !found; i++) {
+		char buf[16384], *p, *hit = NULL;
+		ssize_t got;
+		off_t size;
+		int fd;
+
+		if (!paths[i][0] || (fd = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		size = lseek(fd, 0, SEEK_END);
+		got = size < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1
+							       ? size - (off_t)sizeof(buf) + 1 : 0);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (strcasestr(l, "address already in use") || strstr(l, "EADDRINUSE"))
+				hit = l;
+		if (!hit)
+			continue;
+		/* CRI log lines: "<time> <stream> <P|F> <text>". */
+		p = hit;
+		for (int spaces = 0; *p && spaces < 3; p++)
+			if (*p == ' ')
+				spaces++;
+		snprintf(line, n, "%.300s", *p ? p : hit);
+		found = true;
+	}
+	return found;
+}
+
+/*
+ * Two containers of a pod that want the same port: they share the pod's
+ * network namespace, so the second bind fails with EADDRINUSE and that
+ * container crash-loops.  Found from the spec (the same containerPort
+ * declared twice) and from the logs (a container failing with "Address
+ * already in use"), with the container that holds the port.
+ */
+static void check_port_clash(struct doctor_report *rep, const struct pod_ctx *c,
+			     const struct decl_port *d, size_t nd)
+{
+	struct diag_query q = { .protos = DIAG_Q_TCP | DIAG_Q_UDP,
+				.states = (1u << DIAG_LISTEN) | (1u << DIAG_CLOSE),
+				.family = AF_UNSPEC, .owners = true };
+	struct diag_sock *ls = NULL;
+	size_t n = 0, clashes = 0;
+	struct pn_err e = { 0 };
+
+	if (!c->have_view)
+		return;
+	if (diag_list(c->nsfd, &q, &ls, &n, &e) < 0) {
+		ls = NULL;
+		n = 0;
+	}
+	for (size_t v = 0; v < c->view.n_ctrs; v++) {
+		const struct podrt_ctr *ct = &c->view.ctrs[v];
+		char line[320], held[384] = "", want[64] = "", fix[384], state[96];
+		size_t ho = 0;
+		int port = 0, proto = 0;
+
+		if (!strcmp(ct->state, "running") && !ct->restart_count)
+			continue;
+		if (!log_says_in_use(ct, line, sizeof(line)))
+			continue;
+		/* The port it wants: its declared one that another container
+		 * declares too, else any it declares. */
+		for (size_t i = 0; i < nd && !port; i++)
+			for (size_t k = 0; k < nd && !port; k++)
+				if (!strcmp(d[i].ctr, ct->row.name) && strcmp(d[k].ctr, ct->row.name) &&
+				    d[i].port == d[k].port && d[i].proto == d[k].proto) {
+					port = d[i].port;
+					proto = d[i].proto;
+				}
+		for (size_t i = 0; i < nd && !port; i++)
+			if (!strcmp(d[i].ctr, ct->row.name)) {
+				port = d[i].port;
+				proto = d[i].proto;
+			}
+		if (port)
+			snprintf(want, sizeof(want), " port %d/%s", port, proto == IPPROTO_UDP ? "udp" : "tcp");
+		/* Who holds it: sockets on that port (any, without a declared
+		 * one) owned by another container of the pod. */
+		for (size_t i = 0; i < n; i++) {
+			const char *owner;
+			char a[80];
+
+			if ((port && (ls[i].lport != port || ls[i].proto != proto)) || !ls[i].n_owners)
+				continue;
+			owner = owner_container(c, &ls[i].owners[0]);
+			if (!owner || !strcmp(owner, ct->row.name) || ho >= sizeof(held))
+				continue;
+			sock_addr_str(&ls[i], a, sizeof(a));
+			ho += (size_t)snprintf(held + ho, sizeof(held) - ho, "%s%s by %s (%s, pid %d)",
+					       ho ? ", " : "", a, owner, ls[i].owners[0].comm,
+					       (int)ls[i].owners[0].pid);
+		}
+		snprintf(state, sizeof(state), "%s%s%s, %d restart%s", ct->state,
+			 ct->reason[0] ? " " : "", ct->reason, ct->restart_count,
+			 ct->restart_count == 1 ? "" : "s");
+		snprintf(fix, sizeof(fix),
+			 "give each container of %s its own port (its containerPort and the server's "
+			 "listen port), or put them in separate pods", c->sp->name);
+		add(rep, c->scope, "port clash", DOCTOR_FAIL, fix,
+		    "container %s cannot bind%s: another container of %s holds it (a pod's containers "
+		    "share one network namespace)%s%s; %s is %s, its log says \"%s\"", ct->row.name, want,
+		    c->scope, ho ? ": " : "", held, ct->row.name, state, line);
+		clashes++;
+	}
+	/* Declared twice without a failure yet (or before the first crash). */
+	for (size_t i = 0; i < nd && !clashes; i++)
+		for (size_t k = i + 1; k < nd; k++)
+			if (d[i].port == d[k].port && d[i].proto == d[k].proto && strcmp(d[i].ctr, d[k].ctr)) {
+				char fix[384];
+
+				snprintf(fix, sizeof(fix), "give each container of %s its own port, or put them in "
+					 "separate pods", c->sp->name);
+				add(rep, c->scope, "port clash", DOCTOR_FAIL, fix,
+				    "containers %s and %s both declare port %d/%s: a pod's containers share one "
+				    "network namespace, so only one of them can bind it", d[i].ctr, d[k].ctr,
+				    d[i].port, d[i].proto == IPPROTO_UDP ? "udp" : "tcp");
+				clashes++;
+				break;
+			}
+	diag_socks_free(ls, n);
+	pn_err_free(&e);
 }
 
 int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
@@ -1143,7 +1687,7 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 				tip = t.ip;
 			if (t_ok) {
 				pod_net_checks(&oo, rep, &node, &t);
-				check_listener(rep, &t, port);
+				check_listener(rep, &t, port, IPPROTO_TCP);
 			}
 		} else {
 			add(rep, host, "listener", DOCTOR_WARN, NULL,
@@ -1166,14 +1710,26 @@ int doctor_pod(const struct doctor_opts *o, const char *pod_ref, const char *to,
 	if (t_ok && t.sp != c.sp && !pn_ip_eq(&t.ip, &c.ip))
 		check_ping(&oo, rep, &t);
 	if (c_ok && to) {
-		check_probe(&oo, rep, &c, &tip, port);
-	} else if (c_ok) {
-		/* Without --to the declared ports are what to check. */
-		int ports[16];
-		size_t np = declared_ports(c.sp, ports, PN_ARRAY_SIZE(ports));
+		struct probe_result probed;
+		bool have_probe = false;
 
-		for (size_t i = 0; i < np; i++)
-			check_listener(rep, &c, ports[i]);
+		check_netfilter(&oo, rep, &c, tp || t.sp ? &t : NULL, &tip, port, &probed, &have_probe);
+		check_probe(&oo, rep, &c, &tip, port, have_probe ? &probed : NULL);
+	} else if (c_ok) {
+		/* Without --to the declared ports are what to check: each
+		 * port once, and whether two containers want the same one. */
+		struct decl_port d[32];
+		size_t nd = declared_ports(&c, d, PN_ARRAY_SIZE(d));
+
+		check_port_clash(rep, &c, d, nd);
+		for (size_t i = 0; i < nd; i++) {
+			bool seen = !d[i].proto;
+
+			for (size_t k = 0; k < i && !seen; k++)
+				seen = d[k].port == d[i].port && d[k].proto == d[i].proto;
+			if (!seen)
+				check_listener(rep, &c, d[i].port, d[i].proto);
+		}
 	}
 	ret = 0;
 out:
@@ -1361,7 +1917,9 @@ int doctor_node(const struct doctor_opts *o, struct doctor_report *rep, struct p
 		}
 		if (!sub.n_fail && !sub.n_warn)
 			add(rep, sub.n ? sub.v[0].scope : pods[i].name, "pod", DOCTOR_OK, NULL,
-			    "%zu checks passed (details: podnet doctor %s)", sub.n, pods[i].name);
+			    "%zu checks passed (details: podnet doctor %s%s%s)", sub.n, pods[i].name,
+			    pods[i].namespace_ && strcmp(pods[i].namespace_, "default") ? " -n " : "",
+			    pods[i].namespace_ && strcmp(pods[i].namespace_, "default") ? pods[i].namespace_ : "");
 		doctor_report_free(&sub);
 	}
 	ret = 0;

@@ -136,7 +136,7 @@ has "^❌ pod1 probe: (tcp|http) [0-9.]+:80 from pod1: refused" "and the probe s
 bg ip netns exec "$NSI" busybox httpd -f -p 127.0.0.1:8081 -h "$T"
 lpid=${_bg_pids[-1]}
 t_ok "busybox httpd listens on 127.0.0.1:8081 in idle" wait_listen "$NSI" 8081
-fault "listener on 127.0.0.1 only" "^❌ idle listener: only 127\.0\.0\.1:8081 \(busybox, pid [0-9]+\) listens on port 8081 in idle: a loopback listener" \
+fault "listener on 127.0.0.1 only" "^❌ idle listener: only 127\.0\.0\.1:8081/tcp \(busybox, pid [0-9]+\) listens on port 8081 in idle: a loopback listener" \
 	$P doctor pod1 --to idle:8081
 kill "$lpid"; wait "$lpid" 2>/dev/null
 # 3. wrong port
