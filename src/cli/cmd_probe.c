@@ -435,22 +435,27 @@ static void packet_str(const struct trace_packet *p, char *out, size_t n)
 	}
 }
 
-/* What podnet's own tables mean, for the lines that name them. */
-static const char *podnet_meaning(const struct trace_event *e)
+/* What a drop in podnet's own tables means.  The NetworkPolicy table's
+ * isolation chains carry the names of the policies that isolate the pod
+ * in their comment (docs/networkpolicy.md). */
+static void podnet_meaning(const struct trace_event *e, const struct trace_packet *p, char *out,
+			   size_t n)
 {
-	if (e->family == NFPROTO_INET && !strcmp(e->table, "podnet")) {
-		if (!strncmp(e->chain, "ingress-", 8) && e->has_verdict && nftrace_verdict_drops(e->verdict))
-			return "NetworkPolicy: the destination pod's ingress is isolated and no policy selecting it allows this";
-		if (!strncmp(e->chain, "egress-", 7) && e->has_verdict && nftrace_verdict_drops(e->verdict))
-			return "NetworkPolicy: the source pod's egress is isolated and no policy selecting it allows this";
-		if (!strncmp(e->chain, "ingress/", 8) || !strncmp(e->chain, "egress/", 7))
-			return "NetworkPolicy rule";
-		return "podnet's NetworkPolicy table";
-	}
-	if (e->family == NFPROTO_IPV4 || e->family == NFPROTO_IPV6)
-		if (!strncmp(e->table, "podnet-", 7) && strncmp(e->table, TRACE_TABLE_PREFIX, 13))
-			return "podnet's masquerade for a CNI network";
-	return NULL;
+	char ip[PN_IP_STRLEN] = "the pod";
+	bool ingress = !strncmp(e->chain, "ingress-", 8), egress = !strncmp(e->chain, "egress-", 7);
+
+	out[0] = '\0';
+	if (e->family != NFPROTO_INET || strcmp(e->table, "podnet"))
+		return;
+	if ((ingress || egress) && p->src.family)
+		pn_ip_str(ingress ? &p->dst : &p->src, ip);
+	if (ingress || egress)
+		snprintf(out, n, "NetworkPolicy: %s of %s is isolated%s%s, and no rule %s allows this",
+			 ingress ? "ingress" : "egress", ip, e->chain_comment ? " by " : "",
+			 e->chain_comment ? e->chain_comment : "",
+			 e->chain_comment ? "of theirs" : "of a policy selecting it");
+	else
+		snprintf(out, n, "podnet's NetworkPolicy table");
 }
 
 static void event_line(const struct trace_result *res, const struct trace_event *e)
@@ -505,8 +510,8 @@ static void print_verdict(const struct trace_result *res)
 	if (res->dropped) {
 		const struct trace_packet *p = &res->packets[res->drop_packet];
 		const struct trace_event *e = &res->events[p->drop];
-		const char *m = podnet_meaning(e);
 		const char *where = res->where[p->where];
+		char m[512];
 		bool node = p->where == 0;
 
 		printf("verdict: dropped %s%s%s", node ? "on the " : "in ", where, node ? "" : "'s namespace");
@@ -519,7 +524,8 @@ static void print_verdict(const struct trace_result *res)
 		else
 			printf(" by the policy of chain %s in table %s %s\n", e->chain,
 			       nftrace_family_str(e->family), e->table);
-		if (m)
+		podnet_meaning(e, p, m, sizeof(m));
+		if (m[0])
 			printf("  (%s)\n", m);
 		return;
 	}
@@ -607,6 +613,8 @@ static json_t *trace_json(const struct probe_args *a, const char *from, const st
 
 			if (e->hook)
 				json_object_set_new(je, "hook", json_string(e->hook));
+			if (e->chain_comment)
+				json_object_set_new(je, "chainComment", json_string(e->chain_comment));
 			if (e->type == NFTRACE_RULE) {
 				json_object_set_new(je, "handle", json_integer((json_int_t)e->handle));
 				json_object_set_new(je, "rule", e->rule ? json_string(e->rule) : json_null());

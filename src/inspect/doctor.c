@@ -1381,10 +1381,13 @@ static void check_netfilter(const struct doctor_opts *o, struct doctor_report *r
 				 nft, fam, ev->table, ev->chain);
 		if (ev->type == NFTRACE_RULE)
 			add(rep, node ? "node" : where, "netfilter", DOCTOR_FAIL, fix,
-			    "table %s %s, chain %s, rule handle %llu drops %s %s%s%s (%s hook): %s", fam,
+			    "table %s %s, chain %s, rule handle %llu drops %s %s%s%s (%s hook): %s%s%s%s", fam,
 			    ev->table, ev->chain, (unsigned long long)ev->handle, flow,
 			    node ? "on the node" : "in ", node ? "" : where, node ? "" : "'s namespace",
-			    ev->hook ? ev->hook : "?", ev->rule ? ev->rule : "(rule gone since)");
+			    ev->hook ? ev->hook : "?", ev->rule ? ev->rule : "(rule gone since)",
+			    podnet && ev->chain_comment ? " (NetworkPolicy isolation by " : "",
+			    podnet && ev->chain_comment ? ev->chain_comment : "",
+			    podnet && ev->chain_comment ? ")" : "");
 		else
 			add(rep, node ? "node" : where, "netfilter", DOCTOR_FAIL, fix,
 			    "the policy of chain %s (table %s %s) drops %s %s%s%s (%s hook)", ev->chain, fam,

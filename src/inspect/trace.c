@@ -496,13 +496,14 @@ static int build(struct trace_result *res, struct collect *c, const struct trace
 			e->table = strdup(ev->table);
 			e->chain = strdup(ev->chain);
 			e->hook = dup_or_null(base_hook);
+			e->chain_comment = ch ? dup_or_null(ch->comment) : NULL;
 			e->target = dup_or_null(ev->target);
 			rule = ev->type == NFTRACE_RULE
 				       ? nftx_ruleset_rule(n->rs, ev->family, ev->table, ev->chain, ev->handle)
 				       : NULL;
 			e->rule = rule ? strdup(rule->text) : NULL;
 			if (!e->table || !e->chain || (base_hook && !e->hook) || (ev->target[0] && !e->target) ||
-			    (rule && !e->rule))
+			    (rule && !e->rule) || (ch && ch->comment && ch->comment[0] && !e->chain_comment))
 				goto oom;
 			if (e->has_verdict && nftrace_verdict_drops(e->verdict) && !pk[p].dropped) {
 				pk[p].dropped = true;
@@ -703,6 +704,7 @@ void trace_result_free(struct trace_result *res)
 		free(e->table);
 		free(e->chain);
 		free(e->hook);
+		free(e->chain_comment);
 		free(e->target);
 		free(e->rule);
 	}

@@ -58,6 +58,7 @@ struct trace_event {
 	enum nftrace_type type;
 	char *table, *chain;
 	char *hook;              /* the base chain's hook, or the one that called the chain */
+	char *chain_comment;     /* the chain's comment, NULL if none */
 	uint64_t handle;         /* NFTRACE_RULE */
 	bool has_verdict;
 	int32_t verdict;

@@ -132,6 +132,7 @@ void nftx_ruleset_free(struct nftx_ruleset *rs)
 		free(rs->chains[i].hook);
 		free(rs->chains[i].priority);
 		free(rs->chains[i].policy);
+		free(rs->chains[i].comment);
 	}
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		free(rs->rules[i].table);
@@ -266,8 +267,19 @@ struct nftx_ruleset *nftx_ruleset_parse(const char *text)
 				goto fail;
 			continue;
 		}
-		if (!strncmp(line, "comment \"", 9) && !pending)
-			continue; /* the chain's own comment */
+		if (!strncmp(line, "comment \"", 9) && !pending) {
+			/* The chain's own comment: nft prints it before the
+			 * hook line and the rules, one string, quotes kept. */
+			struct nftx_chain *c = &rs->chains[rs->n_chains - 1];
+			size_t len = strlen(line + 9);
+
+			if (!c->comment && len && line[9 + len - 1] == '"') {
+				c->comment = strndup(line + 9, len - 1);
+				if (!c->comment)
+					goto fail;
+			}
+			continue;
+		}
 		{
 			uint64_t handle;
 			const char *m = handle_marker(line, &handle);

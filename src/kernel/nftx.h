@@ -47,6 +47,7 @@ struct nftx_chain {
 	char *hook;                /* "forward", "ingress"...; NULL: a regular chain */
 	char *priority;            /* as printed: "filter + 5", "-300" */
 	char *policy;              /* "accept"/"drop"; NULL for a regular chain */
+	char *comment;             /* the chain's comment, unquoted; NULL if none */
 };
 struct nftx_rule {
 	uint8_t family;

@@ -51,6 +51,11 @@ table inet foreign {
 	}
 }
 NFT
+# Any number of event lines of a packet (podnet's own spoof guard, the
+# masquerade table...) before the one a test looks for.
+EV='(    [^
+]*
+)*'
 # handle_of FAMILY TABLE CHAIN TEXT [NETNS]: the handle nft gives the rule.
 handle_of() {
 	local ns=()
@@ -74,7 +79,7 @@ t_match "$out" "
 pod1 output: tcp $ip1:$sport > $ip2:80 SYN \(oif eth0\)
     no chain but the tracer's
 node ingress: tcp $ip1:$sport > $ip2:80 SYN \(iif $HV1\)
-    forward     inet foreign fw  rule $H80: tcp dport 80 accept  => accept
+$EV    forward     inet foreign fw  rule $H80: tcp dport 80 accept  => accept
 " "allowed: the SYN leaves pod1, and the node's foreign rule $H80 accepts it, by text"
 t_match "$out" "
 pod2 ingress: tcp $ip1:$sport > $ip2:80 SYN \(iif eth0\)
@@ -94,7 +99,7 @@ t_match "$out" "^tcp $ip2:8080 from pod1: timed out after 1s
 " "foreign drop: the probe timed out"
 t_match "$out" "
 node ingress: tcp $ip1:[0-9]+ > $ip2:8080 SYN \(iif $HV1\)
-    forward     inet foreign fw  rule $H8080: tcp dport 8080 drop  => drop
+$EV    forward     inet foreign fw  rule $H8080: tcp dport 8080 drop  => drop
 " "foreign drop: the node's packet names the rule"
 t_match "$out" "
 verdict: dropped on the node \(forward\) by table inet foreign, chain fw, rule handle $H8080: tcp dport 8080 drop$" \
@@ -174,6 +179,39 @@ t_match "$out" "
 node output: tcp 10.244.0.1:[0-9]+ > $ip2:80 SYN \(oif podnet0\)
 " "from the node: marked at the node's output hook"
 t_is "$rc" 0 "from the node: exit 0"
+
+# --------------------------------------------------- NetworkPolicy
+# podnet's own table: default-deny isolates pod2; the drop is named with
+# the policy that isolates it.  Then an allow rule: its accept is listed.
+t_ok "apply default-deny" $P apply -f "$ROOT/examples/netpol-default-deny.yaml"
+out=$($P trace pod1 pod2:80 --timeout 500ms); rc=$?
+t_is "$rc" 1 "NetworkPolicy drop: exit 1"
+ch=$(sed -n 's/^verdict: dropped on the node (forward) by table inet podnet, chain \(ingress-[0-9a-f]*\), rule handle \([0-9]*\): .*/\1 \2/p' <<<"$out")
+t_match "$ch" "^ingress-[0-9a-f]+ [0-9]+$" "NetworkPolicy drop: in podnet's table, pod2's ingress chain, by handle ($ch)"
+read -r chain hd <<<"$ch"
+text=$(nft -a -s list chain inet podnet "$chain" | sed -n "s/^[[:space:]]*\(.*\) # handle $hd\$/\1/p")
+t_match "$text" "drop" "the handle is a drop rule of that chain, as nft lists it ($text)"
+t_match "$out" "
+verdict: dropped on the node \(forward\) by table inet podnet, chain $chain, rule handle $hd: $text
+  \(NetworkPolicy: ingress of $ip2 is isolated by default/default-deny, and no rule of theirs allows this\)$" \
+	"NetworkPolicy drop: the rule's text and the isolating policy"
+t_match "$out" "
+    forward     inet podnet policy-ingress  rule [0-9]+: ip daddr vmap @ingress-v4  => goto $chain
+" "the verdict map's goto into pod2's chain is listed"
+out=$($P doctor pod1 --to pod2:80 --timeout 500ms)
+t_match "$out" "❌ node netfilter: table inet podnet, chain $chain, rule handle $hd drops pod1 -> pod2:80/TCP on the node \(forward hook\): $text \(NetworkPolicy isolation by default/default-deny\) — fix: podnet netpol explain pod1 pod2:80" \
+	"doctor names the NetworkPolicy drop by the tracer"
+t_ok "apply an allow rule for pod1 -> pod2:80" $P apply -f "$ROOT/examples/netpol-allow-pod1.yaml"
+out=$($P trace pod1 pod2:80); rc=$?
+t_is "$rc" 0 "NetworkPolicy allow: exit 0"
+t_match "$out" "
+    forward     inet podnet ingress/default/allow-pod1-to-pod2  rule [0-9]+: ip saddr @pods-[0-9a-f]+-v4 tcp dport 80 accept[^
+]*  => accept
+" "NetworkPolicy allow: the policy's accept rule is listed"
+t_match "$out" "
+verdict: no nftables rule or policy dropped the probe's packets$" "NetworkPolicy allow: no drop"
+t_ok "delete the policies" $P delete -f "$ROOT/examples/netpol-allow-pod1.yaml" -f "$ROOT/examples/netpol-default-deny.yaml"
+before=$(rules_all 2>/dev/null)
 
 # -------------------------------- a dead tracer's tables are cleaned up
 nft add table inet podnet-trace-999999

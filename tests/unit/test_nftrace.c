@@ -196,6 +196,10 @@ static void test_parse(void)
 	is_str(c ? c->priority : NULL, "-500", "netdev chain priority");
 	r = nftx_ruleset_rule(rs, NFPROTO_IPV6, "y", "c", 2);
 	is_str(r ? r->text : NULL, "ip6 saddr ::1 accept", "a chain's comment line is not a rule");
+	c = nftx_ruleset_chain(rs, NFPROTO_IPV6, "y", "c");
+	is_str(c ? c->comment : NULL, "a chain comment", "... it is the chain's comment");
+	c = nftx_ruleset_chain(rs, NFPROTO_INET, "t-1", "fw");
+	ok(c && !c->comment, "a chain without comment");
 	nftx_ruleset_free(rs);
 	rs = nftx_ruleset_parse("");
 	ok(rs && !rs->n_chains && !rs->n_rules, "an empty ruleset");
