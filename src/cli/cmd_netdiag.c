@@ -175,8 +175,9 @@ static int pod_flag(int *i, int argc, char **argv, const char **cname, bool *jso
 
 int cmd_ip(int argc, char **argv)
 {
-	const char *ns = "default", *pod = NULL, *cname = NULL;
+	const char *ns = "default", *pod = NULL, *cname = NULL, *dev = NULL;
 	enum ip_object obj = IP_NONE;
+	bool brief = false, shown = false;
 	struct nl_sock s = NL_SOCK_INIT;
 	struct pn_err err = { 0 };
 	struct target t = { .fd = -1 };
@@ -196,6 +197,8 @@ int cmd_ip(int argc, char **argv)
 			continue;
 		else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
 			json = true;
+		else if (!strcmp(a, "-br") || !strcmp(a, "-brief") || !strcmp(a, "--brief"))
+			brief = true;
 		else if (!strcmp(a, "-4"))
 			family = AF_INET;
 		else if (!strcmp(a, "-6"))
@@ -208,10 +211,15 @@ int cmd_ip(int argc, char **argv)
 		else if (obj == IP_NONE && (obj = ip_object_parse(a)) == IP_NONE) {
 			cmd_errorf("unknown object \"%s\": want addr, link, route or neigh", a);
 			return 1;
-		} else if (obj != IP_NONE && (!strcmp(a, "show") || !strcmp(a, "list") || !strcmp(a, "ls")))
-			continue;
+		} else if (obj != IP_NONE && !shown &&
+			   (!strcmp(a, "show") || !strcmp(a, "list") || !strcmp(a, "ls")))
+			shown = true;
 		else if (obj != IP_NONE && ip_object_parse(a) == obj)
 			continue;
+		else if ((obj == IP_ADDR || obj == IP_LINK) && !dev && !strcmp(a, "dev") && i + 1 < argc)
+			dev = argv[++i];
+		else if ((obj == IP_ADDR || obj == IP_LINK) && !dev && ip_object_parse(a) == IP_NONE)
+			dev = a; /* `ip addr show eth0`: "dev" is optional */
 		else if (obj != IP_NONE && ip_object_parse(a) != IP_NONE) {
 			cmd_errorf("only one of addr, link, route, neigh at a time");
 			return 1;
@@ -221,7 +229,7 @@ int cmd_ip(int argc, char **argv)
 		}
 	}
 	if (!pod || obj == IP_NONE) {
-		cmd_errorf("usage: podnet ip POD [-c CONTAINER] [-n NS] addr|link|route|neigh [-o json]");
+		cmd_errorf("usage: podnet ip POD [-c CONTAINER] [-n NS] [-br] [-4|-6] addr|link [show [dev] IFNAME]|route|neigh [-o json]");
 		return 1;
 	}
 	if (target_open(&t, ns, pod, cname) < 0)
@@ -233,13 +241,27 @@ int cmd_ip(int argc, char **argv)
 	case IP_LINK:
 		if (ipshow_links(&s, obj == IP_ADDR, obj == IP_ADDR ? family : AF_UNSPEC, &j, &err) < 0)
 			goto fail;
+		if (dev && !ipshow_links_only(j, dev)) {
+			/* ip's own words, on stderr, exit 1. */
+			fprintf(stderr, "Device \"%s\" does not exist.\n", dev);
+			goto out;
+		}
+		if (brief) {
+			json_t *b = ipshow_links_brief(j, obj == IP_ADDR);
+
+			json_decref(j);
+			j = b;
+		}
 		if (json)
 			print_json(j);
+		else if (brief)
+			ipshow_links_brief_text(stdout, j, obj == IP_ADDR);
 		else
 			ipshow_links_text(stdout, j, obj == IP_ADDR);
 		break;
 	case IP_ROUTE:
-		/* `ip route` is IPv4 unless -6. */
+		/* `ip route` is IPv4 unless -6; -br changes nothing here (ip's
+		 * brief mode is for addr and link only). */
 		if (ipshow_routes(&s, family == AF_INET6 ? AF_INET6 : AF_INET, &j, &err) < 0)
 			goto fail;
 		if (json)
@@ -473,6 +495,44 @@ static char *ss_users(const struct podrt_view *v, const struct diag_sock *s, jso
 	return buf;
 }
 
+/* ss -s (misc/ss.c print_summary(), iproute2 6.1), or its counts as JSON. */
+static int print_summary(int netns_fd, bool json, struct pn_err *err)
+{
+	struct diag_summary s;
+
+	if (diag_summary(netns_fd, &s, err) < 0)
+		return -1;
+	if (json) {
+		json_t *j = json_pack("{s:i, s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}, "
+				      "s:{s:i, s:i}, s:{s:i, s:i}}",
+				      "total", s.socks, "tcp", "total", s.tcp_alloc - s.tcp_tws,
+				      "estab", s.tcp_estab,
+				      "closed", s.tcp_alloc - (s.tcp4_hashed + s.tcp6_hashed + s.tcp_tws),
+				      "orphaned", s.tcp_orphans, "timewait", s.tcp_tws,
+				      "raw", "ip", s.raw4, "ipv6", s.raw6, "udp", "ip", s.udp4, "ipv6", s.udp6,
+				      "tcpHashed", "ip", s.tcp4_hashed, "ipv6", s.tcp6_hashed,
+				      "frag", "ip", s.frag4, "ipv6", s.frag6);
+
+		print_json(j);
+		json_decref(j);
+		return 0;
+	}
+	printf("Total: %d\n", s.socks);
+	printf("TCP:   %d (estab %d, closed %d, orphaned %d, timewait %d)\n", s.tcp_alloc - s.tcp_tws,
+	       s.tcp_estab, s.tcp_alloc - (s.tcp4_hashed + s.tcp6_hashed + s.tcp_tws), s.tcp_orphans,
+	       s.tcp_tws);
+	printf("\n");
+	printf("Transport Total     IP        IPv6\n");
+	printf("RAW\t  %-9d %-9d %-9d\n", s.raw4 + s.raw6, s.raw4, s.raw6);
+	printf("UDP\t  %-9d %-9d %-9d\n", s.udp4 + s.udp6, s.udp4, s.udp6);
+	printf("TCP\t  %-9d %-9d %-9d\n", s.tcp4_hashed + s.tcp6_hashed, s.tcp4_hashed, s.tcp6_hashed);
+	printf("INET\t  %-9d %-9d %-9d\n", s.raw4 + s.udp4 + s.tcp4_hashed + s.raw6 + s.udp6 + s.tcp6_hashed,
+	       s.raw4 + s.udp4 + s.tcp4_hashed, s.raw6 + s.udp6 + s.tcp6_hashed);
+	printf("FRAG\t  %-9d %-9d %-9d\n", s.frag4 + s.frag6, s.frag4, s.frag6);
+	printf("\n");
+	return 0;
+}
+
 int cmd_ss(int argc, char **argv)
 {
 	const char *ns = "default", *pod = NULL, *cname = NULL;
@@ -484,6 +544,7 @@ int cmd_ss(int argc, char **argv)
 	struct port_range pr = { 0, 0 };
 	struct nl_sock rs = NL_SOCK_INIT;
 	bool listen = false, all = false, numeric = false, json = false, header = true;
+	bool summary = false;
 	json_t *arr = NULL;
 	size_t n = 0;
 	int rc = 1;
@@ -508,6 +569,7 @@ int cmd_ss(int argc, char **argv)
 				case 'p': q.owners = true; break;
 				case 'n': numeric = true; break;
 				case 'H': header = false; break;
+				case 's': summary = true; break;
 				case '4': q.family = AF_INET; break;
 				case '6': q.family = AF_INET6; break;
 				default:
@@ -515,6 +577,8 @@ int cmd_ss(int argc, char **argv)
 					return 1;
 				}
 			}
+		} else if (!strcmp(a, "--summary")) {
+			summary = true;
 		} else if (a[0] == '-') {
 			cmd_errorf("unknown flag: %s", a);
 			return 1;
@@ -529,11 +593,21 @@ int cmd_ss(int argc, char **argv)
 		cmd_errorf("usage: podnet ss POD [-c CONTAINER] [--namespace NS] [-l|-a] [-t] [-u] [-p] [-n] [-o json]");
 		return 1;
 	}
+	if (target_open(&t, ns, pod, cname) < 0)
+		return 1;
+	if (summary) {
+		/* ss prints the summary, and the sockets too only when a
+		 * protocol was asked for (-t/-u: do_default cleared). */
+		if (print_summary(t.fd, json, &err) < 0)
+			goto fail;
+		if (!q.protos || json) {
+			rc = fflush(stdout) == 0 ? 0 : 1;
+			goto out;
+		}
+	}
 	if (!q.protos)
 		q.protos = DIAG_Q_TCP | DIAG_Q_UDP;
 	q.states = all ? DIAG_STATES_ALL : listen ? DIAG_STATES_LISTEN : DIAG_STATES_CONN;
-	if (target_open(&t, ns, pod, cname) < 0)
-		return 1;
 	if (diag_list(t.fd, &q, &socks, &n, &err) < 0)
 		goto fail;
 	if (netns_run(t.fd, read_port_range, &pr, &err) < 0)

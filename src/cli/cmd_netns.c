@@ -255,7 +255,11 @@ static void print_pid(const struct inv_pid *p, bool identify_only)
 	if (identify_only) {
 		/* `ip netns identify` prints the pin name(s), nothing when
 		 * unpinned; we add the inode and the pod. */
-		printf("%s\tinode %lu", nsname, (unsigned long)p->ino);
+		if (p->ns_errnum)
+			printf("?\t(reading /proc/%d/ns/net was denied: %s)", (int)p->pid,
+			       strerror(p->ns_errnum));
+		else
+			printf("%s\tinode %lu", nsname, (unsigned long)p->ino);
 		if (p->pod)
 			printf("\tpod %s/%s", p->pod->namespace_ ? p->pod->namespace_ : "?",
 			       p->pod->name ? p->pod->name : "?");
@@ -263,7 +267,11 @@ static void print_pid(const struct inv_pid *p, bool identify_only)
 		return;
 	}
 	printf("PID:        %d (%s)\n", (int)p->pid, p->comm);
-	printf("NETNS:      %s (inode %lu)\n", nsname, (unsigned long)p->ino);
+	if (p->ns_errnum)
+		printf("NETNS:      ? (reading /proc/%d/ns/net was denied: %s)\n", (int)p->pid,
+		       strerror(p->ns_errnum));
+	else
+		printf("NETNS:      %s (inode %lu)\n", nsname, (unsigned long)p->ino);
 	if (p->pod) {
 		printf("POD:        %s/%s\n", p->pod->namespace_ ? p->pod->namespace_ : "?",
 		       p->pod->name ? p->pod->name : "?");
@@ -323,6 +331,16 @@ static int pid_cmd(int argc, char **argv, int first, bool identify_only)
 		goto out;
 	if (inventory_pid_lookup(inv, pid, &info, &err) < 0) {
 		cmd_error(&err);
+		goto out;
+	}
+	/* Say what was denied rather than guess: without its namespace and
+	 * with a cgroup that names no pod, nothing can be told. */
+	if (info.ns_errnum && !info.pod) {
+		cmd_errorf("process %d (%s): reading its network namespace (/proc/%d/ns/net) was denied: "
+			   "%s%s, and its cgroup names no pod", (int)pid, info.comm, (int)pid,
+			   strerror(info.ns_errnum),
+			   geteuid() ? " (another user's process: run as root)"
+				     : " (no ptrace access to it: another user namespace or a security module)");
 		goto out;
 	}
 	if (json)

@@ -348,7 +348,7 @@ static void print_result(const struct probe_args *a, const char *from,
 		break;
 	default:
 		printf("%s", probe_outcome_str(r->outcome));
-		if (r->from[0])
+		if (r->from[0] && !strstr(r->detail, r->from))
 			printf(" (ICMP from %s)", r->from);
 		if (r->detail[0])
 			printf(": %s", r->detail);

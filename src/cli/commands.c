@@ -114,23 +114,31 @@ const struct cmd podnet_cmds[] = {
 	{ "pid2pod", cmd_pid2pod, "Map a process to its pod and container",
 	  "  podnet pid2pod PID [-o json]\n\n"
 	  "Through the process's network namespace and its cgroup path\n"
-	  "(podnet/pod<uid>/<id>, kubepods.../pod<uid>/<id>, cri-containerd-<id>.scope).\n" },
+	  "(podnet/pod<uid>/<id>, kubepods.../pod<uid>/<id>, cri-containerd-<id>.scope).\n"
+	  "When reading /proc/PID/ns/net is denied (another user's process; it needs\n"
+	  "ptrace access), the cgroup alone is used and NETNS says what was denied.\n" },
 	{ "graph", cmd_graph, "Draw the node: bridges, veth pairs, pods and containers",
 	  "  podnet graph [-o text|dot|svg]\n\n"
 	  "text is an ASCII tree; dot is Graphviz source; svg runs `dot -Tsvg`\n"
 	  "(package graphviz).\n" },
 	{ "ip", cmd_ip, "Show a pod's links, addresses, routes or neighbours, as ip does",
-	  "  podnet ip POD [-c CONTAINER] [-n NS] [-4|-6] addr|link|route|neigh [-o json]\n\n"
+	  "  podnet ip POD [-c CONTAINER] [-n NS] [-br] [-4|-6] addr|link [show [dev] IFNAME]\n"
+	  "  podnet ip POD [-c CONTAINER] [-n NS] [-4|-6] route|neigh [-o json]\n\n"
 	  "Read over rtnetlink inside the pod's network namespace: the same lines, in the\n"
-	  "same order, as `ip -n NETNS addr|link|route|neigh`; -o json (or -j) as `ip -j`.\n"
+	  "same order, as `ip -n NETNS addr|link|route|neigh`; -o json (or -j) as `ip -j`;\n"
+	  "-br (-brief) as `ip -br addr|link`; IFNAME shows that link only (`Device \"X\"\n"
+	  "does not exist.` when there is none).\n"
 	  "route is IPv4 unless -6.  -c reads the namespace of that container's process\n"
 	  "(the pod's, unless the pod uses the host network).  Nothing runs in the image.\n" },
 	{ "ss", cmd_ss, "Show a pod's TCP and UDP sockets, as ss does",
-	  "  podnet ss POD [-c CONTAINER] [--namespace NS] [-l|-a] [-t] [-u] [-p] [-n] [-4|-6] [-H] [-o json]\n\n"
+	  "  podnet ss POD [-c CONTAINER] [--namespace NS] [-l|-a] [-t] [-u] [-p] [-n] [-4|-6] [-H] [-o json]\n"
+	  "  podnet ss POD -s [-t|-u ...]\n\n"
 	  "sock_diag inside the pod's network namespace, laid out as `ss -N NETNS`.  Without\n"
 	  "-t/-u both.  -l listening (and unconnected UDP), -a all, default connected.\n"
 	  "-p names the owning processes as ss -p does, plus the podnet container each\n"
 	  "belongs to: users:((\"nginx\",pid=123,fd=6,container=c3)).  -n numeric ports.\n"
+	  "-s (--summary) prints ss's summary of the namespace's sockets (its\n"
+	  "/proc/net/sockstat), then, with -t or -u, the sockets too.\n"
 	  "The pod's namespace is --namespace (-n is ss's numeric flag).\n" },
 	{ "nsenter", cmd_nsenter, "Run a node binary in a pod's network namespace",
 	  "  podnet nsenter POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]\n\n"
@@ -143,12 +151,12 @@ const struct cmd podnet_cmds[] = {
 	  "FROM is a pod (NAME or NAMESPACE/NAME), \"node\", or an address (the pod or the\n"
 	  "node that has it); TARGET a pod, NAMESPACE/POD, an IP ([IPv6]:PORT), or localhost\n"
 	  "(like 127.0.0.1 and ::1, FROM itself: a pod's containers share one loopback).\n"
-	  "The probe runs natively in FROM's network namespace,\n"
-	  "nothing is executed in its image.  Default: --tcp with a port, --icmp without;\n"
-	  "--http uses port 80 unless given.  --timeout defaults to 2s.  The result is one\n"
-	  "line: connected in 142µs, refused, timed out after 2s, no route to host, host\n"
-	  "unreachable, connection reset; for UDP \"no answer (open|filtered)\" unless an\n"
-	  "ICMP port unreachable says refused.  ICMP uses a raw socket, or a ping socket\n"
+	  "The probe runs natively in FROM's network namespace, nothing is executed in its\n"
+	  "image.  Default: --tcp with a port, --icmp without; --http uses port 80 unless\n"
+	  "given.  --timeout defaults to 2s.  The result is one line: connected in 142µs,\n"
+	  "refused, timed out after 2s, no route to host, host unreachable, connection\n"
+	  "reset (with the sender of the ICMP error that decided it, if one did); for UDP\n"
+	  "\"no answer (open|filtered)\" unless an ICMP port unreachable says refused.  ICMP uses a raw socket, or a ping socket\n"
 	  "when raw sockets are not permitted.  Exit 0 when the target was reached.\n" },
 	{ "trace", cmd_trace, "Name every nftables rule a probe's packets cross, in every namespace",
 	  "  podnet trace FROM TO[:PORT][/tcp|/udp|/icmp] [--tcp|--udp|--icmp] [--timeout DUR]\n"

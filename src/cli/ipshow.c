@@ -1242,3 +1242,98 @@ void ipshow_neighs_text(FILE *f, const json_t *neighs)
 		fputc('\n', f);
 	}
 }
+
+json_t *ipshow_links_brief(const json_t *links, bool with_addrs)
+{
+	json_t *out = json_array(), *l;
+	size_t i;
+
+	json_array_foreach(links, i, l) {
+		json_t *b = json_object(), *v;
+
+		/* print_name_and_link() prints the link before the name. */
+		if ((v = json_object_get(l, "link_index")))
+			json_object_set(b, "link_index", v);
+		else if ((v = json_object_get(l, "link")))
+			json_object_set(b, "link", v);
+		json_object_set(b, "ifname", json_object_get(l, "ifname"));
+		if ((v = json_object_get(l, "operstate")))
+			json_object_set(b, "operstate", v);
+		else if ((v = json_object_get(l, "operstate_index")))
+			json_object_set(b, "operstate_index", v);
+		if (!with_addrs) {
+			if ((v = json_object_get(l, "address")))
+				json_object_set(b, "address", v);
+			json_object_set(b, "flags", json_object_get(l, "flags"));
+		} else {
+			json_t *ai = json_array(), *a;
+			size_t k;
+
+			json_array_foreach(json_object_get(l, "addr_info"), k, a) {
+				json_t *ba = json_object();
+
+				json_object_set(ba, "local", json_object_get(a, "local"));
+				if ((v = json_object_get(a, "address")))
+					json_object_set(ba, "address", v);
+				json_object_set(ba, "prefixlen", json_object_get(a, "prefixlen"));
+				json_array_append_new(ai, ba);
+			}
+			json_object_set_new(b, "addr_info", ai);
+		}
+		json_array_append_new(out, b);
+	}
+	return out;
+}
+
+void ipshow_links_brief_text(FILE *f, const json_t *brief, bool with_addrs)
+{
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(brief, i, l) {
+		const json_t *link = json_object_get(l, "link");
+		char name[64];
+		size_t k;
+		json_t *v;
+
+		if (json_is_string(link))
+			snprintf(name, sizeof(name), "%s@%s", js(l, "ifname"), json_string_value(link));
+		else if (json_is_null(link))
+			snprintf(name, sizeof(name), "%s@NONE", js(l, "ifname"));
+		else if (jhas(l, "link_index"))
+			snprintf(name, sizeof(name), "%s@if%lld", js(l, "ifname"), ji(l, "link_index"));
+		else
+			snprintf(name, sizeof(name), "%s", js(l, "ifname"));
+		fprintf(f, "%-16s ", name);
+		if (jhas(l, "operstate"))
+			fprintf(f, "%-14s ", js(l, "operstate"));
+		else if (jhas(l, "operstate_index"))
+			fprintf(f, "state %#llx", ji(l, "operstate_index"));
+		if (!with_addrs) {
+			if (jhas(l, "address"))
+				fprintf(f, "%s ", js(l, "address"));
+			fputc('<', f);
+			json_array_foreach(json_object_get(l, "flags"), k, v)
+				fprintf(f, "%s%s", k ? "," : "", json_string_value(v));
+			fputs("> ", f);
+		} else {
+			json_array_foreach(json_object_get(l, "addr_info"), k, v) {
+				fputs(js(v, "local") ? js(v, "local") : "", f);
+				/* print_addrinfo(): "%s " of " peer ", then the peer. */
+				if (jhas(v, "address"))
+					fprintf(f, " peer  %s", js(v, "address"));
+				fprintf(f, "/%lld ", ji(v, "prefixlen"));
+			}
+		}
+		fputc('\n', f);
+	}
+}
+
+bool ipshow_links_only(json_t *links, const char *ifname)
+{
+	for (size_t i = json_array_size(links); i-- > 0;)
+		if (!js(json_array_get(links, i), "ifname") ||
+		    strcmp(js(json_array_get(links, i), "ifname"), ifname))
+			json_array_remove(links, i);
+	return json_array_size(links) > 0;
+}

@@ -38,4 +38,18 @@ void ipshow_links_text(FILE *f, const json_t *links, bool with_addrs);
 void ipshow_routes_text(FILE *f, const json_t *routes);
 void ipshow_neighs_text(FILE *f, const json_t *neighs);
 
+/*
+ * `ip -br link` / `ip -br addr` (iproute2 6.1): from the arrays of
+ * ipshow_links(), the brief objects as `ip -j -br` prints them ("link" or
+ * "link_index", "ifname", "operstate", then "address" and "flags" for
+ * links, "addr_info" of {"local", "prefixlen"} for addresses).  New array.
+ */
+json_t *ipshow_links_brief(const json_t *links, bool with_addrs);
+/* Their text: name[@link] in 16 columns, the state in 14, then the MAC and
+ * <flags>, or each address/prefix, every field followed by one space. */
+void ipshow_links_brief_text(FILE *f, const json_t *brief, bool with_addrs);
+/* Keep only the link named @ifname (`ip addr show [dev] IFNAME`); false if
+ * there is none. */
+bool ipshow_links_only(json_t *links, const char *ifname);
+
 #endif

@@ -429,3 +429,85 @@ out:
 	pn_proc_result_free(&r);
 	return ret;
 }
+
+/* "KEY: name N name N ...": the value after @field on the line starting
+ * with @key, as ss's get_sockstat_line() reads them by position. */
+static void stat_field(const char *text, const char *key, const char *field, int *out)
+{
+	size_t klen = strlen(key), flen = strlen(field);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *p;
+
+		if (strncmp(l, key, klen) || l[klen] != ' ')
+			continue;
+		for (p = l + klen; *p && *p != '\n'; p++)
+			if (p[0] == ' ' && !strncmp(p + 1, field, flen) && p[1 + flen] == ' ') {
+				*out = atoi(p + 2 + flen);
+				return;
+			}
+	}
+}
+
+static int summary_fn(void *arg)
+{
+	struct diag_summary *s = arg;
+	char buf[4096], snmp[8192];
+	const char *hdr, *val;
+	int col = 0, ret;
+
+	ret = pn_read_file("/proc/thread-self/net/sockstat", buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	stat_field(buf, "sockets:", "used", &s->socks);
+	stat_field(buf, "TCP:", "inuse", &s->tcp4_hashed);
+	stat_field(buf, "TCP:", "orphan", &s->tcp_orphans);
+	stat_field(buf, "TCP:", "tw", &s->tcp_tws);
+	stat_field(buf, "TCP:", "alloc", &s->tcp_alloc);
+	stat_field(buf, "UDP:", "inuse", &s->udp4);
+	stat_field(buf, "RAW:", "inuse", &s->raw4);
+	stat_field(buf, "FRAG:", "inuse", &s->frag4);
+	/* No IPv6 in the kernel: no sockstat6, and its counts are 0. */
+	if (pn_read_file("/proc/thread-self/net/sockstat6", buf, sizeof(buf)) == 0) {
+		stat_field(buf, "TCP6:", "inuse", &s->tcp6_hashed);
+		stat_field(buf, "UDP6:", "inuse", &s->udp6);
+		stat_field(buf, "RAW6:", "inuse", &s->raw6);
+		stat_field(buf, "FRAG6:", "inuse", &s->frag6);
+	}
+	/* /proc/net/snmp: a "Tcp:" line of names, then one of values. */
+	if (pn_read_file("/proc/thread-self/net/snmp", snmp, sizeof(snmp)) < 0)
+		return 0;
+	hdr = strstr(snmp, "Tcp: ");
+	val = hdr ? strstr(hdr + 1, "\nTcp: ") : NULL;
+	if (!hdr || !val)
+		return 0;
+	val += 6;
+	for (const char *h = hdr + 5; *h && *h != '\n'; col++) {
+		size_t len = strcspn(h, " \n");
+
+		if (len == 9 && !strncmp(h, "CurrEstab", 9)) {
+			const char *v = val;
+
+			for (int k = 0; k < col && v; k++)
+				v = strchr(v, ' ') ? strchr(v, ' ') + 1 : NULL;
+			if (v)
+				s->tcp_estab = atoi(v);
+			break;
+		}
+		h += len;
+		if (*h == ' ')
+			h++;
+	}
+	return 0;
+}
+
+int diag_summary(int netns_fd, struct diag_summary *out, struct pn_err *err)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = netns_fd < 0 ? summary_fn(out) : netns_run(netns_fd, summary_fn, out, err);
+	if (ret < 0 && (!err || !err->msg))
+		pn_error(err, PN_E_KERNEL, -ret, "read the namespace's /proc/net/sockstat");
+	return ret;
+}

@@ -89,6 +89,20 @@ int diag_list(int netns_fd, const struct diag_query *q, struct diag_sock **out, 
 	      struct pn_err *err) PN_MUST_CHECK;
 void diag_socks_free(struct diag_sock *v, size_t n);
 
+/*
+ * `ss -s`: the socket counts of the namespace, from its /proc/net/sockstat,
+ * sockstat6 and snmp (Tcp CurrEstab), read from a thread that joined it
+ * (/proc/thread-self/net: /proc/net is the process's main thread's
+ * namespace).  As in ss, tcp_alloc is the kernel's count of TCP sockets
+ * allocated on the whole host ("TCP: ... alloc"), the rest per namespace.
+ */
+struct diag_summary {
+	int socks;                 /* sockets: used */
+	int tcp4_hashed, tcp6_hashed, tcp_orphans, tcp_tws, tcp_alloc, tcp_estab;
+	int udp4, udp6, raw4, raw6, frag4, frag6;
+};
+int diag_summary(int netns_fd, struct diag_summary *out, struct pn_err *err) PN_MUST_CHECK;
+
 /* The podnet container id in @pid's cgroup path (.../podnet/pod<uid>/<id>,
  * the layout podnet-shim gives the runtime); -ENOENT if it is in none. */
 int diag_pid_container(pid_t pid, char id[65]) PN_MUST_CHECK;

@@ -1445,8 +1445,10 @@ static void check_probe(const struct doctor_opts *o, struct doctor_report *rep,
 		    "%s %s from %s: %s%s%s%s%s%s%s", probe_kind_str(q.kind), where, c->scope,
 		    r.outcome == PROBE_HTTP_ERROR && r.status_line[0] ? r.status_line
 									 : probe_outcome_str(r.outcome),
-		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "", r.from[0] ? " (ICMP from " : "",
-		    r.from, r.from[0] ? ")" : "", r.detail[0] ? ": " : "", r.detail);
+		    r.outcome == PROBE_TIMEOUT ? " after the timeout" : "",
+		    r.from[0] && !strstr(r.detail, r.from) ? " (ICMP from " : "",
+		    r.from[0] && !strstr(r.detail, r.from) ? r.from : "",
+		    r.from[0] && !strstr(r.detail, r.from) ? ")" : "", r.detail[0] ? ": " : "", r.detail);
 	pn_err_free(&e);
 }
 

@@ -1361,17 +1361,27 @@ int inventory_pid_lookup(const struct inventory *inv, pid_t pid, struct inv_pid 
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if (pid <= 0 || stat(path, &st) < 0)
-		return pn_error(err, PN_E_NOT_FOUND, pid <= 0 ? ESRCH : errno == ENOENT ? ESRCH : errno,
-				"process %d not found", (int)pid);
-	out->dev = st.st_dev;
-	out->ino = st.st_ino;
+		return pn_error(err, PN_E_NOT_FOUND, ESRCH, "process %d not found", (int)pid);
 	read_comm(pid, out->comm);
-	out->ns = inventory_find_ns(inv, st.st_dev, st.st_ino);
-	if (out->ns && out->ns->has_pod) {
-		out->pod = &out->ns->pod;
-		out->via_netns = true;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (stat(path, &st) < 0) {
+		/* The process exists; following its ns link needs ptrace read
+		 * access to it (proc_ns_get_link: PTRACE_MODE_READ_FSCREDS),
+		 * which another user's process, or one beyond our capabilities,
+		 * refuses.  Its cgroup file is world-readable: go on with it. */
+		if (errno == ENOENT || errno == ESRCH)
+			return pn_error(err, PN_E_NOT_FOUND, ESRCH, "process %d not found", (int)pid);
+		out->ns_errnum = errno;
+	} else {
+		out->dev = st.st_dev;
+		out->ino = st.st_ino;
+		out->ns = inventory_find_ns(inv, st.st_dev, st.st_ino);
+		if (out->ns && out->ns->has_pod) {
+			out->pod = &out->ns->pod;
+			out->via_netns = true;
+		}
 	}
 	cg = read_cgroup(pid);
 	if (cg && inventory_parse_cgroup(cg, &out->cg) == 0) {
@@ -1428,6 +1438,10 @@ json_t *inventory_pid_to_json(const struct inventory *inv, const struct inv_pid 
 				 : json_null());
 	if (!j)
 		return NULL;
+	if (p->ns_errnum)
+		json_object_set_new(j, "netnsError",
+				    json_pack("{s:s, s:s}", "path", "/proc/PID/ns/net", "error",
+					      strerror(p->ns_errnum)));
 	if (p->pod)
 		json_object_set_new(j, "pod",
 				    json_pack("{s:s, s:o, s:o, s:o, s:o}", "source",

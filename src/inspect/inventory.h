@@ -212,9 +212,14 @@ struct inv_pid {
 	bool is_pause;                 /* the pod's pause/infra process */
 	bool via_netns;                /* the pod was found through the netns */
 	bool via_cgroup;               /* ... through the cgroup path */
+	int ns_errnum;                 /* reading /proc/PID/ns/net failed with this (EACCES:
+					* another user's process, or no CAP_SYS_PTRACE over
+					* it); dev/ino/ns are then unknown, the cgroup still
+					* names the pod */
 };
 
-/* -ESRCH (err filled) if @pid does not exist. */
+/* -ESRCH (err filled) if @pid does not exist.  A namespace that may not be
+ * read is no error: out->ns_errnum says so. */
 int inventory_pid_lookup(const struct inventory *inv, pid_t pid, struct inv_pid *out,
 			 struct pn_err *err) PN_MUST_CHECK;
 json_t *inventory_pid_to_json(const struct inventory *inv, const struct inv_pid *p);

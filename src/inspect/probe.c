@@ -112,6 +112,65 @@ static int bind_src_port(struct probe_job *j, int fd)
 	return 0;
 }
 
+/* Read one queued error (IP_RECVERR/IPV6_RECVERR): the ICMP error or local
+ * failure the kernel matched to this socket, with who sent it (the
+ * offender address) and its type and code.  Returns its errno, 0 if none. */
+static int read_errqueue(int fd, struct probe_result *r)
+{
+	char data[256], ctl[512];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+
+	if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		const struct sock_extended_err *ee;
+		const struct sockaddr *off;
+
+		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+			continue;
+		ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		off = (const struct sockaddr *)(ee + 1);
+		if (ee->ee_origin == SO_EE_ORIGIN_ICMP || ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
+			struct pn_ip ip = { .family = off->sa_family };
+
+			if (off->sa_family == AF_INET)
+				ip.v4 = ((const struct sockaddr_in *)off)->sin_addr;
+			else if (off->sa_family == AF_INET6)
+				ip.v6 = ((const struct sockaddr_in6 *)off)->sin6_addr;
+			if (ip.family)
+				pn_ip_str(&ip, r->from);
+			r->icmp_type = ee->ee_type;
+			r->icmp_code = ee->ee_code;
+		}
+		return (int)ee->ee_errno;
+	}
+	return 0;
+}
+
+/* What an ICMP destination-unreachable said, in words. */
+static const char *unreach_str(bool v6, int code)
+{
+	if (v6)
+		return code == ICMPV6_NOROUTE ? "no route" : code == ICMPV6_ADM_PROHIBITED
+		       ? "administratively prohibited (a firewall)" : code == ICMPV6_ADDR_UNREACH
+		       ? "address unreachable" : code == ICMPV6_PORT_UNREACH ? "port unreachable"
+		       : "destination unreachable";
+	switch (code) {
+	case ICMP_NET_UNREACH: return "network unreachable";
+	case ICMP_HOST_UNREACH: return "host unreachable";
+	case ICMP_PROT_UNREACH: return "protocol unreachable";
+	case ICMP_PORT_UNREACH: return "port unreachable";
+	case ICMP_FRAG_NEEDED: return "fragmentation needed";
+	case ICMP_NET_ANO:
+	case ICMP_HOST_ANO:
+	case ICMP_PKT_FILTERED: return "administratively prohibited (a firewall)";
+	default: return "destination unreachable";
+	}
+}
+
 /* A connection-level errno as an outcome. */
 static void set_errno_outcome(struct probe_result *r, int e)
 {
@@ -124,13 +183,24 @@ static void set_errno_outcome(struct probe_result *r, int e)
 		r->outcome = PROBE_TIMEOUT;
 		break;
 	case ENETUNREACH:
-		r->outcome = PROBE_NO_ROUTE;
-		snprintf(r->detail, sizeof(r->detail), "no route in the namespace's routing table");
-		break;
 	case EHOSTUNREACH:
-		r->outcome = PROBE_UNREACHABLE;
-		snprintf(r->detail, sizeof(r->detail),
-			 "no ARP/NDP answer for the next hop, or an ICMP unreachable");
+		r->outcome = e == ENETUNREACH ? PROBE_NO_ROUTE : PROBE_UNREACHABLE;
+		/* Where the error came from: an ICMP error from a router on
+		 * the way (its address in r->from), the namespace's own ICMP
+		 * when the next hop never answered ARP/NDP (ipv4_link_failure
+		 * sends it from our own address), or, with no ICMP at all,
+		 * the namespace's own routing table refusing at connect(). */
+		if (r->from[0] && r->icmp_self)
+			snprintf(r->detail, sizeof(r->detail),
+				 "no ARP/NDP answer for the next hop (this namespace's own ICMP)");
+		else if (r->from[0])
+			snprintf(r->detail, sizeof(r->detail), "ICMP%s %s from %s",
+				 strchr(r->from, ':') ? "v6" : "",
+				 unreach_str(strchr(r->from, ':') != NULL, r->icmp_code), r->from);
+		else if (e == ENETUNREACH)
+			snprintf(r->detail, sizeof(r->detail), "no route in the namespace's routing table");
+		else
+			snprintf(r->detail, sizeof(r->detail), "no ARP/NDP answer for the next hop");
 		break;
 	case ECONNRESET:
 	case EPIPE:
@@ -148,6 +218,26 @@ static void set_errno_outcome(struct probe_result *r, int e)
 		snprintf(r->detail, sizeof(r->detail), "%s", strerror(e));
 		break;
 	}
+}
+
+/* Is @addr the socket's own source address? */
+static bool is_own_address(int fd, const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct pn_ip ip = { 0 };
+	char b[PN_IP_STRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return false;
+	ip.family = ss.ss_family;
+	if (ss.ss_family == AF_INET)
+		ip.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		ip.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+	else
+		return false;
+	return !strcmp(pn_ip_str(&ip, b), addr);
 }
 
 /* Connect @fd (non-blocking) within the job's deadline.  0 when connected,
@@ -168,6 +258,12 @@ static int tcp_connect(struct probe_job *j, int *fdp)
 	e = bind_src_port(j, fd);
 	if (e < 0)
 		return e;
+	/* With RECVERR an ICMP error that fails the connect is queued with
+	 * its sender (tcp_v4_err: ip_icmp_error in SYN_SENT), so the outcome
+	 * can say who answered unreachable. */
+	e = 1;
+	(void)setsockopt(fd, q->dst.family == AF_INET ? SOL_IP : SOL_IPV6,
+			 q->dst.family == AF_INET ? IP_RECVERR : IPV6_RECVERR, &e, sizeof(e));
 	t0 = pn_now_ns();
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
 		goto connected;
@@ -193,6 +289,8 @@ static int tcp_connect(struct probe_job *j, int *fdp)
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 			return pn_error(j->err, PN_E_KERNEL, errno, "getsockopt SO_ERROR");
 		if (e) {
+			if (read_errqueue(fd, r) && r->from[0])
+				r->icmp_self = is_own_address(fd, r->from);
 			set_errno_outcome(r, e);
 			r->elapsed_us = (pn_now_ns() - t0) / 1000;
 			return 1;
@@ -334,41 +432,6 @@ out:
 	return ret;
 }
 
-/* Read one queued error (IP_RECVERR/IPV6_RECVERR): the ICMP error or local
- * failure the kernel matched to this socket.  Returns its errno, 0 if none. */
-static int read_errqueue(int fd, struct probe_result *r)
-{
-	char data[256], ctl[512];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-			    .msg_controllen = sizeof(ctl) };
-
-	if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-		return 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		const struct sock_extended_err *ee;
-		const struct sockaddr *off;
-
-		if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-		      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-			continue;
-		ee = (const struct sock_extended_err *)CMSG_DATA(c);
-		off = (const struct sockaddr *)(ee + 1);
-		if (ee->ee_origin == SO_EE_ORIGIN_ICMP || ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
-			struct pn_ip ip = { .family = off->sa_family };
-
-			if (off->sa_family == AF_INET)
-				ip.v4 = ((const struct sockaddr_in *)off)->sin_addr;
-			else if (off->sa_family == AF_INET6)
-				ip.v6 = ((const struct sockaddr_in6 *)off)->sin6_addr;
-			if (ip.family)
-				pn_ip_str(&ip, r->from);
-		}
-		return (int)ee->ee_errno;
-	}
-	return 0;
-}
-
 /*
  * The datagram probes' wait for an answer: 1 when one may be read, 0 when
  * the outcome is decided (@none at the deadline, or the ICMP error queued
@@ -389,6 +452,8 @@ static int wait_answer(struct probe_job *j, int fd, uint64_t t0, bool errqueue,
 		return 0;
 	}
 	if (errqueue && (revents & POLLERR) && (e = read_errqueue(fd, r))) {
+		if (r->from[0])
+			r->icmp_self = is_own_address(fd, r->from);
 		set_errno_outcome(r, e);
 		return 0;
 	}
@@ -699,6 +764,7 @@ int probe_run(int netns_fd, const struct probe_req *req, struct probe_result *re
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->icmp_type = res->icmp_code = -1;
 	if (req->dst.family != AF_INET && req->dst.family != AF_INET6) {
 		ret = pn_error(err, PN_E_BAD_REQUEST, EINVAL, "probe target has no address");
 		goto out;

@@ -58,6 +58,9 @@ struct probe_result {
 	size_t bytes;              /* HTTP body bytes / UDP reply bytes */
 	const char *icmp_socket;   /* "raw" or "ping" (SOCK_DGRAM ping socket) */
 	char from[PN_IP_STRLEN];   /* source of an ICMP error ("" if none) */
+	int icmp_type, icmp_code;  /* that error's type and code (-1: none) */
+	bool icmp_self;            /* the error came from the probing namespace itself
+				    * (its own address: no ARP/NDP answer for the next hop) */
 	char detail[160];          /* one phrase for the user, "" if nothing to add */
 };
 

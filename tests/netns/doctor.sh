@@ -154,6 +154,12 @@ ip link set "$HV2" up
 ip link set "$HV2" nomaster
 fault "veth detached from the bridge" "^❌ pod2 bridge port: $HV2 is not attached to any bridge \(expected podnet0\)" $P doctor pod2
 ip link set "$HV2" master podnet0
+# A port enslaved again is a new bridge port: not isolated, though the
+# network sets portIsolation (podnet's default), and doctor says so.
+fault "veth attached again without its isolation" "^❌ pod2 isolation: $HV2 is not an isolated bridge port although network podnet sets portIsolation" $P doctor pod2
+bridge link set dev "$HV2" isolated on
+# Entries learned meanwhile name pod2's own MAC, which isolation now refuses.
+ip -n "$NS1" neigh flush dev eth0; ip -n "$NS2" neigh flush dev eth0
 # 7. pod default route missing
 ip -n "$NS2" route del default
 fault "pod default route missing" "^❌ pod2 route: pod2 has no default route.*fix: ip -n $NS2 route add default via 10\.244\.0\.1 dev eth0" $P doctor pod2
