@@ -222,6 +222,19 @@ t_notok "... and deleted the dead tracer's table" nft list table inet podnet-tra
 t_ok "no tracer table left at all" no_tracer_left
 t_is "$(rules_all 2>/dev/null)" "$before" "every namespace's ruleset is as before all the traces"
 
+# ------------------------------------------------------- bash completion
+complete_words() {
+	bash -c '
+		complete() { :; }
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_podnet
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$ROOT/contrib/bash-completion/podnet" "$@"
+}
+t_is "$(complete_words "$P" trace "")" "node pod1 pod2 " "completion: trace FROM is a pod or the node"
+t_is "$(complete_words "$P" trace pod1 "")" "localhost pod1 pod2 " "completion: trace TO is a pod or localhost"
+t_is "$(complete_words "$P" ip pod1 "")" "addr link neigh route " "completion: ip POD's objects"
+
 # ------------------------------------------------------------- bad input
 t_is "$(rc_out $P trace pod1 nosuch:80)" '1:error: pods "nosuch" not found' "unknown target pod"
 t_is "$(rc_out $P trace pod1 pod2:80/sctp)" "1:error: pod2:80/sctp: SCTP probes are not supported (tcp, udp or icmp)" "sctp"
