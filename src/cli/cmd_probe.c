@@ -266,6 +266,12 @@ static int resolve(struct podrt *rt, struct probe_args *a, struct ends *e)
 		snprintf(e->from_name, sizeof(e->from_name), "%s",
 			 strcmp(a->pos[0], e->from->name) && !strchr(a->pos[0], '/') && !a->ns
 				 ? e->from->name : a->pos[0]);
+	}
+	if (e->from && !e->from->netns_path) {
+		/* A hostNetwork pod's network is the node's. */
+		store_pod_free(e->from);
+		e->from = NULL;
+	} else if (e->from) {
 		e->from_fd = doctor_pod_netns_open(e->from, &err);
 		if (e->from_fd < 0) {
 			cmd_error(&err);
@@ -719,7 +725,7 @@ int cmd_trace(int argc, char **argv)
 	} else {
 		trace_end_node(&tq.from);
 	}
-	if (e.to && trace_end_pod(e.to, &tq.to, &err) < 0) {
+	if (e.to && e.to->netns_path && trace_end_pod(e.to, &tq.to, &err) < 0) {
 		cmd_error(&err);
 		goto out;
 	}
