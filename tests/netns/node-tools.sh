@@ -123,11 +123,11 @@ t_is "$(rc_out $P pid2pod "$dead")" "1:error: process $dead not found" "pid2pod 
 # -------------------------------- probe: who answered unreachable
 # pod1 has a default route via the node; the node has none to 192.0.2.1
 # (TEST-NET-1), so it answers ICMP network unreachable from the gateway.
-out=$($P probe pod1 192.0.2.1:80 --timeout 1s); rc=$?
+out=$($P probe pod1 192.0.2.1:80 --timeout 10s); rc=$?
 t_is "$out" "tcp 192.0.2.1:80 from pod1: no route to host: ICMP network unreachable from 10.244.0.1" \
 	"probe: the node's ICMP error, with its source, not \"no route in the namespace's routing table\""
 t_is "$rc" 1 "probe: exit 1"
-out=$($P probe pod1 192.0.2.1:53 --udp --timeout 1s)
+out=$($P probe pod1 192.0.2.1:53 --udp --timeout 10s)
 t_is "$out" "udp 192.0.2.1:53 from pod1: no route to host: ICMP network unreachable from 10.244.0.1" "probe --udp: the same"
 
 t_done
