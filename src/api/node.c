@@ -1104,11 +1104,13 @@ int node_set_meta(struct api *a, json_t *obj, struct pn_err *err)
 	int64_t rv;
 	int ret;
 
-	saved = json_pack("{s:O, s:O}", "labels",
-			  json_object_get(meta, "labels") ? json_object_get(meta, "labels") : json_object(),
-			  "annotations",
-			  json_object_get(meta, "annotations") ? json_object_get(meta, "annotations")
-							       : json_object());
+	saved = json_object();
+	for (int i = 0; saved && i < 2; i++) {
+		const char *key = i ? "annotations" : "labels";
+		json_t *v = json_object_get(meta, key);
+
+		json_object_set_new(saved, key, json_is_object(v) ? json_incref(v) : json_object());
+	}
 	if (!saved)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	node_meta_path(n, path, sizeof(path));
