@@ -33,15 +33,15 @@ spec:
 EOF
 }
 
-# The grace period: Terminating for about 2 s, then gone.
-stubborn g 2 | k apply -f - >/dev/null
+# The grace period: Terminating for about 5 s, then gone.
+stubborn g 5 | k apply -f - >/dev/null
 t_ok "g Ready" k wait --for=condition=Ready pod/g --timeout=30s
 start=$(date +%s%N)
 t_is "$(k delete pod g --wait=false)" 'pod "g" deleted' "delete --wait=false answers at once"
 t_match "$(k get pod g 2>&1)" "g +1/1 +Terminating" "Terminating meanwhile"
 t_ok "then gone" k wait --for=delete pod/g --timeout=30s
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-t_ok "after the grace period (${ms} ms, 1900..6000)" test "$ms" -ge 1900 -a "$ms" -lt 6000
+t_ok "after the grace period (${ms} ms, >= 4900)" test "$ms" -ge 4900
 
 # --force: at once.
 stubborn f 30 | k apply -f - >/dev/null
@@ -68,8 +68,8 @@ start=$(date +%s%N)
 out=$(k delete pods --all)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t_is "$(echo "$out" | grep -c 'deleted$')" "20" "delete pods --all: 20 deleted"
-t_ok "all 20 stopped in ${ms} ms (< 12000; 40 s one after the other): concurrently" \
-	test "$ms" -lt 12000
+# One after the other they would take 20 grace periods (40 s) at least.
+t_ok "all 20 stopped in ${ms} ms (< 30000): concurrently" test "$ms" -lt 30000
 t_is "$(k get pods 2>&1)" "No resources found in default namespace." "none left in the API"
 t_is "$($P get pods 2>&1)" "No resources found in default namespace." "none left in the store"
 t_is "$(ip netns list | grep -c cni-)" "0" "no pod network namespace left"

@@ -37,7 +37,8 @@ EOF
 k get pods -w >"$T/watch.out" 2>&1 &
 watcher=$!
 _bg_pids+=("$watcher")
-sleep 1
+# Its watch is in place once podnetd has logged it (it lists first).
+for _ in $(seq 1 300); do grep -q 'GET /api/v1/namespaces/default/pods?.*watch=true' "$T/podnetd.log" && break; sleep 0.1; done
 pod a web sleep infinity | k apply -f - >/dev/null
 t_ok "pod a Ready" k wait --for=condition=Ready pod/a --timeout=30s
 k delete pod a --wait=false >/dev/null
@@ -75,7 +76,7 @@ t_match "$ev" "Started container main" "Started's message"
 
 # A crash loop: BackOff, restarts, and the Table's RESTARTS column.
 pod crash crash sh -c 'echo dying; exit 3' | k apply -f - >/dev/null
-for i in $(seq 1 100); do
+for i in $(seq 1 300); do
 	k get pod crash -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}' 2>/dev/null |
 		grep -q CrashLoopBackOff && break
 	sleep 0.2
