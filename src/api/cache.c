@@ -44,12 +44,21 @@ struct kind_set {
 	size_t n, cap;
 };
 
+/*
+ * A change as the history keeps it: the objects as their serialized text
+ * (the same JSON string the entry holds while the version is current), not
+ * as trees: an old version costs its text, not a jansson tree (a node,
+ * and a hashtable per object, for every value: several times the text).
+ * Watchers parse what they read (obj_text/prev_text), outside the lock;
+ * the trees are kept only when serializing failed.
+ */
 struct hist {
 	enum api_kind kind;
 	enum cache_event_type type;
 	uint64_t rv;
 	char *ns;
-	json_t *obj, *prev;
+	json_t *obj, *prev;             /* trees: only without texts */
+	json_t *obj_text, *prev_text;   /* JSON strings */
 };
 
 struct cache_watch {
@@ -111,6 +120,8 @@ static void hist_clear(struct hist *h)
 	free(h->ns);
 	json_decref(h->obj);
 	json_decref(h->prev);
+	json_decref(h->obj_text);
+	json_decref(h->prev_text);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -191,14 +202,14 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 {
 	struct kind_set *s = &c->kinds[kind];
 	const char *ns = cache_obj_namespace(obj), *name = cache_obj_name(obj);
-	json_t *prev = NULL, *text = NULL, *meta_text = NULL;
+	json_t *prev = NULL, *text = NULL, *meta_text = NULL, *prev_text = NULL, *obj_text;
 	struct hist *h;
 	size_t i;
 	bool found;
 	int ret = 0;
 
-	if (type != CACHE_DELETED)
-		serialize(obj, &text, &meta_text);
+	serialize(obj, &text, &meta_text);
+	obj_text = json_incref(text);
 	pthread_mutex_lock(&c->mu);
 	if (rv <= c->rv) {
 		ret = -EINVAL;
@@ -212,6 +223,7 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 			goto out;
 		}
 		prev = s->v[i].obj;
+		prev_text = json_incref(s->v[i].text);
 		free(s->v[i].ns);
 		free(s->v[i].name);
 		entry_texts_free(&s->v[i]);
@@ -219,6 +231,7 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 		s->n--;
 	} else if (found) {
 		prev = s->v[i].obj;
+		prev_text = json_incref(s->v[i].text);
 		s->v[i].obj = json_incref(obj);
 		entry_texts_free(&s->v[i]);
 		s->v[i].text = text;
@@ -262,9 +275,15 @@ int cache_apply(struct cache *c, enum api_kind kind, enum cache_event_type type,
 	h->type = type;
 	h->rv = rv;
 	h->ns = strdup(ns);
-	h->obj = json_incref(obj);
-	h->prev = prev;
-	prev = NULL;
+	if (obj_text && (!prev || prev_text)) {
+		h->obj_text = obj_text;
+		h->prev_text = prev_text;
+		obj_text = prev_text = NULL;
+	} else {
+		h->obj = json_incref(obj);
+		h->prev = prev;
+		prev = NULL;
+	}
 	if (!h->ns) {
 		/* Keep the event without a namespace filter key: a watch of
 		 * every namespace still sees it. */
@@ -279,6 +298,8 @@ out:
 	json_decref(obj);
 	json_decref(text);
 	json_decref(meta_text);
+	json_decref(obj_text);
+	json_decref(prev_text);
 	return ret;
 }
 
@@ -455,6 +476,12 @@ int cache_watch_fd(const struct cache_watch *w)
 	return w->efd;
 }
 
+/* The tree of a history text (a JSON string value), or NULL. */
+static json_t *text_tree(json_t *text)
+{
+	return json_loadb(json_string_value(text), json_string_length(text), JSON_ALLOW_NUL, NULL);
+}
+
 int cache_watch_next(struct cache_watch *w, struct cache_event *ev)
 {
 	struct cache *c = w->c;
@@ -506,13 +533,31 @@ int cache_watch_next(struct cache_watch *w, struct cache_event *ev)
 			continue;
 		ev->type = h->type;
 		ev->rv = h->rv;
-		ev->obj = json_incref(h->obj);
-		ev->prev = h->prev ? json_incref(h->prev) : NULL;
+		ev->obj = json_incref(h->obj ? h->obj : h->obj_text);
+		ev->prev = json_incref(h->obj ? h->prev : h->prev_text);
 		ret = 1;
 		break;
 	}
 out:
 	pthread_mutex_unlock(&c->mu);
+	/* Texts become trees outside the lock.  JSON_ALLOW_NUL: the text is
+	 * json_dumps()'s, which escapes a NUL inside a string as \u0000. */
+	if (ret == 1 && json_is_string(ev->obj)) {
+		json_t *o = text_tree(ev->obj);
+		json_t *p = ev->prev ? text_tree(ev->prev) : NULL;
+		bool failed = !o || (ev->prev && !p);
+
+		json_decref(ev->obj);
+		json_decref(ev->prev);
+		ev->obj = o;
+		ev->prev = p;
+		if (failed) {
+			/* Out of memory: this watch ends with 410 and the
+			 * client lists again, as after falling behind. */
+			cache_event_clear(ev);
+			return -ESTALE;
+		}
+	}
 	if (ret == 1) {
 		uint64_t one = 1;
 

@@ -312,6 +312,47 @@ int main(void)
 	free(s);
 	result_free(&r);
 
+	/* The history keeps texts: what a watch reads back is the object
+	 * applied, value for value (a NUL in a string, a real, key order),
+	 * and the version before it. */
+	{
+		struct cache *hc = NULL;
+		struct cache_watch *hw;
+		struct cache_event ev;
+		bool too_old;
+		uint64_t oldest;
+		json_t *v1 = json_pack("{s:{s:s,s:s,s:s},s:{s:s%,s:f}}", "metadata", "name", "h",
+				       "namespace", "default", "resourceVersion", "2", "data", "k",
+				       "a\0b", (size_t)3, "r", 0.1);
+		json_t *v2 = json_deep_copy(v1);
+
+		json_object_set_new(json_object_get(v2, "metadata"), "resourceVersion", json_string("3"));
+		json_object_set_new(json_object_get(v2, "data"), "z", json_integer(-9007199254740993LL));
+		ok(cache_new(1, &hc) == 0, "history: a cache");
+		hw = cache_watch_open(hc, API_PODS, "default", 1, &too_old, &oldest);
+		ok(cache_apply(hc, API_PODS, CACHE_ADDED, json_incref(v1), 2) == 0 &&
+			   cache_apply(hc, API_PODS, CACHE_MODIFIED, json_incref(v2), 3) == 0 &&
+			   cache_apply(hc, API_PODS, CACHE_DELETED, json_incref(v2), 4) == 0,
+		   "history: added, modified, deleted");
+		ok(cache_watch_next(hw, &ev) == 1 && ev.type == CACHE_ADDED && ev.rv == 2 &&
+			   json_equal(ev.obj, v1) && !ev.prev,
+		   "history: ADDED reads back the object, no previous one");
+		cache_event_clear(&ev);
+		ok(cache_watch_next(hw, &ev) == 1 && ev.type == CACHE_MODIFIED && json_equal(ev.obj, v2) &&
+			   json_equal(ev.prev, v1),
+		   "history: MODIFIED reads back both versions (NUL, real, 2^53+1 intact)");
+		cache_event_clear(&ev);
+		ok(cache_watch_next(hw, &ev) == 1 && ev.type == CACHE_DELETED && json_equal(ev.obj, v2) &&
+			   json_equal(ev.prev, v2),
+		   "history: DELETED reads back the last state");
+		cache_event_clear(&ev);
+		ok(cache_watch_next(hw, &ev) == 0, "history: nothing more");
+		cache_watch_close(hw);
+		cache_free(hc);
+		json_decref(v1);
+		json_decref(v2);
+	}
+
 	/* Routing. */
 	ok(api_route_parse("/api/v1/namespaces/x/status", &rt) == 0 && rt.resource &&
 		   !strcmp(rt.resource, "namespaces") && !strcmp(rt.name, "x") && !strcmp(rt.subresource, "status"),
