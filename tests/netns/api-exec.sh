@@ -28,8 +28,9 @@ spec:
     image: host
     command: ["sleep", "infinity"]
 EOF
-t_ok "the pod is Ready" k wait --for=condition=Ready pod/talk --timeout=30s
-sleep 0.5
+t_ok "the pod is Ready" k wait --for=condition=Ready pod/talk --timeout=120s
+# Its first lines are in the log once the shim has relayed them.
+for _ in $(seq 1 600); do k logs talk -c counter 2>/dev/null | grep -qx 'line 3' && break; sleep 0.2; done
 
 # logs
 t_is "$(k logs talk -c counter | head -3)" "$(printf 'line 1\nline 2\nline 3')" "logs -c counter"
@@ -37,8 +38,8 @@ t_is "$(k logs talk -c counter --tail=1 | wc -l)" "1" "--tail=1: one line"
 t_match "$(k logs talk -c counter --timestamps | head -1)" \
 	"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z line 1$" "--timestamps: RFC 3339 with nanoseconds"
 t_is "$(k logs talk --since=1h -c counter | head -1)" "line 1" "--since=1h"
-# until_lines FILE N: wait (30 s at most) for N lines of "tick" in FILE.
-until_ticks() { for _ in $(seq 1 300); do [ "$(grep -c tick "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+# until_ticks FILE N: wait (120 s at most) for N lines of "tick" in FILE.
+until_ticks() { for _ in $(seq 1 1200); do [ "$(grep -c tick "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
 kubectl logs -f talk -c counter --tail=0 >"$T/follow.out" 2>&1 &
 follow=$!
 _bg_pids+=("$follow")
@@ -79,6 +80,6 @@ t_ok "attach streams the container's output" until_ticks "$T/attach.out" 2
 kill "$attach"
 
 # port-forward is refused with a reason.
-out=$(timeout 10 kubectl port-forward pod/talk 18080:80 2>&1)
+out=$(timeout 120 kubectl port-forward pod/talk 18080:80 2>&1)
 t_match "$out" "podnetd does not forward ports" "port-forward: refused, saying why"
 t_done

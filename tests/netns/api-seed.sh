@@ -23,7 +23,7 @@ t_ok "podnetd starts" podnetd_start
 
 t_is "$(k apply -f "$ROOT/examples/pod1.yaml" -f "$ROOT/examples/pod2.yaml")" \
 	"$(printf 'pod/pod1 created\npod/pod2 created')" "kubectl apply creates pod1 and pod2"
-t_ok "both become Ready" k wait --for=condition=Ready pod/pod1 pod/pod2 --timeout=60s
+t_ok "both become Ready" k wait --for=condition=Ready pod/pod1 pod/pod2 --timeout=120s
 
 wide=$(k get pods -o wide)
 echo "$wide" | sed 's/^/# /'
@@ -56,7 +56,7 @@ t_is "$(k get networkpolicy --all-namespaces 2>&1)" \
 t_match "$($P get pods)" "pod1 +3/3 +Running" "podnet get pods shows the pod kubectl made"
 sed 's/pod2/pod3/g' "$ROOT/examples/pod2.yaml" >"$T/pod3.yaml"
 t_is "$($P apply -f "$T/pod3.yaml")" "pod/pod3 created" "podnet apply makes pod3"
-t_ok "kubectl sees pod3 Ready" k wait --for=condition=Ready pod/pod3 --timeout=30s
+t_ok "kubectl sees pod3 Ready" k wait --for=condition=Ready pod/pod3 --timeout=120s
 t_match "$(k get pod pod3 -o wide)" "pod3 +1/1 +Running" "kubectl get pod pod3"
 
 # Restarting podnetd touches no pod.  (Other nodes on this machine run

@@ -40,10 +40,12 @@ _bg_pids+=("$watcher")
 # Its watch is in place once podnetd has logged it (it lists first).
 for _ in $(seq 1 300); do grep -q 'GET /api/v1/namespaces/default/pods?.*watch=true' "$T/podnetd.log" && break; sleep 0.1; done
 pod a web sleep infinity | k apply -f - >/dev/null
-t_ok "pod a Ready" k wait --for=condition=Ready pod/a --timeout=30s
+t_ok "pod a Ready" k wait --for=condition=Ready pod/a --timeout=120s
 k delete pod a --wait=false >/dev/null
-t_ok "pod a gone" k wait --for=delete pod/a --timeout=30s
-sleep 0.5
+t_ok "pod a gone" k wait --for=delete pod/a --timeout=120s
+# kubectl prints the deletion (a's last line, Terminating) when its watch
+# has it: wait for that line, not for a while.
+for _ in $(seq 1 600); do awk '$1 == "a" && $3 == "Terminating"' "$T/watch.out" | grep -q . && break; sleep 0.2; done
 kill "$watcher"
 sed 's/^/# /' "$T/watch.out"
 states=$(awk '$1 == "a" { print $3 }' "$T/watch.out" | uniq | tr '\n' ' ')
@@ -53,7 +55,7 @@ t_match "$states" "^(Pending )?(ContainerCreating )?Running Terminating" \
 # Selectors and output forms.
 pod a web sleep infinity | k apply -f - >/dev/null
 pod b db sleep infinity | k apply -f - >/dev/null
-t_ok "a and b Ready" k wait --for=condition=Ready pod/a pod/b --timeout=30s
+t_ok "a and b Ready" k wait --for=condition=Ready pod/a pod/b --timeout=120s
 t_is "$(k get pods -l 'app in (web,cache)' -o name)" "pod/a" "-l 'app in (web,cache)'"
 t_is "$(k get pods -l 'app notin (web)' -o name)" "pod/b" "-l 'app notin (web)'"
 t_is "$(k get pods -l '!app' 2>&1)" "No resources found in default namespace." "-l '!app'"

@@ -208,7 +208,8 @@ podnetd_start() {
 		2>>"$T/podnetd.log" &
 	PODNETD_PID=$!
 	_bg_pids+=("$PODNETD_PID")
-	for i in $(seq 1 200); do
+	# 1200 tries (a minute and more): a loaded machine is slow, not broken.
+	for i in $(seq 1 1200); do
 		[ "$(curl -s --cacert "$T/pki/ca.crt" $API/readyz 2>/dev/null)" = ok ] && return 0
 		kill -0 "$PODNETD_PID" 2>/dev/null || break
 		sleep 0.05
