@@ -202,6 +202,7 @@ bench: all $(BENCH_BINS)
 	$(Q)bench/api.sh
 	$(Q)bench/netpol.sh
 	$(Q)bench/services.sh
+	$(Q)bench/delete.sh
 
 # libFuzzer targets, one per parser of untrusted input (clang only).  The
 # layer archives are rebuilt with clang and the sanitizers' coverage hooks in

@@ -89,7 +89,7 @@ spec:
   - { name: b, image: host, command: [sh, -c, 'for i in 1 2 3 4 5; do echo b$i; done; exec sleep infinity'] }
 YAML
 t_ok "apply talk" $P apply -f "$T/talk.yaml"
-wait_lines() { for _ in $(seq 50); do [ "$($P logs talk -c "$1" 2>/dev/null | wc -l)" -ge 5 ] && return 0; sleep 0.1; done; return 1; }
+wait_lines() { for _ in $(seq 600); do [ "$($P logs talk -c "$1" 2>/dev/null | wc -l)" -ge 5 ] && return 0; sleep 0.1; done; return 1; }
 t_ok "a and b wrote their lines" bash -c "$(declare -f wait_lines); P=$P; wait_lines a && wait_lines b"
 t_is "$($P logs talk -c a --tail=2 | tr '\n' ' ')" "a4 a5 " "logs --tail=2"
 t_is "$($P logs talk a --tail 1)" "a5" "logs POD CONTAINER --tail 1"

@@ -35,7 +35,7 @@ spec:
 YAML
 t_ok "apply crash" $P apply -f "$T/crash.yaml"
 backoff() { [ "$($P get pod crash -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}')" = CrashLoopBackOff ]; }
-for _ in $(seq 100); do backoff && break; sleep 0.1; done
+for _ in $(seq 600); do backoff && break; sleep 0.1; done
 t_ok "crash is in its back-off" backoff
 
 ps=$($P ps -a --name '^c$' -o json)
@@ -61,7 +61,7 @@ t_is "$(rc_out $P ps --state sleeping)" "1:error: --state should be one of creat
 
 # --- a running pod ----------------------------------------------------------
 t_ok "apply pod1" $P apply -f "$ROOT/examples/pod1.yaml"
-for _ in $(seq 100); do [ "$($P ps --label io.kubernetes.pod.name=pod1 -q | wc -l)" = 3 ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ "$($P ps --label io.kubernetes.pod.name=pod1 -q | wc -l)" = 3 ] && break; sleep 0.1; done
 t_is "$($P ps --label io.kubernetes.pod.name=pod1 -q | wc -l)" "3" "ps --label io.kubernetes.pod.name=pod1: its three containers"
 t_empty "ps --label of no container: nothing" $P ps -q --label io.kubernetes.pod.name=nope
 t_is "$($P ps --state running --name 'c[12]' -o json | jq -r '[.containers[].metadata.name] | sort | join(",")')" "c1,c2" "ps --state running --name 'c[12]'"

@@ -7,10 +7,16 @@
 #   web            apply twice (unchanged), a label / annotation / image change
 #                  (configured; the image change restarts that container), an
 #                  immutable field (kube-apiserver's Forbidden)
-#   quick, slow    grace 1 s and 4 s, deleted in one command through a pipe:
-#                  quick's line arrives ~3 s before slow's (concurrent, unbuffered)
-#   s01..s20       grace 2 s each, `delete pods --all`: < 6 s, not 40 s
+#   quick, slow    grace 1 s and 8 s, deleted in one command through a pipe:
+#                  quick's line arrives seconds before slow's (concurrent, unbuffered)
+#   s01..s20       grace 2 s each, deleted in one command: well under the 40 s
+#                  of one after another (the < 6 s of issue 10 is measured by
+#                  bench/delete.sh: a loaded machine must not fail this test)
 #   g, f, n, w     --grace-period=1, --force, --now, --wait=false
+#
+# Time is asserted only where it is deterministic: a lower bound (the grace
+# period was waited for), or an upper bound far below what the wrong
+# behaviour must take (the pod's own 30 s grace, 20 grace periods in a row).
 #   team           a Namespace with two pods: delete ns team, delete -f
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
@@ -35,7 +41,7 @@ spec:
 YAML
 }
 running() { [ "$($P get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; }
-wait_running() { for _ in $(seq 100); do running "$1" && return 0; sleep 0.1; done; return 1; }
+wait_running() { for _ in $(seq 600); do running "$1" && return 0; sleep 0.1; done; return 1; }
 
 # --- apply: create, unchanged, configured, Forbidden ----------------------
 cat >"$T/web.yaml" <<'YAML'
@@ -62,7 +68,7 @@ sed 's/- { name: b, image: host,/- { name: b, image: "host:latest",/' "$T/web-an
 t_is "$(rc_out $P apply -f "$T/web-image.yaml")" "0:pod/web configured" "a container's image changed: configured"
 t_is "$($P get pod web -o jsonpath='{.spec.containers[1].image}')" "host:latest" "and the spec says the new image"
 restarted_b() { [ "$($P get pod web -o jsonpath='{.status.containerStatuses[1].restartCount}')" = 1 ] && running web; }
-for _ in $(seq 100); do restarted_b && break; sleep 0.1; done
+for _ in $(seq 600); do restarted_b && break; sleep 0.1; done
 t_ok "that container restarted (restartCount 1), as kubelet does" restarted_b
 t_ok "with a new container ID" test "$($P inspect b | jq -r .status.id)" != "$b0"
 t_is "$($P inspect a | jq -r .status.id)" "$a0" "the other container kept running"
@@ -74,27 +80,30 @@ t_is "$rc:$(echo "$out" | head -1)" '1:The Pod "web" is invalid: spec: Forbidden
 t_is "$($P get pod web -o jsonpath='{.spec.containers[0].command[1]}')" "infinity" "and nothing changed"
 
 # --- delete: concurrent, each line as it happens (through a pipe) ----------
-{ stubborn quick 1; stubborn slow 4; } | $P apply -f - >/dev/null
+{ stubborn quick 1; stubborn slow 8; } | $P apply -f - >/dev/null
 t_ok "quick and slow run" bash -c "$(declare -f running wait_running); P=$P; wait_running quick && wait_running slow"
 start=$(date +%s%N)
 $P delete pod slow quick | while IFS= read -r line; do echo "$(ms_since "$start") $line"; done >"$T/lines"
 t_is "$(awk '{print $2, $3, $4}' "$T/lines" | tr '\n' ',')" 'pod "quick" deleted,pod "slow" deleted,' "quick's line first, in the order they went"
 q=$(awk 'NR==1{print $1}' "$T/lines")
 s=$(awk 'NR==2{print $1}' "$T/lines")
-t_ok "quick's line came through the pipe at once (${q} ms), slow's later (${s} ms)" test "$q" -lt 3500 -a "$s" -ge 3900 -a $((s - q)) -ge 2000
-t_ok "both in one grace period: ${s} ms < 7000" test "$s" -lt 7000
+# Held back in a pipe's buffer, both lines would arrive together at exit.
+t_ok "quick's line came through the pipe seconds before slow's (${q} ms, ${s} ms)" test $((s - q)) -ge 3000
+t_ok "slow was given its grace period (${s} ms >= 7900)" test "$s" -ge 7900
 
-# --- 20 pods with 2 s grace, deleted in one command: < 6 s ------------------
+# --- 20 pods with 2 s grace, deleted in one command --------------------------
 for i in $(seq -w 1 20); do stubborn "s$i" 2 many; done >"$T/many.yaml"
 t_ok "apply 20 stubborn pods" $P apply -f "$T/many.yaml"
 ok_all() { for i in $(seq -w 1 20); do running "s$i" || return 1; done; }
-for _ in $(seq 150); do ok_all && break; sleep 0.2; done
+for _ in $(seq 600); do ok_all && break; sleep 0.2; done
 t_ok "all 20 Running" ok_all
 start=$(date +%s%N)
 out=$($P delete pods -l app=many)
 ms=$(ms_since "$start")
 t_is "$(echo "$out" | grep -c '^pod "s[0-9]*" deleted$')" "20" "20 deleted lines"
-t_ok "20 pods with 2 s grace deleted in ${ms} ms (< 6000; one after another took 40 s)" test "$ms" -lt 6000
+# One after another they take 20 grace periods (40 s) at least; bench/delete.sh
+# measures the real figure (issue 10: < 6 s).
+t_ok "20 pods with 2 s grace deleted together in ${ms} ms (< 30000)" test "$ms" -lt 30000
 t_ok "and at least the grace period (${ms} ms >= 1900)" test "$ms" -ge 1900
 t_match "$($P get pods -l app=many 2>&1)" "^No resources found in default namespace\.$" "none is left"
 
@@ -104,17 +113,17 @@ for p in g f nw w; do wait_running $p; done
 start=$(date +%s%N)
 t_is "$(rc_out $P delete pod g --grace-period=1)" '0:pod "g" deleted' "delete --grace-period=1"
 ms=$(ms_since "$start")
-t_ok "took ~1 s, not the pod's 30 (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 5000
+t_ok "took 1 s, not the pod's 30 (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 20000
 start=$(date +%s%N)
 t_is "$(rc_out $P delete pod f --force)" '0:Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.
 pod "f" force deleted' "delete --force: kubectl's warning, force deleted"
-t_ok "at once ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 3000
+t_ok "without the pod's 30 s grace ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 20000
 start=$(date +%s%N)
 t_is "$(rc_out $P delete pod/nw --now)" '0:pod "nw" deleted' "delete pod/nw --now"
-t_ok "--now is one second ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 5000
+t_ok "--now is one second, not the pod's 30 ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 20000
 start=$(date +%s%N)
 t_is "$(rc_out $P delete pod w --wait=false)" '0:pod "w" deleted' "delete --wait=false"
-t_ok "returns at once ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 1500
+t_ok "returns before the pod's 30 s grace ($(ms_since "$start") ms)" test "$(ms_since "$start")" -lt 20000
 t_match "$($P get pod w --no-headers 2>&1)" '^w +[01]/1 +Terminating ' "w is Terminating meanwhile"
 t_is "$(rc_out $P delete pod x --now --grace-period=3)" "1:error: --now and --grace-period cannot be specified together" "--now with --grace-period: kubectl's error"
 t_is "$(rc_out $P delete pod x --force --grace-period=3)" "1:error: --force and --grace-period greater than 0 cannot be specified together" "--force with a grace period: kubectl's error"
@@ -123,7 +132,7 @@ t_is "$(rc_out $P delete pods)" "1:error: resource(s) were provided, but no name
 t_is "$(rc_out $P delete pod ghost)" '1:Error from server (NotFound): pods "ghost" not found' "a missing pod: NotFound"
 t_empty "--ignore-not-found" $P delete pod ghost --ignore-not-found
 gc_done() { $P gc >/dev/null; ! $P get pod w >/dev/null 2>&1; }
-for _ in $(seq 60); do gc_done && break; sleep 0.5; done
+for _ in $(seq 200); do gc_done && break; sleep 0.5; done
 t_ok "after its grace period gc finishes w" gc_done
 
 # --- namespaces ---------------------------------------------------------------
