@@ -12,14 +12,23 @@ failures=()
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 
+log_of() { echo "$log_dir/$(echo "$1" | tr '/ ' '__').log"; }
+
 # run_tap NAME CMD...: run one TAP producer, echo its lines, count them.
 run_tap() {
 	local name=$1; shift
-	local log="$log_dir/$(echo "$name" | tr '/ ' '__').log"
-	local rc p=0 f=0 s=0 planned=0
-	echo "# --- $name"
+	local log
+	log=$(log_of "$name")
 	"$@" >"$log" 2>&1
-	rc=$?
+	count_tap "$name" $?
+}
+
+# count_tap NAME RC: echo and count the TAP lines of NAME's log.
+count_tap() {
+	local name=$1 rc=$2
+	local log p=0 f=0 s=0 planned=0
+	log=$(log_of "$name")
+	echo "# --- $name"
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*"# SKIP"*|"ok "*"# skip"*) s=$((s + 1)); echo "$line" ;;
@@ -60,10 +69,30 @@ for t in tests/build/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
 	run_tap "build/$(basename "$t" .sh)" bash "$t"
 done
+# The integration tests, TEST_JOBS at a time (default 2): each builds its
+# own throwaway node, and most of their time is spent waiting on pods, so
+# two at once use the machine without slowing each other much.  Each
+# writes its log and exit status; they are counted in order at the end.
+jobs=${TEST_JOBS:-2}
+names=()
 for t in tests/netns/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
 	case "$(basename "$t")" in lib.sh | lib-*.sh) continue ;; esac
-	run_tap "netns/$(basename "$t" .sh)" timeout 600 bash "$t"
+	name="netns/$(basename "$t" .sh)"
+	names+=("$name")
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	(
+		timeout 600 bash "$t" >"$(log_of "$name")" 2>&1
+		echo $? >"$(log_of "$name").rc"
+	) &
+done
+wait
+for name in "${names[@]}"; do
+	rc=$(cat "$(log_of "$name").rc" 2>/dev/null || echo 1)
+	rm -f "$(log_of "$name").rc"
+	count_tap "$name" "$rc"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then
