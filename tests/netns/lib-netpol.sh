@@ -14,8 +14,25 @@ MATRIX=$ROOT/build/tests/tools/pn-polmatrix
 NSS="x y z"
 PODS="a b c"
 PORTS="80/tcp 81/tcp 80/udp 81/udp"
-PROBE_MS=${NETPOL_PROBE_MS:-400}
+# A probe's timeout (ms).  A refused cell is silence until the timeout, so
+# it costs that much per check; an allowed one answers at once on a quiet
+# machine, and when it did not within PROBE_MS (a loaded one) settle()
+# gives it longer before it counts as refused.
+PROBE_MS=${NETPOL_PROBE_MS:-1000}
+SETTLE_MS=${NETPOL_SETTLE_MS:-3000 10000}
 declare -A PODIP
+
+# An allowed UDP probe leaves a conntrack entry in the node (30 s by
+# default) and a later probe that happens to get the same source port meets
+# that entry ("established"), not the policies of its case: a refused cell
+# answered.  Entries of 1 s here, and check() starts a case's probes at
+# least 1.5 s after the last probe of the one before, so every probe of a
+# case is a new flow.  (A TCP SYN on a closed flow's entry starts a new
+# one: nf_conntrack_proto_tcp's reopen.)
+for f in nf_conntrack_udp_timeout nf_conntrack_udp_timeout_stream; do
+	echo 1 >/proc/sys/net/netfilter/$f || { echo "Bail out! cannot set $f"; exit 1; }
+done
+LAST_PROBE=0
 
 # pod_yaml NS NAME LABELS-FLOW [EXTRA-CONTAINER-YAML]
 pod_yaml() {
@@ -67,15 +84,64 @@ targets() {
 
 # probe_all OUT: every pod probes every target (in parallel, from inside
 # the pods), OUT gets "FROM TARGET ok|fail" lines, sorted.
+# A pod whose exec did not print its 32 lines (a failed exec) probes again.
 probe_all() {
-	local ns p pids=()
-	for ns in $NSS; do for p in $PODS; do
-		$P exec -n $ns $p -- $PROBE probe $PROBE_MS $(targets $ns/$p) 2>/dev/null |
-			sed "s|^|$ns/$p |" >"$T/probe-$ns-$p" &
-		pids+=($!)
-	done; done
-	wait "${pids[@]}"
+	local ns p pids try
+	for try in 1 2 3; do
+		pids=()
+		for ns in $NSS; do for p in $PODS; do
+			[ "$try" != 1 ] && [ "$(wc -l <"$T/probe-$ns-$p")" = 32 ] && continue
+			$P exec -n $ns $p -- $PROBE probe $PROBE_MS $(targets $ns/$p) 2>/dev/null |
+				sed "s|^|$ns/$p |" >"$T/probe-$ns-$p" &
+			pids+=($!)
+		done; done
+		[ ${#pids[@]} = 0 ] && break
+		wait "${pids[@]}"
+	done
 	cat "$T"/probe-*-* | sort >"$1"
+}
+
+# settle GOT REF...: a refusal is only silence, so a cell of GOT ("FROM
+# TARGET ok|fail" lines, FROM ns/pod) that failed where a REF file (the
+# evaluator, the expectation) says it is allowed is probed again, with the
+# longer timeouts of SETTLE_MS, before it counts: no verdict "refused" for
+# an allowed cell by one short timeout alone.  An "ok" is final (an answer
+# came).  GOT is rewritten in place, with the cells that answered.
+settle() {
+	local got=$1 ms f pids
+	shift
+	for ms in $SETTLE_MS; do
+		awk -v got="$got" 'FILENAME != got { if ($3 == "ok") allowed[$1 " " $2] = 1; next }
+			$3 == "fail" && allowed[$1 " " $2] { print $1, $2 }' "$@" "$got" >"$T/settle"
+		[ -s "$T/settle" ] || return 0
+		echo "# $(wc -l <"$T/settle") cells failed where an answer is expected: probing them again for $ms ms"
+		pids=()
+		rm -f "$T"/settle-*
+		for f in $(awk '{print $1}' "$T/settle" | sort -u); do
+			$P exec -n ${f%/*} ${f#*/} -- $PROBE probe $ms $(awk -v f=$f '$1 == f {print $2}' "$T/settle") 2>/dev/null |
+				sed "s|^|$f |" >"$T/settle-${f/\//-}" &
+			pids+=($!)
+		done
+		wait "${pids[@]}"
+		cat "$T"/settle-* | awk '$3 == "ok" {print $1, $2}' >"$T/settled"
+		awk 'FILENAME == ARGV[1] { ok[$0] = 1; next } ok[$1 " " $2] { $3 = "ok" } 1' \
+			"$T/settled" "$got" >"$got.new" && mv "$got.new" "$got"
+	done
+}
+
+# all_reach OUT: the servers start with the containers: probe until every
+# cell answers (a cell that fails is given settle()'s longer timeouts, and
+# the whole round is tried again for a while), OUT holds the last round.
+all_reach() {
+	local i
+	for i in $(seq 1 30); do
+		probe_all "$1"
+		sed 's/ fail$/ ok/' "$1" >"$T/all-ok"
+		settle "$1" "$T/all-ok"
+		[ "$(grep -c ' ok$' "$1")" = 288 ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # evaluator OUT: the evaluator's answers for the same cells.
@@ -141,9 +207,12 @@ picture() { # PROBES OTHER PORT
 # expectation; one TAP line each.  On a difference, print the pictures.
 check() {
 	local name=$1 port n
+	sleep "$(awk -v l="$LAST_PROBE" -v n="$EPOCHREALTIME" 'BEGIN { d = l + 1.5 - n; printf "%.3f", (d > 0 ? d : 0) }')"
 	probe_all "$T/got"
 	evaluator "$T/eval"
 	expectations "$T/want"
+	settle "$T/got" "$T/eval" "$T/want"
+	LAST_PROBE=$EPOCHREALTIME
 	n=$(wc -l <"$T/got")
 	if [ "$n" != 288 ]; then
 		t_fail "$name: probed 288 cells (got $n)"

@@ -23,12 +23,7 @@ export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE
 on_cleanup "for ns in x y z; do $P delete pod a b c -n \$ns; done; $P delete networkpolicy --all -A; $P gc"
 
 t_ok "nine pods in namespaces x, y, z" cluster_up
-# The servers start with the containers: wait until every cell answers.
-for i in $(seq 1 50); do
-	probe_all "$T/warm"
-	[ "$(grep -c ' ok$' "$T/warm")" = 288 ] && break
-	sleep 0.2
-done
+all_reach "$T/warm"
 t_is "$(grep -c ' ok$' "$T/warm")" 288 "every pod reaches every other on TCP and UDP 80 and 81"
 policies_clear
 
