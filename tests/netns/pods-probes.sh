@@ -16,6 +16,8 @@ export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE
 P=$BIN/podnet
 on_cleanup "$P delete pod rp lv st sf; $P gc"
 
+# wait_for SECONDS CMD...: CMD succeeds within SECONDS (generous: a loaded
+# machine is slow, and a wait that succeeds costs only its own time).
 wait_for() {
 	local n=$(($1 * 10)) i
 	shift
@@ -44,7 +46,7 @@ spec:
       httpGet: { path: /ready.html, port: http }
       periodSeconds: 1
       failureThreshold: 1
-      timeoutSeconds: 5
+      timeoutSeconds: 30   # a loaded machine may answer late: no flapping
 ---
 apiVersion: v1
 kind: Pod
@@ -59,7 +61,7 @@ spec:
       exec: { command: [test, -f, /tmp/alive] }
       periodSeconds: 1
       failureThreshold: 2
-      timeoutSeconds: 10   # a loaded machine may take seconds to exec
+      timeoutSeconds: 30   # a loaded machine may take seconds to exec
 ---
 apiVersion: v1
 kind: Pod
@@ -73,11 +75,11 @@ spec:
     startupProbe:
       tcpSocket: { port: 9090 }
       periodSeconds: 1
-      failureThreshold: 60
+      failureThreshold: 3600   # the test opens :9090 after the others' waits: never give up first
     readinessProbe:
       exec: { command: ['true'] }
       periodSeconds: 1
-      timeoutSeconds: 10
+      timeoutSeconds: 30
 ---
 apiVersion: v1
 kind: Pod
@@ -96,44 +98,44 @@ YAML
 t_ok "apply four pods with probes" $P apply -f "$T/pods.yaml"
 
 # --- readiness ------------------------------------------------------------
-t_ok "rp becomes ready once /ready.html answers 200" wait_for 15 ready_is rp 1/1
+t_ok "rp becomes ready once /ready.html answers 200" wait_for 120 ready_is rp 1/1
 t_is "$(jp rp '{.status.conditions[?(@.type=="Ready")].status}')" "True" "rp: condition Ready True"
 t_ok "the file goes" $P exec rp -- rm /www/ready.html
-t_ok "rp is not ready once the probe gets 404" wait_for 10 ready_is rp 0/1
+t_ok "rp is not ready once the probe gets 404" wait_for 120 ready_is rp 0/1
 t_is "$(jp rp '{.status.containerStatuses[0].ready}')" "false" "rp: containerStatuses[0].ready false"
 t_is "$(jp rp '{.status.containerStatuses[0].restartCount}')" "0" "rp: readiness failures restart nothing"
 t_match "$($P describe pod rp)" "Readiness probe failed: HTTP probe failed with statuscode: 404" \
 	"describe rp: the Unhealthy event with the status code"
-t_match "$($P describe pod rp)" "Readiness: +http-get http://:http/ready.html delay=0s timeout=5s period=1s #success=1 #failure=1" \
+t_match "$($P describe pod rp)" "Readiness: +http-get http://:http/ready.html delay=0s timeout=30s period=1s #success=1 #failure=1" \
 	"describe rp: the probe line as kubectl prints it"
 t_ok "the file comes back" $P exec rp -- sh -c 'echo ok >/www/ready.html'
-t_ok "rp is ready again" wait_for 10 ready_is rp 1/1
+t_ok "rp is ready again" wait_for 120 ready_is rp 1/1
 
 # --- liveness -------------------------------------------------------------
-t_ok "lv runs and is ready (no readiness probe)" wait_for 15 ready_is lv 1/1
+t_ok "lv runs and is ready (no readiness probe)" wait_for 120 ready_is lv 1/1
 t_ok "lv's liveness file goes" $P exec lv -- rm /tmp/alive
 t_ok "lv is restarted after two failed probes" \
-	wait_for 20 restarted lv
+	wait_for 120 restarted lv
 d=$($P describe pod lv)
 t_match "$d" "Warning +Unhealthy .* kubelet +Liveness probe failed: " "describe lv: Unhealthy event"
 t_match "$d" "Normal +Killing .* kubelet +Container c failed liveness probe, will be restarted" \
 	"describe lv: Killing event with kubelet's text"
 t_match "$(jp lv '{.status.containerStatuses[0].lastState.terminated.exitCode}')" "^(137|143)$" \
 	"lv: the killed attempt's exit code is a signal's"
-t_ok "lv's new attempt is live again (its command recreated the file)" wait_for 15 ready_is lv 1/1
+t_ok "lv's new attempt is live again (its command recreated the file)" wait_for 120 ready_is lv 1/1
 
 # --- startup gates the others ---------------------------------------------
 sleep 3
 t_is "$(jp st '{.status.containerStatuses[0].started}')" "false" "st: not started while :9090 is closed"
 t_is "$(jp st '{.status.containerStatuses[0].ready}')" "false" "st: readiness waits for startup"
 t_ok "st: listen on :9090" $P exec st -- busybox httpd -p 9090 -h /
-t_ok "st starts, then becomes ready" wait_for 15 ready_is st 1/1
+t_ok "st starts, then becomes ready" wait_for 120 ready_is st 1/1
 t_is "$(jp st '{.status.containerStatuses[0].started}')" "true" "st: started true"
 t_is "$(jp st '{.status.containerStatuses[0].restartCount}')" "0" "st: never restarted"
 
 # --- a startup probe that never passes ------------------------------------
 t_ok "sf is restarted by its startup probe" \
-	wait_for 20 restarted sf
+	wait_for 120 restarted sf
 t_match "$($P describe pod sf)" "Container c failed startup probe, will be restarted" \
 	"describe sf: Killing event for the startup probe"
 t_is "$(jp sf '{.status.containerStatuses[0].ready}')" "false" "sf: never ready"
