@@ -512,6 +512,24 @@ static int view_newest_first(const void *pa, const void *pb)
 	return a->pod->created_ns < b->pod->created_ns ? 1 : a->pod->created_ns > b->pod->created_ns ? -1 : 0;
 }
 
+static const char *const pods_hdr[] = { "POD ID", "CREATED", "STATE", "NAME",
+					 "NAMESPACE", "ATTEMPT", "RUNTIME" };
+
+/* One row of crictl pods' table (also the candidates of an ambiguous
+ * inspectp). */
+static int pods_row(struct table *t, const struct podrt_view *v, bool no_trunc, struct pn_err *err)
+{
+	char pid[STORE_ID_LEN + 1], age[OUTPUT_AGE_LEN];
+	bool ready = !strcmp(sandbox_state(v), "SANDBOX_READY");
+	const char *row[] = { no_trunc ? v->pod->sandbox_id
+				       : truncate_id(v->pod->sandbox_id, OUTPUT_ID_SHORT, pid, sizeof(pid)),
+			      format_age_crictl(v->pod->created_ns, now_ns(), age),
+			      ready ? "Ready" : "NotReady", v->pod->name, v->pod->namespace_, "0",
+			      "(default)" };
+
+	return table_add_row(t, row, err);
+}
+
 int cmd_pods(int argc, char **argv)
 {
 	struct flag_strings labels = { 0 };
@@ -529,8 +547,6 @@ int cmd_pods(int argc, char **argv)
 		FLAG_DEF("no-trunc", 0, FLAG_BOOL, &no_trunc),
 		FLAG_END,
 	};
-	static const char *const hdr[] = { "POD ID", "CREATED", "STATE", "NAME",
-					   "NAMESPACE", "ATTEMPT", "RUNTIME" };
 	struct flag_args a = { 0 };
 	struct node_views nv;
 	struct table *t = NULL;
@@ -556,7 +572,7 @@ int cmd_pods(int argc, char **argv)
 	if (views_open(&nv) < 0)
 		goto out;
 	opened = true;
-	if (table_new(TABLE_CRICTL, 7, hdr, &t, &err) < 0) {
+	if (table_new(TABLE_CRICTL, 7, pods_hdr, &t, &err) < 0) {
 		cmd_error(&err);
 		goto out;
 	}
@@ -572,7 +588,7 @@ int cmd_pods(int argc, char **argv)
 	qsort(order, nv.n, sizeof(*order), view_newest_first);
 	for (size_t k = 0; k < nv.n; k++) {
 		const struct podrt_view *v = order[k];
-		char pid[STORE_ID_LEN + 1], age[OUTPUT_AGE_LEN];
+		char pid[STORE_ID_LEN + 1];
 		bool ready;
 		json_t *l;
 
@@ -608,18 +624,9 @@ int cmd_pods(int argc, char **argv)
 			print_map("Annotations", ann);
 			printf("\n");
 			json_decref(ann);
-		} else {
-			const char *row[] = { no_trunc ? v->pod->sandbox_id
-						       : truncate_id(v->pod->sandbox_id, OUTPUT_ID_SHORT, pid,
-								     sizeof(pid)),
-					      format_age_crictl(v->pod->created_ns, now_ns(), age),
-					      ready ? "Ready" : "NotReady", v->pod->name,
-					      v->pod->namespace_, "0", "(default)" };
-
-			if (table_add_row(t, row, &err) < 0) {
-				cmd_error(&err);
-				rc = 1;
-			}
+		} else if (pods_row(t, v, no_trunc, &err) < 0) {
+			cmd_error(&err);
+			rc = 1;
 		}
 		json_decref(l);
 	}
@@ -645,6 +652,30 @@ out:
 
 /* ------------------------------------------------------------------ ps */
 
+static const char *const ps_hdr[] = { "CONTAINER", "IMAGE", "CREATED", "STATE", "NAME",
+				      "ATTEMPT", "POD ID", "POD" };
+
+/* One row of crictl ps' table (also the candidates of an ambiguous
+ * inspect). */
+static int ps_row(struct table *t, const struct cri_ctr *c, bool no_trunc, struct pn_err *err)
+{
+	char cid[STORE_ID_LEN + 1], pid[STORE_ID_LEN + 1], age[OUTPUT_AGE_LEN], attempt[16];
+
+	snprintf(attempt, sizeof(attempt), "%d", c->attempt);
+	if (!no_trunc) {
+		truncate_id(c->id, OUTPUT_ID_SHORT, cid, sizeof(cid));
+		truncate_id(c->v->pod->sandbox_id, OUTPUT_ID_SHORT, pid, sizeof(pid));
+	} else {
+		snprintf(cid, sizeof(cid), "%s", c->id);
+		snprintf(pid, sizeof(pid), "%s", c->v->pod->sandbox_id);
+	}
+	const char *row[] = { cid, c->c->row.image, format_age_crictl(c->created, now_ns(), age),
+			      cri_state_short[c->state], c->c->row.name, attempt, pid,
+			      c->v->pod->name };
+
+	return table_add_row(t, row, err);
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	struct flag_strings labels = { 0 };
@@ -664,8 +695,6 @@ int cmd_ps(int argc, char **argv)
 		FLAG_DEF("no-trunc", 0, FLAG_BOOL, &no_trunc),
 		FLAG_END,
 	};
-	static const char *const hdr[] = { "CONTAINER", "IMAGE", "CREATED", "STATE", "NAME",
-					   "ATTEMPT", "POD ID", "POD" };
 	struct flag_args a = { 0 };
 	struct node_views nv;
 	struct cri_ctr *cs = NULL;
@@ -699,14 +728,14 @@ int cmd_ps(int argc, char **argv)
 	if (views_open(&nv) < 0)
 		goto out;
 	opened = true;
-	if (cri_list(&nv, &cs, &nc) < 0 || table_new(TABLE_CRICTL, 8, hdr, &t, &err) < 0) {
+	if (cri_list(&nv, &cs, &nc) < 0 || table_new(TABLE_CRICTL, 8, ps_hdr, &t, &err) < 0) {
 		cmd_error(&err);
 		goto out;
 	}
 	rc = 0;
 	for (size_t i = 0; i < nc; i++) {
 		const struct cri_ctr *c = &cs[i];
-		char cid[STORE_ID_LEN + 1], pid[STORE_ID_LEN + 1], age[OUTPUT_AGE_LEN], attempt[16];
+		char cid[STORE_ID_LEN + 1], age[OUTPUT_AGE_LEN];
 		json_t *l;
 
 		if (want_state >= 0 && (int)c->state != want_state)
@@ -724,14 +753,10 @@ int cmd_ps(int argc, char **argv)
 			json_decref(l);
 			continue;
 		}
-		snprintf(attempt, sizeof(attempt), "%d", c->attempt);
-		if (!no_trunc) {
+		if (!no_trunc)
 			truncate_id(c->id, OUTPUT_ID_SHORT, cid, sizeof(cid));
-			truncate_id(c->v->pod->sandbox_id, OUTPUT_ID_SHORT, pid, sizeof(pid));
-		} else {
+		else
 			snprintf(cid, sizeof(cid), "%s", c->id);
-			snprintf(pid, sizeof(pid), "%s", c->v->pod->sandbox_id);
-		}
 		if (quiet) {
 			printf("%s\n", c->id);
 		} else if (fmt != CRI_OUT_TABLE) {
@@ -746,20 +771,9 @@ int cmd_ps(int argc, char **argv)
 			print_map("Annotations", ann);
 			printf("\n");
 			json_decref(ann);
-		} else {
-			const char *row[] = { cid,
-					      c->c->row.image,
-					      format_age_crictl(c->created, now_ns(), age),
-					      cri_state_short[c->state],
-					      c->c->row.name,
-					      attempt,
-					      pid,
-					      c->v->pod->name };
-
-			if (table_add_row(t, row, &err) < 0) {
-				cmd_error(&err);
-				rc = 1;
-			}
+		} else if (ps_row(t, c, no_trunc, &err) < 0) {
+			cmd_error(&err);
+			rc = 1;
 		}
 		json_decref(l);
 	}
@@ -783,16 +797,59 @@ out:
 
 /* ---------------------------------------------------- inspect, inspectp */
 
+/*
+ * An argument that matches several pods or containers: the error, then the
+ * candidates on stderr as crictl pods/ps print them, so one can be named
+ * by its ID (or, for pods of the same name, with -n NAMESPACE).
+ */
+static void ambiguous(const char *noun, bool by_name, const char *arg, size_t n, const char *ns,
+		      bool hint_ns)
+{
+	cmd_errorf("%s %s \"%s\" is ambiguous: it matches %zu %ss%s%s; name one by its ID%s:", noun,
+		   by_name ? "name" : "ID prefix", arg, n, noun, ns ? " in namespace " : "",
+		   ns ? ns : "", hint_ns && !ns ? " or with -n NAMESPACE" : "");
+}
+
+static void not_found(const char *noun, const char *arg, const char *ns)
+{
+	if (ns)
+		cmd_errorf("no such %s \"%s\" in namespace \"%s\"", noun, arg, ns);
+	else
+		cmd_errorf("no such %s \"%s\"", noun, arg);
+}
+
+/* The candidates: @n crictl ps rows (@ctrs) or crictl pods rows (@views),
+ * on stderr.  A failure only loses the list (the error is printed). */
+static void candidates_print(const struct cri_ctr *const *ctrs, const struct podrt_view *const *views,
+			     size_t n)
+{
+	struct table *t = NULL;
+	struct pn_err err = { 0 };
+	int r = ctrs ? table_new(TABLE_CRICTL, 8, ps_hdr, &t, &err)
+		     : table_new(TABLE_CRICTL, 7, pods_hdr, &t, &err);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = ctrs ? ps_row(t, ctrs[i], false, &err) : pods_row(t, views[i], false, &err);
+	if (r == 0)
+		r = table_print(t, stderr, true, &err);
+	if (r < 0)
+		cmd_error(&err);
+	table_free(t);
+	pn_err_free(&err);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
-	const char *output = NULL;
+	const char *output = NULL, *ns = NULL;
 	struct flag flags[] = {
 		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
 		FLAG_END,
 	};
 	struct flag_args a = { 0 };
 	struct node_views nv;
 	struct cri_ctr *cs = NULL;
+	const struct cri_ctr **hits = NULL;
 	size_t nc = 0;
 	bool opened = false;
 	enum cri_out fmt;
@@ -805,43 +862,46 @@ int cmd_inspect(int argc, char **argv)
 	if (fmt == CRI_OUT_TABLE)
 		fmt = CRI_OUT_JSON;
 	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID|NAME...");
+		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE]");
 		goto out;
 	}
 	if (views_open(&nv) < 0)
 		goto out;
 	opened = true;
-	if (cri_list(&nv, &cs, &nc) < 0)
+	if (cri_list(&nv, &cs, &nc) < 0 || !(hits = calloc(nc ? nc : 1, sizeof(*hits))))
 		goto out;
 	rc = 0;
 	for (size_t k = 0; k < a.n; k++) {
 		const char *arg = a.v[k];
-		const struct cri_ctr *hit = NULL;
 		size_t matches = 0;
+		int by_name;
 
 		/* A name is exact, so it wins over an ID prefix: "c3" is also a
 		 * valid hex prefix, and would otherwise collide with IDs.  By
-		 * name, the current attempt. */
-		for (size_t i = 0; i < nc; i++)
-			if (cs[i].current && !strcmp(cs[i].c->row.name, arg)) {
-				hit = &cs[i];
-				matches++;
+		 * name, the current attempt; -n narrows both to one namespace. */
+		for (by_name = 1; by_name >= 0 && matches == 0; by_name--)
+			for (size_t i = 0; i < nc; i++) {
+				if (ns && strcmp(cs[i].v->pod->namespace_, ns))
+					continue;
+				if (by_name ? cs[i].current && !strcmp(cs[i].c->row.name, arg)
+					    : !strncmp(cs[i].id, arg, strlen(arg)))
+					hits[matches++] = &cs[i];
 			}
-		if (matches == 0)
-			for (size_t i = 0; i < nc; i++)
-				if (!strncmp(cs[i].id, arg, strlen(arg))) {
-					hit = &cs[i];
-					matches++;
-				}
-		if (matches != 1) {
-			cmd_errorf(matches ? "container ID prefix \"%s\" is ambiguous" : "no such container \"%s\"",
-				   arg);
-			rc = 1;
+		by_name++; /* the pass that matched */
+		if (matches == 1) {
+			rc |= print_doc(cri_inspect_json(hits[0]), fmt);
 			continue;
 		}
-		rc |= print_doc(cri_inspect_json(hit), fmt);
+		rc = 1;
+		if (matches == 0) {
+			not_found("container", arg, ns);
+			continue;
+		}
+		ambiguous("container", by_name, arg, matches, ns, false);
+		candidates_print(hits, NULL, matches);
 	}
 out:
+	free(hits);
 	free(cs);
 	if (opened)
 		views_close(&nv);
@@ -851,13 +911,15 @@ out:
 
 int cmd_inspectp(int argc, char **argv)
 {
-	const char *output = NULL;
+	const char *output = NULL, *ns = NULL;
 	struct flag flags[] = {
 		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
 		FLAG_END,
 	};
 	struct flag_args a = { 0 };
 	struct node_views nv;
+	const struct podrt_view **hits = NULL;
 	bool opened = false;
 	enum cri_out fmt;
 	int rc = 1;
@@ -869,33 +931,50 @@ int cmd_inspectp(int argc, char **argv)
 	if (fmt == CRI_OUT_TABLE)
 		fmt = CRI_OUT_JSON;
 	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME...");
+		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE]");
 		goto out;
 	}
 	if (views_open(&nv) < 0)
 		goto out;
 	opened = true;
+	if (!(hits = calloc(nv.n ? nv.n : 1, sizeof(*hits))))
+		goto out;
 	rc = 0;
 	for (size_t k = 0; k < a.n; k++) {
-		const struct podrt_view *hv = NULL;
+		const char *arg = a.v[k];
 		size_t matches = 0;
+		int by_name;
 
-		for (int by_name = 1; by_name >= 0 && matches == 0; by_name--)
-			for (size_t i = 0; i < nv.n; i++)
-				if (by_name ? !strcmp(nv.v[i].pod->name, a.v[k])
-					    : !strncmp(nv.v[i].pod->sandbox_id, a.v[k], strlen(a.v[k]))) {
-					hv = &nv.v[i];
-					matches++;
-				}
-		if (matches != 1) {
-			cmd_errorf(matches ? "pod ID prefix \"%s\" is ambiguous" : "no such pod \"%s\"",
-				   a.v[k]);
-			rc = 1;
+		/* A name is exact and wins over an ID prefix; pod names repeat
+		 * across namespaces, so -n (kubectl's; crictl has none) narrows
+		 * both to one. */
+		for (by_name = 1; by_name >= 0 && matches == 0; by_name--)
+			for (size_t i = 0; i < nv.n; i++) {
+				const struct store_pod *p = nv.v[i].pod;
+
+				if (ns && strcmp(p->namespace_, ns))
+					continue;
+				if (by_name ? !strcmp(p->name, arg)
+					    : !strncmp(p->sandbox_id, arg, strlen(arg)))
+					hits[matches++] = &nv.v[i];
+			}
+		by_name++; /* the pass that matched */
+		if (matches == 1) {
+			rc |= print_doc(cri_inspectp_json(hits[0]), fmt);
 			continue;
 		}
-		rc |= print_doc(cri_inspectp_json(hv), fmt);
+		rc = 1;
+		if (matches == 0) {
+			not_found("pod", arg, ns);
+			continue;
+		}
+		ambiguous("pod", by_name, arg, matches, ns, true);
+		/* Newest first, as crictl pods lists them. */
+		qsort(hits, matches, sizeof(*hits), view_newest_first);
+		candidates_print(NULL, hits, matches);
 	}
 out:
+	free(hits);
 	if (opened)
 		views_close(&nv);
 	flag_args_free(&a);

@@ -89,13 +89,18 @@ const struct cmd podnet_cmds[] = {
 	  "container ID with the next ATTEMPT; -a also lists the attempt before it.\n"
 	  "--label matches the labels kubelet puts on containers (io.kubernetes.*).\n" },
 	{ "inspect", cmd_inspect, "Show a container's status and PID (crictl inspect)",
-	  "  podnet inspect CONTAINER-ID|NAME... [-o json|yaml]\n\n"
+	  "  podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE] [-o json|yaml]\n\n"
 	  "IDs are 64 hex; any unique prefix is accepted, of the current attempt or the\n"
-	  "one before.  Times are RFC 3339 (0001-01-01T00:00:00Z when unset), as crictl\n"
+	  "one before.  A name is exact and wins over an ID prefix; -n narrows both to one\n"
+	  "namespace.  One that matches several containers is an error listing them as\n"
+	  "crictl ps prints them.  Times are RFC 3339 (0001-01-01T00:00:00Z when unset), as crictl\n"
 	  "prints them.  .info.pid is the PID of the container's init process on the\n"
 	  "node; .info.runtimeSpec the OCI runtime's spec of the container.\n" },
 	{ "inspectp", cmd_inspectp, "Show a pod sandbox: IP, pause PID, namespaces (crictl inspectp)",
-	  "  podnet inspectp POD-ID|POD-NAME... [-o json|yaml]\n" },
+	  "  podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE] [-o json|yaml]\n\n"
+	  "A name is exact and wins over an ID prefix; -n (--namespace) narrows both to\n"
+	  "one namespace.  A name or prefix that matches several pods is an error listing\n"
+	  "them, as crictl pods prints them, so one can be named by its ID or with -n.\n" },
 	{ "images", cmd_images, "List local images", "  podnet images [-q]\n" },
 	{ "image", cmd_image, "Import or remove local images",
 	  "  podnet image import [--force] NAME FILE|DIR\n  podnet image rm NAME...\n  podnet image ls\n\n"

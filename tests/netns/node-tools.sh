@@ -9,7 +9,8 @@
 # ip -br/-brief addr and link, addr show [dev] IFNAME, link show IFNAME:
 # byte for byte what iproute2's `ip` prints in the same namespace; ss -s as
 # ss prints it; inspectp of a name two namespaces share lists the
-# candidates as crictl pods does and takes -n; pid2pod says what was denied
+# candidates as crictl pods does and takes -n (inspect of a container name
+# two pods share: crictl ps rows); pid2pod says what was denied
 # instead of "not found"; probe says who answered unreachable (the node's
 # ICMP error, read from the socket's error queue).
 # No packet leaves the namespaces this test creates.
@@ -32,7 +33,7 @@ metadata:
   namespace: team
 spec:
   containers:
-  - name: sh
+  - name: c1
     image: host
     command: ["sleep", "infinity"]
 YAML
@@ -106,6 +107,16 @@ t_is "$($P inspectp -n default pod1 | jq -r .status.metadata.namespace)" "defaul
 t_is "$(rc_out $P inspectp pod9 -n team)" '1:error: no such pod "pod9" in namespace "team"' "inspectp: none in that namespace"
 id=$($P inspectp pod1 -n team | jq -r .status.id)
 t_is "$($P inspectp "${id:0:12}" | jq -r .status.metadata.namespace)" "team" "inspectp by ID prefix needs no -n"
+
+# inspect: team/pod1's container is c1, as default/pod1's first one.
+out=$($P inspect c1 2>&1); rc=$?
+t_is "$rc" 1 "inspect c1 (a c1 in two pods): exit 1"
+t_match "$out" "^error: container name \"c1\" is ambiguous: it matches 2 containers; name one by its ID:
+CONTAINER           IMAGE               CREATED             STATE               NAME                ATTEMPT             POD ID              POD
+" "inspect: the ambiguity, then crictl ps' header"
+t_is "$(grep -cE '^[0-9a-f]{13} .* c1 +0 +[0-9a-f]{13} +pod1$' <<<"$out")" "2" "inspect: both candidates, as crictl ps rows"
+t_is "$($P inspect c1 --namespace team | jq -r '.status.labels["io.kubernetes.pod.namespace"]')" "team" "inspect c1 --namespace team"
+t_is "$(rc_out $P inspect c4 -n team)" '1:error: no such container "c4" in namespace "team"' "inspect: none in that namespace"
 
 # ------------------------------------------- pid2pod: what was denied
 # Another user's process: reading its /proc/PID/ns/net needs ptrace access.
