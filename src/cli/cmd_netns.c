@@ -73,22 +73,6 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-/* -o FMT, -oFMT or --output=FMT at argv[*i]: true, and *fmt set. */
-static bool output_flag(int *i, int argc, char **argv, const char **fmt)
-{
-	const char *a = argv[*i];
-
-	if (!strcmp(a, "-o") && *i + 1 < argc)
-		*fmt = argv[++*i];
-	else if (!strncmp(a, "-o", 2) && a[2])
-		*fmt = a + 2;
-	else if (!strncmp(a, "--output=", 9))
-		*fmt = a + 9;
-	else
-		return false;
-	return true;
-}
-
 /* "a,b,c" of at most @max items then "+N"; into a static-size buffer. */
 static void list_append(char *buf, size_t size, size_t *count, size_t max, const char *item)
 {
@@ -295,29 +279,27 @@ static void print_pid(const struct inv_pid *p, bool identify_only)
 			       : p->via_netns ? "netns" : p->via_cgroup ? "cgroup" : "-");
 }
 
-static int pid_cmd(int argc, char **argv, int first, bool identify_only)
+/* pid2pod PID and netns identify [PID], their arguments parsed by the caller:
+ * @cmd names the command in usage errors. */
+static int pid_cmd(const char *cmd, char **args, size_t nargs, const char *output,
+		   bool identify_only)
 {
 	struct inventory *inv = NULL;
 	struct pn_err err = { 0 };
 	struct inv_pid info;
 	struct podrt rt;
 	bool rt_open = false, json = false;
-	const char *arg = NULL;
+	const char *arg = nargs ? args[0] : NULL;
 	pid_t pid;
 	int rc = 1;
 
-	for (int i = first; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc && !strcmp(argv[i + 1], "json"))
-			json = true, i++;
-		else if (!strcmp(argv[i], "-ojson") || !strcmp(argv[i], "--output=json"))
-			json = true;
-		else if (!arg)
-			arg = argv[i];
-		else {
-			cmd_errorf("unexpected argument \"%s\"", argv[i]);
-			return 1;
-		}
+	if (cmd_no_args(cmd, &(struct flag_args){ .v = args, .n = nargs }, 1) < 0)
+		return 1;
+	if (output && strcmp(output, "json")) {
+		cmd_errorf("unknown output format \"%s\": use json", output);
+		return 1;
 	}
+	json = output != NULL;
 	/* `ip netns identify` without a PID means the caller itself. */
 	if (!arg && !identify_only) {
 		cmd_errorf("PID required");
@@ -359,22 +341,30 @@ int cmd_netns(int argc, char **argv)
 {
 	struct inventory *inv = NULL;
 	const char *fmt = NULL;
+	struct flag flags[] = {
+		FLAG_DEF("output", 'o', FLAG_STRING, &fmt),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
 	struct podrt rt;
 	bool rt_open = false;
 	int rc = 1;
 
-	if (argc > 1 && !strcmp(argv[1], "identify"))
-		return pid_cmd(argc, argv, 2, true);
-	for (int i = 1; i < argc; i++) {
-		if (!output_flag(&i, argc, argv, &fmt) && strcmp(argv[i], "list") &&
-		    strcmp(argv[i], "ls")) {
-			cmd_errorf("unknown argument \"%s\" (see podnet netns --help)", argv[i]);
-			return 1;
-		}
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		return 1;
+	if (a.n && !strcmp(a.v[0], "identify")) {
+		rc = pid_cmd("netns", a.v + 1, a.n - 1, fmt, true);
+		goto out_args;
 	}
+	for (size_t i = 0; i < a.n; i++)
+		if (strcmp(a.v[i], "list") && strcmp(a.v[i], "ls")) {
+			/* cobra's words for a subcommand it does not have. */
+			cmd_usage_errorf("netns", "unknown command \"%s\" for \"podnet netns\"", a.v[i]);
+			goto out_args;
+		}
 	if (fmt && strcmp(fmt, "wide") && strcmp(fmt, "json")) {
 		cmd_errorf("unknown output format \"%s\": use wide or json", fmt);
-		return 1;
+		goto out_args;
 	}
 	if (snapshot(&rt, &rt_open, false, &inv) < 0)
 		goto out;
@@ -384,12 +374,25 @@ int cmd_netns(int argc, char **argv)
 		rc = netns_table(inv, fmt != NULL);
 out:
 	snapshot_end(&rt, rt_open, inv);
+out_args:
+	flag_args_free(&a);
 	return rc;
 }
 
 int cmd_pid2pod(int argc, char **argv)
 {
-	return pid_cmd(argc, argv, 1, false);
+	const char *output = NULL;
+	struct flag flags[] = {
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
+	int rc = 1;
+
+	if (cmd_flags(flags, argc, argv, &a) == 0)
+		rc = pid_cmd("pid2pod", a.v, a.n, output, false);
+	flag_args_free(&a);
+	return rc;
 }
 
 /* Pipe @dot through `dot -Tsvg` to stdout. */
@@ -441,17 +444,23 @@ int cmd_graph(int argc, char **argv)
 	struct inventory *inv = NULL;
 	struct pn_err err = { 0 };
 	const char *fmt = "text";
+	struct flag flags[] = {
+		FLAG_DEF("output", 'o', FLAG_STRING, &fmt),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
 	char *out = NULL;
 	struct podrt rt;
 	bool rt_open = false;
 	int rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (!output_flag(&i, argc, argv, &fmt)) {
-			cmd_errorf("unknown argument \"%s\" (see podnet graph --help)", argv[i]);
-			return 1;
-		}
-	}
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		return 1;
+	rc = cmd_no_args("graph", &a, 0) < 0;
+	flag_args_free(&a);
+	if (rc)
+		return 1;
+	rc = 1;
 	if (strcmp(fmt, "text") && strcmp(fmt, "dot") && strcmp(fmt, "svg")) {
 		cmd_errorf("unknown output format \"%s\": use text, dot or svg", fmt);
 		return 1;
