@@ -150,90 +150,95 @@ static enum ip_object ip_object_parse(const char *s)
 	return IP_NONE;
 }
 
-/*
- * The flags ip and ss share: -c/--container NAME and -o/--output json.
- * 1 if argv[*i] was one, 0 if not, -1 after printing an error.
- */
-static int pod_flag(int *i, int argc, char **argv, const char **cname, bool *json)
+/* -o/--output of ip and ss: json only (their text is the default). */
+static int output_json(const char *output, bool *json)
 {
-	const char *a = argv[*i];
-
-	if ((!strcmp(a, "-c") || !strcmp(a, "--container")) && *i + 1 < argc) {
-		*cname = argv[++*i];
-		return 1;
+	if (!output)
+		return 0;
+	if (strcmp(output, "json")) {
+		cmd_errorf("unknown output format \"%s\" (only json)", output);
+		return -1;
 	}
-	if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && *i + 1 < argc) {
-		if (strcmp(argv[++*i], "json")) {
-			cmd_errorf("unknown output format \"%s\" (only json)", argv[*i]);
-			return -1;
-		}
-		*json = true;
-		return 1;
-	}
+	*json = true;
 	return 0;
+}
+
+/*
+ * ip's -br and -brief are long options with one dash (iproute2 matches
+ * any prefix of "-brief"); pflag would read -br as -b -r.  A copy of
+ * @argv with them spelled --brief, up to "--"; NULL without memory.
+ */
+static char **ip_brief_argv(int argc, char **argv)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+	bool dash = false;
+
+	for (int i = 0; v && i < argc; i++) {
+		dash = dash || !strcmp(argv[i], "--");
+		v[i] = !dash && i > 0 && (!strcmp(argv[i], "-br") || !strcmp(argv[i], "-brief"))
+			       ? "--brief" : argv[i];
+	}
+	return v;
 }
 
 int cmd_ip(int argc, char **argv)
 {
-	const char *ns = "default", *pod = NULL, *cname = NULL, *dev = NULL;
+	const char *ns = "default", *pod = NULL, *cname = NULL, *dev = NULL, *output = NULL;
 	enum ip_object obj = IP_NONE;
-	bool brief = false, shown = false;
+	bool brief = false, shown = false, v4 = false, v6 = false, json = false;
+	struct flag flags[] = {
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("container", 'c', FLAG_STRING, &cname),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_DEF("json", 'j', FLAG_BOOL, &json),
+		FLAG_DEF("brief", 0, FLAG_BOOL, &brief),
+		FLAG_DEF("ipv4", '4', FLAG_BOOL, &v4),
+		FLAG_DEF("ipv6", '6', FLAG_BOOL, &v6),
+		FLAG_END,
+	};
+	struct flag_args fa = { 0 };
 	struct nl_sock s = NL_SOCK_INIT;
 	struct pn_err err = { 0 };
 	struct target t = { .fd = -1 };
+	char **av = ip_brief_argv(argc, argv);
 	json_t *j = NULL;
-	bool json = false;
 	int family = AF_UNSPEC, rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int taken;
+	if (!av || cmd_flags(flags, argc, av, &fa) < 0 || output_json(output, &json) < 0)
+		goto out;
+	/* As ip: the last of -4/-6 would win; both is no family at all. */
+	family = v4 && !v6 ? AF_INET : v6 && !v4 ? AF_INET6 : AF_UNSPEC;
+	for (size_t i = 0; i < fa.n; i++) {
+		const char *a = fa.v[i];
 
-		if ((!strcmp(a, "-n") || !strcmp(a, "--namespace")) && i + 1 < argc)
-			ns = argv[++i];
-		else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) < 0)
-			return 1;
-		else if (taken)
-			continue;
-		else if (!strcmp(a, "-j") || !strcmp(a, "-o=json") || !strcmp(a, "--output=json"))
-			json = true;
-		else if (!strcmp(a, "-br") || !strcmp(a, "-brief") || !strcmp(a, "--brief"))
-			brief = true;
-		else if (!strcmp(a, "-4"))
-			family = AF_INET;
-		else if (!strcmp(a, "-6"))
-			family = AF_INET6;
-		else if (a[0] == '-') {
-			cmd_errorf("unknown flag: %s", a);
-			return 1;
-		} else if (!pod)
+		if (!pod)
 			pod = a;
 		else if (obj == IP_NONE && (obj = ip_object_parse(a)) == IP_NONE) {
 			cmd_errorf("unknown object \"%s\": want addr, link, route or neigh", a);
-			return 1;
+			goto out;
 		} else if (obj != IP_NONE && !shown &&
 			   (!strcmp(a, "show") || !strcmp(a, "list") || !strcmp(a, "ls")))
 			shown = true;
 		else if (obj != IP_NONE && ip_object_parse(a) == obj)
 			continue;
-		else if ((obj == IP_ADDR || obj == IP_LINK) && !dev && !strcmp(a, "dev") && i + 1 < argc)
-			dev = argv[++i];
+		else if ((obj == IP_ADDR || obj == IP_LINK) && !dev && !strcmp(a, "dev") && i + 1 < fa.n)
+			dev = fa.v[++i];
 		else if ((obj == IP_ADDR || obj == IP_LINK) && !dev && ip_object_parse(a) == IP_NONE)
 			dev = a; /* `ip addr show eth0`: "dev" is optional */
 		else if (obj != IP_NONE && ip_object_parse(a) != IP_NONE) {
 			cmd_errorf("only one of addr, link, route, neigh at a time");
-			return 1;
+			goto out;
 		} else {
 			cmd_errorf("unexpected argument \"%s\"", a);
-			return 1;
+			goto out;
 		}
 	}
 	if (!pod || obj == IP_NONE) {
 		cmd_errorf("usage: podnet ip POD [-c CONTAINER] [-n NS] [-br] [-4|-6] addr|link [show [dev] IFNAME]|route|neigh [-o json]");
-		return 1;
+		goto out;
 	}
 	if (target_open(&t, ns, pod, cname) < 0)
-		return 1;
+		goto out;
 	if (nl_open_in_netns(&s, NETLINK_ROUTE, t.fd, &err) < 0)
 		goto fail;
 	switch (obj) {
@@ -288,6 +293,8 @@ out:
 	json_decref(j);
 	nl_close(&s);
 	target_close(&t);
+	flag_args_free(&fa);
+	free(av);
 	pn_err_free(&err);
 	return rc;
 }
@@ -535,7 +542,7 @@ static int print_summary(int netns_fd, bool json, struct pn_err *err)
 
 int cmd_ss(int argc, char **argv)
 {
-	const char *ns = "default", *pod = NULL, *cname = NULL;
+	const char *ns = "default", *pod = NULL, *cname = NULL, *output = NULL;
 	struct diag_query q = { .family = AF_UNSPEC };
 	struct diag_sock *socks = NULL;
 	struct ss_table tb = { 0 };
@@ -543,52 +550,43 @@ int cmd_ss(int argc, char **argv)
 	struct target t = { .fd = -1 };
 	struct port_range pr = { 0, 0 };
 	struct nl_sock rs = NL_SOCK_INIT;
-	bool listen = false, all = false, numeric = false, json = false, header = true;
-	bool summary = false;
+	bool listen = false, all = false, numeric = false, json = false, no_header = false;
+	bool summary = false, tcp = false, udp = false, v4 = false, v6 = false;
+	/* ss's own short and long options (bundled: -ltnp); the pod's
+	 * namespace is --namespace only, -n is ss's --numeric. */
+	struct flag flags[] = {
+		FLAG_DEF("listening", 'l', FLAG_BOOL, &listen),
+		FLAG_DEF("all", 'a', FLAG_BOOL, &all),
+		FLAG_DEF("tcp", 't', FLAG_BOOL, &tcp),
+		FLAG_DEF("udp", 'u', FLAG_BOOL, &udp),
+		FLAG_DEF("processes", 'p', FLAG_BOOL, &q.owners),
+		FLAG_DEF("numeric", 'n', FLAG_BOOL, &numeric),
+		FLAG_DEF("no-header", 'H', FLAG_BOOL, &no_header),
+		FLAG_DEF("summary", 's', FLAG_BOOL, &summary),
+		FLAG_DEF("ipv4", '4', FLAG_BOOL, &v4),
+		FLAG_DEF("ipv6", '6', FLAG_BOOL, &v6),
+		FLAG_DEF("namespace", 0, FLAG_STRING, &ns),
+		FLAG_DEF("container", 'c', FLAG_STRING, &cname),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_END,
+	};
+	struct flag_args fa = { 0 };
+	bool header;
 	json_t *arr = NULL;
 	size_t n = 0;
 	int rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int taken;
-
-		if (!strcmp(a, "--namespace") && i + 1 < argc) {
-			ns = argv[++i];
-		} else if ((taken = pod_flag(&i, argc, argv, &cname, &json)) != 0) {
-			if (taken < 0)
-				return 1;
-		} else if (a[0] == '-' && a[1] && a[1] != '-') {
-			/* ss's bundled short options: -ltnp. */
-			for (const char *c = a + 1; *c; c++) {
-				switch (*c) {
-				case 'l': listen = true; break;
-				case 'a': all = true; break;
-				case 't': q.protos |= DIAG_Q_TCP; break;
-				case 'u': q.protos |= DIAG_Q_UDP; break;
-				case 'p': q.owners = true; break;
-				case 'n': numeric = true; break;
-				case 'H': header = false; break;
-				case 's': summary = true; break;
-				case '4': q.family = AF_INET; break;
-				case '6': q.family = AF_INET6; break;
-				default:
-					cmd_errorf("unknown flag: -%c in %s", *c, a);
-					return 1;
-				}
-			}
-		} else if (!strcmp(a, "--summary")) {
-			summary = true;
-		} else if (a[0] == '-') {
-			cmd_errorf("unknown flag: %s", a);
-			return 1;
-		} else if (!pod) {
-			pod = a;
-		} else {
-			cmd_errorf("unexpected argument \"%s\"", a);
-			return 1;
-		}
-	}
+	if (cmd_flags(flags, argc, argv, &fa) < 0)
+		return 1;
+	pod = fa.n ? fa.v[0] : NULL;
+	rc = output_json(output, &json) < 0 || cmd_no_args("ss", &fa, 1) < 0;
+	flag_args_free(&fa);   /* @pod is argv's */
+	if (rc)
+		return 1;
+	rc = 1;
+	header = !no_header;
+	q.protos = (tcp ? DIAG_Q_TCP : 0) | (udp ? DIAG_Q_UDP : 0);
+	q.family = v4 && !v6 ? AF_INET : v6 && !v4 ? AF_INET6 : AF_UNSPEC;
 	if (!pod) {
 		cmd_errorf("usage: podnet ss POD [-c CONTAINER] [--namespace NS] [-l|-a] [-t] [-u] [-p] [-n] [-o json]");
 		return 1;
@@ -719,31 +717,36 @@ out:
 int cmd_nsenter(int argc, char **argv)
 {
 	const char *ns = "default", *pod = NULL, *cname = NULL;
+	struct flag flags[] = {
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("container", 'c', FLAG_STRING, &cname),
+		FLAG_END,
+	};
+	struct flag_args fa = { 0 };
 	struct target t = { .fd = -1 };
 	struct pn_err err = { 0 };
-	int i, status = 1;
+	char **cmdv;
+	int status = 1;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace")) && i + 1 < argc)
-			ns = argv[++i];
-		else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--container")) && i + 1 < argc)
-			cname = argv[++i];
-		else if (argv[i][0] == '-') {
-			cmd_errorf("unknown flag: %s", argv[i]);
-			return 1;
-		} else if (!pod)
-			pod = argv[i];
-		else
-			break;
+	/* As kubectl exec: podnet's flags anywhere before "--", the command
+	 * after it (its own flags are then its own).  POD COMMAND without
+	 * "--" still works when COMMAND has no flags. */
+	if (cmd_flags(flags, argc, argv, &fa) < 0)
+		return 1;
+	if (fa.dash > 1) {
+		cmd_usage_errorf("nsenter", "expected 'nsenter POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]', "
+				 "got %ld arguments before --", fa.dash);
+		goto out_args;
 	}
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	if (!pod || i >= argc) {
+	if (fa.dash != 0 && fa.n > 0)
+		pod = fa.v[0];
+	if (!pod || fa.n < 2) {
 		cmd_errorf("usage: podnet nsenter POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]");
-		return 1;
+		goto out_args;
 	}
+	cmdv = fa.v + 1;   /* NULL-terminated: flags.h */
 	if (target_open(&t, ns, pod, cname) < 0)
-		return 1;
+		goto out_args;
 	if (t.ctr)
 		fprintf(stderr, "podnet: joined net namespace of container %s (pid %d) of pod %s/%s (netns %s)\n",
 			t.ctr->row.name, t.ctr->pid, t.v.pod->namespace_, t.v.pod->name,
@@ -753,9 +756,11 @@ int cmd_nsenter(int argc, char **argv)
 			t.v.pod->namespace_, t.v.pod->name, t.path);
 	fflush(stderr);
 	fflush(stdout);
-	if (diag_exec_in_netns(t.fd, argv + i, &status, &err) < 0)
+	if (diag_exec_in_netns(t.fd, cmdv, &status, &err) < 0)
 		fprintf(stderr, "podnet: %s: %s\n", pn_err_msg(&err), strerror(err.errnum));
 	target_close(&t);
 	pn_err_free(&err);
+out_args:
+	flag_args_free(&fa);
 	return status;
 }

@@ -144,13 +144,15 @@ const struct cmd podnet_cmds[] = {
 	  "belongs to: users:((\"nginx\",pid=123,fd=6,container=c3)).  -n numeric ports.\n"
 	  "-s (--summary) prints ss's summary of the namespace's sockets (its\n"
 	  "/proc/net/sockstat), then, with -t or -u, the sockets too.\n"
-	  "The pod's namespace is --namespace (-n is ss's numeric flag).\n" },
+	  "The pod's namespace is --namespace (-n is ss's numeric flag).  Short options\n"
+	  "bundle (-ltnp); the long ones are ss's (--listening, --tcp, --processes ...).\n" },
 	{ "nsenter", cmd_nsenter, "Run a node binary in a pod's network namespace",
 	  "  podnet nsenter POD [-c CONTAINER] [-n NS] -- COMMAND [ARGS...]\n\n"
 	  "Like `nsenter -t PID -n`: only the network namespace is joined (in the child),\n"
 	  "so COMMAND is the node's binary with the node's filesystem; the image needs\n"
 	  "nothing.  Which namespace was joined is said on stderr.  The exit status is\n"
-	  "COMMAND's (127: not found, 126: not executable).\n" },
+	  "COMMAND's (127: not found, 126: not executable).  podnet's flags go before\n"
+	  "\"--\"; without it, COMMAND's own flags would be read as podnet's.\n" },
 	{ "probe", cmd_probe, "Probe TCP/HTTP/UDP/ICMP from inside a pod's network namespace",
 	  "  podnet probe FROM TARGET[:PORT] [--tcp|--http|--udp|--icmp] [--timeout DUR] [-n NS]\n\n"
 	  "FROM is a pod (NAME or NAMESPACE/NAME), \"node\", or an address (the pod or the\n"
