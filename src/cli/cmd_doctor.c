@@ -33,55 +33,39 @@ int cmd_doctor(int argc, char **argv)
 	struct podnet_env env;
 	struct podrt rt;
 	struct pn_err err = { 0 };
-	const char *pod = NULL, *to = NULL, *ns = NULL, *output = NULL;
+	const char *pod = NULL, *to = NULL, *ns = NULL, *output = NULL, *timeout = NULL;
+	struct flag flags[] = {
+		FLAG_DEF("to", 0, FLAG_STRING, &to),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("timeout", 0, FLAG_STRING, &timeout),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
 	char cni_path[8192], ref[512];
 	bool rt_open = false;
-	int ret = 1, timeout_ms = 0;
+	int ret = 1, timeout_ms = 0, bad;
 
 	if (cmd_wants_help(self, argc, argv))
 		return 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		goto out;
+	pod = a.n ? a.v[0] : NULL;   /* argv's */
+	bad = cmd_no_args("doctor", &a, 1);
+	flag_args_free(&a);
+	if (bad < 0)
+		goto out;
+	if (timeout) {
+		char *end;
+		double d = strtod(timeout, &end);
 
-		if (!strcmp(a, "--to"))
-			dst = &to;
-		else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-			dst = &output;
-		else if (!strcmp(a, "-n") || !strcmp(a, "--namespace"))
-			dst = &ns;
-		else if (!strncmp(a, "--to=", 5))
-			to = a + 5;
-		else if (!strncmp(a, "-o", 2) && a[2])
-			output = a[2] == '=' ? a + 3 : a + 2;
-		else if (!strncmp(a, "--timeout=", 10) || !strcmp(a, "--timeout")) {
-			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
-			char *end;
-			double d = strtod(v, &end);
-
-			if (!strcmp(end, "ms"))
-				timeout_ms = (int)d;
-			else if (!*end || !strcmp(end, "s"))
-				timeout_ms = (int)(d * 1000);
-			if (d <= 0 || timeout_ms <= 0) {
-				cmd_errorf("invalid --timeout \"%s\": use e.g. 1s or 500ms", v);
-				goto out;
-			}
-		} else if (a[0] == '-') {
-			cmd_errorf("unknown flag: %s", a);
+		if (!strcmp(end, "ms"))
+			timeout_ms = (int)d;
+		else if (!*end || !strcmp(end, "s"))
+			timeout_ms = (int)(d * 1000);
+		if (d <= 0 || timeout_ms <= 0) {
+			cmd_errorf("invalid --timeout \"%s\": use e.g. 1s or 500ms", timeout);
 			goto out;
-		} else if (!pod) {
-			pod = a;
-		} else {
-			cmd_errorf("too many arguments: %s", a);
-			goto out;
-		}
-		if (dst) {
-			if (i + 1 >= argc) {
-				cmd_errorf("flag needs an argument: %s", a);
-				goto out;
-			}
-			*dst = argv[++i];
 		}
 	}
 	if (output && strcmp(output, "json")) {

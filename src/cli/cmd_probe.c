@@ -113,55 +113,72 @@ static int strip_proto(char *target, struct probe_args *a)
 static int parse_args(const struct cmd *self, int argc, char **argv, struct probe_args *a,
 		      bool trace)
 {
+	bool tcp = false, http = false, udp = false, icmp = false;
+	const char *timeout = NULL;
+	struct flag probe_flags[] = {
+		FLAG_DEF("tcp", 0, FLAG_BOOL, &tcp),
+		FLAG_DEF("http", 0, FLAG_BOOL, &http),
+		FLAG_DEF("udp", 0, FLAG_BOOL, &udp),
+		FLAG_DEF("icmp", 0, FLAG_BOOL, &icmp),
+		FLAG_DEF("timeout", 0, FLAG_STRING, &timeout),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &a->ns),
+		FLAG_END,
+	};
+	/* trace: no --http (the tracer follows packets, not a request), -o json. */
+	struct flag trace_flags[] = {
+		FLAG_DEF("tcp", 0, FLAG_BOOL, &tcp),
+		FLAG_DEF("udp", 0, FLAG_BOOL, &udp),
+		FLAG_DEF("icmp", 0, FLAG_BOOL, &icmp),
+		FLAG_DEF("timeout", 0, FLAG_STRING, &timeout),
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &a->ns),
+		FLAG_DEF("output", 'o', FLAG_STRING, &a->output),
+		FLAG_END,
+	};
+	struct flag_args fa = { 0 };
 	struct pn_err err = { 0 };
-	char target[512];
-	int npos = 0;
+	char target[512], set[32] = "";
+	size_t nkinds = 0;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->q.kind = PROBE_TCP;
 	a->timeout_ms = 2000;
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (!strcmp(s, "--tcp") || (!trace && !strcmp(s, "--http")) || !strcmp(s, "--udp") ||
-		    !strcmp(s, "--icmp")) {
-			a->q.kind = s[2] == 't' ? PROBE_TCP : s[2] == 'h' ? PROBE_HTTP
-				 : s[2] == 'u' ? PROBE_UDP : PROBE_ICMP;
-			a->kind_set = true;
-		} else if (!strcmp(s, "--timeout") || !strncmp(s, "--timeout=", 10)) {
-			const char *v = s[9] == '=' ? s + 10 : (i + 1 < argc ? argv[++i] : NULL);
-
-			a->timeout_ms = v ? parse_duration_ms(v) : -1;
-			if (a->timeout_ms < 0) {
-				cmd_errorf("invalid --timeout \"%s\": use e.g. 2s or 500ms", v ? v : "");
-				return -1;
-			}
-		} else if (!strcmp(s, "-n") || !strcmp(s, "--namespace")) {
-			if (i + 1 >= argc) {
-				cmd_errorf("flag needs an argument: 'n' in -n");
-				return -1;
-			}
-			a->ns = argv[++i];
-		} else if (trace && (!strcmp(s, "-o") || !strcmp(s, "--output"))) {
-			if (i + 1 >= argc) {
-				cmd_errorf("flag needs an argument: 'o' in -o");
-				return -1;
-			}
-			a->output = argv[++i];
-		} else if (trace && (!strncmp(s, "-o=", 3) || !strncmp(s, "--output=", 9))) {
-			a->output = strchr(s, '=') + 1;
-		} else if (s[0] == '-' && s[1]) {
-			cmd_errorf("unknown flag: %s", s);
-			return -1;
-		} else if (npos < 2) {
-			a->pos[npos++] = s;
-		} else {
-			cmd_errorf("too many arguments: %s", s);
-			return -1;
-		}
+	if (cmd_flags(trace ? trace_flags : probe_flags, argc, argv, &fa) < 0)
+		return -1;
+	if (fa.n == 2) {
+		a->pos[0] = fa.v[0];
+		a->pos[1] = fa.v[1];
 	}
-	if (npos != 2) {
+	rc = cmd_no_args(self->name, &fa, 2);
+	flag_args_free(&fa);   /* pos[] are argv's */
+	if (rc < 0)
+		return -1;
+	if (!a->pos[1]) {
 		cmd_usage(stderr, self);
+		return -1;
+	}
+	{
+		/* Sorted, as cobra names them. */
+		static const char *const names[] = { "http", "icmp", "tcp", "udp" };
+		static const enum probe_kind kinds[] = { PROBE_HTTP, PROBE_ICMP, PROBE_TCP, PROBE_UDP };
+		const bool given[] = { http, icmp, tcp, udp };
+
+		for (size_t i = 0; i < PN_ARRAY_SIZE(names); i++)
+			if (given[i]) {
+				snprintf(set + strlen(set), sizeof(set) - strlen(set), "%s%s",
+					 nkinds++ ? " " : "", names[i]);
+				a->q.kind = kinds[i];
+				a->kind_set = true;
+			}
+	}
+	if (nkinds > 1) {
+		/* cobra's MarkFlagsMutuallyExclusive words. */
+		cmd_errorf("if any flags in the group [%s] are set none of the others can be; [%s] were all set",
+			   trace ? "icmp tcp udp" : "http icmp tcp udp", set);
+		return -1;
+	}
+	if (timeout && (a->timeout_ms = parse_duration_ms(timeout)) < 0) {
+		cmd_errorf("invalid --timeout \"%s\": use e.g. 2s or 500ms", timeout);
 		return -1;
 	}
 	if (a->output && strcmp(a->output, "json")) {

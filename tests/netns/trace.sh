@@ -239,7 +239,10 @@ t_is "$(complete_words "$P" ip pod1 "")" "addr link neigh route " "completion: i
 t_is "$(rc_out $P trace pod1 nosuch:80)" '1:error: pods "nosuch" not found' "unknown target pod"
 t_is "$(rc_out $P trace pod1 pod2:80/sctp)" "1:error: pod2:80/sctp: SCTP probes are not supported (tcp, udp or icmp)" "sctp"
 t_is "$(rc_out $P trace pod1 pod2:80/udp --tcp)" "1:error: pod2:80/udp: the protocol /udp contradicts --tcp" "contradicting protocols"
-t_is "$(rc_out $P trace pod1 pod2:80 --http)" "1:error: unknown flag: --http" "trace has no --http"
+t_is "$(rc_out $P trace pod1 pod2:80 --http)" "1:error: unknown flag: --http
+See 'podnet trace --help' for usage." "trace has no --http"
+t_is "$(rc_out $P trace pod1 pod2:80 --udp --tcp)" "1:error: if any flags in the group [icmp tcp udp] are set none of the others can be; [tcp udp] were all set" \
+	"trace: one protocol at a time"
 t_is "$(rc_out $P trace pod1 pod2:80 -o yaml)" '1:error: unknown output format "yaml" (json)' "-o yaml"
 t_is "$(rc_out $P trace 10.9.9.9 pod2:80)" "1:error: 10.9.9.9 is neither a pod's IP nor one of the node's addresses" "FROM: an unknown address"
 t_ok "no tracer table left after errors" no_tracer_left
