@@ -102,6 +102,15 @@ int cmd_image(int argc, char **argv)
 		argv[1] = "image ls";
 		return cmd_images(argc - 1, argv + 1);
 	}
+	/* A flag before the subcommand: the parent command has none. */
+	if (argv[1][0] == '-' && argv[1][1]) {
+		struct flag none[] = { FLAG_END };
+		struct flag_args a = { 0 };
+
+		if (cmd_flags(none, argc, argv, &a) < 0)
+			return 1;
+		flag_args_free(&a);
+	}
 	cmd_errorf("unknown command \"%s\" for \"podnet image\" (import, rm, ls)", argv[1]);
 	return 1;
 }

@@ -599,27 +599,21 @@ static int netpol_explain(int argc, char **argv)
 	char host[256], src_label[700], dst_label[700];
 	int rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace")) && i + 1 < argc)
-			ns = argv[++i];
-		else if (!strncmp(argv[i], "--namespace=", 12))
-			ns = argv[i] + 12;
-		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			output = argv[++i];
-		else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
-			output = argv[i] + 2 + (argv[i][2] == '=');
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			cmd_errorf("unknown flag: %s", argv[i]);
-			return 1;
-		} else if (!from)
-			from = argv[i];
-		else if (!to)
-			to = argv[i];
-		else {
-			cmd_errorf("%s", explain_usage);
-			return 1;
-		}
+	struct flag flags[] = {
+		FLAG_DEF("namespace", 'n', FLAG_STRING, &ns),
+		FLAG_DEF("output", 'o', FLAG_STRING, &output),
+		FLAG_END,
+	};
+	struct flag_args a = { 0 };
+
+	argv[0] = "netpol explain";
+	if (cmd_flags(flags, argc, argv, &a) < 0)
+		return 1;
+	if (a.n == 2) {
+		from = a.v[0];   /* argv's */
+		to = a.v[1];
 	}
+	flag_args_free(&a);
 	if (!from || !to || target_parse(to, host, sizeof(host), &fl.port, &fl.proto) < 0) {
 		cmd_errorf("%s", explain_usage);
 		return 1;
@@ -690,8 +684,15 @@ out:
 
 int cmd_netpol(int argc, char **argv)
 {
+	struct flag none[] = { FLAG_END };
+	struct flag_args a = { 0 };
+
 	if (argc >= 2 && !strcmp(argv[1], "explain"))
 		return netpol_explain(argc - 1, argv + 1);
+	/* A flag before the subcommand: cobra's parent command has none. */
+	if (cmd_flags(none, argc, argv, &a) < 0)
+		return 1;
+	flag_args_free(&a);
 	if (argc < 2)
 		cmd_errorf("a subcommand is required: podnet netpol explain FROM TO:PORT[/PROTO]");
 	else

@@ -417,13 +417,15 @@ out:
 
 int cmd_sync(int argc, char **argv)
 {
+	struct flag none[] = { FLAG_END };
+	struct flag_args a = { 0 };
 	struct podrt rt;
 	int rc;
 
-	if (argc > 1) {
-		cmd_errorf("unknown argument \"%s\"; usage: podnet sync", argv[1]);
+	rc = cmd_flags(none, argc, argv, &a) < 0 || cmd_no_args("sync", &a, 0) < 0;
+	flag_args_free(&a);
+	if (rc)
 		return 1;
-	}
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
 	rc = cmd_netpol_sync(&rt);

@@ -27,6 +27,18 @@ for c in apply get describe delete exec logs pods ps inspect inspectp images gc 
 	t_is "$(rc_out $P $c --bogus)" "1:error: unknown flag: --bogus
 See 'podnet $c --help' for usage." "$c --bogus: kubectl's unknown flag"
 done
+# The node tools and the subcommand parents too (netns and graph said
+# 'unknown argument', pid2pod 'invalid PID', the others lacked the See line).
+for c in netns pid2pod graph ip ss nsenter probe trace doctor sync netpol image "netpol explain"; do
+	t_is "$(rc_out $P $c --bogus)" "1:error: unknown flag: --bogus
+See 'podnet $c --help' for usage." "$c --bogus: kubectl's unknown flag"
+done
+t_is "$(rc_out $P ss pod1 -ltx)" "1:error: unknown shorthand flag: 'x' in -x
+See 'podnet ss --help' for usage." "ss -ltx: the bundle's unknown letter, as pflag names it"
+for c in "graph x" "netns identify 1 2" "pid2pod 1 2" "doctor pod1 pod2" "probe pod1 pod2:80 x" "sync x"; do
+	t_is "$(rc_out $P $c)" "1:error: unexpected arguments: [${c##* }]
+See 'podnet ${c%% *} -h' for help and examples" "$c: refused"
+done
 t_is "$(rc_out $P gc -z)" "1:error: unknown shorthand flag: 'z' in -z
 See 'podnet gc --help' for usage." "gc -z: kubectl's unknown shorthand flag"
 t_is "$(rc_out $P gc --bogus)" "1:error: unknown flag: --bogus
