@@ -164,9 +164,9 @@ static int output_json(const char *output, bool *json)
 }
 
 /*
- * ip's -br and -brief are long options with one dash (iproute2 matches
- * any prefix of "-brief"); pflag would read -br as -b -r.  A copy of
- * @argv with them spelled --brief, up to "--"; NULL without memory.
+ * ip's -brief is a long option with one dash (iproute2 takes a prefix:
+ * -br is the usual one); pflag would read -br as -b -r.  A copy of @argv
+ * with -br and -brief spelled --brief, up to "--"; NULL without memory.
  */
 static char **ip_brief_argv(int argc, char **argv)
 {
@@ -206,7 +206,8 @@ int cmd_ip(int argc, char **argv)
 
 	if (!av || cmd_flags(flags, argc, av, &fa) < 0 || output_json(output, &json) < 0)
 		goto out;
-	/* As ip: the last of -4/-6 would win; both is no family at all. */
+	/* ip lets the last of -4/-6 win; their order is not kept here, so
+	 * both means every family. */
 	family = v4 && !v6 ? AF_INET : v6 && !v4 ? AF_INET6 : AF_UNSPEC;
 	for (size_t i = 0; i < fa.n; i++) {
 		const char *a = fa.v[i];
