@@ -99,8 +99,8 @@ State  Recv-Q Send-Q Local Address:Port Peer Address:Port" "ss -s -t: the summar
 out=$($P inspectp pod1 2>&1); rc=$?
 t_is "$rc" 1 "inspectp pod1 (two pods named pod1): exit 1"
 t_match "$out" "^error: pod name \"pod1\" is ambiguous: it matches 2 pods; name one by its ID or with -n NAMESPACE:
-POD ID              CREATED             STATE               NAME                NAMESPACE           ATTEMPT             RUNTIME
-" "inspectp: the ambiguity, then crictl pods' header"
+POD ID +CREATED +STATE +NAME +NAMESPACE +ATTEMPT +RUNTIME
+" "inspectp: the ambiguity, then crictl pods' header (column widths follow the widest cell)"
 t_is "$(grep -cE '^[0-9a-f]{13} .* pod1 +(default|team) +0 +\(default\)$' <<<"$out")" "2" "inspectp: both candidates, with their namespace"
 t_is "$($P inspectp pod1 -n team | jq -r .status.metadata.namespace)" "team" "inspectp pod1 -n team"
 t_is "$($P inspectp -n default pod1 | jq -r .status.metadata.namespace)" "default" "inspectp -n default pod1"
@@ -112,8 +112,8 @@ t_is "$($P inspectp "${id:0:12}" | jq -r .status.metadata.namespace)" "team" "in
 out=$($P inspect c1 2>&1); rc=$?
 t_is "$rc" 1 "inspect c1 (a c1 in two pods): exit 1"
 t_match "$out" "^error: container name \"c1\" is ambiguous: it matches 2 containers; name one by its ID:
-CONTAINER           IMAGE               CREATED             STATE               NAME                ATTEMPT             POD ID              POD
-" "inspect: the ambiguity, then crictl ps' header"
+CONTAINER +IMAGE +CREATED +STATE +NAME +ATTEMPT +POD ID +POD
+" "inspect: the ambiguity, then crictl ps' header (column widths follow the widest cell)"
 t_is "$(grep -cE '^[0-9a-f]{13} .* c1 +0 +[0-9a-f]{13} +pod1$' <<<"$out")" "2" "inspect: both candidates, as crictl ps rows"
 t_is "$($P inspect c1 --namespace team | jq -r '.status.labels["io.kubernetes.pod.namespace"]')" "team" "inspect c1 --namespace team"
 t_is "$(rc_out $P inspect c4 -n team)" '1:error: no such container "c4" in namespace "team"' "inspect: none in that namespace"
