@@ -144,7 +144,7 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 {
 	struct cni_netlist *l = NULL;
 	char path[PATH_MAX];
-	int fd, ret;
+	int ret;
 
 	*written = false;
 	if (path_out)
@@ -160,20 +160,17 @@ int podrt_init_cni(struct podrt *rt, bool *written, char **path_out, struct pn_e
 	if (ret < 0)
 		return pn_error(err, PN_E_STATE, -ret, "cannot create %s", rt->cni_conf_dir);
 	snprintf(path, sizeof(path), "%s/%s", rt->cni_conf_dir, DEFAULT_CONFLIST);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == EEXIST)
+	/* Someone's file of that name that does not load is theirs to fix. */
+	if (access(path, F_OK) == 0)
 		return pn_error(err, PN_E_CONFLICT, EEXIST,
 				"%s exists but is not a valid network configuration", path);
-	if (fd < 0)
-		return pn_error(err, PN_E_STATE, errno, "cannot write %s", path);
-	ret = pn_write_all(fd, default_conflist, sizeof(default_conflist) - 1);
-	if (ret < 0) {
-		ret = pn_error(err, PN_E_STATE, -ret, "cannot write %s", path);
-		close(fd);
-		unlink(path);
+	/* Written aside and renamed into place: a runtime reading the
+	 * directory (containerd watches it) never sees half of it, and a
+	 * crash leaves no partial file behind. */
+	ret = pn_file_replace(path, default_conflist, sizeof(default_conflist) - 1, 0644, PN_E_STATE,
+			      err);
+	if (ret < 0)
 		return ret;
-	}
-	close(fd);
 	*written = true;
 	if (path_out)
 		*path_out = strdup(path);
