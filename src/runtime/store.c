@@ -437,8 +437,17 @@ static int store_vfail(struct store *st, int rc, struct pn_err *err, const char 
 				st->path);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s is corrupt: %s", what,
-				st->path, detail);
+		/* What a user can do about it, as commands: salvage the rows
+		 * SQLite can still read, or start over, in which case gc stops
+		 * and removes everything of the pods the old state held (their
+		 * directories, netns pins, runtime state and CNI attachments
+		 * are all "of no pod" then). */
+		return pn_error(err, PN_E_STATE, EIO,
+				"%s: state database %s is corrupt: %s; to keep what can be read: "
+				"sqlite3 %s .recover | sqlite3 %s.new && mv %s.new %s; to start "
+				"over (every pod is stopped and removed): mv %s %s.corrupt && podnet gc",
+				what, st->path, detail, st->path, st->path, st->path, st->path, st->path,
+				st->path);
 	case SQLITE_NOMEM:
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "%s: out of memory", what);
 	case SQLITE_FULL:
@@ -453,8 +462,12 @@ static int store_vfail(struct store *st, int rc, struct pn_err *err, const char 
 				st->path, detail);
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
-		return pn_error(err, PN_E_STATE, sys > 0 ? sys : EIO, "%s: state database %s: %s",
-				what, st->path, detail);
+		/* "disk I/O error" alone hides ENOSPC, EDQUOT, EROFS... */
+		if (sys > 0)
+			return pn_error(err, PN_E_STATE, sys, "%s: state database %s: %s (%s)", what,
+					st->path, detail, strerror(sys));
+		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s: %s", what, st->path,
+				detail);
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
