@@ -1091,9 +1091,10 @@ int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code, struct
 	int ret;
 
 	p->c.status = wstatus;
-	read_runtime_log(p->c.logpath, p->c.errmsg, sizeof(p->c.errmsg));
+	read_runtime_log(p->c.logfd, p->c.errmsg, sizeof(p->c.errmsg));
 	close(p->c.logfd);
-	unlink(p->c.logpath);
+	if (!p->c.log_unnamed)
+		unlink(p->c.logpath);
 	/* No pipes were asked for: only a pidfd (with a timeout) could be open. */
 	if (p->c.child.pidfd >= 0)
 		close(p->c.child.pidfd);
