@@ -297,7 +297,7 @@ static const struct col pod_cols[] = {
 	{ C(store_pod, uid, COL_UUID), NULL, 0, 0 },
 	{ "namespace", COL_TEXT, offsetof(struct store_pod, namespace_), NULL, 0, 0 },
 	{ C(store_pod, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_pod, sandbox_id, COL_ID), NULL, 0, 0 },
+	{ C(store_pod, sandbox_id, COL_ID), NULL, 0, STORE_POD_F_SANDBOX },
 	{ C(store_pod, spec_json, COL_TEXT), NULL, 0, STORE_POD_F_SPEC },
 	{ C(store_pod, state, COL_ENUM), ENUMS(pod_state_names), STORE_POD_F_STATE },
 	{ C(store_pod, phase, COL_ENUM), ENUMS(phase_names), STORE_POD_F_PHASE },
@@ -1176,8 +1176,6 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 
 /* ---- owners */
 
-#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
-
 /* State letter and starttime (field 22) of /proc/PID/stat. */
 static int proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
@@ -1213,7 +1211,7 @@ int store_owner_self(char **out)
 	char state;
 	int ret;
 
-	ret = pn_read_file(BOOT_ID_PATH, boot, sizeof(boot));
+	ret = pn_boot_id(boot, sizeof(boot));
 	if (ret)
 		return ret;
 	ret = proc_stat(getpid(), &state, &start);
@@ -1234,7 +1232,7 @@ bool store_owner_alive(const char *owner)
 	if (!owner || sscanf(owner, "%63[0-9a-f-]:%d:%llu", boot, &pid, &start) != 3 || pid <= 0)
 		return false;
 	/* Unknown boot id: cannot tell, and a live owner must not be torn down. */
-	if (pn_read_file(BOOT_ID_PATH, cur, sizeof(cur)) == 0 && strcmp(cur, boot))
+	if (pn_boot_id(cur, sizeof(cur)) == 0 && strcmp(cur, boot))
 		return false;
 	if (proc_stat(pid, &state, &cur_start))
 		return false;
@@ -1914,7 +1912,9 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod update without uid");
 	fields &= STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_IPS |
 		  STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED |
-		  STORE_POD_F_SPEC | STORE_POD_F_STATUS | STORE_POD_F_DELETION;
+		  STORE_POD_F_SPEC | STORE_POD_F_STATUS | STORE_POD_F_DELETION | STORE_POD_F_SANDBOX;
+	if ((fields & STORE_POD_F_SANDBOX) && !p->sandbox_id)
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod %s: new sandbox id missing", p->uid);
 	if (!fields)
 		return 0;
 	/* The process that starts a step owns the row until it is ready. */
@@ -2143,6 +2143,20 @@ int store_attachment_add(struct store *st, struct store_attachment *a, struct pn
 		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 				    "attachment %s/%s of pod %s already exists", a->network,
 				    a->ifname, a->pod_uid);
+	return ret;
+}
+
+int store_attachment_remove_all(struct store *st, const char *pod_uid, struct pn_err *err)
+{
+	const char *args[] = { pod_uid };
+	int ret;
+
+	ret = row_delete(st, &att_table, "pod_uid = ?1", args, 1, err,
+			 "remove the attachments of pod %s", "pod %s has no attachment", pod_uid);
+	if (ret == -ENOENT) {
+		pn_err_free(err);
+		ret = 0;
+	}
 	return ret;
 }
 
