@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fault.h"
 #include "file.h"
 #include "image.h"
 #include "store.h"
@@ -84,6 +85,8 @@ struct shim {
 	pid_t sync_pid;         /* the running syncCommand, 0 if none */
 	bool sync_again;        /* readiness changed while it ran */
 	json_t *events;         /* events.json's array */
+	json_t *cgroups;        /* the pod's parent cgroup dirs (cgroup_dirs()) */
+	char boot_id[64];
 };
 
 static struct shim S;
@@ -240,11 +243,13 @@ static void write_shim_json(void)
 	json_t *j;
 
 	pathf(path, sizeof(path), "%s/shim.json", S.pod_dir);
-	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I}", "pid", (int)getpid(),
-		      "pausePid", S.pause_running ? (int)S.pause_pid : 0, "state", S.state, "sandboxID",
-		      S.plan.sandbox_id, "ready", S.ready, "podUID", S.plan.pod_uid, "message",
-		      str_or_null(S.message), "runtime", S.rt_path, "runtimeRoot", S.rt_root,
-		      "startedAt", S.started_at, "startupMs", (json_int_t)S.startup_ms);
+	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:O}", "pid",
+		      (int)getpid(), "pausePid", S.pause_running ? (int)S.pause_pid : 0, "state",
+		      S.state, "sandboxID", S.plan.sandbox_id, "ready", S.ready, "podUID",
+		      S.plan.pod_uid, "message", str_or_null(S.message), "runtime", S.rt_path,
+		      "runtimeRoot", S.rt_root, "startedAt", S.started_at, "startupMs",
+		      (json_int_t)S.startup_ms, "bootID", S.boot_id, "cgroups",
+		      S.cgroups ? S.cgroups : json_null());
 	write_json_atomic(path, j);
 }
 
@@ -705,6 +710,12 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	}
 	io.out = l->outp[1];
 	io.err = l->errp[1];
+	/* This attempt's runtime id, named before the runtime runs: whoever
+	 * finds this shim dead (delete, gc) stops it by that id. */
+	pathf(statedir, sizeof(statedir), "%s/containers/%s/cid", S.pod_dir, c->id);
+	if (pn_file_replace(statedir, c->cid, strlen(c->cid), 0644, PN_E_STATE, &derr) < 0)
+		shim_log("container %s: %s", c->name, pn_err_msg(&derr));
+	pn_err_free(&derr);
 	/* A previous shim killed before cleaning up leaves runtime state that
 	 * would make `run` fail with "container ... already exists". */
 	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->cid);
@@ -799,14 +810,18 @@ static void ctr_start_all(void)
 
 	if (!ls) {
 		for (size_t i = 0; i < n; i++)
-			ctr_start(i);
+			if (!S.plan.ctrs[i].done)
+				ctr_start(i);
 		return;
 	}
 	shim_log("starting %zu containers at once", n);
 	for (size_t i = 0; i < n; i++)
-		ctr_launch(i, &ls[i]);
+		if (!S.plan.ctrs[i].done)
+			ctr_launch(i, &ls[i]);
+	pn_fault_point("shim.runtimes-started");
 	for (size_t i = 0; i < n; i++)
-		ctr_launched(i, &ls[i]);
+		if (!S.plan.ctrs[i].done)
+			ctr_launched(i, &ls[i]);
 	free(ls);
 }
 
@@ -1066,7 +1081,12 @@ static void pause_stop(void)
 static void stop_begin(const char *why, int64_t grace_s)
 {
 	struct pn_err err = { 0 };
-	uint64_t deadline = now_ns() + (uint64_t)grace_s * NS_PER_S;
+	/* Saturated: kube-apiserver accepts any int64 grace period, and
+	 * 9223372036854775807 s must wait (for ever), not overflow to now. */
+	uint64_t deadline = grace_s < 0 ? now_ns()
+			    : (uint64_t)grace_s > (UINT64_MAX - now_ns()) / NS_PER_S
+				    ? UINT64_MAX
+				    : now_ns() + (uint64_t)grace_s * NS_PER_S;
 
 	if (S.stopping) {
 		if (!S.killed && deadline < S.term_deadline) {
@@ -1116,11 +1136,15 @@ static bool any_running(void)
 	return false;
 }
 
-/* Remove the pod's parent cgroups the runtime created (it removes only the
- * leaves it made): <own cgroup>/podnet/pod<uid> in every hierarchy. */
-static bool cleanup_line(const char *ctrls, char *path, void *ctx)
+/*
+ * The pod's parent cgroups, <own cgroup>/podnet/pod<uid> in every
+ * hierarchy: the runtime creates the containers' cgroups below them and
+ * removes only those leaves.  Listed in shim.json from the start, so that
+ * whoever finds this shim dead can find and stop the pod's processes.
+ */
+static bool cgroup_line(const char *ctrls, char *path, void *ctx)
 {
-	bool v2 = *(const bool *)ctx;
+	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
 	char dir[PATH_MAX];
 
 	if (!strcmp(path, "/"))
@@ -1132,32 +1156,46 @@ static bool cleanup_line(const char *ctrls, char *path, void *ctx)
 
 		if (slash)
 			*slash = '\0';
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
+		pathf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
 	} else {
 		const char *h = !*ctrls ? "unified" : !strncmp(ctrls, "name=", 5) ? ctrls + 5 : ctrls;
 
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path,
-			 S.plan.pod_uid);
+		pathf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path, S.plan.pod_uid);
 	}
-	if (rmdir(dir) == 0 || errno == ENOENT) {
-		/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
-		char *p = strrchr(dir, '/');
-
-		*p = '\0';
-		rmdir(dir);
-	}
+	if (dir[0])
+		json_array_append_new(ctx, json_string(dir));
 	return false;
+}
+
+static void cgroup_dirs(void)
+{
+	S.cgroups = json_array();
+	if (S.cgroups)
+		cgroup_each("self", cgroup_line, S.cgroups);
 }
 
 static void cgroup_cleanup(void)
 {
-	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+	size_t i;
+	json_t *d;
 
-	cgroup_each("self", cleanup_line, &v2);
+	json_array_foreach(S.cgroups, i, d) {
+		char dir[PATH_MAX];
+
+		pathf(dir, sizeof(dir), "%s", json_string_value(d));
+		if (rmdir(dir) == 0 || errno == ENOENT) {
+			/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
+			char *p = strrchr(dir, '/');
+
+			*p = '\0';
+			rmdir(dir);
+		}
+	}
 }
 
 static void stop_finish(void)
 {
+	pn_fault_point("shim.stop-finish");
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
@@ -1495,6 +1533,18 @@ static int setup_paths(struct shim_ctr *c, struct pn_err *err)
 	pathf(buf, sizeof(buf), "%s/containers/%s", S.pod_dir, c->id);
 	if (pn_mkdir_p(buf, 0755) < 0)
 		return pn_error(err, PN_E_STATE, errno, "create %s", buf);
+	/* A re-created sandbox goes on with the attempts' numbering: the last
+	 * attempt's log becomes the previous one (logs --previous). */
+	if (c->restart_count > 0) {
+		pathf(c->log_path, sizeof(c->log_path), "%s/%d.log", c->log_dir, c->restart_count - 1);
+		if (c->done || access(c->log_path, F_OK) < 0)
+			c->log_path[0] = '\0';
+	}
+	if (c->done) {
+		pathf(buf, sizeof(buf), "%s/%d.log", c->log_dir, c->restart_count);
+		if (access(buf, F_OK) == 0)
+			snprintf(c->log_path, sizeof(c->log_path), "%s", buf);
+	}
 	return 0;
 }
 
@@ -1629,6 +1679,11 @@ int main(int argc, char **argv)
 		goto fail;
 	shim_log("pod %s: runtime %s%s%s, state %s", S.plan.pod_uid, S.rt_path, why ? " — " : "",
 		 why ? why : "", S.rt_root);
+	if (pn_boot_id(S.boot_id, sizeof(S.boot_id)) < 0)
+		S.boot_id[0] = '\0';
+	/* Before any runtime runs: whoever finds this shim dead reads here
+	 * where the pod's processes are. */
+	cgroup_dirs();
 	write_shim_json();
 	ret = write_etc_files(&err);
 	if (ret < 0)
@@ -1636,11 +1691,16 @@ int main(int argc, char **argv)
 	ret = pause_start(&err);
 	if (ret < 0)
 		goto fail;
+	pn_fault_point("shim.pause-started");
 	write_shim_json();
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
-		S.plan.ctrs[i].state = CS_CREATED;
-		snprintf(S.plan.ctrs[i].reason, sizeof(S.plan.ctrs[i].reason), "ContainerCreating");
-		write_status(&S.plan.ctrs[i]);
+		struct shim_ctr *c = &S.plan.ctrs[i];
+
+		/* Ended in an earlier sandbox of the pod, for good. */
+		c->state = c->done ? CS_EXITED : CS_CREATED;
+		if (!c->done)
+			snprintf(c->reason, sizeof(c->reason), "ContainerCreating");
+		write_status(c);
 	}
 	ctr_start_all();
 	S.startup_ms = (long)((now_ns() - S.start_ns) / 1000000);
@@ -1686,6 +1746,7 @@ out:
 		shim_log("exit %d", ret);
 	prober_fini();
 	json_decref(S.events);
+	json_decref(S.cgroups);
 	shim_plan_free(&S.plan);
 	pn_err_free(&err);
 	return ret;
