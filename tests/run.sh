@@ -65,6 +65,12 @@ for t in tests/netns/*.sh; do
 	case "$(basename "$t")" in lib.sh | lib-*.sh) continue ;; esac
 	run_tap "netns/$(basename "$t" .sh)" timeout 600 bash "$t"
 done
+# The fault-injection suite in its short form (make faults: FAULT_FULL=1).
+for t in tests/faults/*.sh; do
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	case "$(basename "$t")" in lib.sh) continue ;; esac
+	run_tap "faults/$(basename "$t" .sh)" timeout "${FAULT_TIMEOUT:-900}" bash "$t"
+done
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"

@@ -1550,10 +1550,18 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	char pod_ip[64] = "", gw[64] = "", hostname[64];
 	size_t nc = 0, ncs = 0;
 	struct cniclient cc = { 0 };
-	int ret;
+	int lock = -1, ret;
 
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
 	cc.cache_dir = rt->cni_cache;
+	/* Shared, from before the claim until the pod runs (or is undone):
+	 * a gc (exclusive) never lists the pod half-made, so never takes its
+	 * netns pin, directory or CNI attachment for leftovers. */
+	if (!locked) {
+		ret = podrt_lifecycle_lock(rt, true, &lock, err);
+		if (ret < 0)
+			goto out_nofail;
+	}
 	/*
 	 * Claim the pod: pending -> creating, owned by this process, in one
 	 * transaction, so that of two starters (podnetd's agent and the
@@ -1582,16 +1590,6 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	if (ret < 0)
 		goto out_nofail;
 	pn_fault_point("start.claimed");
-	/* A barrier: a running gc (exclusive) finishes before anything of
-	 * this pod exists; a gc that starts later lists it, alive. */
-	if (!locked) {
-		int lock;
-
-		ret = podrt_lifecycle_lock(rt, true, &lock, err);
-		if (ret < 0)
-			goto out;
-		podrt_lifecycle_unlock(lock);
-	}
 	spec = json_loads(sp->spec_json, 0, NULL);
 	ret = spec ? pod_from_json(spec, &pod, err)
 		   : pn_error(err, PN_E_STATE, EIO, "pod %s: stored spec unreadable", sp->name);
@@ -1675,6 +1673,10 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 		cni_rt_for(sp, &crt, kv);
 		ret = cniclient_add(&cc, l, &crt, &res, err);
 		if (ret < 0) {
+			/* A failed ADD was undone by the client (DEL of the
+			 * plugins it ran): nothing is left for a DEL to find. */
+			if (store_attachment_remove_all(rt->st, sp->uid, NULL) < 0)
+				pn_debug("pod %s: attachment row kept", sp->name);
 			pn_err_prefix(err, "network for pod \"%s\" (CNI network %s)", sp->name, l->name);
 			goto out;
 		}
@@ -1852,6 +1854,7 @@ out:
 	if (ret < 0 && !carry)
 		start_failed(rt, uid, err);
 out_nofail:
+	podrt_lifecycle_unlock(lock);
 	images_free(imgs, nc);
 	store_container_array_free(cs, ncs);
 	store_pod_free(sp);
@@ -1925,6 +1928,48 @@ static void carry_free(struct ctr_carry *c, size_t n)
 		json_decref(c[i].exited);
 	}
 	free(c);
+}
+
+/* Append one of kubelet's pod events to <pod_dir>/events.json (the shim's
+ * file, read by `describe pod`), aggregated as the event recorder does. */
+static void pod_event(const char *pod_dir, const char *type, const char *reason,
+		      const char *message)
+{
+	char path[PATH_MAX], now[40];
+	json_t *doc, *evs, *e;
+	struct timespec ts;
+	struct tm tm;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(path, sizeof(path), "%s/events.json", pod_dir);
+	doc = json_load_file(path, 0, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		doc = json_object();
+	}
+	evs = json_object_get(doc, "events");
+	if (!json_is_array(evs)) {
+		evs = json_array();
+		json_object_set_new(doc, "events", evs);
+	}
+	json_array_foreach(evs, i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "reason")) ?: "", reason) &&
+		    !strcmp(json_string_value(json_object_get(e, "message")) ?: "", message)) {
+			json_object_set_new(e, "count",
+					    json_integer(json_integer_value(json_object_get(e, "count")) + 1));
+			json_object_set_new(e, "lastTimestamp", json_string(now));
+			goto write;
+		}
+	}
+	json_array_append_new(evs, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "type", type,
+					     "reason", reason, "fieldPath", "", "message", message,
+					     "count", 1, "firstTimestamp", now, "lastTimestamp", now));
+write:
+	(void)!pn_json_file_replace(path, doc, JSON_INDENT(2), 0644, PN_E_STATE, NULL);
+	json_decref(doc);
 }
 
 /*
@@ -2145,6 +2190,10 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 		EVENT(rt, sp, NULL, "Normal", "SandboxChanged",
 		      "Pod sandbox died (%s), it will not be re-created: restartPolicy is %s", msg,
 		      pn_restart_policy_str(pod->spec.restart_policy));
+		snprintf(path, sizeof(path),
+			 "Pod sandbox died (%s), it will not be re-created: restartPolicy is %s", msg,
+			 pn_restart_policy_str(pod->spec.restart_policy));
+		pod_event(pod_dir, "Normal", "SandboxChanged", path);
 		if (ret == 0) {
 			struct pn_err scratch = { 0 };
 
@@ -2191,6 +2240,10 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 	pn_fault_point("recover.row-updated");
 	EVENT(rt, sp, NULL, "Normal", "SandboxChanged",
 	      "Pod sandbox changed, it will be killed and re-created: %s", msg);
+	/* And where `describe pod` reads the shim's (the new shim keeps it). */
+	snprintf(path, sizeof(path), "Pod sandbox changed, it will be killed and re-created: %s",
+		 msg);
+	pod_event(pod_dir, "Normal", "SandboxChanged", path);
 	ret = pod_start(rt, sp->uid, true, carry, nc, err);
 	if (ret < 0) {
 		struct store_pod *now = NULL;

@@ -27,9 +27,9 @@
  * sandbox id, netns and lease.
  *
  * The lifecycle lock (<root>/lifecycle.lock) orders gc against the rest:
- * gc and recovery hold it exclusively; delete holds it shared; start takes
- * it shared once, right after it claimed its row, to let a running gc
- * finish before anything of the pod exists.  Any process that starts,
+ * gc and recovery hold it exclusively; delete and start hold it shared
+ * (start from before its claim until the pod runs or is undone), so a gc
+ * never sees a pod half-made or half-removed.  Any process that starts,
  * deletes or re-creates pods must follow this.
  *
  * Create is two halves that the Kubernetes API runs at different times,

@@ -1681,6 +1681,18 @@ int main(int argc, char **argv)
 		 why ? why : "", S.rt_root);
 	if (pn_boot_id(S.boot_id, sizeof(S.boot_id)) < 0)
 		S.boot_id[0] = '\0';
+	/* The pod's events so far (a re-created sandbox's SandboxChanged):
+	 * kept, not overwritten by this shim's first one. */
+	{
+		char ev_path[PATH_MAX + 16];
+		json_t *doc;
+
+		pathf(ev_path, sizeof(ev_path), "%s/events.json", S.pod_dir);
+		doc = json_load_file(ev_path, 0, NULL);
+		if (json_is_array(json_object_get(doc, "events")))
+			S.events = json_incref(json_object_get(doc, "events"));
+		json_decref(doc);
+	}
 	/* Before any runtime runs: whoever finds this shim dead reads here
 	 * where the pod's processes are. */
 	cgroup_dirs();
