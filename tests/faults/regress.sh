@@ -90,8 +90,8 @@ t_ok "a new sandbox id" test "$(sb_of py)" != "$oldsb"
 $P get pod py -o json >"$T/y.json"
 t_is "$(jq -r '.status.containerStatuses[0] | "\(.lastState.terminated.exitCode) \(.lastState.terminated.reason) \(.restartCount)"' "$T/y.json")" \
 	"255 Unknown 1" "lastState: terminated 255 Unknown, restartCount 1"
-t_match "$(jq -r '.events[0] | "\(.reason): \(.message)"' "$PODNET_ROOT/pods/$(db "select uid from pods where name='py'")/events.json")" \
-	"^SandboxChanged: Pod sandbox changed, it will be killed and re-created: its shim \(pid $shim\) is gone$" "event SandboxChanged"
+t_match "$($P describe pod py | grep SandboxChanged)" \
+	"Normal +SandboxChanged .*Pod sandbox changed, it will be killed and re-created: its shim \(pid $shim\) is gone$" "event SandboxChanged"
 newip=$(ip_of py)
 t_match "$newip" "^10\.244\.[0-9]+\.[0-9]+$" "py has an IP again ($oldip -> $newip)"
 zip=$(ip_of pz)
@@ -206,8 +206,8 @@ t_ok "a pod named with 100 characters starts" $P apply -f "$T/long.yaml"
 t_is "$($P exec "$name" -c c1 -- hostname)" "$(printf 'a%.0s' $(seq 1 63))" "its hostname: the first 63 (kubelet)"
 t_ok "delete it" $P delete pod "$name"
 mkdir "$T/adir"
-t_is "$(rc_out $P apply -f "$T/adir")" "1:error: read $T/adir: Is a directory" "-f DIR: says it is a directory"
-t_is "$(rc_out timeout 20 $P apply -f /dev/zero)" "1:error: /dev/zero: larger than 64 MiB, the most a manifest may have" "-f /dev/zero: bounded, says why"
+t_is "$(rc_out $P apply -f "$T/adir")" "1:error: error reading [$T/adir]: recognized file extensions are [.json .yaml .yml]" "-f DIR with no manifest: kubectl's error"
+t_is "$(rc_out timeout 20 $P apply -f /dev/zero)" "1:error: read /dev/zero: larger than 64 MiB, the most a manifest may have" "-f /dev/zero: bounded, says why"
 t_is "$(rc_out $P apply -f "$T/nope.yaml")" "1:error: the path \"$T/nope.yaml\" does not exist" "-f missing: does not exist"
 : >"$T/empty.yaml"
 t_is "$(rc_out $P apply -f "$T/empty.yaml")" "1:error: no objects passed to apply" "empty file: kubectl's error"
