@@ -1007,8 +1007,11 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	ctr_set_terminated(c, code, reason, NULL);
 	shim_log("container %s exited: %d (%s)", c->name, code, reason);
 	/* The runtime keeps a stopped container (and its cgroup) until
-	 * delete; the next attempt is a new container. */
-	if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
+	 * delete; the next attempt is a new container.  A stopping pod
+	 * deletes all of them at once at the end (pause_stop()). */
+	if (S.stopping)
+		c->rt_state = true;
+	else if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
 		shim_log("delete %s: %s", c->name, pn_err_msg(&err));
 	pn_err_free(&err);
 	ctr_after_exit(c);
@@ -1052,23 +1055,42 @@ static bool wait_pid_bounded(pid_t pid, int ms)
 	return false;
 }
 
+/*
+ * Stop the pause, then delete it and every container the runtime still
+ * keeps, all at once.  The pause is our child (we are its subreaper and it
+ * is not reaped yet, so its PID is not reused): kill(2) does what `runtime
+ * kill` would, without a runtime call.  It has a SIGTERM handler and exits
+ * 143; SIGKILL if it does not.
+ */
 static void pause_stop(void)
 {
+	const char **ids = calloc(S.plan.n_ctrs + 1, sizeof(*ids));
 	struct pn_err err = { 0 };
+	size_t n = 0;
 
 	if (S.pause_running) {
-		/* The pause exits 143 on SIGTERM; SIGKILL if it does not. */
-		if (oci_kill(&S.rt, S.plan.sandbox_id, SIGTERM, false, &err) < 0)
-			shim_log("kill pause: %s", pn_err_msg(&err));
+		if (kill(S.pause_pid, SIGTERM) < 0)
+			shim_log("kill pause %d: %s", (int)S.pause_pid, strerror(errno));
 		if (!wait_pid_bounded(S.pause_pid, 2000)) {
-			(void)!oci_kill(&S.rt, S.plan.sandbox_id, SIGKILL, false, NULL);
+			kill(S.pause_pid, SIGKILL);
 			wait_pid_bounded(S.pause_pid, KILL_WAIT_S * 1000);
 		}
 		S.pause_running = false;
 	}
-	if (oci_delete(&S.rt, S.plan.sandbox_id, true, &err) < 0 && err.errnum != ENOENT)
-		shim_log("delete pause: %s", pn_err_msg(&err));
+	if (!ids) {
+		(void)!oci_delete(&S.rt, S.plan.sandbox_id, true, NULL);
+		return;
+	}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++)
+		if (S.plan.ctrs[i].rt_state) {
+			ids[n++] = S.plan.ctrs[i].cid;
+			S.plan.ctrs[i].rt_state = false;
+		}
+	ids[n++] = S.plan.sandbox_id;
+	if (oci_delete_many(&S.rt, ids, n, &err) < 0)
+		shim_log("delete from the runtime: %s", pn_err_msg(&err));
 	pn_err_free(&err);
+	free(ids);
 }
 
 /* -------------------------------------------------------------- stopping */
@@ -1080,7 +1102,6 @@ static void pause_stop(void)
  */
 static void stop_begin(const char *why, int64_t grace_s)
 {
-	struct pn_err err = { 0 };
 	/* Saturated: kube-apiserver accepts any int64 grace period, and
 	 * 9223372036854775807 s must wait (for ever), not overflow to now. */
 	uint64_t deadline = grace_s < 0 ? now_ns()
@@ -1104,28 +1125,45 @@ static void stop_begin(const char *why, int64_t grace_s)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
+		/* The init is our child until we reap it (subreaper), so its
+		 * PID is ours: kill(2) is what `runtime kill` would do. */
 		if (c->state == CS_WAITING || c->state == CS_CREATED) {
 			c->state = CS_EXITED;
 			write_status(c);
-		} else if (c->state == CS_RUNNING &&
-			   oci_kill(&S.rt, c->cid, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
-			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
+		} else if (c->state == CS_RUNNING && kill(c->pid, grace_s ? SIGTERM : SIGKILL) < 0) {
+			shim_log("kill %s (pid %d): %s", c->name, (int)c->pid, strerror(errno));
 		}
 	}
-	pn_err_free(&err);
 }
 
 /* Grace period over: SIGKILL every process of each container (--all: the
  * whole cgroup, which matters with a shared PID namespace). */
 static void stop_kill(void)
 {
+	const char **ids = calloc(S.plan.n_ctrs + 1, sizeof(*ids));
+	struct pn_err err = { 0 };
+	size_t n = 0;
+
 	S.killed = true;
 	S.kill_deadline = now_ns() + KILL_WAIT_S * NS_PER_S;
-	for (size_t i = 0; i < S.plan.n_ctrs; i++)
-		if (S.plan.ctrs[i].state == CS_RUNNING) {
-			shim_log("grace period over: SIGKILL %s", S.plan.ctrs[i].name);
-			(void)!oci_kill(&S.rt, S.plan.ctrs[i].cid, SIGKILL, true, NULL);
-		}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
+		struct shim_ctr *c = &S.plan.ctrs[i];
+
+		if (c->state != CS_RUNNING)
+			continue;
+		shim_log("grace period over: SIGKILL %s", c->name);
+		/* The init at once; the rest of its cgroup through the runtime,
+		 * all containers in one round. */
+		kill(c->pid, SIGKILL);
+		if (ids)
+			ids[n++] = c->cid;
+		else
+			(void)!oci_kill(&S.rt, c->cid, SIGKILL, true, NULL);
+	}
+	if (n && oci_kill_many(&S.rt, ids, n, SIGKILL, &err) < 0)
+		shim_log("kill --all: %s", pn_err_msg(&err));
+	pn_err_free(&err);
+	free(ids);
 }
 
 static bool any_running(void)
@@ -1203,7 +1241,7 @@ static void stop_finish(void)
 			/* Unkillable (D state): give up on it, say so. */
 			shim_log("container %s (pid %d) did not exit after SIGKILL", c->name, (int)c->pid);
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->cid, true, NULL);
+			c->rt_state = true;
 			ctr_set_terminated(c, 137, "Error", "did not exit after SIGKILL");
 			c->state = CS_EXITED;
 			write_status(c);
