@@ -819,8 +819,8 @@ static int pod_teardown(struct podrt *rt, const struct store_pod *sp, struct pn_
 			return ret;
 		ret = 0;
 	}
+	pn_fault_point("delete.torn-down");
 	rm_rf(pod_dir);
-	pn_fault_point("teardown.dir-removed");
 	return ret;
 }
 
@@ -913,6 +913,7 @@ static int delete_finish(struct podrt *rt, struct deleting *d, struct pn_err *er
 		close(d->pidfd);
 	d->pidfd = -1;
 	ret = pod_teardown(rt, d->sp, err);
+	pn_fault_point("delete.dir-removed");
 	if (ret == 0)
 		ret = store_pod_delete(rt->st, d->sp->uid, err);
 	if (ret == -ENOENT)
@@ -940,6 +941,8 @@ static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 
 		d[i].pidfd = -1;
 		ret = podrt_pod_mark_deleting(rt, &pods[i], o, &gone, &d[i].sp, &e);
+		if (ret == 0 && !gone)
+			pn_fault_point("delete.marked");
 		if (ret < 0 || gone) {
 			if (done)
 				done(ctx, &pods[i], ret, &e);
