@@ -27,6 +27,9 @@ PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev"
 if ! command -v kubectl >/dev/null 2>&1; then
 	PKGS="$PKGS kubernetes-client"
 fi
+# The fault suite (tests/faults): sqlite3 reads the state back read-only,
+# strace injects faults at syscalls; valgrind for make valgrind.
+PKGS="$PKGS sqlite3 strace valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -94,6 +94,12 @@ for name in "${names[@]}"; do
 	rm -f "$(log_of "$name").rc"
 	count_tap "$name" "$rc"
 done
+# The fault-injection suite in its short form (make faults: FAULT_FULL=1).
+for t in tests/faults/*.sh; do
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	case "$(basename "$t")" in lib.sh) continue ;; esac
+	run_tap "faults/$(basename "$t" .sh)" timeout "${FAULT_TIMEOUT:-900}" bash "$t"
+done
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"

@@ -33,7 +33,10 @@
  *    (kubelet's PLEG relists every second too) and every 10 s every pod is
  *    observed again; podrt_pod_sync_status() writes a changed status back,
  *    which is a change like any other;
- *  - events expire after an hour (kube-apiserver's --event-ttl).
+ *  - events expire after an hour (kube-apiserver's --event-ttl);
+ *  - a ready pod whose shim is gone (killed, or the node rebooted) has its
+ *    sandbox re-created (podrt_pod_recover(), as `podnet gc` does) at the
+ *    first full sweep and every one after.
  */
 #include "node.h"
 
@@ -922,6 +925,39 @@ static void refresh_pod_cidr(struct api_node *n)
 }
 
 /* Ready pods whose status files changed (or all, @full) observed again. */
+/* Dead sandboxes of @pods re-created, one at a time (the lifecycle lock
+ * is exclusive), outside sync_mu: the API is served meanwhile. */
+static void recover_dead(struct api_node *n, const struct store_pod *pods, size_t np)
+{
+	struct pn_err err = { 0 };
+	struct podrt *rt = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < np && !n->stop; i++) {
+		bool recreated = false;
+
+		if (pods[i].state != STORE_POD_READY)
+			continue;
+		if (!rt && !(rt = node_rt_get(n->a, &err))) {
+			pn_warn("agent: %s", pn_err_msg(&err));
+			break;
+		}
+		if (!podrt_sandbox_dead(rt, &pods[i]))
+			continue;
+		pn_log(PN_LOG_INFO, "pod %s/%s: its sandbox died; re-creating it", pods[i].namespace_,
+		       pods[i].name);
+		if (podrt_pod_recover(rt, &pods[i], &recreated, &err) < 0)
+			pn_warn("pod %s/%s: %s", pods[i].namespace_, pods[i].name, pn_err_msg(&err));
+		pn_err_free(&err);
+		any = true;
+	}
+	if (rt)
+		node_rt_put(n->a, rt);
+	pn_err_free(&err);
+	if (any)
+		node_sync(n->a);
+}
+
 static void status_sweep(struct api_node *n, bool full)
 {
 	struct agent_todo t = { 0 };
@@ -964,6 +1000,8 @@ static void status_sweep(struct api_node *n, bool full)
 	}
 	sync_locked(n, &t);
 	pthread_mutex_unlock(&n->sync_mu);
+	if (full)
+		recover_dead(n, pods, np);
 	store_pod_array_free(pods, np);
 	agent_run(n, &t);
 	todo_free(n, &t);

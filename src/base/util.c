@@ -241,6 +241,13 @@ int pn_write_file(const char *path, const char *s)
 	return ret;
 }
 
+int pn_boot_id(char *buf, size_t size)
+{
+	const char *f = getenv("PODNET_BOOT_ID_FILE");
+
+	return pn_read_file(f && *f ? f : "/proc/sys/kernel/random/boot_id", buf, size);
+}
+
 int pn_read_all(int fd, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;

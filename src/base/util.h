@@ -57,6 +57,13 @@ uint64_t pn_ip_distance(const struct pn_ip *a, const struct pn_ip *b);
 
 /* Read a small file (sysctl, boot_id) into buf, newline stripped. */
 int pn_read_file(const char *path, char *buf, size_t size) PN_MUST_CHECK;
+/*
+ * The kernel's boot id (a UUID that changes at every boot), or the content
+ * of the file named by $PODNET_BOOT_ID_FILE when set: tests simulate a
+ * reboot by changing it.  Everything that tells "this boot" from "an earlier
+ * one" (store owners, IPAM leases, shims) reads it here.
+ */
+int pn_boot_id(char *buf, size_t size) PN_MUST_CHECK;
 /* Write a string to an existing file (sysctl). */
 int pn_write_file(const char *path, const char *s) PN_MUST_CHECK;
 /* Read a whole fd (stdin) into a NUL-terminated heap buffer. */

@@ -60,6 +60,9 @@ static void path_error(const char *op, const char *path, int e)
 	msg[0] = (char)(msg[0] >= 'A' && msg[0] <= 'Z' ? msg[0] - 'A' + 'a' : msg[0]);
 	if (e == ENOENT)
 		cmd_errorf("the path \"%s\" does not exist", path);
+	else if (e == EFBIG)
+		/* pn_read_all()'s bound: /dev/zero must not fill the memory. */
+		cmd_errorf("%s %s: larger than 64 MiB, the most a manifest may have", op, path);
 	else
 		cmd_errorf("%s %s: %s", op, path, msg);
 }

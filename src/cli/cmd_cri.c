@@ -989,7 +989,7 @@ int cmd_gc(int argc, char **argv)
 	struct flag_args a = { 0 };
 	struct podrt rt;
 	struct pn_err err = { 0 };
-	size_t removed = 0;
+	struct podrt_gc_report rep;
 	int rc = 0;
 
 	if (cmd_flags(flags, argc, argv, &a) < 0 || cmd_no_args("gc", &a, 0) < 0) {
@@ -999,11 +999,13 @@ int cmd_gc(int argc, char **argv)
 	flag_args_free(&a);
 	if (cmd_runtime_open(&rt, NULL) < 0)
 		return 1;
-	if (podrt_gc(&rt, &removed, &err) < 0) {
+	if (podrt_gc(&rt, &rep, &err) < 0) {
 		cmd_error(&err);
 		rc = 1;
 	}
-	printf("removed %zu leftover object(s)\n", removed);
+	printf("removed %zu leftover object(s)\n", rep.removed);
+	if (rep.recreated)
+		printf("re-created %zu pod sandbox(es)\n", rep.recreated);
 	podrt_close(&rt);
 	pn_err_free(&err);
 	return rc;

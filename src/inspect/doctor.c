@@ -387,6 +387,16 @@ static bool check_pod(const struct doctor_opts *o, struct doctor_report *rep, st
 	snprintf(fix, sizeof(fix), "podnet describe pod %s%s; podnet logs %s%s", c->sp->name, c->nsopt,
 		 c->sp->name, c->nsopt);
 	c->have_view = true;
+	if (podrt_sandbox_dead(o->rt, c->sp)) {
+		/* Nothing watches, logs or restarts its containers; whatever
+		 * of it still runs is stopped and re-created by gc. */
+		snprintf(fix, sizeof(fix), "podnet gc (re-creates its sandbox), or podnet delete pod %s%s",
+			 c->sp->name, c->nsopt);
+		add(rep, c->scope, "shim", DOCTOR_FAIL, fix,
+		    "the shim of %s (pid %d) is gone: its sandbox died", c->scope, (int)v->shim_pid);
+		pn_err_free(&e);
+		return false;
+	}
 	if (!strcmp(v->phase, "Running") && v->ready == v->total)
 		add(rep, c->scope, "pod", DOCTOR_OK, NULL,
 		    "%s is Running, %d/%d containers ready (sandbox %.13s)", c->scope, v->ready, v->total,

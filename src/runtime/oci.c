@@ -475,18 +475,23 @@ struct rt_call {
 	/* between rt_call_spawn() and rt_call_finish() */
 	struct pn_child child;
 	int logfd;
+	bool log_unnamed;  /* O_TMPFILE: logpath is /proc/<pid>/fd/<logfd> */
 	char logpath[PATH_MAX];
 };
 
-static void read_runtime_log(const char *path, char *msg, size_t size)
+static void read_runtime_log(int fd, char *msg, size_t size)
 {
-	FILE *f = fopen(path, "re");
+	int dfd = fd >= 0 ? dup(fd) : -1;
+	FILE *f = dfd >= 0 && lseek(dfd, 0, SEEK_SET) == 0 ? fdopen(dfd, "r") : NULL;
 	char *line = NULL;
 	size_t cap = 0;
 
 	msg[0] = '\0';
-	if (!f)
+	if (!f) {
+		if (dfd >= 0)
+			close(dfd);
 		return;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		json_t *j = json_loads(line, 0, NULL);
 		const char *lvl = json_string_value(json_object_get(j, "level"));
@@ -522,16 +527,30 @@ static int rt_call_spawn(struct rt_call *c, struct pn_err *err)
 		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime root %s", c->rt->root);
 		goto out;
 	}
-	if (snprintf(c->logpath, sizeof(c->logpath), "%s/.log-XXXXXX", c->rt->root) >=
-	    (int)sizeof(c->logpath)) {
-		c->logpath[0] = '\0';
-		ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "runtime root %s", c->rt->root);
-		goto out;
-	}
-	c->logfd = mkostemp(c->logpath, O_CLOEXEC);
-	if (c->logfd < 0) {
-		ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime log in %s", c->rt->root);
-		goto out;
+	/*
+	 * The runtime's --log: a file without a name (O_TMPFILE) that the
+	 * runtime opens through /proc/<our pid>/fd/<n>, so a caller killed
+	 * mid-call leaves nothing behind; a named temp file where the
+	 * filesystem has no O_TMPFILE.
+	 */
+	c->logfd = open(c->rt->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c->logfd >= 0) {
+		snprintf(c->logpath, sizeof(c->logpath), "/proc/%d/fd/%d", (int)getpid(), c->logfd);
+		c->log_unnamed = true;
+	} else {
+		if (snprintf(c->logpath, sizeof(c->logpath), "%s/.log-XXXXXX", c->rt->root) >=
+		    (int)sizeof(c->logpath)) {
+			c->logpath[0] = '\0';
+			ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "runtime root %s",
+				       c->rt->root);
+			goto out;
+		}
+		c->logfd = mkostemp(c->logpath, O_CLOEXEC);
+		if (c->logfd < 0) {
+			ret = pn_error(err, PN_E_OCI_RUNTIME, errno, "create runtime log in %s",
+				       c->rt->root);
+			goto out;
+		}
 	}
 	for (const char *const *a = c->argv; *a; a++)
 		n++;
@@ -564,7 +583,8 @@ static int rt_call_spawn(struct rt_call *c, struct pn_err *err)
 out:
 	if (ret < 0 && c->logfd >= 0) {
 		close(c->logfd);
-		unlink(c->logpath);
+		if (!c->log_unnamed)
+			unlink(c->logpath);
 		c->logfd = -1;
 	}
 	free(argv);
@@ -584,9 +604,10 @@ static int rt_call_finish(struct rt_call *c, struct pn_err *err)
 		r.out = NULL;
 	}
 	pn_proc_result_free(&r);
-	read_runtime_log(c->logpath, c->errmsg, sizeof(c->errmsg));
+	read_runtime_log(c->logfd, c->errmsg, sizeof(c->errmsg));
 	close(c->logfd);
-	unlink(c->logpath);
+	if (!c->log_unnamed)
+		unlink(c->logpath);
 	c->logfd = -1;
 	return ret;
 }
@@ -769,6 +790,90 @@ int oci_kill(const struct oci_rt *rt, const char *id, int sig, bool all, struct 
 
 	snprintf(s, sizeof(s), "%d", sig);
 	return simple_call(rt, "kill", id, argv, err);
+}
+
+/*
+ * One verb for many containers at once: every runtime is started, then
+ * each is waited for by its PID, so stopping a pod of N containers costs
+ * about one runtime call, not N.  The first failure is returned (an id
+ * that is already gone is none); the others are only counted.
+ */
+static int many_calls(const struct oci_rt *rt, const char *what, const char *const *ids, size_t n,
+		      const char *const *(*argv_of)(const char *id, void *ctx, const char **buf),
+		      void *ctx, struct pn_err *err)
+{
+	struct rt_call *cs = n ? calloc(n, sizeof(*cs)) : NULL;
+	const char **bufs = n ? calloc(n * 6, sizeof(*bufs)) : NULL;
+	bool *started = n ? calloc(n, sizeof(*started)) : NULL;
+	struct pn_err e = { 0 };
+	int ret = 0;
+
+	if (n && (!cs || !bufs || !started)) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cs[i].rt = rt;
+		cs[i].argv = argv_of(ids[i], ctx, bufs + i * 6);
+		if (rt_call_spawn(&cs[i], &e) == 0) {
+			started[i] = true;
+		} else if (ret == 0) {
+			ret = -(e.errnum ? e.errnum : EIO);
+			pn_err_move(err, &e);
+		}
+		pn_err_free(&e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!started[i])
+			continue;
+		if (rt_call_finish(&cs[i], &e) == 0 && !call_ok(&cs[i]))
+			rt_failed(&cs[i], what, ids[i], &e);
+		if (e.msg && e.errnum != ENOENT && ret == 0) {
+			ret = -(e.errnum ? e.errnum : EIO);
+			pn_err_move(err, &e);
+		}
+		pn_err_free(&e);
+	}
+out:
+	free(cs);
+	free(bufs);
+	free(started);
+	return ret;
+}
+
+static const char *const *delete_argv(const char *id, void *ctx, const char **buf)
+{
+	(void)ctx;
+	buf[0] = "delete";
+	buf[1] = "--force";
+	buf[2] = id;
+	buf[3] = NULL;
+	return buf;
+}
+
+int oci_delete_many(const struct oci_rt *rt, const char *const *ids, size_t n,
+		    struct pn_err *err)
+{
+	return many_calls(rt, "delete", ids, n, delete_argv, NULL, err);
+}
+
+static const char *const *kill_all_argv(const char *id, void *ctx, const char **buf)
+{
+	buf[0] = "kill";
+	buf[1] = "--all";
+	buf[2] = id;
+	buf[3] = ctx;
+	buf[4] = NULL;
+	return buf;
+}
+
+int oci_kill_many(const struct oci_rt *rt, const char *const *ids, size_t n, int sig,
+		  struct pn_err *err)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", sig);
+	return many_calls(rt, "kill", ids, n, kill_all_argv, s, err);
 }
 
 int oci_delete(const struct oci_rt *rt, const char *id, bool force, struct pn_err *err)
@@ -986,9 +1091,10 @@ int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code, struct
 	int ret;
 
 	p->c.status = wstatus;
-	read_runtime_log(p->c.logpath, p->c.errmsg, sizeof(p->c.errmsg));
+	read_runtime_log(p->c.logfd, p->c.errmsg, sizeof(p->c.errmsg));
 	close(p->c.logfd);
-	unlink(p->c.logpath);
+	if (!p->c.log_unnamed)
+		unlink(p->c.logpath);
 	/* No pipes were asked for: only a pidfd (with a timeout) could be open. */
 	if (p->c.child.pidfd >= 0)
 		close(p->c.child.pidfd);

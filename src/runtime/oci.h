@@ -161,6 +161,13 @@ int oci_kill(const struct oci_rt *rt, const char *id, int sig, bool all,
 	     struct pn_err *err) PN_MUST_CHECK;
 int oci_delete(const struct oci_rt *rt, const char *id, bool force,
 	       struct pn_err *err) PN_MUST_CHECK;
+/* `delete --force` and `kill --all ID SIG` of @n containers at once (the
+ * runtimes run concurrently, each waited for by its PID).  The first
+ * failure is returned; a container that is gone already is none. */
+int oci_delete_many(const struct oci_rt *rt, const char *const *ids, size_t n,
+		    struct pn_err *err) PN_MUST_CHECK;
+int oci_kill_many(const struct oci_rt *rt, const char *const *ids, size_t n, int sig,
+		  struct pn_err *err) PN_MUST_CHECK;
 /* *out is a heap array of *n states (free()), possibly empty. */
 int oci_list(const struct oci_rt *rt, struct oci_state **out, size_t *n,
 	     struct pn_err *err) PN_MUST_CHECK;

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "child.h"
+#include "fault.h"
 #include "cniclient.h"
 #include "file.h"
 #include "link.h"
@@ -35,11 +36,12 @@
 #include "manifest.h"
 #include "netns.h"
 #include "nodeinfo.h"
+#include "oci.h"
 
 #define POD_IFNAME "eth0"
 #define DEFAULT_CONFLIST "10-podnet.conflist"
-/* The longest grace period kept: ~31 years, far from int64 nanoseconds' end. */
-#define GRACE_MAX 1000000000LL
+#define GRACE_MAX PODRT_GRACE_MAX_S
+#define LIFECYCLE_LOCK "lifecycle.lock"
 
 /*
  * The default network `podnet init` writes: the seed's picture, a node
@@ -380,55 +382,441 @@ static pid_t shim_stop(const char *pod_dir, int64_t grace)
 	return pid;
 }
 
+/* ---- the lifecycle lock */
+
+int podrt_lifecycle_lock(struct podrt *rt, bool shared, int *fd, struct pn_err *err)
+{
+	char path[PATH_MAX];
+	int f;
+
+	*fd = -1;
+	snprintf(path, sizeof(path), "%s/" LIFECYCLE_LOCK, rt->root);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return pn_error(err, PN_E_STATE, errno, "cannot open %s", path);
+	while (flock(f, shared ? LOCK_SH : LOCK_EX) < 0) {
+		int e = errno;
+
+		if (e == EINTR)
+			continue;
+		close(f);
+		return pn_error(err, PN_E_STATE, e, "cannot lock %s", path);
+	}
+	*fd = f;
+	return 0;
+}
+
+void podrt_lifecycle_unlock(int fd)
+{
+	/* The lock belongs to the open file description: closing drops it. */
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- stopping a sandbox */
+
+/* What the pod's shim wrote about itself in shim.json.  Read while it
+ * lives and after it died: its runtime, state dir and cgroups are how the
+ * processes of a pod whose shim is gone are found. */
+struct shim_rec {
+	json_t *j;                 /* NULL: no shim.json, no shim ever ran */
+	pid_t pid;
+	const char *runtime;       /* borrowed from j; NULL if absent */
+	const char *runtime_root;
+	json_t *cgroups;           /* array of directories, or NULL */
+};
+
+static void shim_rec_read(const char *pod_dir, struct shim_rec *r)
+{
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+	r->j = json_load_file(path, 0, NULL);
+	if (!json_is_object(r->j)) {
+		json_decref(r->j);
+		r->j = NULL;
+		return;
+	}
+	r->pid = (pid_t)json_integer_value(json_object_get(r->j, "pid"));
+	r->runtime = json_string_value(json_object_get(r->j, "runtime"));
+	r->runtime_root = json_string_value(json_object_get(r->j, "runtimeRoot"));
+	r->cgroups = json_object_get(r->j, "cgroups");
+	if (!json_is_array(r->cgroups))
+		r->cgroups = NULL;
+}
+
+static void shim_rec_free(struct shim_rec *r)
+{
+	json_decref(r->j);
+	memset(r, 0, sizeof(*r));
+}
+
+static int pid_open(pid_t pid)
+{
+	return pid > 1 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+}
+
+/* Wait until the process of @pidfd exits (a pidfd polls readable then,
+ * whoever its parent is: pidfd_open(2)), at most @ms.  True if it did. */
+static bool pid_wait_exit(int pidfd, int64_t ms)
+{
+	uint64_t end = pn_now_ns() + (uint64_t)ms * 1000000u;
+
+	for (;;) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		uint64_t now = pn_now_ns();
+		int64_t left = now >= end ? 0 : (int64_t)((end - now) / 1000000u);
+		int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+
+		if (r > 0)
+			return true;
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (r == 0 && left <= 60000)
+			return false;
+	}
+}
+
 /*
- * What is left of a pod once its shim is gone (or was never started): the
- * root file systems' mounts (the shim unmounts its own; a shim that died
- * could not), the CNI attachment, the network namespace and the pod
- * directory.  The rows stay.
+ * How long a stopping shim may take before it is given up on: the grace
+ * period, then SIGKILL and its 5 s wait, then one runtime `kill` and
+ * `delete` per container (tens of ms each on a loaded node), the pause's
+ * 2 s + 5 s, and slack.  A shim that is still alive then is stuck, not
+ * slow.
+ */
+static uint64_t shim_stop_budget_ms(int64_t grace, size_t n_ctrs)
+{
+	grace = grace < 0 ? 0 : grace > PODRT_GRACE_MAX_S ? PODRT_GRACE_MAX_S : grace;
+	return (uint64_t)grace * 1000 + 30000 + (uint64_t)n_ctrs * 500;
+}
+
+/* SIGKILL a live shim (the lock holder: checked again once the pidfd pins
+ * the process) and wait for its exit, bounded. */
+static void shim_kill(const char *pod_dir, const struct shim_rec *rec)
+{
+	int fd = pid_open(rec->pid);
+
+	if (fd >= 0 && shim_alive(pod_dir) &&
+	    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0)
+		pid_wait_exit(fd, 10000);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A cgroup directory the shim listed must be one of this pod's. */
+static bool pod_cgroup_dir(const char *dir, const char *uid)
+{
+	const char *base = strrchr(dir, '/');
+
+	return !strncmp(dir, "/sys/fs/cgroup/", 15) && !strstr(dir, "/../") && base &&
+	       !strncmp(base + 1, "pod", 3) && !strcmp(base + 4, uid);
+}
+
+/*
+ * SIGKILL every process in cgroup @dir and below, then remove the
+ * directories, deepest first.  A killed process leaves its cgroup when it
+ * exits (cgroup_exit() in do_exit(), before it is reaped), so rmdir works
+ * soon after; one in uninterruptible sleep may take longer: bounded
+ * retries, then the directory is left (EBUSY) and reported.
+ */
+static int cgroup_purge(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	int ret = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (cgroup_purge(path) < 0)
+			ret = -EBUSY;
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	for (int tries = 0; tries < 200; tries++) {
+		bool any = false;
+		int pid;
+
+		f = fopen(path, "re");
+		while (f && fscanf(f, "%d", &pid) == 1) {
+			if (pid > 1)
+				kill(pid, SIGKILL);
+			any = true;
+		}
+		if (f)
+			fclose(f);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return ret;
+		if (errno != EBUSY)
+			return -errno;
+		usleep(any ? 10000 : 1000);
+	}
+	return -EBUSY;
+}
+
+/*
+ * The runtime ids a container of @pod_dir may have: its row id (the first
+ * attempt), the attempt the shim named in <id>/cid before it ran the
+ * runtime, and the one its status.json shows.  Appended to *ids (deduped);
+ * the strings are owned by *keep.
+ */
+static void ctr_runtime_ids(const char *pod_dir, const char *id, const char ***ids, size_t *n,
+			    size_t *cap, json_t *keep)
+{
+	char path[PATH_MAX], cid[80];
+	const char *cand[3] = { id, NULL, NULL };
+	json_t *st;
+
+	snprintf(path, sizeof(path), "%s/containers/%s/cid", pod_dir, id);
+	if (pn_read_file(path, cid, sizeof(cid)) == 0 && cid[0]) {
+		json_array_append_new(keep, json_string(cid));
+		cand[1] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+	}
+	snprintf(path, sizeof(path), "%s/containers/%s/status.json", pod_dir, id);
+	st = json_load_file(path, 0, NULL);
+	if (json_is_string(json_object_get(st, "containerID"))) {
+		json_array_append(keep, json_object_get(st, "containerID"));
+		cand[2] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+	}
+	json_decref(st);
+	for (size_t k = 0; k < 3; k++) {
+		bool dup = !cand[k];
+
+		for (size_t i = 0; i < *n && !dup; i++)
+			dup = !strcmp((*ids)[i], cand[k]);
+		if (!dup && pn_grow(ids, cap, *n, sizeof(**ids)) == 0)
+			(*ids)[(*n)++] = cand[k];
+	}
+}
+
+/*
+ * Stop whatever still runs of a pod whose shim is gone (killed, crashed,
+ * or stopped with a container it could not kill): every container and the
+ * sandbox through the OCI runtime's own state (`kill --all KILL`, `delete
+ * --force`, which also removes their cgroups), as containerd does for a
+ * dead shim, all in one round; then every process left in the pod's
+ * cgroups (a runtime killed mid-create leaves no usable state).  Cheap
+ * when the shim stopped the pod itself: no state and no cgroups are left.
+ */
+static void sandbox_kill(struct podrt *rt, const char *name, const char *uid,
+			 const char *sandbox_id, const char *pod_dir, const struct shim_rec *rec,
+			 const char *const *ctr_ids, size_t n)
+{
+	struct oci_rt ort = { 0 };
+	char *rp = NULL, *rn = NULL, *why = NULL, dir[PATH_MAX], parent[PATH_MAX];
+	struct pn_err e = { 0 };
+	const char **all = NULL, **ids = NULL;
+	json_t *keep = json_array(), *cg;
+	size_t i, nall = 0, cap = 0, nids = 0;
+
+	ort.root = rec->runtime_root;
+	if (!ort.root) {
+		snprintf(dir, sizeof(dir), "%s/runtime", rt->root);
+		ort.root = dir;
+	}
+	for (size_t k = 0; keep && k < n; k++)
+		ctr_runtime_ids(pod_dir, ctr_ids[k], &all, &nall, &cap, keep);
+	if (sandbox_id && pn_grow(&all, &cap, nall, sizeof(*all)) == 0)
+		all[nall++] = sandbox_id;
+	ids = calloc(nall ? nall : 1, sizeof(*ids));
+	for (size_t k = 0; ids && k < nall; k++) {
+		char state[PATH_MAX];
+
+		snprintf(state, sizeof(state), "%s/%s", ort.root, all[k]);
+		if (access(state, F_OK) == 0)
+			ids[nids++] = all[k];
+	}
+	if (nids && rec->runtime)
+		ort.path = rec->runtime;
+	else if (nids && oci_runtime_detect(&rp, &rn, &why, &e) == 0)
+		ort.path = rp;
+	if (ort.path) {
+		/* --all: every process of each container, not its init only
+		 * (with a shared PID namespace the init may be gone). */
+		(void)!oci_kill_many(&ort, ids, nids, SIGKILL, NULL);
+		if (oci_delete_many(&ort, ids, nids, &e) < 0)
+			pn_warn("pod %s: cannot delete a container from the runtime: %s", name,
+				pn_err_msg(&e));
+	}
+	pn_err_free(&e);
+	json_array_foreach(rec->cgroups, i, cg) {
+		const char *d = json_string_value(cg);
+
+		if (!d || !pod_cgroup_dir(d, uid))
+			continue;
+		if (cgroup_purge(d) < 0)
+			pn_warn("pod %s: cannot remove cgroup %s: %s", name, d, strerror(EBUSY));
+		/* The shared parent "podnet" goes when it is empty. */
+		snprintf(parent, sizeof(parent), "%s", d);
+		*strrchr(parent, '/') = '\0';
+		rmdir(parent);
+	}
+	json_decref(keep);
+	free(all);
+	free(ids);
+	free(rp);
+	free(rn);
+	free(why);
+}
+
+/* Release every container rootfs under <pod_dir>/containers: the overlay
+ * mounts are the node's, and rm_rf() never crosses them. */
+static void rootfs_release_all(const char *pod_dir)
+{
+	char cdir[PATH_MAX], one[PATH_MAX];
+	struct dirent *ce;
+	DIR *cd;
+
+	snprintf(cdir, sizeof(cdir), "%s/containers", pod_dir);
+	cd = opendir(cdir);
+	while (cd && (ce = readdir(cd))) {
+		struct pn_err scratch = { 0 };
+
+		if (ce->d_name[0] == '.')
+			continue;
+		snprintf(one, sizeof(one), "%s/%s", cdir, ce->d_name);
+		if (image_rootfs_release(one, &scratch) < 0)
+			pn_warn("%s", pn_err_msg(&scratch));
+		pn_err_free(&scratch);
+	}
+	if (cd)
+		closedir(cd);
+}
+
+/*
+ * Every process of the pod stopped, its shim's too, whatever state it was
+ * left in: a shim still alive here (a failed start, a stuck stop) is
+ * SIGKILLed; then the runtime's state and the pod's cgroups; then the root
+ * filesystems released.  Leaves the network alone.
+ */
+static void sandbox_stop(struct podrt *rt, const struct store_pod *sp, const char *pod_dir)
+{
+	struct store_container *cs = NULL;
+	struct pn_err scratch = { 0 };
+	const char **ids = NULL;
+	struct shim_rec rec;
+	size_t n = 0;
+
+	if (store_container_list(rt->st, sp->uid, &cs, &n, &scratch) < 0)
+		pn_warn("pod %s: %s", sp->name, pn_err_msg(&scratch));
+	shim_rec_read(pod_dir, &rec);
+	if (rec.j && shim_alive(pod_dir))
+		shim_kill(pod_dir, &rec);
+	pn_fault_point("stop.shim-gone");
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = cs[i].id;
+	/* Also without shim.json (a start killed before the shim ran, or
+	 * a re-creation cut short): runtime state may be left. */
+	sandbox_kill(rt, sp->name, sp->uid, sp->sandbox_id, pod_dir, &rec, ids, ids ? n : 0);
+	pn_fault_point("stop.killed");
+	rootfs_release_all(pod_dir);
+	free(ids);
+	shim_rec_free(&rec);
+	store_container_array_free(cs, n);
+	pn_err_free(&scratch);
+}
+
+/*
+ * CNI DEL of each of the pod's attachments, with the configuration it was
+ * added with: the conflist when it still defines the attachment's network,
+ * else the copy in libcni's cache (<cache>/results/...), which is how a
+ * runtime deletes an attachment whose network config was removed or broken
+ * since.  A DEL that fails all the same does not keep the pod: its netns
+ * goes next (the kernel then removes the veth pair), and the cache entry,
+ * kept by the failed DEL, lets CNI GC try again later.  Returns how many
+ * DELs failed.
+ */
+static int pod_cni_del(struct podrt *rt, const struct store_pod *sp)
+{
+	struct store_attachment *as = NULL;
+	struct cni_netlist *conf = NULL;
+	struct pn_err e = { 0 };
+	size_t n = 0;
+	int failed = 0;
+	char cpath[4096];
+	struct cniclient cc = { .cni_path = runtime_cni_path(rt, cpath, sizeof(cpath)),
+				.cache_dir = rt->cni_cache };
+
+	if (store_attachment_list(rt->st, sp->uid, &as, &n, &e) < 0) {
+		pn_warn("pod %s: %s", sp->name, pn_err_msg(&e));
+		pn_err_free(&e);
+		return 1;
+	}
+	if (n && cniclient_load_conflist(rt->cni_conf_dir, NULL, &conf, NULL) < 0)
+		conf = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_attachment *a = &as[i];
+		struct cni_netlist *cached_list = NULL, *l = conf;
+		struct cniclient_cached *cached = NULL;
+		struct cniclient_rt crt;
+		struct cniclient_kv kv[CNICLIENT_K8S_NARGS];
+
+		if (!l || strcmp(l->name, a->network)) {
+			l = NULL;
+			if (cniclient_get_cached(rt->cni_cache, a->network, a->container_id, a->ifname,
+						 &cached, NULL) == 0 &&
+			    cached->config &&
+			    cniclient_parse_conflist(cached->config, cached->config_len, cached->path,
+						     &cached_list, NULL) == 0)
+				l = cached_list;
+		}
+		if (!l) {
+			/* Neither: ADD never finished (nothing cached) and the
+			 * network is gone; its netns goes next. */
+			pn_debug("pod %s: no configuration of network %s left: no CNI DEL", sp->name,
+				 a->network);
+		} else {
+			memset(&crt, 0, sizeof(crt));
+			crt.container_id = a->container_id;
+			crt.netns = a->netns_path;
+			crt.ifname = a->ifname;
+			cniclient_rt_k8s_args(&crt, kv, sp->namespace_, sp->name, a->container_id,
+					      sp->uid);
+			if (cniclient_del(&cc, l, &crt, &e) < 0) {
+				pn_warn("pod %s: CNI DEL of network %s failed (%s); removing its "
+					"network namespace, CNI GC will retry the DEL",
+					sp->name, a->network, pn_err_msg(&e));
+				failed++;
+			}
+			pn_err_free(&e);
+		}
+		cni_netlist_free(cached_list);
+		cniclient_cached_free(cached);
+	}
+	cni_netlist_free(conf);
+	store_attachment_array_free(as, n);
+	return failed;
+}
+
+/*
+ * Everything of a pod but its rows: its processes (whatever state its shim
+ * is in), root file systems, network (CNI DEL, then the netns) and the pod
+ * directory.  Idempotent: each step finds what is left of it.
  */
 static int pod_teardown(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
 {
-	struct store_container *cs = NULL;
-	struct cni_netlist *l = NULL;
-	char pod_dir[PATH_MAX], path[PATH_MAX];
-	size_t n = 0;
+	char pod_dir[PATH_MAX];
 	int ret = 0;
 
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
-	if (store_container_list(rt->st, sp->uid, &cs, &n, NULL) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct pn_err scratch = { 0 };
-
-			snprintf(path, sizeof(path), "%s/containers/%s", pod_dir, cs[i].id);
-			if (image_rootfs_release(path, &scratch) < 0)
-				pn_warn("cannot release rootfs of %s: %s", cs[i].name,
-					pn_err_msg(&scratch));
-			pn_err_free(&scratch);
-		}
-		store_container_array_free(cs, n);
-	}
+	sandbox_stop(rt, sp, pod_dir);
+	pod_cni_del(rt, sp);
+	pn_fault_point("teardown.cni-deleted");
 	if (sp->netns_path) {
-		struct cniclient cc = { 0 };
-		struct cniclient_rt crt;
-		struct cniclient_kv kv[CNICLIENT_K8S_NARGS];
-		char cpath[4096];
-
-		cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
-		cc.cache_dir = rt->cni_cache;
-		cni_rt_for(sp, &crt, kv);
-		ret = cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, err);
-		if (ret == 0)
-			ret = cniclient_del(&cc, l, &crt, err);
-		cni_netlist_free(l);
-		if (ret < 0 && ret != -ENOENT) {
-			pn_err_prefix(err, "CNI DEL of pod %s", sp->name);
-			return ret;
-		}
 		ret = netns_delete_pinned(sp->netns_path, err);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
 		ret = 0;
 	}
+	pn_fault_point("delete.torn-down");
 	rm_rf(pod_dir);
 	return ret;
 }
@@ -522,6 +910,7 @@ static int delete_finish(struct podrt *rt, struct deleting *d, struct pn_err *er
 		close(d->pidfd);
 	d->pidfd = -1;
 	ret = pod_teardown(rt, d->sp, err);
+	pn_fault_point("delete.dir-removed");
 	if (ret == 0)
 		ret = store_pod_delete(rt->st, d->sp->uid, err);
 	if (ret == -ENOENT)
@@ -529,9 +918,10 @@ static int delete_finish(struct podrt *rt, struct deleting *d, struct pn_err *er
 	return ret;
 }
 
-int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
-		      const struct podrt_delete_opts *o, podrt_deleted_fn done, void *ctx,
-		      struct pn_err *err)
+/* podrt_pods_delete() with the lifecycle lock held (shared, or gc's). */
+static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
+		       const struct podrt_delete_opts *o, podrt_deleted_fn done, void *ctx,
+		       struct pn_err *err)
 {
 	struct deleting *d = calloc(n ? n : 1, sizeof(*d));
 	size_t left = 0;
@@ -548,6 +938,8 @@ int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 
 		d[i].pidfd = -1;
 		ret = podrt_pod_mark_deleting(rt, &pods[i], o, &gone, &d[i].sp, &e);
+		if (ret == 0 && !gone)
+			pn_fault_point("delete.marked");
 		if (ret < 0 || gone) {
 			if (done)
 				done(ctx, &pods[i], ret, &e);
@@ -572,8 +964,18 @@ int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 				d[i].pidfd = (int)syscall(SYS_pidfd_open, d[i].shim, 0);
 		}
 		/* The shim waits the grace period, then SIGKILLs, then stops the
-		 * pause: allow it that and some (its README: every wait bounded). */
-		d[i].deadline_ms = mono_ms() + (uint64_t)(d[i].sp->deletion_grace + 15) * 1000;
+		 * pause and deletes each container's runtime state: its exit is
+		 * waited for (a pod of hundreds of containers takes long), up to
+		 * a budget past which it is stuck, not slow. */
+		{
+			struct store_container *cs = NULL;
+			size_t nc = 0;
+
+			if (store_container_list(rt->st, d[i].sp->uid, &cs, &nc, NULL) < 0)
+				nc = 0;
+			store_container_array_free(cs, nc);
+			d[i].deadline_ms = mono_ms() + shim_stop_budget_ms(d[i].sp->deletion_grace, nc);
+		}
 		left++;
 	}
 	/* 2. Each pod finished as soon as its shim is gone. */
@@ -612,12 +1014,15 @@ int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 			pod_dir_path(rt, d[i].sp->uid, pod_dir, sizeof(pod_dir));
 			if (d[i].pidfd >= 0 && now < d[i].deadline_ms && shim_alive(pod_dir))
 				continue;
-			if (shim_alive(pod_dir) && d[i].shim > 1) {
-				/* Past every bound: the shim itself is stuck. */
+			if (d[i].pidfd >= 0 && shim_alive(pod_dir)) {
+				/* Past every bound: the shim itself is stuck.  What it
+				 * leaves running, the teardown stops. */
 				pn_warn("pod %s: shim %d did not stop in time; killing it", d[i].sp->name,
 					(int)d[i].shim);
-				kill(d[i].shim, SIGKILL);
+				if (syscall(SYS_pidfd_send_signal, d[i].pidfd, SIGKILL, NULL, 0) == 0)
+					pid_wait_exit(d[i].pidfd, 10000);
 			}
+			pn_fault_point("delete.shim-gone");
 			ret = delete_finish(rt, &d[i], &e);
 			if (done)
 				done(ctx, d[i].sp, ret, &e);
@@ -648,6 +1053,21 @@ int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 		pn_err_free(&scratch);
 	}
 	return first;
+}
+
+int podrt_pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
+		      const struct podrt_delete_opts *o, podrt_deleted_fn done, void *ctx,
+		      struct pn_err *err)
+{
+	int lock, ret;
+
+	/* Shared: deletes run side by side, never beside a gc. */
+	ret = podrt_lifecycle_lock(rt, true, &lock, err);
+	if (ret < 0)
+		return ret;
+	ret = pods_delete(rt, pods, n, o, done, ctx, err);
+	podrt_lifecycle_unlock(lock);
+	return ret;
 }
 
 int podrt_pod_delete(struct podrt *rt, const struct store_pod *sp, struct pn_err *err)
@@ -1047,6 +1467,22 @@ out:
 	return ret;
 }
 
+/*
+ * The pod's hostname as kubelet sets it (truncatePodHostnameIfNeeded): a
+ * pod name may have 253 characters, a hostname 63 (sethostname(2) refuses
+ * more than HOST_NAME_MAX; so does DNS for a label), so it is cut to 63 and
+ * a '-' or '.' left at the end of the cut is dropped.
+ */
+static void pod_hostname(const struct pn_pod *pod, const char *name, char out[64])
+{
+	size_t n;
+
+	snprintf(out, 64, "%s", pod->spec.hostname ? pod->spec.hostname : name);
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '-' || out[n - 1] == '.'))
+		out[--n] = '\0';
+}
+
 /* A pod that could not start: nothing of it left running, pending with
  * phase Failed and why, so that it shows and nothing retries it. */
 static void start_failed(struct podrt *rt, const char *uid, const struct pn_err *why)
@@ -1083,7 +1519,24 @@ static void start_failed(struct podrt *rt, const char *uid, const struct pn_err 
 	store_pod_free(sp);
 }
 
+/* What a re-created sandbox carries over from the dead one, per container
+ * row (NULL: a first start): kubelet counts the attempt the node lost. */
+struct ctr_carry {
+	int restart_count;  /* the new attempt's number */
+	json_t *last_state; /* {"exitCode", "reason", "startedAt", "finishedAt"}, or NULL */
+	json_t *exited;     /* not to be run again: its final status, or NULL */
+};
+
+static int pod_start(struct podrt *rt, const char *uid, bool locked, const struct ctr_carry *carry,
+		     size_t ncarry, struct pn_err *err);
+
 int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
+{
+	return pod_start(rt, uid, false, NULL, 0, err);
+}
+
+static int pod_start(struct podrt *rt, const char *uid, bool locked, const struct ctr_carry *carry,
+		     size_t ncarry, struct pn_err *err)
 {
 	struct store_pod *sp = NULL;
 	struct pn_pod *pod = NULL;
@@ -1094,13 +1547,21 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	struct pn_proc_result pr = { 0 };
 	json_t *spec = NULL, *plan = NULL, *ctrs = NULL, *ips = json_array();
 	char pod_dir[PATH_MAX], path[PATH_MAX], nsname[NETNS_NAME_MAX], cpath[4096];
-	char pod_ip[64] = "", gw[64] = "";
+	char pod_ip[64] = "", gw[64] = "", hostname[64];
 	size_t nc = 0, ncs = 0;
 	struct cniclient cc = { 0 };
-	int ret;
+	int lock = -1, ret;
 
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
 	cc.cache_dir = rt->cni_cache;
+	/* Shared, from before the claim until the pod runs (or is undone):
+	 * a gc (exclusive) never lists the pod half-made, so never takes its
+	 * netns pin, directory or CNI attachment for leftovers. */
+	if (!locked) {
+		ret = podrt_lifecycle_lock(rt, true, &lock, err);
+		if (ret < 0)
+			goto out_nofail;
+	}
 	/*
 	 * Claim the pod: pending -> creating, owned by this process, in one
 	 * transaction, so that of two starters (podnetd's agent and the
@@ -1110,10 +1571,16 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	if (ret < 0)
 		goto out_nofail;
 	ret = store_pod_get(rt->st, uid, &sp, err);
-	if (ret == 0 && (sp->state != STORE_POD_PENDING || sp->phase != STORE_PHASE_PENDING))
+	/* A re-created sandbox (recover: carry set, gc's lock held) stays
+	 * ready, phase Pending, until it runs: killed half-way, the next gc
+	 * re-creates it again instead of deleting the pod. */
+	if (ret == 0 && sp->phase == STORE_PHASE_PENDING &&
+	    (carry ? sp->state == STORE_POD_READY : sp->state == STORE_POD_PENDING))
+		;
+	else if (ret == 0)
 		ret = pn_error(err, PN_E_CONFLICT, EALREADY, "pod %s is not waiting to start", sp->name);
 	if (ret == 0) {
-		sp->state = STORE_POD_CREATING;
+		sp->state = carry ? STORE_POD_READY : STORE_POD_CREATING;
 		ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE, err);
 	}
 	if (ret == 0)
@@ -1122,6 +1589,7 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		store_rollback(rt->st);
 	if (ret < 0)
 		goto out_nofail;
+	pn_fault_point("start.claimed");
 	spec = json_loads(sp->spec_json, 0, NULL);
 	ret = spec ? pod_from_json(spec, &pod, err)
 		   : pn_error(err, PN_E_STATE, EIO, "pod %s: stored spec unreadable", sp->name);
@@ -1162,7 +1630,7 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	}
 	/* From here a killed start is visible (creating, owned by a dead
 	 * process) and finished off by delete and gc. */
-	sp->state = STORE_POD_CREATING;
+	sp->state = carry ? STORE_POD_READY : STORE_POD_CREATING;
 	ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE | STORE_POD_F_NETNS, err);
 	if (ret < 0)
 		goto out;
@@ -1172,6 +1640,7 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		ret = pn_error(err, PN_E_STATE, -ret, "cannot create %s", pod_dir);
 		goto out;
 	}
+	pn_fault_point("start.dir-made");
 
 	/* 3-4. The pod's network: its own namespace and the CNI chain. */
 	if (!pod->spec.host_network) {
@@ -1183,6 +1652,7 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		free(made_path);
 		if (ret < 0)
 			goto out;
+		pn_fault_point("start.netns-made");
 		ret = loopback_up(sp->netns_path, err);
 		if (ret < 0)
 			goto out;
@@ -1199,12 +1669,18 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 			if (ret < 0)
 				goto out;
 		}
+		pn_fault_point("start.attachment-recorded");
 		cni_rt_for(sp, &crt, kv);
 		ret = cniclient_add(&cc, l, &crt, &res, err);
 		if (ret < 0) {
+			/* A failed ADD was undone by the client (DEL of the
+			 * plugins it ran): nothing is left for a DEL to find. */
+			if (store_attachment_remove_all(rt->st, sp->uid, NULL) < 0)
+				pn_debug("pod %s: attachment row kept", sp->name);
 			pn_err_prefix(err, "network for pod \"%s\" (CNI network %s)", sp->name, l->name);
 			goto out;
 		}
+		pn_fault_point("start.cni-added");
 		result_pod_ips(res, pod_ip, sizeof(pod_ip), ips, gw, sizeof(gw));
 		/* The addresses go in the state now, and the network's rules
 		 * follow before any container runs: a pod that a policy
@@ -1249,12 +1725,22 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 						       : (imgs[i]->working_dir ? imgs[i]->working_dir : "/"),
 					"unmountRootfs", 1, "probes", plan_probes(c)));
 		free(rootfs);
+		if (carry && i < ncarry) {
+			json_t *pc = json_array_get(ctrs, json_array_size(ctrs) - 1);
+
+			json_object_set_new(pc, "restartCount", json_integer(carry[i].restart_count));
+			if (carry[i].last_state)
+				json_object_set(pc, "lastState", carry[i].last_state);
+			if (carry[i].exited)
+				json_object_set(pc, "exited", carry[i].exited);
+		}
+		pn_fault_point("start.rootfs-made");
 	}
 	snprintf(path, sizeof(path), "%s/podnet-pause", rt->bin_dir);
+	pod_hostname(pod, sp->name, hostname);
 	plan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:I, s:{s:s}, s:O}",
 			 "podUID", sp->uid, "podName", sp->name, "namespace", sp->namespace_,
-			 "sandboxID", sp->sandbox_id, "hostname",
-			 pod->spec.hostname ? pod->spec.hostname : sp->name, "hostNetwork",
+			 "sandboxID", sp->sandbox_id, "hostname", hostname, "hostNetwork",
 			 pod->spec.host_network, "hostIPC", pod->spec.host_ipc, "hostPID",
 			 pod->spec.host_pid, "shareProcessNamespace",
 			 pod->spec.share_process_namespace, "restartPolicy",
@@ -1319,6 +1805,7 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 		}
 		sp->shim_pid = atoi(pr.out);
 	}
+	pn_fault_point("start.shim-started");
 	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
 	{
 		json_t *sj = read_json(path);
@@ -1362,10 +1849,12 @@ int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 	}
 	ret = 0;
 out:
-	/* Claimed above: a failure leaves it pending and Failed. */
-	if (ret < 0)
+	/* Claimed above: a failure leaves it pending and Failed; a
+	 * re-creation's is undone by its caller, which retries later. */
+	if (ret < 0 && !carry)
 		start_failed(rt, uid, err);
 out_nofail:
+	podrt_lifecycle_unlock(lock);
 	images_free(imgs, nc);
 	store_container_array_free(cs, ncs);
 	store_pod_free(sp);
@@ -1406,6 +1895,393 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	if (out)
 		ret = store_pod_get(rt->st, sp->uid, out, err);
 	store_pod_free(sp);
+	return ret;
+}
+
+/* ---- a sandbox that died */
+
+bool podrt_sandbox_dead(struct podrt *rt, const struct store_pod *sp)
+{
+	char pod_dir[PATH_MAX];
+
+	if (sp->state != STORE_POD_READY || sp->phase == STORE_PHASE_SUCCEEDED ||
+	    sp->phase == STORE_PHASE_FAILED)
+		return false;
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	return !shim_alive(pod_dir);
+}
+
+/* A sandbox to re-create: dead, or one whose re-creation was cut short (a
+ * ready row is Pending only between a re-creation's start and its end, and
+ * re-creations run under the exclusive lifecycle lock, so none is under
+ * way when the caller holds it). */
+static bool sandbox_to_recreate(struct podrt *rt, const struct store_pod *sp)
+{
+	return podrt_sandbox_dead(rt, sp) ||
+	       (sp->state == STORE_POD_READY && sp->phase == STORE_PHASE_PENDING);
+}
+
+static void carry_free(struct ctr_carry *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++) {
+		json_decref(c[i].last_state);
+		json_decref(c[i].exited);
+	}
+	free(c);
+}
+
+/* Append one of kubelet's pod events to <pod_dir>/events.json (the shim's
+ * file, read by `describe pod`), aggregated as the event recorder does. */
+static void pod_event(const char *pod_dir, const char *type, const char *reason,
+		      const char *message)
+{
+	char path[PATH_MAX], now[40];
+	json_t *doc, *evs, *e;
+	struct timespec ts;
+	struct tm tm;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(path, sizeof(path), "%s/events.json", pod_dir);
+	doc = json_load_file(path, 0, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		doc = json_object();
+	}
+	evs = json_object_get(doc, "events");
+	if (!json_is_array(evs)) {
+		evs = json_array();
+		json_object_set_new(doc, "events", evs);
+	}
+	json_array_foreach(evs, i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "reason")) ?: "", reason) &&
+		    !strcmp(json_string_value(json_object_get(e, "message")) ?: "", message)) {
+			json_object_set_new(e, "count",
+					    json_integer(json_integer_value(json_object_get(e, "count")) + 1));
+			json_object_set_new(e, "lastTimestamp", json_string(now));
+			goto write;
+		}
+	}
+	json_array_append_new(evs, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "type", type,
+					     "reason", reason, "fieldPath", "", "message", message,
+					     "count", 1, "firstTimestamp", now, "lastTimestamp", now));
+write:
+	(void)!pn_json_file_replace(path, doc, JSON_INDENT(2), 0644, PN_E_STATE, NULL);
+	json_decref(doc);
+}
+
+/*
+ * The attempt a container's status file says ended (or was cut short),
+ * as {"exitCode", "reason", "message", "startedAt", "finishedAt"}: its exit;
+ * for one that was running, 255 "Unknown", as containerd reports a
+ * container whose task vanished with its shim; for one waiting to restart,
+ * the exit it waits after; NULL for one never started.
+ */
+static json_t *status_ended(json_t *st, const char *now)
+{
+	const char *state = json_string_value(json_object_get(st, "state"));
+	const char *started = json_string_value(json_object_get(st, "startedAt"));
+	const char *fin = json_string_value(json_object_get(st, "finishedAt"));
+	const char *reason = json_string_value(json_object_get(st, "reason"));
+	const char *msg = json_string_value(json_object_get(st, "message"));
+	json_t *last = json_object_get(st, "lastState"), *ended = NULL;
+	const char *cid = json_string_value(json_object_get(st, "containerID"));
+
+	if (!state || !started)
+		return NULL;
+	if (!strcmp(state, "waiting"))
+		return json_is_object(last) ? json_deep_copy(last) : NULL;
+	if (!strcmp(state, "exited"))
+		ended = json_pack("{s:I, s:s, s:s, s:s, s:s}", "exitCode",
+				  json_integer_value(json_object_get(st, "exitCode")), "reason",
+				  reason ? reason : "Error", "message", msg ? msg : "", "startedAt",
+				  started, "finishedAt", fin ? fin : now);
+	else
+		ended = json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", 255, "reason", "Unknown",
+				  "message", "the pod's sandbox died", "startedAt", started,
+				  "finishedAt", now);
+	if (ended && cid)
+		json_object_set_new(ended, "containerID", json_string(cid));
+	return ended;
+}
+
+/*
+ * What the containers of a dead sandbox become (kubelet's
+ * computePodActions once the sandbox changed): under Always every
+ * container starts again; under OnFailure each one that did not complete
+ * with 0; under Never none (the pod ends Failed or Succeeded).  Returns how
+ * many run again; *failed: one that does not ended with a non-zero code.
+ */
+static size_t carry_from_status(const char *pod_dir, const struct pn_pod *pod,
+				const struct store_container *cs, size_t nc,
+				struct ctr_carry *carry, bool *failed)
+{
+	char path[PATH_MAX], now[40];
+	size_t run = 0;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S.000000000Z", &tm);
+	*failed = false;
+	for (size_t i = 0; i < nc; i++) {
+		json_t *st, *ended;
+		int code;
+		bool again;
+
+		snprintf(path, sizeof(path), "%s/containers/%s/status.json", pod_dir, cs[i].id);
+		st = json_load_file(path, 0, NULL);
+		ended = status_ended(st, now);
+		code = ended ? (int)json_integer_value(json_object_get(ended, "exitCode")) : 255;
+		carry[i].restart_count = (int)json_integer_value(json_object_get(st, "restartCount"));
+		switch (pod->spec.restart_policy) {
+		case PN_RESTART_ALWAYS: again = true; break;
+		case PN_RESTART_ON_FAILURE: again = !ended || code != 0; break;
+		default: again = false; break;
+		}
+		if (again) {
+			run++;
+			/* The next attempt; one never started keeps its number. */
+			if (ended) {
+				carry[i].restart_count++;
+				json_object_del(ended, "message");
+			}
+			carry[i].last_state = ended;
+		} else {
+			if (!ended)
+				ended = json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", 255, "reason",
+						  "Unknown", "message", "the pod's sandbox died",
+						  "startedAt", now, "finishedAt", now);
+			carry[i].exited = ended;
+			carry[i].last_state = json_incref(json_object_get(st, "lastState"));
+			*failed |= code != 0;
+		}
+		json_decref(st);
+	}
+	return run;
+}
+
+/* A sandbox that is not re-created: its containers' files say how each
+ * ended, as the shim would have written them. */
+static void status_finalize(const char *pod_dir, const struct store_container *cs, size_t nc,
+			    const struct ctr_carry *carry)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < nc; i++) {
+		json_t *st, *x = carry[i].exited;
+
+		snprintf(path, sizeof(path), "%s/containers/%s/status.json", pod_dir, cs[i].id);
+		st = json_load_file(path, 0, NULL);
+		if (!json_is_object(st)) {
+			json_decref(st);
+			st = json_pack("{s:s, s:s, s:i}", "id", cs[i].id, "name", cs[i].name,
+				       "restartCount", carry[i].restart_count);
+		}
+		if (!st || !x)
+			goto next;
+		json_object_set_new(st, "state", json_string("exited"));
+		json_object_set_new(st, "pid", json_integer(0));
+		json_object_set(st, "exitCode", json_object_get(x, "exitCode"));
+		json_object_set(st, "reason", json_object_get(x, "reason"));
+		json_object_set(st, "message", json_object_get(x, "message"));
+		json_object_set(st, "startedAt", json_object_get(x, "startedAt"));
+		json_object_set(st, "finishedAt", json_object_get(x, "finishedAt"));
+		(void)!pn_json_file_replace(path, st, JSON_INDENT(2), 0644, PN_E_STATE, NULL);
+next:
+		json_decref(st);
+	}
+}
+
+/*
+ * Re-create the sandbox of a ready pod whose shim is gone, with the
+ * lifecycle lock held exclusively.  Idempotent: killed half-way, the next
+ * call finds the row (still ready, phase Pending, naming the new sandbox)
+ * and no live shim, tears down what was made and starts over.
+ */
+static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated,
+			      struct pn_err *err)
+{
+	struct store_pod *sp = NULL;
+	struct pn_pod *pod = NULL;
+	struct store_container *cs = NULL;
+	struct ctr_carry *carry = NULL;
+	struct shim_rec rec = { 0 };
+	char pod_dir[PATH_MAX], path[PATH_MAX], boot[64] = "", msg[256];
+	char id[STORE_ID_LEN + 1];
+	const char *old_boot;
+	json_t *spec = NULL;
+	size_t nc = 0, run;
+	bool failed;
+	int ret;
+
+	*recreated = false;
+	ret = store_pod_get(rt->st, uid, &sp, err);
+	if (ret < 0)
+		return ret == -ENOENT ? 0 : ret;
+	if (!sandbox_to_recreate(rt, sp))
+		goto out;
+	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
+	spec = sp->spec_json ? json_loads(sp->spec_json, 0, NULL) : NULL;
+	ret = spec ? pod_from_json(spec, &pod, err)
+		   : pn_error(err, PN_E_STATE, EINVAL, "pod %s: no stored spec", sp->name);
+	if (ret < 0)
+		goto out;
+	ret = store_container_list(rt->st, sp->uid, &cs, &nc, err);
+	if (ret < 0)
+		goto out;
+	if (nc != pod->spec.n_containers) {
+		ret = pn_error(err, PN_E_STATE, EINVAL, "pod %s: %zu containers stored, %zu in its spec",
+			       sp->name, nc, pod->spec.n_containers);
+		goto out;
+	}
+	carry = calloc(nc ? nc : 1, sizeof(*carry));
+	if (!carry) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	run = carry_from_status(pod_dir, pod, cs, nc, carry, &failed);
+	shim_rec_read(pod_dir, &rec);
+	old_boot = json_string_value(json_object_get(rec.j, "bootID"));
+	if (old_boot && pn_boot_id(boot, sizeof(boot)) == 0 && strcmp(boot, old_boot))
+		snprintf(msg, sizeof(msg), "the node restarted");
+	else if (!podrt_sandbox_dead(rt, sp))
+		snprintf(msg, sizeof(msg), "its last re-creation was cut short");
+	else
+		snprintf(msg, sizeof(msg), "its shim (pid %d) is gone", (int)rec.pid);
+
+	/* The old sandbox, whatever is left of it: processes (none, after a
+	 * reboot), the CNI attachment and its lease, the netns pin.  The pod
+	 * dir stays: the containers' logs and status files are the pod's. */
+	sandbox_stop(rt, sp, pod_dir);
+	pod_cni_del(rt, sp);
+	if (sp->netns_path) {
+		ret = netns_delete_pinned(sp->netns_path, err);
+		if (ret < 0 && ret != -ENOENT)
+			goto out;
+	}
+	ret = 0;
+	pn_fault_point("recover.torn-down");
+	/* Files of the old sandbox the shim writes only once. */
+	for (const char *const *f = (const char *const[]){ "hosts", "hostname", "resolv.conf",
+							   "shim.json", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", pod_dir, *f);
+		unlink(path);
+	}
+
+	if (run == 0) {
+		/* Nothing runs again: the pod ends, as kubelet ends a Never
+		 * pod whose sandbox died. */
+		status_finalize(pod_dir, cs, nc, carry);
+		sp->phase = failed ? STORE_PHASE_FAILED : STORE_PHASE_SUCCEEDED;
+		free(sp->pod_ip);
+		free(sp->pod_ips);
+		free(sp->host_ip);
+		free(sp->netns_path);
+		sp->pod_ip = sp->pod_ips = sp->host_ip = sp->netns_path = NULL;
+		sp->shim_pid = sp->pause_pid = 0;
+		ret = store_pod_update(rt->st, sp,
+				       STORE_POD_F_PHASE | STORE_POD_F_IPS | STORE_POD_F_NETNS |
+					       STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID,
+				       err);
+		EVENT(rt, sp, NULL, "Normal", "SandboxChanged",
+		      "Pod sandbox died (%s), it will not be re-created: restartPolicy is %s", msg,
+		      pn_restart_policy_str(pod->spec.restart_policy));
+		snprintf(path, sizeof(path),
+			 "Pod sandbox died (%s), it will not be re-created: restartPolicy is %s", msg,
+			 pn_restart_policy_str(pod->spec.restart_policy));
+		pod_event(pod_dir, "Normal", "SandboxChanged", path);
+		if (ret == 0) {
+			struct pn_err scratch = { 0 };
+
+			if (podrt_pod_sync_status(rt, sp, NULL, &scratch) < 0)
+				pn_warn("pod %s: status: %s", sp->name, pn_err_msg(&scratch));
+			pn_err_free(&scratch);
+		}
+		goto out;
+	}
+
+	/* kubelet: "Pod sandbox changed, it will be killed and re-created."
+	 * A new sandbox id (the old one may linger in caches and leases of
+	 * other plugins), recorded before anything is made; the start names
+	 * a new netns. */
+	if (store_new_id(id) < 0) {
+		ret = pn_error(err, PN_E_KERNEL, EIO, "cannot make a sandbox id");
+		goto out;
+	}
+	free(sp->sandbox_id);
+	free(sp->netns_path);
+	free(sp->pod_ip);
+	free(sp->pod_ips);
+	free(sp->host_ip);
+	sp->sandbox_id = strdup(id);
+	sp->netns_path = sp->pod_ip = sp->pod_ips = sp->host_ip = NULL;
+	sp->shim_pid = sp->pause_pid = 0;
+	sp->state = STORE_POD_READY;
+	sp->phase = STORE_PHASE_PENDING;
+	ret = store_begin(rt->st, err);
+	if (ret == 0)
+		ret = store_pod_update(rt->st, sp,
+				       STORE_POD_F_STATE | STORE_POD_F_SANDBOX | STORE_POD_F_NETNS |
+					       STORE_POD_F_IPS | STORE_POD_F_SHIM_PID |
+					       STORE_POD_F_PAUSE_PID | STORE_POD_F_PHASE,
+				       err);
+	if (ret == 0)
+		ret = store_attachment_remove_all(rt->st, sp->uid, err);
+	if (ret == 0)
+		ret = store_commit(rt->st, err);
+	else
+		store_rollback(rt->st);
+	if (ret < 0)
+		goto out;
+	pn_fault_point("recover.row-updated");
+	EVENT(rt, sp, NULL, "Normal", "SandboxChanged",
+	      "Pod sandbox changed, it will be killed and re-created: %s", msg);
+	/* And where `describe pod` reads the shim's (the new shim keeps it). */
+	snprintf(path, sizeof(path), "Pod sandbox changed, it will be killed and re-created: %s",
+		 msg);
+	pod_event(pod_dir, "Normal", "SandboxChanged", path);
+	ret = pod_start(rt, sp->uid, true, carry, nc, err);
+	if (ret < 0) {
+		struct store_pod *now = NULL;
+		struct pn_err scratch = { 0 };
+
+		pn_err_prefix(err, "re-creating the sandbox of pod %s", sp->name);
+		/* Undone; the row stays ready and Pending: the next gc tries again. */
+		if (store_pod_get(rt->st, sp->uid, &now, &scratch) == 0) {
+			sandbox_stop(rt, now, pod_dir);
+			pod_cni_del(rt, now);
+			if (now->netns_path)
+				(void)!netns_delete_pinned(now->netns_path, NULL);
+		}
+		store_pod_free(now);
+		pn_err_free(&scratch);
+		goto out;
+	}
+	*recreated = true;
+out:
+	carry_free(carry, nc);
+	shim_rec_free(&rec);
+	store_container_array_free(cs, nc);
+	pn_pod_free(pod);
+	json_decref(spec);
+	store_pod_free(sp);
+	return ret;
+}
+
+int podrt_pod_recover(struct podrt *rt, const struct store_pod *sp, bool *recreated,
+		      struct pn_err *err)
+{
+	int lock, ret;
+
+	ret = podrt_lifecycle_lock(rt, false, &lock, err);
+	if (ret < 0)
+		return ret;
+	ret = pod_recover_locked(rt, sp->uid, recreated, err);
+	podrt_lifecycle_unlock(lock);
 	return ret;
 }
 
@@ -1459,6 +2335,14 @@ int podrt_view_get(struct podrt *rt, const struct store_pod *sp, struct podrt_vi
 	}
 	pod_dir_path(rt, sp->uid, v->pod_dir, sizeof(v->pod_dir));
 	v->shim_alive = shim_alive(v->pod_dir);
+	/* A dead sandbox has no IP: its lease may be another pod's by now
+	 * (podnet-ipam reclaims the leases of a past boot). */
+	if (!v->shim_alive && v->pod->state == STORE_POD_READY &&
+	    v->pod->phase != STORE_PHASE_SUCCEEDED && v->pod->phase != STORE_PHASE_FAILED) {
+		free(v->pod->pod_ip);
+		free(v->pod->pod_ips);
+		v->pod->pod_ip = v->pod->pod_ips = NULL;
+	}
 	snprintf(path, sizeof(path), "%s/shim.json", v->pod_dir);
 	shim = read_json(path);
 	if (shim) {
@@ -2159,35 +3043,166 @@ out:
 	return ret;
 }
 
-int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
+/* One failure of gc: the first goes to @err, the others to the log. */
+static void gc_failed(struct podrt_gc_report *rep, struct pn_err *err, struct pn_err *e)
+{
+	if (rep->failed++ == 0)
+		pn_err_move(err, e);
+	else
+		pn_warn("gc: %s", pn_err_msg(e));
+	pn_err_free(e);
+}
+
+/* A pod directory no row names (a delete killed after its row went, or a
+ * start undone half-way): stop what still runs from it, release its
+ * rootfs, remove it. */
+static void gc_orphan_dir(struct podrt *rt, const char *dir, const char *uid)
+{
+	const char **ids = NULL;
+	struct shim_rec rec;
+	char cdir[PATH_MAX];
+	struct dirent *ce;
+	size_t n = 0, cap = 0;
+	DIR *cd;
+
+	shim_rec_read(dir, &rec);
+	if (rec.j) {
+		const char *sb = json_string_value(json_object_get(rec.j, "sandboxID"));
+
+		if (shim_alive(dir))
+			shim_kill(dir, &rec);
+		snprintf(cdir, sizeof(cdir), "%s/containers", dir);
+		cd = opendir(cdir);
+		while (cd && (ce = readdir(cd))) {
+			if (ce->d_name[0] == '.' || pn_grow(&ids, &cap, n, sizeof(*ids)) < 0)
+				continue;
+			if ((ids[n] = strdup(ce->d_name)))
+				n++;
+		}
+		if (cd)
+			closedir(cd);
+		if (sb)
+			sandbox_kill(rt, uid, uid, sb, dir, &rec, ids, n);
+	}
+	rootfs_release_all(dir);
+	rm_rf(dir);
+	for (size_t i = 0; i < n; i++)
+		free((char *)ids[i]);
+	free(ids);
+	shim_rec_free(&rec);
+}
+
+/* Runtime state (<root>/runtime/<id>) of no pod: a shim killed while its
+ * runtime created a container, after the pod's row and dir were gone.
+ * Known: every sandbox, and every runtime id each container of a pod may
+ * have (the shim names an attempt's id in <id>/cid before it runs the
+ * runtime, so a restart under way is known too). */
+static size_t gc_runtime_state(struct podrt *rt, const struct store_pod *pods, size_t n,
+			       const struct store_container *cs, size_t nc)
+{
+	char dir[PATH_MAX], pod_dir[PATH_MAX], *rp = NULL, *rn = NULL, *why = NULL;
+	struct oci_rt ort = { .root = dir };
+	const char **known = NULL;
+	json_t *keep = json_array();
+	size_t count = 0, nk = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!keep)
+		return 0;
+	for (size_t i = 0; i < nc; i++) {
+		pod_dir_path(rt, cs[i].pod_uid, pod_dir, sizeof(pod_dir));
+		ctr_runtime_ids(pod_dir, cs[i].id, &known, &nk, &cap, keep);
+	}
+	snprintf(dir, sizeof(dir), "%s/runtime", rt->root);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		bool is_known = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < n && !is_known; i++)
+			is_known = !strcmp(pods[i].sandbox_id, de->d_name);
+		for (size_t i = 0; i < nk && !is_known; i++)
+			is_known = !strcmp(known[i], de->d_name);
+		if (is_known)
+			continue;
+		if (!ort.path) {
+			if (oci_runtime_detect(&rp, &rn, &why, NULL) < 0)
+				break;
+			ort.path = rp;
+		}
+		(void)!oci_kill(&ort, de->d_name, SIGKILL, true, NULL);
+		if (oci_delete(&ort, de->d_name, true, NULL) == 0)
+			count++;
+	}
+	if (d)
+		closedir(d);
+	json_decref(keep);
+	free(known);
+	free(rp);
+	free(rn);
+	free(why);
+	return count;
+}
+
+int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err)
 {
 	struct store_pod *pods = NULL;
+	struct store_container *cs = NULL;
 	struct cni_netlist *l = NULL;
 	struct cni_attachment *valid = NULL;
-	size_t n = 0, nv = 0, count = 0;
+	size_t n = 0, nc = 0, nv = 0;
 	char path[PATH_MAX], cpath[4096];
 	struct cniclient cc = { 0 };
+	struct pn_err e = { 0 };
 	DIR *d;
 	struct dirent *de;
-	int ret;
+	int lock = -1, ret;
 
-	*removed = 0;
-	ret = store_pod_list(rt->st, NULL, &pods, &n, err);
+	memset(rep, 0, sizeof(*rep));
+	/* Exclusive: no start makes anything of a pod this gc does not
+	 * list, no delete or other gc runs (podrt.h). */
+	ret = podrt_lifecycle_lock(rt, false, &lock, err);
 	if (ret < 0)
 		return ret;
-	/* 1. Rows a killed apply or delete left behind. */
+	ret = store_pod_list(rt->st, NULL, &pods, &n, err);
+	if (ret < 0)
+		goto out;
+	/* 1. Pods of killed commands: a creating or deleting row whose
+	 *    owner is dead is finished off as a delete (pending pods were
+	 *    never started: the node agent starts them).
+	 * 2. Dead sandboxes of ready pods are re-created. */
 	for (size_t i = 0; i < n; i++) {
-		/* Pending pods were never started: nothing of them to collect. */
-		if (pods[i].state == STORE_POD_READY || pods[i].state == STORE_POD_PENDING ||
-		    store_owner_alive(pods[i].owner))
-			continue;
-		ret = podrt_pod_delete(rt, &pods[i], err);
-		if (ret < 0)
-			goto out;
-		pods[i].state = (enum store_pod_state)-1;
-		count++;
+		bool recreated = false;
+
+		if (pods[i].state != STORE_POD_READY && pods[i].state != STORE_POD_PENDING &&
+		    !store_owner_alive(pods[i].owner)) {
+			const struct podrt_delete_opts o = { .grace = -1 };
+
+			if (pods_delete(rt, &pods[i], 1, &o, NULL, NULL, &e) < 0)
+				gc_failed(rep, err, &e);
+			else
+				rep->removed++;
+		} else if (sandbox_to_recreate(rt, &pods[i])) {
+			if (pod_recover_locked(rt, pods[i].uid, &recreated, &e) < 0)
+				gc_failed(rep, err, &e);
+			rep->recreated += recreated;
+		}
 	}
-	/* 2. Pod dirs of no pod. */
+	pn_fault_point("gc.pods-done");
+	/* What is left is the truth for the rest (sandbox ids and netns
+	 * paths changed where sandboxes were re-created). */
+	store_pod_array_free(pods, n);
+	pods = NULL;
+	n = 0;
+	ret = store_pod_list(rt->st, NULL, &pods, &n, err);
+	if (ret == 0)
+		ret = store_container_list(rt->st, NULL, &cs, &nc, err);
+	if (ret < 0)
+		goto out;
+
+	/* 3. Pod dirs of no pod. */
 	snprintf(path, sizeof(path), "%s/pods", rt->root);
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
@@ -2197,45 +3212,27 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 		if (de->d_name[0] == '.')
 			continue;
 		for (size_t i = 0; i < n && !known; i++)
-			known = pods[i].state != (enum store_pod_state)-1 && !strcmp(pods[i].uid, de->d_name);
+			known = !strcmp(pods[i].uid, de->d_name);
 		if (known)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
-		if (!shim_alive(dir)) {
-			char cdir[PATH_MAX];
-			DIR *cd;
-			struct dirent *ce;
-
-			snprintf(cdir, sizeof(cdir), "%s/containers", dir);
-			cd = opendir(cdir);
-			while (cd && (ce = readdir(cd))) {
-				char one[PATH_MAX];
-				struct pn_err scratch = { 0 };
-
-				if (ce->d_name[0] == '.')
-					continue;
-				snprintf(one, sizeof(one), "%s/%s", cdir, ce->d_name);
-				if (image_rootfs_release(one, &scratch) < 0)
-					pn_warn("%s", pn_err_msg(&scratch));
-				pn_err_free(&scratch);
-			}
-			if (cd)
-				closedir(cd);
-			rm_rf(dir);
-			count++;
-		}
+		gc_orphan_dir(rt, dir, de->d_name);
+		rep->removed++;
 	}
 	if (d)
 		closedir(d);
-	/* 3. CNI GC with the live pods as the valid attachments, and netns
-	 * pins named like ours that no pod owns. */
+	/* 4. Runtime state of no container of a pod. */
+	rep->removed += gc_runtime_state(rt, pods, n, cs, nc);
+
+	/* 5. CNI GC with the pods' attachments as the valid ones, and netns
+	 *    pins named like ours that no pod owns. */
 	valid = calloc(n ? n : 1, sizeof(*valid));
 	if (!valid) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (pods[i].state == (enum store_pod_state)-1 || !pods[i].netns_path)
+		if (!pods[i].netns_path)
 			continue;
 		valid[nv].container_id = pods[i].sandbox_id;
 		valid[nv].ifname = POD_IFNAME;
@@ -2243,13 +3240,12 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 	}
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
 	cc.cache_dir = rt->cni_cache;
-	if (cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, NULL) == 0) {
-		struct pn_err scratch = { 0 };
-
-		if (cniclient_gc(&cc, l, valid, nv, &scratch) < 0)
-			pn_warn("CNI GC: %s", pn_err_msg(&scratch));
-		pn_err_free(&scratch);
+	if (cniclient_load_conflist(rt->cni_conf_dir, NULL, &l, NULL) == 0 &&
+	    cniclient_gc(&cc, l, valid, nv, &e) < 0) {
+		pn_err_prefix(&e, "CNI GC");
+		gc_failed(rep, err, &e);
 	}
+	pn_fault_point("gc.cni-gc-done");
 	d = opendir(rt->netns_dir);
 	while (d && (de = readdir(d))) {
 		bool known = false;
@@ -2259,37 +3255,40 @@ int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err)
 			continue;
 		snprintf(pin, sizeof(pin), "%s/%s", rt->netns_dir, de->d_name);
 		for (size_t i = 0; i < n && !known; i++)
-			known = pods[i].state != (enum store_pod_state)-1 && pods[i].netns_path &&
-				!strcmp(pods[i].netns_path, pin);
+			known = pods[i].netns_path && !strcmp(pods[i].netns_path, pin);
 		/* A cni- pin with a CNI cache entry belongs to another runtime
 		 * (containerd, CRI-O) on this node: not ours to remove. */
 		if (known)
 			continue;
 		{
 			struct cniclient_cached *cached = NULL;
-			size_t nc = 0;
+			size_t ncached = 0;
 			bool foreign = false;
 
-			if (cniclient_list_cache(rt->cni_cache, NULL, &cached, &nc, NULL) == 0) {
-				for (size_t k = 0; k < nc; k++)
+			if (cniclient_list_cache(rt->cni_cache, NULL, &cached, &ncached, NULL) == 0) {
+				for (size_t k = 0; k < ncached; k++)
 					foreign |= cached[k].netns && !strcmp(cached[k].netns, pin);
-				cniclient_cached_free_all(cached, nc);
+				cniclient_cached_free_all(cached, ncached);
 			}
 			if (foreign)
 				continue;
 		}
 		if (netns_delete_pinned(pin, NULL) == 0)
-			count++;
+			rep->removed++;
 	}
 	if (d)
 		closedir(d);
 	/* And the network's rules, as the state now says (a sync a crash
 	 * interrupted, a table someone removed). */
-	ret = podrt_net_sync(rt, err);
+	if (podrt_net_sync(rt, &e) < 0)
+		gc_failed(rep, err, &e);
+	ret = rep->failed ? -(err->errnum ? err->errnum : EIO) : 0;
 out:
-	*removed = count;
+	podrt_lifecycle_unlock(lock);
+	pn_err_free(&e);
 	free(valid);
 	cni_netlist_free(l);
+	store_container_array_free(cs, nc);
 	store_pod_array_free(pods, n);
 	return ret;
 }

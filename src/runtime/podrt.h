@@ -16,7 +16,21 @@
  *   6. plan.json, then podnet-shim, which runs the pause and the containers
  *   7. state row "ready", phase Running, pod IP, PIDs
  * Delete reverses it: shim stops the containers (TERM, KILL after the
- * grace period), CNI DEL, netns unpinned, pod dir and row removed.
+ * grace period) and delete waits for the shim's exit; whatever still runs
+ * then (a shim killed, stuck or gone) is stopped through the OCI runtime's
+ * state and the pod's cgroups; CNI DEL, netns unpinned, pod dir and row
+ * removed.
+ *
+ * A ready pod whose shim is gone (killed, or the node rebooted) has a dead
+ * sandbox: podrt_pod_recover() (run by gc and podnetd's node agent) tears
+ * it down and, as kubelet, re-creates it per restartPolicy with a new
+ * sandbox id, netns and lease.
+ *
+ * The lifecycle lock (<root>/lifecycle.lock) orders gc against the rest:
+ * gc and recovery hold it exclusively; delete and start hold it shared
+ * (start from before its claim until the pod runs or is undone), so a gc
+ * never sees a pod half-made or half-removed.  Any process that starts,
+ * deletes or re-creates pods must follow this.
  *
  * Create is two halves that the Kubernetes API runs at different times,
  * as kube-apiserver and kubelet do: admit (1-2: the checks and the rows,
@@ -37,6 +51,9 @@
 
 #include "pod.h"
 #include "store.h"
+
+/* Longest grace period honoured (31 years): deadlines never overflow. */
+#define PODRT_GRACE_MAX_S 1000000000LL
 
 struct podrt {
 	const char *root;         /* PODNET_ROOT */
@@ -287,9 +304,29 @@ json_t *podrt_view_to_json(const struct podrt_view *v);
 /* Its status alone. */
 json_t *podrt_view_status(const struct podrt_view *v);
 
-/* Garbage: remove what belongs to no live pod (dead creators' rows, stray
- * netns pins, CNI cache entries, pod dirs) and run CNI GC.  *removed
- * counts objects removed. */
-int podrt_gc(struct podrt *rt, size_t *removed, struct pn_err *err) PN_MUST_CHECK;
+struct podrt_gc_report {
+	size_t removed;     /* leftover objects removed */
+	size_t recreated;   /* dead sandboxes re-created */
+	size_t failed;      /* pods or objects it could not handle (err: the first) */
+};
+
+/* Garbage and repair: finish the pods of killed commands (dead owners),
+ * re-create dead sandboxes, remove what belongs to no pod (pod dirs, netns
+ * pins, runtime state) and run CNI GC.  Goes on past a failure: every one
+ * is warned about, the first is returned. */
+int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err) PN_MUST_CHECK;
+
+/* Ready, not finished, and its shim is gone: the sandbox died. */
+bool podrt_sandbox_dead(struct podrt *rt, const struct store_pod *sp);
+
+/* Re-create the dead sandbox of @sp (nothing if it is not dead), under the
+ * lifecycle lock: *recreated tells whether a new one runs (false also when
+ * the restart policy ends the pod). */
+int podrt_pod_recover(struct podrt *rt, const struct store_pod *sp, bool *recreated,
+		      struct pn_err *err) PN_MUST_CHECK;
+
+/* The lifecycle lock (see the top); *fd for podrt_lifecycle_unlock(). */
+int podrt_lifecycle_lock(struct podrt *rt, bool shared, int *fd, struct pn_err *err) PN_MUST_CHECK;
+void podrt_lifecycle_unlock(int fd);
 
 #endif

@@ -297,7 +297,7 @@ static const struct col pod_cols[] = {
 	{ C(store_pod, uid, COL_UUID), NULL, 0, 0 },
 	{ "namespace", COL_TEXT, offsetof(struct store_pod, namespace_), NULL, 0, 0 },
 	{ C(store_pod, name, COL_TEXT), NULL, 0, 0 },
-	{ C(store_pod, sandbox_id, COL_ID), NULL, 0, 0 },
+	{ C(store_pod, sandbox_id, COL_ID), NULL, 0, STORE_POD_F_SANDBOX },
 	{ C(store_pod, spec_json, COL_TEXT), NULL, 0, STORE_POD_F_SPEC },
 	{ C(store_pod, state, COL_ENUM), ENUMS(pod_state_names), STORE_POD_F_STATE },
 	{ C(store_pod, phase, COL_ENUM), ENUMS(phase_names), STORE_POD_F_PHASE },
@@ -437,8 +437,17 @@ static int store_vfail(struct store *st, int rc, struct pn_err *err, const char 
 				st->path);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s is corrupt: %s", what,
-				st->path, detail);
+		/* What a user can do about it, as commands: salvage the rows
+		 * SQLite can still read, or start over, in which case gc stops
+		 * and removes everything of the pods the old state held (their
+		 * directories, netns pins, runtime state and CNI attachments
+		 * are all "of no pod" then). */
+		return pn_error(err, PN_E_STATE, EIO,
+				"%s: state database %s is corrupt: %s; to keep what can be read: "
+				"sqlite3 %s .recover | sqlite3 %s.new && mv %s.new %s; to start "
+				"over (every pod is stopped and removed): mv %s %s.corrupt && podnet gc",
+				what, st->path, detail, st->path, st->path, st->path, st->path, st->path,
+				st->path);
 	case SQLITE_NOMEM:
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "%s: out of memory", what);
 	case SQLITE_FULL:
@@ -453,8 +462,12 @@ static int store_vfail(struct store *st, int rc, struct pn_err *err, const char 
 				st->path, detail);
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
-		return pn_error(err, PN_E_STATE, sys > 0 ? sys : EIO, "%s: state database %s: %s",
-				what, st->path, detail);
+		/* "disk I/O error" alone hides ENOSPC, EDQUOT, EROFS... */
+		if (sys > 0)
+			return pn_error(err, PN_E_STATE, sys, "%s: state database %s: %s (%s)", what,
+					st->path, detail, strerror(sys));
+		return pn_error(err, PN_E_STATE, EIO, "%s: state database %s: %s", what, st->path,
+				detail);
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
@@ -1163,8 +1176,6 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 
 /* ---- owners */
 
-#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
-
 /* State letter and starttime (field 22) of /proc/PID/stat. */
 static int proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
@@ -1200,7 +1211,7 @@ int store_owner_self(char **out)
 	char state;
 	int ret;
 
-	ret = pn_read_file(BOOT_ID_PATH, boot, sizeof(boot));
+	ret = pn_boot_id(boot, sizeof(boot));
 	if (ret)
 		return ret;
 	ret = proc_stat(getpid(), &state, &start);
@@ -1221,7 +1232,7 @@ bool store_owner_alive(const char *owner)
 	if (!owner || sscanf(owner, "%63[0-9a-f-]:%d:%llu", boot, &pid, &start) != 3 || pid <= 0)
 		return false;
 	/* Unknown boot id: cannot tell, and a live owner must not be torn down. */
-	if (pn_read_file(BOOT_ID_PATH, cur, sizeof(cur)) == 0 && strcmp(cur, boot))
+	if (pn_boot_id(cur, sizeof(cur)) == 0 && strcmp(cur, boot))
 		return false;
 	if (proc_stat(pid, &state, &cur_start))
 		return false;
@@ -1901,7 +1912,9 @@ int store_pod_update(struct store *st, const struct store_pod *p, unsigned field
 		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod update without uid");
 	fields &= STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_NETNS | STORE_POD_F_IPS |
 		  STORE_POD_F_SHIM_PID | STORE_POD_F_PAUSE_PID | STORE_POD_F_STARTED |
-		  STORE_POD_F_SPEC | STORE_POD_F_STATUS | STORE_POD_F_DELETION;
+		  STORE_POD_F_SPEC | STORE_POD_F_STATUS | STORE_POD_F_DELETION | STORE_POD_F_SANDBOX;
+	if ((fields & STORE_POD_F_SANDBOX) && !p->sandbox_id)
+		return pn_error(err, PN_E_BAD_REQUEST, EINVAL, "pod %s: new sandbox id missing", p->uid);
 	if (!fields)
 		return 0;
 	/* The process that starts a step owns the row until it is ready. */
@@ -2130,6 +2143,20 @@ int store_attachment_add(struct store *st, struct store_attachment *a, struct pn
 		return store_refuse(err, PN_E_ALREADY_EXISTS, EEXIST,
 				    "attachment %s/%s of pod %s already exists", a->network,
 				    a->ifname, a->pod_uid);
+	return ret;
+}
+
+int store_attachment_remove_all(struct store *st, const char *pod_uid, struct pn_err *err)
+{
+	const char *args[] = { pod_uid };
+	int ret;
+
+	ret = row_delete(st, &att_table, "pod_uid = ?1", args, 1, err,
+			 "remove the attachments of pod %s", "pod %s has no attachment", pod_uid);
+	if (ret == -ENOENT) {
+		pn_err_free(err);
+		ret = 0;
+	}
 	return ret;
 }
 

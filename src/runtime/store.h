@@ -151,6 +151,7 @@ enum {
 	STORE_POD_F_SPEC = 1u << 7,      /* labels/annotations changed by apply */
 	STORE_POD_F_STATUS = 1u << 8,    /* status_json */
 	STORE_POD_F_DELETION = 1u << 9,  /* deletion_ns and deletion_grace */
+	STORE_POD_F_SANDBOX = 1u << 10,  /* sandbox_id: a re-created sandbox */
 };
 
 struct store_container {
@@ -338,6 +339,10 @@ void store_container_array_free(struct store_container *a, size_t n);
 /* CNI attachments (cni.dev/valid-attachments for GC come from the list). */
 int store_attachment_add(struct store *st, struct store_attachment *a,
 			 struct pn_err *err) PN_MUST_CHECK;
+/* Every attachment of the pod (0 if it has none): a re-created sandbox
+ * records its new one. */
+int store_attachment_remove_all(struct store *st, const char *pod_uid,
+				struct pn_err *err) PN_MUST_CHECK;
 /* @pod_uid NULL: all.  Removed with their pod (ON DELETE CASCADE). */
 int store_attachment_list(struct store *st, const char *pod_uid, struct store_attachment **out,
 			  size_t *n, struct pn_err *err) PN_MUST_CHECK;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,6 +256,51 @@ static void free_fields(const struct pfield *f, size_t n, void *obj)
 	}
 }
 
+static void copy_str(json_t *o, const char *key, char *buf, size_t size)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	snprintf(buf, size, "%s", v ? v : "");
+}
+
+/*
+ * What an earlier sandbox of the pod leaves to this one (podnet re-creates
+ * a dead sandbox as kubelet does): "restartCount" of the next attempt,
+ * "lastState" (the attempt that ended), and "exited" for a container that
+ * ended for good and is not started again.
+ */
+static int get_carry(json_t *o, struct shim_ctr *k, struct pn_err *err)
+{
+	json_t *rc = json_object_get(o, "restartCount"), *last = json_object_get(o, "lastState");
+	json_t *x = json_object_get(o, "exited");
+
+	if (rc && (!json_is_integer(rc) || json_integer_value(rc) < 0 ||
+		   json_integer_value(rc) > INT32_MAX))
+		return pn_error(err, PN_E_STATE, EINVAL, "plan: \"restartCount\" must be an integer >= 0");
+	if ((last && !json_is_object(last)) || (x && !json_is_object(x)))
+		return pn_error(err, PN_E_STATE, EINVAL,
+				"plan: \"lastState\" and \"exited\" must be objects");
+	k->restart_count = rc ? (int)json_integer_value(rc) : 0;
+	if (last) {
+		k->has_last = true;
+		k->last_exit_code = (int)json_integer_value(json_object_get(last, "exitCode"));
+		copy_str(last, "reason", k->last_reason, sizeof(k->last_reason));
+		copy_str(last, "startedAt", k->last_started_at, sizeof(k->last_started_at));
+		copy_str(last, "finishedAt", k->last_finished_at, sizeof(k->last_finished_at));
+		copy_str(last, "containerID", k->last_cid, sizeof(k->last_cid));
+	}
+	if (x) {
+		k->done = true;
+		k->exit_code = (int)json_integer_value(json_object_get(x, "exitCode"));
+		copy_str(x, "reason", k->reason, sizeof(k->reason));
+		copy_str(x, "message", k->message, sizeof(k->message));
+		copy_str(x, "startedAt", k->started_at, sizeof(k->started_at));
+		copy_str(x, "finishedAt", k->finished_at, sizeof(k->finished_at));
+		copy_str(x, "containerID", k->cid, sizeof(k->cid));
+	}
+	return 0;
+}
+
 int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 {
 	enum shim_restart pod_restart;
@@ -317,7 +364,8 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 		p->n_ctrs = i + 1;
 		k->out.fd = k->err.fd = k->log.fd = -1;
 		if ((ret = get_fields(c, ctr_fields, PN_ARRAY_SIZE(ctr_fields), k, err)) < 0 ||
-		    (ret = parse_restart(c, pod_restart, &k->restart, err)) < 0) {
+		    (ret = parse_restart(c, pod_restart, &k->restart, err)) < 0 ||
+		    (ret = get_carry(c, k, err)) < 0) {
 			pn_err_prefix(err, "containers[%zu]", i);
 			goto out;
 		}

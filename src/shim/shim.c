@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fault.h"
 #include "file.h"
 #include "image.h"
 #include "store.h"
@@ -84,6 +85,8 @@ struct shim {
 	pid_t sync_pid;         /* the running syncCommand, 0 if none */
 	bool sync_again;        /* readiness changed while it ran */
 	json_t *events;         /* events.json's array */
+	json_t *cgroups;        /* the pod's parent cgroup dirs (cgroup_dirs()) */
+	char boot_id[64];
 };
 
 static struct shim S;
@@ -240,11 +243,13 @@ static void write_shim_json(void)
 	json_t *j;
 
 	pathf(path, sizeof(path), "%s/shim.json", S.pod_dir);
-	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I}", "pid", (int)getpid(),
-		      "pausePid", S.pause_running ? (int)S.pause_pid : 0, "state", S.state, "sandboxID",
-		      S.plan.sandbox_id, "ready", S.ready, "podUID", S.plan.pod_uid, "message",
-		      str_or_null(S.message), "runtime", S.rt_path, "runtimeRoot", S.rt_root,
-		      "startedAt", S.started_at, "startupMs", (json_int_t)S.startup_ms);
+	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:O}", "pid",
+		      (int)getpid(), "pausePid", S.pause_running ? (int)S.pause_pid : 0, "state",
+		      S.state, "sandboxID", S.plan.sandbox_id, "ready", S.ready, "podUID",
+		      S.plan.pod_uid, "message", str_or_null(S.message), "runtime", S.rt_path,
+		      "runtimeRoot", S.rt_root, "startedAt", S.started_at, "startupMs",
+		      (json_int_t)S.startup_ms, "bootID", S.boot_id, "cgroups",
+		      S.cgroups ? S.cgroups : json_null());
 	write_json_atomic(path, j);
 }
 
@@ -705,6 +710,12 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	}
 	io.out = l->outp[1];
 	io.err = l->errp[1];
+	/* This attempt's runtime id, named before the runtime runs: whoever
+	 * finds this shim dead (delete, gc) stops it by that id. */
+	pathf(statedir, sizeof(statedir), "%s/containers/%s/cid", S.pod_dir, c->id);
+	if (pn_file_replace(statedir, c->cid, strlen(c->cid), 0644, PN_E_STATE, &derr) < 0)
+		shim_log("container %s: %s", c->name, pn_err_msg(&derr));
+	pn_err_free(&derr);
 	/* A previous shim killed before cleaning up leaves runtime state that
 	 * would make `run` fail with "container ... already exists". */
 	pathf(statedir, sizeof(statedir), "%s/%s", S.rt_root, c->cid);
@@ -799,14 +810,18 @@ static void ctr_start_all(void)
 
 	if (!ls) {
 		for (size_t i = 0; i < n; i++)
-			ctr_start(i);
+			if (!S.plan.ctrs[i].done)
+				ctr_start(i);
 		return;
 	}
 	shim_log("starting %zu containers at once", n);
 	for (size_t i = 0; i < n; i++)
-		ctr_launch(i, &ls[i]);
+		if (!S.plan.ctrs[i].done)
+			ctr_launch(i, &ls[i]);
+	pn_fault_point("shim.runtimes-started");
 	for (size_t i = 0; i < n; i++)
-		ctr_launched(i, &ls[i]);
+		if (!S.plan.ctrs[i].done)
+			ctr_launched(i, &ls[i]);
 	free(ls);
 }
 
@@ -992,8 +1007,11 @@ static void ctr_exited(struct shim_ctr *c, int wstatus)
 	ctr_set_terminated(c, code, reason, NULL);
 	shim_log("container %s exited: %d (%s)", c->name, code, reason);
 	/* The runtime keeps a stopped container (and its cgroup) until
-	 * delete; the next attempt is a new container. */
-	if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
+	 * delete; the next attempt is a new container.  A stopping pod
+	 * deletes all of them at once at the end (pause_stop()). */
+	if (S.stopping)
+		c->rt_state = true;
+	else if (oci_delete(&S.rt, c->cid, true, &err) < 0 && err.errnum != ENOENT)
 		shim_log("delete %s: %s", c->name, pn_err_msg(&err));
 	pn_err_free(&err);
 	ctr_after_exit(c);
@@ -1037,23 +1055,42 @@ static bool wait_pid_bounded(pid_t pid, int ms)
 	return false;
 }
 
+/*
+ * Stop the pause, then delete it and every container the runtime still
+ * keeps, all at once.  The pause is our child (we are its subreaper and it
+ * is not reaped yet, so its PID is not reused): kill(2) does what `runtime
+ * kill` would, without a runtime call.  It has a SIGTERM handler and exits
+ * 143; SIGKILL if it does not.
+ */
 static void pause_stop(void)
 {
+	const char **ids = calloc(S.plan.n_ctrs + 1, sizeof(*ids));
 	struct pn_err err = { 0 };
+	size_t n = 0;
 
 	if (S.pause_running) {
-		/* The pause exits 143 on SIGTERM; SIGKILL if it does not. */
-		if (oci_kill(&S.rt, S.plan.sandbox_id, SIGTERM, false, &err) < 0)
-			shim_log("kill pause: %s", pn_err_msg(&err));
+		if (kill(S.pause_pid, SIGTERM) < 0)
+			shim_log("kill pause %d: %s", (int)S.pause_pid, strerror(errno));
 		if (!wait_pid_bounded(S.pause_pid, 2000)) {
-			(void)!oci_kill(&S.rt, S.plan.sandbox_id, SIGKILL, false, NULL);
+			kill(S.pause_pid, SIGKILL);
 			wait_pid_bounded(S.pause_pid, KILL_WAIT_S * 1000);
 		}
 		S.pause_running = false;
 	}
-	if (oci_delete(&S.rt, S.plan.sandbox_id, true, &err) < 0 && err.errnum != ENOENT)
-		shim_log("delete pause: %s", pn_err_msg(&err));
+	if (!ids) {
+		(void)!oci_delete(&S.rt, S.plan.sandbox_id, true, NULL);
+		return;
+	}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++)
+		if (S.plan.ctrs[i].rt_state) {
+			ids[n++] = S.plan.ctrs[i].cid;
+			S.plan.ctrs[i].rt_state = false;
+		}
+	ids[n++] = S.plan.sandbox_id;
+	if (oci_delete_many(&S.rt, ids, n, &err) < 0)
+		shim_log("delete from the runtime: %s", pn_err_msg(&err));
 	pn_err_free(&err);
+	free(ids);
 }
 
 /* -------------------------------------------------------------- stopping */
@@ -1065,8 +1102,12 @@ static void pause_stop(void)
  */
 static void stop_begin(const char *why, int64_t grace_s)
 {
-	struct pn_err err = { 0 };
-	uint64_t deadline = now_ns() + (uint64_t)grace_s * NS_PER_S;
+	/* Saturated: kube-apiserver accepts any int64 grace period, and
+	 * 9223372036854775807 s must wait (for ever), not overflow to now. */
+	uint64_t deadline = grace_s < 0 ? now_ns()
+			    : (uint64_t)grace_s > (UINT64_MAX - now_ns()) / NS_PER_S
+				    ? UINT64_MAX
+				    : now_ns() + (uint64_t)grace_s * NS_PER_S;
 
 	if (S.stopping) {
 		if (!S.killed && deadline < S.term_deadline) {
@@ -1084,28 +1125,45 @@ static void stop_begin(const char *why, int64_t grace_s)
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
+		/* The init is our child until we reap it (subreaper), so its
+		 * PID is ours: kill(2) is what `runtime kill` would do. */
 		if (c->state == CS_WAITING || c->state == CS_CREATED) {
 			c->state = CS_EXITED;
 			write_status(c);
-		} else if (c->state == CS_RUNNING &&
-			   oci_kill(&S.rt, c->cid, grace_s ? SIGTERM : SIGKILL, false, &err) < 0) {
-			shim_log("kill %s: %s", c->name, pn_err_msg(&err));
+		} else if (c->state == CS_RUNNING && kill(c->pid, grace_s ? SIGTERM : SIGKILL) < 0) {
+			shim_log("kill %s (pid %d): %s", c->name, (int)c->pid, strerror(errno));
 		}
 	}
-	pn_err_free(&err);
 }
 
 /* Grace period over: SIGKILL every process of each container (--all: the
  * whole cgroup, which matters with a shared PID namespace). */
 static void stop_kill(void)
 {
+	const char **ids = calloc(S.plan.n_ctrs + 1, sizeof(*ids));
+	struct pn_err err = { 0 };
+	size_t n = 0;
+
 	S.killed = true;
 	S.kill_deadline = now_ns() + KILL_WAIT_S * NS_PER_S;
-	for (size_t i = 0; i < S.plan.n_ctrs; i++)
-		if (S.plan.ctrs[i].state == CS_RUNNING) {
-			shim_log("grace period over: SIGKILL %s", S.plan.ctrs[i].name);
-			(void)!oci_kill(&S.rt, S.plan.ctrs[i].cid, SIGKILL, true, NULL);
-		}
+	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
+		struct shim_ctr *c = &S.plan.ctrs[i];
+
+		if (c->state != CS_RUNNING)
+			continue;
+		shim_log("grace period over: SIGKILL %s", c->name);
+		/* The init at once; the rest of its cgroup through the runtime,
+		 * all containers in one round. */
+		kill(c->pid, SIGKILL);
+		if (ids)
+			ids[n++] = c->cid;
+		else
+			(void)!oci_kill(&S.rt, c->cid, SIGKILL, true, NULL);
+	}
+	if (n && oci_kill_many(&S.rt, ids, n, SIGKILL, &err) < 0)
+		shim_log("kill --all: %s", pn_err_msg(&err));
+	pn_err_free(&err);
+	free(ids);
 }
 
 static bool any_running(void)
@@ -1116,11 +1174,15 @@ static bool any_running(void)
 	return false;
 }
 
-/* Remove the pod's parent cgroups the runtime created (it removes only the
- * leaves it made): <own cgroup>/podnet/pod<uid> in every hierarchy. */
-static bool cleanup_line(const char *ctrls, char *path, void *ctx)
+/*
+ * The pod's parent cgroups, <own cgroup>/podnet/pod<uid> in every
+ * hierarchy: the runtime creates the containers' cgroups below them and
+ * removes only those leaves.  Listed in shim.json from the start, so that
+ * whoever finds this shim dead can find and stop the pod's processes.
+ */
+static bool cgroup_line(const char *ctrls, char *path, void *ctx)
 {
-	bool v2 = *(const bool *)ctx;
+	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
 	char dir[PATH_MAX];
 
 	if (!strcmp(path, "/"))
@@ -1132,32 +1194,46 @@ static bool cleanup_line(const char *ctrls, char *path, void *ctx)
 
 		if (slash)
 			*slash = '\0';
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
+		pathf(dir, sizeof(dir), "/sys/fs/cgroup%s/podnet/pod%s", path, S.plan.pod_uid);
 	} else {
 		const char *h = !*ctrls ? "unified" : !strncmp(ctrls, "name=", 5) ? ctrls + 5 : ctrls;
 
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path,
-			 S.plan.pod_uid);
+		pathf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s/podnet/pod%s", h, path, S.plan.pod_uid);
 	}
-	if (rmdir(dir) == 0 || errno == ENOENT) {
-		/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
-		char *p = strrchr(dir, '/');
-
-		*p = '\0';
-		rmdir(dir);
-	}
+	if (dir[0])
+		json_array_append_new(ctx, json_string(dir));
 	return false;
+}
+
+static void cgroup_dirs(void)
+{
+	S.cgroups = json_array();
+	if (S.cgroups)
+		cgroup_each("self", cgroup_line, S.cgroups);
 }
 
 static void cgroup_cleanup(void)
 {
-	bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+	size_t i;
+	json_t *d;
 
-	cgroup_each("self", cleanup_line, &v2);
+	json_array_foreach(S.cgroups, i, d) {
+		char dir[PATH_MAX];
+
+		pathf(dir, sizeof(dir), "%s", json_string_value(d));
+		if (rmdir(dir) == 0 || errno == ENOENT) {
+			/* Other pods may still use podnet/: EBUSY/ENOTEMPTY. */
+			char *p = strrchr(dir, '/');
+
+			*p = '\0';
+			rmdir(dir);
+		}
+	}
 }
 
 static void stop_finish(void)
 {
+	pn_fault_point("shim.stop-finish");
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
 		struct shim_ctr *c = &S.plan.ctrs[i];
 
@@ -1165,7 +1241,7 @@ static void stop_finish(void)
 			/* Unkillable (D state): give up on it, say so. */
 			shim_log("container %s (pid %d) did not exit after SIGKILL", c->name, (int)c->pid);
 			ctr_close_logs(c);
-			(void)!oci_delete(&S.rt, c->cid, true, NULL);
+			c->rt_state = true;
 			ctr_set_terminated(c, 137, "Error", "did not exit after SIGKILL");
 			c->state = CS_EXITED;
 			write_status(c);
@@ -1495,6 +1571,18 @@ static int setup_paths(struct shim_ctr *c, struct pn_err *err)
 	pathf(buf, sizeof(buf), "%s/containers/%s", S.pod_dir, c->id);
 	if (pn_mkdir_p(buf, 0755) < 0)
 		return pn_error(err, PN_E_STATE, errno, "create %s", buf);
+	/* A re-created sandbox goes on with the attempts' numbering: the last
+	 * attempt's log becomes the previous one (logs --previous). */
+	if (c->restart_count > 0) {
+		pathf(c->log_path, sizeof(c->log_path), "%s/%d.log", c->log_dir, c->restart_count - 1);
+		if (c->done || access(c->log_path, F_OK) < 0)
+			c->log_path[0] = '\0';
+	}
+	if (c->done) {
+		pathf(buf, sizeof(buf), "%s/%d.log", c->log_dir, c->restart_count);
+		if (access(buf, F_OK) == 0)
+			snprintf(c->log_path, sizeof(c->log_path), "%s", buf);
+	}
 	return 0;
 }
 
@@ -1629,6 +1717,23 @@ int main(int argc, char **argv)
 		goto fail;
 	shim_log("pod %s: runtime %s%s%s, state %s", S.plan.pod_uid, S.rt_path, why ? " — " : "",
 		 why ? why : "", S.rt_root);
+	if (pn_boot_id(S.boot_id, sizeof(S.boot_id)) < 0)
+		S.boot_id[0] = '\0';
+	/* The pod's events so far (a re-created sandbox's SandboxChanged):
+	 * kept, not overwritten by this shim's first one. */
+	{
+		char ev_path[PATH_MAX + 16];
+		json_t *doc;
+
+		pathf(ev_path, sizeof(ev_path), "%s/events.json", S.pod_dir);
+		doc = json_load_file(ev_path, 0, NULL);
+		if (json_is_array(json_object_get(doc, "events")))
+			S.events = json_incref(json_object_get(doc, "events"));
+		json_decref(doc);
+	}
+	/* Before any runtime runs: whoever finds this shim dead reads here
+	 * where the pod's processes are. */
+	cgroup_dirs();
 	write_shim_json();
 	ret = write_etc_files(&err);
 	if (ret < 0)
@@ -1636,11 +1741,16 @@ int main(int argc, char **argv)
 	ret = pause_start(&err);
 	if (ret < 0)
 		goto fail;
+	pn_fault_point("shim.pause-started");
 	write_shim_json();
 	for (size_t i = 0; i < S.plan.n_ctrs; i++) {
-		S.plan.ctrs[i].state = CS_CREATED;
-		snprintf(S.plan.ctrs[i].reason, sizeof(S.plan.ctrs[i].reason), "ContainerCreating");
-		write_status(&S.plan.ctrs[i]);
+		struct shim_ctr *c = &S.plan.ctrs[i];
+
+		/* Ended in an earlier sandbox of the pod, for good. */
+		c->state = c->done ? CS_EXITED : CS_CREATED;
+		if (!c->done)
+			snprintf(c->reason, sizeof(c->reason), "ContainerCreating");
+		write_status(c);
 	}
 	ctr_start_all();
 	S.startup_ms = (long)((now_ns() - S.start_ns) / 1000000);
@@ -1686,6 +1796,7 @@ out:
 		shim_log("exit %d", ret);
 	prober_fini();
 	json_decref(S.events);
+	json_decref(S.cgroups);
 	shim_plan_free(&S.plan);
 	pn_err_free(&err);
 	return ret;

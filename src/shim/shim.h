@@ -121,6 +121,11 @@ struct shim_ctr {
 	bool has_last;
 	int last_exit_code;
 	char last_reason[32], last_started_at[40], last_finished_at[40];
+	/* plan "exited": ended in an earlier sandbox of the pod, not started */
+	bool done;
+	/* exited while the pod stops: its runtime state (cid) is deleted with
+	 * the others' at the end */
+	bool rt_state;
 	/* A new image from the plan (SIGUSR2): this attempt is stopped, the
 	 * root file system rebuilt from it, and a new attempt started. */
 	bool swap;

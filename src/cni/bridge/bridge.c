@@ -11,15 +11,16 @@
 
 #include "addr.h"
 #include "cniclient.h"
+#include "fault.h"
 #include "guard.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
 #include "neigh.h"
 #include "netns.h"
-#include "sysctl.h"
 #include "nft.h"
 #include "route.h"
+#include "sysctl.h"
 
 #define IPAM_TYPE_PODNET "podnet-ipam"
 
@@ -530,6 +531,7 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 		if (ret < 0)
 			goto out;
 		leased = true;
+		pn_fault_point("bridge.add.leased");
 	} else {
 		ir = cni_result_new();
 		if (!ir) {
@@ -615,6 +617,7 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 	if (ret < 0)
 		goto out;
 	veth_made = true;
+	pn_fault_point("bridge.add.veth-made");
 	memset(&hv, 0, sizeof(hv));
 	snprintf(hv.name, sizeof(hv.name), "%s", hname);
 	link_mac_str(hmac, hv.mac_str);
@@ -650,6 +653,7 @@ int bridge_cmd_add(const struct cni_call *c, struct cni_result **out, struct pn_
 	ret = pod_configure(&pod, eth.ifindex, env->ifname, conf, ir, res, err);
 	if (ret < 0)
 		goto out;
+	pn_fault_point("bridge.add.configured");
 	cni_dns_free(&res->dns);
 	ret = cni_dns_copy(&res->dns, conf->dns.n_nameservers || conf->dns.domain ||
 					      conf->dns.n_search || conf->dns.n_options
@@ -771,6 +775,7 @@ int bridge_cmd_del(const struct cni_call *c, struct pn_err *err)
 	 * too; only a failure to look is an error. */
 	if (lret == 0 && (c->conf->spoof_check || c->conf->port_isolation))
 		lret = guard_port_del(c->conf->name, hname, &lerr);
+	pn_fault_point("bridge.del.link-deleted");
 	ret = ipam_run_verb(c, "DEL", err);
 	if (ret == 0 && lret < 0) {
 		pn_err_move(err, &lerr);

@@ -52,12 +52,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fault.h"
 
 #define LOCK_NAME "lock"
 #define INDEX_DIR "by-attachment"
 #define CURSOR_PREFIX "last_reserved_ip."
 #define TMP_PREFIX ".tmp."
-#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 /* Link attempts from the cursor before reading the directory once: the
  * next address is almost always free, a crowded set is read, not probed. */
 #define FAST_TRIES 16
@@ -100,7 +100,7 @@ static const char *current_boot_id(void)
 	/* The boot id cannot change while we run; an unreadable one ("")
 	 * disables reclaim by boot id rather than reclaiming everything. */
 	if (!done) {
-		if (pn_read_file(BOOT_ID_PATH, id, sizeof(id)) < 0)
+		if (pn_boot_id(id, sizeof(id)) < 0)
 			id[0] = '\0';
 		done = true;
 	}
@@ -660,6 +660,7 @@ static int index_open_for_add(struct add_ctx *c, struct pn_err *err)
 			       c->idxname);
 		goto out;
 	}
+	pn_fault_point("ipam.add.index-created");
 	ret = write_all(fd, c->content, c->content_len);
 	if (ret < 0) {
 		ret = pn_error(err, PN_E_IPAM_STORE, -ret, "cannot write %s/%s", c->st->dir,
@@ -1248,6 +1249,13 @@ int ipam_del(const struct cni_ipam_conf *conf, const char *network, const char *
 	if (ret == -ENOENT || (ret == 0 && (strcmp(ix.id, container_id) ||
 					    strcmp(ix.ifname, ifname)))) {
 		ret = release_by_scan(&st, container_id, ifname, err);
+		/* An index that names no attachment is ours, cut short: an ADD
+		 * killed between creating it and writing its header (it has no
+		 * lease then).  Another attachment's index stays. */
+		if (ret == 0 && ix.buf && !ix.id[0] && unlinkat(st.dfd, idxname, 0) < 0 &&
+		    errno != ENOENT)
+			ret = pn_error(err, PN_E_IPAM_STORE, errno, "cannot remove %s/%s", st.dir,
+				       idxname);
 		goto out;
 	}
 	if (ret < 0) {
@@ -1276,6 +1284,7 @@ int ipam_del(const struct cni_ipam_conf *conf, const char *network, const char *
 			goto out;
 		}
 	}
+	pn_fault_point("ipam.del.leases-removed");
 	/* Last: while it exists, a DEL cut short can be repeated in O(1). */
 	if (unlinkat(st.dfd, idxname, 0) < 0 && errno != ENOENT) {
 		ret = pn_error(err, PN_E_IPAM_STORE, errno, "cannot remove %s/%s", st.dir, idxname);

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The fault suite's oracle: what a podnet node holds beyond its pods' needs.
+
+Run inside a throwaway node (tests/faults/lib.sh) after `podnet gc`.  Prints
+one "leak: ..." line per object that belongs to no pod, or pod that is not
+whole, and exits 0 (the caller counts the lines).  One process with few
+children, because a loaded 2-core machine spends ~0.1 s per fork+exec:
+
+  pods      every row ready; `podnet get pods -A -o json` readable; every pod
+            Running, each container running or ended as its restartPolicy
+            allows; no IP on two pods
+  netns     every cni-* pin is a pod's; every pod's pin exists and holds the
+            peer of exactly one veth (eth0); no other veth
+  IPAM      every lease and lease index names a pod's sandbox; every lease's
+            IP is its pod's
+  CNI cache every results entry is a pod's attachment
+  state     pod dirs, runtime state dirs, rootfs mounts: exactly the pods'
+  cgroups   none left of a pod that is gone (uids ever seen by this test)
+  processes one shim per pod, one `sleep $MARK` per container running it
+  nftables  the ruleset's size is the same whenever as many pods run (the
+            bridge's guard has per-port entries, so it is per pod count)
+
+--note only records the uids and cgroup parents it sees (call it after a
+kill, before gc removes the pod that would name them).
+
+Environment: PODNET_ROOT, P (the podnet binary), MARK, FAULT_STATE (a dir
+for what it remembers between runs).
+"""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+
+ROOT = os.environ.get("PODNET_ROOT", "/var/lib/podnet")
+PODNET = os.environ["P"]
+MARK = os.environ["MARK"]
+STATE = os.environ["FAULT_STATE"]
+NETNS_DIR = "/run/netns"
+CNI = "/var/lib/cni"
+NET = os.environ.get("FAULT_NETWORK", "podnet")
+
+
+def lines(path):
+    try:
+        with open(path) as f:
+            return [l.strip() for l in f if l.strip()]
+    except OSError:
+        return []
+
+
+def first_line(path):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+
+
+def listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def rows():
+    db = os.path.join(ROOT, "state.db")
+    if not os.path.exists(db):
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute(
+            "select uid, name, sandbox_id, netns_path, state, pod_ip from pods").fetchall()
+    finally:
+        con.close()
+
+
+def note(pods):
+    """Remember uids and the pods' parent cgroup dirs (the shim lists them)."""
+    seen = set(lines(os.path.join(STATE, "seen")))
+    parents = set(lines(os.path.join(STATE, "cgparents")))
+    seen.update(r[0] for r in pods)
+    for uid in listdir(os.path.join(ROOT, "pods")):
+        seen.add(uid)
+        try:
+            with open(os.path.join(ROOT, "pods", uid, "shim.json")) as f:
+                for d in json.load(f).get("cgroups") or []:
+                    parents.add(d.rsplit("/", 1)[0])
+        except (OSError, ValueError):
+            pass
+    with open(os.path.join(STATE, "seen"), "w") as f:
+        f.write("".join(u + "\n" for u in sorted(seen)))
+    with open(os.path.join(STATE, "cgparents"), "w") as f:
+        f.write("".join(p + "\n" for p in sorted(parents)))
+    return seen, parents
+
+
+def procs():
+    """(pid, argv) of every process, from /proc (no ps)."""
+    out = []
+    for pid in listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        out.append((int(pid), [a.decode(errors="replace") for a in argv if a]))
+    return out
+
+
+def run(*argv):
+    p = subprocess.run(argv, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(pods, seen, parents):
+    leak = []
+    uids = {r[0] for r in pods}
+    sandboxes = {r[2]: r for r in pods}
+    pins = {r[3]: r for r in pods if r[3]}
+    ips = {}
+    for uid, name, sb, ns, state, ip in pods:
+        if state != "ready":
+            leak.append(f"pod {name} is {state} after gc")
+        if ip:
+            if ip in ips:
+                leak.append(f"IP {ip} on pods {ips[ip]} and {name}")
+            ips[ip] = name
+
+    # Pods Running; each container running, or ended as its pod's
+    # restartPolicy lets it (Never; OnFailure with 0).
+    rc, out, err = run(PODNET, "get", "pods", "-A", "-o", "json")
+    nctr = nrun = nsleep = 0
+    try:
+        items = json.loads(out)["items"] if out.strip() else []
+        if rc != 0:
+            raise ValueError(err)
+        for it in items:
+            name = it["metadata"]["name"]
+            policy = it["spec"].get("restartPolicy", "Always")
+            cmds = {c["name"]: c.get("command") for c in it["spec"]["containers"]}
+            cs = it["status"].get("containerStatuses", [])
+            nctr += len(cs)
+            if it["status"]["phase"] != "Running":
+                leak.append(f"pod {name} is {it['status']['phase']}")
+            for c in cs:
+                if "running" in c["state"]:
+                    nrun += 1
+                    nsleep += cmds.get(c["name"]) == ["sleep", MARK]
+                    continue
+                code = c["state"].get("terminated", {}).get("exitCode")
+                if not (policy == "Never" or (policy == "OnFailure" and code == 0)):
+                    leak.append(f"pod {name}: container {c['name']} is not running "
+                                f"({json.dumps(c['state'])[:120]})")
+    except (ValueError, KeyError) as e:
+        leak.append(f"podnet get pods is unreadable (exit {rc}): {str(e)[:200]}")
+
+    # netns pins, veths and their peers
+    for f in listdir(NETNS_DIR):
+        p = os.path.join(NETNS_DIR, f)
+        if f.startswith("cni-") and p not in pins:
+            leak.append(f"netns pin {p}")
+    # iproute2 names a veth's peer netns "link-netns NAME" when it is a
+    # pinned one it knows, else "link-netnsid N".
+    ids = {}
+    _, out, _ = run("ip", "netns", "list-id")
+    for m in re.finditer(r"nsid (\d+) \(iproute2 netns name: (\S+)\)", out):
+        ids[m.group(2)] = m.group(1)
+    _, out, _ = run("ip", "-o", "link", "show", "type", "veth")
+    peers = re.findall(r"link-netns(?:id)? (\S+)", out)
+    nveth = len(out.splitlines())
+    for ns, r in pins.items():
+        name = os.path.basename(ns)
+        n = peers.count(name) + peers.count(ids.get(name, "none"))
+        if not os.path.exists(ns):
+            leak.append(f"pod {r[1]} lost its netns {ns}")
+        elif n != 1:
+            leak.append(f"pod {r[1]}: {n} veth peers in {name}")
+    if nveth != len(pins):
+        leak.append(f"{nveth} veths for {len(pins)} pods with a netns")
+
+    # leases, lease index, CNI cache
+    d = os.path.join(CNI, "networks", NET)
+    for f in listdir(d):
+        if re.fullmatch(r"[0-9.]+|[0-9a-f:]*:[0-9a-f:]*", f):
+            owner = first_line(os.path.join(d, f))
+            if owner not in sandboxes:
+                leak.append(f"lease {f} of {owner}")
+            elif ips.get(f) != sandboxes[owner][1]:
+                leak.append(f"lease {f} of pod {sandboxes[owner][1]}, whose IP is not {f}")
+    for f in listdir(os.path.join(d, "by-attachment")):
+        owner = first_line(os.path.join(d, "by-attachment", f))
+        if owner not in sandboxes:
+            leak.append(f"lease index {f} ({owner or 'empty'})")
+    for f in listdir(os.path.join(CNI, "results")):
+        m = re.fullmatch(rf"{NET}-([0-9a-f]+)-eth0", f)
+        if not m or m.group(1) not in sandboxes:
+            leak.append(f"CNI cache entry {f}")
+
+    # pod dirs, runtime state, mounts
+    for f in listdir(os.path.join(ROOT, "pods")):
+        if f not in uids:
+            leak.append(f"pod dir {f}")
+    nrt = len(listdir(os.path.join(ROOT, "runtime")))
+    if nrt != len(pods) + nrun:
+        leak.append(f"{nrt} runtime states for {len(pods)} pods + {nrun} running containers")
+    rootfs = 0
+    for line in lines("/proc/self/mountinfo"):
+        mnt = line.split()[4]
+        pre = os.path.join(ROOT, "pods") + "/"
+        if mnt.startswith(pre):
+            if mnt[len(pre):].split("/")[0] not in uids:
+                leak.append(f"mount {mnt}")
+            if mnt.endswith("/rootfs"):
+                rootfs += 1
+    if rootfs != nctr:
+        leak.append(f"{rootfs} rootfs mounts for {nctr} containers")
+
+    # cgroups of pods that are gone
+    for uid in seen - uids:
+        for p in parents:
+            if os.path.isdir(f"{p}/pod{uid}"):
+                leak.append(f"cgroup {p}/pod{uid}")
+
+    # processes
+    sleepers = shims = 0
+    for pid, argv in procs():
+        if argv == ["sleep", MARK]:
+            sleepers += 1
+        elif argv and argv[0].endswith("podnet-shim") and "--pod-uid" in argv:
+            uid = argv[argv.index("--pod-uid") + 1]
+            if uid in uids:
+                shims += 1
+            elif uid in seen:
+                leak.append(f"shim {pid} of pod {uid}, which is gone")
+    if sleepers != nsleep:
+        leak.append(f"{sleepers} `sleep {MARK}` processes for {nsleep} such containers")
+    if shims != len(pods):
+        leak.append(f"{shims} shims for {len(pods)} pods")
+
+    # nftables
+    if pods:
+        _, out, _ = run("nft", "list", "ruleset")
+        n = len(out.splitlines())
+        base_f = os.path.join(STATE, f"nftbase-{len(pods)}")
+        base = first_line(base_f)
+        if base is None:
+            with open(base_f, "w") as f:
+                f.write(f"{n}\n")
+        elif int(base) != n:
+            leak.append(f"nftables went from {base} to {n} lines with {len(pods)} pods")
+    return leak
+
+
+def main():
+    pods = rows()
+    seen, parents = note(pods)
+    if sys.argv[1:] == ["--note"]:
+        return 0
+    for l in sorted(set(check(pods, seen, parents))):
+        print("leak:", l)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
