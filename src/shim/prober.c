@@ -101,14 +101,32 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 int prober_init(int epfd, const struct oci_rt *rt, const char *pod_ip, struct pn_err *err)
 {
+	(void)err;
 	P.epfd = epfd;
 	P.rt = rt;
 	P.pod_ip = pod_ip && *pod_ip ? pod_ip : "127.0.0.1";
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return pn_error(err, PN_E_NOMEM, ENOMEM, "libcurl: global init failed");
+	return 0;
+}
+
+/*
+ * libcurl is set up at the first httpGet probe, not at the shim's start:
+ * its global init loads the TLS library's state, megabytes a shim of a pod
+ * without HTTP probes (most of them) should not carry.
+ */
+static int curl_start(char *why, size_t n)
+{
+	if (P.curl_ok)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(why, n, "libcurl: global init failed");
+		return -1;
+	}
 	P.multi = curl_multi_init();
-	if (!P.multi)
-		return pn_error(err, PN_E_NOMEM, ENOMEM, "libcurl: multi init failed");
+	if (!P.multi) {
+		curl_global_cleanup();
+		snprintf(why, n, "libcurl: out of memory");
+		return -1;
+	}
 	P.curl_ok = true;
 	curl_multi_setopt(P.multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
 	curl_multi_setopt(P.multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
@@ -280,6 +298,8 @@ static int start_http(struct shim_ctr *c, enum probe_kind k, char *why, size_t n
 
 	snprintf(url, sizeof(url), "%s://%s:%d%s%s", p->scheme && !strcmp(p->scheme, "HTTPS") ? "https" : "http",
 		 host_of(p), p->port, p->path && p->path[0] == '/' ? "" : "/", p->path ? p->path : "");
+	if (curl_start(why, n) < 0)
+		return -1;
 	e = curl_easy_init();
 	if (!e) {
 		snprintf(why, n, "libcurl: out of memory");
@@ -322,6 +342,8 @@ static void curl_collect(struct shim_ctr *ctrs, size_t n)
 	CURLMsg *m;
 	int left;
 
+	if (!P.curl_ok)
+		return;
 	while ((m = curl_multi_info_read(P.multi, &left))) {
 		CURL *e = m->easy_handle;
 		CURLcode rc = m->data.result;
@@ -612,8 +634,10 @@ void prober_tick(struct shim_ctr *ctrs, size_t n, uint64_t now)
 			}
 		}
 	/* an added curl handle starts on the next socket_action */
-	curl_multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	curl_collect(ctrs, n);
+	if (P.curl_ok) {
+		curl_multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		curl_collect(ctrs, n);
+	}
 }
 
 void prober_on_event(struct shim_ctr *ctrs, size_t n, uint64_t key, uint32_t events)
