@@ -770,7 +770,9 @@ static const struct type types[] = {
 
 static void full_name(const char *short_name, char *buf, size_t n)
 {
-	if (!strncmp(short_name, "meta.", 5))
+	if (!strncmp(short_name, "intstr.", 7))
+		snprintf(buf, n, "io.k8s.apimachinery.pkg.util.%s", short_name);
+	else if (!strncmp(short_name, "meta.", 5))
 		snprintf(buf, n, "io.k8s.apimachinery.pkg.apis.%s", short_name);
 	else
 		snprintf(buf, n, "io.k8s.api.%s", short_name);
@@ -817,7 +819,12 @@ static json_t *field_schema(const struct field *f, bool v3)
 		break;
 	case F_OBJ: s = json_pack("{s:s}", "type", "object"); break;
 	case F_IOS:
-		s = json_pack("{s:s, s:b}", "format", "int-or-string", "x-kubernetes-int-or-string", 1);
+		/* A reference, as kube-apiserver publishes it: kubectl explain
+		 * names the type after it (<IntOrString>). */
+		if (v3)
+			s = json_pack("{s:[o]}", "allOf", ref_to("intstr.IntOrString", v3));
+		else
+			s = ref_to("intstr.IntOrString", v3);
 		break;
 	case F_REF:
 		/* kube-apiserver wraps a ref so it can carry its own description. */
@@ -890,6 +897,12 @@ static json_t *schemas(bool v3)
 		full_name(t->name, full, sizeof(full));
 		json_object_set_new(o, full, type_schema(t, v3));
 	}
+	/* Not an object: a number or a string (a port's name). */
+	if (o)
+		json_object_set_new(o, "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+				    json_pack("{s:s, s:s, s:s}", "description",
+					      "A number or a string.", "type", "string", "format",
+					      "int-or-string"));
 	return o;
 }
 
