@@ -181,6 +181,25 @@ t_is "$(grep '^MODIFIED' "$T/watch.out")" "MODIFIED front" "the watch saw the ch
 kill "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null
 
+# The slice follows the pods, and a watch on it sees that: web-2 deleted,
+# the slice's endpoints come down to web-1.
+kubectl get endpointslices -l kubernetes.io/service-name=web -w --output-watch-events -o json \
+	>"$T/eps.json" 2>&1 &
+WPID=$!
+on_cleanup "kill $WPID 2>/dev/null"
+# One line per event: TYPE and the endpoints' pods.
+eps_events() { jq -r '"\(.type) \([.object.endpoints[]?.targetRef.name] | join(" "))"' "$T/eps.json" 2>/dev/null; }
+for i in $(seq 1 1200); do eps_events | grep -q "^ADDED" && break; sleep 0.1; done
+t_is "$(eps_events | head -1)" "ADDED web-1 web-2" "a watch on the EndpointSlice starts with both pods"
+t_is "$(k delete pod web-2 --grace-period=1 2>&1)" 'pod "web-2" deleted' "kubectl delete pod web-2"
+for i in $(seq 1 1200); do eps_events | grep -q "^MODIFIED web-1$" && break; sleep 0.1; done
+t_is "$(eps_events | grep -c "^MODIFIED web-1$")" 1 "the watch sees the slice lose web-2"
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+eps_events >"$T/eps.out"
+sed "s/^/# eps watch: /" "$T/eps.out"
+t_is "$(k exec pod1 -c c1 -- curl -s --max-time 30 "http://$CIP/")" "web-1" "the cluster IP now answers from web-1"
+
 # LoadBalancer is refused, as podnet's CLI refuses it.
 cat >"$T/lb.yaml" <<'YAML'
 apiVersion: v1
@@ -212,5 +231,5 @@ t_empty "no rule names the cluster IP" sh -c "nft list table inet podnet 2>/dev/
 t_is "$(k get endpointslices 2>&1)" "No resources found in default namespace." "its EndpointSlice went with it"
 t_is "$(k get svc web 2>&1)" 'Error from server (NotFound): services "web" not found' "kubectl get svc web: NotFound"
 
-t_is "$(k delete pod pod1 pod2 web-1 web-2 --grace-period=1 2>&1 | wc -l)" 4 "kubectl delete the pods"
+t_is "$(k delete pod pod1 pod2 web-1 --grace-period=1 2>&1 | wc -l)" 3 "kubectl delete the pods"
 t_done
