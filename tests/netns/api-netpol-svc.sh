@@ -94,6 +94,10 @@ t_match "$out" 'The NetworkPolicy "bad" is invalid: spec.ingress\[0\].ports\[0\]
 	"an invalid policy: kube-apiserver's message"
 t_match "$(k get netpol bad 2>&1)" 'networkpolicies.networking.k8s.io "bad" not found' "and nothing stored"
 
+sed 's/^spec:$/spec:\n  bogus: 1/' "$ROOT/examples/netpol-default-deny.yaml" >"$T/bogus.yaml"
+t_match "$(k apply -f "$T/bogus.yaml" 2>&1)" 'strict decoding error: unknown field "spec.bogus"' \
+	"kubectl apply --validate=strict (the default): the server refuses an unknown field"
+
 # Server-side apply, created then changed, and a patch: the spec changes,
 # generation moves, the kernel follows (nothing listens on pod2:8080 or
 # 8081: an allowed connection is refused by pod2, a dropped one times out).
