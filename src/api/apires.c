@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 static const char *const v_all[] = { "create", "delete", "deletecollection", "get", "list",
 				     "patch", "update", "watch", NULL };
 static const char *const v_ns[] = { "create", "delete", "get", "list", "patch", "update", "watch",
@@ -15,6 +17,8 @@ static const char *const v_get[] = { "get", NULL };
 /* Events are recorded by the node (kubelet's and the scheduler's): read
  * and delete them. */
 static const char *const v_ev[] = { "delete", "deletecollection", "get", "list", "watch", NULL };
+/* EndpointSlices are the node's to compute from Services and pods. */
+static const char *const v_read[] = { "get", "list", "watch", NULL };
 static const char *const v_create_get[] = { "create", "get", NULL };
 /* Status is the node's to write. */
 static const char *const v_status[] = { "get", NULL };
@@ -23,6 +27,8 @@ static const char *const sn_po[] = { "po", NULL };
 static const char *const sn_ns[] = { "ns", NULL };
 static const char *const sn_no[] = { "no", NULL };
 static const char *const sn_ev[] = { "ev", NULL };
+static const char *const sn_svc[] = { "svc", NULL };
+static const char *const sn_netpol[] = { "netpol", NULL };
 static const char *const cat_all[] = { "all", NULL };
 
 static const struct api_subres pod_subs[] = {
@@ -41,6 +47,10 @@ static const struct api_subres node_subs[] = {
 	{ "status", "Node", v_status },
 	{ NULL, NULL, NULL },
 };
+static const struct api_subres svc_subs[] = {
+	{ "status", "Service", v_status },
+	{ NULL, NULL, NULL },
+};
 static const struct api_subres no_subs[] = { { NULL, NULL, NULL } };
 
 const struct api_resource api_resources[API_KIND_COUNT] = {
@@ -52,10 +62,20 @@ const struct api_resource api_resources[API_KIND_COUNT] = {
 			node_subs },
 	[API_EVENTS] = { API_EVENTS, "", "v1", "events", "event", "Event", true, v_ev, sn_ev, NULL,
 			 no_subs },
+	[API_SERVICES] = { API_SERVICES, "", "v1", "services", "service", "Service", true, v_ns,
+			   sn_svc, cat_all, svc_subs },
+	[API_NETPOLS] = { API_NETPOLS, "networking.k8s.io", "v1", "networkpolicies",
+			  "networkpolicy", "NetworkPolicy", true, v_ns, sn_netpol, NULL, no_subs },
+	[API_ENDPOINTSLICES] = { API_ENDPOINTSLICES, "discovery.k8s.io", "v1", "endpointslices",
+				 "endpointslice", "EndpointSlice", true, v_read, NULL, NULL,
+				 no_subs },
 };
 
-const struct api_group api_groups[] = { { NULL, NULL } };
-const size_t api_n_groups = 0;
+const struct api_group api_groups[] = {
+	{ "networking.k8s.io", "v1" },
+	{ "discovery.k8s.io", "v1" },
+};
+const size_t api_n_groups = PN_ARRAY_SIZE(api_groups);
 
 const struct api_resource *api_resource_find(const char *group, const char *version,
 					     const char *plural)

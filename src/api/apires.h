@@ -17,6 +17,9 @@ enum api_kind {
 	API_PODS,
 	API_NODES,
 	API_EVENTS,
+	API_SERVICES,
+	API_NETPOLS,          /* networking.k8s.io/v1 */
+	API_ENDPOINTSLICES,   /* discovery.k8s.io/v1, computed from pods: read-only */
 	API_KIND_COUNT,
 };
 

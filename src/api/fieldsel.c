@@ -22,6 +22,12 @@ static const char *const event_fields[] = {
 	"reportingComponent", "source", "type", NULL,
 };
 
+static const char *const svc_fields[] = { "metadata.name", "metadata.namespace", "spec.clusterIP",
+					  "spec.type", NULL };
+static const char *const meta_fields[] = { "metadata.name", "metadata.namespace", NULL };
+static const char *const slice_fields[] = { "metadata.name", "metadata.namespace", "addressType",
+					    NULL };
+
 static const char *const *fields_of(enum api_kind k)
 {
 	switch (k) {
@@ -29,6 +35,9 @@ static const char *const *fields_of(enum api_kind k)
 	case API_NAMESPACES: return ns_fields;
 	case API_NODES: return node_fields;
 	case API_EVENTS: return event_fields;
+	case API_SERVICES: return svc_fields;
+	case API_NETPOLS: return meta_fields;
+	case API_ENDPOINTSLICES: return slice_fields;
 	default: return NULL;
 	}
 }

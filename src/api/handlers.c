@@ -36,12 +36,14 @@
 #include "labelsel.h"
 #include "log.h"
 #include "manifest.h"
+#include "netpolrt.h"
 #include "node.h"
 #include "patch.h"
 #include "pbuf.h"
 #include "podio.h"
 #include "podrt.h"
 #include "ssa.h"
+#include "svcrt.h"
 
 /* GuaranteedUpdate's retries when the object moves under a patch. */
 #define UPDATE_TRIES 5
@@ -232,6 +234,8 @@ static int check_identity(struct wreq *w, json_t *obj, bool need_name)
 	const char *kind = json_string_value(json_object_get(obj, "kind"));
 	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
 	const char *ons, *oname;
+	char gv[128];
+	const char *want_av = api_resource_api_version(w->res, gv, sizeof(gv));
 	json_t *meta;
 
 	if (!json_is_object(obj)) {
@@ -242,16 +246,16 @@ static int check_identity(struct wreq *w, json_t *obj, bool need_name)
 		apistatus_bad_request(w->resp, "%s in version \"%s\" cannot be handled as a %s: "
 				      "no kind \"%s\" is registered for version \"%s\"",
 				      w->res->kind, w->res->version, w->res->kind, kind,
-				      av ? av : w->res->version);
+				      av ? av : want_av);
 		return -EINVAL;
 	}
-	if (av && strcmp(av, w->res->version)) {
+	if (av && strcmp(av, want_av)) {
 		apistatus_bad_request(w->resp, "the API version in the data (%s) does not match the "
-				      "expected API version (%s)", av, w->res->version);
+				      "expected API version (%s)", av, want_av);
 		return -EINVAL;
 	}
 	json_object_set_new(obj, "kind", json_string(w->res->kind));
-	json_object_set_new(obj, "apiVersion", json_string(w->res->version));
+	json_object_set_new(obj, "apiVersion", json_string(want_av));
 	meta = meta_of(obj);
 	ons = meta_str(obj, "namespace");
 	if (w->res->namespaced) {
@@ -310,6 +314,20 @@ static json_t *kept_meta(json_t *obj)
 			json_object_set(out, keys[i], v);
 	}
 	return out;
+}
+
+/* @o (taken over) with its resourceVersion; NULL when it is not an object. */
+static json_t *stored_with_rv(json_t *o, int64_t rv)
+{
+	char s[32];
+
+	if (!json_is_object(o) || !json_is_object(json_object_get(o, "metadata"))) {
+		json_decref(o);
+		return NULL;
+	}
+	snprintf(s, sizeof(s), "%lld", (long long)rv);
+	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(s));
+	return o;
 }
 
 /* The live object, read from the database (not the cache: a write must
@@ -371,6 +389,32 @@ static int live_get(struct wreq *w, struct podrt *rt, const char *name, json_t *
 		}
 		return *obj ? 0 : pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
+	case API_NETPOLS: {
+		struct store_netpol *np = NULL;
+		int ret = store_netpol_get(rt->st, w->ns, name, &np, err);
+
+		if (ret < 0)
+			return ret;
+		*rv = np->rv;
+		*obj = stored_with_rv(netpolrt_object(np), np->rv);
+		store_netpol_free(np);
+		return *obj ? 0 : pn_error(err, PN_E_STATE, EIO, "stored networkpolicy %s unreadable",
+					   name);
+	}
+	case API_SERVICES: {
+		struct store_service *sv = NULL;
+		int ret = store_service_get(rt->st, w->ns, name, &sv, err);
+
+		if (ret < 0)
+			return ret;
+		*rv = sv->rv;
+		*obj = stored_with_rv(sv->spec_json ? json_loads(sv->spec_json, 0, NULL) : NULL,
+				      sv->rv);
+		if (*obj)
+			json_object_set_new(*obj, "status", json_pack("{s:{}}", "loadBalancer"));
+		store_service_free(sv);
+		return *obj ? 0 : pn_error(err, PN_E_STATE, EIO, "stored service %s unreadable", name);
+	}
 	default:
 		return pn_error(err, PN_E_NOT_FOUND, ENOENT, "%s \"%s\" not found", w->res->plural,
 				name);
@@ -408,6 +452,62 @@ static void reply_admit_err(struct wreq *w, const struct pn_pod *pod, const stru
 	reply_err(w, pod->meta.name, err);
 }
 
+/* ---- NetworkPolicies and Services */
+
+static enum pn_kind manifest_kind(enum api_kind k)
+{
+	switch (k) {
+	case API_PODS: return PN_KIND_POD;
+	case API_NETPOLS: return PN_KIND_NETPOL;
+	case API_SERVICES: return PN_KIND_SERVICE;
+	default: return PN_KIND_NAMESPACE;
+	}
+}
+
+/*
+ * Store a NetworkPolicy or Service through the runtime (netpolrt.h,
+ * svcrt.h: the code `podnet apply` runs), then make the node's nftables
+ * rules follow through the runtime's net_sync hook (pol_sync), as the CLI
+ * does after its writes.  *changed: something was stored; *dry_out: the
+ * object a dry run would have stored.
+ */
+static int write_netsvc(struct wreq *w, struct podrt *rt, const struct pn_object *o,
+			const struct podrt_write *pw, bool *changed, json_t **dry_out,
+			struct pn_err *err)
+{
+	int ret;
+
+	*changed = false;
+	if (o->np) {
+		enum netpolrt_outcome oc = NETPOLRT_UNCHANGED;
+
+		ret = netpolrt_apply(rt->st, o->np, pw, &oc, w->dry_run ? dry_out : NULL, err);
+		*changed = ret == 0 && oc != NETPOLRT_UNCHANGED;
+	} else {
+		enum svcrt_outcome oc = SVCRT_UNCHANGED;
+		struct svcrt_cfg cfg;
+
+		ret = svcrt_config(&cfg, err);
+		if (ret == 0)
+			ret = svcrt_write(rt->st, &cfg, o->svc, pw, &oc, w->dry_run ? dry_out : NULL,
+					  err);
+		*changed = ret == 0 && oc != SVCRT_UNCHANGED;
+		if (ret == 0 && w->dry_run && *dry_out)
+			json_object_set_new(*dry_out, "status", json_pack("{s:{}}", "loadBalancer"));
+	}
+	if (ret == 0 && *changed && !w->dry_run) {
+		struct pn_err se = { 0 };
+
+		/* The object is stored: a failure to program the kernel does
+		 * not undo it (the next sync, or `podnet sync`, tries again). */
+		if (podrt_net_sync(rt, &se) < 0)
+			pn_warn("%s %s/%s stored, the node's rules not updated: %s", w->res->singular,
+				w->ns, w->name ? w->name : "", pn_err_msg(&se));
+		pn_err_free(&se);
+	}
+	return ret;
+}
+
 /* ---- create */
 
 static void create_obj(struct wreq *w, struct podrt *rt, json_t *obj, bool applied, int *status,
@@ -415,8 +515,8 @@ static void create_obj(struct wreq *w, struct podrt *rt, json_t *obj, bool appli
 {
 	struct pn_err err = { 0 };
 	struct pn_object o = { 0 };
-	enum pn_kind kind = w->res->id == API_PODS ? PN_KIND_POD : PN_KIND_NAMESPACE;
-	struct podrt_write pw = { .dry_run = w->dry_run };
+	enum pn_kind kind = manifest_kind(w->res->id);
+	struct podrt_write pw = { .dry_run = w->dry_run, .mode = PODRT_WRITE_CREATE };
 	const char *name;
 
 	*out = NULL;
@@ -435,7 +535,17 @@ static void create_obj(struct wreq *w, struct podrt *rt, json_t *obj, bool appli
 		goto out;
 	}
 	pw.meta = kept_meta(obj);
-	if (o.pod) {
+	if (o.np || o.svc) {
+		bool changed;
+		json_t *dry = NULL;
+
+		name = o.np ? o.np->meta.name : o.svc->meta.name;
+		if (write_netsvc(w, rt, &o, &pw, &changed, &dry, &err) < 0) {
+			reply_err(w, name, &err);
+			goto out;
+		}
+		*out = w->dry_run ? dry : written(w, name);
+	} else if (o.pod) {
 		struct store_pod *sp = NULL;
 
 		name = o.pod->meta.name;
@@ -474,6 +584,8 @@ out:
 	json_decref(pw.meta);
 	pn_pod_free(o.pod);
 	pn_namespace_free(o.ns);
+	pn_netpol_free(o.np);
+	pn_service_free(o.svc);
 	pn_err_free(&err);
 }
 
@@ -486,7 +598,8 @@ void api_handle_create(struct api *a, const struct http_req *req, const struct a
 	json_t *obj = NULL, *out = NULL;
 	int status = 0;
 
-	if (res->id != API_PODS && res->id != API_NAMESPACES) {
+	if (res->id != API_PODS && res->id != API_NAMESPACES && res->id != API_NETPOLS &&
+	    res->id != API_SERVICES) {
 		apistatus_method_not_allowed(resp);
 		return;
 	}
@@ -576,7 +689,8 @@ static int update_once(struct wreq *w, struct podrt *rt, json_t *body, enum wkin
 {
 	struct pn_err err = { 0 };
 	struct pn_object o = { 0 };
-	struct podrt_write pw = { .dry_run = w->dry_run, .expect_rv = live_rv };
+	struct podrt_write pw = { .dry_run = w->dry_run, .expect_rv = live_rv,
+				  .mode = PODRT_WRITE_UPDATE };
 	enum podrt_update_result what = PODRT_UNCHANGED;
 	json_t *new_obj = NULL, *conflicts = NULL;
 	char *msg = NULL;
@@ -669,8 +783,7 @@ static int update_once(struct wreq *w, struct podrt *rt, json_t *body, enum wkin
 		ret = 0;
 		goto out;
 	}
-	if (manifest_decode_api(new_obj, w->res->id == API_PODS ? PN_KIND_POD : PN_KIND_NAMESPACE,
-				&w->fv, &o, &err) < 0) {
+	if (manifest_decode_api(new_obj, manifest_kind(w->res->id), &w->fv, &o, &err) < 0) {
 		if (err.code == PN_E_BAD_REQUEST)
 			apistatus_bad_request(w->resp, "%s", pn_err_msg(&err));
 		else
@@ -678,10 +791,26 @@ static int update_once(struct wreq *w, struct podrt *rt, json_t *body, enum wkin
 		goto out;
 	}
 	pw.meta = kept_meta(new_obj);
-	if (o.pod)
+	if (o.np || o.svc) {
+		bool changed = false;
+		json_t *dry = NULL;
+
+		ret = write_netsvc(w, rt, &o, &pw, &changed, &dry, &err);
+		what = changed ? PODRT_CONFIGURED : PODRT_UNCHANGED;
+		if (ret == 0 && w->dry_run && changed) {
+			json_decref(new_obj);
+			new_obj = dry;
+			if (new_obj)
+				json_object_set(meta_of(new_obj), "resourceVersion",
+						json_object_get(meta_of(live), "resourceVersion"));
+		} else {
+			json_decref(dry);
+		}
+	} else if (o.pod) {
 		ret = podrt_pod_update(rt, o.pod, &pw, &what, NULL, &err);
-	else
+	} else {
 		ret = podrt_namespace_update(rt, o.ns, &pw, &what, &err);
+	}
 	if (ret < 0) {
 		if (err.code == PN_E_CONFLICT && k != W_PUT) {
 			ret = -EAGAIN;
@@ -708,6 +837,8 @@ out:
 	free(msg);
 	pn_pod_free(o.pod);
 	pn_namespace_free(o.ns);
+	pn_netpol_free(o.np);
+	pn_service_free(o.svc);
 	pn_err_free(&err);
 	return ret;
 }
@@ -1062,6 +1193,55 @@ out:
 	return ret;
 }
 
+/* A NetworkPolicy or Service goes at once (nothing to wait for), then the
+ * node's rules follow; the answer is kube-apiserver's Success Status. */
+static int delete_netsvc(struct wreq *w, struct podrt *rt, const char *name,
+			 const struct delopts *o, json_t **out)
+{
+	struct pn_err err = { 0 };
+	json_t *live = NULL, *d;
+	int64_t rv;
+	int ret = -1;
+
+	*out = NULL;
+	if (live_get(w, rt, name, &live, &rv, NULL, &err) < 0) {
+		if (err.code == PN_E_NOT_FOUND)
+			apistatus_not_found(w->resp, w->res, name);
+		else
+			reply_err(w, name, &err);
+		goto out;
+	}
+	if (preconditions(w, o, live, name) < 0)
+		goto out;
+	if (!o->dry_run) {
+		int r = w->res->id == API_NETPOLS ? store_netpol_delete(rt->st, w->ns, name, &err)
+						  : svcrt_delete(rt->st, w->ns, name, &err);
+
+		if (r < 0) {
+			if (err.code == PN_E_NOT_FOUND)
+				apistatus_not_found(w->resp, w->res, name);
+			else
+				reply_err(w, name, &err);
+			goto out;
+		}
+		pn_err_free(&err);
+		if (podrt_net_sync(rt, &err) < 0)
+			pn_warn("%s %s/%s deleted, the node's rules not updated: %s", w->res->singular,
+				w->ns, name, pn_err_msg(&err));
+		node_sync(w->a);
+	}
+	d = apistatus_details(w->res, name);
+	if (d)
+		json_object_set_new(d, "uid", json_string(meta_str(live, "uid") ?: ""));
+	*out = json_pack("{s:s, s:s, s:{}, s:s, s:o}", "kind", "Status", "apiVersion", "v1",
+			 "metadata", "status", "Success", "details", d ? d : json_object());
+	ret = *out ? 0 : -1;
+out:
+	json_decref(live);
+	pn_err_free(&err);
+	return ret;
+}
+
 void api_handle_delete(struct api *a, const struct http_req *req, const struct api_resource *res,
 		       const char *ns, const char *name, struct http_resp *resp)
 {
@@ -1088,6 +1268,10 @@ void api_handle_delete(struct api *a, const struct http_req *req, const struct a
 		break;
 	case API_EVENTS:
 		r = delete_event(&w, rt, name, &o, &out);
+		break;
+	case API_NETPOLS:
+	case API_SERVICES:
+		r = delete_netsvc(&w, rt, name, &o, &out);
 		break;
 	default:
 		apistatus_method_not_allowed(resp);

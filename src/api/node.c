@@ -55,11 +55,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "endpoints.h"
 #include "file.h"
 #include "log.h"
 #include "manifest.h"
 #include "nodeinfo.h"
 #include "podrt.h"
+#include "svcrt.h"
 #include "sync.h"
 
 #define STATUS_SWEEP_MS 1000
@@ -90,6 +92,8 @@ struct api_node {
 	json_t *known;              /* "pods/<uid>" etc. -> the cached object */
 	json_t *node_obj;
 	json_t *stamps;             /* ready pod uid -> status files' stamp */
+	json_t *slices;             /* "ns/name" -> EndpointSlice as last computed */
+	bool slices_dirty;          /* a pod or Service changed since */
 
 	/* the agent */
 	pthread_mutex_t work_mu;
@@ -284,6 +288,37 @@ json_t *node_event_object(const struct store_event *ev)
 	return o;
 }
 
+/* An object the store keeps whole as JSON (NetworkPolicy, Service), at
+ * the row's version. */
+static json_t *stored_object(const char *text, int64_t rv)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+	if (o && !json_is_object(json_object_get(o, "metadata"))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o)
+		set_rv(o, rv);
+	return o;
+}
+
+static json_t *netpol_object(const struct store_netpol *row)
+{
+	return stored_object(row->spec_json, row->rv);
+}
+
+/* A Service, with the status kube-apiserver gives one that no load
+ * balancer serves. */
+static json_t *service_object(const struct store_service *row)
+{
+	json_t *o = stored_object(row->spec_json, row->rv);
+
+	if (o && !json_object_get(o, "status"))
+		json_object_set_new(o, "status", json_pack("{s:{}}", "loadBalancer"));
+	return o;
+}
+
 /* The labels and annotations set through the API, kept across restarts. */
 static void node_meta_path(struct api_node *n, char *buf, size_t len)
 {
@@ -355,7 +390,22 @@ static const struct {
 	{ "namespaces", API_NAMESPACES },
 	{ "events", API_EVENTS },
 	{ "nodes", API_NODES },
+	{ "networkpolicies", API_NETPOLS },
+	{ "services", API_SERVICES },
+	{ "endpointslices", API_ENDPOINTSLICES },
 };
+
+/* The API kind of a known_key() ("pods/<uid>"), API_KIND_COUNT if none. */
+static enum api_kind kind_of_key(const char *key)
+{
+	for (size_t i = 0; i < PN_ARRAY_SIZE(kinds); i++) {
+		size_t l = strlen(kinds[i].store_kind);
+
+		if (!strncmp(key, kinds[i].store_kind, l) && key[l] == '/')
+			return kinds[i].kind;
+	}
+	return API_KIND_COUNT;
+}
 
 static void known_key(char *buf, size_t n, const char *kind, const char *key)
 {
@@ -509,6 +559,8 @@ static int apply_change(struct api_node *n, const struct store_change *c, struct
 		cache_advance(a->cache, (uint64_t)c->rv);
 		return 0;
 	}
+	if (kind == API_PODS || kind == API_SERVICES || kind == API_NAMESPACES)
+		n->slices_dirty = true;
 	known_key(key, sizeof(key), c->kind, c->key);
 	prev = json_object_get(n->known, key);
 	if (c->type == STORE_CHANGE_DELETED) {
@@ -572,6 +624,42 @@ static int apply_change(struct api_node *n, const struct store_change *c, struct
 		store_event_free(ev);
 		break;
 	}
+	case API_NETPOLS: {
+		struct store_netpol *np = NULL;
+
+		ret = store_netpol_get_by_uid(n->srt->st, c->key, &np, &e);
+		if (ret == 0) {
+			row_rv = np->rv;
+			if (row_rv == c->rv)
+				obj = netpol_object(np);
+		}
+		store_netpol_free(np);
+		break;
+	}
+	case API_SERVICES: {
+		struct store_service *sv = NULL;
+
+		ret = store_service_get_by_uid(n->srt->st, c->key, &sv, &e);
+		if (ret == 0) {
+			row_rv = sv->rv;
+			if (row_rv == c->rv)
+				obj = service_object(sv);
+		}
+		store_service_free(sv);
+		break;
+	}
+	case API_ENDPOINTSLICES: {
+		/* As the Node: the slice in memory is the newest computed. */
+		json_t *sl = json_object_get(n->slices, c->key);
+
+		if (sl) {
+			obj = json_deep_copy(sl);
+			row_rv = c->rv;
+			if (obj)
+				set_rv(obj, c->rv);
+		}
+		break;
+	}
 	case API_NODES:
 		/* The node object in memory is what this version wrote. */
 		if (n->node_obj) {
@@ -602,6 +690,46 @@ static int apply_change(struct api_node *n, const struct store_change *c, struct
 static void agent_run(struct api_node *n, struct agent_todo *t);
 static void refresh_pod_cidr(struct api_node *n);
 
+/* The NetworkPolicies and Services, known_key() -> object at its row's
+ * version, into @dst. */
+static int list_policies_services(struct api_node *n, json_t *dst, struct pn_err *err)
+{
+	struct store_netpol *nps = NULL;
+	struct store_service *svcs = NULL;
+	size_t nn = 0, ns = 0;
+	int ret;
+
+	ret = store_netpol_list(n->srt->st, NULL, &nps, &nn, err);
+	if (ret == 0)
+		ret = store_service_list(n->srt->st, NULL, &svcs, &ns, err);
+	for (size_t i = 0; ret == 0 && i < nn + ns; i++) {
+		char key[400];
+		json_t *o;
+
+		if (i < nn) {
+			known_key(key, sizeof(key), "networkpolicies", nps[i].uid);
+			o = netpol_object(&nps[i]);
+		} else {
+			known_key(key, sizeof(key), "services", svcs[i - nn].uid);
+			o = service_object(&svcs[i - nn]);
+		}
+		/* A row that does not decode is left out, not fatal. */
+		if (o && json_object_set_new(dst, key, o) < 0)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	store_netpol_array_free(nps, nn);
+	store_service_array_free(svcs, ns);
+	return ret;
+}
+
+static int64_t obj_rv(json_t *obj)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+							  "resourceVersion"));
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
 /*
  * The whole database again, when the change log no longer reaches back
  * to the last version mirrored (more than STORE_CHANGES_KEPT changes
@@ -616,13 +744,16 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 	struct store_event *evs = NULL;
 	size_t np = 0, nn = 0, ne = 0;
 	int64_t now;
-	json_t *seen = json_object(), *v;
+	json_t *seen = json_object(), *extra = json_object(), *v;
 	const char *k;
 	void *tmp;
 	int ret;
 
-	if (!seen)
+	if (!seen || !extra) {
+		json_decref(seen);
+		json_decref(extra);
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
 	ret = store_rv(n->srt->st, &now, err);
 	if (ret == 0)
 		ret = store_pod_list(n->srt->st, NULL, &pods, &np, err);
@@ -630,8 +761,20 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 		ret = store_namespace_list(n->srt->st, &nss, &nn, err);
 	if (ret == 0)
 		ret = store_event_list(n->srt->st, NULL, &evs, &ne, err);
+	if (ret == 0)
+		ret = list_policies_services(n, extra, err);
 	if (ret < 0)
 		goto out;
+	json_object_foreach(extra, k, v) {
+		json_object_set_new(seen, k, json_true());
+		if (obj_rv(v) <= n->rv && json_object_get(n->known, k))
+			continue;
+		json_object_set(n->known, k, v);
+		ret = cache_apply(a->cache, kind_of_key(k), CACHE_MODIFIED, json_incref(v),
+				  cache_rv(a->cache) + 1);
+		if (ret < 0)
+			goto out;
+	}
 	/* One version per change, the new ones above the database's. */
 	for (size_t i = 0; i < np + nn + ne; i++) {
 		char key[400];
@@ -670,12 +813,13 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 			goto out;
 	}
 	json_object_foreach_safe(n->known, tmp, k, v) {
-		enum api_kind kind = !strncmp(k, "pods/", 5) ? API_PODS
-				     : !strncmp(k, "namespaces/", 11) ? API_NAMESPACES
-				     : !strncmp(k, "events/", 7) ? API_EVENTS : API_NODES;
+		enum api_kind kind = kind_of_key(k);
 		json_t *obj;
 
-		if (kind == API_NODES || json_object_get(seen, k))
+		/* The Node and the slices are not rows: kept (slices_refresh
+		 * looks at the slices). */
+		if (kind == API_NODES || kind == API_ENDPOINTSLICES || kind == API_KIND_COUNT ||
+		    json_object_get(seen, k))
 			continue;
 		obj = json_deep_copy(v);
 		json_object_del(n->known, k);
@@ -686,11 +830,101 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 	 * from the database's own. */
 	n->rv = now;
 	t->namespaces = true;
+	n->slices_dirty = true;
 out:
 	json_decref(seen);
+	json_decref(extra);
 	store_pod_array_free(pods, np);
 	store_namespace_array_free(nss, nn);
 	store_event_array_free(evs, ne);
+	return ret;
+}
+
+/*
+ * EndpointSlices, as the EndpointSlice controller would keep them: computed
+ * from the Services and the pods (endpoints.h), "ns/name" -> object.  The
+ * database does not hold them; a slice that changed is logged with
+ * store_touch_type() so that it takes a resourceVersion of its own, in
+ * order with everything else, and reaches lists and watches like any
+ * change (apply_change reads the slice back from n->slices).
+ */
+static int slices_compute(struct api_node *n, json_t **out, struct pn_err *err)
+{
+	struct pn_service **svcs = NULL;
+	struct ep_podset pods = { 0 };
+	size_t ns = 0;
+	json_t *m = json_object();
+	int ret;
+
+	*out = NULL;
+	if (!m)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ret = svcrt_list(n->srt->st, NULL, &svcs, &ns, err);
+	if (ret == 0 && ns)
+		ret = endpoints_pods_load(n->srt->st, n->root, false, &pods, err);
+	for (size_t i = 0; ret == 0 && i < ns; i++) {
+		struct ep_slice *sl = NULL;
+		size_t nsl = 0;
+
+		ret = endpoints_compute(svcs[i], pods.pods, pods.n, &sl, &nsl, err);
+		for (size_t k = 0; ret == 0 && k < nsl; k++) {
+			json_t *o = ep_slice_to_json(svcs[i], &sl[k], n->ni.name);
+			char key[400];
+
+			snprintf(key, sizeof(key), "%s/%s", svcs[i]->meta.namespace_, sl[k].name);
+			if (!o || json_object_set_new(m, key, o) < 0)
+				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		}
+		ep_slices_free(sl, nsl);
+	}
+	endpoints_pods_free(&pods);
+	svcrt_array_free(svcs, ns);
+	if (ret < 0) {
+		json_decref(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Recompute the slices and log each one that changed; the caller holds
+ * sync_mu and mirrors the new changes next. */
+static int slices_refresh(struct api_node *n, struct pn_err *err)
+{
+	json_t *now = NULL, *v;
+	const char *k;
+	int64_t rv;
+	int ret;
+
+	n->slices_dirty = false;
+	ret = slices_compute(n, &now, err);
+	if (ret < 0)
+		return ret;
+	/* Logged before n->slices changes: a failure leaves the old set,
+	 * and the next refresh tries again. */
+	json_object_foreach(now, k, v) {
+		json_t *old = json_object_get(n->slices, k);
+
+		if (old && json_equal(old, v))
+			continue;
+		ret = store_touch_type(n->srt->st, "endpointslices", k,
+				       old ? STORE_CHANGE_MODIFIED : STORE_CHANGE_ADDED, &rv, err);
+		if (ret < 0)
+			goto fail;
+	}
+	json_object_foreach(n->slices, k, v) {
+		if (json_object_get(now, k))
+			continue;
+		ret = store_touch_type(n->srt->st, "endpointslices", k, STORE_CHANGE_DELETED, &rv, err);
+		if (ret < 0)
+			goto fail;
+	}
+	json_decref(n->slices);
+	n->slices = now;
+	return 0;
+fail:
+	n->slices_dirty = true;
+	json_decref(now);
 	return ret;
 }
 
@@ -702,29 +936,40 @@ static int sync_locked(struct api_node *n, struct agent_todo *t)
 	struct pn_err err = { 0 };
 	int ret;
 
-	ret = store_changes(n->srt->st, n->rv, &ch, &nc, &err);
-	if (ret == -ESTALE) {
-		pn_warn("the change log moved past version %lld: reloading everything",
-			(long long)n->rv);
-		pn_err_free(&err);
-		ret = resync_all(n, t, &err);
-	} else if (ret == 0) {
-		for (size_t i = 0; i < nc; i++) {
-			if ((uint64_t)ch[i].rv <= cache_rv(n->a->cache)) {
+	/* Twice at most: the slices a batch of changes moved are logged,
+	 * and mirrored on the second pass (slices do not dirty slices). */
+	for (int pass = 0; pass < 2; pass++) {
+		ret = store_changes(n->srt->st, n->rv, &ch, &nc, &err);
+		if (ret == -ESTALE) {
+			pn_warn("the change log moved past version %lld: reloading everything",
+				(long long)n->rv);
+			pn_err_free(&err);
+			ret = resync_all(n, t, &err);
+		} else if (ret == 0) {
+			for (size_t i = 0; i < nc; i++) {
+				if ((uint64_t)ch[i].rv <= cache_rv(n->a->cache)) {
+					n->rv = ch[i].rv;
+					continue;
+				}
+				ret = apply_change(n, &ch[i], t);
+				if (ret < 0)
+					break;
 				n->rv = ch[i].rv;
-				continue;
 			}
-			ret = apply_change(n, &ch[i], t);
-			if (ret < 0)
-				break;
-			n->rv = ch[i].rv;
 		}
+		store_change_array_free(ch, nc);
+		ch = NULL;
+		nc = 0;
+		if (ret < 0 || !n->slices_dirty)
+			break;
+		ret = slices_refresh(n, &err);
+		if (ret < 0)
+			break;
 	}
 	if (ret < 0)
 		pn_warn("mirroring the state database: %s",
 			err.msg ? pn_err_msg(&err) : strerror(-ret));
 	pn_err_free(&err);
-	store_change_array_free(ch, nc);
 	return ret;
 }
 
@@ -1179,8 +1424,12 @@ static int seed(struct api_node *n, struct pn_err *err)
 	struct store_namespace *nss = NULL;
 	struct store_event *evs = NULL;
 	size_t np = 0, nn = 0, ne = 0;
+	json_t *extra = json_object(), *v;
+	const char *k;
 	int ret;
 
+	if (!extra)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	ret = store_begin(n->srt->st, err);
 	if (ret < 0)
 		return ret;
@@ -1192,6 +1441,10 @@ static int seed(struct api_node *n, struct pn_err *err)
 		ret = store_namespace_list(n->srt->st, &nss, &nn, err);
 	if (ret == 0)
 		ret = store_event_list(n->srt->st, NULL, &evs, &ne, err);
+	if (ret == 0)
+		ret = list_policies_services(n, extra, err);
+	if (ret == 0)
+		ret = slices_compute(n, &n->slices, err);
 	store_rollback(n->srt->st);
 	if (ret < 0)
 		goto out;
@@ -1233,7 +1486,28 @@ static int seed(struct api_node *n, struct pn_err *err)
 			goto out;
 		}
 	}
+	json_object_foreach(extra, k, v) {
+		if (json_object_set(n->known, k, v) < 0 ||
+		    cache_seed(a->cache, kind_of_key(k), json_incref(v)) < 0) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	json_object_foreach(n->slices, k, v) {
+		char key[400];
+		json_t *obj = json_deep_copy(v);
+
+		known_key(key, sizeof(key), "endpointslices", k);
+		if (obj)
+			set_rv(obj, n->rv);
+		if (!obj || json_object_set(n->known, key, obj) < 0 ||
+		    cache_seed(a->cache, API_ENDPOINTSLICES, obj) < 0) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 out:
+	json_decref(extra);
 	store_pod_array_free(pods, np);
 	store_namespace_array_free(nss, nn);
 	store_event_array_free(evs, ne);
@@ -1337,6 +1611,7 @@ void node_stop(struct api *a)
 	free(n->pool);
 	json_decref(n->known);
 	json_decref(n->stamps);
+	json_decref(n->slices);
 	json_decref(n->busy);
 	json_decref(n->node_obj);
 	if (n->wake_fd >= 0)

@@ -33,6 +33,7 @@ enum ftype {
 	F_MAP,       /* map[string]string */
 	F_QTYS,      /* map[string]Quantity */
 	F_OBJ,       /* free-form object (fieldsV1) */
+	F_IOS,       /* intstr.IntOrString */
 };
 
 struct field {
@@ -497,6 +498,191 @@ static const struct field f_nslist[] = { LIST_FIELDS("core.v1.Namespace", "The n
 static const struct field f_nodelist[] = { LIST_FIELDS("core.v1.Node", "The node.") };
 static const struct field f_eventlist[] = { LIST_FIELDS("core.v1.Event", "The events.") };
 
+/* ---- Services, NetworkPolicies, EndpointSlices */
+
+#define FLD(n, t, ref, d) { n, t, ref, d, false, NULL, NULL, NULL, NULL }
+#define FLDE(n, d, e) { n, F_STR, NULL, d, false, NULL, NULL, e, NULL }
+
+static const char *const e_svc_type[] = { "ClusterIP", "ExternalName", "LoadBalancer", "NodePort",
+					  NULL };
+static const char *const e_affinity[] = { "ClientIP", "None", NULL };
+static const char *const e_traffic[] = { "Cluster", "Local", NULL };
+static const char *const e_sel_op[] = { "DoesNotExist", "Exists", "In", "NotIn", NULL };
+static const char *const e_np_type[] = { "Egress", "Ingress", NULL };
+static const char *const e_addr_type[] = { "FQDN", "IPv4", "IPv6", NULL };
+static const char *const k_svc_port[] = { "port", "protocol", NULL };
+
+static const struct field f_svc[] = {
+	FLD("apiVersion", F_STR, NULL, API_VERSION_DESC),
+	FLD("kind", F_STR, NULL, KIND_DESC),
+	FLD("metadata", F_REF, "meta.v1.ObjectMeta", "The Service's name, namespace and labels."),
+	FLD("spec", F_REF, "core.v1.ServiceSpec",
+	    "Which pods back the Service and on which ports it is reached."),
+	FLD("status", F_REF, "core.v1.ServiceStatus", "Nothing: no load balancer serves it."),
+	END,
+};
+
+static const struct field f_svcspec[] = {
+	FLDE("type", "ClusterIP (default): a virtual address inside the cluster; NodePort: that "
+	     "and a port on the node's addresses; ExternalName: a DNS name. LoadBalancer is "
+	     "refused: a single node has no load balancer.", e_svc_type),
+	FLD("selector", F_MAP, NULL,
+	    "The labels of the pods that receive the traffic; without one, no EndpointSlice is "
+	    "computed."),
+	FLD("clusterIP", F_STR, NULL,
+	    "The virtual address, allocated from the service range (10.96.0.0/12 unless "
+	    "PODNET_SERVICE_CIDR says otherwise) when empty; \"None\": headless. Fixed once set."),
+	FLD("clusterIPs", F_STRS, NULL, "The same, as a list (one IPv4 address)."),
+	{ "ports", F_REFS, "core.v1.ServicePort", "The ports the Service is reached on.", false,
+	  "port", "merge", NULL, k_svc_port },
+	FLDE("sessionAffinity", "ClientIP: a client keeps reaching the same pod; None (default).",
+	     e_affinity),
+	FLD("sessionAffinityConfig", F_OBJ, NULL, "clientIP.timeoutSeconds: how long (3 h default)."),
+	FLDE("externalTrafficPolicy",
+	     "Local: node port traffic only to pods on this node, client address kept.", e_traffic),
+	FLDE("internalTrafficPolicy", "Local: cluster IP traffic only to pods on this node.",
+	     e_traffic),
+	FLD("publishNotReadyAddresses", F_BOOL, NULL, "Pods count as endpoints before they are ready."),
+	FLD("externalName", F_STR, NULL, "ExternalName only: the DNS name the Service stands for."),
+	FLD("ipFamilies", F_STRS, NULL, "IPv4."),
+	FLD("ipFamilyPolicy", F_STR, NULL, "SingleStack."),
+	END,
+};
+
+static const struct field f_svcport[] = {
+	FLD("name", F_STR, NULL, "The port's name; required when there are several."),
+	{ "protocol", F_STR, NULL, "TCP (default), UDP or SCTP.", false, NULL, NULL, e_proto, NULL },
+	{ "port", F_INT32, NULL, "The port on the cluster IP.", true, NULL, NULL, NULL, NULL },
+	FLD("targetPort", F_IOS, NULL,
+	    "The pods' port: a number, or the name of a container port (resolved per pod). "
+	    "Default: port."),
+	FLD("nodePort", F_INT32, NULL,
+	    "NodePort: the port on the node's addresses, allocated from 30000-32767 when not "
+	    "given."),
+	FLD("appProtocol", F_STR, NULL, "The application protocol, kept as given."),
+	END,
+};
+
+static const struct field f_svcstatus[] = {
+	FLD("loadBalancer", F_OBJ, NULL, "Always empty."),
+	END,
+};
+
+static const struct field f_np[] = {
+	FLD("apiVersion", F_STR, NULL, API_VERSION_DESC),
+	FLD("kind", F_STR, NULL, KIND_DESC),
+	FLD("metadata", F_REF, "meta.v1.ObjectMeta", "The policy's name, namespace and labels."),
+	FLD("spec", F_REF, "networking.v1.NetworkPolicySpec",
+	    "The pods the policy isolates and the traffic it allows them."),
+	END,
+};
+
+static const struct field f_npspec[] = {
+	{ "podSelector", F_REF, "meta.v1.LabelSelector",
+	  "The pods of the policy's namespace it applies to; empty: all of them.", false, NULL,
+	  NULL, NULL, NULL },
+	FLD("ingress", F_REFS, "networking.v1.NetworkPolicyIngressRule",
+	    "What may reach the selected pods; none (with Ingress in policyTypes): nothing."),
+	FLD("egress", F_REFS, "networking.v1.NetworkPolicyEgressRule",
+	    "What the selected pods may reach; none (with Egress in policyTypes): nothing."),
+	{ "policyTypes", F_STRS, NULL,
+	  "Ingress, Egress or both: the directions the policy isolates. Default: Ingress, and "
+	  "Egress when there are egress rules.", false, NULL, NULL, e_np_type, NULL },
+	END,
+};
+
+static const struct field f_npingress[] = {
+	FLD("from", F_REFS, "networking.v1.NetworkPolicyPeer", "The sources allowed; none: any."),
+	FLD("ports", F_REFS, "networking.v1.NetworkPolicyPort", "The ports allowed; none: any."),
+	END,
+};
+
+static const struct field f_npegress[] = {
+	FLD("to", F_REFS, "networking.v1.NetworkPolicyPeer", "The destinations allowed; none: any."),
+	FLD("ports", F_REFS, "networking.v1.NetworkPolicyPort", "The ports allowed; none: any."),
+	END,
+};
+
+static const struct field f_nppeer[] = {
+	FLD("podSelector", F_REF, "meta.v1.LabelSelector",
+	    "Pods (of the policy's namespace, or of the namespaces namespaceSelector selects)."),
+	FLD("namespaceSelector", F_REF, "meta.v1.LabelSelector", "Namespaces, by their labels."),
+	FLD("ipBlock", F_REF, "networking.v1.IPBlock", "Addresses, by CIDR; alone in its peer."),
+	END,
+};
+
+static const struct field f_npport[] = {
+	{ "protocol", F_STR, NULL, "TCP (default), UDP or SCTP.", false, NULL, NULL, e_proto, NULL },
+	FLD("port", F_IOS, NULL, "A number or a container port's name; none: every port."),
+	FLD("endPort", F_INT32, NULL, "With a numeric port: the last port of the range."),
+	END,
+};
+
+static const struct field f_ipblock[] = {
+	{ "cidr", F_STR, NULL, "The addresses, e.g. 192.168.1.0/24.", true, NULL, NULL, NULL, NULL },
+	FLD("except", F_STRS, NULL, "Ranges inside cidr left out."),
+	END,
+};
+
+static const struct field f_labelsel[] = {
+	FLD("matchLabels", F_MAP, NULL, "Labels that must all be present with these values."),
+	FLD("matchExpressions", F_REFS, "meta.v1.LabelSelectorRequirement",
+	    "Requirements that must all hold."),
+	END,
+};
+
+static const struct field f_labelreq[] = {
+	{ "key", F_STR, NULL, "The label's key.", true, NULL, NULL, NULL, NULL },
+	{ "operator", F_STR, NULL, "In, NotIn, Exists or DoesNotExist.", true, NULL, NULL, e_sel_op,
+	  NULL },
+	FLD("values", F_STRS, NULL, "In, NotIn: at least one value; Exists, DoesNotExist: none."),
+	END,
+};
+
+static const struct field f_slice[] = {
+	FLD("apiVersion", F_STR, NULL, API_VERSION_DESC),
+	FLD("kind", F_STR, NULL, KIND_DESC),
+	FLD("metadata", F_REF, "meta.v1.ObjectMeta",
+	    "Named after its Service; label kubernetes.io/service-name."),
+	{ "addressType", F_STR, NULL, "IPv4.", true, NULL, NULL, e_addr_type, NULL },
+	FLD("endpoints", F_REFS, "discovery.v1.Endpoint", "The pods the Service selects."),
+	FLD("ports", F_REFS, "discovery.v1.EndpointPort",
+	    "The Service's ports, as numbers these pods listen on."),
+	END,
+};
+
+static const struct field f_endpoint[] = {
+	{ "addresses", F_STRS, NULL, "The pod's address.", true, NULL, NULL, NULL, NULL },
+	FLD("conditions", F_REF, "discovery.v1.EndpointConditions", "Ready, serving, terminating."),
+	FLD("nodeName", F_STR, NULL, "This node."),
+	FLD("targetRef", F_REF, "core.v1.ObjectReference", "The pod."),
+	END,
+};
+
+static const struct field f_epcond[] = {
+	FLD("ready", F_BOOL, NULL, "The pod is Ready (or the Service publishes not-ready addresses)."),
+	FLD("serving", F_BOOL, NULL, "The pod is Ready, whether terminating or not."),
+	FLD("terminating", F_BOOL, NULL, "The pod is being deleted."),
+	END,
+};
+
+static const struct field f_epport[] = {
+	FLD("name", F_STR, NULL, "The Service port's name."),
+	{ "protocol", F_STR, NULL, "TCP, UDP or SCTP.", false, NULL, NULL, e_proto, NULL },
+	FLD("port", F_INT32, NULL, "The port the pods listen on."),
+	FLD("appProtocol", F_STR, NULL, "The application protocol."),
+	END,
+};
+
+#undef FLD
+#undef FLDE
+
+static const struct field f_svclist[] = { LIST_FIELDS("core.v1.Service", "The Services.") };
+static const struct field f_nplist[] = { LIST_FIELDS("networking.v1.NetworkPolicy",
+						     "The NetworkPolicies.") };
+static const struct field f_slicelist[] = { LIST_FIELDS("discovery.v1.EndpointSlice",
+							"The EndpointSlices.") };
+
 static const struct type types[] = {
 	{ "meta.v1.ObjectMeta", "What every stored object carries: name, namespace, labels, ...",
 	  f_objectmeta, NULL, NULL },
@@ -544,12 +730,49 @@ static const struct type types[] = {
 	{ "core.v1.EventList", "A list of events.", f_eventlist, "EventList", "" },
 	{ "core.v1.ObjectReference", "A reference to an object.", f_objref, NULL, NULL },
 	{ "core.v1.EventSource", "Who reported an event.", f_evsource, NULL, NULL },
+	{ "core.v1.Service",
+	  "A Service: one stable address (and node port) in front of the pods its selector picks, "
+	  "served by nftables rules on this node.",
+	  f_svc, "Service", "" },
+	{ "core.v1.ServiceList", "A list of Services.", f_svclist, "ServiceList", "" },
+	{ "core.v1.ServiceSpec", "A Service's desired state.", f_svcspec, NULL, NULL },
+	{ "core.v1.ServicePort", "One port of a Service.", f_svcport, NULL, NULL },
+	{ "core.v1.ServiceStatus", "A Service's state.", f_svcstatus, NULL, NULL },
+	{ "networking.v1.NetworkPolicy",
+	  "A NetworkPolicy: which traffic the pods it selects may receive and send, enforced by "
+	  "nftables rules on this node.",
+	  f_np, "NetworkPolicy", "networking.k8s.io" },
+	{ "networking.v1.NetworkPolicyList", "A list of NetworkPolicies.", f_nplist,
+	  "NetworkPolicyList", "networking.k8s.io" },
+	{ "networking.v1.NetworkPolicySpec", "A NetworkPolicy's rules.", f_npspec, NULL, NULL },
+	{ "networking.v1.NetworkPolicyIngressRule", "Traffic allowed in: from these peers to these "
+	  "ports.", f_npingress, NULL, NULL },
+	{ "networking.v1.NetworkPolicyEgressRule", "Traffic allowed out: to these peers on these "
+	  "ports.", f_npegress, NULL, NULL },
+	{ "networking.v1.NetworkPolicyPeer", "Pods, namespaces or addresses.", f_nppeer, NULL, NULL },
+	{ "networking.v1.NetworkPolicyPort", "A port, a named port or a range.", f_npport, NULL, NULL },
+	{ "networking.v1.IPBlock", "A CIDR and exceptions.", f_ipblock, NULL, NULL },
+	{ "meta.v1.LabelSelector", "Objects by their labels: every part must hold; empty: all.",
+	  f_labelsel, NULL, NULL },
+	{ "meta.v1.LabelSelectorRequirement", "A key, an operator and values.", f_labelreq, NULL,
+	  NULL },
+	{ "discovery.v1.EndpointSlice",
+	  "The endpoints of a Service: computed by the node from the Service and its pods "
+	  "(read-only).",
+	  f_slice, "EndpointSlice", "discovery.k8s.io" },
+	{ "discovery.v1.EndpointSliceList", "A list of EndpointSlices.", f_slicelist,
+	  "EndpointSliceList", "discovery.k8s.io" },
+	{ "discovery.v1.Endpoint", "One pod's address and conditions.", f_endpoint, NULL, NULL },
+	{ "discovery.v1.EndpointConditions", "An endpoint's conditions.", f_epcond, NULL, NULL },
+	{ "discovery.v1.EndpointPort", "One port of the endpoints.", f_epport, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static void full_name(const char *short_name, char *buf, size_t n)
 {
-	if (!strncmp(short_name, "meta.", 5))
+	if (!strncmp(short_name, "intstr.", 7))
+		snprintf(buf, n, "io.k8s.apimachinery.pkg.util.%s", short_name);
+	else if (!strncmp(short_name, "meta.", 5))
 		snprintf(buf, n, "io.k8s.apimachinery.pkg.apis.%s", short_name);
 	else
 		snprintf(buf, n, "io.k8s.api.%s", short_name);
@@ -595,6 +818,14 @@ static json_t *field_schema(const struct field *f, bool v3)
 			      "string");
 		break;
 	case F_OBJ: s = json_pack("{s:s}", "type", "object"); break;
+	case F_IOS:
+		/* A reference, as kube-apiserver publishes it: kubectl explain
+		 * names the type after it (<IntOrString>). */
+		if (v3)
+			s = json_pack("{s:[o]}", "allOf", ref_to("intstr.IntOrString", v3));
+		else
+			s = ref_to("intstr.IntOrString", v3);
+		break;
 	case F_REF:
 		/* kube-apiserver wraps a ref so it can carry its own description. */
 		if (v3)
@@ -666,6 +897,12 @@ static json_t *schemas(bool v3)
 		full_name(t->name, full, sizeof(full));
 		json_object_set_new(o, full, type_schema(t, v3));
 	}
+	/* Not an object: a number or a string (a port's name). */
+	if (o)
+		json_object_set_new(o, "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+				    json_pack("{s:s, s:s, s:s}", "description",
+					      "A number or a string.", "type", "string", "format",
+					      "int-or-string"));
 	return o;
 }
 
@@ -733,19 +970,32 @@ static json_t *operation(const struct api_resource *r, const char *action, const
 	return op;
 }
 
+/* The schemas' short prefix of a group: "core.v1", "networking.v1". */
+static const char *schema_prefix(const char *group, char *buf, size_t n)
+{
+	size_t l = strcspn(group, ".");
+
+	if (!*group)
+		snprintf(buf, n, "core.v1");
+	else
+		snprintf(buf, n, "%.*s.v1", (int)l, group);
+	return buf;
+}
+
 static json_t *paths_for_group(const char *group, const char *version, bool v3)
 {
 	json_t *paths = json_object();
 
 	for (size_t i = 0; i < API_KIND_COUNT; i++) {
 		const struct api_resource *r = &api_resources[i];
-		char base[256], coll[320], item[340], type[64], list[64];
+		char base[256], coll[320], item[340], type[96], list[96], pfx[64];
 		bool w = api_verb_allowed(r->verbs, "create");
 
 		if (strcmp(r->group, group) || strcmp(r->version, version))
 			continue;
-		snprintf(type, sizeof(type), "core.v1.%s", r->kind);
-		snprintf(list, sizeof(list), "core.v1.%sList", r->kind);
+		snprintf(type, sizeof(type), "%s.%s", schema_prefix(r->group, pfx, sizeof(pfx)),
+			 r->kind);
+		snprintf(list, sizeof(list), "%s.%sList", pfx, r->kind);
 		if (*group)
 			snprintf(base, sizeof(base), "/apis/%s/%s", group, version);
 		else
@@ -779,13 +1029,16 @@ static json_t *paths_for_group(const char *group, const char *version, bool v3)
 			json_t *it = json_pack("{s:o}", "get",
 					       operation(r, "get", "Read an object.", type, false, false, v3));
 
-			json_object_set_new(it, "put", operation(r, "put", "Replace an object.", type, true,
-								 false, v3));
-			json_object_set_new(it, "patch",
-					    operation(r, "patch",
-						      "Change an object with a JSON patch, a JSON merge patch, "
-						      "a strategic merge patch or server-side apply.",
-						      type, false, true, v3));
+			if (api_verb_allowed(r->verbs, "update"))
+				json_object_set_new(it, "put", operation(r, "put", "Replace an object.",
+									 type, true, false, v3));
+			if (api_verb_allowed(r->verbs, "patch"))
+				json_object_set_new(it, "patch",
+						    operation(r, "patch",
+							      "Change an object with a JSON patch, a JSON "
+							      "merge patch, a strategic merge patch or "
+							      "server-side apply.",
+							      type, false, true, v3));
 			if (api_verb_allowed(r->verbs, "delete"))
 				json_object_set_new(it, "delete",
 						    operation(r, "delete", "Delete an object.", type, false,
@@ -806,18 +1059,35 @@ static json_t *doc_v3(const char *group, const char *version)
 
 static json_t *doc_v2(void)
 {
+	json_t *paths = paths_for_group("", "v1", false);
+
+	/* One document for every group. */
+	for (size_t i = 0; paths && i < api_n_groups; i++) {
+		json_t *g = paths_for_group(api_groups[i].name, api_groups[i].version, false);
+
+		json_object_update(paths, g);
+		json_decref(g);
+	}
 	return json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "swagger", "2.0", "info", "title",
-			 "Kubernetes (podnet)", "version", API_GIT_VERSION, "paths",
-			 paths_for_group("", "v1", false), "definitions", schemas(false));
+			 "Kubernetes (podnet)", "version", API_GIT_VERSION, "paths", paths,
+			 "definitions", schemas(false));
 }
 
 /* Built once, served many times: the documents never change while the
- * daemon runs. */
+ * daemon runs.  One v3 document per group version, as kube-apiserver
+ * publishes them (kubectl explain and apply's validation read the one of
+ * the object's group). */
+#define N_DOCS 3
+static const char *const doc_paths[N_DOCS][3] = {
+	{ "api/v1", "", "v1" },
+	{ "apis/networking.k8s.io/v1", "networking.k8s.io", "v1" },
+	{ "apis/discovery.k8s.io/v1", "discovery.k8s.io", "v1" },
+};
 static struct {
 	pthread_once_t once;
-	char *v3_core, *v3_index, *v2;
-	char hash[33];
-} docs = { PTHREAD_ONCE_INIT, NULL, NULL, NULL, "" };
+	char *v3[N_DOCS], *v3_index, *v2;
+	char hash[N_DOCS][33];
+} docs = { PTHREAD_ONCE_INIT, { NULL }, NULL, NULL, { "" } };
 
 static char *dump(json_t *j)
 {
@@ -829,24 +1099,25 @@ static char *dump(json_t *j)
 
 static void build(void)
 {
-	unsigned char digest[32];
+	json_t *paths = json_object();
 
-	docs.v3_core = dump(doc_v3("", "v1"));
+	for (int d = 0; d < N_DOCS; d++) {
+		unsigned char digest[32];
+		char url[192];
+
+		docs.v3[d] = dump(doc_v3(doc_paths[d][1], doc_paths[d][2]));
+		if (docs.v3[d] && gnutls_hash_fast(GNUTLS_DIG_SHA256, docs.v3[d], strlen(docs.v3[d]),
+						   digest) == 0) {
+			/* The index names each document with a hash of its
+			 * content: clients cache a document until it changes. */
+			for (int i = 0; i < 16; i++)
+				snprintf(docs.hash[d] + 2 * i, 3, "%02X", digest[i]);
+		}
+		snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%s", doc_paths[d][0], docs.hash[d]);
+		json_object_set_new(paths, doc_paths[d][0], json_pack("{s:s}", "serverRelativeURL", url));
+	}
 	docs.v2 = dump(doc_v2());
-	if (docs.v3_core &&
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, docs.v3_core, strlen(docs.v3_core), digest) == 0) {
-		/* The index names each document with a hash of its content:
-		 * clients cache a document until the hash changes. */
-		for (int i = 0; i < 16; i++)
-			snprintf(docs.hash + 2 * i, 3, "%02X", digest[i]);
-	}
-	{
-		char url[128];
-
-		snprintf(url, sizeof(url), "/openapi/v3/api/v1?hash=%s", docs.hash);
-		docs.v3_index =
-			dump(json_pack("{s:{s:{s:s}}}", "paths", "api/v1", "serverRelativeURL", url));
-	}
+	docs.v3_index = dump(json_pack("{s:o}", "paths", paths));
 }
 
 static void serve(struct http_resp *resp, const char *body)
@@ -864,9 +1135,17 @@ void openapi_handle(const struct http_req *req, struct http_resp *resp)
 	}
 	if (!strcmp(req->path, "/openapi/v3") || !strcmp(req->path, "/openapi/v3/")) {
 		serve(resp, docs.v3_index);
-	} else if (!strcmp(req->path, "/openapi/v3/api/v1")) {
-		serve(resp, docs.v3_core);
-		if (resp->status == 200 && http_resp_add_header(resp, "Etag", docs.hash) < 0)
+	} else if (!strncmp(req->path, "/openapi/v3/", 12)) {
+		int d;
+
+		for (d = 0; d < N_DOCS && strcmp(req->path + 12, doc_paths[d][0]); d++)
+			;
+		if (d == N_DOCS) {
+			apistatus_no_route(resp);
+			return;
+		}
+		serve(resp, docs.v3[d]);
+		if (resp->status == 200 && http_resp_add_header(resp, "Etag", docs.hash[d]) < 0)
 			resp->status = 500;
 	} else if (!strcmp(req->path, "/openapi/v2")) {
 		const char *accept = http_header_get(req, "Accept");

@@ -70,6 +70,12 @@ static const struct meta_entry node_meta[] = {
 	{ NULL, { NULL, false, false } },
 };
 
+/* ServiceSpec.ports: patchMergeKey port (listMapKeys port, protocol). */
+static const struct meta_entry svc_meta[] = {
+	{ "spec.ports", { "port", false, false } },
+	{ NULL, { NULL, false, false } },
+};
+
 struct patch_meta patch_meta_for(enum api_kind kind, const char *path)
 {
 	static const struct patch_meta none = { NULL, false, false };
@@ -79,6 +85,8 @@ struct patch_meta patch_meta_for(enum api_kind kind, const char *path)
 		tables[1] = pod_meta;
 	else if (kind == API_NODES)
 		tables[1] = node_meta;
+	else if (kind == API_SERVICES)
+		tables[1] = svc_meta;
 	for (size_t t = 0; t < 2; t++)
 		for (const struct meta_entry *e = tables[t]; e && e->path; e++)
 			if (!strcmp(e->path, path))

@@ -411,10 +411,16 @@ static void merge_into(enum api_kind kind, json_t *live, json_t *config, const c
 	}
 }
 
-static json_t *entry(const char *manager, const char *op, const char *now, json_t *set)
+/* A managedFields entry; its apiVersion is @obj's ("networking.k8s.io/v1"
+ * for a NetworkPolicy: kubectl matches entries on it). */
+static json_t *entry(json_t *obj, const char *manager, const char *op, const char *now,
+		     json_t *set)
 {
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "manager", manager, "operation", op,
-			 "apiVersion", "v1", "time", now, "fieldsType", "FieldsV1", "fieldsV1", set);
+			 "apiVersion", av && *av ? av : "v1", "time", now, "fieldsType", "FieldsV1",
+			 "fieldsV1", set);
 }
 
 static json_t *managed(json_t *obj)
@@ -552,7 +558,7 @@ int ssa_apply(enum api_kind kind, json_t *live_in, json_t *config, const char *m
 			const char *op = json_string_value(json_object_get(e, "operation"));
 
 			if (name && !strcmp(name, manager) && op && !strcmp(op, "Apply")) {
-				json_array_append_new(newmf, entry(manager, "Apply", now,
+				json_array_append_new(newmf, entry(config, manager, "Apply", now,
 								   json_deep_copy(cfg_set)));
 				placed = true;
 				continue;
@@ -571,7 +577,7 @@ int ssa_apply(enum api_kind kind, json_t *live_in, json_t *config, const char *m
 			}
 		}
 		if (!placed)
-			json_array_append_new(newmf, entry(manager, "Apply", now, json_deep_copy(cfg_set)));
+			json_array_append_new(newmf, entry(config, manager, "Apply", now, json_deep_copy(cfg_set)));
 		json_object_set_new(json_object_get(live, "metadata"), "managedFields", newmf);
 	}
 	*out = live;
@@ -675,7 +681,7 @@ int ssa_update(enum api_kind kind, json_t *old, json_t *new_obj, const char *man
 			json_decref(copy);
 	}
 	if (!placed && json_object_size(changed))
-		json_array_append_new(newmf, entry(manager, "Update", now, json_incref(changed)));
+		json_array_append_new(newmf, entry(new_obj, manager, "Update", now, json_incref(changed)));
 	json_object_set_new(meta, "managedFields", newmf);
 	json_decref(new_set);
 	json_decref(changed);

@@ -68,6 +68,35 @@ static const struct column event_cols[] = {
 	{ NULL, NULL, NULL, 0, NULL },
 };
 
+/* kubectl's printers for these three (pkg/printers/internalversion):
+ * the same columns, podnet's words. */
+static const struct column svc_cols[] = {
+	{ "Name", "string", "name", 0, "The Service's name." },
+	{ "Type", "string", "", 0, "ClusterIP, NodePort or ExternalName." },
+	{ "Cluster-IP", "string", "", 0, "The virtual address clients connect to." },
+	{ "External-IP", "string", "", 0, "Addresses outside the cluster (ExternalName's name)." },
+	{ "Port(s)", "string", "", 0, "Service ports, with the node port of a NodePort Service." },
+	{ "Age", "string", "", 0, "Time since the Service was created." },
+	{ "Selector", "string", "", 1, "The labels of the pods that back the Service." },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+static const struct column netpol_cols[] = {
+	{ "Name", "string", "name", 0, "The NetworkPolicy's name." },
+	{ "Pod-Selector", "string", "", 0, "The pods of its namespace the policy isolates." },
+	{ "Age", "string", "", 0, "Time since the policy was created." },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+static const struct column slice_cols[] = {
+	{ "Name", "string", "name", 0, "The EndpointSlice's name." },
+	{ "AddressType", "string", "", 0, "IPv4 or IPv6." },
+	{ "Ports", "string", "", 0, "The ports of the endpoints." },
+	{ "Endpoints", "string", "", 0, "The first three addresses, and how many more." },
+	{ "Age", "string", "", 0, "Time since the slice was created." },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
 static const struct column *columns_of(enum api_kind k)
 {
 	switch (k) {
@@ -75,6 +104,9 @@ static const struct column *columns_of(enum api_kind k)
 	case API_NAMESPACES: return ns_cols;
 	case API_NODES: return node_cols;
 	case API_EVENTS: return event_cols;
+	case API_SERVICES: return svc_cols;
+	case API_NETPOLS: return netpol_cols;
+	case API_ENDPOINTSLICES: return slice_cols;
 	default: return NULL;
 	}
 }
@@ -499,6 +531,158 @@ static json_t *event_cells(json_t *ev, time_t now)
 	return cells;
 }
 
+/* "k=v,k2=v2" sorted, as labels.FormatLabels; "<none>" when empty. */
+static void map_text(json_t *m, char *buf, size_t n)
+{
+	const char *keys[64];
+	size_t nk = 0, len = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(m, k, v)
+		if (nk < PN_ARRAY_SIZE(keys))
+			keys[nk++] = k;
+	for (size_t a = 0; a < nk; a++)
+		for (size_t b = a + 1; b < nk; b++)
+			if (strcmp(keys[b], keys[a]) < 0) {
+				const char *t = keys[a];
+
+				keys[a] = keys[b];
+				keys[b] = t;
+			}
+	buf[0] = '\0';
+	for (size_t i = 0; i < nk && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", i ? "," : "", keys[i],
+					json_string_value(json_object_get(m, keys[i])) ?: "");
+	if (!nk)
+		snprintf(buf, n, "<none>");
+}
+
+static json_t *svc_cells(json_t *svc, time_t now)
+{
+	json_t *spec = json_object_get(svc, "spec"), *p;
+	const char *type = jstr(spec, "type") ?: "ClusterIP";
+	const char *cip = jstr(spec, "clusterIP");
+	char ports[512] = "", ext[256] = "<none>", sel[512], age[32];
+	size_t i, len = 0;
+
+	/* kubectl: ExternalName shows its name as the external IP; a
+	 * LoadBalancer (never stored here) would show <pending>. */
+	if (!strcmp(type, "ExternalName"))
+		snprintf(ext, sizeof(ext), "%s", jstr(spec, "externalName") ?: "<none>");
+	json_array_foreach(json_object_get(spec, "ports"), i, p) {
+		json_int_t port = json_integer_value(json_object_get(p, "port"));
+		json_int_t np = json_integer_value(json_object_get(p, "nodePort"));
+		const char *proto = jstr(p, "protocol") ?: "TCP";
+
+		if (len >= sizeof(ports))
+			break;
+		if (np)
+			len += (size_t)snprintf(ports + len, sizeof(ports) - len, "%s%lld:%lld/%s",
+						i ? "," : "", (long long)port, (long long)np, proto);
+		else
+			len += (size_t)snprintf(ports + len, sizeof(ports) - len, "%s%lld/%s",
+						i ? "," : "", (long long)port, proto);
+	}
+	map_text(json_object_get(spec, "selector"), sel, sizeof(sel));
+	table_age(jstr(svc, "metadata.creationTimestamp"), now, age, sizeof(age));
+	return json_pack("[s, s, s, s, s, s, s]", jstr(svc, "metadata.name") ?: "", type,
+			 cip && *cip ? cip : "<none>", ext, *ports ? ports : "<none>", age, sel);
+}
+
+/* metav1.FormatLabelSelector */
+static void selector_text(json_t *s, char *buf, size_t n)
+{
+	json_t *ml = json_object_get(s, "matchLabels"), *e;
+	size_t len, i;
+
+	map_text(ml, buf, n);
+	if (!strcmp(buf, "<none>"))
+		buf[0] = '\0';
+	len = strlen(buf);
+	json_array_foreach(json_object_get(s, "matchExpressions"), i, e) {
+		const char *key = jstr(e, "key") ?: "", *op = jstr(e, "operator") ?: "";
+		json_t *vals = json_object_get(e, "values"), *v;
+		size_t j;
+
+		if (len >= n)
+			break;
+		if (len)
+			buf[len++] = ',';
+		if (!strcmp(op, "Exists")) {
+			len += (size_t)snprintf(buf + len, n - len, "%s", key);
+		} else if (!strcmp(op, "DoesNotExist")) {
+			len += (size_t)snprintf(buf + len, n - len, "!%s", key);
+		} else {
+			len += (size_t)snprintf(buf + len, n - len, "%s %s (", key,
+						!strcmp(op, "In") ? "in" : "notin");
+			json_array_foreach(vals, j, v)
+				if (len < n)
+					len += (size_t)snprintf(buf + len, n - len, "%s%s", j ? "," : "",
+								json_string_value(v) ?: "");
+			if (len < n)
+				len += (size_t)snprintf(buf + len, n - len, ")");
+		}
+	}
+	if (!*buf)
+		snprintf(buf, n, "<none>");
+}
+
+static json_t *netpol_cells(json_t *np, time_t now)
+{
+	char sel[512], age[32];
+
+	selector_text(json_object_get(json_object_get(np, "spec"), "podSelector"), sel, sizeof(sel));
+	table_age(jstr(np, "metadata.creationTimestamp"), now, age, sizeof(age));
+	return json_pack("[s, s, s]", jstr(np, "metadata.name") ?: "", sel, age);
+}
+
+static json_t *slice_cells(json_t *sl, time_t now)
+{
+	char ports[256] = "", eps[512] = "", age[32];
+	size_t i, len = 0, shown = 0, total = 0;
+	json_t *p, *e;
+
+	json_array_foreach(json_object_get(sl, "ports"), i, p) {
+		if (len < sizeof(ports))
+			len += (size_t)snprintf(ports + len, sizeof(ports) - len, "%s%lld", i ? "," : "",
+						(long long)json_integer_value(json_object_get(p, "port")));
+	}
+	len = 0;
+	json_array_foreach(json_object_get(sl, "endpoints"), i, e) {
+		json_t *a;
+		size_t j;
+
+		json_array_foreach(json_object_get(e, "addresses"), j, a) {
+			total++;
+			if (shown < 3 && len < sizeof(eps)) {
+				len += (size_t)snprintf(eps + len, sizeof(eps) - len, "%s%s",
+							shown ? "," : "", json_string_value(a) ?: "");
+				shown++;
+			}
+		}
+	}
+	if (total > shown && len < sizeof(eps))
+		snprintf(eps + len, sizeof(eps) - len, " + %zu more...", total - shown);
+	table_age(jstr(sl, "metadata.creationTimestamp"), now, age, sizeof(age));
+	return json_pack("[s, s, s, s, s]", jstr(sl, "metadata.name") ?: "",
+			 jstr(sl, "addressType") ?: "", *ports ? ports : "<unset>",
+			 total ? eps : "<unset>", age);
+}
+
+static json_t *kind_cells(enum api_kind kind, json_t *obj, time_t now)
+{
+	switch (kind) {
+	case API_NAMESPACES: return ns_cells(obj, now);
+	case API_NODES: return node_cells(obj, now);
+	case API_EVENTS: return event_cells(obj, now);
+	case API_SERVICES: return svc_cells(obj, now);
+	case API_NETPOLS: return netpol_cells(obj, now);
+	case API_ENDPOINTSLICES: return slice_cells(obj, now);
+	default: return NULL;
+	}
+}
+
 static json_t *row_object(json_t *obj, enum table_include inc)
 {
 	json_t *m;
@@ -531,10 +715,7 @@ json_t *table_build(enum api_kind kind, json_t *objs, enum table_include inc, ti
 
 		switch (kind) {
 		case API_PODS: cells = pod_cells(obj, now, &conds, NULL); break;
-		case API_NAMESPACES: cells = ns_cells(obj, now); break;
-		case API_NODES: cells = node_cells(obj, now); break;
-		case API_EVENTS: cells = event_cells(obj, now); break;
-		default: break;
+		default: cells = kind_cells(kind, obj, now); break;
 		}
 		row = json_pack("{s:o}", "cells", cells ? cells : json_array());
 		if (conds)
@@ -564,12 +745,7 @@ static void row_cells_text(struct pn_buf *b, enum api_kind kind, json_t *obj, ti
 		/* the common case, written straight out */
 		pod_cells(obj, now, &conds, b);
 	} else {
-		switch (kind) {
-		case API_NAMESPACES: cells = ns_cells(obj, now); break;
-		case API_NODES: cells = node_cells(obj, now); break;
-		case API_EVENTS: cells = event_cells(obj, now); break;
-		default: break;
-		}
+		cells = kind_cells(kind, obj, now);
 		t = cells ? json_dumps(cells, JSON_COMPACT) : NULL;
 		pn_buf_puts(b, t ? t : "[]");
 		free(t);

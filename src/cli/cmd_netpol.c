@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "evaluate.h"
 #include "manifest.h"
+#include "netpolrt.h"
 #include "output.h"
 #include "podrt.h"
 #include "store.h"
@@ -47,81 +48,19 @@ static json_t *json_from(const char *s)
 
 int cmd_netpol_apply(struct podrt *rt, struct pn_netpol *np, bool *changed)
 {
-	struct store_netpol *old = NULL, row = { 0 };
+	static const char *const verbs[] = { "created", "configured", "unchanged" };
 	struct pn_err err = { 0 };
-	char uid[STORE_UUID_LEN + 1];
-	json_t *want = NULL, *have = NULL;
-	const char *verb = "created";
-	int rc = 1, ret;
+	enum netpolrt_outcome oc;
+	int rc;
 
-	ret = store_netpol_get(rt->st, np->meta.namespace_, np->meta.name, &old, &err);
-	if (ret < 0 && ret != -ENOENT)
-		goto fail;
-	if (ret == -ENOENT) {
-		/* The API server's own fields, before the object is written:
-		 * the store keeps it whole. */
-		if (store_new_uuid(uid) < 0) {
-			pn_error(&err, PN_E_STATE, EIO, "cannot generate a uid");
-			goto fail;
-		}
-		free(np->meta.uid);
-		np->meta.uid = strdup(uid);
-		np->meta.creation = time(NULL);
-		np->meta.generation = 1;
-	} else {
-		struct pn_netpol *prev = NULL;
-
-		have = json_from(old->spec_json);
-		if (!have || netpol_from_json(have, &prev, &err) < 0) {
-			if (!have)
-				pn_error(&err, PN_E_STATE, EINVAL, "stored networkpolicy %s is not JSON",
-					 np->meta.name);
-			goto fail;
-		}
-		free(np->meta.uid);
-		np->meta.uid = prev->meta.uid;
-		prev->meta.uid = NULL;
-		np->meta.creation = prev->meta.creation;
-		np->meta.generation = prev->meta.generation;
-		pn_netpol_free(prev);
-		want = netpol_to_json(np);
-		if (want && json_equal(want, have)) {
-			verb = "unchanged";
-			goto print;
-		}
-		/* The server counts spec changes, not metadata ones. */
-		if (want && !json_equal(json_object_get(want, "spec"), json_object_get(have, "spec")))
-			np->meta.generation++;
-		json_decref(want);
-		verb = "configured";
+	if (netpolrt_apply(rt->st, np, NULL, &oc, NULL, &err) < 0) {
+		server_error(&err);
+		pn_err_free(&err);
+		return 1;
 	}
-	want = netpol_to_json(np);
-	row.uid = np->meta.uid;
-	row.namespace_ = np->meta.namespace_;
-	row.name = np->meta.name;
-	row.generation = np->meta.generation;
-	row.created_ns = (int64_t)np->meta.creation * 1000000000;
-	row.spec_json = want ? json_dumps(want, JSON_COMPACT) : NULL;
-	if (!row.spec_json) {
-		pn_error(&err, PN_E_NOMEM, ENOMEM, "out of memory");
-		goto fail;
-	}
-	ret = old ? store_netpol_update(rt->st, &row, STORE_NETPOL_F_SPEC, &err)
-		  : store_netpol_insert(rt->st, &row, &err);
-	free(row.spec_json);
-	if (ret < 0)
-		goto fail;
-	*changed = true;
-print:
-	rc = output_name(stdout, "networkpolicy", "networking.k8s.io", np->meta.name, verb) < 0;
-	goto out;
-fail:
-	server_error(&err);
-out:
-	json_decref(want);
-	json_decref(have);
-	store_netpol_free(old);
-	pn_err_free(&err);
+	if (oc != NETPOLRT_UNCHANGED)
+		*changed = true;
+	rc = output_name(stdout, "networkpolicy", "networking.k8s.io", np->meta.name, verbs[oc]) < 0;
 	return rc;
 }
 

@@ -99,12 +99,18 @@ const char *podrt_node_ip(struct podrt *rt);
  *             stored object's metadata (a reference is taken);
  *  expect_rv: the resourceVersion the writer read; a row that moved since
  *             is PN_E_CONFLICT (kube-apiserver's 409), 0: any;
- *  dry_run:   check everything and answer as if done; write nothing.
+ *  dry_run:   check everything and answer as if done; write nothing;
+ *  mode:      for the objects an apply creates or updates (NetworkPolicy,
+ *             Service: netpolrt.h, svcrt.h): POST creates only (a taken
+ *             name is PN_E_ALREADY_EXISTS), PUT/PATCH update only (a
+ *             missing one is PN_E_NOT_FOUND); the CLI's apply does either.
  */
+enum podrt_write_mode { PODRT_WRITE_ANY = 0, PODRT_WRITE_CREATE, PODRT_WRITE_UPDATE };
 struct podrt_write {
 	json_t *meta;
 	int64_t expect_rv;
 	bool dry_run;
+	enum podrt_write_mode mode;
 };
 
 /* Create and start @pod (spec as parsed): admit, then start.  On success

@@ -1514,6 +1514,18 @@ int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv
 	return tx_leave(st, own, ret, err);
 }
 
+int store_touch_type(struct store *st, const char *kind, const char *key,
+		     enum store_change_type type, int64_t *rv, struct pn_err *err)
+{
+	bool own;
+	int ret = tx_enter(st, &own, err);
+
+	if (ret)
+		return ret;
+	ret = store_bump(st, kind, key, type, rv, err);
+	return tx_leave(st, own, ret, err);
+}
+
 int store_rv(struct store *st, int64_t *rv, struct pn_err *err)
 {
 	return store_count(st, "SELECT value FROM counters WHERE name = 'rv'", NULL, 0, rv, err);
@@ -1758,6 +1770,15 @@ int store_netpol_get(struct store *st, const char *namespace_, const char *name,
 
 	return row_get(st, &np_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out, err,
 		       "networkpolicies.networking.k8s.io \"%s\" not found", name);
+}
+
+int store_netpol_get_by_uid(struct store *st, const char *uid, struct store_netpol **out,
+			    struct pn_err *err)
+{
+	const char *args[] = { uid };
+
+	return row_get(st, &np_table, "uid = ?1", args, 1, (void **)out, err,
+		       "networkpolicy %s not found", uid);
 }
 
 int store_netpol_list(struct store *st, const char *namespace_, struct store_netpol **out,
@@ -2380,6 +2401,15 @@ int store_service_get(struct store *st, const char *namespace_, const char *name
 
 	return row_get(st, &svc_table, "namespace = ?1 AND name = ?2", args, 2, (void **)out, err,
 		       "services \"%s\" not found", name);
+}
+
+int store_service_get_by_uid(struct store *st, const char *uid, struct store_service **out,
+			     struct pn_err *err)
+{
+	const char *args[] = { uid };
+
+	return row_get(st, &svc_table, "uid = ?1", args, 1, (void **)out, err,
+		       "service %s not found", uid);
 }
 
 int store_service_list(struct store *st, const char *namespace_, struct store_service **out,

@@ -287,6 +287,9 @@ enum { STORE_NETPOL_F_SPEC = 1u << 0 };   /* spec_json and generation */
 int store_netpol_insert(struct store *st, struct store_netpol *np, struct pn_err *err) PN_MUST_CHECK;
 int store_netpol_get(struct store *st, const char *namespace_, const char *name,
 		     struct store_netpol **out, struct pn_err *err) PN_MUST_CHECK;
+/* The row a change log entry ("networkpolicies", uid) names. */
+int store_netpol_get_by_uid(struct store *st, const char *uid, struct store_netpol **out,
+			    struct pn_err *err) PN_MUST_CHECK;
 /* @namespace_ NULL: all namespaces.  Ordered by namespace, name. */
 int store_netpol_list(struct store *st, const char *namespace_, struct store_netpol **out,
 		      size_t *n, struct pn_err *err) PN_MUST_CHECK;
@@ -410,6 +413,10 @@ int store_rv(struct store *st, int64_t *rv, struct pn_err *err) PN_MUST_CHECK;
  * does not hold (podnetd's Node: kind "nodes") and log it. */
 int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv,
 		struct pn_err *err) PN_MUST_CHECK;
+/* The same with the change's type: podnetd's EndpointSlices (computed from
+ * Services and pods, kind "endpointslices") appear and go too. */
+int store_touch_type(struct store *st, const char *kind, const char *key,
+		     enum store_change_type type, int64_t *rv, struct pn_err *err) PN_MUST_CHECK;
 /* Changes after @after, in order.  -ESTALE (PN_E_CONFLICT) when some of
  * them are no longer kept: the reader must reload everything. */
 int store_changes(struct store *st, int64_t after, struct store_change **out, size_t *n,
@@ -429,6 +436,9 @@ int store_service_update_spec(struct store *st, const struct store_service *s,
 			      struct pn_err *err) PN_MUST_CHECK;
 int store_service_get(struct store *st, const char *namespace_, const char *name,
 		      struct store_service **out, struct pn_err *err) PN_MUST_CHECK;
+/* The row a change log entry ("services", uid) names. */
+int store_service_get_by_uid(struct store *st, const char *uid, struct store_service **out,
+			     struct pn_err *err) PN_MUST_CHECK;
 /* @namespace_ NULL: all namespaces. Ordered by namespace, name. */
 int store_service_list(struct store *st, const char *namespace_, struct store_service **out,
 		       size_t *n, struct pn_err *err) PN_MUST_CHECK;

@@ -256,9 +256,14 @@ static int keep_allocated(struct pn_service *svc, const struct pn_service *old, 
 	return 0;
 }
 
-static int spec_text(const struct pn_service *svc, char **out, struct pn_err *err)
+static int spec_text(const struct pn_service *svc, const struct podrt_write *w, char **out,
+		     struct pn_err *err)
 {
 	json_t *j = service_to_json(svc);
+
+	/* The metadata the API keeps with the object (managedFields...). */
+	if (j && w && json_is_object(w->meta))
+		json_object_update(json_object_get(j, "metadata"), w->meta);
 
 	*out = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(j);
@@ -268,8 +273,10 @@ static int spec_text(const struct pn_service *svc, char **out, struct pn_err *er
 }
 
 static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn_service *svc,
-			enum svcrt_outcome *outcome, struct pn_err *err)
+			const struct podrt_write *w, enum svcrt_outcome *outcome, char **stored,
+			struct pn_err *err)
 {
+	enum podrt_write_mode mode = w ? w->mode : PODRT_WRITE_ANY;
 	struct store_service *row = NULL, fresh = { 0 };
 	struct pn_service *old = NULL;
 	char *text = NULL, *uid = NULL;
@@ -277,6 +284,23 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 	int ret;
 
 	ret = store_service_get(st, svc->meta.namespace_, svc->meta.name, &row, NULL);
+	if (ret == 0 && mode == PODRT_WRITE_CREATE) {
+		ret = pn_error(err, PN_E_ALREADY_EXISTS, EEXIST, "services \"%s\" already exists",
+			       svc->meta.name);
+		goto out;
+	}
+	if (ret == 0 && w && w->expect_rv && w->expect_rv != row->rv) {
+		ret = pn_error(err, PN_E_CONFLICT, ESTALE,
+			       "Operation cannot be fulfilled on services \"%s\": the object has been "
+			       "modified; please apply your changes to the latest version and try "
+			       "again", svc->meta.name);
+		goto out;
+	}
+	if (ret < 0 && mode == PODRT_WRITE_UPDATE) {
+		ret = pn_error(err, PN_E_NOT_FOUND, ENOENT, "services \"%s\" not found",
+			       svc->meta.name);
+		goto out;
+	}
 	if (ret == 0) {
 		j = json_loads(row->spec_json, 0, NULL);
 		ret = j ? service_from_json(j, &old, err)
@@ -312,11 +336,15 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 		if (!ret)
 			ret = claim_node_ports(st, cfg, svc, row->uid, err);
 		if (!ret)
-			ret = spec_text(svc, &text, err);
+			ret = spec_text(svc, w, &text, err);
 		if (ret)
 			goto out;
 		if (!strcmp(text, row->spec_json)) {
 			*outcome = SVCRT_UNCHANGED;
+			if (stored) {
+				*stored = text;
+				text = NULL;
+			}
 			goto out;
 		}
 		free(row->spec_json);
@@ -325,6 +353,10 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 		ret = store_service_update_spec(st, row, err);
 		if (!ret)
 			*outcome = SVCRT_CONFIGURED;
+		if (!ret && stored) {
+			*stored = row->spec_json;
+			row->spec_json = NULL;
+		}
 		goto out;
 	}
 
@@ -346,7 +378,7 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 	free(svc->meta.uid);
 	svc->meta.uid = strdup(uid);
 	svc->meta.creation = time(NULL);
-	ret = spec_text(svc, &text, err);
+	ret = spec_text(svc, w, &text, err);
 	if (ret)
 		goto out;
 	fresh.uid = uid;
@@ -359,7 +391,7 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 	free(text);
 	text = NULL;
 	if (!ret)
-		ret = spec_text(svc, &text, err);
+		ret = spec_text(svc, w, &text, err);
 	if (!ret) {
 		fresh.spec_json = text;
 		ret = store_service_update_spec(st, &fresh, err);
@@ -367,6 +399,10 @@ static int apply_locked(struct store *st, const struct svcrt_cfg *cfg, struct pn
 	fresh.created_ns = 0;
 	if (!ret)
 		*outcome = SVCRT_CREATED;
+	if (!ret && stored) {
+		*stored = text;
+		text = NULL;
+	}
 out:
 	free(text);
 	free(uid);
@@ -379,25 +415,43 @@ out:
 int svcrt_apply(struct store *st, const struct svcrt_cfg *cfg, struct pn_service *svc,
 		enum svcrt_outcome *outcome, struct pn_err *err)
 {
+	return svcrt_write(st, cfg, svc, NULL, outcome, NULL, err);
+}
+
+int svcrt_write(struct store *st, const struct svcrt_cfg *cfg, struct pn_service *svc,
+		const struct podrt_write *w, enum svcrt_outcome *outcome, json_t **out,
+		struct pn_err *err)
+{
 	bool own = !store_in_transaction(st);
+	bool dry = w && w->dry_run;
+	char *text = NULL;
 	int ret;
 
+	if (out)
+		*out = NULL;
 	if (own && (ret = store_begin(st, err)) < 0)
 		return ret;
 	/* In a batch, a refused Service leaves no half row behind it. */
 	if (!own && (ret = store_savepoint(st, err)) < 0)
 		return ret;
-	ret = apply_locked(st, cfg, svc, outcome, err);
+	ret = apply_locked(st, cfg, svc, w, outcome, out ? &text : NULL, err);
+	/* A dry run is the whole write (allocations too), undone. */
 	if (own) {
-		if (ret)
+		if (ret || dry)
 			store_rollback(st);
 		else
 			ret = store_commit(st, err);
-	} else if (ret) {
+	} else if (ret || dry) {
 		store_savepoint_rollback(st);
 	} else {
 		ret = store_savepoint_release(st, err);
 	}
+	if (ret == 0 && out && text) {
+		*out = json_loads(text, 0, NULL);
+		if (!*out)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	free(text);
 	return ret;
 }
 

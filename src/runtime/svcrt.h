@@ -26,7 +26,10 @@
  * address, whatever they read before.
  */
 
+#include <jansson.h>
+
 #include "err.h"
+#include "podrt.h"
 #include "service.h"
 #include "store.h"
 #include "util.h"
@@ -52,6 +55,18 @@ enum svcrt_outcome { SVCRT_CREATED, SVCRT_CONFIGURED, SVCRT_UNCHANGED };
  */
 int svcrt_apply(struct store *st, const struct svcrt_cfg *cfg, struct pn_service *svc,
 		enum svcrt_outcome *outcome, struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * svcrt_apply() as the API writes: @w (NULL: as svcrt_apply) adds the
+ * metadata the API keeps, the create-only/update-only mode
+ * (PN_E_ALREADY_EXISTS / PN_E_NOT_FOUND), the resourceVersion the writer
+ * read (PN_E_CONFLICT when the row moved) and dry runs (everything,
+ * allocations included, then rolled back).  *out (when @out is not NULL):
+ * the object as stored, without resourceVersion.
+ */
+int svcrt_write(struct store *st, const struct svcrt_cfg *cfg, struct pn_service *svc,
+		const struct podrt_write *w, enum svcrt_outcome *outcome, json_t **out,
+		struct pn_err *err) PN_MUST_CHECK;
 
 /* Every Service of @namespace_ (NULL: all), decoded; sorted by namespace, name. */
 int svcrt_list(struct store *st, const char *namespace_, struct pn_service ***out, size_t *n,

@@ -47,12 +47,8 @@ t_match "$(k exec pod1 -c c1 -- curl -s localhost:80)" "Welcome to nginx" \
 # relayed apart and may interleave mid-line, so the trace is read alone.
 out=$(k exec pod1 -c c1 -- curl -v http://$POD2_IP:80 2>&1 >/dev/null)
 t_match "$out" "< HTTP/1.1 200 OK" "kubectl exec pod1 -c c1 -- curl -v http://\$POD2_IP:80: 200 from pod2"
-# NetworkPolicies are not served until podnet implements them (issue 9):
-# kubectl's own message for a resource the server does not have.  Whoever
-# lands NetworkPolicies flips this to "No resources found".
-t_is "$(k get networkpolicy --all-namespaces 2>&1)" \
-	'error: the server doesn'"'"'t have a resource type "networkpolicy"' \
-	"kubectl get networkpolicy --all-namespaces: not served yet"
+t_is "$(k get networkpolicy --all-namespaces 2>&1)" "No resources found" \
+	"kubectl get networkpolicy --all-namespaces: served, none"
 
 # One set of pods: the CLI sees the API's, the API sees the CLI's.
 t_match "$($P get pods)" "pod1 +3/3 +Running" "podnet get pods shows the pod kubectl made"
