@@ -244,15 +244,6 @@ int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, boo
 /* Run rt->net_sync if set (0 otherwise). */
 int podrt_net_sync(struct podrt *rt, struct pn_err *err) PN_MUST_CHECK;
 
-/*
- * The labels and annotations of a running pod, as `apply` of the same pod
- * with other metadata changes them (the API server allows exactly these
- * to change on a pod's metadata): written to the state, then net_sync, so
- * policies that select by label follow.  *changed tells whether anything
- * differed.
- */
-int podrt_pod_relabel(struct podrt *rt, const struct store_pod *sp, const struct pn_pod *pod,
-		      bool *changed, struct pn_err *err) PN_MUST_CHECK;
 
 /* Live status of one container, from the shim's status file. */
 struct podrt_ctr {
