@@ -1006,6 +1006,8 @@ int cmd_gc(int argc, char **argv)
 	printf("removed %zu leftover object(s)\n", rep.removed);
 	if (rep.recreated)
 		printf("re-created %zu pod sandbox(es)\n", rep.recreated);
+	if (rep.started)
+		printf("started %zu pending pod(s) whose apply was cut short\n", rep.started);
 	podrt_close(&rt);
 	pn_err_free(&err);
 	return rc;

@@ -1381,6 +1381,7 @@ int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_wri
 		store_rollback(rt->st);
 		goto out;
 	}
+	pn_fault_point("apply.row-inserted");
 	free(pod->meta.uid);
 	pod->meta.uid = strdup(sp->uid);
 	pod->meta.creation = (time_t)(sp->created_ns / 1000000000);
@@ -3103,9 +3104,12 @@ int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err)
 	if (ret < 0)
 		goto out;
 	/* 1. Pods of killed commands: a creating or deleting row whose
-	 *    owner is dead is finished off as a delete (pending pods were
-	 *    never started: the node agent starts them).
-	 * 2. Dead sandboxes of ready pods are re-created. */
+	 *    owner is dead is finished off as a delete.
+	 * 2. A pending pod (admitted, never started) whose admitting process
+	 *    died before it started it (a killed `podnet apply`, or podnetd
+	 *    gone) is started here, as the node's kubelet would: the claim
+	 *    makes sure only one starter runs it.
+	 * 3. Dead sandboxes of ready pods are re-created. */
 	for (size_t i = 0; i < n; i++) {
 		bool recreated = false;
 
@@ -3117,6 +3121,12 @@ int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err)
 				gc_failed(rep, err, &e);
 			else
 				rep->removed++;
+		} else if (pods[i].state == STORE_POD_PENDING && pods[i].phase == STORE_PHASE_PENDING &&
+			   !pods[i].deletion_ns && !store_owner_alive(pods[i].owner)) {
+			if (pod_start(rt, pods[i].uid, true, NULL, 0, &e) < 0)
+				gc_failed(rep, err, &e);
+			else
+				rep->started++;
 		} else if (sandbox_to_recreate(rt, &pods[i])) {
 			if (pod_recover_locked(rt, pods[i].uid, &recreated, &e) < 0)
 				gc_failed(rep, err, &e);

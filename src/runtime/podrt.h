@@ -304,11 +304,12 @@ json_t *podrt_view_status(const struct podrt_view *v);
 struct podrt_gc_report {
 	size_t removed;     /* leftover objects removed */
 	size_t recreated;   /* dead sandboxes re-created */
+	size_t started;     /* pending pods whose admitting process died, started */
 	size_t failed;      /* pods or objects it could not handle (err: the first) */
 };
 
 /* Garbage and repair: finish the pods of killed commands (dead owners),
- * re-create dead sandboxes, remove what belongs to no pod (pod dirs, netns
+ * start pending pods whose admitting process died, re-create dead sandboxes, remove what belongs to no pod (pod dirs, netns
  * pins, runtime state) and run CNI GC.  Goes on past a failure: every one
  * is warned about, the first is returned. */
 int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err) PN_MUST_CHECK;
