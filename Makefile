@@ -142,11 +142,15 @@ $(BUILD)/bin/podnetd: $(BUILD)/obj/api/main.o $(LIBS_api)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(API_LIBS) $(RUNTIME_LIBS) $(NFT_LIBS)
 
-# The shim's httpGet probes go through libcurl's multi interface.
+# The shim's httpGet probes go through libcurl's multi interface, but the
+# shim does not link it: prober.c dlopens libcurl at a pod's first httpGet
+# probe (<curl/curl.h> only for the types), so a shim of a pod without one
+# maps none of libcurl's dependency tree (faults/load holds its RSS/PSS).
+# dlopen is in glibc's libc since 2.34 (Debian 12: 2.36): no -ldl.
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS) -lcurl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
 
 # The pause process is the pod's PID 1 inside its sandbox: static, tiny.
 $(BUILD)/bin/podnet-pause: $(BUILD)/obj/pause/pause.o

@@ -22,7 +22,9 @@ PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
 # podnetd: HTTP/1.1 + TLS (libmicrohttpd over GnuTLS), its certificates
 # (GnuTLS) and WebSocket framing for exec (wslay).  Its tests drive the real
 # kubectl; where none is installed, Debian's kubernetes-client (an older
-# kubectl) stands in.  bench/apibench is a libcurl client.
+# kubectl) stands in.  bench/apibench is a libcurl client; the shim
+# dlopens libcurl-gnutls.so.4 (libcurl3-gnutls, pulled in by the -dev
+# package, whose header the shim compiles against) for httpGet probes.
 PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev"
 if ! command -v kubectl >/dev/null 2>&1; then
 	PKGS="$PKGS kubernetes-client"

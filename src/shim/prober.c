@@ -22,7 +22,8 @@
  *    worker holds until the next attempt.
  *
  * The handlers: tcpSocket connects (non-blocking) from the node to the
- * pod's address; httpGet is a GET through libcurl's multi interface, whose
+ * pod's address; httpGet is a GET through libcurl's multi interface
+ * (loaded with dlopen at the first httpGet probe, see curl_load), whose
  * sockets and timer are driven from the shim's epoll (success: 200 <= code
  * < 400, kubelet's rule; redirects are not followed, which kubelet also
  * counts as success when they leave the host); exec runs the OCI
@@ -34,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -78,6 +80,35 @@ static uint64_t probe_key(size_t idx, enum probe_kind k)
 
 /* ------------------------------------------------------------ curl glue */
 
+/*
+ * libcurl is not linked: most pods have no httpGet probe, and a linked
+ * libcurl makes the dynamic loader map and relocate it and its dependency
+ * tree (GnuTLS, nettle, nghttp2, libssh2, LDAP, Kerberos, ...) in every
+ * shim at exec (faults/load: RSS 3682 KB, PSS 1758 KB per shim linked;
+ * 2451 KB, 657 KB not).  The first httpGet probe dlopens it; the header gives
+ * the types, and C holds the functions this file calls, typed from their
+ * declarations in <curl/curl.h>.  libcurl's soname-4 ABI is the same in
+ * every TLS flavour: the GnuTLS one first (the runtime package of the -dev
+ * package the shim builds against, the TLS library podnetd already uses),
+ * then the OpenSSL one (Debian's curl binary pulls it in).  RTLD_LOCAL keeps
+ * its symbols out of the shim's global scope.  Once loaded it stays: the
+ * shim exits soon after prober_fini, and unloading a TLS stack early would
+ * only run its destructors sooner.
+ */
+#define CURL_FNS(X)                                                                                \
+	X(global_init) X(global_cleanup) X(multi_init) X(multi_cleanup) X(multi_setopt)            \
+	X(multi_add_handle) X(multi_remove_handle) X(multi_info_read) X(multi_socket_action)        \
+	X(easy_init) X(easy_cleanup) X(easy_setopt) X(easy_getinfo) X(easy_strerror)               \
+	X(slist_append) X(slist_free_all)
+
+static struct {
+#define CURL_FN_PTR(f) __typeof__(curl_##f) *f;
+	CURL_FNS(CURL_FN_PTR)
+#undef CURL_FN_PTR
+} C;
+
+static const char *const curl_sonames[] = { "libcurl-gnutls.so.4", "libcurl.so.4" };
+
 static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct epoll_event ev = { 0 };
@@ -109,35 +140,75 @@ int prober_init(int epfd, const struct oci_rt *rt, const char *pod_ip, struct pn
 }
 
 /*
- * libcurl is set up at the first httpGet probe, not at the shim's start:
- * its global init loads the TLS library's state, megabytes a shim of a pod
- * without HTTP probes (most of them) should not carry.
+ * Load libcurl and resolve C.  On failure why says what dlopen/dlsym said
+ * (dlerror names the file), and the probe fails with it; the next httpGet
+ * probe tries again.
+ */
+static int curl_load(char *why, size_t n)
+{
+	static void *lib;
+	char errs[512] = "";
+	size_t len = 0;
+
+	if (lib)
+		return 0;
+	for (size_t i = 0; i < sizeof(curl_sonames) / sizeof(curl_sonames[0]) && !lib; i++) {
+		lib = dlopen(curl_sonames[i], RTLD_NOW | RTLD_LOCAL);
+		if (!lib && len < sizeof(errs))
+			len += (size_t)snprintf(errs + len, sizeof(errs) - len, "%s%s", i ? "; " : "",
+						dlerror());
+	}
+	if (!lib) {
+		snprintf(why, n, "httpGet probe: libcurl not available: %s", errs);
+		return -1;
+	}
+#define CURL_FN_LOAD(f)                                                                            \
+	if (!(*(void **)&C.f = dlsym(lib, "curl_" #f))) {                                          \
+		snprintf(why, n, "httpGet probe: libcurl not available: %s", dlerror());          \
+		goto fail;                                                                         \
+	}
+	CURL_FNS(CURL_FN_LOAD)
+#undef CURL_FN_LOAD
+	return 0;
+fail:
+	dlclose(lib);
+	lib = NULL;
+	memset(&C, 0, sizeof(C));
+	return -1;
+}
+
+/*
+ * libcurl is loaded and set up at the first httpGet probe, not at the
+ * shim's start: its global init loads the TLS library's state, megabytes a
+ * shim of a pod without HTTP probes (most of them) should not carry.
  */
 static int curl_start(char *why, size_t n)
 {
 	if (P.curl_ok)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl_load(why, n) < 0)
+		return -1;
+	if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(why, n, "libcurl: global init failed");
 		return -1;
 	}
-	P.multi = curl_multi_init();
+	P.multi = C.multi_init();
 	if (!P.multi) {
-		curl_global_cleanup();
+		C.global_cleanup();
 		snprintf(why, n, "libcurl: out of memory");
 		return -1;
 	}
 	P.curl_ok = true;
-	curl_multi_setopt(P.multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(P.multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	C.multi_setopt(P.multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	C.multi_setopt(P.multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	return 0;
 }
 
 void prober_fini(void)
 {
 	if (P.curl_ok) {
-		curl_multi_cleanup(P.multi);
-		curl_global_cleanup();
+		C.multi_cleanup(P.multi);
+		C.global_cleanup();
 		P.curl_ok = false;
 	}
 }
@@ -203,8 +274,8 @@ static void probe_done(struct shim_ctr *c, enum probe_kind k, enum probe_result 
 static void cancel(struct probe *p)
 {
 	if (p->easy) {
-		curl_multi_remove_handle(P.multi, p->easy);
-		curl_easy_cleanup(p->easy);
+		C.multi_remove_handle(P.multi, p->easy);
+		C.easy_cleanup(p->easy);
 		p->easy = NULL;
 	}
 	if (p->fd >= 0) {
@@ -300,7 +371,7 @@ static int start_http(struct shim_ctr *c, enum probe_kind k, char *why, size_t n
 		 host_of(p), p->port, p->path && p->path[0] == '/' ? "" : "/", p->path ? p->path : "");
 	if (curl_start(why, n) < 0)
 		return -1;
-	e = curl_easy_init();
+	e = C.easy_init();
 	if (!e) {
 		snprintf(why, n, "libcurl: out of memory");
 		return -1;
@@ -308,27 +379,27 @@ static int start_http(struct shim_ctr *c, enum probe_kind k, char *why, size_t n
 	for (size_t i = 0; p->headers && p->headers[i]; i++) {
 		ua |= !strncasecmp(p->headers[i], "User-Agent:", 11);
 		accept |= !strncasecmp(p->headers[i], "Accept:", 7);
-		hdrs = curl_slist_append(hdrs, p->headers[i]);
+		hdrs = C.slist_append(hdrs, p->headers[i]);
 	}
 	if (!accept)
-		hdrs = curl_slist_append(hdrs, "Accept: */*");
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, hdrs);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+		hdrs = C.slist_append(hdrs, "Accept: */*");
+	C.easy_setopt(e, CURLOPT_URL, url);
+	C.easy_setopt(e, CURLOPT_PRIVATE, hdrs);
+	C.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 	if (!ua)
-		curl_easy_setopt(e, CURLOPT_USERAGENT, PROBE_UA);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout * 1000L);
+		C.easy_setopt(e, CURLOPT_USERAGENT, PROBE_UA);
+	C.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	C.easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout * 1000L);
 	/* kubelet does not verify the certificate of an HTTPS probe. */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	C.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	C.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	/* the body is not needed; kubelet reads at most 10 KiB of it */
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE, 10240L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	C.easy_setopt(e, CURLOPT_MAXFILESIZE, 10240L);
+	C.easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	p->easy = e;
-	if (curl_multi_add_handle(P.multi, e) != CURLM_OK) {
-		curl_slist_free_all(hdrs);
-		curl_easy_cleanup(e);
+	if (C.multi_add_handle(P.multi, e) != CURLM_OK) {
+		C.slist_free_all(hdrs);
+		C.easy_cleanup(e);
 		p->easy = NULL;
 		snprintf(why, n, "libcurl: cannot add the request");
 		return -1;
@@ -344,7 +415,7 @@ static void curl_collect(struct shim_ctr *ctrs, size_t n)
 
 	if (!P.curl_ok)
 		return;
-	while ((m = curl_multi_info_read(P.multi, &left))) {
+	while ((m = C.multi_info_read(P.multi, &left))) {
 		CURL *e = m->easy_handle;
 		CURLcode rc = m->data.result;
 		struct curl_slist *hdrs = NULL;
@@ -359,10 +430,10 @@ static void curl_collect(struct shim_ctr *ctrs, size_t n)
 
 				if (p->easy != e)
 					continue;
-				curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-				curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
-				curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
-				curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&hdrs);
+				C.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+				C.easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
+				C.easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+				C.easy_getinfo(e, CURLINFO_PRIVATE, (char **)&hdrs);
 				snprintf(es, sizeof(es), "%s", oserr ? strerror((int)oserr) : "");
 				lower_first(es);
 				if (rc == CURLE_OK || (rc == CURLE_FILESIZE_EXCEEDED && code)) {
@@ -381,11 +452,11 @@ static void curl_collect(struct shim_ctr *ctrs, size_t n)
 						 url ? url : "", host_of(p), p->port, es);
 				} else {
 					snprintf(why, sizeof(why), "Get \"%s\": %s", url ? url : "",
-						 curl_easy_strerror(rc));
+						 C.easy_strerror(rc));
 				}
-				curl_multi_remove_handle(P.multi, e);
-				curl_slist_free_all(hdrs);
-				curl_easy_cleanup(e);
+				C.multi_remove_handle(P.multi, e);
+				C.slist_free_all(hdrs);
+				C.easy_cleanup(e);
 				p->easy = NULL;
 				probe_done(&ctrs[i], (enum probe_kind)k, why[0] ? PR_FAILURE : PR_SUCCESS, why);
 				goto next;
@@ -582,7 +653,7 @@ void prober_tick(struct shim_ctr *ctrs, size_t n, uint64_t now)
 
 	if (P.curl_at && now >= P.curl_at) {
 		P.curl_at = 0;
-		curl_multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		C.multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		curl_collect(ctrs, n);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -635,7 +706,7 @@ void prober_tick(struct shim_ctr *ctrs, size_t n, uint64_t now)
 		}
 	/* an added curl handle starts on the next socket_action */
 	if (P.curl_ok) {
-		curl_multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		C.multi_socket_action(P.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		curl_collect(ctrs, n);
 	}
 }
@@ -650,7 +721,7 @@ void prober_on_event(struct shim_ctr *ctrs, size_t n, uint64_t key, uint32_t eve
 			   (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 			   (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
 
-		curl_multi_socket_action(P.multi, fd, mask, &running);
+		C.multi_socket_action(P.multi, fd, mask, &running);
 		curl_collect(ctrs, n);
 		return;
 	}

@@ -7,6 +7,9 @@
 #   lv  sleep, livenessProbe exec [test -f /tmp/alive]             restarted with kubelet's events when it fails
 #   st  startupProbe tcpSocket :9090, readinessProbe exec true     not started, not ready until :9090 listens
 #   sf  startupProbe that never passes (failureThreshold 2)         killed and restarted: "failed startup probe"
+#   nc  httpGet readiness on a node without libcurl (the files hidden in
+#       this node's mount namespace): the shim runs, the probe fails with
+#       the loader's reason, the pod stays up and not ready
 #
 # Every wait is bounded; the pods have terminationGracePeriodSeconds: 1.
 . "$(dirname "$0")/lib.sh"
@@ -141,4 +144,43 @@ t_match "$($P describe pod sf)" "Container c failed startup probe, will be resta
 t_is "$(jp sf '{.status.containerStatuses[0].ready}')" "false" "sf: never ready"
 
 t_ok "delete the pods" $P delete pod rp lv st sf
+
+# --- no libcurl on the node -----------------------------------------------
+# The shim dlopens libcurl at the first httpGet probe (it does not link it):
+# with both sonames it tries turned into empty files, a shim still starts
+# and its probe fails with what dlopen said.  The bind mounts live in this
+# node's private mount namespace only.
+hidden=()
+for so in libcurl-gnutls.so.4 libcurl.so.4; do
+	f=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ {print $NF; exit}')
+	[ -n "$f" ] || continue
+	f=$(readlink -f "$f")
+	mount --bind /dev/null "$f" && hidden+=("$f") && on_cleanup "umount '$f'"
+done
+t_ok "libcurl hidden in this node (${#hidden[@]} files)" test "${#hidden[@]}" -ge 1
+cat >"$T/nc.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: { name: nc }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: host
+    command: [sh, -c, 'mkdir -p /www && echo ok >/www/ready.html && exec busybox httpd -f -p 8080 -h /www']
+    readinessProbe:
+      httpGet: { path: /ready.html, port: 8080 }
+      periodSeconds: 1
+YAML
+on_cleanup "$P delete pod nc"
+t_ok "apply nc (httpGet readiness) without libcurl" $P apply -f "$T/nc.yaml"
+unhealthy() { $P describe pod nc | grep -q "Readiness probe failed: httpGet probe: libcurl not available: "; }
+t_ok "nc: the probe fails, saying libcurl is not available" wait_for 120 unhealthy
+t_match "$($P describe pod nc)" "libcurl not available: [^ ]*libcurl-gnutls\.so\.4: file too short; [^ ]*libcurl\.so\.4: file too short" \
+	"describe nc: dlerror's reason for each soname tried"
+retried() { $P describe pod nc | grep -Eq "\(x[0-9]+ over .*Readiness probe failed: httpGet probe: libcurl not"; }
+t_ok "nc: the shim lives on and probes again (the event's count grows)" wait_for 60 retried
+t_is "$(jp nc '{.status.containerStatuses[0].state.running}' | grep -c startedAt)" "1" "nc: still running"
+t_is "$(jp nc '{.status.containerStatuses[0].ready}')" "false" "nc: not ready"
+t_ok "delete nc (its shim is alive to stop it)" $P delete pod nc
 t_done
