@@ -849,6 +849,26 @@ static void candidates_print(const struct cri_ctr *const *ctrs, const struct pod
 	pn_err_free(&err);
 }
 
+/*
+ * inspect and inspectp begin alike: the flags, -o (JSON when none), at
+ * least one ID or name, the node's views (@nv open on success).  0, or -1
+ * after printing the error.  @output is the -o flag's variable.
+ */
+static int inspect_start(struct flag *flags, int argc, char **argv, struct flag_args *a,
+			 const char **output, enum cri_out *fmt, const char *usage,
+			 struct node_views *nv)
+{
+	if (cmd_flags(flags, argc, argv, a) < 0 || cri_out_parse(*output, fmt) < 0)
+		return -1;
+	if (*fmt == CRI_OUT_TABLE)
+		*fmt = CRI_OUT_JSON;
+	if (a->n == 0) {
+		cmd_errorf("ID cannot be empty; usage: %s", usage);
+		return -1;
+	}
+	return views_open(nv);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	const char *output = NULL, *ns = NULL;
@@ -866,17 +886,8 @@ int cmd_inspect(int argc, char **argv)
 	enum cri_out fmt;
 	int rc = 1;
 
-	if (cmd_flags(flags, argc, argv, &a) < 0)
-		goto out;
-	if (cri_out_parse(output, &fmt) < 0)
-		goto out;
-	if (fmt == CRI_OUT_TABLE)
-		fmt = CRI_OUT_JSON;
-	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE]");
-		goto out;
-	}
-	if (views_open(&nv) < 0)
+	if (inspect_start(flags, argc, argv, &a, &output, &fmt,
+			  "podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE]", &nv) < 0)
 		goto out;
 	opened = true;
 	if (cri_list(&nv, &cs, &nc) < 0 || !(hits = calloc(nc ? nc : 1, sizeof(*hits))))
@@ -935,17 +946,8 @@ int cmd_inspectp(int argc, char **argv)
 	enum cri_out fmt;
 	int rc = 1;
 
-	if (cmd_flags(flags, argc, argv, &a) < 0)
-		goto out;
-	if (cri_out_parse(output, &fmt) < 0)
-		goto out;
-	if (fmt == CRI_OUT_TABLE)
-		fmt = CRI_OUT_JSON;
-	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE]");
-		goto out;
-	}
-	if (views_open(&nv) < 0)
+	if (inspect_start(flags, argc, argv, &a, &output, &fmt,
+			  "podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE]", &nv) < 0)
 		goto out;
 	opened = true;
 	if (!(hits = calloc(nv.n ? nv.n : 1, sizeof(*hits))))
