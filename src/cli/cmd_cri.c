@@ -502,6 +502,29 @@ static void print_map(const char *title, json_t *m)
 	free(keys);
 }
 
+/* The end of one verbose entry of pods and ps: its labels, its
+ * annotations (consumed) and a blank line. */
+static void print_maps(json_t *labels, json_t *ann)
+{
+	print_map("Labels", labels);
+	print_map("Annotations", ann);
+	printf("\n");
+	json_decref(ann);
+}
+
+/* The end of pods and ps: the document {@key: @items} for -o json/yaml,
+ * the table unless -q or -v printed the entries as they came.  1 on
+ * failure. */
+static int print_list_end(enum cri_out fmt, bool quiet, bool verbose, const char *key,
+			  json_t *items, struct table *t, struct pn_err *err)
+{
+	if (fmt != CRI_OUT_TABLE && !quiet)
+		return print_doc(json_pack("{s:O}", key, items), fmt);
+	if (!quiet && !verbose && table_print(t, stdout, true, err) < 0)
+		return 1;
+	return 0;
+}
+
 /* ----------------------------------------------------------------- pods */
 
 static int view_newest_first(const void *pa, const void *pb)
@@ -620,20 +643,14 @@ int cmd_pods(int argc, char **argv)
 			       v->pod->namespace_);
 			printf("Status: %s\n", ready ? "Ready" : "NotReady");
 			printf("Created: %s\n", format_go_time(v->pod->created_ns, ts));
-			print_map("Labels", l);
-			print_map("Annotations", ann);
-			printf("\n");
-			json_decref(ann);
+			print_maps(l, ann);
 		} else if (pods_row(t, v, no_trunc, &err) < 0) {
 			cmd_error(&err);
 			rc = 1;
 		}
 		json_decref(l);
 	}
-	if (fmt != CRI_OUT_TABLE && !quiet)
-		rc |= print_doc(json_pack("{s:O}", "items", items), fmt);
-	else if (!quiet && !verbose && table_print(t, stdout, true, &err) < 0)
-		rc = 1;
+	rc |= print_list_end(fmt, quiet, verbose, "items", items, t, &err);
 out:
 	free(order);
 	table_free(t);
@@ -767,20 +784,14 @@ int cmd_ps(int argc, char **argv)
 			printf("ID: %s\nName: %s\nAttempt: %d\nState: %s\nImage: %s\nCreated: %s\n", cid,
 			       c->c->row.name, c->attempt, cri_state_names[c->state], c->c->row.image,
 			       format_age_crictl(c->created, now_ns(), age));
-			print_map("Labels", l);
-			print_map("Annotations", ann);
-			printf("\n");
-			json_decref(ann);
+			print_maps(l, ann);
 		} else if (ps_row(t, c, no_trunc, &err) < 0) {
 			cmd_error(&err);
 			rc = 1;
 		}
 		json_decref(l);
 	}
-	if (fmt != CRI_OUT_TABLE && !quiet)
-		rc |= print_doc(json_pack("{s:O}", "containers", list), fmt);
-	else if (!quiet && !verbose && table_print(t, stdout, true, &err) < 0)
-		rc = 1;
+	rc |= print_list_end(fmt, quiet, verbose, "containers", list, t, &err);
 out:
 	table_free(t);
 	free(cs);
@@ -838,6 +849,26 @@ static void candidates_print(const struct cri_ctr *const *ctrs, const struct pod
 	pn_err_free(&err);
 }
 
+/*
+ * inspect and inspectp begin alike: the flags, -o (JSON when none), at
+ * least one ID or name, the node's views (@nv open on success).  0, or -1
+ * after printing the error.  @output is the -o flag's variable.
+ */
+static int inspect_start(struct flag *flags, int argc, char **argv, struct flag_args *a,
+			 const char **output, enum cri_out *fmt, const char *usage,
+			 struct node_views *nv)
+{
+	if (cmd_flags(flags, argc, argv, a) < 0 || cri_out_parse(*output, fmt) < 0)
+		return -1;
+	if (*fmt == CRI_OUT_TABLE)
+		*fmt = CRI_OUT_JSON;
+	if (a->n == 0) {
+		cmd_errorf("ID cannot be empty; usage: %s", usage);
+		return -1;
+	}
+	return views_open(nv);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	const char *output = NULL, *ns = NULL;
@@ -855,17 +886,8 @@ int cmd_inspect(int argc, char **argv)
 	enum cri_out fmt;
 	int rc = 1;
 
-	if (cmd_flags(flags, argc, argv, &a) < 0)
-		goto out;
-	if (cri_out_parse(output, &fmt) < 0)
-		goto out;
-	if (fmt == CRI_OUT_TABLE)
-		fmt = CRI_OUT_JSON;
-	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE]");
-		goto out;
-	}
-	if (views_open(&nv) < 0)
+	if (inspect_start(flags, argc, argv, &a, &output, &fmt,
+			  "podnet inspect CONTAINER-ID|NAME... [-n NAMESPACE]", &nv) < 0)
 		goto out;
 	opened = true;
 	if (cri_list(&nv, &cs, &nc) < 0 || !(hits = calloc(nc ? nc : 1, sizeof(*hits))))
@@ -924,17 +946,8 @@ int cmd_inspectp(int argc, char **argv)
 	enum cri_out fmt;
 	int rc = 1;
 
-	if (cmd_flags(flags, argc, argv, &a) < 0)
-		goto out;
-	if (cri_out_parse(output, &fmt) < 0)
-		goto out;
-	if (fmt == CRI_OUT_TABLE)
-		fmt = CRI_OUT_JSON;
-	if (a.n == 0) {
-		cmd_errorf("ID cannot be empty; usage: podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE]");
-		goto out;
-	}
-	if (views_open(&nv) < 0)
+	if (inspect_start(flags, argc, argv, &a, &output, &fmt,
+			  "podnet inspectp POD-ID|POD-NAME... [-n NAMESPACE]", &nv) < 0)
 		goto out;
 	opened = true;
 	if (!(hits = calloc(nv.n ? nv.n : 1, sizeof(*hits))))

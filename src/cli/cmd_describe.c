@@ -176,6 +176,25 @@ out:
 	return ret;
 }
 
+/* Release @w unprinted (tw_flush releases it too). */
+static void tw_close(struct tw *w)
+{
+	if (w->f)
+		fclose(w->f);
+	w->f = NULL;
+	free(w->buf);
+	w->buf = NULL;
+}
+
+/* Print one object's description, after a blank line unless it is the
+ * @first (kubectl's separator between objects); @w is released. */
+static int tw_emit(struct tw *w, bool first)
+{
+	if (!first)
+		fputs("\n\n", stdout);
+	return tw_flush(w, stdout);
+}
+
 /* --- describePod -------------------------------------------------------- */
 
 static const char *jstr(json_t *o, const char *key)
@@ -743,17 +762,13 @@ static int describe_np_one(const struct store_netpol *row, bool first)
 		goto out;
 	}
 	describe_netpol(&w, j);
-	if (!first)
-		fputs("\n\n", stdout);
-	if (tw_flush(&w, stdout) < 0) {
+	if (tw_emit(&w, first) < 0) {
 		cmd_errorf("writing the description failed");
 		goto out;
 	}
 	rc = 0;
 out:
-	if (w.f)
-		fclose(w.f);
-	free(w.buf);
+	tw_close(&w);
 	json_decref(j);
 	return rc;
 }
@@ -819,17 +834,13 @@ static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first
 		describe_pod(&w, j, rec);
 		json_decref(rec);
 	}
-	if (!first)
-		fputs("\n\n", stdout);
-	if (tw_flush(&w, stdout) < 0) {
+	if (tw_emit(&w, first) < 0) {
 		cmd_errorf("writing the description failed");
 		goto out;
 	}
 	rc = 0;
 out:
-	if (w.f)
-		fclose(w.f);
-	free(w.buf);
+	tw_close(&w);
 	json_decref(j);
 	podrt_view_free(&v);
 	pn_err_free(&err);
@@ -967,13 +978,8 @@ static int describe_services(struct podrt *rt, const char *ns, char **names, siz
 			continue;
 		}
 		describe_service(&w, svcs[i], j, sl, nsl);
-		if (shown++)
-			fputs("\n\n", stdout);
-		if (tw_flush(&w, stdout) < 0)
+		if (tw_emit(&w, shown++ == 0) < 0)
 			rc = 1;
-		if (w.f)
-			fclose(w.f);
-		free(w.buf);
 		json_decref(j);
 		ep_slices_free(sl, nsl);
 	}

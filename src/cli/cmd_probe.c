@@ -219,6 +219,8 @@ static void ends_free(struct ends *e)
 		close(e->from_fd);
 	store_pod_free(e->from);
 	store_pod_free(e->to);
+	e->from_fd = -1;
+	e->from = e->to = NULL;
 }
 
 static void with_ns(char *out, size_t n, const char *ns, const char *name)
@@ -380,26 +382,46 @@ static void print_result(const struct probe_args *a, const char *from,
 	}
 }
 
+/*
+ * probe and trace begin alike: --help, the arguments, the runtime, the two
+ * ends.  1 when help was printed, 0 when @rt is open and @e resolved (end
+ * with probe_end), -1 after printing the error (nothing left open).
+ */
+static int probe_start(const char *name, int argc, char **argv, bool trace, struct probe_args *a,
+		       struct podrt *rt, struct ends *e)
+{
+	const struct cmd *self = cmd_find(name);
+
+	if (cmd_wants_help(self, argc, argv))
+		return 1;
+	if (parse_args(self, argc, argv, a, trace) < 0 || cmd_runtime_open(rt, NULL) < 0)
+		return -1;
+	if (resolve(rt, a, e) < 0) {
+		ends_free(e);
+		podrt_close(rt);
+		return -1;
+	}
+	return 0;
+}
+
+static void probe_end(struct podrt *rt, struct ends *e)
+{
+	ends_free(e);
+	podrt_close(rt);
+}
+
 int cmd_probe(int argc, char **argv)
 {
-	const struct cmd *self = cmd_find("probe");
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	struct probe_args a;
 	struct probe_result r;
-	struct ends e = { .from_fd = -1 };
-	bool rt_open = false;
-	int ret = 1;
+	struct ends e;
+	int ret = probe_start("probe", argc, argv, false, &a, &rt, &e);
 
-	if (cmd_wants_help(self, argc, argv))
-		return 0;
-	if (parse_args(self, argc, argv, &a, false) < 0)
-		goto out;
-	if (cmd_runtime_open(&rt, NULL) < 0)
-		goto out;
-	rt_open = true;
-	if (resolve(&rt, &a, &e) < 0)
-		goto out;
+	if (ret != 0)
+		return ret > 0 ? 0 : 1;
+	ret = 1;
 	if (probe_run(e.from_fd, &a.q, &r, &err) < 0) {
 		cmd_error(&err);
 		goto out;
@@ -408,9 +430,7 @@ int cmd_probe(int argc, char **argv)
 	fflush(stdout);
 	ret = probe_outcome_ok(r.outcome) ? 0 : 1;
 out:
-	ends_free(&e);
-	if (rt_open)
-		podrt_close(&rt);
+	probe_end(&rt, &e);
 	pn_err_free(&err);
 	return ret;
 }
@@ -708,27 +728,20 @@ static json_t *trace_json(const struct probe_args *a, const char *from, const st
 
 int cmd_trace(int argc, char **argv)
 {
-	const struct cmd *self = cmd_find("trace");
 	struct podrt rt;
 	struct pn_err err = { 0 };
 	struct probe_args a;
-	struct ends e = { .from_fd = -1 };
+	struct ends e;
 	struct trace_req tq;
 	struct trace_result res = { 0 };
-	bool rt_open = false, have_res = false;
-	int ret = 1;
+	bool have_res = false;
+	int ret = probe_start("trace", argc, argv, true, &a, &rt, &e);
 
+	if (ret != 0)
+		return ret > 0 ? 0 : 1;
+	ret = 1;
 	memset(&tq, 0, sizeof(tq));
 	tq.from.nsfd = tq.to.nsfd = -1;
-	if (cmd_wants_help(self, argc, argv))
-		return 0;
-	if (parse_args(self, argc, argv, &a, true) < 0)
-		goto out;
-	if (cmd_runtime_open(&rt, NULL) < 0)
-		goto out;
-	rt_open = true;
-	if (resolve(&rt, &a, &e) < 0)
-		goto out;
 	tq.kind = a.q.kind;
 	tq.dst = a.q.dst;
 	tq.port = a.q.port;
@@ -769,9 +782,7 @@ out:
 		trace_result_free(&res);
 	trace_end_close(&tq.from);
 	trace_end_close(&tq.to);
-	ends_free(&e);
-	if (rt_open)
-		podrt_close(&rt);
+	probe_end(&rt, &e);
 	pn_err_free(&err);
 	return ret;
 }

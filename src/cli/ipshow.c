@@ -455,6 +455,50 @@ static int build_iftable(struct nl_sock *s, struct iftable *t, struct msgvec *li
 	return ret;
 }
 
+/* One JSON object per message of a dump of @type (routes, neighbours),
+ * made by @one with the link table at hand for the interface names. */
+typedef int msg_json_fn(const struct iftable *t, int family, const struct nlmsghdr *h,
+			json_t *arr);
+
+static int dump_json(struct nl_sock *s, uint16_t type, int family, msg_json_fn *one,
+		     const char *what, json_t **out, struct pn_err *err)
+{
+	struct iftable t = { 0 };
+	struct msgvec links = { 0 }, msgs = { 0 };
+	char dump_what[32];
+	json_t *arr = NULL;
+	int ret;
+
+	*out = NULL;
+	snprintf(dump_what, sizeof(dump_what), "dump %s", what);
+	ret = build_iftable(s, &t, &links, err);
+	if (ret < 0)
+		goto out;
+	ret = dump_all(s, type, family, &msgs, dump_what, err);
+	if (ret < 0)
+		goto out;
+	arr = json_array();
+	if (!arr) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list %s", what);
+		goto out;
+	}
+	for (size_t i = 0; i < msgs.n; i++) {
+		if (one(&t, family, msgs.v[i], arr) < 0) {
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list %s", what);
+			goto out;
+		}
+	}
+	*out = arr;
+	arr = NULL;
+	ret = 0;
+out:
+	json_decref(arr);
+	msgvec_free(&links);
+	msgvec_free(&msgs);
+	free(t.v);
+	return ret;
+}
+
 /* ---- addresses ---- */
 
 #ifndef INFINITY_LIFE_TIME
@@ -718,15 +762,8 @@ static int metrics_json(json_t *o, const struct nlattr *rta)
 	return r ? -ENOMEM : 0;
 }
 
-struct route_ctx {
-	struct iftable *t;
-	int family;
-	json_t *arr;
-};
-
-static int route_cb(const struct nlmsghdr *h, void *arg)
+static int route_json(const struct iftable *t, int family, const struct nlmsghdr *h, json_t *arr)
 {
-	struct route_ctx *c = arg;
 	const struct rtmsg *rt = NLMSG_DATA(h);
 	struct nlattr *tb[RTA_MAX + 1];
 	char b[PN_IP_STRLEN + 8], ip[PN_IP_STRLEN], nb[IFNAMSIZ + 8];
@@ -736,7 +773,7 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 
 	if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(*rt)))
 		return 0;
-	if (rt->rtm_family != c->family)
+	if (rt->rtm_family != family)
 		return 0;
 	nl_parse_msg(tb, RTA_MAX, h, sizeof(*rt));
 	table = tb[RTA_TABLE] ? nl_get_u32(tb[RTA_TABLE]) : rt->rtm_table;
@@ -746,7 +783,7 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 		return 0;
 	host_len = rt->rtm_family == AF_INET ? 32 : 128;
 	o = json_object();
-	if (!o || json_array_append_new(c->arr, o) < 0)
+	if (!o || json_array_append_new(arr, o) < 0)
 		return -ENOMEM;
 	if (rt->rtm_type != RTN_UNICAST)
 		r |= jstr(o, "type", rttype_str(rt->rtm_type, b, sizeof(b)));
@@ -778,7 +815,7 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 		r |= jstr(o, "gateway", ip);
 	}
 	if (tb[RTA_OIF])
-		r |= jstr(o, "dev", if_name(c->t, (int)nl_get_u32(tb[RTA_OIF]), nb));
+		r |= jstr(o, "dev", if_name(t, (int)nl_get_u32(tb[RTA_OIF]), nb));
 	if (rt->rtm_protocol != RTPROT_BOOT)
 		r |= jstr(o, "protocol", rtprot_str(rt->rtm_protocol, b, sizeof(b)));
 	if (rt->rtm_scope != RT_SCOPE_UNIVERSE)
@@ -807,7 +844,7 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 	if (tb[RTA_METRICS])
 		r |= metrics_json(o, tb[RTA_METRICS]);
 	if (tb[RTA_IIF])
-		r |= jstr(o, "iif", if_name(c->t, (int)nl_get_u32(tb[RTA_IIF]), nb));
+		r |= jstr(o, "iif", if_name(t, (int)nl_get_u32(tb[RTA_IIF]), nb));
 	if (tb[RTA_PREF]) {
 		unsigned int p = nl_get_u8(tb[RTA_PREF]);
 
@@ -838,7 +875,7 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 				ip_str(rt->rtm_family, nt[RTA_GATEWAY], ip);
 				r |= jstr(n, "gateway", ip);
 			}
-			r |= jstr(n, "dev", if_name(c->t, nh->rtnh_ifindex, nb));
+			r |= jstr(n, "dev", if_name(t, nh->rtnh_ifindex, nb));
 			r |= jint(n, "weight", nh->rtnh_hops + 1);
 			r |= route_flags_json(n, nh->rtnh_flags);
 			if (NLMSG_ALIGN(nh->rtnh_len) >= len)
@@ -852,43 +889,12 @@ static int route_cb(const struct nlmsghdr *h, void *arg)
 
 int ipshow_routes(struct nl_sock *s, int family, json_t **out, struct pn_err *err)
 {
-	struct iftable t = { 0 };
-	struct msgvec links = { 0 }, routes = { 0 };
-	struct route_ctx c = { .t = &t, .family = family };
-	int ret;
-
-	*out = NULL;
-	ret = build_iftable(s, &t, &links, err);
-	if (ret < 0)
-		goto out;
-	ret = dump_all(s, RTM_GETROUTE, family, &routes, "dump routes", err);
-	if (ret < 0)
-		goto out;
-	c.arr = json_array();
-	if (!c.arr) {
-		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list routes");
-		goto out;
-	}
-	for (size_t i = 0; i < routes.n; i++) {
-		if (route_cb(routes.v[i], &c) < 0) {
-			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list routes");
-			goto out;
-		}
-	}
-	*out = c.arr;
-	c.arr = NULL;
-	ret = 0;
-out:
-	json_decref(c.arr);
-	msgvec_free(&links);
-	msgvec_free(&routes);
-	free(t.v);
-	return ret;
+	return dump_json(s, RTM_GETROUTE, family, route_json, "routes", out, err);
 }
 
 /* ---- neighbours ---- */
 
-static int neigh_json(const struct iftable *t, const struct nlmsghdr *h, json_t *arr)
+static int neigh_json(const struct iftable *t, int family, const struct nlmsghdr *h, json_t *arr)
 {
 	const struct ndmsg *nd = NLMSG_DATA(h);
 	struct nlattr *tb[NDA_MAX + 1];
@@ -905,6 +911,7 @@ static int neigh_json(const struct iftable *t, const struct nlmsghdr *h, json_t 
 	json_t *o;
 	int r = 0;
 
+	(void)family; /* the kernel filtered the dump by ndm_family */
 	if (h->nlmsg_type != RTM_NEWNEIGH || h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
 		return 0;
 	if (!(want & nd->ndm_state) && !(nd->ndm_flags & NTF_PROXY) && !(nd->ndm_flags & NTF_EXT_LEARNED))
@@ -958,38 +965,7 @@ static int neigh_json(const struct iftable *t, const struct nlmsghdr *h, json_t 
 
 int ipshow_neighs(struct nl_sock *s, int family, json_t **out, struct pn_err *err)
 {
-	struct iftable t = { 0 };
-	struct msgvec links = { 0 }, neighs = { 0 };
-	json_t *arr = NULL;
-	int ret;
-
-	*out = NULL;
-	ret = build_iftable(s, &t, &links, err);
-	if (ret < 0)
-		goto out;
-	ret = dump_all(s, RTM_GETNEIGH, family, &neighs, "dump neighbours", err);
-	if (ret < 0)
-		goto out;
-	arr = json_array();
-	if (!arr) {
-		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list neighbours");
-		goto out;
-	}
-	for (size_t i = 0; i < neighs.n; i++) {
-		if (neigh_json(&t, neighs.v[i], arr) < 0) {
-			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list neighbours");
-			goto out;
-		}
-	}
-	*out = arr;
-	arr = NULL;
-	ret = 0;
-out:
-	json_decref(arr);
-	msgvec_free(&links);
-	msgvec_free(&neighs);
-	free(t.v);
-	return ret;
+	return dump_json(s, RTM_GETNEIGH, family, neigh_json, "neighbours", out, err);
 }
 
 /* ---- text, replayed from the JSON in print_*()'s order ---- */

@@ -1392,6 +1392,21 @@ static char *inject(const struct cni_netlist *list, size_t i, json_t *extra)
 	return s;
 }
 
+/* @cmd (GC, STATUS: no runtime config, no result) on plugin @i, its
+ * config injected with @extra. */
+static int invoke_injected(const struct cniclient *cc, const struct cni_netlist *list, size_t i,
+			   const char *cmd, const char *verb, json_t *extra, struct pn_err *err)
+{
+	char *conf = inject(list, i, extra);
+	int ret;
+
+	if (!conf)
+		return oom(err);
+	ret = invoke(cc, &list->plugins[i], cmd, verb, NULL, conf, strlen(conf), NULL, err);
+	free(conf);
+	return ret;
+}
+
 int cniclient_gc(const struct cniclient *cc, const struct cni_netlist *list,
 		 const struct cni_attachment *valid, size_t n_valid, struct pn_err *err)
 {
@@ -1455,14 +1470,8 @@ int cniclient_gc(const struct cniclient *cc, const struct cni_netlist *list,
 		goto nomem;
 	for (size_t i = 0; i < list->n_plugins; i++) {
 		struct pn_err e = { 0 };
-		char *conf = inject(list, i, extra);
 
-		if (!conf) {
-			keep_first(&ret, err, oom(&e), &e);
-			continue;
-		}
-		r = invoke(cc, &list->plugins[i], "GC", "gc", NULL, conf, strlen(conf), NULL, &e);
-		free(conf);
+		r = invoke_injected(cc, list, i, "GC", "gc", extra, &e);
 		if (r < 0)
 			keep_first(&ret, err, r, &e);
 	}
@@ -1482,14 +1491,8 @@ int cniclient_status(const struct cniclient *cc, const struct cni_netlist *list,
 	if (list->version < CNI_V110)
 		return 0;
 	for (size_t i = 0; i < list->n_plugins; i++) {
-		char *conf = inject(list, i, NULL);
-		int ret;
+		int ret = invoke_injected(cc, list, i, "STATUS", "status", NULL, err);
 
-		if (!conf)
-			return oom(err);
-		ret = invoke(cc, &list->plugins[i], "STATUS", "status", NULL, conf, strlen(conf),
-			     NULL, err);
-		free(conf);
 		/* STATUS stops at the first plugin not ready: its code (50,
 		 * 51) is the network's answer. */
 		if (ret < 0)

@@ -475,42 +475,13 @@ static int open_ns(struct build *b, size_t i)
 	return -ENOENT;
 }
 
-struct nsid_reply {
-	int nsid;
-};
-
-static int nsid_cb(const struct nlmsghdr *h, void *arg)
-{
-	struct nsid_reply *r = arg;
-	struct nlattr *tb[NETNSA_MAX + 1];
-
-	if (h->nlmsg_type != RTM_NEWNSID)
-		return 0;
-	nl_parse_msg(tb, NETNSA_MAX, h, sizeof(struct rtgenmsg));
-	if (tb[NETNSA_NSID])
-		r->nsid = (int)nl_get_u32(tb[NETNSA_NSID]);
-	return 1;
-}
-
-/*
- * The id under which @s's namespace knows the namespace of @fd, or -1.
- * RTM_GETNSID (rtnl_net_getid) looks the id up with peernet2id(): it never
- * allocates one, and answers NETNSA_NSID_NOT_ASSIGNED (-1) if none exists.
- */
+/* The id under which @s's namespace knows the namespace of @fd, or -1
+ * (RTM_GETNSID looks it up with peernet2id(): it never allocates one). */
 static int get_nsid(struct nl_sock *s, int fd)
 {
-	struct nsid_reply r = { .nsid = -1 };
-	struct rtgenmsg *g;
-	char buf[128];
-	struct nl_req req;
+	int id;
 
-	nl_req_init(&req, buf, sizeof(buf), RTM_GETNSID, 0, sizeof(*g), (void **)&g);
-	g->rtgen_family = AF_UNSPEC;
-	if (nl_put_u32(&req, NETNSA_FD, (uint32_t)fd) < 0)
-		return -1;
-	if (nl_dump(s, &req, nsid_cb, &r, "get netnsid", NULL) < 0)
-		return -1;
-	return r.nsid;
+	return netns_get_id(s, fd, &id, NULL) < 0 ? -1 : id;
 }
 
 static void links_free(struct inv_link *v, size_t n)

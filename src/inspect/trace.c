@@ -141,6 +141,17 @@ static void table_name(char *out, size_t n)
 	snprintf(out, n, TRACE_TABLE_PREFIX "%d", (int)getpid());
 }
 
+/* A table of @family with the two chains that mark the probe's packets:
+ * prerouting (what arrives) and output (what the namespace sends). */
+static void hook_table(FILE *f, const char *family, const char *table, const char *rules)
+{
+	fprintf(f, "table %s %s {\n", family, table);
+	fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting priority %s; policy accept;\n%s\t}\n",
+		TRACE_PRIO, rules);
+	fprintf(f, "\tchain output {\n\t\ttype filter hook output priority %s; policy accept;\n%s\t}\n}\n",
+		TRACE_PRIO, rules);
+}
+
 static char *install_script(const struct trace_ns *ns, const char *rules)
 {
 	char table[64], *s = NULL;
@@ -150,18 +161,9 @@ static char *install_script(const struct trace_ns *ns, const char *rules)
 	if (!f)
 		return NULL;
 	table_name(table, sizeof(table));
-	fprintf(f, "table inet %s {\n", table);
-	fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting priority %s; policy accept;\n%s\t}\n",
-		TRACE_PRIO, rules);
-	fprintf(f, "\tchain output {\n\t\ttype filter hook output priority %s; policy accept;\n%s\t}\n}\n",
-		TRACE_PRIO, rules);
-	if (ns->bridge) {
-		fprintf(f, "table bridge %s {\n", table);
-		fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting priority %s; policy accept;\n%s\t}\n",
-			TRACE_PRIO, rules);
-		fprintf(f, "\tchain output {\n\t\ttype filter hook output priority %s; policy accept;\n%s\t}\n}\n",
-			TRACE_PRIO, rules);
-	}
+	hook_table(f, "inet", table, rules);
+	if (ns->bridge)
+		hook_table(f, "bridge", table, rules);
 	if (ns->n_devs) {
 		fprintf(f, "table netdev %s {\n", table);
 		for (size_t i = 0; i < ns->n_devs; i++)

@@ -278,7 +278,6 @@ int netns_new_name(char out[NETNS_NAME_MAX])
 
 struct nsid_reply {
 	int nsid;
-	bool seen;
 };
 
 static int nsid_cb(const struct nlmsghdr *h, void *arg)
@@ -289,34 +288,35 @@ static int nsid_cb(const struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type != RTM_NEWNSID)
 		return 0;
 	nl_parse_msg(tb, NETNSA_MAX, h, sizeof(struct rtgenmsg));
-	if (tb[NETNSA_NSID]) {
+	if (tb[NETNSA_NSID])
 		r->nsid = (int)nl_get_u32(tb[NETNSA_NSID]);
-		r->seen = true;
-	}
 	return 0;
 }
 
-static int nsid_get(struct nl_sock *s, int netns_fd, struct nsid_reply *r, struct pn_err *err)
+int netns_get_id(struct nl_sock *s, int netns_fd, int *nsid, struct pn_err *err)
 {
+	struct nsid_reply r = { .nsid = NETNSA_NSID_NOT_ASSIGNED };
 	char buf[128];
 	struct nl_req req;
 	struct rtgenmsg *g;
 	int ret;
 
+	*nsid = NETNSA_NSID_NOT_ASSIGNED;
 	nl_req_init(&req, buf, sizeof(buf), RTM_GETNSID, 0, sizeof(*g), (void **)&g);
 	g->rtgen_family = AF_UNSPEC;
 	ret = nl_put_u32(&req, NETNSA_FD, (uint32_t)netns_fd);
 	if (ret < 0)
 		return pn_error(err, PN_E_KERNEL, -ret, "RTM_GETNSID: request too long");
-	r->seen = false;
-	r->nsid = NETNSA_NSID_NOT_ASSIGNED;
-	return nl_dump(s, &req, nsid_cb, r, "read a network namespace id", err);
+	ret = nl_dump(s, &req, nsid_cb, &r, "read a network namespace id", err);
+	if (ret < 0)
+		return ret;
+	*nsid = r.nsid;
+	return 0;
 }
 
 int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err)
 {
 	struct nl_sock s = NL_SOCK_INIT;
-	struct nsid_reply r;
 	char buf[128];
 	struct nl_req req;
 	struct rtgenmsg *g;
@@ -326,11 +326,9 @@ int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err)
 	ret = nl_open(&s, NETLINK_ROUTE, err);
 	if (ret < 0)
 		goto out;
-	ret = nsid_get(&s, netns_fd, &r, err);
-	if (ret < 0)
+	ret = netns_get_id(&s, netns_fd, nsid, err);
+	if (ret < 0 || *nsid >= 0 || !assign)
 		goto out;
-	if (r.nsid >= 0 || !assign)
-		goto done;
 	nl_req_init(&req, buf, sizeof(buf), RTM_NEWNSID, 0, sizeof(*g), (void **)&g);
 	g->rtgen_family = AF_UNSPEC;
 	if (nl_put_u32(&req, NETNSA_FD, (uint32_t)netns_fd) < 0 ||
@@ -343,12 +341,7 @@ int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err)
 	 * either way, the kernel's answer is the truth. */
 	if (ret < 0 && ret != -EEXIST)
 		goto out;
-	ret = nsid_get(&s, netns_fd, &r, err);
-	if (ret < 0)
-		goto out;
-done:
-	*nsid = r.nsid;
-	ret = 0;
+	ret = netns_get_id(&s, netns_fd, nsid, err);
 out:
 	nl_close(&s);
 	return ret;

@@ -37,6 +37,10 @@ int netns_delete_pinned(const char *path, struct pn_err *err) PN_MUST_CHECK;
  * assigned and @assign is false.  0 or -errno.
  */
 int netns_peer_id(int netns_fd, bool assign, int *nsid, struct pn_err *err) PN_MUST_CHECK;
+/* The same read (RTM_GETNSID, never allocating) through @s: the id that
+ * @s's namespace gives the namespace of @netns_fd, -1 when none. */
+struct nl_sock;
+int netns_get_id(struct nl_sock *s, int netns_fd, int *nsid, struct pn_err *err) PN_MUST_CHECK;
 
 /* "cni-" + an RFC 4122 version 4 UUID (8-4-4-4-12 hex), the name
  * containerd gives pod network namespaces.  0 or -errno. */

@@ -355,6 +355,25 @@ static void ip_text(const struct pn_ip *ip, char *buf)
 }
 
 /*
+ * The set @stem-v4 or @stem-v6 (@fam 4 or 6) of type @type4 or @type6,
+ * new: NULL when that family is off or the set exists already (policies
+ * that select the same pods or name the same port share one set, filled
+ * once), or when out of memory (the table's oom is then set).
+ */
+static struct nftm_set *fam_set_new(struct gen *g, const char *stem, int fam, const char *type4,
+				    const char *type6, const char *comment)
+{
+	char full[128];
+
+	if ((fam == 4 && !g->fam4) || (fam == 6 && !g->fam6))
+		return NULL;
+	snprintf(full, sizeof(full), "%s-v%d", stem, fam);
+	if (nftm_set_find(g->t, full))
+		return NULL;
+	return nftm_set_add(g->t, full, fam == 4 ? type4 : type6, NULL, comment);
+}
+
+/*
  * The set for a selector peer, named by a hash of what it selects in
  * words (so two policies with the same peer share it, and the name stays
  * when pods come and go).  Returns the name's stem ("pods-<hash>"), or
@@ -383,15 +402,10 @@ static char *peer_set(struct gen *g, const struct pn_netpol *np, const struct pn
 		goto out;
 	comment_text(comment, sizeof(comment), key);
 	for (int fam = 4; fam <= 6; fam += 2) {
-		char full[80];
-		struct nftm_set *s;
+		struct nftm_set *s = fam_set_new(g, stem, fam, "ipv4_addr", "ipv6_addr", comment);
 
-		if ((fam == 4 && !g->fam4) || (fam == 6 && !g->fam6))
+		if (!s)
 			continue;
-		snprintf(full, sizeof(full), "%s-v%d", stem, fam);
-		if (nftm_set_find(g->t, full))
-			continue;
-		s = nftm_set_add(g->t, full, fam == 4 ? "ipv4_addr" : "ipv6_addr", NULL, comment);
 		if (!sel.w && !select_peer(g, np, peer, &sel)) {
 			g->oom = true;
 			goto out;
@@ -437,22 +451,16 @@ static const char *proto_kw(enum pn_proto p)
 /* The named-port set of (@proto, @name) over every pod: "port-tcp-http". */
 static void port_set(struct gen *g, enum pn_proto proto, const char *pname, char *stem, size_t size)
 {
-	snprintf(stem, size, "port-%s-%s", proto_kw(proto), pname);
-	for (int fam = 4; fam <= 6; fam += 2) {
-		char full[128], comment[128];
-		struct nftm_set *s;
+	char comment[128];
 
-		if ((fam == 4 && !g->fam4) || (fam == 6 && !g->fam6))
+	snprintf(stem, size, "port-%s-%s", proto_kw(proto), pname);
+	snprintf(comment, sizeof(comment), "pods with container port %s/%s", pname, pn_proto_str(proto));
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct nftm_set *s = fam_set_new(g, stem, fam, "ipv4_addr . inet_proto . inet_service",
+						 "ipv6_addr . inet_proto . inet_service", comment);
+
+		if (!s)
 			continue;
-		snprintf(full, sizeof(full), "%s-v%d", stem, fam);
-		if (nftm_set_find(g->t, full))
-			continue;
-		snprintf(comment, sizeof(comment), "pods with container port %s/%s", pname,
-			 pn_proto_str(proto));
-		s = nftm_set_add(g->t, full,
-				 fam == 4 ? "ipv4_addr . inet_proto . inet_service"
-					  : "ipv6_addr . inet_proto . inet_service",
-				 NULL, comment);
 		for (size_t i = 0; i < g->w->n_pods; i++) {
 			const struct pol_pod *p = &g->w->pods[i];
 

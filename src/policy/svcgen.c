@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "svcrt.h"
+#include "util.h"
 
 /* kube-proxy names a chain by a hash and a readable tail; so do we:
  * 8 characters of base32 over FNV-1a 64 of the readable part. */
@@ -225,6 +226,57 @@ static void add_hostport(struct nftm_table *t, const struct svc_hostport *h)
 	elem(t, "svc-hostports", "%s . %d : goto %s", proto, h->host_port, name);
 }
 
+/* The chains whose rules never change (nftm_finish sorts chains and sets
+ * by name, so the order here is only for the reader). */
+static const struct {
+	const char *name;
+	const char *base; /* NULL: a regular chain */
+	const char *rules[3];
+} fixed_chains[] = {
+	{ "svc-nat-prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+	  { "jump svc-services" } },
+	{ "svc-nat-output", "type nat hook output priority -100; policy accept;",
+	  { "jump svc-services" } },
+	{ "svc-nat-postrouting", "type nat hook postrouting priority srcnat; policy accept;",
+	  { "jump svc-masquerading" } },
+	/* kube-proxy's filter chains run at -110: before conntrack's NAT and
+	 * before the NetworkPolicy chain (priority filter). */
+	{ "svc-filter-forward", "type filter hook forward priority -110; policy accept;",
+	  { "ct state new jump svc-endpoints-check", "ct state new jump svc-cluster-ips-check" } },
+	{ "svc-filter-output", "type filter hook output priority -110; policy accept;",
+	  { "ct state new jump svc-endpoints-check" } },
+	/* after the output DNAT: what is still addressed to a cluster IP
+	 * matched no Service port */
+	{ "svc-filter-output-post-dnat", "type filter hook output priority -90; policy accept;",
+	  { "ct state new jump svc-cluster-ips-check" } },
+	{ "svc-filter-input", "type filter hook input priority -110; policy accept;",
+	  { "ct state new jump svc-nodeport-endpoints-check", "ct state new jump svc-endpoints-check" } },
+	{ "svc-mark-masq", NULL, { "meta mark set meta mark or " SVC_MASQ_MARK } },
+	{ "svc-masquerading", NULL,
+	  { "meta mark & " SVC_MASQ_MARK " == 0 return", "meta mark set meta mark xor " SVC_MASQ_MARK,
+	    "masquerade fully-random" } },
+	{ "svc-reject", NULL, { "reject" } },
+	{ "svc-services", NULL,
+	  { "ip daddr . meta l4proto . th dport vmap @svc-ips",
+	    "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-nodeports",
+	    "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-hostports" } },
+	{ "svc-endpoints-check", NULL, { "ip daddr . meta l4proto . th dport vmap @svc-no-endpoints" } },
+	{ "svc-nodeport-endpoints-check", NULL,
+	  { "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-no-endpoint-nodeports" } },
+};
+
+static const struct {
+	const char *name, *type, *verdict; /* verdict NULL: a set, else a map */
+} sets[] = {
+	{ "svc-ips", "ipv4_addr . inet_proto . inet_service", "verdict" },
+	{ "svc-nodeports", "inet_proto . inet_service", "verdict" },
+	{ "svc-hostports", "inet_proto . inet_service", "verdict" },
+	{ "svc-no-endpoints", "ipv4_addr . inet_proto . inet_service", "verdict" },
+	{ "svc-no-endpoint-nodeports", "inet_proto . inet_service", "verdict" },
+	{ "svc-cluster-ips", "ipv4_addr", NULL },
+	{ "svc-pods", "ipv4_addr", NULL },
+};
+
 int svc_nft_build(const struct svc_input *in, struct nftm_table *t, struct pn_err *err)
 {
 	struct nftm_chain *c;
@@ -243,52 +295,14 @@ int svc_nft_build(const struct svc_input *in, struct nftm_table *t, struct pn_er
 	if (!use)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 
-	c = nftm_chain_add(t, "svc-nat-prerouting", "type nat hook prerouting priority dstnat; policy accept;", NULL);
-	nftm_rule(t, c, "jump svc-services");
-	c = nftm_chain_add(t, "svc-nat-output", "type nat hook output priority -100; policy accept;", NULL);
-	nftm_rule(t, c, "jump svc-services");
-	c = nftm_chain_add(t, "svc-nat-postrouting", "type nat hook postrouting priority srcnat; policy accept;", NULL);
-	nftm_rule(t, c, "jump svc-masquerading");
-	/* kube-proxy's filter chains run at -110: before conntrack's NAT and
-	 * before the NetworkPolicy chain (priority filter). */
-	c = nftm_chain_add(t, "svc-filter-forward", "type filter hook forward priority -110; policy accept;", NULL);
-	nftm_rule(t, c, "ct state new jump svc-endpoints-check");
-	nftm_rule(t, c, "ct state new jump svc-cluster-ips-check");
-	c = nftm_chain_add(t, "svc-filter-output", "type filter hook output priority -110; policy accept;", NULL);
-	nftm_rule(t, c, "ct state new jump svc-endpoints-check");
-	/* after the output DNAT: what is still addressed to a cluster IP
-	 * matched no Service port */
-	c = nftm_chain_add(t, "svc-filter-output-post-dnat", "type filter hook output priority -90; policy accept;", NULL);
-	nftm_rule(t, c, "ct state new jump svc-cluster-ips-check");
-	c = nftm_chain_add(t, "svc-filter-input", "type filter hook input priority -110; policy accept;", NULL);
-	nftm_rule(t, c, "ct state new jump svc-nodeport-endpoints-check");
-	nftm_rule(t, c, "ct state new jump svc-endpoints-check");
+	for (size_t i = 0; i < PN_ARRAY_SIZE(fixed_chains); i++) {
+		c = nftm_chain_add(t, fixed_chains[i].name, fixed_chains[i].base, NULL);
+		for (size_t r = 0; r < PN_ARRAY_SIZE(fixed_chains[i].rules) && fixed_chains[i].rules[r]; r++)
+			nftm_rule(t, c, "%s", fixed_chains[i].rules[r]);
+	}
+	for (size_t i = 0; i < PN_ARRAY_SIZE(sets); i++)
+		nftm_set_add(t, sets[i].name, sets[i].type, sets[i].verdict, NULL);
 
-	c = nftm_chain_add(t, "svc-mark-masq", NULL, NULL);
-	nftm_rule(t, c, "meta mark set meta mark or " SVC_MASQ_MARK);
-	c = nftm_chain_add(t, "svc-masquerading", NULL, NULL);
-	nftm_rule(t, c, "meta mark & " SVC_MASQ_MARK " == 0 return");
-	nftm_rule(t, c, "meta mark set meta mark xor " SVC_MASQ_MARK);
-	nftm_rule(t, c, "masquerade fully-random");
-	c = nftm_chain_add(t, "svc-reject", NULL, NULL);
-	nftm_rule(t, c, "reject");
-
-	nftm_set_add(t, "svc-ips", "ipv4_addr . inet_proto . inet_service", "verdict", NULL);
-	nftm_set_add(t, "svc-nodeports", "inet_proto . inet_service", "verdict", NULL);
-	nftm_set_add(t, "svc-hostports", "inet_proto . inet_service", "verdict", NULL);
-	nftm_set_add(t, "svc-no-endpoints", "ipv4_addr . inet_proto . inet_service", "verdict", NULL);
-	nftm_set_add(t, "svc-no-endpoint-nodeports", "inet_proto . inet_service", "verdict", NULL);
-	nftm_set_add(t, "svc-cluster-ips", "ipv4_addr", NULL, NULL);
-	nftm_set_add(t, "svc-pods", "ipv4_addr", NULL, NULL);
-
-	c = nftm_chain_add(t, "svc-services", NULL, NULL);
-	nftm_rule(t, c, "ip daddr . meta l4proto . th dport vmap @svc-ips");
-	nftm_rule(t, c, "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-nodeports");
-	nftm_rule(t, c, "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-hostports");
-	c = nftm_chain_add(t, "svc-endpoints-check", NULL, NULL);
-	nftm_rule(t, c, "ip daddr . meta l4proto . th dport vmap @svc-no-endpoints");
-	c = nftm_chain_add(t, "svc-nodeport-endpoints-check", NULL, NULL);
-	nftm_rule(t, c, "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @svc-no-endpoint-nodeports");
 	c = nftm_chain_add(t, "svc-cluster-ips-check", NULL, NULL);
 	/* kube-proxy: a cluster IP answers only on its Services' ports, and
 	 * the rest of the service range is not routed anywhere. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* The texts of k8s.io/apimachinery/pkg/util/validation, as its RegexError
  * formats them (two spaces before "or" included). */
 #define MSG_DNS_LABEL                                                                              \
@@ -26,6 +28,14 @@
 	"or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "      \
 	"'my_value',  or '12345', regex used for validation is "                                   \
 	"'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+#define MSG_DNS1035_LABEL                                                                          \
+	"a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "  \
+	"an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "   \
+	"'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+#define MSG_ENV_NAME                                                                               \
+	"a valid environment variable name must consist of alphabetic characters, digits, '_', "   \
+	"'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  "   \
+	"or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"
 
 void k8s_msgs_add(struct k8s_msgs *m, const char *fmt, ...)
 {
@@ -131,6 +141,14 @@ void k8s_check_dns1123_label(const char *v, struct k8s_msgs *out)
 		k8s_msgs_add(out, "%s", MSG_DNS_LABEL);
 }
 
+void k8s_check_dns1035_label(const char *v, struct k8s_msgs *out)
+{
+	if (strlen(v) > 63)
+		k8s_msgs_add(out, "must be no more than 63 characters");
+	if (!label_re(v, strlen(v)) || !(v[0] >= 'a' && v[0] <= 'z'))
+		k8s_msgs_add(out, "%s", MSG_DNS1035_LABEL);
+}
+
 void k8s_check_dns1123_subdomain(const char *v, const char *prefix, struct k8s_msgs *out)
 {
 	if (strlen(v) > 253)
@@ -179,6 +197,46 @@ void k8s_check_label_value(const char *v, struct k8s_msgs *out)
 		k8s_msgs_add(out, "%s", MSG_LABEL_VALUE);
 }
 
+void k8s_check_port_name(const char *v, struct k8s_msgs *out)
+{
+	size_t n = strlen(v);
+	bool charset = n > 0, letter = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!c_lower_alnum(v[i]) && v[i] != '-')
+			charset = false;
+		if (v[i] >= 'a' && v[i] <= 'z')
+			letter = true;
+	}
+	if (n > 15)
+		k8s_msgs_add(out, "must be no more than 15 characters");
+	if (!charset)
+		k8s_msgs_add(out, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+	if (!letter)
+		k8s_msgs_add(out, "must contain at least one letter (a-z)");
+	if (strstr(v, "--"))
+		k8s_msgs_add(out, "must not contain consecutive hyphens");
+	if (n && (v[0] == '-' || v[n - 1] == '-'))
+		k8s_msgs_add(out, "must not begin or end with a hyphen");
+}
+
+void k8s_check_env_var_name(const char *v, struct k8s_msgs *out)
+{
+	bool ok = *v && !(v[0] >= '0' && v[0] <= '9');
+
+	for (const char *p = v; *p; p++)
+		if (!c_alnum(*p) && *p != '-' && *p != '.' && *p != '_')
+			ok = false;
+	if (!ok)
+		k8s_msgs_add(out, "%s", MSG_ENV_NAME);
+	if (strcmp(v, ".") == 0)
+		k8s_msgs_add(out, "must not be '.'");
+	else if (strcmp(v, "..") == 0)
+		k8s_msgs_add(out, "must not be '..'");
+	else if (strncmp(v, "..", 2) == 0)
+		k8s_msgs_add(out, "must not start with '..'");
+}
+
 /* Length of the UTF-8 sequence at @p (1..4) with its code point, or 0 when
  * it is not valid UTF-8 (Go then prints the byte as \xNN). */
 static size_t utf8_len(const unsigned char *p, size_t n, unsigned *cp)
@@ -212,50 +270,49 @@ static size_t utf8_len(const unsigned char *p, size_t n, unsigned *cp)
 	return len;
 }
 
-char *k8s_goquote(const char *s)
+void k8s_goquote_buf(struct pn_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, n, sz = 0;
-	char *out = NULL;
+	size_t len = strlen(s), i = 0, n;
 	unsigned cp;
-	FILE *f = open_memstream(&out, &sz);
 
-	if (!f)
-		return NULL;
-	fputc('"', f);
+	pn_buf_putc(b, '"');
 	while (i < len) {
 		n = utf8_len(p + i, len - i, &cp);
 		if (n == 0) {
-			fprintf(f, "\\x%02x", p[i]);
+			pn_buf_printf(b, "\\x%02x", p[i]);
 			i++;
 			continue;
 		}
 		switch (cp) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\a': fputs("\\a", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\v': fputs("\\v", f); break;
+		case '"': pn_buf_puts(b, "\\\""); break;
+		case '\\': pn_buf_puts(b, "\\\\"); break;
+		case '\a': pn_buf_puts(b, "\\a"); break;
+		case '\b': pn_buf_puts(b, "\\b"); break;
+		case '\f': pn_buf_puts(b, "\\f"); break;
+		case '\n': pn_buf_puts(b, "\\n"); break;
+		case '\r': pn_buf_puts(b, "\\r"); break;
+		case '\t': pn_buf_puts(b, "\\t"); break;
+		case '\v': pn_buf_puts(b, "\\v"); break;
 		default:
 			/* strconv.Quote escapes what unicode.IsPrint rejects; of
 			 * those only the C0/C1 controls and DEL occur in practice. */
 			if (cp < 0x20 || cp == 0x7f)
-				fprintf(f, "\\x%02x", cp);
+				pn_buf_printf(b, "\\x%02x", cp);
 			else if (cp >= 0x80 && cp < 0xa0)
-				fprintf(f, "\\u%04x", cp);
+				pn_buf_printf(b, "\\u%04x", cp);
 			else
-				fwrite(s + i, 1, n, f);
+				pn_buf_add(b, s + i, n);
 		}
 		i += n;
 	}
-	fputc('"', f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	pn_buf_putc(b, '"');
+}
+
+char *k8s_goquote(const char *s)
+{
+	struct pn_buf b = { 0 };
+
+	k8s_goquote_buf(&b, s);
+	return pn_buf_take(&b);
 }

@@ -31,8 +31,17 @@ void k8s_check_label_value(const char *v, struct k8s_msgs *out);
 /* validation.IsDNS1123Label, IsDNS1123Subdomain (each message prefixed). */
 void k8s_check_dns1123_label(const char *v, struct k8s_msgs *out);
 void k8s_check_dns1123_subdomain(const char *v, const char *prefix, struct k8s_msgs *out);
+/* validation.IsDNS1035Label (Service names). */
+void k8s_check_dns1035_label(const char *v, struct k8s_msgs *out);
+/* validation.IsValidPortName (IANA_SVC_NAME). */
+void k8s_check_port_name(const char *v, struct k8s_msgs *out);
+/* validation.IsEnvVarName. */
+void k8s_check_env_var_name(const char *v, struct k8s_msgs *out);
 
 /* Go's strconv.Quote of @s (the %q of field errors), heap; NULL on OOM. */
 char *k8s_goquote(const char *s);
+/* The same, appended to @b. */
+struct pn_buf;
+void k8s_goquote_buf(struct pn_buf *b, const char *s);
 
 #endif

@@ -251,60 +251,39 @@ static bool parse_int64(const char *s)
  */
 static void check_req(struct parser *p, const struct labelsel_req *r)
 {
-	char **errs = NULL;
-	size_t n = 0;
+	struct k8s_msgs errs = { 0 };
 
 	/* The parser gives a comparison exactly one value. */
 	if (r->op == LABELSEL_GREATER_THAN || r->op == LABELSEL_LESS_THAN) {
 		for (size_t i = 0; i < r->n_values; i++) {
-			char *s = NULL, *q;
+			char *q;
 
 			if (parse_int64(r->values[i]))
 				continue;
 			q = k8s_goquote(r->values[i]);
-			if (q && asprintf(&s, "values[%zu]: Invalid value: %s: for 'Gt', 'Lt' operators, "
-					      "the value must be an integer", i, q) >= 0) {
-				char **t = realloc(errs, (n + 1) * sizeof(*errs));
-
-				if (t) {
-					errs = t;
-					errs[n++] = s;
-				} else {
-					free(s);
-				}
-			}
+			if (q)
+				k8s_msgs_add(&errs, "values[%zu]: Invalid value: %s: for 'Gt', 'Lt' "
+					     "operators, the value must be an integer", i, q);
 			free(q);
 		}
 	}
 	for (size_t i = 0; i < r->n_values; i++) {
 		struct k8s_msgs m = { 0 };
-		char field[64], *s;
+		char *path = NULL, *s;
 
 		k8s_check_label_value(r->values[i], &m);
-		if (m.n) {
-			char *path = NULL;
-
-			snprintf(field, sizeof(field), "values[%zu]", i);
-			if (asprintf(&path, "%s[%s]", field, r->key) >= 0) {
-				s = invalid(path, r->values[i], &m);
-				free(path);
-				if (s) {
-					char **t = realloc(errs, (n + 1) * sizeof(*errs));
-
-					if (t) {
-						errs = t;
-						errs[n++] = s;
-					} else {
-						free(s);
-					}
-				}
-			}
+		if (m.n && asprintf(&path, "values[%zu][%s]", i, r->key) >= 0) {
+			s = invalid(path, r->values[i], &m);
+			if (s)
+				k8s_msgs_add(&errs, "%s", s);
+			free(s);
+			free(path);
 		}
 		k8s_msgs_free(&m);
 	}
-	if (n == 1) {
-		fail(p, "unable to parse requirement: %s", errs[0]);
-	} else if (n > 1) {
+	if (errs.n == 1) {
+		fail(p, "unable to parse requirement: %s", errs.v[0]);
+	} else if (errs.n > 1) {
 		size_t sz = 0;
 		char *all = NULL;
 		FILE *f = open_memstream(&all, &sz);
@@ -313,14 +292,14 @@ static void check_req(struct parser *p, const struct labelsel_req *r)
 			/* Go's aggregate drops repeated messages. */
 			size_t shown = 0;
 
-			for (size_t i = 0; i < n; i++) {
+			for (size_t i = 0; i < errs.n; i++) {
 				bool seen = false;
 
 				for (size_t j = 0; j < i; j++)
-					seen |= !strcmp(errs[i], errs[j]);
+					seen |= !strcmp(errs.v[i], errs.v[j]);
 				if (seen)
 					continue;
-				fprintf(f, "%s%s", shown++ ? ", " : "", errs[i]);
+				fprintf(f, "%s%s", shown++ ? ", " : "", errs.v[i]);
 			}
 			if (fclose(f) == 0)
 				fail(p, shown > 1 ? "unable to parse requirement: [%s]"
@@ -332,9 +311,7 @@ static void check_req(struct parser *p, const struct labelsel_req *r)
 			p->oom = true;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(errs[i]);
-	free(errs);
+	k8s_msgs_free(&errs);
 }
 
 static bool parse_key(struct parser *p, struct labelsel_req *r, bool *unary)

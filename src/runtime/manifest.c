@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "k8sval.h"
 
 /* Our own bounds on hostile input: nesting (jansson frees recursively) and
  * nodes after alias expansion (the "billion laughs" document). */
@@ -52,80 +53,6 @@
 #define ANNOTATIONS_MAX (256 * 1024) /* TotalAnnotationSizeLimitB */
 
 /* ------------------------------------------------------------------ text */
-
-/* Length of the UTF-8 sequence at s (1..4), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
-{
-	size_t n, i;
-	unsigned c = s[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* Go's strconv.Quote (the %q of field errors), close enough for messages. */
-static void sb_goquote(struct pn_buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, n;
-	unsigned cp;
-
-	pn_buf_add(b, "\"", 1);
-	while (i < len) {
-		n = utf8_len(p + i, len - i, &cp);
-		if (n == 0) {
-			pn_buf_printf(b, "\\x%02x", p[i]);
-			i++;
-			continue;
-		}
-		switch (cp) {
-		case '"': pn_buf_puts(b, "\\\""); break;
-		case '\\': pn_buf_puts(b, "\\\\"); break;
-		case '\a': pn_buf_puts(b, "\\a"); break;
-		case '\b': pn_buf_puts(b, "\\b"); break;
-		case '\f': pn_buf_puts(b, "\\f"); break;
-		case '\n': pn_buf_puts(b, "\\n"); break;
-		case '\r': pn_buf_puts(b, "\\r"); break;
-		case '\t': pn_buf_puts(b, "\\t"); break;
-		case '\v': pn_buf_puts(b, "\\v"); break;
-		default:
-			if (cp < 0x20 || cp == 0x7f)
-				pn_buf_printf(b, "\\x%02x", cp);
-			else if (cp >= 0x80 && cp < 0xa0)
-				pn_buf_printf(b, "\\u%04x", cp);
-			else
-				pn_buf_add(b, s + i, n);
-		}
-		i += n;
-	}
-	pn_buf_add(b, "\"", 1);
-}
 
 /*
  * A list of formatted messages, in the order they were found.  A field
@@ -238,7 +165,7 @@ static void fe_invalid_str(struct msgs *e, const char *field, const char *value,
 
 	fe_start(&b, field);
 	pn_buf_puts(&b, "Invalid value: ");
-	sb_goquote(&b, value);
+	k8s_goquote_buf(&b, value);
 	pn_buf_printf(&b, ": %s", detail);
 	fe_done(e, &b, FE_INVALID, field);
 }
@@ -259,7 +186,7 @@ static void fe_duplicate(struct msgs *e, const char *field, const char *value)
 
 	fe_start(&b, field);
 	pn_buf_puts(&b, "Duplicate value: ");
-	sb_goquote(&b, value);
+	k8s_goquote_buf(&b, value);
 	fe_done(e, &b, FE_DUPLICATE, field);
 }
 
@@ -271,211 +198,20 @@ static void fe_not_supported(struct msgs *e, const char *field, const char *valu
 
 	fe_start(&b, field);
 	pn_buf_puts(&b, "Unsupported value: ");
-	sb_goquote(&b, value);
+	k8s_goquote_buf(&b, value);
 	pn_buf_puts(&b, ": supported values: ");
 	for (i = 0; valid[i]; i++) {
 		if (i)
 			pn_buf_puts(&b, ", ");
-		sb_goquote(&b, valid[i]);
+		k8s_goquote_buf(&b, valid[i]);
 	}
 	fe_done(e, &b, FE_NOT_SUPPORTED, field);
 }
 
 /* ------------------------------------------- k8s.io/apimachinery validation */
 
-#define MSG_DNS_LABEL                                                                              \
-	"a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "   \
-	"and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "   \
-	"regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-#define MSG_DNS_SUBDOMAIN                                                                          \
-	"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "  \
-	"or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "      \
-	"regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-#define MSG_QNAME                                                                                  \
-	"must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " \
-	"alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "     \
-	"validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
-#define MSG_LABEL_VALUE                                                                            \
-	"a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "   \
-	"or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "      \
-	"'my_value',  or '12345', regex used for validation is "                                   \
-	"'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-#define MSG_ENV_NAME                                                                               \
-	"a valid environment variable name must consist of alphabetic characters, digits, '_', "   \
-	"'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  "   \
-	"or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"
-
-static bool c_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool c_alnum(char c)
-{
-	return c_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-static bool c_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool label_re(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || !c_lower_alnum(s[0]) || !c_lower_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!c_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-static bool subdomain_re(const char *s)
-{
-	const char *dot;
-
-	for (;;) {
-		dot = strchr(s, '.');
-		if (!label_re(s, dot ? (size_t)(dot - s) : strlen(s)))
-			return false;
-		if (!dot)
-			return true;
-		s = dot + 1;
-	}
-}
-
-static bool qname_re(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || !c_alnum(s[0]) || !c_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!c_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
-/* validation.IsDNS1123Label */
-static void is_dns1123_label(const char *v, struct msgs *out)
-{
-	if (strlen(v) > 63)
-		msgs_add(out, "must be no more than 63 characters");
-	if (!label_re(v, strlen(v)))
-		msgs_add(out, "%s", MSG_DNS_LABEL);
-}
-
-#define MSG_DNS1035_LABEL                                                                          \
-	"a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "  \
-	"an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "   \
-	"'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-
-/* validation.IsDNS1035Label: Service names */
-static void is_dns1035_label(const char *v, struct msgs *out)
-{
-	if (strlen(v) > 63)
-		msgs_add(out, "must be no more than 63 characters");
-	if (!label_re(v, strlen(v)) || !(v[0] >= 'a' && v[0] <= 'z'))
-		msgs_add(out, "%s", MSG_DNS1035_LABEL);
-}
-
-/* validation.IsDNS1123Subdomain, each message prefixed (IsQualifiedName's "prefix part ") */
-static void is_dns1123_subdomain(const char *v, const char *prefix, struct msgs *out)
-{
-	if (strlen(v) > 253)
-		msgs_add(out, "%smust be no more than 253 characters", prefix);
-	if (!subdomain_re(v))
-		msgs_add(out, "%s%s", prefix, MSG_DNS_SUBDOMAIN);
-}
-
-/* validation.IsQualifiedName: label and annotation keys */
-static void is_qualified_name(const char *v, struct msgs *out)
-{
-	const char *slash = strchr(v, '/'), *name = v;
-	char *prefix;
-
-	if (slash && strchr(slash + 1, '/')) {
-		msgs_add(out, "a qualified name " MSG_QNAME
-			 " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-		return;
-	}
-	if (slash) {
-		name = slash + 1;
-		if (slash == v) {
-			msgs_add(out, "prefix part must be non-empty");
-		} else {
-			prefix = strndup(v, (size_t)(slash - v));
-			if (!prefix) {
-				out->oom = true;
-				return;
-			}
-			is_dns1123_subdomain(prefix, "prefix part ", out);
-			free(prefix);
-		}
-	}
-	if (!*name)
-		msgs_add(out, "name part must be non-empty");
-	else if (strlen(name) > 63)
-		msgs_add(out, "name part must be no more than 63 characters");
-	if (!qname_re(name, strlen(name)))
-		msgs_add(out, "name part " MSG_QNAME);
-}
-
-static void is_label_value(const char *v, struct msgs *out)
-{
-	if (strlen(v) > 63)
-		msgs_add(out, "must be no more than 63 characters");
-	if (*v && !qname_re(v, strlen(v)))
-		msgs_add(out, "%s", MSG_LABEL_VALUE);
-}
-
-/* validation.IsValidPortName (IANA_SVC_NAME) */
-static void is_port_name(const char *v, struct msgs *out)
-{
-	size_t n = strlen(v), i;
-	bool charset = n > 0, letter = false;
-
-	for (i = 0; i < n; i++) {
-		if (!c_lower_alnum(v[i]) && v[i] != '-')
-			charset = false;
-		if (v[i] >= 'a' && v[i] <= 'z')
-			letter = true;
-	}
-	if (n > 15)
-		msgs_add(out, "must be no more than 15 characters");
-	if (!charset)
-		msgs_add(out, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
-	if (!letter)
-		msgs_add(out, "must contain at least one letter (a-z)");
-	if (strstr(v, "--"))
-		msgs_add(out, "must not contain consecutive hyphens");
-	if (n && (v[0] == '-' || v[n - 1] == '-'))
-		msgs_add(out, "must not begin or end with a hyphen");
-}
-
-/* validation.IsEnvVarName */
-static void is_env_var_name(const char *v, struct msgs *out)
-{
-	bool ok = *v && !(v[0] >= '0' && v[0] <= '9');
-	const char *p;
-
-	for (p = v; *p; p++)
-		if (!c_alpha(*p) && !(*p >= '0' && *p <= '9') && *p != '-' && *p != '.' && *p != '_')
-			ok = false;
-	if (!ok)
-		msgs_add(out, "%s", MSG_ENV_NAME);
-	if (strcmp(v, ".") == 0)
-		msgs_add(out, "must not be '.'");
-	else if (strcmp(v, "..") == 0)
-		msgs_add(out, "must not be '..'");
-	else if (strncmp(v, "..", 2) == 0)
-		msgs_add(out, "must not start with '..'");
-}
-
 /* One field.Invalid per message of a validation.IsXxx check. */
-static void invalid_each(struct msgs *e, const char *field, const char *value, struct msgs *raw)
+static void invalid_each(struct msgs *e, const char *field, const char *value, struct k8s_msgs *raw)
 {
 	size_t i;
 
@@ -483,7 +219,7 @@ static void invalid_each(struct msgs *e, const char *field, const char *value, s
 		e->oom = true;
 	for (i = 0; i < raw->n; i++)
 		fe_invalid_str(e, field, value, raw->v[i]);
-	msgs_free(raw);
+	k8s_msgs_free(raw);
 }
 
 /* ------------------------------------------ YAML 1.1 resolution (go-yaml v2) */
@@ -1635,7 +1371,7 @@ static void unknown_field(struct dec *d, const char *key, const char *type)
 
 	/* reported on the enclosing object, as kubectl does */
 	pn_buf_puts(&b, "unknown field ");
-	sb_goquote(&b, key);
+	k8s_goquote_buf(&b, key);
 	if (b.failed) {
 		d->client.oom = true;
 		free(b.s);
@@ -2563,20 +2299,20 @@ static int policy_index(const char *v, const char *const *values)
 
 static void validate_labels(struct msgs *e, const char *field, const struct pn_kvs *k)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	size_t i;
 
 	for (i = 0; i < k->n; i++) {
-		is_qualified_name(k->items[i].key, &raw);
+		k8s_check_qualified_name(k->items[i].key, &raw);
 		invalid_each(e, field, k->items[i].key, &raw);
-		is_label_value(k->items[i].value, &raw);
+		k8s_check_label_value(k->items[i].value, &raw);
 		invalid_each(e, field, k->items[i].value, &raw);
 	}
 }
 
 static void validate_annotations(struct msgs *e, const struct pn_kvs *k)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	size_t i, total = 0;
 	char *lower, *p;
 
@@ -2590,7 +2326,7 @@ static void validate_annotations(struct msgs *e, const struct pn_kvs *k)
 		for (p = lower; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		is_qualified_name(lower, &raw);
+		k8s_check_qualified_name(lower, &raw);
 		free(lower);
 		invalid_each(e, "metadata.annotations", k->items[i].key, &raw);
 		total += strlen(k->items[i].key) + strlen(k->items[i].value);
@@ -2603,23 +2339,23 @@ static void validate_annotations(struct msgs *e, const struct pn_kvs *k)
 /* ValidateObjectMeta: @namespaced Pods carry a namespace, Namespaces do not. */
 static void validate_meta(struct msgs *e, const struct pn_meta *m, bool namespaced)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 
 	if (!m->name || !*m->name) {
 		fe_printf(e, FE_REQUIRED, "metadata.name",
 			  "Required value: name or generateName is required");
 	} else {
 		if (namespaced)
-			is_dns1123_subdomain(m->name, "", &raw);
+			k8s_check_dns1123_subdomain(m->name, "", &raw);
 		else
-			is_dns1123_label(m->name, &raw);
+			k8s_check_dns1123_label(m->name, &raw);
 		invalid_each(e, "metadata.name", m->name, &raw);
 	}
 	if (namespaced) {
 		if (!m->namespace_ || !*m->namespace_) {
 			fe_required(e, "metadata.namespace");
 		} else {
-			is_dns1123_label(m->namespace_, &raw);
+			k8s_check_dns1123_label(m->namespace_, &raw);
 			invalid_each(e, "metadata.namespace", m->namespace_, &raw);
 		}
 	}
@@ -2629,7 +2365,7 @@ static void validate_meta(struct msgs *e, const struct pn_meta *m, bool namespac
 
 static void validate_ports(struct msgs *e, const struct pn_container_spec *c, size_t ci)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	char field[128];
 	size_t i, j;
 
@@ -2638,11 +2374,11 @@ static void validate_ports(struct msgs *e, const struct pn_container_spec *c, si
 
 		if (p->name && *p->name) {
 			snprintf(field, sizeof(field), "spec.containers[%zu].ports[%zu].name", ci, i);
-			is_port_name(p->name, &raw);
+			k8s_check_port_name(p->name, &raw);
 			if (raw.n) {
 				invalid_each(e, field, p->name, &raw);
 			} else {
-				msgs_free(&raw);
+				k8s_msgs_free(&raw);
 				for (j = 0; j < i; j++)
 					if (c->ports[j].name && strcmp(c->ports[j].name, p->name) == 0)
 						break;
@@ -2669,7 +2405,7 @@ static void validate_ports(struct msgs *e, const struct pn_container_spec *c, si
 
 static void validate_env(struct msgs *e, const struct pn_container_spec *c, size_t ci)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	char field[128];
 	size_t i;
 
@@ -2679,7 +2415,7 @@ static void validate_env(struct msgs *e, const struct pn_container_spec *c, size
 			fe_required(e, field);
 			continue;
 		}
-		is_env_var_name(c->env[i].name, &raw);
+		k8s_check_env_var_name(c->env[i].name, &raw);
 		invalid_each(e, field, c->env[i].name, &raw);
 	}
 }
@@ -2744,14 +2480,19 @@ static void probe_defaults(struct pn_probe *p)
 /* ValidatePortNumOrName */
 static void validate_port_num_or_name(struct msgs *e, const char *field, int num, const char *name)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 
 	if (name) {
-		is_port_name(name, &raw);
+		k8s_check_port_name(name, &raw);
 		invalid_each(e, field, name, &raw);
 	} else if (num < 1 || num > 65535) {
 		fe_invalid_int(e, field, num, "must be between 1 and 65535, inclusive");
 	}
+}
+
+static bool c_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 /* validation.IsHTTPHeaderName: [-A-Za-z0-9]+ */
@@ -2881,7 +2622,7 @@ static void pod_defaults(struct pn_pod *p, struct pod_raw *raw)
 static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw *raw)
 {
 	struct pn_pod_spec *s = &p->spec;
-	struct msgs tmp = { 0 };
+	struct k8s_msgs tmp = { 0 };
 	char field[128];
 	size_t i, j;
 	int idx;
@@ -2897,7 +2638,7 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 		if (!c->name || !*c->name) {
 			fe_required(e, field);
 		} else {
-			is_dns1123_label(c->name, &tmp);
+			k8s_check_dns1123_label(c->name, &tmp);
 			invalid_each(e, field, c->name, &tmp);
 		}
 		for (j = 0; j < i; j++)
@@ -2952,7 +2693,7 @@ static void validate_pod(struct msgs *e, struct pn_pod *p, const struct pod_raw 
 		fe_printf(e, FE_INVALID, "spec.shareProcessNamespace",
 			  "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled");
 	if (s->hostname && *s->hostname) {
-		is_dns1123_label(s->hostname, &tmp);
+		k8s_check_dns1123_label(s->hostname, &tmp);
 		invalid_each(e, "spec.hostname", s->hostname, &tmp);
 	}
 }
@@ -3029,7 +2770,7 @@ static void svc_defaults(struct pn_service *svc, struct svc_raw *r)
 static void svc_port_gostring(struct pn_buf *b, const char *protocol, int port)
 {
 	pn_buf_puts(b, "core.ServicePort{Name:\"\", Protocol:");
-	sb_goquote(b, protocol);
+	k8s_goquote_buf(b, protocol);
 	pn_buf_printf(b, ", AppProtocol:(*string)(nil), Port:%d, TargetPort:intstr.IntOrString"
 		      "{Type:0, IntVal:0, StrVal:\"\"}, NodePort:0}", port);
 }
@@ -3038,7 +2779,7 @@ static void svc_port_gostring(struct pn_buf *b, const char *protocol, int port)
 static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_service *svc,
 			     const struct svc_raw *r)
 {
-	struct msgs tmp = { 0 };
+	struct k8s_msgs tmp = { 0 };
 	char field[128];
 	size_t i, j;
 	bool headless = r->cluster_ips && r->cluster_ips[0] && !strcmp(r->cluster_ips[0], "None");
@@ -3051,13 +2792,13 @@ static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_s
 	if (!svc->meta.name || !*svc->meta.name) {
 		fe_printf(e, FE_REQUIRED, "metadata.name", "Required value: name or generateName is required");
 	} else {
-		is_dns1035_label(svc->meta.name, &tmp);
+		k8s_check_dns1035_label(svc->meta.name, &tmp);
 		invalid_each(e, "metadata.name", svc->meta.name, &tmp);
 	}
 	if (!svc->meta.namespace_ || !*svc->meta.namespace_) {
 		fe_required(e, "metadata.namespace");
 	} else {
-		is_dns1123_label(svc->meta.namespace_, &tmp);
+		k8s_check_dns1123_label(svc->meta.namespace_, &tmp);
 		invalid_each(e, "metadata.namespace", svc->meta.namespace_, &tmp);
 	}
 	validate_labels(e, "metadata.labels", &svc->meta.labels);
@@ -3087,7 +2828,7 @@ static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_s
 			if (trim) {
 				if (trim[strlen(trim) - 1] == '.')
 					trim[strlen(trim) - 1] = '\0';
-				is_dns1123_subdomain(trim, "", &tmp);
+				k8s_check_dns1123_subdomain(trim, "", &tmp);
 				invalid_each(e, "spec.externalName", trim, &tmp);
 				free(trim);
 			} else {
@@ -3105,7 +2846,7 @@ static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_s
 		if (svc->n_ports > 1 && !str_set(p->name)) {
 			fe_required(e, field);
 		} else if (str_set(p->name)) {
-			is_dns1123_label(p->name, &tmp);
+			k8s_check_dns1123_label(p->name, &tmp);
 			invalid_each(e, field, p->name, &tmp);
 			for (j = 0; j < i; j++)
 				if (svc->ports[j].name && !strcmp(svc->ports[j].name, p->name))
@@ -3125,7 +2866,7 @@ static void validate_service(struct msgs *e, struct msgs *forbidden, struct pn_s
 		validate_port_num_or_name(e, field, p->target_port, p->target_port_name);
 		if (p->app_protocol) {
 			snprintf(field, sizeof(field), "spec.ports[%zu].appProtocol", i);
-			is_qualified_name(p->app_protocol, &tmp);
+			k8s_check_qualified_name(p->app_protocol, &tmp);
 			invalid_each(e, field, p->app_protocol, &tmp);
 		}
 	}
@@ -3330,7 +3071,7 @@ static enum pn_sel_op sel_op_parse(const char *s)
 /* metav1 validation.ValidateLabelSelector (label values checked). */
 static void validate_selector(struct msgs *e, const char *path, struct pn_selector *sel)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	char f[768];
 
 	snprintf(f, sizeof(f), "%s.matchLabels", path);
@@ -3361,11 +3102,11 @@ static void validate_selector(struct msgs *e, const char *path, struct pn_select
 			fe_invalid_str(e, f, r->op_raw ? r->op_raw : "", "not a valid selector operator");
 		}
 		snprintf(f, sizeof(f), "%s.matchExpressions[%zu].key", path, i);
-		is_qualified_name(r->key ? r->key : "", &raw);
+		k8s_check_qualified_name(r->key ? r->key : "", &raw);
 		invalid_each(e, f, r->key ? r->key : "", &raw);
 		for (size_t k = 0; k < r->n_values; k++) {
 			snprintf(f, sizeof(f), "%s.matchExpressions[%zu].values[%zu]", path, i, k);
-			is_label_value(r->values[k], &raw);
+			k8s_check_label_value(r->values[k], &raw);
 			invalid_each(e, f, r->values[k], &raw);
 		}
 	}
@@ -3379,7 +3120,7 @@ static const char *const np_type_values[] = { "Ingress", "Egress", NULL };
 /* ValidateNetworkPolicyPort */
 static void validate_np_port(struct msgs *e, const char *path, const struct pn_np_port *p)
 {
-	struct msgs raw = { 0 };
+	struct k8s_msgs raw = { 0 };
 	char f[768], fe[1024];
 
 	snprintf(f, sizeof(f), "%s.port", path);
@@ -3402,7 +3143,7 @@ static void validate_np_port(struct msgs *e, const char *path, const struct pn_n
 	} else if (p->has_port) {
 		if (p->has_end_port)
 			fe_invalid_int(e, fe, p->end_port, "may not be specified when `port` is non-numeric");
-		is_port_name(p->port_name, &raw);
+		k8s_check_port_name(p->port_name, &raw);
 		invalid_each(e, f, p->port_name, &raw);
 	} else if (p->has_end_port) {
 		fe_invalid_int(e, fe, p->end_port, "may not be specified when `port` is not specified");
@@ -3501,7 +3242,7 @@ static void validate_netpol(struct msgs *e, struct pn_netpol *np)
 		for (size_t i = 0; i < n_types; i++) {
 			if (i)
 				pn_buf_puts(&b, ", ");
-			sb_goquote(&b, np->types_raw[i]);
+			k8s_goquote_buf(&b, np->types_raw[i]);
 		}
 		pn_buf_puts(&b, "}: may not specify more than two policyTypes");
 		fe_done(e, &b, FE_INVALID, "spec.policyTypes");
@@ -3586,7 +3327,7 @@ static int fail_client(struct pn_err *err, const char *source, const struct msgs
 	/* kubectl adds "; if you choose to ignore these errors, turn validation
 	 * off with --validate=false": podnet has no such switch. */
 	pn_buf_puts(&b, "error: error validating ");
-	sb_goquote(&b, source);
+	k8s_goquote_buf(&b, source);
 	pn_buf_puts(&b, ": error validating data: ");
 	sb_aggregate(&b, m);
 	return fail_sb(err, PN_E_BAD_REQUEST, &b);
@@ -3605,7 +3346,7 @@ static int fail_invalid(struct pn_err *err, const char *kind, const char *name, 
 	int ret;
 
 	pn_buf_printf(&b, "The %s ", kind);
-	sb_goquote(&b, name ? name : "");
+	k8s_goquote_buf(&b, name ? name : "");
 	pn_buf_puts(&b, " is invalid: ");
 	for (i = 0; i < n; i++) {
 		if (n > 1)
@@ -3631,7 +3372,7 @@ static int fail_invalid_api(struct pn_err *err, const char *kind, const char *na
 	int ret;
 
 	pn_buf_printf(&b, "%s ", kind);
-	sb_goquote(&b, name ? name : "");
+	k8s_goquote_buf(&b, name ? name : "");
 	pn_buf_puts(&b, n > 1 ? " is invalid: [" : " is invalid: ");
 	for (i = 0; i < n; i++)
 		pn_buf_printf(&b, "%s%s", i ? ", " : "", i < a->n ? a->v[i] : b2->v[i - a->n]);
@@ -3826,9 +3567,9 @@ static int decode_object(json_t *o, const char *source, bool store, enum pn_kind
 			      "Resource: \"%s, Resource=%s\", GroupVersionKind: \"%s, Kind=%s\"\n"
 			      "Name: \"\", Namespace: ",
 			      gv, ki->resource, gv, ki->kind);
-		sb_goquote(&b, ki->namespaced ? (nsn && *nsn ? nsn : "default") : "");
+		k8s_goquote_buf(&b, ki->namespaced ? (nsn && *nsn ? nsn : "default") : "");
 		pn_buf_puts(&b, "\nfrom server for: ");
-		sb_goquote(&b, source);
+		k8s_goquote_buf(&b, source);
 		pn_buf_puts(&b, ": resource name may not be empty");
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
 		goto out;
@@ -3837,7 +3578,7 @@ static int decode_object(json_t *o, const char *source, bool store, enum pn_kind
 		const char *slash = strchr(ki->api, '/');
 
 		pn_buf_printf(&b, "Error from server (BadRequest): error when creating ");
-		sb_goquote(&b, source);
+		k8s_goquote_buf(&b, source);
 		pn_buf_printf(&b, ": %s in version \"%s\" cannot be handled as a %s: %s", ki->kind,
 			      slash ? slash + 1 : ki->api, ki->kind, d->decode.v[0]);
 		ret = fail_sb(err, PN_E_BAD_REQUEST, &b);
@@ -3955,15 +3696,15 @@ static int process_object(struct mctx *m, json_t *o, int doc, bool in_list)
 		const char *nsn = jstr(json_object_get(o, "metadata"), "namespace");
 
 		pn_buf_puts(&b, "error: resource mapping not found for name: ");
-		sb_goquote(&b, name ? name : "");
+		k8s_goquote_buf(&b, name ? name : "");
 		pn_buf_puts(&b, " namespace: ");
-		sb_goquote(&b, nsn ? nsn : "");
+		k8s_goquote_buf(&b, nsn ? nsn : "");
 		pn_buf_puts(&b, " from ");
-		sb_goquote(&b, m->source);
+		k8s_goquote_buf(&b, m->source);
 		pn_buf_puts(&b, ": no matches for kind ");
-		sb_goquote(&b, kind);
+		k8s_goquote_buf(&b, kind);
 		pn_buf_puts(&b, " in version ");
-		sb_goquote(&b, api);
+		k8s_goquote_buf(&b, api);
 		pn_buf_puts(&b, "\nensure CRDs are installed first");
 		return fail_sb(m->err, PN_E_NOT_FOUND, &b);
 	}
