@@ -114,6 +114,9 @@ int cmd_runtime_open(struct podrt *rt, struct podnet_env *env);
 /* -o json|yaml|jsonpath=...|jsonpath-as-json=... of one object or a List;
  * returns the exit status. */
 int cmd_print_object(const char *output, json_t *doc);
+/* A report (doctor, trace) as indented JSON on stdout, then json_decref;
+ * nothing is printed for NULL (the report could not be built). */
+void cmd_print_report(json_t *j);
 
 /* `get` of one resource type, its flags parsed (cmd_get.c). */
 struct labelsel;

@@ -96,17 +96,10 @@ int cmd_doctor(int argc, char **argv)
 		cmd_error(&err);
 		goto out;
 	}
-	if (output) {
-		json_t *j = doctor_report_to_json(&rep);
-		char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(j);
-	} else {
+	if (output)
+		cmd_print_report(doctor_report_to_json(&rep));
+	else
 		print_text(&rep);
-	}
 	fflush(stdout);
 	ret = rep.n_fail ? 1 : 0;
 out:

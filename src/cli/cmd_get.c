@@ -164,6 +164,16 @@ int cmd_print_object(const char *output, json_t *doc)
 	return rc;
 }
 
+void cmd_print_report(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(j);
+}
+
 /* What get found, in the order kubectl prints it. */
 struct found {
 	json_t *items;            /* every object, for -o json/yaml/name/jsonpath */

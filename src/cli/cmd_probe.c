@@ -764,17 +764,10 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	have_res = true;
-	if (a.output) {
-		json_t *j = trace_json(&a, e.from_name, &res);
-		char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(j);
-	} else {
+	if (a.output)
+		cmd_print_report(trace_json(&a, e.from_name, &res));
+	else
 		print_trace(&a, e.from_name, &res);
-	}
 	fflush(stdout);
 	ret = probe_outcome_ok(res.probe.outcome) ? 0 : 1;
 out:
