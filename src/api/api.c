@@ -659,12 +659,7 @@ static void handle_watch(struct api *a, const struct http_req *req,
 	}
 	/* Without a watch (too old) the stream is one ERROR event, as
 	 * kube-apiserver's watch cache answers. */
-	resp->kind = HTTP_RESP_STREAM;
-	resp->status = 200;
-	resp->content_type = "application/json";
-	resp->stream = watch_read;
-	resp->stream_free = watch_stream_free;
-	resp->stream_ctx = s;
+	http_resp_stream(resp, "application/json", watch_read, watch_stream_free, s);
 }
 
 static bool want_watch(const struct http_req *req)

@@ -92,6 +92,17 @@ int http_resp_add_header(struct http_resp *r, const char *name, const char *valu
 	return 0;
 }
 
+void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
+		      http_stream_free_fn fn_free, void *ctx)
+{
+	r->kind = HTTP_RESP_STREAM;
+	r->status = 200;
+	r->content_type = ctype;
+	r->stream = fn;
+	r->stream_free = fn_free;
+	r->stream_ctx = ctx;
+}
+
 void http_resp_free(struct http_resp *r)
 {
 	if (!r)

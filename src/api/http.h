@@ -110,6 +110,10 @@ int http_resp_set(struct http_resp *r, int status, const char *ctype, const char
  * writes it.  Returns 0 or -ENOMEM. */
 int http_resp_json(struct http_resp *r, int status, json_t *j) PN_MUST_CHECK;
 int http_resp_add_header(struct http_resp *r, const char *name, const char *value) PN_MUST_CHECK;
+/* A 200 response whose body @fn writes as it comes; @ctx is @fn's, and
+ * @fn_free releases it (also when the response is never sent). */
+void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
+		      http_stream_free_fn fn_free, void *ctx);
 void http_resp_free(struct http_resp *r);
 
 void http_req_free(struct http_req *r);

@@ -295,12 +295,7 @@ static void handle_log(struct api *a, const struct http_req *req, const char *ns
 	snprintf(s->id, sizeof(s->id), "%s", ci.id);
 	s->follow = query_true(req, "follow") && !previous && !strcmp(ci.state, "running");
 	s->conn_fd = req->conn_fd;
-	resp->kind = HTTP_RESP_STREAM;
-	resp->status = 200;
-	resp->content_type = "text/plain";
-	resp->stream = log_read;
-	resp->stream_free = log_stream_free;
-	resp->stream_ctx = s;
+	http_resp_stream(resp, "text/plain", log_read, log_stream_free, s);
 	s = NULL;
 out:
 	if (s)
