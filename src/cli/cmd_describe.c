@@ -188,11 +188,21 @@ static void tw_close(struct tw *w)
 
 /* Print one object's description, after a blank line unless it is the
  * @first (kubectl's separator between objects); @w is released. */
-static int tw_emit(struct tw *w, bool first)
+static int tw_put(struct tw *w, bool first)
 {
 	if (!first)
 		fputs("\n\n", stdout);
 	return tw_flush(w, stdout);
+}
+
+/* tw_put, and a failure reported. */
+static int tw_emit(struct tw *w, bool first)
+{
+	if (tw_put(w, first) < 0) {
+		cmd_errorf("writing the description failed");
+		return -1;
+	}
+	return 0;
 }
 
 /* --- describePod -------------------------------------------------------- */
@@ -762,11 +772,7 @@ static int describe_np_one(const struct store_netpol *row, bool first)
 		goto out;
 	}
 	describe_netpol(&w, j);
-	if (tw_emit(&w, first) < 0) {
-		cmd_errorf("writing the description failed");
-		goto out;
-	}
-	rc = 0;
+	rc = tw_emit(&w, first) < 0;
 out:
 	tw_close(&w);
 	json_decref(j);
@@ -834,11 +840,7 @@ static int describe_one(struct podrt *rt, const struct store_pod *sp, bool first
 		describe_pod(&w, j, rec);
 		json_decref(rec);
 	}
-	if (tw_emit(&w, first) < 0) {
-		cmd_errorf("writing the description failed");
-		goto out;
-	}
-	rc = 0;
+	rc = tw_emit(&w, first) < 0;
 out:
 	tw_close(&w);
 	json_decref(j);
@@ -978,7 +980,7 @@ static int describe_services(struct podrt *rt, const char *ns, char **names, siz
 			continue;
 		}
 		describe_service(&w, svcs[i], j, sl, nsl);
-		if (tw_emit(&w, shown++ == 0) < 0)
+		if (tw_put(&w, shown++ == 0) < 0)
 			rc = 1;
 		json_decref(j);
 		ep_slices_free(sl, nsl);
