@@ -969,11 +969,16 @@ out:
 }
 
 /* exec's command line: the runtime's flags, the container, then the
- * process's argv (everything after the id, even "-x" words). */
+ * process's argv (everything after the id, even "-x" words); and its
+ * stdio, with no stdin unless the exec is interactive. */
 static int exec_argv(const char *id, const struct oci_exec_opts *o, const char **argv, size_t max,
-		     struct pn_err *err)
+		     struct oci_stdio *io, struct pn_err *err)
 {
 	size_t n = 0;
+
+	*io = o->io;
+	if (!o->interactive)
+		io->in = -1;
 
 	argv[n++] = "exec";
 	if (o->tty)
@@ -1031,15 +1036,13 @@ int oci_exec(const struct oci_rt *rt, const char *id, const struct oci_exec_opts
 	     int *exit_code, struct pn_err *err)
 {
 	const char *argv[256];
-	struct oci_stdio io = o->io;
+	struct oci_stdio io;
 	struct rt_call c = { .rt = rt, .argv = argv, .io = &io };
 	int ret;
 
-	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), err);
+	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), &io, err);
 	if (ret < 0)
 		return ret;
-	if (!o->interactive)
-		io.in = -1;
 	ret = rt_call_run(&c, err);
 	if (ret < 0)
 		return ret;
@@ -1055,16 +1058,14 @@ int oci_exec_start(const struct oci_rt *rt, const char *id, const struct oci_exe
 		   pid_t *pid, struct oci_exec_proc **out, struct pn_err *err)
 {
 	const char *argv[256];
-	struct oci_stdio io = o->io;
+	struct oci_stdio io;
 	struct oci_exec_proc *p;
 	int ret;
 
 	*out = NULL;
-	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), err);
+	ret = exec_argv(id, o, argv, PN_ARRAY_SIZE(argv), &io, err);
 	if (ret < 0)
 		return ret;
-	if (!o->interactive)
-		io.in = -1;
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->id = strdup(id))) {
 		free(p);
