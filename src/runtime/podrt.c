@@ -797,6 +797,26 @@ static int pod_cni_del(struct podrt *rt, const struct store_pod *sp)
 }
 
 /*
+ * A sandbox's processes, its CNI attachment and its netns pin, whatever
+ * is left of each (a pin gone already is no error).  @fault: the fault
+ * point between the CNI DEL and the pin, or NULL.
+ */
+static int sandbox_down(struct podrt *rt, const struct store_pod *sp, const char *pod_dir,
+			const char *fault, struct pn_err *err)
+{
+	int ret;
+
+	sandbox_stop(rt, sp, pod_dir);
+	pod_cni_del(rt, sp);
+	if (fault)
+		pn_fault_point(fault);
+	if (!sp->netns_path)
+		return 0;
+	ret = netns_delete_pinned(sp->netns_path, err);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/*
  * Everything of a pod but its rows: its processes (whatever state its shim
  * is in), root file systems, network (CNI DEL, then the netns) and the pod
  * directory.  Idempotent: each step finds what is left of it.
@@ -807,15 +827,9 @@ static int pod_teardown(struct podrt *rt, const struct store_pod *sp, struct pn_
 	int ret = 0;
 
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
-	sandbox_stop(rt, sp, pod_dir);
-	pod_cni_del(rt, sp);
-	pn_fault_point("teardown.cni-deleted");
-	if (sp->netns_path) {
-		ret = netns_delete_pinned(sp->netns_path, err);
-		if (ret < 0 && ret != -ENOENT)
-			return ret;
-		ret = 0;
-	}
+	ret = sandbox_down(rt, sp, pod_dir, "teardown.cni-deleted", err);
+	if (ret < 0)
+		return ret;
 	pn_fault_point("delete.torn-down");
 	rm_rf(pod_dir);
 	return ret;
@@ -2089,14 +2103,9 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 	/* The old sandbox, whatever is left of it: processes (none, after a
 	 * reboot), the CNI attachment and its lease, the netns pin.  The pod
 	 * dir stays: the containers' logs and status files are the pod's. */
-	sandbox_stop(rt, sp, pod_dir);
-	pod_cni_del(rt, sp);
-	if (sp->netns_path) {
-		ret = netns_delete_pinned(sp->netns_path, err);
-		if (ret < 0 && ret != -ENOENT)
-			goto out;
-	}
-	ret = 0;
+	ret = sandbox_down(rt, sp, pod_dir, NULL, err);
+	if (ret < 0)
+		goto out;
 	pn_fault_point("recover.torn-down");
 	/* Files of the old sandbox the shim writes only once. */
 	for (const char *const *f = (const char *const[]){ "hosts", "hostname", "resolv.conf",
@@ -2186,10 +2195,7 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 		pn_err_prefix(err, "re-creating the sandbox of pod %s", sp->name);
 		/* Undone; the row stays ready and Pending: the next gc tries again. */
 		if (store_pod_get(rt->st, sp->uid, &now, &scratch) == 0) {
-			sandbox_stop(rt, now, pod_dir);
-			pod_cni_del(rt, now);
-			if (now->netns_path)
-				(void)!netns_delete_pinned(now->netns_path, NULL);
+			(void)!sandbox_down(rt, now, pod_dir, NULL, NULL);
 		}
 		store_pod_free(now);
 		pn_err_free(&scratch);
