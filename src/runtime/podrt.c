@@ -1118,6 +1118,17 @@ static void result_pod_ips(const struct cni_result *r, char *ip, size_t n, json_
 	}
 }
 
+/* The row's addresses from result_pod_ips' (empty strings: none). */
+static void row_set_ips(struct store_pod *sp, const char *pod_ip, json_t *ips, const char *gw)
+{
+	free(sp->pod_ip);
+	free(sp->pod_ips);
+	free(sp->host_ip);
+	sp->pod_ip = pod_ip[0] ? strdup(pod_ip) : NULL;
+	sp->pod_ips = json_dumps(ips, JSON_COMPACT);
+	sp->host_ip = gw[0] ? strdup(gw) : NULL;
+}
+
 /* A new netns has only "lo", and it is down: every container's localhost
  * depends on it (CRI runtimes bring it up too, or run the loopback
  * plugin). */
@@ -1634,12 +1645,7 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 		 * follow before any container runs: a pod that a policy
 		 * isolates is isolated from its first packet. */
 		if (rt->net_sync) {
-			free(sp->pod_ip);
-			free(sp->pod_ips);
-			free(sp->host_ip);
-			sp->pod_ip = pod_ip[0] ? strdup(pod_ip) : NULL;
-			sp->pod_ips = json_dumps(ips, JSON_COMPACT);
-			sp->host_ip = gw[0] ? strdup(gw) : NULL;
+			row_set_ips(sp, pod_ip, ips, gw);
 			ret = store_pod_update(rt->st, sp, STORE_POD_F_IPS, err);
 			if (ret == 0)
 				ret = podrt_net_sync(rt, err);
@@ -1765,12 +1771,7 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	/* 7. Ready. */
 	sp->state = STORE_POD_READY;
 	sp->phase = STORE_PHASE_RUNNING;
-	free(sp->pod_ip);
-	free(sp->pod_ips);
-	free(sp->host_ip);
-	sp->pod_ip = pod_ip[0] ? strdup(pod_ip) : NULL;
-	sp->pod_ips = json_dumps(ips, JSON_COMPACT);
-	sp->host_ip = gw[0] ? strdup(gw) : NULL;
+	row_set_ips(sp, pod_ip, ips, gw);
 	sp->started_ns = (int64_t)time(NULL) * 1000000000;
 	ret = store_pod_update(rt->st, sp,
 			       STORE_POD_F_STATE | STORE_POD_F_PHASE | STORE_POD_F_IPS |
