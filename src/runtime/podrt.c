@@ -1400,12 +1400,9 @@ int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_wri
 					       "found for incoming pod.", sp->name);
 		}
 	}
-	if (ret == 0)
-		ret = store_commit(rt->st, err);
-	if (ret < 0) {
-		store_rollback(rt->st);
+	ret = store_end(rt->st, ret, err);
+	if (ret < 0)
 		goto out;
-	}
 	pn_fault_point("apply.row-inserted");
 	free(pod->meta.uid);
 	pod->meta.uid = strdup(sp->uid);
@@ -1542,10 +1539,7 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 		sp->state = carry ? STORE_POD_READY : STORE_POD_CREATING;
 		ret = store_pod_update(rt->st, sp, STORE_POD_F_STATE, err);
 	}
-	if (ret == 0)
-		ret = store_commit(rt->st, err);
-	else
-		store_rollback(rt->st);
+	ret = store_end(rt->st, ret, err);
 	if (ret < 0)
 		goto out_nofail;
 	pn_fault_point("start.claimed");
@@ -2175,10 +2169,7 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 				       err);
 	if (ret == 0)
 		ret = store_attachment_remove_all(rt->st, sp->uid, err);
-	if (ret == 0)
-		ret = store_commit(rt->st, err);
-	else
-		store_rollback(rt->st);
+	ret = store_end(rt->st, ret, err);
 	if (ret < 0)
 		goto out;
 	pn_fault_point("recover.row-updated");
@@ -3334,10 +3325,7 @@ int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
 		if (!(w && w->dry_run))
 			ret = store_namespace_set_spec(rt->st, ns->meta.name, s, err);
 	}
-	if (ret == 0)
-		ret = store_commit(rt->st, err);
-	else
-		store_rollback(rt->st);
+	ret = store_end(rt->st, ret, err);
 	/* namespaceSelectors follow the namespace's new labels */
 	if (ret == 0 && *what == PODRT_CONFIGURED && !(w && w->dry_run))
 		ret = podrt_net_sync(rt, err);

@@ -1075,6 +1075,14 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_end(struct store *st, int ret, struct pn_err *err)
+{
+	if (ret == 0)
+		return store_commit(st, err);
+	store_rollback(st);
+	return ret;
+}
+
 int store_savepoint(struct store *st, struct pn_err *err)
 {
 	return store_exec(st, "SAVEPOINT podnet_step", err);

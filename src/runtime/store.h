@@ -230,6 +230,9 @@ int store_begin(struct store *st, struct pn_err *err) PN_MUST_CHECK;
 int store_commit(struct store *st, struct pn_err *err) PN_MUST_CHECK;
 /* Safe when no transaction is open (SQLite may have ended it on error). */
 void store_rollback(struct store *st);
+/* End the transaction as the writes in it went: commit when @ret is 0,
+ * else roll back.  Returns store_commit's result, or @ret. */
+int store_end(struct store *st, int ret, struct pn_err *err) PN_MUST_CHECK;
 bool store_in_transaction(const struct store *st);
 /* One step of a batch inside an open transaction: undone alone by
  * store_savepoint_rollback(), kept by store_savepoint_release(). */
