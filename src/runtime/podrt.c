@@ -1229,11 +1229,11 @@ static json_t *plan_probes(const struct pn_container_spec *c)
 
 /* ---- create: admit, start */
 
-/* The object stored for @pod: pod_to_json() with the API's @meta merged
- * into its metadata.  Heap string; NULL when out of memory. */
-static char *stored_object(const struct pn_pod *pod, json_t *meta)
+/* The object stored for @o (a pod or namespace document, taken over):
+ * @o with the API's @meta merged into its metadata.  Heap string; NULL
+ * when out of memory (also when @o is NULL). */
+static char *stored_object(json_t *o, json_t *meta)
 {
-	json_t *o = pod_to_json(pod);
 	char *s;
 
 	if (!o)
@@ -1342,7 +1342,7 @@ int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_wri
 		*out = NULL;
 	imgs = calloc(nc ? nc : 1, sizeof(*imgs));
 	cs = calloc(nc ? nc : 1, sizeof(*cs));
-	spec = stored_object(pod, w ? w->meta : NULL);
+	spec = stored_object(pod_to_json(pod), w ? w->meta : NULL);
 	if (!imgs || !cs || !spec) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
@@ -2786,7 +2786,7 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 	free(pod->meta.uid);
 	pod->meta.uid = strdup(cur->uid);
 	pod->meta.creation = (time_t)(cur->created_ns / 1000000000);
-	spec = stored_object(pod, w ? w->meta : NULL);
+	spec = stored_object(pod_to_json(pod), w ? w->meta : NULL);
 	if (!spec) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
@@ -3241,19 +3241,11 @@ int podrt_namespace_create(struct podrt *rt, const struct pn_namespace *ns,
 			   struct pn_err *err)
 {
 	struct store_namespace row = { .name = ns->meta.name };
-	json_t *o = namespace_to_json(ns);
 	int ret;
 
 	if (out)
 		*out = NULL;
-	if (!o)
-		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-	json_object_del(json_object_get(o, "metadata"), "uid");
-	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
-	if (w && json_is_object(w->meta))
-		json_object_update(json_object_get(o, "metadata"), w->meta);
-	row.spec_json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
+	row.spec_json = stored_object(namespace_to_json(ns), w ? w->meta : NULL);
 	if (!row.spec_json)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	if (w && w->dry_run) {
@@ -3297,19 +3289,11 @@ int podrt_namespace_update(struct podrt *rt, const struct pn_namespace *ns,
 			   struct pn_err *err)
 {
 	struct store_namespace *old = NULL;
-	json_t *o = namespace_to_json(ns);
 	char *s = NULL;
 	int ret;
 
 	*what = PODRT_UNCHANGED;
-	if (!o)
-		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
-	json_object_del(json_object_get(o, "metadata"), "uid");
-	json_object_del(json_object_get(o, "metadata"), "creationTimestamp");
-	if (w && json_is_object(w->meta))
-		json_object_update(json_object_get(o, "metadata"), w->meta);
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
+	s = stored_object(namespace_to_json(ns), w ? w->meta : NULL);
 	if (!s)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	ret = store_begin(rt->st, err);
