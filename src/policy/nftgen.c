@@ -373,6 +373,21 @@ static struct nftm_set *fam_set_new(struct gen *g, const char *stem, int fam, co
 	return nftm_set_add(g->t, full, fam == 4 ? type4 : type6, NULL, comment);
 }
 
+/* Add to @s each of pod @p's addresses of family @fam (4 or 6), followed
+ * by @tail: the rest of a concatenated element, or "". */
+static void pod_addr_elems(struct gen *g, struct nftm_set *s, const struct pol_pod *p, int fam,
+			   const char *tail)
+{
+	for (size_t k = 0; k < p->n_ips; k++) {
+		char a[PN_IP_STRLEN];
+
+		if (p->ips[k].family != (fam == 4 ? AF_INET : AF_INET6))
+			continue;
+		ip_text(&p->ips[k], a);
+		nftm_elem(g->t, s, "%s%s", a, tail);
+	}
+}
+
 /*
  * The set for a selector peer, named by a hash of what it selects in
  * words (so two policies with the same peer share it, and the name stays
@@ -413,16 +428,8 @@ static char *peer_set(struct gen *g, const struct pn_netpol *np, const struct pn
 		for (size_t i = 0; i < g->w->n_pods; i++) {
 			const struct pol_pod *p = &g->w->pods[i];
 
-			if (!bits_has(&sel, i))
-				continue;
-			for (size_t k = 0; k < p->n_ips; k++) {
-				char a[PN_IP_STRLEN];
-
-				if (p->ips[k].family != (fam == 4 ? AF_INET : AF_INET6))
-					continue;
-				ip_text(&p->ips[k], a);
-				nftm_elem(g->t, s, "%s", a);
-			}
+			if (bits_has(&sel, i))
+				pod_addr_elems(g, s, p, fam, "");
 		}
 	}
 out:
@@ -466,17 +473,12 @@ static void port_set(struct gen *g, enum pn_proto proto, const char *pname, char
 
 			for (size_t c = 0; c < p->n_ports; c++) {
 				const struct pol_port *cp = &p->ports[c];
+				char tail[32];
 
 				if (!cp->name || strcmp(cp->name, pname) || cp->proto != proto)
 					continue;
-				for (size_t k = 0; k < p->n_ips; k++) {
-					char a[PN_IP_STRLEN];
-
-					if (p->ips[k].family != (fam == 4 ? AF_INET : AF_INET6))
-						continue;
-					ip_text(&p->ips[k], a);
-					nftm_elem(g->t, s, "%s . %s . %d", a, proto_kw(proto), cp->port);
-				}
+				snprintf(tail, sizeof(tail), " . %s . %d", proto_kw(proto), cp->port);
+				pod_addr_elems(g, s, p, fam, tail);
 			}
 		}
 	}
