@@ -103,6 +103,14 @@ void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
 	r->stream_ctx = ctx;
 }
 
+void http_resp_upgrade(struct http_resp *r, http_upgrade_fn fn, http_upgrade_free_fn fn_free,
+		       void *ctx)
+{
+	r->upgrade = fn;
+	r->upgrade_free = fn_free;
+	r->upgrade_ctx = ctx;
+}
+
 void http_resp_free(struct http_resp *r)
 {
 	if (!r)

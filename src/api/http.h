@@ -114,6 +114,10 @@ int http_resp_add_header(struct http_resp *r, const char *name, const char *valu
  * @fn_free releases it (also when the response is never sent). */
 void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
 		      http_stream_free_fn fn_free, void *ctx);
+/* Hand the connection, once the 101 is sent, to @fn with @ctx; @fn_free
+ * releases @ctx when it never runs. */
+void http_resp_upgrade(struct http_resp *r, http_upgrade_fn fn, http_upgrade_free_fn fn_free,
+		       void *ctx);
 void http_resp_free(struct http_resp *r);
 
 void http_req_free(struct http_req *r);

@@ -91,6 +91,46 @@ static bool query_true(const struct http_req *req, const char *key)
 	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
 }
 
+/*
+ * The pod @ns/@name from the cache and the container the request names
+ * (or the only one): false with @resp set when either is missing.  *@pod
+ * is the caller's reference.
+ */
+static bool pod_container(struct api *a, const struct http_req *req, const char *ns,
+			  const char *name, struct http_resp *resp, json_t **pod, const char **ctr)
+{
+	*pod = cache_get(a->cache, API_PODS, ns, name);
+	if (!*pod) {
+		apistatus_not_found(resp, &api_resources[API_PODS], name);
+		return false;
+	}
+	*ctr = pick_container(*pod, http_query_get(req, "container"), name, resp);
+	if (!*ctr) {
+		json_decref(*pod);
+		*pod = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* The websocket handshake, then @size zeroed bytes for the session: NULL
+ * with @resp set when the handshake is refused or memory is short. */
+static void *ws_session_new(const struct http_req *req, struct http_resp *resp, size_t size,
+			    enum wsexec_proto *proto)
+{
+	void *s;
+
+	*proto = wsexec_handshake(req, resp);
+	if (*proto == WSEXEC_NONE)
+		return NULL;
+	s = calloc(1, size);
+	if (!s) {
+		http_resp_free(resp);
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+	}
+	return s;
+}
+
 /* The container's row and runtime (for exec) and log paths (for logs). */
 struct ctr_info {
 	char id[128];
@@ -212,7 +252,7 @@ static ssize_t log_read(void *ctx, char *buf, size_t max)
 static void handle_log(struct api *a, const struct http_req *req, const char *ns,
 		       const char *name, struct http_resp *resp)
 {
-	json_t *pod = cache_get(a->cache, API_PODS, ns, name), *cs;
+	json_t *pod, *cs;
 	const char *ctr, *v;
 	struct podlog_opts o = { .tail_lines = -1 };
 	struct ctr_info ci;
@@ -221,13 +261,8 @@ static void handle_log(struct api *a, const struct http_req *req, const char *ns
 	bool previous = query_true(req, "previous");
 	const char *path;
 
-	if (!pod) {
-		apistatus_not_found(resp, &api_resources[API_PODS], name);
+	if (!pod_container(a, req, ns, name, resp, &pod, &ctr))
 		return;
-	}
-	ctr = pick_container(pod, http_query_get(req, "container"), name, resp);
-	if (!ctr)
-		goto out;
 	o.timestamps = query_true(req, "timestamps");
 	if ((v = http_query_get(req, "tailLines")) && *v)
 		o.tail_lines = strtoll(v, NULL, 10);
@@ -487,7 +522,7 @@ static void session_run(void *ctx, int fd, const char *extra, size_t extra_len)
 static void handle_exec(struct api *a, const struct http_req *req, const char *ns,
 			const char *name, struct http_resp *resp)
 {
-	json_t *pod = cache_get(a->cache, API_PODS, ns, name), *cs;
+	json_t *pod, *cs;
 	const char *ctr, *phase;
 	struct exec_session *s = NULL;
 	struct exec_ctx *e = NULL;
@@ -496,13 +531,8 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 	size_t argc = 0, off = 0;
 	enum wsexec_proto proto;
 
-	if (!pod) {
-		apistatus_not_found(resp, &api_resources[API_PODS], name);
+	if (!pod_container(a, req, ns, name, resp, &pod, &ctr))
 		return;
-	}
-	ctr = pick_container(pod, http_query_get(req, "container"), name, resp);
-	if (!ctr)
-		goto out;
 	for (size_t i = 0; i < req->n_query; i++)
 		if (!strcmp(req->query[i].key, "command"))
 			argc++;
@@ -549,15 +579,9 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 	snprintf(e->runtime_root, sizeof(e->runtime_root), "%s", ci.runtime_root);
 	e->ort.path = e->runtime;
 	e->ort.root = e->runtime_root;
-	proto = wsexec_handshake(req, resp);
-	if (proto == WSEXEC_NONE)
+	s = ws_session_new(req, resp, sizeof(*s), &proto);
+	if (!s)
 		goto out;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		http_resp_free(resp);
-		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		goto out;
-	}
 	s->a = a;
 	s->proto = proto;
 	s->e = e;
@@ -583,9 +607,7 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 			s->p.cmdline[off] = '\0';
 		}
 	}
-	resp->upgrade = session_run;
-	resp->upgrade_free = session_free;
-	resp->upgrade_ctx = s;
+	http_resp_upgrade(resp, session_run, session_free, s);
 out:
 	exec_ctx_free(e);
 	json_decref(pod);
@@ -691,7 +713,7 @@ static void attach_run(void *ctx, int fd, const char *extra, size_t extra_len)
 static void handle_attach(struct api *a, const struct http_req *req, const char *ns,
 			  const char *name, struct http_resp *resp)
 {
-	json_t *pod = cache_get(a->cache, API_PODS, ns, name);
+	json_t *pod;
 	const char *ctr;
 	struct podlog_opts o = { .tail_lines = 0 };
 	struct attach_session *s = NULL;
@@ -700,13 +722,8 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 	struct pn_err err = { 0 };
 	enum wsexec_proto proto;
 
-	if (!pod) {
-		apistatus_not_found(resp, &api_resources[API_PODS], name);
+	if (!pod_container(a, req, ns, name, resp, &pod, &ctr))
 		return;
-	}
-	ctr = pick_container(pod, http_query_get(req, "container"), name, resp);
-	if (!ctr)
-		goto out;
 	if (ctr_info(a, ns, name, ctr, &ci, &err) < 0 || strcmp(ci.state, "running")) {
 		apistatus_bad_request(resp, "container not found (\"%s\")", ctr);
 		goto out;
@@ -725,15 +742,9 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 		apistatus_reply(resp, 500, "InternalError", NULL, "%s", pn_err_msg(&err));
 		goto out;
 	}
-	proto = wsexec_handshake(req, resp);
-	if (proto == WSEXEC_NONE)
+	s = ws_session_new(req, resp, sizeof(*s), &proto);
+	if (!s)
 		goto out;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		http_resp_free(resp);
-		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		goto out;
-	}
 	s->a = a;
 	s->proto = proto;
 	s->ls = ls;
@@ -741,9 +752,7 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;
 	s->p.spawn = attach_spawn;
 	s->p.ctx = s;
-	resp->upgrade = attach_run;
-	resp->upgrade_free = attach_free;
-	resp->upgrade_ctx = s;
+	http_resp_upgrade(resp, attach_run, attach_free, s);
 out:
 	if (ls)
 		log_stream_free(ls);
