@@ -825,6 +825,21 @@ static void ctr_start_all(void)
 	free(ls);
 }
 
+/* *@cur becomes *@next, the old value freed and *@next emptied. */
+static void take_str(char **cur, char **next)
+{
+	free(*cur);
+	*cur = *next;
+	*next = NULL;
+}
+
+static void take_strv(char ***cur, char ***next)
+{
+	shim_strv_free(*cur);
+	*cur = *next;
+	*next = NULL;
+}
+
 /* Take the plan's new image: the root file system rebuilt from it (the
  * runtime layer's image_rootfs_*), its command, environment and working
  * directory.  A failure leaves no rootfs: the next start is a StartError. */
@@ -848,18 +863,10 @@ static void ctr_swap_image(struct shim_ctr *c)
 	}
 	pn_err_free(&err);
 	shim_log("container %s: image %s -> %s", c->name, c->image ? c->image : "?", c->next_image);
-	free(c->image);
-	c->image = c->next_image;
-	c->next_image = NULL;
-	shim_strv_free(c->args);
-	c->args = c->next_args;
-	c->next_args = NULL;
-	shim_strv_free(c->env);
-	c->env = c->next_env;
-	c->next_env = NULL;
-	free(c->cwd);
-	c->cwd = c->next_cwd;
-	c->next_cwd = NULL;
+	take_str(&c->image, &c->next_image);
+	take_strv(&c->args, &c->next_args);
+	take_strv(&c->env, &c->next_env);
+	take_str(&c->cwd, &c->next_cwd);
 }
 
 static void ctr_start(size_t idx);
