@@ -1010,6 +1010,22 @@ static int preconditions(struct wreq *w, const struct delopts *o, json_t *live, 
 	return 0;
 }
 
+/* The live object a delete works on, its preconditions met: 0, or -1
+ * with the answer set (not found, the read's error, or the 409). */
+static int delete_live(struct wreq *w, struct podrt *rt, const char *name,
+		       const struct delopts *o, json_t **live, int64_t *rv, struct store_pod **row,
+		       struct pn_err *err)
+{
+	if (live_get(w, rt, name, live, rv, row, err) < 0) {
+		if (err->code == PN_E_NOT_FOUND)
+			apistatus_not_found(w->resp, w->res, name);
+		else
+			reply_err(w, name, err);
+		return -1;
+	}
+	return preconditions(w, o, *live, name) < 0 ? -1 : 0;
+}
+
 /* kube-apiserver's CheckGracefulDelete for a pod. */
 static int64_t pod_grace(const struct store_pod *sp, json_t *live, const struct delopts *o)
 {
@@ -1061,14 +1077,7 @@ static int delete_pod(struct wreq *w, struct podrt *rt, const char *name, const 
 	int ret = -1;
 
 	*out = NULL;
-	if (live_get(w, rt, name, &live, &rv, &sp, &err) < 0) {
-		if (err.code == PN_E_NOT_FOUND)
-			apistatus_not_found(w->resp, w->res, name);
-		else
-			reply_err(w, name, &err);
-		goto out;
-	}
-	if (preconditions(w, o, live, name) < 0)
+	if (delete_live(w, rt, name, o, &live, &rv, &sp, &err) < 0)
 		goto out;
 	grace = pod_grace(sp, live, o);
 	if (o->dry_run) {
@@ -1129,14 +1138,7 @@ static int delete_namespace(struct wreq *w, struct podrt *rt, const char *name,
 	int ret = -1;
 
 	*out = NULL;
-	if (live_get(w, rt, name, &live, &rv, NULL, &err) < 0) {
-		if (err.code == PN_E_NOT_FOUND)
-			apistatus_not_found(w->resp, w->res, name);
-		else
-			reply_err(w, name, &err);
-		goto out;
-	}
-	if (preconditions(w, o, live, name) < 0)
+	if (delete_live(w, rt, name, o, &live, &rv, NULL, &err) < 0)
 		goto out;
 	if (podrt_namespace_delete(rt, name, o->dry_run, &gone, &err) < 0) {
 		reply_err(w, name, &err);
@@ -1204,14 +1206,7 @@ static int delete_netsvc(struct wreq *w, struct podrt *rt, const char *name,
 	int ret = -1;
 
 	*out = NULL;
-	if (live_get(w, rt, name, &live, &rv, NULL, &err) < 0) {
-		if (err.code == PN_E_NOT_FOUND)
-			apistatus_not_found(w->resp, w->res, name);
-		else
-			reply_err(w, name, &err);
-		goto out;
-	}
-	if (preconditions(w, o, live, name) < 0)
+	if (delete_live(w, rt, name, o, &live, &rv, NULL, &err) < 0)
 		goto out;
 	if (!o->dry_run) {
 		int r = w->res->id == API_NETPOLS ? store_netpol_delete(rt->st, w->ns, name, &err)
