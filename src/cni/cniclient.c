@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "child.h"
 #include "file.h"
 
@@ -877,21 +877,6 @@ static void env6_free(struct env6 *e)
 		free(e->v[i]);
 }
 
-/* asprintf() leaves *out undefined when it fails: make it NULL. */
-__attribute__((format(printf, 2, 3)))
-static bool xasprintf(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(out, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		*out = NULL;
-	return n >= 0;
-}
-
 /* The CNI_* variables of one call (libcni's Args.AsEnv()).  rt NULL: the
  * empty RuntimeConf libcni uses for GC and STATUS. */
 static int env6_build(struct env6 *e, const char *cmd, const struct cniclient_rt *rt,
@@ -903,13 +888,13 @@ static int env6_build(struct env6 *e, const char *cmd, const struct cniclient_rt
 	memset(e, 0, sizeof(*e));
 	if (!args)
 		return -ENOMEM;
-	ok = xasprintf(&e->v[0], "CNI_COMMAND=%s", cmd) &&
-	     xasprintf(&e->v[1], "CNI_CONTAINERID=%s",
-		       rt && rt->container_id ? rt->container_id : "") &&
-	     xasprintf(&e->v[2], "CNI_NETNS=%s", rt && rt->netns ? rt->netns : "") &&
-	     xasprintf(&e->v[3], "CNI_ARGS=%s", args) &&
-	     xasprintf(&e->v[4], "CNI_IFNAME=%s", rt && rt->ifname ? rt->ifname : "") &&
-	     xasprintf(&e->v[5], "CNI_PATH=%s", path);
+	ok = (e->v[0] = pn_strdup_printf("CNI_COMMAND=%s", cmd)) &&
+	     (e->v[1] = pn_strdup_printf("CNI_CONTAINERID=%s",
+					 rt && rt->container_id ? rt->container_id : "")) &&
+	     (e->v[2] = pn_strdup_printf("CNI_NETNS=%s", rt && rt->netns ? rt->netns : "")) &&
+	     (e->v[3] = pn_strdup_printf("CNI_ARGS=%s", args)) &&
+	     (e->v[4] = pn_strdup_printf("CNI_IFNAME=%s", rt && rt->ifname ? rt->ifname : "")) &&
+	     (e->v[5] = pn_strdup_printf("CNI_PATH=%s", path));
 	free(args);
 	if (!ok) {
 		env6_free(e);
