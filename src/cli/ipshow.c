@@ -455,6 +455,45 @@ static int build_iftable(struct nl_sock *s, struct iftable *t, struct msgvec *li
 	return ret;
 }
 
+/* What a listing works from: the link table and the link dump it was
+ * built from, a second dump (@type's), and the JSON array it fills. */
+struct listing {
+	struct iftable t;
+	struct msgvec links, msgs;
+	json_t *arr;
+};
+
+/* Dump the links, then @type unless 0 (its error "dump @what"), and make
+ * the array ("list @list" when out of memory). */
+static int listing_open(struct nl_sock *s, struct listing *l, uint16_t type, int family,
+			const char *what, const char *list, struct pn_err *err)
+{
+	char dump_what[32];
+	int ret;
+
+	snprintf(dump_what, sizeof(dump_what), "dump %s", what);
+	ret = build_iftable(s, &l->t, &l->links, err);
+	if (ret == 0 && type)
+		ret = dump_all(s, type, family, &l->msgs, dump_what, err);
+	if (ret == 0 && !(l->arr = json_array()))
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list %s", list);
+	return ret;
+}
+
+/* The array into *@out when @ret is 0; the rest released.  Returns @ret. */
+static int listing_close(struct listing *l, int ret, json_t **out)
+{
+	if (ret == 0) {
+		*out = l->arr;
+		l->arr = NULL;
+	}
+	json_decref(l->arr);
+	msgvec_free(&l->links);
+	msgvec_free(&l->msgs);
+	free(l->t.v);
+	return ret;
+}
+
 /* One JSON object per message of a dump of @type (routes, neighbours),
  * made by @one with the link table at hand for the interface names. */
 typedef int msg_json_fn(const struct iftable *t, int family, const struct nlmsghdr *h,
@@ -463,40 +502,16 @@ typedef int msg_json_fn(const struct iftable *t, int family, const struct nlmsgh
 static int dump_json(struct nl_sock *s, uint16_t type, int family, msg_json_fn *one,
 		     const char *what, json_t **out, struct pn_err *err)
 {
-	struct iftable t = { 0 };
-	struct msgvec links = { 0 }, msgs = { 0 };
-	char dump_what[32];
-	json_t *arr = NULL;
+	struct listing l = { 0 };
 	int ret;
 
 	*out = NULL;
-	snprintf(dump_what, sizeof(dump_what), "dump %s", what);
-	ret = build_iftable(s, &t, &links, err);
-	if (ret < 0)
-		goto out;
-	ret = dump_all(s, type, family, &msgs, dump_what, err);
-	if (ret < 0)
-		goto out;
-	arr = json_array();
-	if (!arr) {
-		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list %s", what);
-		goto out;
-	}
-	for (size_t i = 0; i < msgs.n; i++) {
-		if (one(&t, family, msgs.v[i], arr) < 0) {
+	ret = listing_open(s, &l, type, family, what, what, err);
+	for (size_t i = 0; ret == 0 && i < l.msgs.n; i++) {
+		if (one(&l.t, family, l.msgs.v[i], l.arr) < 0)
 			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list %s", what);
-			goto out;
-		}
 	}
-	*out = arr;
-	arr = NULL;
-	ret = 0;
-out:
-	json_decref(arr);
-	msgvec_free(&links);
-	msgvec_free(&msgs);
-	free(t.v);
-	return ret;
+	return listing_close(&l, ret, out);
 }
 
 /* ---- addresses ---- */
@@ -610,48 +625,37 @@ static int addr_json(const struct nlmsghdr *h, json_t *o)
 
 int ipshow_links(struct nl_sock *s, bool with_addrs, int family, json_t **out, struct pn_err *err)
 {
-	struct iftable t = { .link_mode = !with_addrs };
-	struct msgvec links = { 0 }, addrs = { 0 };
-	json_t *arr = NULL;
+	struct listing l = { .t = { .link_mode = !with_addrs } };
+	struct msgvec *links = &l.links, *addrs = &l.msgs;
 	int ret;
 
 	*out = NULL;
-	ret = build_iftable(s, &t, &links, err);
+	ret = listing_open(s, &l, with_addrs ? RTM_GETADDR : 0, family, "addresses", "links", err);
 	if (ret < 0)
 		goto out;
-	if (with_addrs) {
-		ret = dump_all(s, RTM_GETADDR, family, &addrs, "dump addresses", err);
-		if (ret < 0)
-			goto out;
-	}
-	arr = json_array();
-	if (!arr) {
-		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list links");
-		goto out;
-	}
-	for (size_t i = 0; i < links.n; i++) {
-		const struct ifinfomsg *ifi = NLMSG_DATA(links.v[i]);
+	for (size_t i = 0; i < links->n; i++) {
+		const struct ifinfomsg *ifi = NLMSG_DATA(links->v[i]);
 		bool keep = true;
 		json_t *o;
 
-		if (links.v[i]->nlmsg_type != RTM_NEWLINK)
+		if (links->v[i]->nlmsg_type != RTM_NEWLINK)
 			continue;
 		/* ipaddr_filter(): with a family, only links holding an address
 		 * of it; a link with no address at all stays when unfiltered. */
 		if (with_addrs && family != AF_UNSPEC) {
 			keep = false;
-			for (size_t k = 0; k < addrs.n && !keep; k++) {
-				const struct ifaddrmsg *ifa = NLMSG_DATA(addrs.v[k]);
+			for (size_t k = 0; k < addrs->n && !keep; k++) {
+				const struct ifaddrmsg *ifa = NLMSG_DATA(addrs->v[k]);
 
-				keep = addrs.v[k]->nlmsg_type == RTM_NEWADDR &&
+				keep = addrs->v[k]->nlmsg_type == RTM_NEWADDR &&
 				       (int)ifa->ifa_index == ifi->ifi_index && ifa->ifa_family == family;
 			}
 		}
 		if (!keep)
 			continue;
 		o = json_object();
-		if (!o || json_array_append_new(arr, o) < 0 ||
-		    link_json(&t, links.v[i], family == AF_UNSPEC, o) < 0) {
+		if (!o || json_array_append_new(l.arr, o) < 0 ||
+		    link_json(&l.t, links->v[i], family == AF_UNSPEC, o) < 0) {
 			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list links");
 			goto out;
 		}
@@ -662,8 +666,8 @@ int ipshow_links(struct nl_sock *s, bool with_addrs, int family, json_t **out, s
 				ret = pn_error(err, PN_E_NOMEM, ENOMEM, "list addresses");
 				goto out;
 			}
-			for (size_t k = 0; k < addrs.n; k++) {
-				const struct nlmsghdr *h = addrs.v[k];
+			for (size_t k = 0; k < addrs->n; k++) {
+				const struct nlmsghdr *h = addrs->v[k];
 				const struct ifaddrmsg *ifa = NLMSG_DATA(h);
 				json_t *a;
 
@@ -679,15 +683,8 @@ int ipshow_links(struct nl_sock *s, bool with_addrs, int family, json_t **out, s
 			}
 		}
 	}
-	*out = arr;
-	arr = NULL;
-	ret = 0;
 out:
-	json_decref(arr);
-	msgvec_free(&links);
-	msgvec_free(&addrs);
-	free(t.v);
-	return ret;
+	return listing_close(&l, ret, out);
 }
 
 /* ---- routes ---- */
