@@ -256,12 +256,13 @@ deps:
 clean:
 	rm -rf build
 
-# Run every fuzz target for FUZZ_TIME seconds; new inputs go to build/, the
-# committed seed corpus stays read-only.
+# Run every fuzz target for FUZZ_TIME seconds, with its dictionary when it
+# has one; new inputs go to build/, the committed seed corpus stays read-only.
 FUZZ_TIME ?= 60
 fuzz-run: fuzz
 	$(Q)for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); c=$${n#fuzz_}; \
+		n=$$(basename $$f .c); c=$${n#fuzz_}; d=; \
+		[ -f tests/fuzz/$$c.dict ] && d=-dict=tests/fuzz/$$c.dict; \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$c; \
-		$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) $(FUZZ_BUILD)/corpus-$$c tests/fuzz/corpus/$$c || exit 1; \
+		$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) $$d $(FUZZ_BUILD)/corpus-$$c tests/fuzz/corpus/$$c || exit 1; \
 	done

@@ -96,10 +96,11 @@ static int meta(struct rd m, json_t *out)
 			continue;
 		switch (num) {
 		case 1:
-			json_object_set_new(out, "name", str(&sub));
-			break;
 		case 2:
-			json_object_set_new(out, "generateName", str(&sub));
+			/* json_stringn refuses bytes that are not UTF-8, which JSON
+			 * cannot carry: the body is malformed for us. */
+			if (json_object_set_new(out, num == 1 ? "name" : "generateName", str(&sub)) < 0)
+				return -EINVAL;
 			break;
 		case 11:
 		case 12: {
@@ -126,7 +127,17 @@ static int meta(struct rd m, json_t *out)
 			{
 				json_t *ks = str(&k), *vs = v.p ? str(&v) : json_string("");
 
-				if (!ks || !vs || json_object_set_new(map, json_string_value(ks), vs) < 0) {
+				/* Either is NULL when its bytes are not UTF-8; set_new
+				 * takes vs even when it fails.  The key keeps its length
+				 * (setn) so a NUL in it reaches validation, not a
+				 * truncated name. */
+				if (!ks || !vs) {
+					json_decref(ks);
+					json_decref(vs);
+					return -EINVAL;
+				}
+				if (json_object_setn_new(map, json_string_value(ks), json_string_length(ks),
+							 vs) < 0) {
 					json_decref(ks);
 					return -EINVAL;
 				}

@@ -47,5 +47,26 @@ int main(void)
 		   "a Pod in protobuf: not read (%s)", msg ? msg : "");
 		free(msg);
 	}
+	{
+		/* fuzz_apibody (2026-12-03): a label key that is not UTF-8 leaked
+		 * its value; ns_body with key "a" replaced by 0x8e. */
+		static const char badkey[] = "k8s\0\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x11\x0a"
+					     "\x0f\x0a\x04team\x5a\x07\x0a\x01\x8e\x12\x02" "bc";
+		/* and a name that is not UTF-8 was dropped silently */
+		static const char badname[] = "k8s\0\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x08\x0a"
+					      "\x06\x0a\x04te\xffm";
+
+		msg = NULL;
+		o = NULL;
+		ok(pbuf_namespace_to_json(badkey, sizeof(badkey) - 1, &o, &msg) == -EINVAL && !o &&
+		   msg && !strcmp(msg, "unable to decode the protobuf body: malformed"),
+		   "a label key that is not UTF-8: malformed (%s)", msg ? msg : "");
+		free(msg);
+		msg = NULL;
+		ok(pbuf_namespace_to_json(badname, sizeof(badname) - 1, &o, &msg) == -EINVAL && !o &&
+		   msg && !strcmp(msg, "unable to decode the protobuf body: malformed"),
+		   "a name that is not UTF-8: malformed (%s)", msg ? msg : "");
+		free(msg);
+	}
 	return tap_done();
 }
