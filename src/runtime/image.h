@@ -113,11 +113,6 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 			      unsigned flags, char **rootfs_path,
 			      struct pn_err *err) PN_MUST_CHECK;
 
-/*
- * Detach the overlay (and the tmpfs, if any) and remove upper, work and
- * the mount point; 0 if they are already gone.  Stop the container first:
- * an OCI runtime's mount namespace keeps its own copy of the mount.
- */
-int image_rootfs_release(const char *container_dir, struct pn_err *err) PN_MUST_CHECK;
+/* Released by rootfs_release() (rootfs.h: no image store needed). */
 
 #endif

@@ -72,6 +72,36 @@ for _ in $(seq 600); do restarted_b && break; sleep 0.1; done
 t_ok "that container restarted (restartCount 1), as kubelet does" restarted_b
 t_ok "with a new container ID" test "$($P inspect b | jq -r .status.id)" != "$b0"
 t_is "$($P inspect a | jq -r .status.id)" "$a0" "the other container kept running"
+# podnet mounted the new image's root file system (a generation dir of the
+# container, src/runtime/rootfs.h) before it told the shim, which only
+# switched to it and released the first one.
+pd=/var/lib/podnet/pods/$($P get pod web -o jsonpath='{.metadata.uid}')
+bid=$(jq -r '.containers[1].id' "$pd/plan.json")
+brootfs=$(jq -r '.containers[1].rootfs' "$pd/plan.json")
+t_ok "b's new rootfs is in a generation dir of its container ($brootfs)" \
+	bash -c '[[ $1 == $2/image.??????/rootfs ]]' _ "$brootfs" "$pd/containers/$bid"
+t_ok "and mounted" mountpoint -q "$brootfs"
+t_ok "the shim released b's first rootfs" test ! -e "$pd/containers/$bid/rootfs"
+t_is "$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" 1 "one mount left for b"
+# An image that cannot be mounted (its files gone from the image store):
+# a clear error, the spec and the plan as they were, b still running on
+# its rootfs, nothing left behind.
+mkdir -p "$T/img-broken/bin" && cp /bin/true "$T/img-broken/bin/"
+t_ok "import an image" $P image import broken "$T/img-broken"
+rm -rf /var/lib/podnet/images/broken:latest/rootfs
+cp "$pd/plan.json" "$T/plan-before.json"
+b1=$($P inspect b | jq -r .status.id)
+sed 's/image: "host:latest",/image: broken,/' "$T/web-image.yaml" >"$T/web-broken.yaml"
+$P apply -f "$T/web-broken.yaml" >"$T/broken.out" 2>&1
+rc=$?
+out=$(sed 's|/image\.[^/]*/|/image.XXXXXX/|' "$T/broken.out")
+t_is "$rc:$out" "1:error: container \"b\": cannot mount overlay of \"broken:latest\" on $pd/containers/$bid/image.XXXXXX/rootfs" \
+	"an unmountable image: the mount's error"
+t_is "$($P get pod web -o jsonpath='{.spec.containers[1].image}')" "host:latest" "the spec keeps the old image"
+t_ok "the plan is the old one" cmp -s "$pd/plan.json" "$T/plan-before.json"
+t_is "$($P inspect b | jq -r .status.id)" "$b1" "b kept running (same container ID)"
+t_is "$(ls -d "$pd/containers/$bid"/image.* | wc -l):$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" \
+	"1:1" "no generation dir nor mount left of the failed change"
 sed 's/command: \[sleep, infinity\] }/command: [sleep, "99"] }/' "$T/web-image.yaml" >"$T/web-cmd.yaml"
 out=$($P apply -f "$T/web-cmd.yaml" 2>&1)
 rc=$?
