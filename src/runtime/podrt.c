@@ -2755,7 +2755,6 @@ static int image_change_mount(struct podrt *rt, struct image_change *ch, const c
 		free(gen);
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	pn_fault_point("update.gen-dir-made");
 	ret = image_rootfs_prepare(rt->root, image, gen, rootfs, err);
 	free(gen);
 	return ret;

@@ -35,6 +35,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1637,6 +1638,10 @@ int main(int argc, char **argv)
 	int notify = -1, lock = -1, o, ret;
 	sigset_t mask;
 
+	/* One malloc arena: the shim is single-threaded, but libcurl's
+	 * threaded resolver (httpGet probes) would give each of its threads
+	 * an arena of its own, 64 MB of address space and its pages. */
+	mallopt(M_ARENA_MAX, 1);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': pod_dir = optarg; break;
@@ -1789,6 +1794,10 @@ int main(int argc, char **argv)
 	shim_log("pod started in %ld ms", S.startup_ms);
 	notify_parent(notify, "ok %d\n", (int)getpid());
 	notify = -1;
+	/* Startup's garbage (the plan's JSON, the runtimes' output, bundle
+	 * documents) is freed: give its pages back (malloc_trim(3) also
+	 * releases whole free pages inside the heap, not only its top). */
+	malloc_trim(0);
 
 	run_loop();
 	stop_finish();
