@@ -95,7 +95,7 @@ void image_info_array_free(struct image_info *infos, size_t n);
  * Mount <container_dir>/rootfs as an overlay of @image (see top), and
  * return that path in @rootfs_path.  Idempotent: an existing mount there
  * is kept.  The mount is made in the caller's mount namespace and is not
- * made shared or private: the caller (CLI, shim) must run in the mount
+ * made shared or private: the caller (podnet, podnetd) must run in the mount
  * namespace that the OCI runtime is started from, usually the node's, so
  * the runtime finds the mount at the path it is given; where "/" is
  * shared (systemd's default) the mount also propagates to its peers, which
