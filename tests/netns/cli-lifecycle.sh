@@ -5,7 +5,9 @@
 # the grace period visible:
 #
 #   web            apply twice (unchanged), a label / annotation / image change
-#                  (configured; the image change restarts that container), an
+#                  (configured; the image change restarts that container on a
+#                  root file system podnet mounted beforehand; an image that
+#                  cannot be mounted is rolled back; a second change), an
 #                  immutable field (kube-apiserver's Forbidden)
 #   quick, slow    grace 1 s and 8 s, deleted in one command through a pipe:
 #                  quick's line arrives seconds before slow's (concurrent, unbuffered)
@@ -102,6 +104,15 @@ t_ok "the plan is the old one" cmp -s "$pd/plan.json" "$T/plan-before.json"
 t_is "$($P inspect b | jq -r .status.id)" "$b1" "b kept running (same container ID)"
 t_is "$(ls -d "$pd/containers/$bid"/image.* | wc -l):$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" \
 	"1:1" "no generation dir nor mount left of the failed change"
+# A second change: the shim releases the first change's generation dir.
+t_is "$(rc_out $P apply -f "$T/web-ann.yaml")" "0:pod/web configured" "b back to image host: configured"
+restarted_b2() { [ "$($P get pod web -o jsonpath='{.status.containerStatuses[1].restartCount}')" = 2 ] && running web; }
+for _ in $(seq 600); do restarted_b2 && break; sleep 0.1; done
+t_ok "b restarted again (restartCount 2)" restarted_b2
+brootfs2=$(jq -r '.containers[1].rootfs' "$pd/plan.json")
+t_ok "on a new generation dir ($brootfs2)" test "$brootfs2" != "$brootfs" -a -d "$brootfs2"
+t_is "$(ls -d "$pd/containers/$bid"/image.* | wc -l):$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" \
+	"1:1" "the first change's generation dir and mount released by the shim"
 sed 's/command: \[sleep, infinity\] }/command: [sleep, "99"] }/' "$T/web-image.yaml" >"$T/web-cmd.yaml"
 out=$($P apply -f "$T/web-cmd.yaml" 2>&1)
 rc=$?
