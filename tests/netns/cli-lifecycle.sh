@@ -9,6 +9,8 @@
 #                  root file system podnet mounted beforehand; an image that
 #                  cannot be mounted is rolled back; a second change), an
 #                  immutable field (kube-apiserver's Forbidden)
+#   swapper        two image changes within the grace period: the first is
+#                  released untaken, the container restarts once
 #   quick, slow    grace 1 s and 8 s, deleted in one command through a pipe:
 #                  quick's line arrives seconds before slow's (concurrent, unbuffered)
 #   s01..s20       grace 2 s each, deleted in one command: well under the 40 s
@@ -119,6 +121,28 @@ rc=$?
 t_is "$rc:$(echo "$out" | head -1)" '1:The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' \
 	"a changed command: kube-apiserver's Forbidden"
 t_is "$($P get pod web -o jsonpath='{.spec.containers[0].command[1]}')" "infinity" "and nothing changed"
+
+# --- an image change superseded before the shim took it ------------------
+# swapper ignores SIGTERM for its 5 s grace period: the first change waits
+# for it, the second replaces it, and only the second is ever run.
+stubborn swapper 5 >"$T/swapper.yaml"
+t_ok "apply swapper" $P apply -f "$T/swapper.yaml"
+t_ok "swapper runs" wait_running swapper
+spd=/var/lib/podnet/pods/$($P get pod swapper -o jsonpath='{.metadata.uid}')
+sid=$(jq -r '.containers[0].id' "$spd/plan.json")
+sed 's/image: host,/image: "host:latest",/' "$T/swapper.yaml" >"$T/swapper2.yaml"
+t_is "$(rc_out $P apply -f "$T/swapper2.yaml")" "0:pod/swapper configured" "a first image change"
+first=$(jq -r '.containers[0].rootfs' "$spd/plan.json")
+t_is "$(rc_out $P apply -f "$T/swapper.yaml")" "0:pod/swapper configured" "a second one within the grace period"
+second=$(jq -r '.containers[0].rootfs' "$spd/plan.json")
+swapped() { [ "$($P get pod swapper -o jsonpath='{.status.containerStatuses[0].restartCount}')" = 1 ] && running swapper; }
+for _ in $(seq 600); do swapped && break; sleep 0.1; done
+t_ok "one restart (restartCount 1), after the grace period" swapped
+t_ok "the superseded change's rootfs was released, never used" test ! -e "$(dirname "$first")" -a "$first" != "$second"
+t_is "$(ls -d "$spd/containers/$sid"/image.* | wc -l):$(grep -c " $spd/containers/$sid/" /proc/self/mountinfo):$(test -e "$spd/containers/$sid/rootfs" && echo first-left)" \
+	"1:1:" "one generation dir, one mount: the second change's; the first rootfs released"
+t_ok "delete swapper" $P delete pod swapper --grace-period=0 --force
+t_is "$(grep -c " $spd/" /proc/self/mountinfo)" 0 "no mount of its left"
 
 # --- delete: concurrent, each line as it happens (through a pipe) ----------
 { stubborn quick 1; stubborn slow 8; } | $P apply -f - >/dev/null
