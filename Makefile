@@ -147,10 +147,15 @@ $(BUILD)/bin/podnetd: $(BUILD)/obj/api/main.o $(LIBS_api)
 # probe (<curl/curl.h> only for the types), so a shim of a pod without one
 # maps none of libcurl's dependency tree (faults/load holds its RSS/PSS).
 # dlopen is in glibc's libc since 2.34 (Debian 12: 2.36): no -ldl.
+# Nor does it link SQLite or libarchive: ids come from base's
+# pn_random_id(), and podnet mounts a new image's root file system before
+# it tells the shim (src/runtime/rootfs.h); of the runtime's archive the
+# shim takes oci.o and rootfs.o only.  tests/build/layering.sh holds that.
+SHIM_LIBS := $(JANSSON_LIBS)
 $(BUILD)/bin/podnet-shim: $(SHIM_OBJS) $(LIBS_runtime)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 
 # The pause process is the pod's PID 1 inside its sandbox: static, tiny.
 $(BUILD)/bin/podnet-pause: $(BUILD)/obj/pause/pause.o

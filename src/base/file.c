@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -125,5 +126,79 @@ int pn_json_file_replace(const char *path, const json_t *j, size_t flags, mode_t
 		return pn_error(err, code, j ? ENOMEM : EINVAL, "cannot encode %s as JSON", path);
 	ret = pn_file_replace(path, text, strlen(text), mode, code, err);
 	free(text);
+	return ret;
+}
+
+/* ---- trees */
+
+int pn_empty_dir_fd(int fd)
+{
+	struct dirent *d;
+	DIR *dir = NULL;
+	int dfd = -1, ret = 0;
+
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	dir = fdopendir(dfd);
+	if (!dir) {
+		ret = -errno;
+		close(dfd);
+		return ret;
+	}
+	while ((errno = 0, d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		ret = pn_remove_tree_at(fd, d->d_name);
+		if (ret < 0)
+			break;
+	}
+	if (!d && errno && ret == 0)
+		ret = -errno;
+	closedir(dir);
+	return ret;
+}
+
+int pn_remove_tree_at(int dirfd, const char *name)
+{
+	struct stat st, pst;
+	int fd = -1, ret;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (fstat(dirfd, &pst) < 0)
+		return -errno;
+	if (pst.st_dev != st.st_dev)
+		return -EXDEV;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = pn_empty_dir_fd(fd);
+	close(fd);
+	if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		ret = -errno;
+	return ret;
+}
+
+int pn_remove_tree(const char *path)
+{
+	char *copy = strdup(path), *slash;
+	int dfd = -1, ret;
+
+	if (!copy)
+		return -ENOMEM;
+	slash = strrchr(copy, '/');
+	if (!slash || !slash[1]) {
+		free(copy);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	dfd = open(slash == copy ? "/" : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dfd < 0 ? (errno == ENOENT ? 0 : -errno) : pn_remove_tree_at(dfd, slash + 1);
+	if (dfd >= 0)
+		close(dfd);
+	free(copy);
 	return ret;
 }

@@ -32,4 +32,15 @@ int pn_json_file_replace(const char *path, const json_t *j, size_t flags, mode_t
  * write that makes no progress is -ENOSPC, never a spin). */
 int pn_write_all(int fd, const void *data, size_t len) __attribute__((warn_unused_result));
 
+/*
+ * rm -rf of @name under @dirfd without following symlinks; a directory on
+ * another filesystem than its parent is a mount point and is refused
+ * (-EXDEV) rather than emptied or crossed.  A missing @name is 0.
+ */
+int pn_remove_tree_at(int dirfd, const char *name) __attribute__((warn_unused_result));
+/* pn_remove_tree_at() of an absolute or relative path (not "/"). */
+int pn_remove_tree(const char *path) __attribute__((warn_unused_result));
+/* Remove everything inside the directory @fd (not the directory itself). */
+int pn_empty_dir_fd(int fd) __attribute__((warn_unused_result));
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -300,6 +301,40 @@ uint64_t pn_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int pn_random_bytes(void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom((char *)buf + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int pn_random_id(char out[PN_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[PN_ID_LEN / 2];
+	int ret;
+
+	ret = pn_random_bytes(b, sizeof(b));
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 0xf];
+	}
+	out[PN_ID_LEN] = '\0';
+	return 0;
 }
 
 int pn_mkdir_p(const char *path, mode_t mode)

@@ -76,6 +76,19 @@ int pn_mkdir_p(const char *path, mode_t mode) PN_MUST_CHECK;
 /* Monotonic clock in nanoseconds. */
 uint64_t pn_now_ns(void);
 
+/* @n bytes from getrandom(2) (the kernel's CSPRNG; it blocks only until
+ * the pool is first initialized at boot), short reads retried.  0 or -errno. */
+int pn_random_bytes(void *buf, size_t n) PN_MUST_CHECK;
+
+/*
+ * An id as containerd and crictl show container and sandbox ids: 64
+ * lowercase hex digits of 256 random bits, so ids made anywhere (the
+ * store's rows, a shim's restarts) never collide in practice.  Lives in
+ * base so that a program making ids links no store (SQLite).
+ */
+#define PN_ID_LEN 64
+int pn_random_id(char out[PN_ID_LEN + 1]) PN_MUST_CHECK;
+
 /*
  * An enum's name from a table indexed by it (designated initializers):
  * names[v], or @unknown if v is out of the table or has no name there.

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -76,17 +75,7 @@ static int64_t now_realtime_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int random_id(char out[IMAGE_ID_LEN + 1])
-{
-	unsigned char b[IMAGE_ID_LEN / 2];
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		return -errno;
-	for (size_t i = 0; i < sizeof(b); i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-	return 0;
-}
-
+_Static_assert(IMAGE_ID_LEN == PN_ID_LEN, "an image id is base's random id");
 
 /* openat2(2) (Linux 5.6): RESOLVE_IN_ROOT resolves ".." and symlinks as if
  * @dirfd were "/", which is what paths inside an image mean. */
@@ -259,86 +248,6 @@ static char *dir_to_name(const char *dir)
 }
 
 /* ---- trees ------------------------------------------------------------ */
-
-static int remove_tree_at(int dirfd, const char *name);
-
-/* Remove everything inside the directory @fd (not the directory itself). */
-static int empty_dir_fd(int fd)
-{
-	struct dirent *d;
-	DIR *dir = NULL;
-	int dfd = -1, ret = 0;
-
-	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dfd < 0)
-		return -errno;
-	dir = fdopendir(dfd);
-	if (!dir) {
-		ret = -errno;
-		close(dfd);
-		return ret;
-	}
-	while ((errno = 0, d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		ret = remove_tree_at(fd, d->d_name);
-		if (ret < 0)
-			break;
-	}
-	if (!d && errno && ret == 0)
-		ret = -errno;
-	closedir(dir);
-	return ret;
-}
-
-/*
- * rm -rf of @name under @dirfd without following symlinks; a directory on
- * another filesystem than its parent is a mount point and is refused
- * (-EXDEV) rather than emptied.
- */
-static int remove_tree_at(int dirfd, const char *name)
-{
-	struct stat st, pst;
-	int fd = -1, ret;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (fstat(dirfd, &pst) < 0)
-		return -errno;
-	if (pst.st_dev != st.st_dev)
-		return -EXDEV;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	ret = empty_dir_fd(fd);
-	close(fd);
-	if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		ret = -errno;
-	return ret;
-}
-
-static int remove_tree(const char *path)
-{
-	char *copy = strdup(path), *slash;
-	int dfd = -1, ret;
-
-	if (!copy)
-		return -ENOMEM;
-	slash = strrchr(copy, '/');
-	if (!slash || !slash[1]) {
-		free(copy);
-		return -EINVAL;
-	}
-	*slash = '\0';
-	dfd = open(slash == copy ? "/" : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ret = dfd < 0 ? (errno == ENOENT ? 0 : -errno) : remove_tree_at(dfd, slash + 1);
-	if (dfd >= 0)
-		close(dfd);
-	free(copy);
-	return ret;
-}
 
 struct size_walk {
 	int64_t bytes;
@@ -550,12 +459,12 @@ static int apply_whiteout(int rootfd, const char *rel)
 	if (pfd < 0)
 		return pfd;
 	if (!strcmp(base, WH_OPAQUE))
-		ret = empty_dir_fd(pfd);
+		ret = pn_empty_dir_fd(pfd);
 	else if (base[strlen(WH_PREFIX)] == '\0' || !strcmp(base + strlen(WH_PREFIX), ".") ||
 		 !strcmp(base + strlen(WH_PREFIX), ".."))
 		ret = -EPERM;
 	else
-		ret = remove_tree_at(pfd, base + strlen(WH_PREFIX));
+		ret = pn_remove_tree_at(pfd, base + strlen(WH_PREFIX));
 	close(pfd);
 	return ret;
 }
@@ -1650,7 +1559,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 			ret = apply_layout_dir(stage, canon, rootfs, &cfg, err);
 		if (ret == 0 && (rmdir(rootfs) < 0 || rename(stage, rootfs) < 0))
 			ret = pn_error(err, PN_E_IMAGE, errno, "cannot move %s", stage);
-		if (ret > 0 && (ret = remove_tree(stage)) < 0)
+		if (ret > 0 && (ret = pn_remove_tree(stage)) < 0)
 			ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", stage);
 	}
 	if (ret < 0) {
@@ -1671,7 +1580,7 @@ int image_import(const char *root, const char *name, const char *src, unsigned f
 	info->name = strdup(canon);
 	info->source = strdup(src_real);
 	info->rootfs = strdup(old_rootfs);
-	if (!info->name || !info->source || !info->rootfs || random_id(info->id) < 0) {
+	if (!info->name || !info->source || !info->rootfs || pn_random_id(info->id) < 0) {
 		ret = nomem(err);
 		goto out;
 	}
@@ -1719,7 +1628,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (tmp_made)
-		(void)remove_tree(tmp);
+		(void)!pn_remove_tree(tmp);
 	image_config_clear(&cfg);
 	image_info_free(info);
 	free(canon);
@@ -1772,7 +1681,7 @@ int image_remove(const char *root, const char *name, struct pn_err *err)
 		(void)rmdir(trash);
 		goto out;
 	}
-	ret = remove_tree(trash);
+	ret = pn_remove_tree(trash);
 	if (ret < 0)
 		ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", trash);
 out:
@@ -1959,8 +1868,8 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 		ret = overlay_mount(info->rootfs, upper, work, target, hide);
 		if (ret == 0)
 			goto done;
-		(void)remove_tree(upper);
-		(void)remove_tree(work);
+		(void)!pn_remove_tree(upper);
+		(void)!pn_remove_tree(work);
 		if (ret != -ELOOP && ret != -EINVAL) {
 			ret = pn_error(err, PN_E_KERNEL, -ret, "cannot mount overlay of \"%s\" on %s",
 				       info->name, target);
@@ -2007,62 +1916,5 @@ out:
 	free(work);
 	free(cow);
 	free(hide);
-	return ret;
-}
-
-/* Detach every mount stacked on @path; 0 when none is left. */
-static int unmount_all(const char *path)
-{
-	for (int i = 0; i < 64; i++) {
-		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
-			continue;
-		/* EINVAL: not a mount point (any more). */
-		return errno == EINVAL || errno == ENOENT ? 0 : -errno;
-	}
-	return -EBUSY;
-}
-
-int image_rootfs_release(const char *container_dir, struct pn_err *err)
-{
-	/*
-	 * In this order: unmount the overlay and its tmpfs, remove the trees
-	 * the overlay wrote to, then the mount point, with rmdir only: should
-	 * the unmount not have happened, the node's files would be under it.
-	 */
-	static const struct {
-		const char *name;
-		enum { UNMOUNT, REMOVE_TREE, RMDIR } how;
-	} steps[] = {
-		{ "rootfs", UNMOUNT }, { "cow", UNMOUNT }, { "upper", REMOVE_TREE },
-		{ "work", REMOVE_TREE }, { "cow", REMOVE_TREE }, { "rootfs", RMDIR },
-	};
-	char *p = NULL;
-	int ret = 0;
-
-	for (size_t i = 0; i < PN_ARRAY_SIZE(steps) && ret == 0; i++) {
-		free(p);
-		p = pn_strdup_printf("%s/%s", container_dir, steps[i].name);
-		if (!p) {
-			ret = nomem(err);
-			break;
-		}
-		switch (steps[i].how) {
-		case UNMOUNT:
-			ret = unmount_all(p);
-			if (ret < 0)
-				ret = pn_error(err, PN_E_KERNEL, -ret, "cannot unmount %s", p);
-			break;
-		case REMOVE_TREE:
-			ret = remove_tree(p);
-			if (ret < 0)
-				ret = pn_error(err, PN_E_IMAGE, -ret, "cannot remove %s", p);
-			break;
-		case RMDIR:
-			if (rmdir(p) < 0 && errno != ENOENT)
-				ret = pn_error(err, PN_E_IMAGE, errno, "cannot remove %s", p);
-			break;
-		}
-	}
-	free(p);
 	return ret;
 }

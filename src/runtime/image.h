@@ -95,7 +95,7 @@ void image_info_array_free(struct image_info *infos, size_t n);
  * Mount <container_dir>/rootfs as an overlay of @image (see top), and
  * return that path in @rootfs_path.  Idempotent: an existing mount there
  * is kept.  The mount is made in the caller's mount namespace and is not
- * made shared or private: the caller (CLI, shim) must run in the mount
+ * made shared or private: the caller (podnet, podnetd) must run in the mount
  * namespace that the OCI runtime is started from, usually the node's, so
  * the runtime finds the mount at the path it is given; where "/" is
  * shared (systemd's default) the mount also propagates to its peers, which
@@ -113,11 +113,6 @@ int image_rootfs_prepare_opts(const char *root, const char *image, const char *c
 			      unsigned flags, char **rootfs_path,
 			      struct pn_err *err) PN_MUST_CHECK;
 
-/*
- * Detach the overlay (and the tmpfs, if any) and remove upper, work and
- * the mount point; 0 if they are already gone.  Stop the container first:
- * an OCI runtime's mount namespace keeps its own copy of the mount.
- */
-int image_rootfs_release(const char *container_dir, struct pn_err *err) PN_MUST_CHECK;
+/* Released by rootfs_release() (rootfs.h: no image store needed). */
 
 #endif

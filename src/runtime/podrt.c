@@ -37,6 +37,7 @@
 #include "netns.h"
 #include "nodeinfo.h"
 #include "oci.h"
+#include "rootfs.h"
 
 #define POD_IFNAME "eth0"
 #define DEFAULT_CONFLIST "10-podnet.conflist"
@@ -682,7 +683,7 @@ static void rootfs_release_all(const char *pod_dir)
 		if (ce->d_name[0] == '.')
 			continue;
 		snprintf(one, sizeof(one), "%s/%s", cdir, ce->d_name);
-		if (image_rootfs_release(one, &scratch) < 0)
+		if (rootfs_release_container(one, &scratch) < 0)
 			pn_warn("%s", pn_err_msg(&scratch));
 		pn_err_free(&scratch);
 	}
@@ -2679,21 +2680,104 @@ out:
 }
 
 /*
- * kubelet restarts a container whose image changed: the new image's
- * command, environment and working directory go into the plan, and the
- * shim (SIGUSR2, src/shim/README.md) stops that container, gives it a root
- * file system from the new image and starts it again as a new attempt.
+ * kubelet restarts a container whose image changed.  Here the new image's
+ * root file system is mounted first, in a generation directory beside the
+ * one the container runs on (rootfs.h), and the plan gets its path with
+ * the image's command, environment and working directory; the shim
+ * (SIGUSR2, src/shim/README.md) then stops that container, starts it
+ * again on the new root file system as a new attempt and releases the old
+ * one.  The shim never builds a root file system itself (it links no
+ * image store), so an image that cannot be mounted fails here, with the
+ * old container untouched.
+ *
+ * In two steps around the store's update: image_change_prepare() mounts
+ * and writes the new plan, image_change_abort() undoes that (old plan
+ * back, new mounts released), image_change_commit() signals the shim.
  */
-static int restart_changed_images(struct podrt *rt, const struct store_pod *sp,
-				  const struct pn_pod *old, const struct pn_pod *pod, struct pn_err *err)
+struct image_change {
+	char pod_dir[PATH_MAX];
+	json_t *old_plan;  /* NULL: nothing changes */
+	struct { char *cdir, *rootfs; } *made; /* new root file systems, n_made */
+	size_t n_made;
+};
+
+/* The new root file systems go: their mounts and generation dirs. */
+static void image_change_release(struct image_change *ch)
 {
-	char pod_dir[PATH_MAX], path[PATH_MAX];
+	for (size_t i = 0; i < ch->n_made; i++) {
+		struct pn_err scratch = { 0 };
+
+		if (rootfs_release_path(ch->made[i].cdir, ch->made[i].rootfs, &scratch) < 0)
+			pn_warn("%s", pn_err_msg(&scratch));
+		pn_err_free(&scratch);
+	}
+}
+
+static void image_change_free(struct image_change *ch)
+{
+	for (size_t i = 0; i < ch->n_made; i++) {
+		free(ch->made[i].cdir);
+		free(ch->made[i].rootfs);
+	}
+	free(ch->made);
+	json_decref(ch->old_plan);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* One container's new image: a generation dir with its root file system
+ * mounted, recorded in @ch before anything can fail past mkdtemp. */
+static int image_change_mount(struct podrt *rt, struct image_change *ch, const char *id,
+			      const char *image, char **rootfs, struct pn_err *err)
+{
+	char cdir[PATH_MAX], *gen = NULL, *path = NULL;
+	void *grown;
+	int ret;
+
+	*rootfs = NULL;
+	snprintf(cdir, sizeof(cdir), "%s/containers/%s", ch->pod_dir, id);
+	grown = realloc(ch->made, (ch->n_made + 1) * sizeof(*ch->made));
+	if (!grown)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	ch->made = grown;
+	ret = rootfs_gen_dir(cdir, &gen, err);
+	if (ret < 0)
+		return ret;
+	path = pn_strdup_printf("%s/rootfs", gen);
+	ch->made[ch->n_made].cdir = strdup(cdir);
+	ch->made[ch->n_made].rootfs = path;
+	ch->n_made++;
+	if (!path || !ch->made[ch->n_made - 1].cdir) {
+		/* Not recorded in full: remove the empty dir here. */
+		rmdir(gen);
+		ch->n_made--;
+		free(ch->made[ch->n_made].cdir);
+		free(path);
+		free(gen);
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	ret = image_rootfs_prepare(rt->root, image, gen, rootfs, err);
+	free(gen);
+	return ret;
+}
+
+/*
+ * Mount the changed images' root file systems and write the plan that
+ * names them.  On failure everything made is released and the plan is the
+ * old one.  Nothing to do (no image changed, the pod not running): 0 with
+ * ch->old_plan NULL.
+ */
+static int image_change_prepare(struct podrt *rt, const struct store_pod *sp,
+				const struct pn_pod *old, const struct pn_pod *pod,
+				struct image_change *ch, struct pn_err *err)
+{
+	char path[PATH_MAX];
 	json_t *plan = NULL, *ctrs;
 	bool changed = false;
 	int ret = 0;
 
-	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
-	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
+	memset(ch, 0, sizeof(*ch));
+	pod_dir_path(rt, sp->uid, ch->pod_dir, sizeof(ch->pod_dir));
+	snprintf(path, sizeof(path), "%s/plan.json", ch->pod_dir);
 	for (size_t i = 0; i < pod->spec.n_containers && i < old->spec.n_containers; i++)
 		changed |= strcmp(pod->spec.containers[i].image, old->spec.containers[i].image) != 0;
 	if (!changed || sp->state != STORE_POD_READY)
@@ -2702,30 +2786,76 @@ static int restart_changed_images(struct podrt *rt, const struct store_pod *sp,
 	ctrs = json_object_get(plan, "containers");
 	if (!json_is_array(ctrs))
 		goto out;
+	ch->old_plan = json_deep_copy(plan);
+	if (!ch->old_plan) {
+		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < pod->spec.n_containers && ret == 0; i++) {
 		const struct pn_container_spec *c = &pod->spec.containers[i];
 		struct image_info *img = NULL;
 		json_t *pc = json_array_get(ctrs, i);
+		const char *id = json_string_value(json_object_get(pc, "id"));
+		char *rootfs = NULL;
 
-		if (!json_is_object(pc) || !strcmp(c->image, old->spec.containers[i].image))
+		if (!json_is_object(pc) || !id || !strcmp(c->image, old->spec.containers[i].image))
 			continue;
 		ret = image_get(rt->root, c->image, &img, err);
-		if (ret < 0)
+		if (ret == 0)
+			ret = image_change_mount(rt, ch, id, c->image, &rootfs, err);
+		if (ret < 0) {
+			pn_err_prefix(err, "container \"%s\"", c->name);
+			image_info_free(img);
 			break;
+		}
 		json_object_set_new(pc, "image", json_string(c->image));
+		json_object_set_new(pc, "rootfs", json_string(rootfs));
 		json_object_set_new(pc, "args", container_argv(c, img));
 		json_object_set_new(pc, "env", container_env(c, img));
 		json_object_set_new(pc, "workingDir",
 				    json_string(c->working_dir ? c->working_dir
 						: (img->working_dir ? img->working_dir : "/")));
 		image_info_free(img);
+		free(rootfs);
 	}
 	if (ret == 0)
 		ret = pn_json_file_replace(path, plan, JSON_INDENT(2), 0644, PN_E_STATE, err);
-	if (ret == 0 && shim_alive(pod_dir)) {
+	if (ret < 0) {
+		image_change_release(ch);
+		image_change_free(ch);
+	}
+out:
+	json_decref(plan);
+	return ret;
+}
+
+/* The store did not take the change: the old plan back, the new root file
+ * systems gone.  The shim was not told, so it never saw them. */
+static void image_change_abort(struct image_change *ch)
+{
+	struct pn_err scratch = { 0 };
+	char path[PATH_MAX];
+
+	if (!ch->old_plan)
+		return;
+	snprintf(path, sizeof(path), "%s/plan.json", ch->pod_dir);
+	if (pn_json_file_replace(path, ch->old_plan, JSON_INDENT(2), 0644, PN_E_STATE, &scratch) < 0)
+		pn_warn("%s", pn_err_msg(&scratch));
+	pn_err_free(&scratch);
+	image_change_release(ch);
+	image_change_free(ch);
+}
+
+/* Tell the shim (SIGUSR2).  A dead shim has nothing to restart: the new
+ * root file systems wait in their generation dirs, released with the pod. */
+static void image_change_commit(const struct store_pod *sp, struct image_change *ch)
+{
+	char path[PATH_MAX];
+
+	if (ch->old_plan && shim_alive(ch->pod_dir)) {
 		json_t *shim;
 
-		snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+		snprintf(path, sizeof(path), "%s/shim.json", ch->pod_dir);
 		shim = read_json(path);
 		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
 
@@ -2733,9 +2863,7 @@ static int restart_changed_images(struct podrt *rt, const struct store_pod *sp,
 			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
 		json_decref(shim);
 	}
-out:
-	json_decref(plan);
-	return ret;
+	image_change_free(ch);
 }
 
 int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
@@ -2803,12 +2931,17 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 	cur->spec_json = spec;
 	spec = NULL;
 	if (!(w && w->dry_run)) {
+		struct image_change ch;
+
+		ret = image_change_prepare(rt, cur, old, pod, &ch, err);
+		if (ret < 0)
+			goto out;
 		ret = store_pod_update(rt->st, cur, STORE_POD_F_SPEC, err);
-		if (ret < 0)
+		if (ret < 0) {
+			image_change_abort(&ch);
 			goto out;
-		ret = restart_changed_images(rt, cur, old, pod, err);
-		if (ret < 0)
-			goto out;
+		}
+		image_change_commit(cur, &ch);
 		/* Policies that select by label follow the new labels. */
 		ret = podrt_net_sync(rt, err);
 		if (ret < 0)

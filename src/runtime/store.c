@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1131,38 +1130,11 @@ static int tx_leave(struct store *st, bool own, int ret, struct pn_err *err)
 
 /* ---- ids */
 
-static int random_bytes(uint8_t *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(buf + got, n - got, 0);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)r;
-	}
-	return 0;
-}
+_Static_assert(STORE_ID_LEN == PN_ID_LEN, "store ids are base's random ids");
 
 int store_new_id(char out[STORE_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t b[STORE_ID_LEN / 2];
-	int ret;
-
-	ret = random_bytes(b, sizeof(b));
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < sizeof(b); i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 0xf];
-	}
-	out[STORE_ID_LEN] = '\0';
-	return 0;
+	return pn_random_id(out);
 }
 
 int store_new_uuid(char out[STORE_UUID_LEN + 1])
@@ -1170,7 +1142,7 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 	uint8_t b[16];
 	int ret;
 
-	ret = random_bytes(b, sizeof(b));
+	ret = pn_random_bytes(b, sizeof(b));
 	if (ret)
 		return ret;
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* RFC 4122 4.4: version 4 */

@@ -240,7 +240,7 @@ int store_savepoint(struct store *st, struct pn_err *err) PN_MUST_CHECK;
 int store_savepoint_release(struct store *st, struct pn_err *err) PN_MUST_CHECK;
 void store_savepoint_rollback(struct store *st);
 
-/* 64 lowercase hex from getrandom(2). */
+/* 64 lowercase hex from getrandom(2): pn_random_id(). */
 int store_new_id(char out[STORE_ID_LEN + 1]) PN_MUST_CHECK;
 /* RFC 4122 version 4, lowercase. */
 int store_new_uuid(char out[STORE_UUID_LEN + 1]) PN_MUST_CHECK;

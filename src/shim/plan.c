@@ -412,6 +412,7 @@ void shim_plan_free(struct shim_plan *p)
 
 		free_fields(ctr_fields, PN_ARRAY_SIZE(ctr_fields), c);
 		free(c->next_image);
+		free(c->next_rootfs);
 		free(c->next_cwd);
 		shim_strv_free(c->next_args);
 		shim_strv_free(c->next_env);

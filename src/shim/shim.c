@@ -35,6 +35,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -53,8 +54,7 @@
 #include "child.h"
 #include "fault.h"
 #include "file.h"
-#include "image.h"
-#include "store.h"
+#include "rootfs.h"
 
 #define NS_PER_S 1000000000ull
 #define BACKOFF_INITIAL_S 10
@@ -68,7 +68,6 @@ struct shim {
 	struct shim_plan plan;
 	char pod_dir[PATH_MAX];
 	char rt_path[PATH_MAX], rt_root[PATH_MAX];
-	char root[PATH_MAX];       /* PODNET_ROOT: images for a new rootfs */
 	struct oci_rt rt;
 	int sfd, epfd;
 	pid_t pause_pid;
@@ -687,7 +686,7 @@ static void ctr_launch(size_t idx, struct ctr_launch *l)
 	if (!c->cid[0] || c->restart_count > 0) {
 		if (c->restart_count == 0)
 			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
-		else if (store_new_id(c->cid) < 0)
+		else if (pn_random_id(c->cid) < 0)
 			snprintf(c->cid, sizeof(c->cid), "%s", c->id);
 	}
 	l->ret = ctr_bundle(c, &l->err);
@@ -840,29 +839,42 @@ static void take_strv(char ***cur, char ***next)
 	*next = NULL;
 }
 
-/* Take the plan's new image: the root file system rebuilt from it (the
- * runtime layer's image_rootfs_*), its command, environment and working
- * directory.  A failure leaves no rootfs: the next start is a StartError. */
-static void ctr_swap_image(struct shim_ctr *c)
+/* The container's directory, which holds the root file systems podnet
+ * made for it (rootfs.h). */
+static void ctr_dir(const struct shim_ctr *c, char *buf, size_t n)
+{
+	pathf(buf, n, "%s/containers/%s", S.pod_dir, c->id);
+}
+
+/* Release a root file system podnet mounted for @c that no attempt uses
+ * any more; one the plan brought from elsewhere (no unmountRootfs) is
+ * not ours to touch. */
+static void ctr_release_rootfs(const struct shim_ctr *c, const char *rootfs)
 {
 	struct pn_err err = { 0 };
-	char dir[PATH_MAX], *rootfs = NULL;
+	char dir[PATH_MAX];
 
+	if (!c->unmount_rootfs)
+		return;
+	ctr_dir(c, dir, sizeof(dir));
+	if (rootfs_release_path(dir, rootfs, &err) < 0)
+		shim_log("container %s: release %s: %s", c->name, rootfs, pn_err_msg(&err));
+	pn_err_free(&err);
+}
+
+/* Take the plan's new image: the root file system podnet mounted for it
+ * (the shim never builds one: it links no image store), its command,
+ * environment and working directory.  The old root file system goes:
+ * its container exited, and nothing else uses it. */
+static void ctr_swap_image(struct shim_ctr *c)
+{
 	c->swap = false;
 	c->swap_kill_at = 0;
-	pathf(dir, sizeof(dir), "%s/containers/%s", S.pod_dir, c->id);
-	if (image_rootfs_release(dir, &err) < 0)
-		shim_log("container %s: release its root file system: %s", c->name, pn_err_msg(&err));
-	pn_err_free(&err);
-	if (image_rootfs_prepare(S.root, c->next_image, dir, &rootfs, &err) < 0) {
-		shim_log("container %s: root file system from image %s: %s", c->name, c->next_image,
-			 pn_err_msg(&err));
-	} else {
-		free(c->rootfs);
-		c->rootfs = rootfs;
-	}
-	pn_err_free(&err);
-	shim_log("container %s: image %s -> %s", c->name, c->image ? c->image : "?", c->next_image);
+	shim_log("container %s: image %s -> %s (%s)", c->name, c->image ? c->image : "?",
+		 c->next_image, c->next_rootfs);
+	if (strcmp(c->rootfs, c->next_rootfs) != 0)
+		ctr_release_rootfs(c, c->rootfs);
+	take_str(&c->rootfs, &c->next_rootfs);
 	take_str(&c->image, &c->next_image);
 	take_strv(&c->args, &c->next_args);
 	take_strv(&c->env, &c->next_env);
@@ -897,17 +909,29 @@ static void plan_reload(void)
 		for (size_t k = 0; k < np.n_ctrs && !n; k++)
 			if (!strcmp(np.ctrs[k].name, c->name))
 				n = &np.ctrs[k];
-		if (!n || !n->image || (c->image && !strcmp(c->image, n->image)))
+		/* A change is a new root file system (podnet mounts one per
+		 * image change) or, from an older plan, a new image name. */
+		if (!n || !n->image)
 			continue;
+		if (c->swap ? !strcmp(c->next_rootfs, n->rootfs)
+			    : !strcmp(c->rootfs, n->rootfs) && c->image && !strcmp(c->image, n->image))
+			continue;
+		/* A change not taken yet is superseded: its root file system
+		 * was never used. */
+		if (c->swap && strcmp(c->next_rootfs, c->rootfs) != 0 &&
+		    strcmp(c->next_rootfs, n->rootfs) != 0)
+			ctr_release_rootfs(c, c->next_rootfs);
 		free(c->next_image);
+		free(c->next_rootfs);
 		free(c->next_cwd);
 		shim_strv_free(c->next_args);
 		shim_strv_free(c->next_env);
 		c->next_image = n->image;
+		c->next_rootfs = n->rootfs;
 		c->next_args = n->args;
 		c->next_env = n->env;
 		c->next_cwd = n->cwd;
-		n->image = n->cwd = NULL;
+		n->image = n->rootfs = n->cwd = NULL;
 		n->args = n->env = NULL;
 		c->swap = true;
 		shim_log("container %s: new image %s", c->name, c->next_image);
@@ -1614,6 +1638,10 @@ int main(int argc, char **argv)
 	int notify = -1, lock = -1, o, ret;
 	sigset_t mask;
 
+	/* One malloc arena: the shim is single-threaded, but libcurl's
+	 * threaded resolver (httpGet probes) would give each of its threads
+	 * an arena of its own, 64 MB of address space and its pages. */
+	mallopt(M_ARENA_MAX, 1);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': pod_dir = optarg; break;
@@ -1667,7 +1695,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(S.rt_path, sizeof(S.rt_path), "%s", rp);
-	snprintf(S.root, sizeof(S.root), "%s", root);
 	if (rt_root)
 		snprintf(S.rt_root, sizeof(S.rt_root), "%s", rt_root);
 	else
@@ -1767,6 +1794,10 @@ int main(int argc, char **argv)
 	shim_log("pod started in %ld ms", S.startup_ms);
 	notify_parent(notify, "ok %d\n", (int)getpid());
 	notify = -1;
+	/* Startup's garbage (the plan's JSON, the runtimes' output, bundle
+	 * documents) is freed: give its pages back (malloc_trim(3) also
+	 * releases whole free pages inside the heap, not only its top). */
+	malloc_trim(0);
 
 	run_loop();
 	stop_finish();

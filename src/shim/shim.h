@@ -126,10 +126,10 @@ struct shim_ctr {
 	/* exited while the pod stops: its runtime state (cid) is deleted with
 	 * the others' at the end */
 	bool rt_state;
-	/* A new image from the plan (SIGUSR2): this attempt is stopped, the
-	 * root file system rebuilt from it, and a new attempt started. */
+	/* A new image from the plan (SIGUSR2): this attempt is stopped, and
+	 * a new one started on the root file system podnet mounted for it. */
 	bool swap;
-	char *next_image, *next_cwd;
+	char *next_image, *next_rootfs, *next_cwd;
 	char **next_args, **next_env;
 	uint64_t swap_kill_at;  /* monotonic ns: SIGKILL if still running */
 	/* The attempt before that one (status.json previousAttempt while in

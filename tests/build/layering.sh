@@ -72,5 +72,26 @@ for low in "${!below[@]}"; do
 		fi
 	done
 done
+# 3. What a program links is part of the layering: podnet-shim runs once
+# per pod, so it maps no SQLite and no libarchive (nor libarchive's ICU and
+# libxml2): ids come from base, root file systems from podnet (Makefile).
+shim="$ROOT/build/bin/podnet-shim"
+if [ ! -x "$shim" ]; then
+	fail "$shim is built (make all)"
+else
+	needed=$(readelf -d "$shim" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	if [[ " $needed" == *" libsqlite3"* || " $needed" == *" libarchive"* ]]; then
+		fail "podnet-shim must not link SQLite nor libarchive: NEEDED $needed"
+	else
+		pass "podnet-shim links neither SQLite nor libarchive (NEEDED: $needed)"
+	fi
+	mapped=$(ldd "$shim" | grep -E 'libsqlite3|libarchive|libxml2|libicu|libcurl' | awk '{print $1}' | tr '\n' ' ')
+	if [ -n "$mapped" ]; then fail "podnet-shim must load none of $mapped"; else
+		pass "podnet-shim loads no SQLite, libarchive, libxml2, ICU nor libcurl at start"; fi
+	syms=$(nm -D --undefined-only "$shim" | grep -cE ' (sqlite3_|archive_)')
+	if [ "$syms" -eq 0 ]; then pass "podnet-shim calls no sqlite3_* nor archive_* function"; else
+		fail "podnet-shim calls $syms sqlite3_*/archive_* functions"; fi
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -20,10 +20,12 @@ fault_node
 BUDGET_APPLY_P50_MS=${BUDGET_APPLY_P50_MS:-250}     # per pod, p50, at N pods
 BUDGET_APPLY_DRIFT=${BUDGET_APPLY_DRIFT:-150}       # last block's p50, % of the first's
 # A shim's RSS counts the pages of libc, jansson and its own text that all
-# shims share; PSS divides them among the sharers and is what each shim
-# adds to the node.  RSS measured 1.8 MB, PSS 265 KB (docs/reliability.md).
+# shims share (libc and ld.so alone, mapped in 64 KB fault-around blocks,
+# are ~1.5 MB of it); PSS divides them among the sharers and is what each
+# shim adds to the node.  Measured RSS 1804-1887 KB, PSS 260-291 KB with
+# 10 pods (docs/reliability.md).
 BUDGET_SHIM_RSS_KB=${BUDGET_SHIM_RSS_KB:-2048}      # per shim, average
-BUDGET_SHIM_PSS_KB=${BUDGET_SHIM_PSS_KB:-512}       # per shim, average
+BUDGET_SHIM_PSS_KB=${BUDGET_SHIM_PSS_KB:-384}       # per shim, average
 BUDGET_DELETE_MS_PER_POD=${BUDGET_DELETE_MS_PER_POD:-60}  # N pods, 20 at a time
 BUDGET_CTR_MS=${BUDGET_CTR_MS:-60}                  # per container of one big pod
 
@@ -118,11 +120,11 @@ for pid in $(our_pids); do
 done
 echo "# measure: $n shims: RSS $((rss / n)) KB, PSS $((pss / n)) KB each on average"
 t_is "$n" "$N" "one shim per pod"
-# Since the shim links libcurl for httpGet probes (services), RSS is ~6 MB
-# and PSS ~2 MB: over budget, reported to the coordinator; held by make
-# faults only until the shim loads libcurl when a pod has an httpGet probe.
-budget "shim RSS $((rss / n)) KB <= $BUDGET_SHIM_RSS_KB KB" test $((rss / n)) -le "$BUDGET_SHIM_RSS_KB"
-budget "shim PSS $((pss / n)) KB <= $BUDGET_SHIM_PSS_KB KB" test $((pss / n)) -le "$BUDGET_SHIM_PSS_KB"
+# These pods have no httpGet probe: the shim maps no libcurl (it dlopens it
+# at a pod's first one), nor SQLite or libarchive (it links neither).
+# Memory does not depend on how loaded the CPUs are: held in every run.
+t_ok "shim RSS $((rss / n)) KB <= $BUDGET_SHIM_RSS_KB KB" test $((rss / n)) -le "$BUDGET_SHIM_RSS_KB"
+t_ok "shim PSS $((pss / n)) KB <= $BUDGET_SHIM_PSS_KB KB" test $((pss / n)) -le "$BUDGET_SHIM_PSS_KB"
 leaks_ok "$N pods whole, nothing else"
 t0=${EPOCHREALTIME/./}
 names s "$N" | xargs -P 20 -n $(((N + 19) / 20)) $P delete pod >/dev/null 2>"$T/del.err"

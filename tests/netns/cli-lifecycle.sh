@@ -5,8 +5,12 @@
 # the grace period visible:
 #
 #   web            apply twice (unchanged), a label / annotation / image change
-#                  (configured; the image change restarts that container), an
+#                  (configured; the image change restarts that container on a
+#                  root file system podnet mounted beforehand; an image that
+#                  cannot be mounted is rolled back; a second change), an
 #                  immutable field (kube-apiserver's Forbidden)
+#   swapper        two image changes within the grace period: the first is
+#                  released untaken, the container restarts once
 #   quick, slow    grace 1 s and 8 s, deleted in one command through a pipe:
 #                  quick's line arrives seconds before slow's (concurrent, unbuffered)
 #   s01..s20       grace 2 s each, deleted in one command: well under the 40 s
@@ -72,12 +76,73 @@ for _ in $(seq 600); do restarted_b && break; sleep 0.1; done
 t_ok "that container restarted (restartCount 1), as kubelet does" restarted_b
 t_ok "with a new container ID" test "$($P inspect b | jq -r .status.id)" != "$b0"
 t_is "$($P inspect a | jq -r .status.id)" "$a0" "the other container kept running"
+# podnet mounted the new image's root file system (a generation dir of the
+# container, src/runtime/rootfs.h) before it told the shim, which only
+# switched to it and released the first one.
+pd=/var/lib/podnet/pods/$($P get pod web -o jsonpath='{.metadata.uid}')
+bid=$(jq -r '.containers[1].id' "$pd/plan.json")
+brootfs=$(jq -r '.containers[1].rootfs' "$pd/plan.json")
+t_ok "b's new rootfs is in a generation dir of its container ($brootfs)" \
+	bash -c '[[ $1 == $2/image.??????/rootfs ]]' _ "$brootfs" "$pd/containers/$bid"
+t_ok "and mounted" mountpoint -q "$brootfs"
+t_ok "the shim released b's first rootfs" test ! -e "$pd/containers/$bid/rootfs"
+t_is "$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" 1 "one mount left for b"
+# An image that cannot be mounted (its files gone from the image store):
+# a clear error, the spec and the plan as they were, b still running on
+# its rootfs, nothing left behind.
+mkdir -p "$T/img-broken/bin" && cp /bin/true "$T/img-broken/bin/"
+t_ok "import an image" $P image import broken "$T/img-broken"
+rm -rf /var/lib/podnet/images/broken:latest/rootfs
+cp "$pd/plan.json" "$T/plan-before.json"
+b1=$($P inspect b | jq -r .status.id)
+sed 's/image: "host:latest",/image: broken,/' "$T/web-image.yaml" >"$T/web-broken.yaml"
+$P apply -f "$T/web-broken.yaml" >"$T/broken.out" 2>&1
+rc=$?
+out=$(sed 's|/image\.[^/]*/|/image.XXXXXX/|' "$T/broken.out")
+t_is "$rc:$out" "1:error: container \"b\": cannot mount overlay of \"broken:latest\" on $pd/containers/$bid/image.XXXXXX/rootfs" \
+	"an unmountable image: the mount's error"
+t_is "$($P get pod web -o jsonpath='{.spec.containers[1].image}')" "host:latest" "the spec keeps the old image"
+t_ok "the plan is the old one" cmp -s "$pd/plan.json" "$T/plan-before.json"
+t_is "$($P inspect b | jq -r .status.id)" "$b1" "b kept running (same container ID)"
+t_is "$(ls -d "$pd/containers/$bid"/image.* | wc -l):$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" \
+	"1:1" "no generation dir nor mount left of the failed change"
+# A second change: the shim releases the first change's generation dir.
+t_is "$(rc_out $P apply -f "$T/web-ann.yaml")" "0:pod/web configured" "b back to image host: configured"
+restarted_b2() { [ "$($P get pod web -o jsonpath='{.status.containerStatuses[1].restartCount}')" = 2 ] && running web; }
+for _ in $(seq 600); do restarted_b2 && break; sleep 0.1; done
+t_ok "b restarted again (restartCount 2)" restarted_b2
+brootfs2=$(jq -r '.containers[1].rootfs' "$pd/plan.json")
+t_ok "on a new generation dir ($brootfs2)" test "$brootfs2" != "$brootfs" -a -d "$brootfs2"
+t_is "$(ls -d "$pd/containers/$bid"/image.* | wc -l):$(grep -c " $pd/containers/$bid/" /proc/self/mountinfo)" \
+	"1:1" "the first change's generation dir and mount released by the shim"
 sed 's/command: \[sleep, infinity\] }/command: [sleep, "99"] }/' "$T/web-image.yaml" >"$T/web-cmd.yaml"
 out=$($P apply -f "$T/web-cmd.yaml" 2>&1)
 rc=$?
 t_is "$rc:$(echo "$out" | head -1)" '1:The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' \
 	"a changed command: kube-apiserver's Forbidden"
 t_is "$($P get pod web -o jsonpath='{.spec.containers[0].command[1]}')" "infinity" "and nothing changed"
+
+# --- an image change superseded before the shim took it ------------------
+# swapper ignores SIGTERM for its 5 s grace period: the first change waits
+# for it, the second replaces it, and only the second is ever run.
+stubborn swapper 5 >"$T/swapper.yaml"
+t_ok "apply swapper" $P apply -f "$T/swapper.yaml"
+t_ok "swapper runs" wait_running swapper
+spd=/var/lib/podnet/pods/$($P get pod swapper -o jsonpath='{.metadata.uid}')
+sid=$(jq -r '.containers[0].id' "$spd/plan.json")
+sed 's/image: host,/image: "host:latest",/' "$T/swapper.yaml" >"$T/swapper2.yaml"
+t_is "$(rc_out $P apply -f "$T/swapper2.yaml")" "0:pod/swapper configured" "a first image change"
+first=$(jq -r '.containers[0].rootfs' "$spd/plan.json")
+t_is "$(rc_out $P apply -f "$T/swapper.yaml")" "0:pod/swapper configured" "a second one within the grace period"
+second=$(jq -r '.containers[0].rootfs' "$spd/plan.json")
+swapped() { [ "$($P get pod swapper -o jsonpath='{.status.containerStatuses[0].restartCount}')" = 1 ] && running swapper; }
+for _ in $(seq 600); do swapped && break; sleep 0.1; done
+t_ok "one restart (restartCount 1), after the grace period" swapped
+t_ok "the superseded change's rootfs was released, never used" test ! -e "$(dirname "$first")" -a "$first" != "$second"
+t_is "$(ls -d "$spd/containers/$sid"/image.* | wc -l):$(grep -c " $spd/containers/$sid/" /proc/self/mountinfo):$(test -e "$spd/containers/$sid/rootfs" && echo first-left)" \
+	"1:1:" "one generation dir, one mount: the second change's; the first rootfs released"
+t_ok "delete swapper" $P delete pod swapper --grace-period=0 --force
+t_is "$(grep -c " $spd/" /proc/self/mountinfo)" 0 "no mount of its left"
 
 # --- delete: concurrent, each line as it happens (through a pipe) ----------
 { stubborn quick 1; stubborn slow 8; } | $P apply -f - >/dev/null

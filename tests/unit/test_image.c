@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "rootfs.h"
 #include "tap.h"
 
 static char root[256];
@@ -727,14 +728,14 @@ static void test_rootfs_host(unsigned flags, const char *label)
 	ok(r == 0 && mounts_matching(rootfs) == 1, "%s: prepare again keeps the one mount", label);
 	free(again);
 
-	r = image_rootfs_release(cdir, &err);
+	r = rootfs_release(cdir, &err);
 	is_int(r, 0, "%s: release (%s)", label, pn_err_msg(&err));
 	is_int(mounts_matching(cdir), before, "%s: no mount left in mountinfo", label);
 	ok(!exists("%s/%s", cdir, "rootfs") && !exists("%s/%s", cdir, "upper") &&
 		   !exists("%s/%s", cdir, "work") && !exists("%s/%s", cdir, "cow"),
 	   "%s: rootfs, upper, work removed", label);
 	ok(!exists("%s%s", marker, ""), "%s: the node never saw the write", label);
-	r = image_rootfs_release(cdir, &err);
+	r = rootfs_release(cdir, &err);
 	is_int(r, 0, "%s: release again is a no-op", label);
 	free(rootfs);
 	pn_err_free(&err);
@@ -767,7 +768,7 @@ static void test_rootfs_imported(void)
 		   pn_err_msg(&err));
 		r = image_import(root, "tarball:gzip", info->source, IMAGE_IMPORT_FORCE, NULL, &err);
 		ok(r == -EBUSY, "imported: forced import over it while mounted refused");
-		r = image_rootfs_release(cdir, &err);
+		r = rootfs_release(cdir, &err);
 		is_int(r, 0, "imported: release (%s)", pn_err_msg(&err));
 		is_int(mounts_matching("/containers/c"), 0, "imported: no mount left");
 		r = image_remove(root, "tarball:gzip", &err);
@@ -776,6 +777,70 @@ static void test_rootfs_imported(void)
 	free(rootfs);
 	image_info_free(info);
 	pn_err_free(&err);
+}
+
+/*
+ * An image change (rootfs.h): the new image's root file system in a
+ * generation dir while the old one stays mounted, then the old released
+ * by its path; rootfs_release_container() takes every generation.
+ */
+static void test_rootfs_generations(void)
+{
+	char cdir[600], p[1024], *gen = NULL, *gen2 = NULL, *first = NULL, *next = NULL,
+				   *third = NULL;
+	struct pn_err err = { 0 };
+	int r;
+
+	snprintf(cdir, sizeof(cdir), "%s/containers/gens", root);
+	r = image_rootfs_prepare(root, "host", cdir, &first, &err);
+	is_int(r, 0, "gens: the first root file system (%s)", pn_err_msg(&err));
+	r = rootfs_gen_dir(cdir, &gen, &err);
+	snprintf(p, sizeof(p), "%s/" ROOTFS_GEN_PREFIX, cdir);
+	ok(r == 0 && !strncmp(gen, p, strlen(p)) && strlen(gen) == strlen(p) + 6,
+	   "gens: a generation dir <container_dir>/image.XXXXXX: %s", gen ? gen : "-");
+	r = image_rootfs_prepare(root, "tarball:gzip", gen, &next, &err);
+	is_int(r, 0, "gens: the next image's root file system in it (%s)", pn_err_msg(&err));
+	if (r < 0 || !first) {
+		pn_err_free(&err);
+		goto out;
+	}
+	ok(mounts_matching(first) == 1 && mounts_matching(next) == 1,
+	   "gens: both mounted at once (the container still runs on the first)");
+	snprintf(p, sizeof(p), "%s/etc/os-release", next);
+	is_str(slurp(p), "ID=tarball\n", "gens: the next one is the new image's");
+
+	r = rootfs_release_path(cdir, "/var/tmp/elsewhere/rootfs", &err);
+	is_int(r, 0, "gens: a rootfs that is not the container's: nothing done");
+	r = rootfs_release_path(cdir, first, &err);
+	is_int(r, 0, "gens: release the first by its path (%s)", pn_err_msg(&err));
+	ok(mounts_matching(first) == 0 && !exists("%s/%s", cdir, "upper") && exists("%s%s", cdir, ""),
+	   "gens: its mount and upper gone, the container dir kept");
+	ok(mounts_matching(next) == 1, "gens: the next one still mounted");
+
+	/* Two more generations; one released by path (its dir goes), then
+	 * the container's all at once. */
+	r = rootfs_gen_dir(cdir, &gen2, &err);
+	if (r == 0)
+		r = image_rootfs_prepare(root, "host", gen2, &third, &err);
+	is_int(r, 0, "gens: a third generation (%s)", pn_err_msg(&err));
+	r = rootfs_release_path(cdir, next, &err);
+	is_int(r, 0, "gens: release the second by its path (%s)", pn_err_msg(&err));
+	ok(!exists("%s%s", gen, "") && mounts_matching(next) == 0,
+	   "gens: its generation dir and mount are gone");
+	r = rootfs_release_container(cdir, &err);
+	is_int(r, 0, "gens: release the container's (%s)", pn_err_msg(&err));
+	ok(gen2 && !exists("%s%s", gen2, "") && mounts_matching(cdir) == 0,
+	   "gens: no generation dir nor mount left");
+	is_int(count_prefix(cdir, ROOTFS_GEN_PREFIX), 0, "gens: nothing named image.* left");
+	r = rootfs_release_container(cdir, &err);
+	is_int(r, 0, "gens: again: a no-op");
+out:
+	pn_err_free(&err);
+	free(first);
+	free(next);
+	free(third);
+	free(gen);
+	free(gen2);
 }
 
 int main(void)
@@ -806,11 +871,12 @@ int main(void)
 	if (have_ns) {
 		test_rootfs_host(0, "disk");
 		test_rootfs_host(IMAGE_ROOTFS_UPPER_TMPFS, "tmpfs");
+		test_rootfs_generations();
 		test_rootfs_imported();
 	} else if (is_root) {
 		ok(0, "a private mount namespace for the overlay tests (unshare, rprivate /)");
 	} else {
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			ok(1, "overlay rootfs # SKIP needs root");
 	}
 
