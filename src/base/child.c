@@ -159,7 +159,10 @@ int pn_spawn_start(const struct pn_spawn *s, struct pn_child *c, struct pn_err *
 	 * reused before we reap it. */
 	if (c->timeout_ms) {
 		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (c->pidfd < 0) {
+		/* ENOSYS: a kernel before 5.3, or a process run by an emulator
+		 * that does not know the call (valgrind 3.19, make valgrind);
+		 * pn_child_wait then polls for the exit instead. */
+		if (c->pidfd < 0 && errno != ENOSYS) {
 			ret = pn_error(err, s->code, errno, "%s: pidfd_open", c->name);
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -335,7 +338,7 @@ int pn_child_wait(struct pn_child *c, struct pn_proc_result *r, struct pn_err *e
 		}
 	}
 	/* No pipes (or all at EOF) but a deadline: wait for the exit itself. */
-	if (ret == 0 && !timed_out && c->pidfd >= 0) {
+	if (ret == 0 && !timed_out && c->timeout_ms) {
 		for (;;) {
 			struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
 			int left = time_left_ms(c), n;
@@ -343,6 +346,17 @@ int pn_child_wait(struct pn_child *c, struct pn_proc_result *r, struct pn_err *e
 			if (left == 0) {
 				timed_out = true;
 				break;
+			}
+			if (c->pidfd < 0) {
+				/* No pidfd (ENOSYS): look every 10 ms.  WNOWAIT
+				 * leaves the child to the waitpid below. */
+				siginfo_t si = { 0 };
+				int w = waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+
+				if ((w == 0 && si.si_pid == c->pid) || (w < 0 && errno != EINTR))
+					break;
+				poll(NULL, 0, left < 10 ? left : 10);
+				continue;
 			}
 			n = poll(&p, 1, left);
 			if (n > 0)

@@ -66,7 +66,7 @@ struct pn_spawn {
 struct pn_child {
 	pid_t pid;
 	int in, out, err;            /* our ends of the pipes, -1 when none */
-	int pidfd;                   /* with a timeout: to poll for its exit */
+	int pidfd;                   /* with a timeout: to poll for its exit (-1: ENOSYS, polled) */
 	const char *in_data;
 	size_t in_len;
 	bool capture_out, capture_err;

@@ -452,6 +452,7 @@ static int cri_out_parse(const char *o, enum cri_out *f)
 	return 0;
 }
 
+/* Print @doc (a reference this takes) as JSON or YAML: 1 on failure. */
 static int print_doc(json_t *doc, enum cri_out f)
 {
 	struct pn_err err = { 0 };
@@ -471,6 +472,7 @@ static int print_doc(json_t *doc, enum cri_out f)
 		rc = 1;
 	}
 	pn_err_free(&err);
+	json_decref(doc);
 	return rc;
 }
 

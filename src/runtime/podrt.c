@@ -492,12 +492,33 @@ static uint64_t shim_stop_budget_ms(int64_t grace, size_t n_ctrs)
 	return (uint64_t)grace * 1000 + 30000 + (uint64_t)n_ctrs * 500;
 }
 
+/* Wait until the shim of @pod_dir has let go of its lock (it has exited),
+ * looking every 20 ms, at most @ms.  For when no pidfd can be had. */
+static bool shim_wait_gone(const char *pod_dir, int64_t ms)
+{
+	for (int64_t t = 0; shim_alive(pod_dir); t += 20) {
+		if (t >= ms)
+			return false;
+		poll(NULL, 0, 20);
+	}
+	return true;
+}
+
 /* SIGKILL a live shim (the lock holder: checked again once the pidfd pins
  * the process) and wait for its exit, bounded. */
 static void shim_kill(const char *pod_dir, const struct shim_rec *rec)
 {
 	int fd = pid_open(rec->pid);
 
+	if (fd < 0 && errno == ENOSYS && rec->pid > 1) {
+		/* No pidfd_open (kernel < 5.3, valgrind 3.19): the pid is
+		 * the lock holder's while the lock is held, but may be
+		 * reused the instant it is let go; kill(2) it is all the
+		 * same, as before pidfds. */
+		if (shim_alive(pod_dir) && kill(rec->pid, SIGKILL) == 0)
+			shim_wait_gone(pod_dir, 10000);
+		return;
+	}
 	if (fd >= 0 && shim_alive(pod_dir) &&
 	    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0)
 		pid_wait_exit(fd, 10000);
@@ -907,6 +928,7 @@ struct deleting {
 	struct store_pod *sp;
 	pid_t shim;
 	int pidfd;
+	bool by_lock;              /* no pidfd (ENOSYS): the shim's lock is polled */
 	uint64_t deadline_ms;
 	bool done;
 };
@@ -975,8 +997,10 @@ static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 			shim = read_json(path);
 			d[i].shim = (pid_t)json_integer_value(json_object_get(shim, "pid"));
 			json_decref(shim);
-			if (d[i].shim > 1)
+			if (d[i].shim > 1) {
 				d[i].pidfd = (int)syscall(SYS_pidfd_open, d[i].shim, 0);
+				d[i].by_lock = d[i].pidfd < 0 && errno == ENOSYS;
+			}
 		}
 		/* The shim waits the grace period, then SIGKILLs, then stops the
 		 * pause and deletes each container's runtime state: its exit is
@@ -998,6 +1022,7 @@ static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 		struct pollfd *pf = calloc(n, sizeof(*pf));
 		size_t *who = calloc(n, sizeof(*who)), np = 0;
 		uint64_t now = mono_ms(), next = UINT64_MAX;
+		bool by_lock = false;
 
 		if (!pf || !who) {
 			free(pf);
@@ -1015,8 +1040,12 @@ static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 				if (d[i].deadline_ms < next)
 					next = d[i].deadline_ms;
 			}
+			by_lock |= d[i].by_lock && now < d[i].deadline_ms;
 		}
-		if (np)
+		/* Without a pidfd the lock is looked at every 50 ms. */
+		if (by_lock)
+			poll(pf, np, next - now > 50 ? 50 : (int)(next - now));
+		else if (np)
 			poll(pf, np, next - now > 1000 ? 1000 : (int)(next - now));
 		now = mono_ms();
 		for (size_t i = 0; i < n; i++) {
@@ -1027,15 +1056,20 @@ static int pods_delete(struct podrt *rt, const struct store_pod *pods, size_t n,
 			if (d[i].done)
 				continue;
 			pod_dir_path(rt, d[i].sp->uid, pod_dir, sizeof(pod_dir));
-			if (d[i].pidfd >= 0 && now < d[i].deadline_ms && shim_alive(pod_dir))
+			if ((d[i].pidfd >= 0 || d[i].by_lock) && now < d[i].deadline_ms &&
+			    shim_alive(pod_dir))
 				continue;
-			if (d[i].pidfd >= 0 && shim_alive(pod_dir)) {
+			if ((d[i].pidfd >= 0 || d[i].by_lock) && shim_alive(pod_dir)) {
 				/* Past every bound: the shim itself is stuck.  What it
 				 * leaves running, the teardown stops. */
 				pn_warn("pod %s: shim %d did not stop in time; killing it", d[i].sp->name,
 					(int)d[i].shim);
-				if (syscall(SYS_pidfd_send_signal, d[i].pidfd, SIGKILL, NULL, 0) == 0)
+				if (d[i].by_lock) {
+					if (kill(d[i].shim, SIGKILL) == 0)
+						shim_wait_gone(pod_dir, 10000);
+				} else if (syscall(SYS_pidfd_send_signal, d[i].pidfd, SIGKILL, NULL, 0) == 0) {
 					pid_wait_exit(d[i].pidfd, 10000);
+				}
 			}
 			pn_fault_point("delete.shim-gone");
 			ret = delete_finish(rt, &d[i], &e);

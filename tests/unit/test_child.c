@@ -8,10 +8,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +289,78 @@ static void test_timeout(void)
 	pn_err_free(&err);
 }
 
+/*
+ * Without pidfd_open(2) (ENOSYS: a kernel before 5.3, or valgrind 3.19,
+ * which does not know it) a run with a deadline still works: the exit is
+ * polled.  A forked process of ours makes the call fail with ENOSYS
+ * (a seccomp filter: it and its children only) and reports each check as
+ * one bit of its exit status.
+ */
+static int no_pidfd_checks(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	struct pn_spawn s;
+	struct pn_proc_result r;
+	uint64_t t0;
+	int bad = 0;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return 1;
+	if (syscall(SYS_pidfd_open, getpid(), 0) >= 0 || errno != ENOSYS)
+		return 2;
+	/* No pipe: the exit itself is waited for, 5 s at most. */
+	s = child_spec(CHILD("exit", "3"));
+	s.out = s.err = PN_STDIO_NULL;
+	s.timeout_ms = 5000;
+	t0 = pn_now_ns();
+	if (pn_run(&s, &r, NULL) != 0 || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 3 ||
+	    pn_now_ns() - t0 > 4000ull * 1000000ull)
+		bad |= 4;
+	pn_proc_result_free(&r);
+	/* Past the deadline: killed and reaped. */
+	s = child_spec(CHILD("sleep"));
+	s.out = s.err = PN_STDIO_NULL;
+	s.timeout_ms = 200;
+	if (pn_run(&s, &r, NULL) != -ETIMEDOUT || !r.timed_out || !WIFSIGNALED(r.status) ||
+	    WTERMSIG(r.status) != SIGKILL)
+		bad |= 8;
+	pn_proc_result_free(&r);
+	/* With pipes: both captured. */
+	s = child_spec(CHILD("both"));
+	if (pn_run(&s, &r, NULL) != 0 || !pn_proc_ok(&r) || !r.out || strcmp(r.out, "to-out\n") ||
+	    !r.err || strcmp(r.err, "to-err\n"))
+		bad |= 16;
+	pn_proc_result_free(&r);
+	return bad;
+}
+
+static void test_no_pidfd(void)
+{
+	int st = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(no_pidfd_checks());
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 2) {
+		ok(0, "no pidfd_open: the check process could not make it fail with ENOSYS (status %#x)", st);
+		return;
+	}
+	st = WEXITSTATUS(st);
+	ok(!(st & 4), "no pidfd_open (ENOSYS): a child that exits 3 with a deadline: exit 3, at once");
+	ok(!(st & 8), "no pidfd_open: a child past its 200 ms deadline: -ETIMEDOUT, SIGKILLed, reaped");
+	ok(!(st & 16), "no pidfd_open: stdout and stderr captured");
+}
+
 static void test_sigpipe(void)
 {
 	size_t len = 4 * MIB;
@@ -460,6 +537,7 @@ static void test_no_fd_leak(void)
 	test_exact_sizes();
 	test_status();
 	test_timeout();
+	test_no_pidfd();
 	test_sigpipe();
 	test_stdio_modes();
 	test_cannot_run();
