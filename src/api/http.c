@@ -22,6 +22,19 @@ const char *http_header_get(const struct http_req *r, const char *name)
 	return NULL;
 }
 
+/* Let go of the body, whoever's it is. */
+static void body_clear(struct http_resp *r)
+{
+	if (r->body_release)
+		r->body_release(r->body_release_ctx);
+	else
+		free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+	r->body_release = NULL;
+	r->body_release_ctx = NULL;
+}
+
 int http_resp_set(struct http_resp *r, int status, const char *ctype, const char *body,
 		  size_t len)
 {
@@ -31,7 +44,7 @@ int http_resp_set(struct http_resp *r, int status, const char *ctype, const char
 		return -ENOMEM;
 	memcpy(b, body, len);
 	b[len] = '\0';
-	free(r->body);
+	body_clear(r);
 	r->kind = HTTP_RESP_BUFFER;
 	r->status = status;
 	r->content_type = ctype;
@@ -65,7 +78,7 @@ int http_resp_json(struct http_resp *r, int status, json_t *j)
 		s[n++] = '\n';
 		s[n] = '\0';
 	}
-	free(r->body);
+	body_clear(r);
 	r->kind = HTTP_RESP_BUFFER;
 	r->status = status;
 	r->content_type = "application/json";
@@ -92,6 +105,19 @@ int http_resp_add_header(struct http_resp *r, const char *name, const char *valu
 	return 0;
 }
 
+void http_resp_shared(struct http_resp *r, int status, const char *ctype, const char *body,
+		      size_t len, void (*release)(void *ctx), void *ctx)
+{
+	body_clear(r);
+	r->kind = HTTP_RESP_BUFFER;
+	r->status = status;
+	r->content_type = ctype;
+	r->body = (char *)body;   /* read-only: see body_release */
+	r->body_len = len;
+	r->body_release = release;
+	r->body_release_ctx = ctx;
+}
+
 void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
 		      http_stream_free_fn fn_free, void *ctx)
 {
@@ -115,7 +141,7 @@ void http_resp_free(struct http_resp *r)
 {
 	if (!r)
 		return;
-	free(r->body);
+	body_clear(r);
 	for (size_t i = 0; i < r->n_headers; i++) {
 		free(r->headers[i].name);
 		free(r->headers[i].value);

@@ -6,9 +6,11 @@
  * old resourceVersion) and kube-apiserver's Status errors.  The cache is
  * filled with objects as the node side would.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "tap.h"
@@ -136,6 +138,32 @@ static char *drain(struct http_resp *resp, int max_chunks)
 	return all;
 }
 
+/* Lists from several threads while the cache changes: every list is at
+ * least as new as the cache was when it was asked for (what a client that
+ * saw its write acknowledged relies on). */
+struct lister {
+	int stale, bad;
+};
+
+static void *lister_run(void *p)
+{
+	struct lister *l = p;
+
+	for (int i = 0; i < 150; i++) {
+		uint64_t before = cache_rv(A.cache);
+		struct result r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500",
+				       i % 2 ? "application/json;as=Table;v=v1;g=meta.k8s.io" : NULL);
+		const char *rv = S(r.body, "metadata", "resourceVersion");
+
+		if (r.status != 200 || !rv)
+			l->bad++;
+		else if (strtoull(rv, NULL, 10) < before)
+			l->stale++;
+		result_free(&r);
+	}
+	return NULL;
+}
+
 int main(void)
 {
 	struct result r;
@@ -144,7 +172,7 @@ int main(void)
 
 	A.node_name = "vm";
 	A.fixed_now = NOW;
-	if (cache_new(10, &A.cache) < 0)
+	if (cache_new(10, &A.cache) < 0 || listcache_new(&A.lists) < 0)
 		return 1;
 	ok(cache_apply(A.cache, API_PODS, CACHE_ADDED, pod("default", "web-1", "web", "Running", "11", RUNNING_STATUSES), 11) == 0, "cache: add");
 	ok(cache_apply(A.cache, API_PODS, CACHE_ADDED, pod("default", "db-1", "db", "Running", "12", CRASH_STATUSES), 12) == 0, "cache: add");
@@ -261,6 +289,81 @@ int main(void)
 	       "Pod", "includeObject=Object (kubectl --sort-by)");
 	result_free(&r);
 
+	/* Lists as sent, kept (listcache.h): the same request at the same
+	 * resourceVersion and second gets the same bytes, from one body; a
+	 * change, another second or another request does not. */
+	{
+		const char *tab = "application/json;as=Table;v=v1;g=meta.k8s.io";
+		struct result r2, r3;
+
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		r2 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.resp.body_release == listcache_release && r.resp.body == r2.resp.body,
+		   "list cache: the same Table twice is one shared body");
+		ok(r.text && strstr(r.text, "\"2m\""), "list cache: the Age column at NOW");
+		A.fixed_now = NOW + 60;
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r3.text && strstr(r3.text, "\"3m\"") && !strstr(r3.text, "\"2m\""),
+		   "list cache: a Table a minute later is made again (Age 3m)");
+		result_free(&r3);
+		A.fixed_now = NOW;
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500&labelSelector=app=web", tab);
+		ok(r3.text && strstr(r3.text, "web-1") && !strstr(r3.text, "db-1"),
+		   "list cache: another selector, another list");
+		result_free(&r3);
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", NULL);
+		is_str(S(r3.body, "kind", NULL), "PodList", "list cache: JSON and Table are kept apart");
+		result_free(&r3);
+		result_free(&r2);
+		result_free(&r);
+
+		/* A change: the next list shows it (and its resourceVersion). */
+		ok(cache_apply(A.cache, API_PODS, CACHE_ADDED,
+			       pod("default", "new-1", "web", "Pending", "14", NULL), 14) == 0,
+		   "cache: add");
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.text && strstr(r.text, "new-1") && strstr(r.text, "\"resourceVersion\":\"14\""),
+		   "list cache: a list after a change shows it");
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods", NULL);
+		is_int(json_array_size(json_object_get(r.body, "items")), 3,
+		       "list cache: the JSON list too");
+		result_free(&r);
+		ok(cache_apply(A.cache, API_PODS, CACHE_DELETED,
+			       pod("default", "new-1", "web", "Pending", "15", NULL), 15) == 0,
+		   "cache: delete");
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.text && !strstr(r.text, "new-1") && strstr(r.text, "\"resourceVersion\":\"15\""),
+		   "list cache: and a deletion");
+		result_free(&r);
+	}
+
+	{
+		pthread_t th[6];
+		struct lister ls[6] = { 0 };
+		int stale = 0, bad = 0, applied = 0;
+
+		for (int i = 0; i < 6; i++)
+			pthread_create(&th[i], NULL, lister_run, &ls[i]);
+		for (int v = 100; v < 160; v++) {
+			char rvs[16];
+
+			snprintf(rvs, sizeof(rvs), "%d", v);
+			applied += cache_apply(A.cache, API_PODS, CACHE_MODIFIED,
+					       pod("default", "web-1", "web", "Running", rvs, NULL),
+					       (uint64_t)v) == 0;
+			usleep(500);
+		}
+		for (int i = 0; i < 6; i++) {
+			pthread_join(th[i], NULL);
+			stale += ls[i].stale;
+			bad += ls[i].bad;
+		}
+		is_int(applied, 60, "list cache: 60 changes while 6 threads list");
+		is_int(bad, 0, "list cache: every concurrent list answered");
+		is_int(stale, 0, "list cache: none older than the cache when asked");
+	}
+
 	/* Get and errors. */
 	r = call("admin", "GET", "/api/v1/namespaces/default/pods/web-1", NULL);
 	is_str(S(r.body, "metadata", "uid"), "u-web-1", "get");
@@ -278,19 +381,19 @@ int main(void)
 	is_int(r.status, 405, "PUT on a collection: 405");
 	result_free(&r);
 
-	/* Watch: changes after rv 12, and selection transitions. */
-	r = call("admin", "GET", "/api/v1/namespaces/default/pods?watch=1&resourceVersion=13&labelSelector=app=web", NULL);
+	/* Watch: changes after rv 159, and selection transitions. */
+	r = call("admin", "GET", "/api/v1/namespaces/default/pods?watch=1&resourceVersion=159&labelSelector=app=web", NULL);
 	ok(r.resp.kind == HTTP_RESP_STREAM, "a watch streams");
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "web", "Running", "14", NULL), 14) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "web", "Running", "160", NULL), 160) == 0, "cache: change");
 	s = drain(&r.resp, 1);
-	ok(strstr(s, "{\"type\":\"MODIFIED\"") == s && strstr(s, "\"resourceVersion\":\"14\""),
+	ok(strstr(s, "{\"type\":\"MODIFIED\"") == s && strstr(s, "\"resourceVersion\":\"160\""),
 	   "MODIFIED with the new resourceVersion");
 	free(s);
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "db", "Running", "15", NULL), 15) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "db", "Running", "161", NULL), 161) == 0, "cache: change");
 	s = drain(&r.resp, 1);
 	ok(strstr(s, "{\"type\":\"DELETED\"") == s, "a pod leaving the selection: DELETED");
 	free(s);
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "db-1", "web", "Running", "16", NULL), 16) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "db-1", "web", "Running", "162", NULL), 162) == 0, "cache: change");
 	s = drain(&r.resp, 1);
 	ok(strstr(s, "{\"type\":\"ADDED\"") == s && strstr(s, "db-1"), "a pod entering it: ADDED");
 	free(s);
@@ -382,5 +485,6 @@ int main(void)
 		http_resp_free(&resp);
 	}
 	cache_free(A.cache);
+	listcache_free(A.lists);
 	return tap_done();
 }
