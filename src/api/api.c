@@ -294,7 +294,7 @@ static char *list_text(const struct api_resource *res, json_t *items, json_t *te
  * share a key unless they share every part.
  */
 static char *list_key(const struct api_resource *res, const char *ns, const struct http_req *req,
-		      long long limit, bool table, int inc)
+		      long long limit, bool table, int inc, bool gzip)
 {
 	const char *ls = http_query_get(req, "labelSelector"), *fs = http_query_get(req, "fieldSelector");
 	const char *cont = http_query_get(req, "continue");
@@ -304,10 +304,21 @@ static char *list_key(const struct api_resource *res, const char *ns, const stru
 	ls = ls ? ls : "";
 	fs = fs ? fs : "";
 	cont = cont ? cont : "";
-	return pn_strdup_printf("%d %s %s|%zu:%s|%zu:%s|%zu:%s|%lld|%zu:%s|%d|%d", (int)res->id,
+	return pn_strdup_printf("%d %s %s|%zu:%s|%zu:%s|%zu:%s|%lld|%zu:%s|%d|%d|%d", (int)res->id,
 				api_resource_api_version(res, av, sizeof(av)),
 				res->plural, strlen(ns), ns, strlen(ls), ls, strlen(fs), fs, limit,
-				strlen(cont), cont, table, inc);
+				strlen(cont), cont, table, inc, gzip);
+}
+
+/* A kept list as the response (a reference of its own). */
+static void reply_list(struct http_resp *resp, const struct listcache_body *lb)
+{
+	http_resp_shared(resp, 200, "application/json", lb->data, lb->len, listcache_release,
+			 (void *)lb);
+	/* Vary first: a failure leaves no Content-Encoding on the error */
+	if (lb->gzip && (http_resp_add_header(resp, "Vary", "Accept-Encoding") < 0 ||
+			 http_resp_add_header(resp, "Content-Encoding", "gzip") < 0))
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 }
 
 static void handle_list(struct api *a, const struct http_req *req, const struct api_resource *res,
@@ -328,6 +339,7 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 	int64_t stamp = table ? (int64_t)now : 0;
 	struct listcache_claim claim = { .slot = -1 };
 	const struct listcache_body *lb;
+	bool gzip = http_accepts_gzip(req), gzipped = false;
 
 	if (inc < 0)
 		inc = TABLE_INCLUDE_METADATA;
@@ -356,11 +368,10 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 	}
 	/* The same list at the same resourceVersion (and second, for a
 	 * Table) was made already: send its bytes (listcache.h). */
-	if (a->lists && (key = list_key(res, ns, req, limit, table, inc))) {
+	if (a->lists && (key = list_key(res, ns, req, limit, table, inc, gzip))) {
 		lb = listcache_get(a->lists, key, cache_rv(a->cache), stamp, &claim);
 		if (lb) {
-			http_resp_shared(resp, 200, "application/json", lb->data, lb->len,
-					 listcache_release, (void *)lb);
+			reply_list(resp, lb);
 			goto out;
 		}
 	}
@@ -394,18 +405,31 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 		body = table_text(res->id, items, it, im, (enum table_include)inc, now, rvs, cont, &len);
 	else
 		body = list_text(res, items, it, rvs, cont, remaining, &len);
+	if (body && gzip && len > HTTP_GZIP_MIN) {
+		char *z = NULL;
+		size_t zlen = 0;
+
+		if (http_gzip(body, len, &z, &zlen) == 0) {
+			free(body);
+			body = z;
+			len = zlen;
+			gzipped = true;
+		}
+	}
 made:
 	if (key) {
 		/* Whatever happened: whoever waits for this key's body must
 		 * hear that it is made (or not). */
-		lb = listcache_put(a->lists, &claim, body, len, rv, stamp);
+		lb = listcache_put(a->lists, &claim, body, len, gzipped, rv, stamp);
 		if (lb)
-			http_resp_shared(resp, 200, "application/json", lb->data, lb->len,
-					 listcache_release, (void *)lb);
+			reply_list(resp, lb);
 		else
 			apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 	} else {
 		reply_text_json(resp, body, len);
+		if (gzipped && (http_resp_add_header(resp, "Vary", "Accept-Encoding") < 0 ||
+				http_resp_add_header(resp, "Content-Encoding", "gzip") < 0))
+			apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 	}
 out:
 	json_decref(all);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 const char *http_query_get(const struct http_req *r, const char *key)
 {
@@ -171,4 +172,64 @@ void http_req_free(struct http_req *r)
 	r->query = NULL;
 	r->headers = NULL;
 	r->n_query = r->n_headers = 0;
+}
+
+bool http_accepts_gzip(const struct http_req *r)
+{
+	const char *v = http_header_get(r, "Accept-Encoding"), *p;
+
+	/* "gzip", "gzip, deflate", "deflate;q=0.5, gzip;q=1.0" */
+	for (p = v; p && *p;) {
+		size_t n;
+		const char *end;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, ",");
+		end = p + n;
+		if (n >= 4 && !strncasecmp(p, "gzip", 4) && strchr(" \t;,", p[4] ? p[4] : ',')) {
+			const char *q = memchr(p, ';', n);
+
+			if (!q)
+				return true;
+			q += strspn(q + 1, " \t") + 1;
+			/* q=0, q=0.0, q=0.000: refused */
+			if (strncasecmp(q, "q=", 2) || strtod(q + 2, NULL) > 0)
+				return true;
+		}
+		p = end;
+	}
+	return false;
+}
+
+int http_gzip(const char *in, size_t len, char **out, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	char *buf;
+	uLong cap;
+	int r;
+
+	/* windowBits 15 + 16: a gzip header and trailer around the deflate
+	 * stream (zlib.h, deflateInit2) */
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&zs, (uLong)len);
+	buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&zs);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)buf;
+	zs.avail_out = (uInt)cap;
+	/* deflateBound() is enough for one Z_FINISH call */
+	r = deflate(&zs, Z_FINISH);
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	if (r != Z_STREAM_END) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
 }

@@ -129,6 +129,16 @@ void http_resp_upgrade(struct http_resp *r, http_upgrade_fn fn, http_upgrade_fre
 		       void *ctx);
 void http_resp_free(struct http_resp *r);
 
+/* kube-apiserver compresses a response of more than 128 KiB for a client
+ * that accepts gzip (client-go does, so kubectl does), at gzip level 1
+ * (responsewriters: defaultGzipThresholdBytes, ...ContentEncodingLevel). */
+#define HTTP_GZIP_MIN (128u * 1024)
+
+/* The request's Accept-Encoding lists gzip (and not with q=0). */
+bool http_accepts_gzip(const struct http_req *r);
+/* @in as a gzip member, level 1: *out (heap) and *out_len; 0 or -ENOMEM. */
+int http_gzip(const char *in, size_t len, char **out, size_t *out_len) PN_MUST_CHECK;
+
 void http_req_free(struct http_req *r);
 
 #endif

@@ -152,7 +152,8 @@ out:
 }
 
 const struct listcache_body *listcache_put(struct listcache *lc, const struct listcache_claim *claim,
-					   char *data, size_t len, uint64_t rv, int64_t stamp)
+					   char *data, size_t len, bool gzip, uint64_t rv,
+					   int64_t stamp)
 {
 	struct body *b = NULL;
 
@@ -162,6 +163,7 @@ const struct listcache_body *listcache_put(struct listcache *lc, const struct li
 			b->data = data;
 			b->pub.data = data;
 			b->pub.len = len;
+			b->pub.gzip = gzip;
 			atomic_init(&b->refs, 1);
 		} else {
 			free(data);

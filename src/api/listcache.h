@@ -28,6 +28,7 @@
  * as a newer resourceVersion or second makes it useless.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,7 @@ struct listcache;
 struct listcache_body {
 	const char *data;
 	size_t len;
+	bool gzip;       /* data is gzip (Content-Encoding) */
 };
 
 /* Who makes a body: filled by listcache_get() when the caller is to make
@@ -65,14 +67,15 @@ const struct listcache_body *listcache_get(struct listcache *lc, const char *key
 					   int64_t stamp, struct listcache_claim *claim);
 
 /*
- * The body the claimant made (@data heap, taken over; NULL when it could
- * not be made: the next request for the key makes it), at resourceVersion
+ * The body the claimant made (@data heap, taken over, gzip or not; NULL
+ * when it could not be made: the next request for the key makes it), at resourceVersion
  * @rv (the list's own, which may be newer than the one asked for).
  * Returns a reference to it for the caller's response (NULL when @data
  * was NULL or memory ran out: @data is then freed).
  */
 const struct listcache_body *listcache_put(struct listcache *lc, const struct listcache_claim *claim,
-					   char *data, size_t len, uint64_t rv, int64_t stamp);
+					   char *data, size_t len, bool gzip, uint64_t rv,
+					   int64_t stamp);
 
 /* Release a reference (NULL is ignored); the signature libmicrohttpd's
  * free callback has. */

@@ -9,8 +9,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "api.h"
 #include "tap.h"
@@ -61,11 +64,14 @@ static void result_free(struct result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Sent as Accept-Encoding by call() when set. */
+static const char *accept_encoding;
+
 /* "GET /api/v1/pods?limit=1" as user (NULL: anonymous) with Accept. */
 static struct result call(const char *user, const char *method, const char *url, const char *accept)
 {
 	struct http_req req = { 0 };
-	struct http_header h[1];
+	struct http_header h[2];
 	struct result r = { 0 };
 	char path[512], *q, *save = NULL, *kv;
 	struct http_query qs[16];
@@ -91,17 +97,17 @@ static struct result call(const char *user, const char *method, const char *url,
 	req.user = user;
 	req.remote = "test";
 	req.conn_fd = -1;
-	if (accept) {
-		h[0] = (struct http_header){ "Accept", (char *)accept };
-		req.headers = h;
-		req.n_headers = 1;
-	}
+	req.headers = h;
+	if (accept)
+		h[req.n_headers++] = (struct http_header){ "Accept", (char *)accept };
+	if (accept_encoding)
+		h[req.n_headers++] = (struct http_header){ "Accept-Encoding", (char *)accept_encoding };
 	api_handle(&A, &req, &r.resp);
 	r.status = r.resp.status;
 	r.ctype = r.resp.content_type;
 	if (r.resp.kind == HTTP_RESP_BUFFER && r.resp.body) {
-		r.text = strdup(r.resp.body);
-		r.body = json_loads(r.resp.body, 0, NULL);
+		r.text = strndup(r.resp.body, r.resp.body_len);
+		r.body = json_loadb(r.resp.body, r.resp.body_len, 0, NULL);
 	}
 	return r;
 }
@@ -136,6 +142,50 @@ static char *drain(struct http_resp *resp, int max_chunks)
 			break;
 	}
 	return all;
+}
+
+static const char *resp_header(const struct http_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+/* A gzip body, inflated; NULL if it is not one. */
+static char *gunzip(const char *in, size_t len, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	size_t cap = 1u << 20, n = 0;
+	char *out = malloc(cap);
+	int r = Z_OK;
+
+	if (!out || inflateInit2(&zs, 15 + 16) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	while (r == Z_OK) {
+		if (n == cap) {
+			char *t = realloc(out, cap *= 2);
+
+			if (!t)
+				break;
+			out = t;
+		}
+		zs.next_out = (Bytef *)out + n;
+		zs.avail_out = (uInt)(cap - n);
+		r = inflate(&zs, Z_NO_FLUSH);
+		n = cap - zs.avail_out;
+	}
+	inflateEnd(&zs);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	*out_len = n;
+	return out;
 }
 
 /* Lists from several threads while the cache changes: every list is at
@@ -471,6 +521,54 @@ int main(void)
 	api_route_free(&rt);
 	ok(api_route_parse("/api/v1/namespaces/../pods", &rt) < 0, "'..' refused");
 	api_route_free(&rt);
+
+	/* A list over 128 KiB to a client that takes gzip (kubectl): gzip,
+	 * as kube-apiserver sends it; the same list to one that does not:
+	 * plain; a small list: plain either way. */
+	{
+		const char *tab = "application/json;as=Table;v=v1;g=meta.k8s.io";
+		int added = 0;
+		size_t zn = 0;
+		char *plain = NULL;
+		struct result p;
+
+		for (int i = 0; i < 400; i++) {
+			char name[32], rvs[16];
+
+			snprintf(name, sizeof(name), "big-%03d", i);
+			snprintf(rvs, sizeof(rvs), "%d", 200 + i);
+			added += cache_apply(A.cache, API_PODS, CACHE_ADDED,
+					     pod("big", name, "web", "Running", rvs, RUNNING_STATUSES),
+					     (uint64_t)(200 + i)) == 0;
+		}
+		is_int(added, 400, "400 pods in namespace big");
+		p = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		ok(p.text && strlen(p.text) > HTTP_GZIP_MIN && !resp_header(&p.resp, "Content-Encoding"),
+		   "gzip: their Table is over 128 KiB, plain without Accept-Encoding");
+		accept_encoding = "deflate, gzip;q=1.0";
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		is_str(resp_header(&r.resp, "Content-Encoding"), "gzip", "gzip: Content-Encoding gzip");
+		is_str(resp_header(&r.resp, "Vary"), "Accept-Encoding", "gzip: Vary: Accept-Encoding");
+		plain = r.resp.body ? gunzip(r.resp.body, r.resp.body_len, &zn) : NULL;
+		ok(plain && p.text && zn == strlen(p.text) && !memcmp(plain, p.text, zn),
+		   "gzip: inflates to the plain list, byte for byte");
+		ok(r.resp.body_len < zn / 4, "gzip: %zu bytes for %zu", r.resp.body_len, zn);
+		free(plain);
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		is_str(resp_header(&r.resp, "Content-Encoding"), "gzip", "gzip: from the list cache too");
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods", tab);
+		ok(r.status == 200 && !resp_header(&r.resp, "Content-Encoding"),
+		   "gzip: not for a small list");
+		result_free(&r);
+		accept_encoding = "gzip;q=0";
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		ok(!resp_header(&r.resp, "Content-Encoding"), "gzip;q=0: plain");
+		result_free(&r);
+		accept_encoding = NULL;
+		result_free(&p);
+	}
 
 	{
 		struct http_req req = { .method = "POST", .path = "/api/v1/namespaces/default/pods",
