@@ -18,6 +18,9 @@
 #                         without gzip
 #   memory                podnetd's RSS (VmRSS, and VmHWM: the peak) at 500
 #                         pods, after the rest
+#   watch + a Service     the watch latency again with a Service selecting
+#                         the pods: every change also computes the
+#                         EndpointSlices
 # The 10 pods are real (kubectl apply, started by podnetd's agent); the
 # other 490 are rows copied from one of them (apibench seed): podnetd
 # serves them like any other, nothing runs them.  The targets are the
@@ -145,3 +148,11 @@ printf '%-26s %s\n' "watch, Running -> event" \
 sleep 1.5   # the daemon returns freed memory to the system once a second
 printf '%-26s %s\n' "podnetd memory, $PODS pods" \
 	"$(awk '/^VmRSS|^VmHWM/ { printf "%s %.1f MB  ", $1, $2 / 1024 }' /proc/$PID/status)"
+# The same with a Service selecting every pod: each pod change computes
+# the EndpointSlices again (issue 8: it used to reload every pod).
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: bench}\nspec:\n  selector: {app: bench}\n  ports: [{port: 80}]\n' |
+	kubectl apply -f - >/dev/null
+kubectl wait --for=jsonpath='{.endpoints}' endpointslice -l kubernetes.io/service-name=bench \
+	--timeout=60s >/dev/null 2>&1 || sleep 1
+printf '%-26s %s\n' "watch, + a Service" \
+	"$("$APIBENCH" watch "$API/api/v1/namespaces/default/pods" "$T/pki" /var/lib/podnet "$WATCH")"
