@@ -198,3 +198,17 @@ const struct listcache_body *listcache_put(struct listcache *lc, const struct li
 	pthread_mutex_unlock(&lc->mu);
 	return b ? &b->pub : NULL;
 }
+
+void listcache_expire(struct listcache *lc, int64_t now)
+{
+	if (!lc)
+		return;
+	pthread_mutex_lock(&lc->mu);
+	for (size_t i = 0; i < LISTCACHE_SLOTS; i++) {
+		struct slot *s = &lc->slots[i];
+
+		if (s->body && s->stamp && s->stamp < now)
+			slot_drop_body(s);
+	}
+	pthread_mutex_unlock(&lc->mu);
+}

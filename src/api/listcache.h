@@ -77,6 +77,11 @@ const struct listcache_body *listcache_put(struct listcache *lc, const struct li
 					   char *data, size_t len, bool gzip, uint64_t rv,
 					   int64_t stamp);
 
+/* Let go of the Tables made before second @now (no request can be served
+ * them any more): a list of hundreds of pods is not kept in memory for
+ * nobody.  Called once a second. */
+void listcache_expire(struct listcache *lc, int64_t now);
+
 /* Release a reference (NULL is ignored); the signature libmicrohttpd's
  * free callback has. */
 void listcache_release(void *body);

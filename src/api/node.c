@@ -1353,7 +1353,9 @@ static void *sync_thread(void *arg)
 				next_full = now + FULL_SWEEP_MS;
 			/* Give back what a burst of big lists left free in the
 			 * arenas (glibc keeps it otherwise): a walk of the free
-			 * chunks, well under a millisecond at this size. */
+			 * chunks, well under a millisecond at this size.  The
+			 * Tables of past seconds go first. */
+			listcache_expire(n->a->lists, (int64_t)api_now(n->a));
 			malloc_trim(0);
 		}
 		if (now >= next_expire) {

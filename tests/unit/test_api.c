@@ -367,6 +367,36 @@ int main(void)
 		result_free(&r2);
 		result_free(&r);
 
+		/* The cache itself: kept, newer asked for, expired. */
+		{
+			struct listcache_claim cl;
+			const struct listcache_body *b1, *b2;
+
+			b1 = listcache_get(A.lists, "k", 5, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: a new key is the caller's to make");
+			b1 = listcache_put(A.lists, &cl, strdup("x"), 1, false, 5, 100);
+			b2 = listcache_get(A.lists, "k", 5, 100, &cl);
+			ok(b1 && b2 == b1, "list cache: then kept");
+			listcache_release((void *)b2);
+			b2 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b2 && cl.slot >= 0, "list cache: not for a newer resourceVersion");
+			b2 = listcache_put(A.lists, &cl, strdup("y"), 1, false, 6, 100);
+			ok(b2 && b2 != b1 && !strcmp(b2->data, "y"), "list cache: made again at 6");
+			listcache_release((void *)b2);
+			listcache_release((void *)b1);
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(b1 && !strcmp(b1->data, "y"), "list cache: kept at 6");
+			listcache_release((void *)b1);
+			listcache_expire(A.lists, 101);
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: a Table of a past second expires");
+			ok(!listcache_put(A.lists, &cl, NULL, 0, false, 0, 0),
+			   "list cache: a body that could not be made: none");
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: the next request makes it");
+			listcache_release((void *)listcache_put(A.lists, &cl, strdup("z"), 1, false, 6, 100));
+		}
+
 		/* A change: the next list shows it (and its resourceVersion). */
 		ok(cache_apply(A.cache, API_PODS, CACHE_ADDED,
 			       pod("default", "new-1", "web", "Pending", "14", NULL), 14) == 0,
