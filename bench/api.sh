@@ -12,10 +12,15 @@
 #                         runtime makes it) to the MODIFIED event reaching a
 #                         watching client (p50, p99 of BENCH_API_WATCH)
 #   requests/s            16 clients with keep-alive connections listing the
-#                         pods as a Table, as `kubectl get pods` asks, for
-#                         BENCH_API_SECONDS, with 10 pods and with 500
+#                         pods as a Table, as `kubectl get pods` asks (gzip
+#                         accepted, as client-go does), for BENCH_API_SECONDS,
+#                         with 10 pods and with 500; at 500 once more
+#                         without gzip
 #   memory                podnetd's RSS (VmRSS, and VmHWM: the peak) at 500
 #                         pods, after the rest
+#   watch + a Service     the watch latency again with a Service selecting
+#                         the pods: every change also computes the
+#                         EndpointSlices
 # The 10 pods are real (kubectl apply, started by podnetd's agent); the
 # other 490 are rows copied from one of them (apibench seed): podnetd
 # serves them like any other, nothing runs them.  The targets are the
@@ -122,23 +127,32 @@ rps_bench() { # LABEL
 	local out
 	out=$("$APIBENCH" rps "$API/api/v1/namespaces/default/pods?limit=500" "$T/pki" \
 		"$CLIENTS" "$SECS")
-	printf '%-26s %s\n' "$CLIENTS clients, $1 pods" "$out"
+	printf '%-26s %s\n' "$CLIENTS clients, $1" "$out"
 }
 
 APIBENCH=$T/apibench
 cp "$ROOT/build/bench/apibench" "$APIBENCH"
 echo "podnetd benchmark ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 get_bench 10
-rps_bench 10
+rps_bench "10 pods"
 "$APIBENCH" seed /var/lib/podnet $((PODS - 10)) >/dev/null
 for _ in $(seq 100); do
 	[ "$(kubectl get pods --no-headers | wc -l)" = "$PODS" ] && break
 	sleep 0.1
 done
 get_bench "$PODS"
-rps_bench "$PODS"
+rps_bench "$PODS pods"
+APIBENCH_GZIP=0 rps_bench "$PODS pods, no gzip"
 printf '%-26s %s\n' "watch, Running -> event" \
 	"$("$APIBENCH" watch "$API/api/v1/namespaces/default/pods" "$T/pki" /var/lib/podnet "$WATCH")"
 sleep 1.5   # the daemon returns freed memory to the system once a second
 printf '%-26s %s\n' "podnetd memory, $PODS pods" \
 	"$(awk '/^VmRSS|^VmHWM/ { printf "%s %.1f MB  ", $1, $2 / 1024 }' /proc/$PID/status)"
+# The same with a Service selecting every pod: each pod change computes
+# the EndpointSlices again (issue 8: it used to reload every pod).
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: bench}\nspec:\n  selector: {app: bench}\n  ports: [{port: 80}]\n' |
+	kubectl apply -f - >/dev/null
+kubectl wait --for=jsonpath='{.endpoints}' endpointslice -l kubernetes.io/service-name=bench \
+	--timeout=60s >/dev/null 2>&1 || sleep 1
+printf '%-26s %s\n' "watch, + a Service" \
+	"$("$APIBENCH" watch "$API/api/v1/namespaces/default/pods" "$T/pki" /var/lib/podnet "$WATCH")"

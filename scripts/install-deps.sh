@@ -25,7 +25,9 @@ PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
 # kubectl) stands in.  bench/apibench is a libcurl client; the shim
 # dlopens libcurl-gnutls.so.4 (libcurl3-gnutls, pulled in by the -dev
 # package, whose header the shim compiles against) for httpGet probes.
-PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev"
+# zlib: podnetd gzips large lists for clients that accept it, as
+# kube-apiserver does.
+PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev zlib1g-dev"
 if ! command -v kubectl >/dev/null 2>&1; then
 	PKGS="$PKGS kubernetes-client"
 fi

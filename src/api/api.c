@@ -16,6 +16,7 @@
 #include "fieldsel.h"
 #include "handlers.h"
 #include "labelsel.h"
+#include "listcache.h"
 #include "log.h"
 #include "openapi.h"
 #include "table.h"
@@ -250,12 +251,7 @@ static void reply_text_json(struct http_resp *resp, char *body, size_t len)
 		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 		return;
 	}
-	free(resp->body);
-	resp->kind = HTTP_RESP_BUFFER;
-	resp->status = 200;
-	resp->content_type = "application/json";
-	resp->body = body;
-	resp->body_len = len;
+	http_resp_shared(resp, 200, "application/json", body, len, free, body);
 }
 
 /* {"kind":"PodList",...,"items":[<each object's text>]} */
@@ -290,19 +286,63 @@ static char *list_text(const struct api_resource *res, json_t *items, json_t *te
 	return pn_buf_take(&b);
 }
 
+/*
+ * What a list's bytes depend on besides the objects and the clock: the
+ * resource as asked for (its group version names the list's apiVersion),
+ * the namespace, the selectors as written, limit, continue, Table or not
+ * and what a Table row includes.  Strings length-prefixed: no two requests
+ * share a key unless they share every part.
+ */
+static char *list_key(const struct api_resource *res, const char *ns, const struct http_req *req,
+		      long long limit, bool table, int inc, bool gzip)
+{
+	const char *ls = http_query_get(req, "labelSelector"), *fs = http_query_get(req, "fieldSelector");
+	const char *cont = http_query_get(req, "continue");
+	char av[64];
+
+	ns = ns ? ns : "";
+	ls = ls ? ls : "";
+	fs = fs ? fs : "";
+	cont = cont ? cont : "";
+	return pn_strdup_printf("%d %s %s|%zu:%s|%zu:%s|%zu:%s|%lld|%zu:%s|%d|%d|%d", (int)res->id,
+				api_resource_api_version(res, av, sizeof(av)),
+				res->plural, strlen(ns), ns, strlen(ls), ls, strlen(fs), fs, limit,
+				strlen(cont), cont, table, inc, gzip);
+}
+
+/* A kept list as the response (a reference of its own). */
+static void reply_list(struct http_resp *resp, const struct listcache_body *lb)
+{
+	http_resp_shared(resp, 200, "application/json", lb->data, lb->len, listcache_release,
+			 (void *)lb);
+	/* Vary first: a failure leaves no Content-Encoding on the error */
+	if (lb->gzip && (http_resp_add_header(resp, "Vary", "Accept-Encoding") < 0 ||
+			 http_resp_add_header(resp, "Content-Encoding", "gzip") < 0))
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+}
+
 static void handle_list(struct api *a, const struct http_req *req, const struct api_resource *res,
 			const char *ns, struct http_resp *resp)
 {
 	struct selectors sel;
-	json_t *all, *items, *texts = NULL, *metas = NULL, *it = NULL, *im = NULL, *obj;
-	uint64_t rv;
-	char rvs[32], *cont = NULL;
+	json_t *all = NULL, *items = NULL, *texts = NULL, *metas = NULL, *it = NULL, *im = NULL, *obj;
+	uint64_t rv = 0;
+	char rvs[32], *cont = NULL, *key = NULL, *body = NULL;
 	const char *limit_s = http_query_get(req, "limit"), *cont_in = http_query_get(req, "continue");
 	long long limit = 0;
 	size_t i, remaining = 0, len = 0;
 	const char *start_ns = NULL, *start_name = NULL;
 	char start_buf[512];
+	bool table = table_wanted(http_header_get(req, "Accept"));
+	int inc = table ? table_parse_include(http_query_get(req, "includeObject")) : 0;
+	time_t now = api_now(a);
+	int64_t stamp = table ? (int64_t)now : 0;
+	struct listcache_claim claim = { .slot = -1 };
+	const struct listcache_body *lb;
+	bool gzip = http_accepts_gzip(req), gzipped = false;
 
+	if (inc < 0)
+		inc = TABLE_INCLUDE_METADATA;
 	if (parse_selectors(req, res->id, &sel, resp) < 0)
 		return;
 	if (limit_s && *limit_s) {
@@ -326,14 +366,21 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 		start_ns = start_buf;
 		start_name = start_buf + (slash - colon);
 	}
+	/* The same list at the same resourceVersion (and second, for a
+	 * Table) was made already: send its bytes (listcache.h). */
+	if (a->lists && (key = list_key(res, ns, req, limit, table, inc, gzip))) {
+		lb = listcache_get(a->lists, key, cache_rv(a->cache), stamp, &claim);
+		if (lb) {
+			reply_list(resp, lb);
+			goto out;
+		}
+	}
 	all = cache_list_texts(a->cache, res->id, ns, &rv, &texts, &metas);
 	items = json_array();
 	it = json_array();
 	im = json_array();
-	if (!all || !items || !it || !im) {
-		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		goto out;
-	}
+	if (!all || !items || !it || !im)
+		goto made;
 	json_array_foreach(all, i, obj) {
 		if (start_ns) {
 			int c = strcmp(cache_obj_namespace(obj), start_ns);
@@ -354,17 +401,35 @@ static void handle_list(struct api *a, const struct http_req *req, const struct 
 		json_array_append(im, json_array_get(metas, i));
 	}
 	snprintf(rvs, sizeof(rvs), "%llu", (unsigned long long)rv);
-	if (table_wanted(http_header_get(req, "Accept"))) {
-		int inc = table_parse_include(http_query_get(req, "includeObject"));
-		char *body = table_text(res->id, items, it, im,
-					inc < 0 ? TABLE_INCLUDE_METADATA : (enum table_include)inc,
-					api_now(a), rvs, cont, &len);
+	if (table)
+		body = table_text(res->id, items, it, im, (enum table_include)inc, now, rvs, cont, &len);
+	else
+		body = list_text(res, items, it, rvs, cont, remaining, &len);
+	if (body && gzip && len > HTTP_GZIP_MIN) {
+		char *z = NULL;
+		size_t zlen = 0;
 
-		reply_text_json(resp, body, len);
+		if (http_gzip(body, len, &z, &zlen) == 0) {
+			free(body);
+			body = z;
+			len = zlen;
+			gzipped = true;
+		}
+	}
+made:
+	if (key) {
+		/* Whatever happened: whoever waits for this key's body must
+		 * hear that it is made (or not). */
+		lb = listcache_put(a->lists, &claim, body, len, gzipped, rv, stamp);
+		if (lb)
+			reply_list(resp, lb);
+		else
+			apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 	} else {
-		char *body = list_text(res, items, it, rvs, cont, remaining, &len);
-
 		reply_text_json(resp, body, len);
+		if (gzipped && (http_resp_add_header(resp, "Vary", "Accept-Encoding") < 0 ||
+				http_resp_add_header(resp, "Content-Encoding", "gzip") < 0))
+			apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
 	}
 out:
 	json_decref(all);
@@ -374,6 +439,7 @@ out:
 	json_decref(it);
 	json_decref(im);
 	free(cont);
+	free(key);
 	selectors_free(&sel);
 }
 

@@ -15,6 +15,7 @@
 
 #include "apires.h"
 #include "cache.h"
+#include "listcache.h"
 #include "http.h"
 
 struct api_node;
@@ -26,6 +27,7 @@ struct api_node;
 
 struct api {
 	struct cache *cache;
+	struct listcache *lists;    /* lists as sent, for the next request; NULL: none */
 	struct api_node *node;      /* the kubelet side; NULL in tests */
 	const char *node_name;
 	volatile int stopping;      /* streams end when set */

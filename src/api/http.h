@@ -87,8 +87,12 @@ struct http_resp {
 	enum http_resp_kind kind;
 	int status;
 	const char *content_type;      /* static string */
-	char *body;                    /* heap, owned */
+	char *body;                    /* heap, owned; read-only when shared */
 	size_t body_len;
+	/* A shared body (http_resp_shared): released with body_release(ctx)
+	 * instead of free() */
+	void (*body_release)(void *ctx);
+	void *body_release_ctx;
 	struct http_header *headers;   /* extra headers, heap, owned */
 	size_t n_headers;
 	/* HTTP_RESP_STREAM */
@@ -109,6 +113,11 @@ int http_resp_set(struct http_resp *r, int status, const char *ctype, const char
  * "application/json", compact, with a trailing newline as kube-apiserver
  * writes it.  Returns 0 or -ENOMEM. */
 int http_resp_json(struct http_resp *r, int status, json_t *j) PN_MUST_CHECK;
+/* A buffered response whose body belongs to someone else (a list other
+ * responses send too): @body is read, never written, until @release(@ctx)
+ * says this response is done with it (also when it is never sent). */
+void http_resp_shared(struct http_resp *r, int status, const char *ctype, const char *body,
+		      size_t len, void (*release)(void *ctx), void *ctx);
 int http_resp_add_header(struct http_resp *r, const char *name, const char *value) PN_MUST_CHECK;
 /* A 200 response whose body @fn writes as it comes; @ctx is @fn's, and
  * @fn_free releases it (also when the response is never sent). */
@@ -119,6 +128,16 @@ void http_resp_stream(struct http_resp *r, const char *ctype, http_stream_fn fn,
 void http_resp_upgrade(struct http_resp *r, http_upgrade_fn fn, http_upgrade_free_fn fn_free,
 		       void *ctx);
 void http_resp_free(struct http_resp *r);
+
+/* kube-apiserver compresses a response of more than 128 KiB for a client
+ * that accepts gzip (client-go does, so kubectl does), at gzip level 1
+ * (responsewriters: defaultGzipThresholdBytes, ...ContentEncodingLevel). */
+#define HTTP_GZIP_MIN (128u * 1024)
+
+/* The request's Accept-Encoding lists gzip (and not with q=0). */
+bool http_accepts_gzip(const struct http_req *r);
+/* @in as a gzip member, level 1: *out (heap) and *out_len; 0 or -ENOMEM. */
+int http_gzip(const char *in, size_t len, char **out, size_t *out_len) PN_MUST_CHECK;
 
 void http_req_free(struct http_req *r);
 

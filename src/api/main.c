@@ -166,6 +166,10 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	if (listcache_new(&a.lists) < 0) {
+		fprintf(stderr, "podnetd: out of memory\n");
+		goto out;
+	}
 	no.node_name = node_name;
 	no.node_ip = node_ip;
 	if (node_start(&a, &no, &err) < 0) {
@@ -209,6 +213,8 @@ out:
 		cache_shutdown(a.cache);
 	server_stop(srv);
 	node_stop(&a);
+	/* after the server: its responses hold references */
+	listcache_free(a.lists);
 	pki_free(&pki);
 	pn_err_free(&err);
 	free((char *)ips[0]);

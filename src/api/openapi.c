@@ -57,6 +57,8 @@ struct type {
 };
 
 #define END { NULL, F_STR, NULL, NULL, false, NULL, NULL, NULL, NULL }
+#define FLD(n, t, ref, d) { n, t, ref, d, false, NULL, NULL, NULL, NULL }
+#define FLDE(n, d, e) { n, F_STR, NULL, d, false, NULL, NULL, e, NULL }
 
 static const char *const e_phase[] = { "Failed", "Pending", "Running", "Succeeded", "Unknown", NULL };
 static const char *const e_restart[] = { "Always", "Never", "OnFailure", NULL };
@@ -213,6 +215,69 @@ static const struct field f_container[] = {
 	{ "stdin", F_BOOL, NULL, "Keep the container's standard input open.", false, NULL, NULL, NULL,
 	  NULL },
 	{ "tty", F_BOOL, NULL, "Give the container a terminal.", false, NULL, NULL, NULL, NULL },
+	FLD("livenessProbe", F_REF, "core.v1.Probe",
+	    "Restart the container (by its restartPolicy) when this fails failureThreshold "
+	    "times in a row."),
+	FLD("readinessProbe", F_REF, "core.v1.Probe",
+	    "The container is ready (and its pod a Service endpoint) while this succeeds."),
+	FLD("startupProbe", F_REF, "core.v1.Probe",
+	    "Until this succeeds once, the other probes wait; failing it restarts the container."),
+	END,
+};
+
+static const char *const e_scheme[] = { "HTTP", "HTTPS", NULL };
+
+static const struct field f_probe[] = {
+	FLD("exec", F_REF, "core.v1.ExecAction", "Run a command in the container: exit 0 passes."),
+	FLD("httpGet", F_REF, "core.v1.HTTPGetAction",
+	    "GET from the pod's address: a status from 200 to 399 passes."),
+	FLD("tcpSocket", F_REF, "core.v1.TCPSocketAction", "Connect to a port: a connection passes."),
+	FLD("grpc", F_REF, "core.v1.GRPCAction",
+	    "A gRPC health check: not supported by podnet (refused at admission)."),
+	FLD("initialDelaySeconds", F_INT32, NULL, "Seconds after the start before the first probe."),
+	FLD("periodSeconds", F_INT32, NULL, "Seconds between probes. Default 10, at least 1."),
+	FLD("timeoutSeconds", F_INT32, NULL, "Seconds a probe may take. Default 1, at least 1."),
+	FLD("successThreshold", F_INT32, NULL,
+	    "Successes in a row after a failure to pass. Default 1; must be 1 for liveness and "
+	    "startup."),
+	FLD("failureThreshold", F_INT32, NULL, "Failures in a row to fail. Default 3, at least 1."),
+	FLD("terminationGracePeriodSeconds", F_INT64, NULL,
+	    "Liveness and startup: the grace period when the probe's failure stops the "
+	    "container, instead of the pod's."),
+	END,
+};
+
+static const struct field f_exec[] = {
+	FLD("command", F_STRS, NULL, "The program and its arguments, run without a shell."),
+	END,
+};
+
+static const struct field f_httpget[] = {
+	FLD("path", F_STR, NULL, "The path to GET. Default /."),
+	{ "port", F_IOS, NULL, "A number, or the name of one of the container's ports.", true, NULL,
+	  NULL, NULL, NULL },
+	FLD("host", F_STR, NULL, "The address to connect to. Default: the pod's IP."),
+	FLDE("scheme", "HTTP (default) or HTTPS (the certificate is not verified).", e_scheme),
+	FLD("httpHeaders", F_REFS, "core.v1.HTTPHeader", "Headers to send."),
+	END,
+};
+
+static const struct field f_httphdr[] = {
+	{ "name", F_STR, NULL, "The header's name.", true, NULL, NULL, NULL, NULL },
+	{ "value", F_STR, NULL, "Its value.", true, NULL, NULL, NULL, NULL },
+	END,
+};
+
+static const struct field f_tcpsock[] = {
+	{ "port", F_IOS, NULL, "A number, or the name of one of the container's ports.", true, NULL,
+	  NULL, NULL, NULL },
+	FLD("host", F_STR, NULL, "The address to connect to. Default: the pod's IP."),
+	END,
+};
+
+static const struct field f_grpc[] = {
+	{ "port", F_INT32, NULL, "The gRPC service's port.", true, NULL, NULL, NULL, NULL },
+	FLD("service", F_STR, NULL, "The service name in the health check request."),
 	END,
 };
 
@@ -500,9 +565,6 @@ static const struct field f_eventlist[] = { LIST_FIELDS("core.v1.Event", "The ev
 
 /* ---- Services, NetworkPolicies, EndpointSlices */
 
-#define FLD(n, t, ref, d) { n, t, ref, d, false, NULL, NULL, NULL, NULL }
-#define FLDE(n, d, e) { n, F_STR, NULL, d, false, NULL, NULL, e, NULL }
-
 static const char *const e_svc_type[] = { "ClusterIP", "ExternalName", "LoadBalancer", "NodePort",
 					  NULL };
 static const char *const e_affinity[] = { "ClientIP", "None", NULL };
@@ -699,6 +761,12 @@ static const struct type types[] = {
 	{ "core.v1.PodSpec", "What a pod runs and how.", f_podspec, NULL, NULL },
 	{ "core.v1.Container", "One container of a pod.", f_container, NULL, NULL },
 	{ "core.v1.ContainerPort", "A port a container listens on.", f_port, NULL, NULL },
+	{ "core.v1.Probe", "A check of a container: exactly one handler.", f_probe, NULL, NULL },
+	{ "core.v1.ExecAction", "A command to run.", f_exec, NULL, NULL },
+	{ "core.v1.HTTPGetAction", "An HTTP GET.", f_httpget, NULL, NULL },
+	{ "core.v1.HTTPHeader", "An HTTP header.", f_httphdr, NULL, NULL },
+	{ "core.v1.TCPSocketAction", "A TCP connection.", f_tcpsock, NULL, NULL },
+	{ "core.v1.GRPCAction", "A gRPC health check.", f_grpc, NULL, NULL },
 	{ "core.v1.EnvVar", "An environment variable.", f_env, NULL, NULL },
 	{ "core.v1.PodStatus", "What the node reports about a pod.", f_podstatus, NULL, NULL },
 	{ "core.v1.PodCondition", "One condition of a pod.", f_podcond, NULL, NULL },
@@ -897,12 +965,20 @@ static json_t *schemas(bool v3)
 		full_name(t->name, full, sizeof(full));
 		json_object_set_new(o, full, type_schema(t, v3));
 	}
-	/* Not an object: a number or a string (a port's name). */
+	/* Not an object: a number or a string (a port's name).  kube-apiserver
+	 * publishes it as apimachinery's intstr.IntOrString describes itself:
+	 * in v2 a string of format int-or-string, in v3 one of integer and
+	 * string (OpenAPIV3OneOfTypes) with that format and no type of its
+	 * own, which is why kubectl explain (v3) names it <IntOrString>: it
+	 * prints a referenced type's name unless the type is a primitive. */
 	if (o)
 		json_object_set_new(o, "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
-				    json_pack("{s:s, s:s, s:s}", "description",
-					      "A number or a string.", "type", "string", "format",
-					      "int-or-string"));
+				    v3 ? json_pack("{s:s, s:s, s:[{s:s}, {s:s}]}", "description",
+						   "A number or a string.", "format", "int-or-string",
+						   "oneOf", "type", "integer", "type", "string")
+				       : json_pack("{s:s, s:s, s:s}", "description",
+						   "A number or a string.", "type", "string", "format",
+						   "int-or-string"));
 	return o;
 }
 

@@ -317,6 +317,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *r,
 
 	switch (r->kind) {
 	case HTTP_RESP_BUFFER:
+		if (r->body_release) {
+			/* A shared list: sent from where it is, released
+			 * once libmicrohttpd is done with it. */
+			m = MHD_create_response_from_buffer_with_free_callback_cls(
+				r->body_len, r->body, r->body_release, r->body_release_ctx);
+			if (m) {
+				r->body = NULL;
+				r->body_release = NULL;
+				r->body_release_ctx = NULL;
+			}
+			break;
+		}
 		m = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
 		if (m)
 			r->body = NULL;

@@ -214,12 +214,45 @@ out:
 
 void endpoints_pods_free(struct ep_podset *set)
 {
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; set->specs && i < set->n; i++)
 		pn_pod_free(set->specs[i]);
 	free(set->specs);
 	free(set->pods);
 	store_pod_array_free(set->rows, set->n_rows);
 	memset(set, 0, sizeof(*set));
+}
+
+/* One pod as an endpoint candidate: its spec and conditions, or
+ * usable false (no spec that decodes, no view of it). */
+struct ep_look {
+	struct pn_pod *pod;
+	bool usable, ready, terminating, finished;
+};
+
+static void look_at(struct podrt *rt, struct store_pod *row, struct ep_look *l)
+{
+	struct podrt_view v;
+	struct pn_err e = { 0 };
+	json_t *j = json_loads(row->spec_json, 0, NULL);
+
+	memset(l, 0, sizeof(*l));
+	if (!j || pod_from_json(j, &l->pod, &e) < 0) {
+		json_decref(j);
+		pn_err_free(&e);
+		return;
+	}
+	json_decref(j);
+	if (podrt_view_get(rt, row, &v, &e) < 0) {
+		pn_err_free(&e);
+		pn_pod_free(l->pod);
+		l->pod = NULL;
+		return;
+	}
+	l->usable = true;
+	l->ready = v.total > 0 && v.ready == v.total && !strcmp(v.phase, "Running");
+	l->terminating = row->state == STORE_POD_DELETING;
+	l->finished = !strcmp(v.phase, "Succeeded") || !strcmp(v.phase, "Failed");
+	podrt_view_free(&v);
 }
 
 int endpoints_pods_load(struct store *st, const char *root, bool hostports_only,
@@ -242,45 +275,140 @@ int endpoints_pods_load(struct store *st, const char *root, bool hostports_only,
 	}
 	for (i = 0; i < set->n_rows; i++) {
 		struct store_pod *row = &set->rows[i];
-		struct podrt_view v;
 		struct pn_pod *pod = NULL;
+		struct ep_look l;
 		json_t *j;
 		struct pn_err e = { 0 };
 
 		/* hostNetwork pods have the node's address: not pod IPs here */
 		if (!row->pod_ip || !row->spec_json)
 			continue;
-		if (hostports_only && !strstr(row->spec_json, "\"hostPort\""))
-			continue;
-		j = json_loads(row->spec_json, 0, NULL);
-		if (!j || pod_from_json(j, &pod, &e) < 0) {
-			json_decref(j);
-			pn_err_free(&e);
-			continue;
-		}
-		json_decref(j);
 		if (hostports_only) {
+			if (!strstr(row->spec_json, "\"hostPort\""))
+				continue;
+			j = json_loads(row->spec_json, 0, NULL);
+			if (!j || pod_from_json(j, &pod, &e) < 0) {
+				json_decref(j);
+				pn_err_free(&e);
+				continue;
+			}
+			json_decref(j);
 			set->specs[set->n] = pod;
 			set->pods[set->n++] = (struct ep_pod){ .pod = pod, .uid = row->uid, .ip = row->pod_ip };
 			continue;
 		}
-		if (podrt_view_get(rt, row, &v, &e) < 0) {
-			pn_err_free(&e);
-			pn_pod_free(pod);
+		look_at(rt, row, &l);
+		if (!l.usable)
 			continue;
-		}
-		set->specs[set->n] = pod;
-		set->pods[set->n] = (struct ep_pod){
-			.pod = pod,
+		set->specs[set->n] = l.pod;
+		set->pods[set->n++] = (struct ep_pod){
+			.pod = l.pod,
 			.uid = row->uid,
 			.ip = row->pod_ip,
-			.ready = v.total > 0 && v.ready == v.total && !strcmp(v.phase, "Running"),
-			.terminating = row->state == STORE_POD_DELETING,
-			.finished = !strcmp(v.phase, "Succeeded") || !strcmp(v.phase, "Failed"),
+			.ready = l.ready,
+			.terminating = l.terminating,
+			.finished = l.finished,
 		};
-		set->n++;
-		podrt_view_free(&v);
 	}
+	return 0;
+}
+
+struct memo_entry {
+	char *uid;
+	int64_t rv;
+	struct ep_look l;
+};
+
+struct ep_memo {
+	struct memo_entry *v;   /* sorted by uid */
+	size_t n;
+};
+
+int ep_memo_new(struct ep_memo **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+static void memo_entries_free(struct memo_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].uid);
+		pn_pod_free(v[i].l.pod);
+	}
+	free(v);
+}
+
+void ep_memo_free(struct ep_memo *m)
+{
+	if (!m)
+		return;
+	memo_entries_free(m->v, m->n);
+	free(m);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct memo_entry *)a)->uid, ((const struct memo_entry *)b)->uid);
+}
+
+int endpoints_pods_load_memo(struct store *st, const char *root, struct ep_memo *memo,
+			     struct ep_podset *set, struct pn_err *err)
+{
+	struct podrt view_rt = { .root = root, .st = st }, *rt = &view_rt;
+	struct memo_entry *next = NULL;
+	size_t nn = 0;
+	int ret;
+
+	memset(set, 0, sizeof(*set));
+	ret = store_pod_list(st, NULL, &set->rows, &set->n_rows, err);
+	if (ret)
+		return ret;
+	set->pods = calloc(set->n_rows ? set->n_rows : 1, sizeof(*set->pods));
+	next = calloc(set->n_rows ? set->n_rows : 1, sizeof(*next));
+	if (!set->pods || !next) {
+		free(next);
+		endpoints_pods_free(set);
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < set->n_rows; i++) {
+		struct store_pod *row = &set->rows[i];
+		struct memo_entry key = { .uid = row->uid }, *old, *e = &next[nn];
+
+		if (!row->pod_ip || !row->spec_json || !row->uid)
+			continue;
+		e->uid = strdup(row->uid);
+		if (!e->uid) {
+			memo_entries_free(next, nn);
+			endpoints_pods_free(set);
+			return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+		}
+		e->rv = row->rv;
+		old = memo->n ? bsearch(&key, memo->v, memo->n, sizeof(*memo->v), entry_cmp) : NULL;
+		if (old && old->rv == row->rv && old->l.pod) {
+			/* unchanged since the last load: its look moves over */
+			e->l = old->l;
+			old->l.pod = NULL;
+		} else {
+			look_at(rt, row, &e->l);
+		}
+		nn++;
+		if (!e->l.usable)
+			continue;
+		set->pods[set->n++] = (struct ep_pod){
+			.pod = e->l.pod,
+			.uid = row->uid,
+			.ip = row->pod_ip,
+			.ready = e->l.ready,
+			.terminating = e->l.terminating,
+			.finished = e->l.finished,
+		};
+	}
+	/* The pods gone (and the looks not moved over) go with the old memo. */
+	memo_entries_free(memo->v, memo->n);
+	qsort(next, nn, sizeof(*next), entry_cmp);
+	memo->v = next;
+	memo->n = nn;
 	return 0;
 }
 

@@ -76,7 +76,7 @@ int endpoints_find_port(const struct pn_pod *pod, const char *name, const char *
 struct ep_podset {
 	struct ep_pod *pods;
 	size_t n;
-	struct pn_pod **specs;      /* owned */
+	struct pn_pod **specs;      /* owned; NULL when the specs are a memo's */
 	struct store_pod *rows;     /* owned */
 	size_t n_rows;
 };
@@ -87,6 +87,26 @@ struct ep_podset {
 int endpoints_pods_load(struct store *st, const char *root, bool hostports_only,
 			struct ep_podset *set, struct pn_err *err) PN_MUST_CHECK;
 void endpoints_pods_free(struct ep_podset *set);
+
+/*
+ * What endpoints_pods_load() learnt of each pod, kept for the next load
+ * by a caller that loads after every change (podnetd, for the
+ * EndpointSlices): a pod whose row has the resourceVersion it had last
+ * time is taken from the memo instead of parsed and looked at again (its
+ * spec decoded, its containers' rows and status files read: most of a
+ * load's time on a node of hundreds of pods).  Every write of a pod's
+ * row, its observed status included, moves its resourceVersion, so what
+ * a kept entry says is what a new look would say.
+ */
+struct ep_memo;
+
+int ep_memo_new(struct ep_memo **out) PN_MUST_CHECK;
+void ep_memo_free(struct ep_memo *m);
+/* endpoints_pods_load(), not hostports_only, through @memo (updated to
+ * the pods loaded).  The set's specs belong to the memo: the set must be
+ * freed (endpoints_pods_free) before the memo is loaded again or freed. */
+int endpoints_pods_load_memo(struct store *st, const char *root, struct ep_memo *memo,
+			     struct ep_podset *set, struct pn_err *err) PN_MUST_CHECK;
 
 /*
  * The EndpointSlice as the API serves it (discovery.k8s.io/v1): metadata

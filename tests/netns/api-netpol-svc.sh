@@ -35,6 +35,19 @@ t_match "$(k explain networkpolicy.spec.podSelector 2>&1)" "FIELD: podSelector <
 	"kubectl explain networkpolicy.spec.podSelector"
 t_match "$(k explain service.spec.ports.nodePort 2>&1)" "FIELD: nodePort <integer>" \
 	"kubectl explain service.spec.ports.nodePort"
+# IntOrString fields: kubectl explain names the type, as with kube-apiserver
+# (the v3 schema is oneOf integer, string), and the v2 one stays a string
+# of format int-or-string.
+t_match "$(k explain svc.spec.ports.targetPort 2>&1)" "FIELD: targetPort <IntOrString>" \
+	"kubectl explain svc.spec.ports.targetPort"
+t_match "$(k explain networkpolicy.spec.ingress.ports.port 2>&1)" "FIELD: port <IntOrString>" \
+	"kubectl explain networkpolicy.spec.ingress.ports.port"
+t_match "$(k explain pod.spec.containers.livenessProbe.httpGet.port 2>&1)" \
+	"FIELD: port <IntOrString>" "kubectl explain pod.spec.containers.livenessProbe.httpGet.port"
+t_match "$(k explain pod.spec.containers.readinessProbe.tcpSocket 2>&1)" \
+	"port	<IntOrString> -required-" "kubectl explain pod.spec.containers.readinessProbe.tcpSocket"
+t_match "$(k get --raw /openapi/v2 | jq -c '.definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] | [.type, .format]')" \
+	'^\["string","int-or-string"\]$' "OpenAPI v2: IntOrString is a string of format int-or-string"
 
 # ---- pods, and the flows before any policy
 t_is "$(k apply -f "$ROOT/examples/pod1.yaml" -f "$ROOT/examples/pod2.yaml")" \

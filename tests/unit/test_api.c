@@ -6,9 +6,14 @@
  * old resourceVersion) and kube-apiserver's Status errors.  The cache is
  * filled with objects as the node side would.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "api.h"
 #include "tap.h"
@@ -59,11 +64,14 @@ static void result_free(struct result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Sent as Accept-Encoding by call() when set. */
+static const char *accept_encoding;
+
 /* "GET /api/v1/pods?limit=1" as user (NULL: anonymous) with Accept. */
 static struct result call(const char *user, const char *method, const char *url, const char *accept)
 {
 	struct http_req req = { 0 };
-	struct http_header h[1];
+	struct http_header h[2];
 	struct result r = { 0 };
 	char path[512], *q, *save = NULL, *kv;
 	struct http_query qs[16];
@@ -89,17 +97,17 @@ static struct result call(const char *user, const char *method, const char *url,
 	req.user = user;
 	req.remote = "test";
 	req.conn_fd = -1;
-	if (accept) {
-		h[0] = (struct http_header){ "Accept", (char *)accept };
-		req.headers = h;
-		req.n_headers = 1;
-	}
+	req.headers = h;
+	if (accept)
+		h[req.n_headers++] = (struct http_header){ "Accept", (char *)accept };
+	if (accept_encoding)
+		h[req.n_headers++] = (struct http_header){ "Accept-Encoding", (char *)accept_encoding };
 	api_handle(&A, &req, &r.resp);
 	r.status = r.resp.status;
 	r.ctype = r.resp.content_type;
 	if (r.resp.kind == HTTP_RESP_BUFFER && r.resp.body) {
-		r.text = strdup(r.resp.body);
-		r.body = json_loads(r.resp.body, 0, NULL);
+		r.text = strndup(r.resp.body, r.resp.body_len);
+		r.body = json_loadb(r.resp.body, r.resp.body_len, 0, NULL);
 	}
 	return r;
 }
@@ -136,6 +144,76 @@ static char *drain(struct http_resp *resp, int max_chunks)
 	return all;
 }
 
+static const char *resp_header(const struct http_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+/* A gzip body, inflated; NULL if it is not one. */
+static char *gunzip(const char *in, size_t len, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	size_t cap = 1u << 20, n = 0;
+	char *out = malloc(cap);
+	int r = Z_OK;
+
+	if (!out || inflateInit2(&zs, 15 + 16) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	while (r == Z_OK) {
+		if (n == cap) {
+			char *t = realloc(out, cap *= 2);
+
+			if (!t)
+				break;
+			out = t;
+		}
+		zs.next_out = (Bytef *)out + n;
+		zs.avail_out = (uInt)(cap - n);
+		r = inflate(&zs, Z_NO_FLUSH);
+		n = cap - zs.avail_out;
+	}
+	inflateEnd(&zs);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	*out_len = n;
+	return out;
+}
+
+/* Lists from several threads while the cache changes: every list is at
+ * least as new as the cache was when it was asked for (what a client that
+ * saw its write acknowledged relies on). */
+struct lister {
+	int stale, bad;
+};
+
+static void *lister_run(void *p)
+{
+	struct lister *l = p;
+
+	for (int i = 0; i < 150; i++) {
+		uint64_t before = cache_rv(A.cache);
+		struct result r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500",
+				       i % 2 ? "application/json;as=Table;v=v1;g=meta.k8s.io" : NULL);
+		const char *rv = S(r.body, "metadata", "resourceVersion");
+
+		if (r.status != 200 || !rv)
+			l->bad++;
+		else if (strtoull(rv, NULL, 10) < before)
+			l->stale++;
+		result_free(&r);
+	}
+	return NULL;
+}
+
 int main(void)
 {
 	struct result r;
@@ -144,7 +222,7 @@ int main(void)
 
 	A.node_name = "vm";
 	A.fixed_now = NOW;
-	if (cache_new(10, &A.cache) < 0)
+	if (cache_new(10, &A.cache) < 0 || listcache_new(&A.lists) < 0)
 		return 1;
 	ok(cache_apply(A.cache, API_PODS, CACHE_ADDED, pod("default", "web-1", "web", "Running", "11", RUNNING_STATUSES), 11) == 0, "cache: add");
 	ok(cache_apply(A.cache, API_PODS, CACHE_ADDED, pod("default", "db-1", "db", "Running", "12", CRASH_STATUSES), 12) == 0, "cache: add");
@@ -261,6 +339,111 @@ int main(void)
 	       "Pod", "includeObject=Object (kubectl --sort-by)");
 	result_free(&r);
 
+	/* Lists as sent, kept (listcache.h): the same request at the same
+	 * resourceVersion and second gets the same bytes, from one body; a
+	 * change, another second or another request does not. */
+	{
+		const char *tab = "application/json;as=Table;v=v1;g=meta.k8s.io";
+		struct result r2, r3;
+
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		r2 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.resp.body_release == listcache_release && r.resp.body == r2.resp.body,
+		   "list cache: the same Table twice is one shared body");
+		ok(r.text && strstr(r.text, "\"2m\""), "list cache: the Age column at NOW");
+		A.fixed_now = NOW + 60;
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r3.text && strstr(r3.text, "\"3m\"") && !strstr(r3.text, "\"2m\""),
+		   "list cache: a Table a minute later is made again (Age 3m)");
+		result_free(&r3);
+		A.fixed_now = NOW;
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500&labelSelector=app=web", tab);
+		ok(r3.text && strstr(r3.text, "web-1") && !strstr(r3.text, "db-1"),
+		   "list cache: another selector, another list");
+		result_free(&r3);
+		r3 = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", NULL);
+		is_str(S(r3.body, "kind", NULL), "PodList", "list cache: JSON and Table are kept apart");
+		result_free(&r3);
+		result_free(&r2);
+		result_free(&r);
+
+		/* The cache itself: kept, newer asked for, expired. */
+		{
+			struct listcache_claim cl;
+			const struct listcache_body *b1, *b2;
+
+			b1 = listcache_get(A.lists, "k", 5, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: a new key is the caller's to make");
+			b1 = listcache_put(A.lists, &cl, strdup("x"), 1, false, 5, 100);
+			b2 = listcache_get(A.lists, "k", 5, 100, &cl);
+			ok(b1 && b2 == b1, "list cache: then kept");
+			listcache_release((void *)b2);
+			b2 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b2 && cl.slot >= 0, "list cache: not for a newer resourceVersion");
+			b2 = listcache_put(A.lists, &cl, strdup("y"), 1, false, 6, 100);
+			ok(b2 && b2 != b1 && !strcmp(b2->data, "y"), "list cache: made again at 6");
+			listcache_release((void *)b2);
+			listcache_release((void *)b1);
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(b1 && !strcmp(b1->data, "y"), "list cache: kept at 6");
+			listcache_release((void *)b1);
+			listcache_expire(A.lists, 101);
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: a Table of a past second expires");
+			ok(!listcache_put(A.lists, &cl, NULL, 0, false, 0, 0),
+			   "list cache: a body that could not be made: none");
+			b1 = listcache_get(A.lists, "k", 6, 100, &cl);
+			ok(!b1 && cl.slot >= 0, "list cache: the next request makes it");
+			listcache_release((void *)listcache_put(A.lists, &cl, strdup("z"), 1, false, 6, 100));
+		}
+
+		/* A change: the next list shows it (and its resourceVersion). */
+		ok(cache_apply(A.cache, API_PODS, CACHE_ADDED,
+			       pod("default", "new-1", "web", "Pending", "14", NULL), 14) == 0,
+		   "cache: add");
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.text && strstr(r.text, "new-1") && strstr(r.text, "\"resourceVersion\":\"14\""),
+		   "list cache: a list after a change shows it");
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods", NULL);
+		is_int(json_array_size(json_object_get(r.body, "items")), 3,
+		       "list cache: the JSON list too");
+		result_free(&r);
+		ok(cache_apply(A.cache, API_PODS, CACHE_DELETED,
+			       pod("default", "new-1", "web", "Pending", "15", NULL), 15) == 0,
+		   "cache: delete");
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods?limit=500", tab);
+		ok(r.text && !strstr(r.text, "new-1") && strstr(r.text, "\"resourceVersion\":\"15\""),
+		   "list cache: and a deletion");
+		result_free(&r);
+	}
+
+	{
+		pthread_t th[6];
+		struct lister ls[6] = { 0 };
+		int stale = 0, bad = 0, applied = 0;
+
+		for (int i = 0; i < 6; i++)
+			pthread_create(&th[i], NULL, lister_run, &ls[i]);
+		for (int v = 100; v < 160; v++) {
+			char rvs[16];
+
+			snprintf(rvs, sizeof(rvs), "%d", v);
+			applied += cache_apply(A.cache, API_PODS, CACHE_MODIFIED,
+					       pod("default", "web-1", "web", "Running", rvs, NULL),
+					       (uint64_t)v) == 0;
+			usleep(500);
+		}
+		for (int i = 0; i < 6; i++) {
+			pthread_join(th[i], NULL);
+			stale += ls[i].stale;
+			bad += ls[i].bad;
+		}
+		is_int(applied, 60, "list cache: 60 changes while 6 threads list");
+		is_int(bad, 0, "list cache: every concurrent list answered");
+		is_int(stale, 0, "list cache: none older than the cache when asked");
+	}
+
 	/* Get and errors. */
 	r = call("admin", "GET", "/api/v1/namespaces/default/pods/web-1", NULL);
 	is_str(S(r.body, "metadata", "uid"), "u-web-1", "get");
@@ -278,19 +461,19 @@ int main(void)
 	is_int(r.status, 405, "PUT on a collection: 405");
 	result_free(&r);
 
-	/* Watch: changes after rv 12, and selection transitions. */
-	r = call("admin", "GET", "/api/v1/namespaces/default/pods?watch=1&resourceVersion=13&labelSelector=app=web", NULL);
+	/* Watch: changes after rv 159, and selection transitions. */
+	r = call("admin", "GET", "/api/v1/namespaces/default/pods?watch=1&resourceVersion=159&labelSelector=app=web", NULL);
 	ok(r.resp.kind == HTTP_RESP_STREAM, "a watch streams");
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "web", "Running", "14", NULL), 14) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "web", "Running", "160", NULL), 160) == 0, "cache: change");
 	s = drain(&r.resp, 1);
-	ok(strstr(s, "{\"type\":\"MODIFIED\"") == s && strstr(s, "\"resourceVersion\":\"14\""),
+	ok(strstr(s, "{\"type\":\"MODIFIED\"") == s && strstr(s, "\"resourceVersion\":\"160\""),
 	   "MODIFIED with the new resourceVersion");
 	free(s);
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "db", "Running", "15", NULL), 15) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "web-1", "db", "Running", "161", NULL), 161) == 0, "cache: change");
 	s = drain(&r.resp, 1);
 	ok(strstr(s, "{\"type\":\"DELETED\"") == s, "a pod leaving the selection: DELETED");
 	free(s);
-	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "db-1", "web", "Running", "16", NULL), 16) == 0, "cache: change");
+	ok(cache_apply(A.cache, API_PODS, CACHE_MODIFIED, pod("default", "db-1", "web", "Running", "162", NULL), 162) == 0, "cache: change");
 	s = drain(&r.resp, 1);
 	ok(strstr(s, "{\"type\":\"ADDED\"") == s && strstr(s, "db-1"), "a pod entering it: ADDED");
 	free(s);
@@ -369,6 +552,54 @@ int main(void)
 	ok(api_route_parse("/api/v1/namespaces/../pods", &rt) < 0, "'..' refused");
 	api_route_free(&rt);
 
+	/* A list over 128 KiB to a client that takes gzip (kubectl): gzip,
+	 * as kube-apiserver sends it; the same list to one that does not:
+	 * plain; a small list: plain either way. */
+	{
+		const char *tab = "application/json;as=Table;v=v1;g=meta.k8s.io";
+		int added = 0;
+		size_t zn = 0;
+		char *plain = NULL;
+		struct result p;
+
+		for (int i = 0; i < 400; i++) {
+			char name[32], rvs[16];
+
+			snprintf(name, sizeof(name), "big-%03d", i);
+			snprintf(rvs, sizeof(rvs), "%d", 200 + i);
+			added += cache_apply(A.cache, API_PODS, CACHE_ADDED,
+					     pod("big", name, "web", "Running", rvs, RUNNING_STATUSES),
+					     (uint64_t)(200 + i)) == 0;
+		}
+		is_int(added, 400, "400 pods in namespace big");
+		p = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		ok(p.text && strlen(p.text) > HTTP_GZIP_MIN && !resp_header(&p.resp, "Content-Encoding"),
+		   "gzip: their Table is over 128 KiB, plain without Accept-Encoding");
+		accept_encoding = "deflate, gzip;q=1.0";
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		is_str(resp_header(&r.resp, "Content-Encoding"), "gzip", "gzip: Content-Encoding gzip");
+		is_str(resp_header(&r.resp, "Vary"), "Accept-Encoding", "gzip: Vary: Accept-Encoding");
+		plain = r.resp.body ? gunzip(r.resp.body, r.resp.body_len, &zn) : NULL;
+		ok(plain && p.text && zn == strlen(p.text) && !memcmp(plain, p.text, zn),
+		   "gzip: inflates to the plain list, byte for byte");
+		ok(r.resp.body_len < zn / 4, "gzip: %zu bytes for %zu", r.resp.body_len, zn);
+		free(plain);
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		is_str(resp_header(&r.resp, "Content-Encoding"), "gzip", "gzip: from the list cache too");
+		result_free(&r);
+		r = call("admin", "GET", "/api/v1/namespaces/default/pods", tab);
+		ok(r.status == 200 && !resp_header(&r.resp, "Content-Encoding"),
+		   "gzip: not for a small list");
+		result_free(&r);
+		accept_encoding = "gzip;q=0";
+		r = call("admin", "GET", "/api/v1/namespaces/big/pods?limit=500&includeObject=Object", tab);
+		ok(!resp_header(&r.resp, "Content-Encoding"), "gzip;q=0: plain");
+		result_free(&r);
+		accept_encoding = NULL;
+		result_free(&p);
+	}
+
 	{
 		struct http_req req = { .method = "POST", .path = "/api/v1/namespaces/default/pods",
 					.body = "", .body_too_large = true, .user = "admin", .remote = "t",
@@ -382,5 +613,6 @@ int main(void)
 		http_resp_free(&resp);
 	}
 	cache_free(A.cache);
+	listcache_free(A.lists);
 	return tap_done();
 }
