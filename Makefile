@@ -96,10 +96,11 @@ RUNTIME_LIBS := -lyaml -lsqlite3 -larchive $(JANSSON_LIBS) -lpthread
 NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
 # podnetd serves the Kubernetes API: HTTP/1.1 and TLS from libmicrohttpd
-# (GnuTLS inside), certificates from GnuTLS, WebSocket frames from wslay.
+# (GnuTLS inside), certificates from GnuTLS, WebSocket frames from wslay,
+# the zlib streams of SPDY/3.1 header blocks (port-forward) from zlib.
 # Only podnetd (and the tests) link them; the CLI stays without a network
 # stack of its own.
-API_LIBS := -lmicrohttpd -lgnutls -lwslay
+API_LIBS := -lmicrohttpd -lgnutls -lwslay -lz
 API_BINS := $(BUILD)/bin/podnetd
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

@@ -26,6 +26,9 @@ PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
 # dlopens libcurl-gnutls.so.4 (libcurl3-gnutls, pulled in by the -dev
 # package, whose header the shim compiles against) for httpGet probes.
 PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev"
+# port-forward speaks SPDY/3.1, whose header blocks are zlib streams primed
+# with the protocol's dictionary (src/api/spdy.c).
+PKGS="$PKGS zlib1g-dev"
 if ! command -v kubectl >/dev/null 2>&1; then
 	PKGS="$PKGS kubernetes-client"
 fi
