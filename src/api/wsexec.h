@@ -28,6 +28,15 @@ enum wsexec_proto { WSEXEC_NONE = 0, WSEXEC_V4, WSEXEC_V5 };
  */
 enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp *resp);
 
+/*
+ * The WebSocket handshake for the first subprotocol of the client's
+ * Sec-WebSocket-Protocol list that is one of @protos: @resp becomes the 101
+ * answer naming it.  Returns its index in @protos, or -1 with @resp set to
+ * the 400 Status (not a WebSocket request, or none of @protos offered).
+ */
+int wsexec_accept(const struct http_req *req, struct http_resp *resp, const char *const *protos,
+		  size_t n_protos);
+
 /* The process on the other end. */
 struct wsexec_proc {
 	/* Start it (a terminal of @cols x @rows when tty): fill pid and the

@@ -3,7 +3,7 @@
 # Streams with the real kubectl, in a throwaway node: logs (--tail,
 # --timestamps, --since, -f, -c), exec over WebSocket (exit codes, stdin,
 # a missing program, -it under a pseudo-terminal with its size),
-# attach, cp, and port-forward's refusal.
+# attach and cp (port-forward: api-portforward.sh).
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 
@@ -78,8 +78,4 @@ attach=$!
 _bg_pids+=("$attach")
 t_ok "attach streams the container's output" until_ticks "$T/attach.out" 2
 kill "$attach"
-
-# port-forward is refused with a reason.
-out=$(timeout 120 kubectl port-forward pod/talk 18080:80 2>&1)
-t_match "$out" "podnetd does not forward ports" "port-forward: refused, saying why"
 t_done
