@@ -327,6 +327,7 @@ ssize_t spdy_parse(struct spdy_codec *c, const uint8_t *buf, size_t len, struct 
 		break;
 	default:
 		/* Section 2.2.1: a receiver ignores control frames it does not know. */
+		f->type = SPDY_UNKNOWN;
 		return (ssize_t)(SPDY_HEADER_LEN + plen);
 	}
 	if (plen < need ||

@@ -49,6 +49,9 @@ enum spdy_type {
 	SPDY_GOAWAY = 7,
 	SPDY_HEADERS = 8,
 	SPDY_WINDOW_UPDATE = 9,
+	/* A control frame of a type not listed (NOOP, CREDENTIAL, ... and
+	 * type 0): to be skipped.  Outside the 16-bit type field. */
+	SPDY_UNKNOWN = 0x10000,
 };
 
 #define SPDY_FLAG_FIN 0x01
@@ -108,8 +111,8 @@ void spdy_codec_free(struct spdy_codec *c);
  * the bytes it takes (> 0) with @f filled, 0 when the frame is not
  * complete yet, or -EPROTO (a malformed frame: the connection should end
  * with GOAWAY; @err says what), -EMSGSIZE (a header block that inflates
- * past SPDY_MAX_HEADER_BLOCK), -ENOMEM.  Unknown control frame types are
- * returned with their type and skipped by the caller (section 2.2).
+ * past SPDY_MAX_HEADER_BLOCK), -ENOMEM.  A control frame of an unknown
+ * type comes back as SPDY_UNKNOWN, for the caller to skip (section 2.2.1).
  */
 ssize_t spdy_parse(struct spdy_codec *c, const uint8_t *buf, size_t len, struct spdy_frame *f,
 		   struct pn_err *err) PN_MUST_CHECK;

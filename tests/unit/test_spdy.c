@@ -277,8 +277,12 @@ static void test_malformed(void)
 
 		n = control(b, 3, 0x55, 0, "abc", 3);
 		spdy_codec_init(&c);
-		ok(spdy_parse(&c, b, n, &f, &err) == (ssize_t)n && f.type == 0x55,
+		ok(spdy_parse(&c, b, n, &f, &err) == (ssize_t)n && f.type == SPDY_UNKNOWN,
 		       "an unknown control frame is passed over");
+		/* Type 0 is no frame of SPDY/3 either: not to be taken for data. */
+		n = control(b, 3, 0, 0, "", 0);
+		ok(spdy_parse(&c, b, n, &f, &err) == 8 && f.type == SPDY_UNKNOWN && !f.data,
+		   "a control frame of type 0 is unknown, not data");
 		spdy_codec_free(&c);
 	}
 }
