@@ -477,6 +477,7 @@ static int exec_finish(void *ctx, int wstatus, char **why)
 struct exec_session {
 	struct api *a;
 	enum wsexec_proto proto;
+	int client_fd;
 	struct exec_ctx *e;
 	struct wsexec_proc p;
 };
@@ -518,7 +519,7 @@ static void session_run(void *ctx, int fd, const char *extra, size_t extra_len)
 {
 	struct exec_session *s = ctx;
 
-	wsexec_run(fd, extra, extra_len, s->proto, &s->p, &s->a->stopping);
+	wsexec_run(fd, extra, extra_len, s->proto, &s->p, s->client_fd, &s->a->stopping);
 	session_free(s);
 }
 
@@ -587,6 +588,7 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 		goto out;
 	s->a = a;
 	s->proto = proto;
+	s->client_fd = req->conn_fd;
 	s->e = e;
 	e = NULL;
 	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;
@@ -630,6 +632,7 @@ out:
 struct attach_session {
 	struct api *a;
 	enum wsexec_proto proto;
+	int client_fd;
 	struct log_stream *ls;     /* handed to the pump thread */
 	struct wsexec_proc p;
 };
@@ -709,7 +712,7 @@ static void attach_run(void *ctx, int fd, const char *extra, size_t extra_len)
 {
 	struct attach_session *s = ctx;
 
-	wsexec_run(fd, extra, extra_len, s->proto, &s->p, &s->a->stopping);
+	wsexec_run(fd, extra, extra_len, s->proto, &s->p, s->client_fd, &s->a->stopping);
 	attach_free(s);
 }
 
@@ -750,6 +753,7 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 		goto out;
 	s->a = a;
 	s->proto = proto;
+	s->client_fd = req->conn_fd;
 	s->ls = ls;
 	ls = NULL;
 	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;

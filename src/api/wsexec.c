@@ -422,7 +422,7 @@ static void terminate(struct session *s)
 }
 
 void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto proto,
-		struct wsexec_proc *p, volatile int *stopping)
+		struct wsexec_proc *p, int client_fd, volatile int *stopping)
 {
 	struct wslay_event_callbacks cb = { on_recv, on_send, NULL, NULL, NULL, NULL, on_msg };
 	struct session s = { 0 };
@@ -442,8 +442,8 @@ void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto p
 	wslay_event_config_set_max_recv_msg_length(s.ws, 16 * 1024 * 1024);
 
 	for (;;) {
-		struct pollfd pf[5];
-		int n = 0, i_ws, i_out = -1, i_err = -1, i_in = -1, i_pid = -1;
+		struct pollfd pf[6];
+		int n = 0, i_ws, i_out = -1, i_err = -1, i_in = -1, i_pid = -1, i_client = -1;
 		uint64_t now = pn_now_ns() / 1000000;
 		int timeout = 200;
 
@@ -540,8 +540,17 @@ void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto p
 			pf[n].fd = s.pidfd;
 			pf[n++].events = POLLIN;
 		}
+		/* libmicrohttpd (0.9.75) does not pass a TLS client's hang-up
+		 * on to the upgraded socket: a killed kubectl is seen here. */
+		if (client_fd >= 0) {
+			i_client = n;
+			pf[n].fd = client_fd;
+			pf[n++].events = POLLRDHUP;
+		}
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
+		if (i_client >= 0 && (pf[i_client].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			s.peer_gone = true;
 		if (pf[i_ws].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (wslay_event_recv(s.ws) != 0)
 				s.peer_gone = true;

@@ -62,10 +62,12 @@ struct wsexec_proc {
  * Run the session on @fd (already upgraded) until the process has exited
  * and its output and exit status are sent, or the client left (then the
  * process gets SIGTERM, SIGKILL 2 s later).  Closes the fds of @p; does
- * not close @fd.  @stopping: end early when it becomes non-zero.
+ * not close @fd.  @client_fd: the client's TCP socket under TLS (-1:
+ * unknown), watched for its hang-up only.  @stopping: end early when it
+ * becomes non-zero.
  */
 void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto proto,
-		struct wsexec_proc *p, volatile int *stopping);
+		struct wsexec_proc *p, int client_fd, volatile int *stopping);
 
 /* The error channel's Status for an exit code (0: Success). */
 char *wsexec_status_json(int exit_code, const char *cmdline, const char *why);
