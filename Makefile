@@ -100,7 +100,8 @@ NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftab
 RUNTIME_BINS := $(BUILD)/bin/podnet $(BUILD)/bin/podnet-shim $(BUILD)/bin/podnet-pause
 # podnetd serves the Kubernetes API: HTTP/1.1 and TLS from libmicrohttpd
 # (GnuTLS inside), certificates from GnuTLS, WebSocket frames from wslay,
-# gzip (large lists, as kube-apiserver sends them) from zlib.
+# gzip (large lists, as kube-apiserver sends them) and the zlib streams of
+# SPDY/3.1 header blocks (port-forward) from zlib.
 # Only podnetd (and the tests) link them; the CLI stays without a network
 # stack of its own.
 API_LIBS := -lmicrohttpd -lgnutls -lwslay -lz

@@ -26,7 +26,8 @@ PKGS="$PKGS containernetworking-plugins crun runc nginx-light"
 # dlopens libcurl-gnutls.so.4 (libcurl3-gnutls, pulled in by the -dev
 # package, whose header the shim compiles against) for httpGet probes.
 # zlib: podnetd gzips large lists for clients that accept it, as
-# kube-apiserver does.
+# kube-apiserver does, and port-forward speaks SPDY/3.1, whose header
+# blocks are zlib streams primed with the protocol's dictionary.
 PKGS="$PKGS libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-gnutls-dev zlib1g-dev"
 if ! command -v kubectl >/dev/null 2>&1; then
 	PKGS="$PKGS kubernetes-client"

@@ -3,8 +3,9 @@
  * A pod's streams: pods/log (the CRI log files the shim writes, read with
  * podlog.h, followed while the container runs), pods/exec (a process
  * started in the container by the OCI runtime, its stdio relayed over a
- * WebSocket by wsexec.c), and the two podnetd does not offer, attach and
- * portforward, refused with a message that says so.
+ * WebSocket by wsexec.c), attach (the container's output as it is
+ * logged), and portforward (SPDY streams relayed to the pod's ports by
+ * portfwd.c).
  *
  * The checks before a stream starts are kube-apiserver's (which container,
  * options) and kubelet's (a container that is not running has no exec,
@@ -31,6 +32,8 @@
 #include "oci.h"
 #include "podlog.h"
 #include "podrt.h"
+#include "portfwd.h"
+#include "store.h"
 #include "wsexec.h"
 
 /* How often a follow checks that its container still runs. */
@@ -474,6 +477,7 @@ static int exec_finish(void *ctx, int wstatus, char **why)
 struct exec_session {
 	struct api *a;
 	enum wsexec_proto proto;
+	int client_fd;
 	struct exec_ctx *e;
 	struct wsexec_proc p;
 };
@@ -515,7 +519,7 @@ static void session_run(void *ctx, int fd, const char *extra, size_t extra_len)
 {
 	struct exec_session *s = ctx;
 
-	wsexec_run(fd, extra, extra_len, s->proto, &s->p, &s->a->stopping);
+	wsexec_run(fd, extra, extra_len, s->proto, &s->p, s->client_fd, &s->a->stopping);
 	session_free(s);
 }
 
@@ -584,6 +588,7 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 		goto out;
 	s->a = a;
 	s->proto = proto;
+	s->client_fd = req->conn_fd;
 	s->e = e;
 	e = NULL;
 	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;
@@ -627,6 +632,7 @@ out:
 struct attach_session {
 	struct api *a;
 	enum wsexec_proto proto;
+	int client_fd;
 	struct log_stream *ls;     /* handed to the pump thread */
 	struct wsexec_proc p;
 };
@@ -706,7 +712,7 @@ static void attach_run(void *ctx, int fd, const char *extra, size_t extra_len)
 {
 	struct attach_session *s = ctx;
 
-	wsexec_run(fd, extra, extra_len, s->proto, &s->p, &s->a->stopping);
+	wsexec_run(fd, extra, extra_len, s->proto, &s->p, s->client_fd, &s->a->stopping);
 	attach_free(s);
 }
 
@@ -747,6 +753,7 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 		goto out;
 	s->a = a;
 	s->proto = proto;
+	s->client_fd = req->conn_fd;
 	s->ls = ls;
 	ls = NULL;
 	s->p.in_fd = s->p.out_fd = s->p.err_fd = -1;
@@ -756,6 +763,83 @@ static void handle_attach(struct api *a, const struct http_req *req, const char 
 out:
 	if (ls)
 		log_stream_free(ls);
+	json_decref(pod);
+	pn_err_free(&err);
+}
+
+/* ---- pods/portforward */
+
+struct portfwd_session {
+	struct api *a;
+	enum portfwd_transport t;
+	char *pod_id;
+	char *netns_path;
+	int client_fd;
+};
+
+static void portfwd_session_free(void *ctx)
+{
+	struct portfwd_session *s = ctx;
+
+	free(s->pod_id);
+	free(s->netns_path);
+	free(s);
+}
+
+static void portfwd_session_run(void *ctx, int fd, const char *extra, size_t extra_len)
+{
+	struct portfwd_session *s = ctx;
+
+	portfwd_run(fd, extra, extra_len, s->t, s->pod_id, s->netns_path, s->client_fd,
+		    &s->a->stopping);
+	portfwd_session_free(s);
+}
+
+static void handle_portforward(struct api *a, const struct http_req *req, const char *ns,
+			       const char *name, struct http_resp *resp)
+{
+	json_t *pod = cache_get(a->cache, API_PODS, ns, name);
+	struct portfwd_session *s = NULL;
+	struct store_pod *sp = NULL;
+	struct podrt *rt = NULL;
+	struct pn_err err = { 0 };
+	enum portfwd_transport t;
+
+	if (!pod) {
+		apistatus_not_found(resp, &api_resources[API_PODS], name);
+		return;
+	}
+	rt = node_rt_get(a, &err);
+	if (!rt) {
+		apistatus_reply(resp, 500, "InternalError", NULL, "%s", pn_err_msg(&err));
+		goto out;
+	}
+	if (store_pod_get_by_name(rt->st, ns, name, &sp, &err) < 0 ||
+	    sp->state != STORE_POD_READY) {
+		apistatus_bad_request(resp, "unable to upgrade connection: pod %s has no running "
+					    "sandbox", name);
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->pod_id = strdup(sp->sandbox_id ? sp->sandbox_id : name)) ||
+	    (sp->netns_path && !(s->netns_path = strdup(sp->netns_path)))) {
+		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
+		goto out;
+	}
+	t = portfwd_handshake(req, resp);
+	if (t == PORTFWD_NONE)
+		goto out;
+	s->a = a;
+	s->t = t;
+	s->client_fd = req->conn_fd;
+	http_resp_upgrade(resp, portfwd_session_run, portfwd_session_free, s);
+	s = NULL;
+out:
+	if (s)
+		portfwd_session_free(s);
+	store_pod_free(sp);
+	if (rt)
+		node_rt_put(a, rt);
 	json_decref(pod);
 	pn_err_free(&err);
 }
@@ -785,8 +869,10 @@ void podio_handle(struct api *a, const struct http_req *req, const char *ns, con
 		return;
 	}
 	if (!strcmp(sub, "portforward")) {
-		apistatus_bad_request(resp, "podnetd does not forward ports: reach the pod at its IP "
-				      "from this node (`kubectl get pod %s -o wide`)", name);
+		if (strcmp(req->method, "GET") && strcmp(req->method, "POST"))
+			apistatus_method_not_allowed(resp);
+		else
+			handle_portforward(a, req, ns, name, resp);
 		return;
 	}
 	apistatus_no_route(resp);

@@ -3,8 +3,8 @@
 #define PODNET_PODIO_H
 
 /*
- * A pod's stream subresources (podio.c): log, exec; attach and
- * portforward are refused with a message saying what to use instead.
+ * A pod's stream subresources (podio.c): log, exec, attach (the
+ * output), portforward (portfwd.c).
  */
 
 #include "api.h"

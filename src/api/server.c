@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -308,6 +309,14 @@ static void upgrade_proto_free(struct upgrade_job *j)
 	free(j);
 }
 
+static bool http_resp_has_header(const struct http_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return true;
+	return false;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *r,
 				 struct upgrade_job **job)
 {
@@ -366,7 +375,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct http_resp *r,
 		*job = j;
 		m = MHD_create_response_for_upgrade(on_upgrade, j);
 		status = MHD_HTTP_SWITCHING_PROTOCOLS;
-		if (m)
+		/* A WebSocket unless the handler names another protocol
+		 * (port-forward's SPDY/3.1); MHD wants the header set. */
+		if (m && !http_resp_has_header(r, MHD_HTTP_HEADER_UPGRADE))
 			MHD_add_response_header(m, MHD_HTTP_HEADER_UPGRADE, "websocket");
 		break;
 	}

@@ -54,31 +54,25 @@ static bool has_token(const char *list, const char *token)
 	return false;
 }
 
-enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp *resp)
+int wsexec_accept(const struct http_req *req, struct http_resp *resp, const char *const *protos,
+		  size_t n_protos)
 {
 	const char *upgrade = http_header_get(req, "Upgrade");
 	const char *conn = http_header_get(req, "Connection");
 	const char *key = http_header_get(req, "Sec-WebSocket-Key");
-	const char *protos = http_header_get(req, "Sec-WebSocket-Protocol");
-	const char *chosen = NULL;
-	enum wsexec_proto proto = WSEXEC_NONE;
+	const char *offered = http_header_get(req, "Sec-WebSocket-Protocol");
+	int chosen = -1;
 	unsigned char digest[20];
 	char *cat = NULL;
 	gnutls_datum_t in, out = { 0 };
 
-	if (upgrade && !strncasecmp(upgrade, "SPDY/", 5)) {
-		apistatus_bad_request(resp, "podnetd streams exec, attach and port-forward over "
-					    "WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only, not "
-					    "SPDY: use kubectl 1.30 or newer");
-		return WSEXEC_NONE;
-	}
 	if (!upgrade || strcasecmp(upgrade, "websocket") || !conn || !has_token(conn, "upgrade") ||
 	    !key) {
 		apistatus_bad_request(resp, "Upgrade request required");
-		return WSEXEC_NONE;
+		return -1;
 	}
 	/* The client's order of preference. */
-	for (const char *p = protos; p && *p;) {
+	for (const char *p = offered; p && *p && chosen < 0;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
@@ -88,37 +82,39 @@ enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp 
 		}
 		while (n && p[n - 1] == ' ')
 			n--;
-		if (n == 17 && !strncmp(p, "v5.channel.k8s.io", n)) {
-			proto = WSEXEC_V5;
-			chosen = "v5.channel.k8s.io";
-			break;
-		}
-		if (n == 17 && !strncmp(p, "v4.channel.k8s.io", n)) {
-			proto = WSEXEC_V4;
-			chosen = "v4.channel.k8s.io";
-			break;
-		}
+		for (size_t i = 0; i < n_protos; i++)
+			if (n == strlen(protos[i]) && !strncmp(p, protos[i], n)) {
+				chosen = (int)i;
+				break;
+			}
 		p = end ? end + 1 : NULL;
 	}
-	if (!chosen) {
-		apistatus_bad_request(resp, "podnetd speaks the subprotocols v5.channel.k8s.io and "
-					    "v4.channel.k8s.io; the client offered %s",
-				      protos && *protos ? protos : "none");
-		return WSEXEC_NONE;
+	if (chosen < 0) {
+		char list[256] = "";
+		size_t off = 0;
+
+		for (size_t i = 0; i < n_protos; i++)
+			off += (size_t)snprintf(list + off, off < sizeof(list) ? sizeof(list) - off : 0,
+						"%s%s", i == 0 ? "" : i + 1 == n_protos ? " and " : ", ",
+						protos[i]);
+		apistatus_bad_request(resp, "podnetd speaks the subprotocol%s %s; the client offered %s",
+				      n_protos > 1 ? "s" : "", list,
+				      offered && *offered ? offered : "none");
+		return -1;
 	}
 	/* RFC 6455 4.2.2: base64(SHA-1(key + GUID)). */
 	if (asprintf(&cat, "%s%s", key, ws_guid) < 0 ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA1, cat, strlen(cat), digest) < 0) {
 		free(cat);
 		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		return WSEXEC_NONE;
+		return -1;
 	}
 	free(cat);
 	in.data = digest;
 	in.size = sizeof(digest);
 	if (gnutls_base64_encode2(&in, &out) < 0) {
 		apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-		return WSEXEC_NONE;
+		return -1;
 	}
 	{
 		char accept[64];
@@ -128,13 +124,34 @@ enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp 
 		resp->kind = HTTP_RESP_UPGRADE;
 		resp->status = 101;
 		if (http_resp_add_header(resp, "Sec-WebSocket-Accept", accept) < 0 ||
-		    http_resp_add_header(resp, "Sec-WebSocket-Protocol", chosen) < 0) {
+		    http_resp_add_header(resp, "Sec-WebSocket-Protocol", protos[chosen]) < 0) {
 			resp->kind = HTTP_RESP_BUFFER;
 			apistatus_reply(resp, 500, "InternalError", NULL, "out of memory");
-			return WSEXEC_NONE;
+			return -1;
 		}
 	}
-	return proto;
+	return chosen;
+}
+
+enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp *resp)
+{
+	static const char *const protos[] = { "v5.channel.k8s.io", "v4.channel.k8s.io" };
+	const char *upgrade = http_header_get(req, "Upgrade");
+
+	if (upgrade && !strncasecmp(upgrade, "SPDY/", 5)) {
+		apistatus_bad_request(resp, "podnetd streams exec and attach over WebSocket "
+					    "(v5.channel.k8s.io, v4.channel.k8s.io) only, not SPDY: "
+					    "use kubectl 1.30 or newer");
+		return WSEXEC_NONE;
+	}
+	switch (wsexec_accept(req, resp, protos, 2)) {
+	case 0:
+		return WSEXEC_V5;
+	case 1:
+		return WSEXEC_V4;
+	default:
+		return WSEXEC_NONE;
+	}
 }
 
 char *wsexec_status_json(int exit_code, const char *cmdline, const char *why)
@@ -405,7 +422,7 @@ static void terminate(struct session *s)
 }
 
 void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto proto,
-		struct wsexec_proc *p, volatile int *stopping)
+		struct wsexec_proc *p, int client_fd, volatile int *stopping)
 {
 	struct wslay_event_callbacks cb = { on_recv, on_send, NULL, NULL, NULL, NULL, on_msg };
 	struct session s = { 0 };
@@ -425,8 +442,8 @@ void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto p
 	wslay_event_config_set_max_recv_msg_length(s.ws, 16 * 1024 * 1024);
 
 	for (;;) {
-		struct pollfd pf[5];
-		int n = 0, i_ws, i_out = -1, i_err = -1, i_in = -1, i_pid = -1;
+		struct pollfd pf[6];
+		int n = 0, i_ws, i_out = -1, i_err = -1, i_in = -1, i_pid = -1, i_client = -1;
 		uint64_t now = pn_now_ns() / 1000000;
 		int timeout = 200;
 
@@ -523,8 +540,17 @@ void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto p
 			pf[n].fd = s.pidfd;
 			pf[n++].events = POLLIN;
 		}
+		/* libmicrohttpd (0.9.75) does not pass a TLS client's hang-up
+		 * on to the upgraded socket: a killed kubectl is seen here. */
+		if (client_fd >= 0) {
+			i_client = n;
+			pf[n].fd = client_fd;
+			pf[n++].events = POLLRDHUP;
+		}
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
+		if (i_client >= 0 && (pf[i_client].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			s.peer_gone = true;
 		if (pf[i_ws].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (wslay_event_recv(s.ws) != 0)
 				s.peer_gone = true;

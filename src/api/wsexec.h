@@ -28,6 +28,15 @@ enum wsexec_proto { WSEXEC_NONE = 0, WSEXEC_V4, WSEXEC_V5 };
  */
 enum wsexec_proto wsexec_handshake(const struct http_req *req, struct http_resp *resp);
 
+/*
+ * The WebSocket handshake for the first subprotocol of the client's
+ * Sec-WebSocket-Protocol list that is one of @protos: @resp becomes the 101
+ * answer naming it.  Returns its index in @protos, or -1 with @resp set to
+ * the 400 Status (not a WebSocket request, or none of @protos offered).
+ */
+int wsexec_accept(const struct http_req *req, struct http_resp *resp, const char *const *protos,
+		  size_t n_protos);
+
 /* The process on the other end. */
 struct wsexec_proc {
 	/* Start it (a terminal of @cols x @rows when tty): fill pid and the
@@ -53,10 +62,12 @@ struct wsexec_proc {
  * Run the session on @fd (already upgraded) until the process has exited
  * and its output and exit status are sent, or the client left (then the
  * process gets SIGTERM, SIGKILL 2 s later).  Closes the fds of @p; does
- * not close @fd.  @stopping: end early when it becomes non-zero.
+ * not close @fd.  @client_fd: the client's TCP socket under TLS (-1:
+ * unknown), watched for its hang-up only.  @stopping: end early when it
+ * becomes non-zero.
  */
 void wsexec_run(int fd, const char *extra, size_t extra_len, enum wsexec_proto proto,
-		struct wsexec_proc *p, volatile int *stopping);
+		struct wsexec_proc *p, int client_fd, volatile int *stopping);
 
 /* The error channel's Status for an exit code (0: Success). */
 char *wsexec_status_json(int exit_code, const char *cmdline, const char *why);

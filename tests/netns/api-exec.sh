@@ -3,7 +3,7 @@
 # Streams with the real kubectl, in a throwaway node: logs (--tail,
 # --timestamps, --since, -f, -c), exec over WebSocket (exit codes, stdin,
 # a missing program, -it under a pseudo-terminal with its size),
-# attach, cp, and port-forward's refusal.
+# attach and cp (port-forward: api-portforward.sh).
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 
@@ -72,6 +72,11 @@ t_is "$(k exec talk -c quiet -- cat /tmp/in.txt)" "copied" "the file arrived"
 t_ok "cp from the pod" k cp talk:/tmp/in.txt "$T/back.txt" -c quiet
 t_is "$(cat "$T/back.txt")" "copied" "and came back"
 
+fds() { ls "/proc/$PODNETD_PID/fd" | wc -l; }
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$PODNETD_PID/status"; }
+fds0=$(fds)
+threads0=$(threads)
+
 # attach: the container's output.
 kubectl attach talk -c counter >"$T/attach.out" 2>&1 &
 attach=$!
@@ -79,7 +84,18 @@ _bg_pids+=("$attach")
 t_ok "attach streams the container's output" until_ticks "$T/attach.out" 2
 kill "$attach"
 
-# port-forward is refused with a reason.
-out=$(timeout 120 kubectl port-forward pod/talk 18080:80 2>&1)
-t_match "$out" "podnetd does not forward ports" "port-forward: refused, saying why"
+# A kubectl killed mid-exec: the session ends, its process too, and
+# podnetd holds nothing more than before (TLS hides the client's hang-up
+# from the upgraded socket: the session watches the client's socket).
+kubectl exec talk -c quiet -- sh -c 'echo started; exec sleep 97' >"$T/exec.out" 2>&1 &
+execpid=$!
+_bg_pids+=("$execpid")
+for _ in $(seq 1 300); do grep -q started "$T/exec.out" && break; sleep 0.1; done
+t_ok "exec runs sleep 97 in the container" pgrep -f "^sleep 97$"
+kill "$execpid"
+for _ in $(seq 1 100); do [ "$(fds)" = "$fds0" ] && [ "$(threads)" = "$threads0" ] && break; sleep 0.1; done
+t_is "$(fds)" "$fds0" "kubectl exec and attach killed: podnetd's fds back to $fds0"
+t_is "$(threads)" "$threads0" "and its threads to $threads0"
+for _ in $(seq 1 50); do pgrep -f "^sleep 97$" >/dev/null || break; sleep 0.1; done
+t_notok "the exec'd process is gone" pgrep -f "^sleep 97$"
 t_done

@@ -106,7 +106,7 @@ static void *server(void *arg)
 {
 	struct server_args *a = arg;
 
-	wsexec_run(a->fd, NULL, 0, WSEXEC_V5, &a->p, &a->stopping);
+	wsexec_run(a->fd, NULL, 0, WSEXEC_V5, &a->p, -1, &a->stopping);
 	close(a->fd);
 	return NULL;
 }
@@ -203,6 +203,10 @@ static void run_session(const char *script, struct client *c, bool send_stdin)
 	sa.p.in_fd = sa.p.out_fd = sa.p.err_fd = -1;
 	sa.p.cmdline = "[sh -c script]";
 	c->fd = sv[1];
+	/* wslay reads until the socket would block: on a blocking socket the
+	 * client could sit in recv() with its stdin still queued while the
+	 * script waits for that stdin. */
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
 	pthread_create(&t, NULL, server, &sa);
 	wslay_event_context_client_init(&ws, &cb, c);
 	if (send_stdin) {
