@@ -55,24 +55,10 @@ count_tap() {
 }
 
 only=${1:-}
-for t in build/tests/test_*; do
-	[ -x "$t" ] || continue
-	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
-	run_tap "unit/$(basename "$t")" "$t"
-done
-for t in build/asan/tests/test_*; do
-	[ -x "$t" ] || continue
-	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		run_tap "asan/$(basename "$t")" "$t"
-done
-for t in tests/build/*.sh; do
-	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
-	run_tap "build/$(basename "$t" .sh)" bash "$t"
-done
 # The fuzz targets (tests/fuzz, libFuzzer with ASan+UBSan), FUZZ_TIME
 # seconds each (default 60; FUZZ_TIME=0 skips them), FUZZ_JOBS at a time
-# (default 1), in the background while the integration tests below wait on
+# (default 1), in the background from the start (building them with clang
+# first) while the tests below run, the integration tests mostly waiting on
 # their pods: most of those tests' time is sleeps and grace periods, so the
 # fuzzers add little wall time.  Each starts from the committed corpus
 # (every input in it is run first: a crash once minimized there is a
@@ -142,6 +128,21 @@ if [ ${#fuzz_targets[@]} -gt 0 ]; then
 	fuzz_pid=$!
 fi
 
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	run_tap "unit/$(basename "$t")" "$t"
+done
+for t in build/asan/tests/test_*; do
+	[ -x "$t" ] || continue
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_tap "asan/$(basename "$t")" "$t"
+done
+for t in tests/build/*.sh; do
+	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+	run_tap "build/$(basename "$t" .sh)" bash "$t"
+done
 # The integration tests, TEST_JOBS at a time (default 2): each builds its
 # own throwaway node, and most of their time is spent waiting on pods, so
 # two at once use the machine without slowing each other much.  Each
