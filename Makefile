@@ -198,7 +198,10 @@ layer-flags:
 unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # The whole suite: unit tests plain and under ASan+UBSan, then the
-# integration tests in throwaway nodes.  Last line: "N passed, N failed".
+# integration tests in throwaway nodes, the fault suite's short form, and
+# every fuzz target for 60 s (tests/run.sh builds them with `make fuzz` and
+# runs them in the background; FUZZ_TIME=0 skips them).  Last line:
+# "N passed, N failed".
 check:
 	$(Q)scripts/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all unit

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The test runner: unit tests (plain, then ASan+UBSan), the build's own
-# checks (tests/build), then the integration tests in throwaway nodes.
+# checks (tests/build), then the integration tests in throwaway nodes,
+# the fault suite's short form, and the fuzz targets (in the background).
 # Every test speaks TAP; each "ok"/"not ok" line counts.  The last line is "N passed, N failed"; the exit status is non-zero
 # on any failure, or when a test binary or script dies without a plan.
 set -u
@@ -54,6 +55,79 @@ count_tap() {
 }
 
 only=${1:-}
+# The fuzz targets (tests/fuzz, libFuzzer with ASan+UBSan), FUZZ_TIME
+# seconds each (default 60; FUZZ_TIME=0 skips them), FUZZ_JOBS at a time
+# (default 1), in the background from the start (building them with clang
+# first) while the tests below run, the integration tests mostly waiting on
+# their pods: most of those tests' time is sleeps and grace periods, so the
+# fuzzers add little wall time.  Each starts from the committed corpus
+# (every input in it is run first: a crash once minimized there is a
+# regression test) and writes new inputs to build/fuzz/corpus-X; a crash
+# is a failed test naming the input that makes it (build/fuzz/crash-X/).
+fuzz_targets=()
+fuzz_time=${FUZZ_TIME:-60}
+if [ "$fuzz_time" != 0 ]; then
+	for f in tests/fuzz/fuzz_*.c; do
+		[ -n "$only" ] && [[ "$f" != *"$only"* ]] && continue
+		fuzz_targets+=("$(basename "$f" .c)")
+	done
+fi
+# fuzz_one NAME: one target's run, as TAP in its log.
+fuzz_one() {
+	local n=$1 c=${1#fuzz_} d=() rc runs crash
+	[ -f "tests/fuzz/$c.dict" ] && d=(-dict="tests/fuzz/$c.dict")
+	rm -rf "build/fuzz/crash-$c"
+	mkdir -p "build/fuzz/corpus-$c" "build/fuzz/crash-$c"
+	"build/fuzz/$n" -max_total_time="$fuzz_time" -timeout=25 -print_final_stats=1 \
+		-artifact_prefix="build/fuzz/crash-$c/" "${d[@]}" \
+		"build/fuzz/corpus-$c" "tests/fuzz/corpus/$c" >"build/fuzz/$n.out" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build/fuzz/$n.out")
+	crash=$(ls -d "build/fuzz/crash-$c"/* 2>/dev/null | head -1)
+	if [ $rc -eq 0 ] && [ -z "$crash" ]; then
+		echo "ok 1 - $n: ${runs:-?} runs in $fuzz_time s, no crash, leak or UB"
+	else
+		echo "not ok 1 - $n: exit $rc, input ${crash:-(none written)}"
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "build/fuzz/$n.out" | head -5 | sed 's/^/# /'
+		echo "# log: build/fuzz/$n.out; replay: build/fuzz/$n ${crash:-INPUT}"
+	fi
+	echo "1..1"
+}
+fuzz_all() {
+	local n
+	if ! command -v clang >/dev/null; then
+		for n in "${fuzz_targets[@]}"; do
+			printf 'ok 1 # SKIP clang is not installed (scripts/install-deps.sh)\n1..1\n' \
+				>"$(log_of "fuzz/$n")"
+			echo 0 >"$(log_of "fuzz/$n").rc"
+		done
+		return
+	fi
+	if ! make --no-print-directory fuzz >"$(log_of fuzz/build)" 2>&1; then
+		for n in "${fuzz_targets[@]}"; do
+			printf 'not ok 1 - %s: make fuzz failed (%s)\n1..1\n' "$n" "$(log_of fuzz/build)" \
+				>"$(log_of "fuzz/$n")"
+			echo 1 >"$(log_of "fuzz/$n").rc"
+		done
+		return
+	fi
+	for n in "${fuzz_targets[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-1}" ]; do
+			wait -n
+		done
+		(
+			fuzz_one "$n" >"$(log_of "fuzz/$n")" 2>&1
+			echo $? >"$(log_of "fuzz/$n").rc"
+		) &
+	done
+	wait
+}
+fuzz_pid=
+if [ ${#fuzz_targets[@]} -gt 0 ]; then
+	fuzz_all &
+	fuzz_pid=$!
+fi
+
 for t in build/tests/test_*; do
 	[ -x "$t" ] || continue
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
@@ -74,21 +148,22 @@ done
 # two at once use the machine without slowing each other much.  Each
 # writes its log and exit status; they are counted in order at the end.
 jobs=${TEST_JOBS:-2}
-names=()
+names=() netns_pids=()
 for t in tests/netns/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
 	case "$(basename "$t")" in lib.sh | lib-*.sh) continue ;; esac
 	name="netns/$(basename "$t" .sh)"
 	names+=("$name")
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+	while [ "$(jobs -rp | grep -vcx "${fuzz_pid:-none}")" -ge "$jobs" ]; do
 		wait -n
 	done
 	(
 		timeout 600 bash "$t" >"$(log_of "$name")" 2>&1
 		echo $? >"$(log_of "$name").rc"
 	) &
+	netns_pids+=($!)
 done
-wait
+[ ${#netns_pids[@]} -eq 0 ] || wait "${netns_pids[@]}"
 for name in "${names[@]}"; do
 	rc=$(cat "$(log_of "$name").rc" 2>/dev/null || echo 1)
 	rm -f "$(log_of "$name").rc"
@@ -100,6 +175,16 @@ for t in tests/faults/*.sh; do
 	case "$(basename "$t")" in lib.sh) continue ;; esac
 	run_tap "faults/$(basename "$t" .sh)" timeout "${FAULT_TIMEOUT:-900}" bash "$t"
 done
+
+# The fuzzers' results (they may still run: the faults above are short).
+if [ -n "$fuzz_pid" ]; then
+	wait "$fuzz_pid"
+	for n in "${fuzz_targets[@]}"; do
+		rc=$(cat "$(log_of "fuzz/$n").rc" 2>/dev/null || echo 1)
+		rm -f "$(log_of "fuzz/$n").rc"
+		count_tap "fuzz/$n" "$rc"
+	done
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"

@@ -23,7 +23,9 @@
  *
  * The agent (kubelet's part) acts on what the sync sees:
  *  - a pending pod (admitted through the API, or by a `podnet apply` that
- *    died before starting it) is started on a worker thread
+ *    died before starting it), or one whose start was cut short by a kill
+ *    (creating, its owner dead: a podnetd killed mid-start), is started
+ *    on a worker thread
  *    (podrt_pod_start() claims it, so a live `podnet apply` and the agent
  *    never both start it);
  *  - a pod being deleted by podnetd or by a process that died is finished:
@@ -503,7 +505,11 @@ static void unclaim(struct api_node *n, const struct store_pod *pods, size_t np)
  */
 static void agent_consider(struct api_node *n, const struct store_pod *sp, struct agent_todo *t)
 {
-	bool start = sp->state == STORE_POD_PENDING && sp->phase == STORE_PHASE_PENDING;
+	/* Pending, or a start cut short by a kill (creating, its owner
+	 * dead): podrt_pod_start() undoes what the dead start left. */
+	bool start = sp->phase == STORE_PHASE_PENDING &&
+		     (sp->state == STORE_POD_PENDING ||
+		      (sp->state == STORE_POD_CREATING && sp->owner && !store_owner_alive(sp->owner)));
 	bool finish = sp->state == STORE_POD_DELETING;
 
 	if ((!start && !finish) || !ours_or_orphaned(n, sp) || !claim(n, sp->uid))

@@ -1541,6 +1541,7 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	char pod_ip[64] = "", gw[64] = "", hostname[64];
 	size_t nc = 0, ncs = 0;
 	struct cniclient cc = { 0 };
+	bool abandoned = false;
 	int lock = -1, ret;
 
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
@@ -1565,8 +1566,16 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	/* A re-created sandbox (recover: carry set, gc's lock held) stays
 	 * ready, phase Pending, until it runs: killed half-way, the next gc
 	 * re-creates it again instead of deleting the pod. */
+	/* A start cut short (creating, its owner dead: podnetd or the
+	 * agent's worker was killed) is claimed again and its leftovers
+	 * undone first: an admitted pod runs, as kubelet would run it after
+	 * a restart.  `podnet gc` instead deletes such a pod (the CLI's
+	 * apply is all or nothing); the lifecycle lock orders the two. */
+	if (ret == 0 && sp->phase == STORE_PHASE_PENDING && !carry &&
+	    sp->state == STORE_POD_CREATING && !store_owner_alive(sp->owner))
+		abandoned = true;
 	if (ret == 0 && sp->phase == STORE_PHASE_PENDING &&
-	    (carry ? sp->state == STORE_POD_READY : sp->state == STORE_POD_PENDING))
+	    (carry ? sp->state == STORE_POD_READY : sp->state == STORE_POD_PENDING || abandoned))
 		;
 	else if (ret == 0)
 		ret = pn_error(err, PN_E_CONFLICT, EALREADY, "pod %s is not waiting to start", sp->name);
@@ -1577,6 +1586,15 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	ret = store_end(rt->st, ret, err);
 	if (ret < 0)
 		goto out_nofail;
+	if (abandoned) {
+		ret = pod_teardown(rt, sp, err);
+		if (ret == 0)
+			ret = store_attachment_remove_all(rt->st, sp->uid, err);
+		if (ret < 0)
+			goto out;
+		free(sp->netns_path);
+		sp->netns_path = NULL;
+	}
 	pn_fault_point("start.claimed");
 	spec = json_loads(sp->spec_json, 0, NULL);
 	ret = spec ? pod_from_json(spec, &pod, err)

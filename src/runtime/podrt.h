@@ -133,7 +133,9 @@ int podrt_pod_admit(struct podrt *rt, struct pn_pod *pod, const struct podrt_wri
  * systems, the shim; then ready, Running, its status recorded and the
  * Pulled/Created/Started events.  On failure what was made is undone and
  * the pod stays pending with phase Failed and the reason in its status
- * (a Warning event too): nothing retries it.
+ * (a Warning event too): nothing retries it.  A pod whose start was cut
+ * short (creating, its owner dead) is started again, what the dead start
+ * left undone first.
  */
 int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err) PN_MUST_CHECK;
 

@@ -66,8 +66,35 @@ pod_yaml() {
 db() { sqlite3 -readonly "$PODNET_ROOT/state.db" "$@" 2>/dev/null; }
 
 # Record the uids and cgroup parents the node shows now (a gc may remove
-# a pod before its leftovers are looked for).
-note_uids() { "$PY" "$ROOT/tests/faults/nodecheck.py" --note; }
+# a pod before its leftovers are looked for): what nodecheck.py --note
+# does, in the shell (one sqlite3, no python start: it runs after every
+# kill).  Parents are the dirname of each of shim.json's "cgroups".
+note_uids() {
+	local d uid j list p old=() oldp=()
+	local -A seen=() parents=()
+	[ -e "$FAULT_STATE/seen" ] && mapfile -t old <"$FAULT_STATE/seen"
+	[ -e "$FAULT_STATE/cgparents" ] && mapfile -t oldp <"$FAULT_STATE/cgparents"
+	for uid in "${old[@]}" $(db "select uid from pods"); do
+		[ -n "$uid" ] && seen[$uid]=1
+	done
+	for p in "${oldp[@]}"; do [ -n "$p" ] && parents[$p]=1; done
+	for d in "$PODNET_ROOT"/pods/*/; do
+		[ -d "$d" ] || continue
+		uid=${d%/}
+		seen[${uid##*/}]=1
+		j=
+		read -r -d '' j <"$d/shim.json" 2>/dev/null
+		[[ $j =~ \"cgroups\":\ *\[([^]]*)\] ]] || continue
+		list=${BASH_REMATCH[1]}
+		while [[ $list =~ \"([^\"]*)\" ]]; do
+			p=${BASH_REMATCH[1]}
+			parents[${p%/*}]=1
+			list=${list#*\"$p\"}
+		done
+	done
+	[ ${#seen[@]} -eq 0 ] || printf '%s\n' "${!seen[@]}" >"$FAULT_STATE/seen"
+	[ ${#parents[@]} -eq 0 ] || printf '%s\n' "${!parents[@]}" >"$FAULT_STATE/cgparents"
+}
 
 # PIDs of this test's shims and containers.
 our_pids() {
@@ -94,6 +121,16 @@ nap() {
 	return 0
 }
 
+# exited PID: PID has exited (gone, or a zombie not yet reaped: a killed
+# shim's parent is the machine's init), read from /proc without a fork.
+exited() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 0
+	read -r st <"/proc/$1/stat" 2>/dev/null || return 0
+	st=${st##*) }
+	[ "${st:0:1}" = Z ]
+}
+
 # kill_at MS CMD...: start CMD (stdin: $KILL_IN, else /dev/null), SIGKILL
 # it (by its PID only) MS ms later.  $KILLED is 1 when it was still running
 # then, $RC its exit status.
@@ -118,9 +155,9 @@ settle() {
 	local me i
 	me=$(readlink /proc/self/ns/mnt)
 	me=${me#mnt:[}; me=${me%]}
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		ps -eo mntns=,comm= | awk -v me="$me" '$1 == me && $2 ~ /^(podnet|podnet-bridge|podnet-ipam|runc|crun|nft)$/ { found = 1 } END { exit !found }' || return 0
-		sleep 0.1
+		nap 0.05
 	done
 }
 
