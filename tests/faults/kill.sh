@@ -17,14 +17,14 @@
 #   apply (1 pod x 1 container, 1 pod x 3, 5 pods in one file), delete, gc,
 #   CNI ADD and DEL of podnet-bridge, the shim and the pause of a running pod
 #
-# Short form (make check): 4 trials per command (2 at named points, 2 at
+# Short form (make check): 10 trials per command (5 at named points, 5 at
 # random instants; KILL_SHORT=N for more), to keep make check short on 2
 # shared cores; FAULT_FULL=1 (make faults): 100 per command.
 # Prints "# table:" lines (trials, faults injected, leaks found).
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 fault_node
-KILL_SHORT=${KILL_SHORT:-4}
+KILL_SHORT=${KILL_SHORT:-10}
 # The short form reaches a few of each command's points per run: which
 # ones, and the random instants, follow FAULT_SEED (printed, to replay).
 FAULT_SEED=${FAULT_SEED:-$RANDOM}
