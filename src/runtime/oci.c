@@ -661,6 +661,10 @@ static int read_pid_file(const char *path, pid_t *pid, struct pn_err *err)
 	return 0;
 }
 
+/* A `create` or `run` writes its --pid-file in the runtime root, beside
+ * the state dirs (oci_pid_file_id()). */
+#define PID_FILE_SUFFIX ".pid"
+
 /* A `create` or `run --detach` between its start and its wait. */
 struct oci_pending {
 	struct rt_call c;
@@ -682,7 +686,7 @@ static int create_or_run_start(const struct oci_rt *rt, const char *verb, const 
 		goto fail;
 	}
 	p->verb = verb;
-	if (snprintf(p->pidfile, sizeof(p->pidfile), "%s/%s.pid", rt->root, id) >=
+	if (snprintf(p->pidfile, sizeof(p->pidfile), "%s/%s" PID_FILE_SUFFIX, rt->root, id) >=
 	    (int)sizeof(p->pidfile)) {
 		ret = pn_error(err, PN_E_OCI_RUNTIME, ENAMETOOLONG, "pid file path for %s", id);
 		goto fail;
@@ -881,6 +885,31 @@ int oci_delete(const struct oci_rt *rt, const char *id, bool force, struct pn_er
 	const char *argv[] = { "delete", force ? "--force" : id, force ? id : NULL, NULL };
 
 	return simple_call(rt, "delete", id, argv, err);
+}
+
+bool oci_pid_file_id(const char *name, char *id, size_t n)
+{
+	size_t len = strlen(name);
+
+	if (len <= strlen(PID_FILE_SUFFIX) || name[0] == '.' ||
+	    strcmp(name + len - strlen(PID_FILE_SUFFIX), PID_FILE_SUFFIX))
+		return false;
+	len -= strlen(PID_FILE_SUFFIX);
+	if (len >= n)
+		return false;
+	memcpy(id, name, len);
+	id[len] = '\0';
+	return true;
+}
+
+bool oci_pid_file_remove(const struct oci_rt *rt, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s" PID_FILE_SUFFIX, rt->root, id) >=
+	    (int)sizeof(path))
+		return false;
+	return unlink(path) == 0;
 }
 
 static void state_from_json(json_t *j, struct oci_state *st)

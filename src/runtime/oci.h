@@ -154,6 +154,17 @@ int oci_run_detached_start(const struct oci_rt *rt, const char *id, const char *
 			   struct pn_err *err) PN_MUST_CHECK;
 int oci_run_detached_wait(struct oci_pending *p, pid_t *pid, struct pn_err *err) PN_MUST_CHECK;
 
+/*
+ * A `create` or `run` keeps its --pid-file in the runtime root beside the
+ * state dirs, as "<id>.pid", until its caller collects it (the wait reads
+ * and removes it).  A caller killed in between (a shim SIGKILLed while its
+ * runtimes run) leaves it behind, and nothing else removes it:
+ * oci_pid_file_id() tells such a root entry (true, its id in @id) from a
+ * state dir; oci_pid_file_remove() removes @id's (true if there was one).
+ */
+bool oci_pid_file_id(const char *name, char *id, size_t n);
+bool oci_pid_file_remove(const struct oci_rt *rt, const char *id);
+
 /* -ENOENT (no error text needed by callers) when the container is unknown. */
 int oci_state(const struct oci_rt *rt, const char *id, struct oci_state *st,
 	      struct pn_err *err) PN_MUST_CHECK;

@@ -667,6 +667,9 @@ static void sandbox_kill(struct podrt *rt, const char *name, const char *uid,
 			pn_warn("pod %s: cannot delete a container from the runtime: %s", name,
 				pn_err_msg(&e));
 	}
+	/* And the pid file of a `run` its killed shim never read. */
+	for (size_t k = 0; k < nall; k++)
+		oci_pid_file_remove(&ort, all[k]);
 	pn_err_free(&e);
 	json_array_foreach(rec->cgroups, i, cg) {
 		const char *d = json_string_value(cg);
@@ -3210,18 +3213,22 @@ static void gc_orphan_dir(struct podrt *rt, const char *dir, const char *uid)
 }
 
 /* Runtime state (<root>/runtime/<id>) of no pod: a shim killed while its
- * runtime created a container, after the pod's row and dir were gone.
- * Known: every sandbox, and every runtime id each container of a pod may
- * have (the shim names an attempt's id in <id>/cid before it runs the
- * runtime, so a restart under way is known too). */
+ * runtime created a container, after the pod's row and dir were gone; and
+ * the pid file ("<id>.pid", oci.h) of a `run` whose shim was killed before
+ * it read it.  Known: every sandbox, and every runtime id each container
+ * of a pod may have (the shim names an attempt's id in <id>/cid before it
+ * runs the runtime, so a restart under way is known too).  State that
+ * stays after `delete --force` is a failure of gc, not a silent leftover. */
 static size_t gc_runtime_state(struct podrt *rt, const struct store_pod *pods, size_t n,
-			       const struct store_container *cs, size_t nc)
+			       const struct store_container *cs, size_t nc,
+			       struct podrt_gc_report *rep, struct pn_err *err)
 {
 	char dir[PATH_MAX], pod_dir[PATH_MAX], *rp = NULL, *rn = NULL, *why = NULL;
 	struct oci_rt ort = { .root = dir };
 	const char **known = NULL;
 	json_t *keep = json_array();
 	size_t count = 0, nk = 0, cap = 0;
+	struct pn_err e = { 0 };
 	struct dirent *de;
 	DIR *d;
 
@@ -3234,24 +3241,42 @@ static size_t gc_runtime_state(struct podrt *rt, const struct store_pod *pods, s
 	snprintf(dir, sizeof(dir), "%s/runtime", rt->root);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
-		bool is_known = false;
+		char id[NAME_MAX + 1], state[PATH_MAX];
+		bool is_known = false, pid_file;
 
 		if (de->d_name[0] == '.')
 			continue;
+		pid_file = oci_pid_file_id(de->d_name, id, sizeof(id));
+		if (!pid_file)
+			snprintf(id, sizeof(id), "%s", de->d_name);
 		for (size_t i = 0; i < n && !is_known; i++)
-			is_known = !strcmp(pods[i].sandbox_id, de->d_name);
+			is_known = !strcmp(pods[i].sandbox_id, id);
 		for (size_t i = 0; i < nk && !is_known; i++)
-			is_known = !strcmp(known[i], de->d_name);
+			is_known = !strcmp(known[i], id);
 		if (is_known)
 			continue;
+		if (pid_file) {
+			count += oci_pid_file_remove(&ort, id);
+			continue;
+		}
 		if (!ort.path) {
 			if (oci_runtime_detect(&rp, &rn, &why, NULL) < 0)
 				break;
 			ort.path = rp;
 		}
-		(void)!oci_kill(&ort, de->d_name, SIGKILL, true, NULL);
-		if (oci_delete(&ort, de->d_name, true, NULL) == 0)
+		(void)!oci_kill(&ort, id, SIGKILL, true, NULL);
+		snprintf(state, sizeof(state), "%s/%s", dir, id);
+		if (oci_delete(&ort, id, true, &e) == 0 && access(state, F_OK) < 0) {
 			count++;
+		} else {
+			if (!e.msg)
+				pn_error(&e, PN_E_OCI_RUNTIME, EBUSY, "%s delete --force %s: left %s",
+					 rn ? rn : rp, id, state);
+			pn_err_prefix(&e, "runtime state of no pod");
+			gc_failed(rep, err, &e);
+		}
+		pn_err_free(&e);
+		count += oci_pid_file_remove(&ort, id);
 	}
 	if (d)
 		closedir(d);
@@ -3348,7 +3373,7 @@ int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err)
 	if (d)
 		closedir(d);
 	/* 4. Runtime state of no container of a pod. */
-	rep->removed += gc_runtime_state(rt, pods, n, cs, nc);
+	rep->removed += gc_runtime_state(rt, pods, n, cs, nc, rep, err);
 
 	/* 5. CNI GC with the pods' attachments as the valid ones, and netns
 	 *    pins named like ours that no pod owns. */

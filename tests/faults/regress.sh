@@ -19,6 +19,9 @@
 #  8 terminationGracePeriodSeconds: 9223372036854775807 waits, a 100-char
 #    pod name gets kubelet's 63-char hostname, -f read errors say why,
 #    empty input is kubectl's "no objects passed to apply"
+#  9 a shim killed after its runtimes ran, before it read their pid files
+#    (a kill at shim.runtimes-started on a loaded node): nothing is left,
+#    the pid files in the runtime root either; gc removes one of no pod
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 fault_node
@@ -212,5 +215,31 @@ t_is "$(rc_out $P apply -f "$T/nope.yaml")" "1:error: the path \"$T/nope.yaml\" 
 : >"$T/empty.yaml"
 t_is "$(rc_out $P apply -f "$T/empty.yaml")" "1:error: no objects passed to apply" "empty file: kubectl's error"
 t_is "$(echo '# nothing' | rc_out $P apply -f -)" "1:error: no objects passed to apply" "comments only on stdin: the same"
+
+# --- 9. a shim killed between its runtimes' exit and its reading their pid files
+# Under load a kill at shim.runtimes-started lands there (the runtimes were
+# quicker than the shim); here the shim stalls at that point until its
+# runtimes are done, and is killed then.
+npid() { ls "$PODNET_ROOT/runtime" 2>/dev/null | grep -c '\.pid$'; }
+three_pid_files() { [ "$(npid)" = 3 ]; }
+pod_yaml k 3 >"$T/k.yaml"
+PODNET_FAULT=shim.runtimes-started:sleep=120 $P apply -f "$T/k.yaml" >"$T/k.out" 2>&1 &
+apply=$!
+wait_for 60 three_pid_files
+settle
+note_uids
+t_is "$(npid)" "3" "apply k (3 containers), its shim stalled after its runtimes ran: 3 pid files"
+kshim=$(pgrep -o -f "podnet-shim .*--pod-uid $(db "select uid from pods where name='k'")")
+t_ok "kill -9 that shim (pid $kshim)" kill -9 "$kshim"
+wait "$apply"
+t_is "$?:$(cat "$T/k.out")" '1:error: pod "k" did not start: podnet-shim failed' "apply k fails"
+settle
+t_ok "gc" $P gc
+t_empty "no runtime state and no pid file is left" ls -A "$PODNET_ROOT/runtime"
+no_leaks "nothing of k is left"
+echo 4242 >"$PODNET_ROOT/runtime/$(printf 'f%.0s' $(seq 1 64)).pid"
+t_match "$($P gc)" "^removed 1 leftover object" "gc removes a pid file of no pod"
+t_empty "and it is gone" ls -A "$PODNET_ROOT/runtime"
+
 no_leaks "the node is clean at the end"
 t_done
