@@ -8,6 +8,9 @@
 #   node_leaks        after `podnet gc`: one "leak: ..." line per object
 #                     that belongs to no pod, or pod that is not whole
 #                     (tests/faults/nodecheck.py)
+#   node_reset        after a trial that leaked: force-remove every pod and
+#                     all it holds (nodecheck.py --reset), so the next
+#                     trial starts on an empty node
 #   kill_at MS CMD..  run CMD, SIGKILL it MS ms later (by PID); $KILLED
 #   tally CMD T F L   one line of the table: trials, faults, leaks
 #
@@ -112,6 +115,20 @@ our_pids() {
 # node_leaks: what the node holds beyond its pods' needs, one "leak: ..."
 # line each (tests/faults/nodecheck.py); pods must be whole.
 node_leaks() { "$PY" "$ROOT/tests/faults/nodecheck.py"; }
+
+# node_reset: what the runtime root holds (to tell what leaked), then every
+# pod and all it holds removed by the node's own means, not podnet's
+# (tests/faults/nodecheck.py --reset), and the network's rules synced by
+# `podnet gc` on the empty store.  Prints "# ..." lines, and "# reset
+# left: ..." ones if the node is still not clean.
+node_reset() {
+	local l
+	echo "# runtime root: $(ls -A "$PODNET_ROOT/runtime" 2>/dev/null | cut -c1-20 | paste -sd' ')"
+	"$PY" "$ROOT/tests/faults/nodecheck.py" --reset
+	$P gc >/dev/null 2>&1
+	l=$(node_leaks)
+	[ -z "$l" ] || echo "$l" | head -5 | sed 's/^/# reset left: /'
+}
 
 # nap SECONDS: sleep without a fork (a read that times out on a pipe that
 # never has data), so a kill lands within a millisecond of its instant.

@@ -24,6 +24,16 @@ children, because a loaded 2-core machine spends ~0.1 s per fork+exec:
 --note only records the uids and cgroup parents it sees (call it after a
 kill, before gc removes the pod that would name them).
 
+--reset force-removes every pod of the node and all it holds, by the
+node's own means, not podnet's (after a trial that leaked, so one leak
+fails one trial, not every later one): SIGKILL by PID to the shims and
+containers of the uids seen, every process in their cgroups and the inits
+in the runtime's state; then the cgroups, rootfs mounts, pod dirs, runtime
+state, pod rows (the store's foreign keys cascade), netns pins, veths,
+leases, lease index and CNI cache.  Prints one "# reset: ..." line of what
+it removed.  The network's nftables rules are left to the `podnet gc`
+that follows (it syncs them with the store, now without pods).
+
 Environment: PODNET_ROOT, P (the podnet binary), MARK, FAULT_STATE (a dir
 for what it remembers between runs), FAULT_NODE_VETHS (the node's own
 veths, e.g. the uplink tests/netns/lib.sh's node_nic makes for podnetd).
@@ -34,6 +44,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 
 ROOT = os.environ.get("PODNET_ROOT", "/var/lib/podnet")
 PODNET = os.environ["P"]
@@ -267,10 +278,133 @@ def check(pods, seen, parents):
     return leak
 
 
+def alive(pid):
+    """@pid runs (exists and is no zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def start_time(pid):
+    """The start time of @pid (field 22 of /proc/PID/stat), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cgroup_dirs(top):
+    """@top and every cgroup below it, deepest first."""
+    out = []
+    for d, _, _ in os.walk(top):
+        out.append(d)
+    return sorted(out, key=lambda d: d.count("/"), reverse=True)
+
+
+def reset(pods, seen, parents):
+    uids = seen | {r[0] for r in pods}
+    rtroot = os.path.join(ROOT, "runtime")
+    cgroups = [f"{p}/pod{u}" for p in parents for u in uids if os.path.isdir(f"{p}/pod{u}")]
+    victims = set()
+    for pid, argv in procs():
+        if argv == ["sleep", MARK]:
+            victims.add(pid)
+        elif argv and argv[0].endswith("podnet-shim") and "--pod-uid" in argv and \
+                argv[argv.index("--pod-uid") + 1] in uids:
+            victims.add(pid)
+    # The runtime's own record of each container: its init (the same
+    # process only if it started when the runtime says) and its cgroups.
+    for f in listdir(rtroot):
+        try:
+            with open(os.path.join(rtroot, f, "state.json")) as sf:
+                st = json.load(sf)
+        except (OSError, ValueError):
+            continue
+        pid = st.get("init_process_pid")
+        if pid and start_time(pid) == st.get("init_process_start"):
+            victims.add(pid)
+        for d in (st.get("cgroup_paths") or {}).values():
+            if os.path.isdir(d) and "/pod" in d:
+                cgroups.append(d)
+    for top in cgroups:
+        for d in cgroup_dirs(top):
+            victims.update(int(p) for p in lines(os.path.join(d, "cgroup.procs")))
+    victims.discard(os.getpid())
+    for pid in victims:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    # A killed process leaves its cgroup as it exits (before it is reaped):
+    # wait for that, bounded, then remove the directories.
+    for _ in range(200):
+        if not any(alive(p) for p in victims):
+            break
+        time.sleep(0.05)
+    ncg = 0
+    for top in cgroups:
+        for d in cgroup_dirs(top):
+            try:
+                os.rmdir(d)
+                ncg += 1
+            except OSError:
+                pass
+    # Mounts under the pod dirs, deepest first (a rootfs overlay, its
+    # bind mounts), detached lazily: nothing of the pod runs any more.
+    pre = os.path.join(ROOT, "pods") + "/"
+    mnts = [l.split()[4] for l in lines("/proc/self/mountinfo") if l.split()[4].startswith(pre)]
+    for m in sorted(set(mnts), key=lambda m: m.count("/"), reverse=True):
+        run("umount", "-l", m)
+    for d in (os.path.join(ROOT, "pods"), rtroot):
+        for f in listdir(d):
+            run("rm", "-rf", "--one-file-system", os.path.join(d, f))
+    db = os.path.join(ROOT, "state.db")
+    if os.path.exists(db):
+        con = sqlite3.connect(db, timeout=30)
+        try:
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("DELETE FROM pods")
+            con.commit()
+        finally:
+            con.close()
+    npin = 0
+    for f in listdir(NETNS_DIR):
+        if f.startswith("cni-"):
+            run("ip", "netns", "delete", f)
+            npin += 1
+    own = set(os.environ.get("FAULT_NODE_VETHS", "").split())
+    _, out, _ = run("ip", "-o", "link", "show", "type", "veth")
+    nveth = 0
+    for l in out.splitlines():
+        name = re.match(r"\d+: ([^:@]+)", l).group(1)
+        if name not in own:
+            run("ip", "link", "delete", name)
+            nveth += 1
+    nlease = 0
+    for net in listdir(os.path.join(CNI, "networks")):
+        d = os.path.join(CNI, "networks", net)
+        for f in listdir(d):
+            if re.fullmatch(r"[0-9.]+|[0-9a-f:]*:[0-9a-f:]*", f):
+                os.unlink(os.path.join(d, f))
+                nlease += 1
+        for f in listdir(os.path.join(d, "by-attachment")):
+            os.unlink(os.path.join(d, "by-attachment", f))
+    for f in listdir(os.path.join(CNI, "results")):
+        os.unlink(os.path.join(CNI, "results", f))
+    print(f"# reset: {len(pods)} pods, {len(victims)} processes killed, {ncg} cgroups, "
+          f"{len(mnts)} mounts, {npin} netns pins, {nveth} veths, {nlease} leases")
+
+
 def main():
     pods = rows()
     seen, parents = note(pods)
     if sys.argv[1:] == ["--note"]:
+        return 0
+    if sys.argv[1:] == ["--reset"]:
+        reset(pods, seen, parents)
         return 0
     for l in sorted(set(check(pods, seen, parents))):
         print("leak:", l)
