@@ -123,7 +123,8 @@ node_leaks() { "$PY" "$ROOT/tests/faults/nodecheck.py"; }
 # left: ..." ones if the node is still not clean.
 node_reset() {
 	local l
-	echo "# runtime root: $(ls -A "$PODNET_ROOT/runtime" 2>/dev/null | cut -c1-20 | paste -sd' ')"
+	echo "# runtime root: $(ls -A "$PODNET_ROOT/runtime" 2>/dev/null |
+		awk '{ print substr($0, 1, 12) (length($0) > 64 ? "*" substr($0, 65) : "") }' | paste -sd' ')"
 	"$PY" "$ROOT/tests/faults/nodecheck.py" --reset
 	$P gc >/dev/null 2>&1
 	l=$(node_leaks)
