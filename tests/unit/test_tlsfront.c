@@ -8,7 +8,8 @@
  *
  * Handshakes with and without a client certificate, one from another CA,
  * a client that does not trust the server, ALPN, the identity table,
- * half-close both ways, 32 MiB each way at once, stop with a relay open.
+ * half-close both ways, 32 MiB each way at once, stop with a relay open,
+ * the bound on connections.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -389,6 +390,34 @@ int main(void)
 	is_int(read(fd, buf, sizeof(buf)), 0, "and the plain side sees its end");
 	close(fd);
 	client_close(&c);
+
+	/* 7: the bound on relays: over it, a connection is closed unheard. */
+	fo.max_conns = 1;
+	f = NULL;
+	ok(tlsfront_start(&fo, &f, &err) == 0, "a front for one connection: %s", pn_err_msg(&err));
+	if (!f)
+		return tap_done();
+	port = tlsfront_port(f);
+	{
+		struct client c2 = { .fd = -1 };
+
+		client_open(&c, port, pki.ca_pem, NULL, NULL);
+		is_int(c.hs, 0, "the first connection is served");
+		fd = next_fd(5);
+		client_open(&c2, port, pki.ca_pem, NULL, NULL);
+		ok(c2.hs < 0, "a second one is refused (%s)", gnutls_strerror(c2.hs));
+		client_close(&c2);
+		client_close(&c);
+		close(fd);
+		ok(wait_idle(f) == 0, "the first one ends");
+		client_open(&c, port, pki.ca_pem, NULL, NULL);
+		is_int(c.hs, 0, "then there is room again");
+		client_close(&c);
+		fd = next_fd(6);
+		if (fd >= 0)
+			close(fd);
+	}
+	tlsfront_stop(f);
 	is_int(test_count_fds(), fds0, "no fd left behind");
 
 	pki_free(&pki);
