@@ -239,6 +239,9 @@ static void relay_loop(struct relay *r)
 	bool up_eof = false, up_shut = false, up_blocked = false;
 	bool dn_eof = false, dn_done = false, tls_blocked = false;
 	bool pair_hup = false, tcp_hup = false;
+	/* Worth reading: poll said so, or not yet asked (a read that
+	 * would block is a syscall a small request pays for). */
+	bool tcp_rd = true, pair_rd = true;
 
 	if (!up || !down)
 		goto out;
@@ -247,8 +250,9 @@ static void relay_loop(struct relay *r)
 		struct pollfd p[3];
 		ssize_t n;
 
-		if (!up_eof && !up_len) {
+		if (!up_eof && !up_len && (tcp_rd || gnutls_record_check_pending(r->s))) {
 			n = gnutls_record_recv(r->s, up, RELAY_BUF);
+			tcp_rd = n != GNUTLS_E_AGAIN;
 			if (n > 0) {
 				up_off = 0;
 				up_len = (size_t)n;
@@ -285,8 +289,9 @@ static void relay_loop(struct relay *r)
 			progress = true;
 		}
 
-		if (!dn_eof && !dn_len) {
+		if (!dn_eof && !dn_len && pair_rd) {
 			n = read(r->pair, down, RELAY_BUF);
+			pair_rd = !(n < 0 && errno == EAGAIN);
 			if (n > 0) {
 				dn_off = 0;
 				dn_len = (size_t)n;
@@ -353,6 +358,10 @@ static void relay_loop(struct relay *r)
 			goto out;
 		if (p[2].revents)
 			goto out;
+		if (p[0].revents)
+			tcp_rd = true;
+		if (p[1].revents)
+			pair_rd = true;
 		/* A hung-up socket stays readable for poll; stop asking it,
 		 * or this loop spins while the other side has nothing. */
 		if (p[0].revents & (POLLHUP | POLLERR))
