@@ -238,6 +238,7 @@ bench: all $(BENCH_BINS)
 	$(Q)bench/run.sh
 	$(Q)bench/pods.sh
 	$(Q)bench/api.sh
+	$(Q)bench/api-stream.sh
 	$(Q)bench/netpol.sh
 	$(Q)bench/services.sh
 	$(Q)bench/delete.sh

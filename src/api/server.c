@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -13,19 +12,22 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "pki.h"
+#include "tlsfront.h"
 
 struct server {
 	struct MHD_Daemon *d;
+	struct tlsfront *front;
 	server_handler_fn handler;
 	void *ctx;
 	int port;
 };
 
-/* Per connection: who the client is, verified once per TLS session. */
+/* Per connection: who the client is, as the TLS front verified it. */
 struct conn_ctx {
 	bool checked;
 	struct pki_identity id;
@@ -134,30 +136,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 	(void)cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *ci;
-
 		cc = calloc(1, sizeof(*cc));
 		*socket_context = cc;
-		if (!cc)
-			return;
-		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci && ci->client_addr) {
-			char a[INET6_ADDRSTRLEN] = "?";
-			const struct sockaddr *sa = ci->client_addr;
-
-			if (sa->sa_family == AF_INET) {
-				const struct sockaddr_in *in = (const void *)sa;
-
-				inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-				snprintf(cc->remote, sizeof(cc->remote), "%s:%u", a, ntohs(in->sin_port));
-			} else if (sa->sa_family == AF_INET6) {
-				const struct sockaddr_in6 *in6 = (const void *)sa;
-
-				inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-				snprintf(cc->remote, sizeof(cc->remote), "[%s]:%u", a,
-					 ntohs(in6->sin6_port));
-			}
-		}
 	} else {
 		cc = *socket_context;
 		if (cc) {
@@ -445,20 +425,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (ci)
 		cc = ci->socket_context;
 	if (cc && !cc->checked) {
-		const union MHD_ConnectionInfo *ti =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-		struct pn_err err = { 0 };
-
+		/* Keyed by the socket libmicrohttpd reads: the TLS front filled
+		 * it in before handing the socket over, from the verified
+		 * certificate; nothing in the request can change it. */
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		cc->checked = true;
-		if (ti && ti->tls_session) {
-			int r = pki_peer_identity(ti->tls_session, &cc->id, &err);
-
-			if (r == 0)
-				cc->have_id = true;
-			else if (r != -ENOENT)
-				pn_log(PN_LOG_INFO, "%s: %s", cc->remote, pn_err_msg(&err));
-			pn_err_free(&err);
-		}
+		if (ci && tlsfront_identity(s->front, ci->connect_fd, cc->remote,
+					    sizeof(cc->remote), &cc->id) == 0)
+			cc->have_id = true;
 	}
 	rc->path = strdup(url);
 	rc->req.method = method;
@@ -468,7 +442,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rc->body[rc->len] = '\0';
 	rc->req.body_len = rc->len;
 	rc->req.body_too_large = rc->too_large;
-	rc->req.remote = cc ? cc->remote : "?";
+	rc->req.remote = cc && cc->remote[0] ? cc->remote : "?";
 	if (cc && cc->have_id) {
 		rc->req.user = cc->id.user;
 		rc->req.groups = (const char *const *)cc->id.groups;
@@ -484,48 +458,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
+/* A connection the TLS front has decrypted: libmicrohttpd reads it as
+ * plain HTTP.  It sees a Unix socket, so it tries no TCP options on it. */
+static int deliver(void *ctx, int fd)
+{
+	struct server *s = ctx;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+
+	/* The socket is closed on failure too. */
+	if (MHD_add_connection(s->d, fd, (struct sockaddr *)&un, sizeof(un)) != MHD_YES)
+		return -(errno ? errno : ENOMEM);
+	return 0;
+}
+
 int server_start(const struct server_opts *o, struct server **out, struct pn_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct server *s;
+	struct tlsfront_opts fo = { 0 };
+	/* TLS ends in tlsfront.c: libmicrohttpd 0.9.75 relays an upgraded
+	 * TLS connection 4 bytes per record (see tlsfront.h). */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_POLL | MHD_USE_TLS | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+			 MHD_USE_POLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_UPGRADE |
+			 MHD_USE_ERROR_LOG;
 	int ret;
 
 	ret = server_parse_listen(o->listen, &ss, &sl, err);
 	if (ret < 0)
 		return ret;
-	if (!MHD_is_feature_supported(MHD_FEATURE_TLS) ||
-	    !MHD_is_feature_supported(MHD_FEATURE_UPGRADE))
+	if (!MHD_is_feature_supported(MHD_FEATURE_UPGRADE))
 		return pn_error(err, PN_E_STATE, ENOTSUP,
-				"libmicrohttpd was built without TLS or HTTP upgrade support");
+				"libmicrohttpd was built without HTTP upgrade support");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	s->handler = o->handler;
 	s->ctx = o->ctx;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, o->key_pem,
-		MHD_OPTION_HTTPS_MEM_TRUST, o->trust_pem, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
 		NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 		mhd_log, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s ? o->idle_timeout_s : 300u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (!s->d) {
-		int e = errno ? errno : EADDRINUSE;
-
 		free(s);
-		return pn_error(err, PN_E_STATE, e, "cannot listen on %s", o->listen);
+		return pn_error(err, PN_E_STATE, errno ? errno : ENOMEM,
+				"cannot start libmicrohttpd");
 	}
-	{
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-
-		s->port = di ? di->port : 0;
+	fo.addr = (struct sockaddr *)&ss;
+	fo.addr_len = sl;
+	fo.cert_pem = o->cert_pem;
+	fo.key_pem = o->key_pem;
+	fo.trust_pem = o->trust_pem;
+	fo.deliver = deliver;
+	fo.ctx = s;
+	ret = tlsfront_start(&fo, &s->front, err);
+	if (ret < 0) {
+		MHD_stop_daemon(s->d);
+		free(s);
+		return ret;
 	}
+	s->port = tlsfront_port(s->front);
 	*out = s;
 	return 0;
 }
@@ -534,6 +528,9 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	/* The front first: its relays close their sockets, so
+	 * libmicrohttpd's connections end. */
+	tlsfront_stop(s->front);
 	MHD_stop_daemon(s->d);
 	free(s);
 }

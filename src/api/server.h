@@ -3,10 +3,12 @@
 #define PODNET_SERVER_H
 
 /*
- * podnetd's HTTPS listener: libmicrohttpd with GnuTLS, one thread per
+ * podnetd's HTTPS listener: TLS (GnuTLS) ends in podnetd's own front
+ * (tlsfront.h), which hands each decrypted connection to libmicrohttpd
+ * over a socketpair; libmicrohttpd serves plain HTTP with one thread per
  * connection (a watch, a log follow or an exec session blocks its own
  * thread only, so a slow client never holds up another), HTTP/1.1
- * keep-alive and chunked streaming, HTTP upgrade for WebSockets.
+ * keep-alive and chunked streaming, HTTP upgrade for WebSockets and SPDY.
  *
  * TLS asks every client for a certificate but does not insist: the
  * handler gets the verified identity (or none) and decides, so /healthz
