@@ -3540,8 +3540,12 @@ int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, boo
 		/* Empty now (or already): it goes at once. */
 		struct pn_err e = { 0 };
 
-		if (store_namespace_delete(rt->st, name, &e) == 0)
+		if (store_namespace_delete(rt->st, name, &e) == 0) {
 			*gone = true;
+			/* Gone from the store, its objects' rules still in the
+			 * kernel (tests/faults/podnetd-objects.sh). */
+			pn_fault_point("ns.deleted");
+		}
 		pn_err_free(&e);
 		/* its NetworkPolicies went with it */
 		if (*gone)
