@@ -63,6 +63,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "nodeinfo.h"
+#include "oci.h"
 #include "podrt.h"
 #include "svcrt.h"
 #include "sync.h"
@@ -1547,6 +1548,8 @@ out:
  * A failure is not fatal (as after a write): `podnet doctor` shows it and
  * the next change's sync tries again.
  */
+static void kill_exec_orphans(struct api_node *n);
+
 static void start_sync(struct api_node *n)
 {
 	struct pn_err err = { 0 };
@@ -1610,6 +1613,7 @@ int node_start(struct api *a, const struct node_opts *o, struct pn_err *err)
 	ret = rt_open(n, &n->srt, err);
 	if (ret < 0)
 		return ret;
+	kill_exec_orphans(n);
 	start_sync(n);
 	ret = start_version(n, err);
 	if (ret < 0)
@@ -1691,6 +1695,36 @@ void node_stop(struct api *a)
 const char *node_address(struct api *a)
 {
 	return a->node && a->node->ni.ip[0] ? a->node->ni.ip : NULL;
+}
+
+int node_exec_dir(struct api *a, char *buf, size_t len)
+{
+	const char *root = a->node ? a->node->root : env_or("PODNET_ROOT", "/var/lib/podnet");
+	int r = snprintf(buf, len, "%s/exec", root);
+
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * The processes of the previous podnetd's `kubectl exec` sessions: nobody
+ * relays their stdio or waits for them now, and a process that does not
+ * read its stdin (a shell's `sleep`, a server) would run in its container
+ * for ever.
+ */
+static void kill_exec_orphans(struct api_node *n)
+{
+	char dir[PATH_MAX];
+	struct pn_err err = { 0 };
+	size_t killed = 0;
+
+	if (node_exec_dir(n->a, dir, sizeof(dir)) < 0)
+		return;
+	if (oci_exec_orphans_kill(dir, &killed, &err) < 0)
+		pn_warn("exec processes of a previous podnetd: %s", pn_err_msg(&err));
+	else if (killed)
+		pn_log(PN_LOG_INFO, "killed %zu exec process%s left by a previous podnetd", killed,
+		       killed == 1 ? "" : "es");
+	pn_err_free(&err);
 }
 
 const char *node_name(struct api *a)
