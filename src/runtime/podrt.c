@@ -1826,6 +1826,20 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 			       err);
 	if (ret < 0)
 		goto out;
+	/*
+	 * Running now, so a Service's endpoint (endpoints.c wants phase
+	 * Running): its rules follow.  The shim's own `podnet sync` at its
+	 * containers' readiness may have run before this row said Running,
+	 * and then nothing else would bring them (a slow start; a start
+	 * redone after a kill).  The pod runs whatever happens here.
+	 */
+	{
+		struct pn_err se = { 0 };
+
+		if (podrt_net_sync(rt, &se) < 0)
+			pn_warn("pod %s: rules not updated: %s", sp->name, pn_err_msg(&se));
+		pn_err_free(&se);
+	}
 	/* kubelet's account of each container's start: the image (local, so
 	 * present), the container made, then started. */
 	for (size_t i = 0; i < nc; i++) {

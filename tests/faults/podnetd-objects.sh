@@ -388,6 +388,20 @@ for ((j = 0; j < np * ${#POINTS[@]}; j++)); do
 	record point "$killed" "$(echo "$leaks" | grep .)" "$pt ($kind $op)"
 done
 
+# ---- a pod behind a Service whose start is slow past its shim's start:
+# the shim's `podnet sync` at its container's readiness runs while the
+# pod's row still says Pending (no endpoint); the row's Running must bring
+# the Service's rules along (found by an ns create trial killed mid-start)
+prepare ns create
+restart "PODNET_FAULT=start.shim-started:sleep=3" >/dev/null
+k apply -f "$T/nsx.yaml" >/dev/null 2>&1
+until_ok running -n nsx p
+note_uids
+leaks=$(converged)
+if [ -z "$leaks" ]; then t_pass "a slow start: the Service's rules take the pod once it runs"
+else t_fail "a slow start: the Service's rules take the pod once it runs"; echo "$leaks" | head -8 | sed 's/^/#   /'; fi
+restart >/dev/null
+
 # ---- a watch resumed across a restart: 410, then kubectl lists again
 list_rv() { k get --raw /api/v1/namespaces/default/pods | jq -r .metadata.resourceVersion; }
 rv=$(list_rv)
