@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "apistatus.h"
+#include "fault.h"
 #include "fieldsel.h"
 #include "labelsel.h"
 #include "log.h"
@@ -498,6 +499,9 @@ static int write_netsvc(struct wreq *w, struct podrt *rt, const struct pn_object
 	if (ret == 0 && *changed && !w->dry_run) {
 		struct pn_err se = { 0 };
 
+		/* Stored, its rules not yet in the kernel: a podnetd killed
+		 * here leaves that to the next one's sync at start. */
+		pn_fault_point("netsvc.stored");
 		/* The object is stored: a failure to program the kernel does
 		 * not undo it (the next sync, or `podnet sync`, tries again). */
 		if (podrt_net_sync(rt, &se) < 0)
@@ -1220,6 +1224,7 @@ static int delete_netsvc(struct wreq *w, struct podrt *rt, const char *name,
 			goto out;
 		}
 		pn_err_free(&err);
+		pn_fault_point("netsvc.deleted");
 		if (podrt_net_sync(rt, &err) < 0)
 			pn_warn("%s %s/%s deleted, the node's rules not updated: %s", w->res->singular,
 				w->ns, name, pn_err_msg(&err));

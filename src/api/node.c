@@ -58,10 +58,12 @@
 #include <unistd.h>
 
 #include "endpoints.h"
+#include "fault.h"
 #include "file.h"
 #include "log.h"
 #include "manifest.h"
 #include "nodeinfo.h"
+#include "oci.h"
 #include "podrt.h"
 #include "svcrt.h"
 #include "sync.h"
@@ -1120,8 +1122,17 @@ static void finish_namespaces(struct api_node *n)
 		store_pod_array_free(pods, np);
 		if (np)
 			continue;
-		if (store_namespace_delete(rt->st, nss[i].name, &err) < 0 && err.errnum != ENOENT)
-			pn_warn("namespace %s: %s", nss[i].name, pn_err_msg(&err));
+		if (store_namespace_delete(rt->st, nss[i].name, &err) < 0) {
+			if (err.errnum != ENOENT)
+				pn_warn("namespace %s: %s", nss[i].name, pn_err_msg(&err));
+		} else {
+			pn_fault_point("ns.deleted");
+			/* Its NetworkPolicies and Services went with it: their
+			 * rules go too. */
+			if (podrt_net_sync(rt, &err) < 0)
+				pn_warn("namespace %s deleted, the node's rules not updated: %s",
+					nss[i].name, pn_err_msg(&err));
+		}
 		pn_err_free(&err);
 	}
 out:
@@ -1529,6 +1540,41 @@ out:
 	return ret;
 }
 
+/*
+ * The node's nftables rules made to follow the store before anything is
+ * served: a podnetd killed between committing a change (a policy, a
+ * Service, a namespace's deletion) and its pol_sync left the kernel
+ * behind the store, and no later change may come to bring it in line.
+ * A failure is not fatal (as after a write): `podnet doctor` shows it and
+ * the next change's sync tries again.
+ */
+static void kill_exec_orphans(struct api_node *n);
+
+static void start_sync(struct api_node *n)
+{
+	struct pn_err err = { 0 };
+
+	if (pol_sync(n->srt->st, n->root, NULL, &err) < 0)
+		pn_warn("the node's rules do not follow the state: %s", pn_err_msg(&err));
+	pn_err_free(&err);
+}
+
+/*
+ * This life's first resourceVersion: a change of the Node logged before
+ * the cache is seeded, so the cache's floor is above every version the
+ * previous podnetd handed out.  A client resuming a watch from any of them
+ * gets 410 Expired and lists again: this podnetd cannot replay what came
+ * before its start, and what is not in the store (the Node's
+ * creationTimestamp and conditions, the EndpointSlices) may differ from
+ * what the previous one served at the same version.
+ */
+static int start_version(struct api_node *n, struct pn_err *err)
+{
+	int64_t rv;
+
+	return store_touch(n->srt->st, "nodes", n->ni.name, &rv, err);
+}
+
 int node_start(struct api *a, const struct node_opts *o, struct pn_err *err)
 {
 	struct api_node *n = calloc(1, sizeof(*n));
@@ -1565,6 +1611,11 @@ int node_start(struct api *a, const struct node_opts *o, struct pn_err *err)
 	if (!n->node_obj)
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	ret = rt_open(n, &n->srt, err);
+	if (ret < 0)
+		return ret;
+	kill_exec_orphans(n);
+	start_sync(n);
+	ret = start_version(n, err);
 	if (ret < 0)
 		return ret;
 	ret = seed(n, err);
@@ -1644,6 +1695,36 @@ void node_stop(struct api *a)
 const char *node_address(struct api *a)
 {
 	return a->node && a->node->ni.ip[0] ? a->node->ni.ip : NULL;
+}
+
+int node_exec_dir(struct api *a, char *buf, size_t len)
+{
+	const char *root = a->node ? a->node->root : env_or("PODNET_ROOT", "/var/lib/podnet");
+	int r = snprintf(buf, len, "%s/exec", root);
+
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * The processes of the previous podnetd's `kubectl exec` sessions: nobody
+ * relays their stdio or waits for them now, and a process that does not
+ * read its stdin (a shell's `sleep`, a server) would run in its container
+ * for ever.
+ */
+static void kill_exec_orphans(struct api_node *n)
+{
+	char dir[PATH_MAX];
+	struct pn_err err = { 0 };
+	size_t killed = 0;
+
+	if (node_exec_dir(n->a, dir, sizeof(dir)) < 0)
+		return;
+	if (oci_exec_orphans_kill(dir, &killed, &err) < 0)
+		pn_warn("exec processes of a previous podnetd: %s", pn_err_msg(&err));
+	else if (killed)
+		pn_log(PN_LOG_INFO, "killed %zu exec process%s left by a previous podnetd", killed,
+		       killed == 1 ? "" : "es");
+	pn_err_free(&err);
 }
 
 const char *node_name(struct api *a)

@@ -30,6 +30,9 @@ void node_stop(struct api *a);
 /* The node's InternalIP (NULL when none) and name. */
 const char *node_address(struct api *a);
 const char *node_name(struct api *a);
+/* Where podnetd's execs record their processes' PIDs (<root>/exec): those
+ * left by a podnetd that died are killed at start (oci_exec_orphans_kill). */
+int node_exec_dir(struct api *a, char *buf, size_t len);
 
 /* A runtime handle (its own database connection) for the calling thread
  * until node_rt_put(); NULL with @err when none can be opened. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "apistatus.h"
+#include "file.h"
 #include "log.h"
 #include "node.h"
 #include "oci.h"
@@ -352,6 +353,7 @@ struct exec_ctx {
 	bool tty, in, out, err;
 	struct oci_exec_proc *proc;
 	int pty;              /* the terminal's master, -1 */
+	char pid_file[4096];  /* the process's PID, while it runs (node_exec_dir) */
 };
 
 static void exec_ctx_free(struct exec_ctx *e)
@@ -363,6 +365,8 @@ static void exec_ctx_free(struct exec_ctx *e)
 	free(e->argv);
 	if (e->pty >= 0)
 		close(e->pty);
+	if (e->pid_file[0])
+		unlink(e->pid_file);
 	if (e->proc) {
 		int code;
 		struct pn_err err = { 0 };
@@ -396,7 +400,8 @@ static int exec_spawn(void *ctx, struct wsexec_proc *p, unsigned short cols, uns
 	struct oci_exec_opts o = { .args = (const char *const *)e->argv, .tty = e->tty,
 				   .interactive = e->in,
 				   .env = e->tty ? tty_env : NULL,
-				   .io = { -1, -1, -1 } };
+				   .io = { -1, -1, -1 },
+				   .pid_file = e->pid_file[0] ? e->pid_file : NULL };
 	struct pn_err err = { 0 };
 	pid_t pid;
 	int ret = -1;
@@ -583,6 +588,16 @@ static void handle_exec(struct api *a, const struct http_req *req, const char *n
 	snprintf(e->runtime_root, sizeof(e->runtime_root), "%s", ci.runtime_root);
 	e->ort.path = e->runtime;
 	e->ort.root = e->runtime_root;
+	{
+		/* Each session's own file (killed at the next start if this
+		 * podnetd dies first); without the directory, no file. */
+		static unsigned long seq;
+		char d[4000];
+
+		if (node_exec_dir(a, d, sizeof(d)) == 0 && pn_mkdir_p(d, 0700) == 0)
+			snprintf(e->pid_file, sizeof(e->pid_file), "%s/%d-%lu.pid", d, (int)getpid(),
+				 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	}
 	s = ws_session_new(req, resp, sizeof(*s), &proto);
 	if (!s)
 		goto out;

@@ -7,10 +7,12 @@
  */
 #include "oci.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #include "child.h"
 #include "file.h"
+#include "log.h"
 
 /* ---------------------------------------------------------------- detect */
 
@@ -1022,6 +1025,10 @@ static int exec_argv(const char *id, const struct oci_exec_opts *o, const char *
 		argv[n++] = "--env";
 		argv[n++] = *e;
 	}
+	if (o->pid_file) {
+		argv[n++] = "--pid-file";
+		argv[n++] = o->pid_file;
+	}
 	argv[n++] = id;
 	for (const char *const *a = o->args; a && *a; a++) {
 		if (n + 2 >= max)
@@ -1132,4 +1139,85 @@ int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code, struct
 	free(p->id);
 	free(p);
 	return ret;
+}
+
+/* When @pid started, in seconds since the epoch (boot time plus its
+ * start in clock ticks, proc(5) field 22); -1 when it is gone. */
+static double proc_started(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0, btime = 0;
+	FILE *f;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	/* after the command's closing parenthesis: field 3 on */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			    "%*d %*d %*d %*d %llu", &ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+int oci_exec_orphans_kill(const char *dir, size_t *killed, struct pn_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*killed = 0;
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return pn_error(err, PN_E_STATE, errno, "cannot read %s", dir);
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char path[PATH_MAX], buf[32];
+		struct stat sb;
+		long pid = 0;
+		double started;
+		ssize_t n;
+		int fd;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pid"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = fstat(fd, &sb) == 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			pid = strtol(buf, NULL, 10);
+		}
+		/* The runtime writes the file once the process exists: a
+		 * process started more than a second (the clock's ticks and
+		 * the file times' rounding) after that is another one. */
+		started = pid > 1 ? proc_started((pid_t)pid) : -1;
+		if (started >= 0 && started <= (double)sb.st_mtim.tv_sec + 1.0 &&
+		    kill((pid_t)pid, SIGKILL) == 0) {
+			pn_log(PN_LOG_INFO, "killed %ld, the process of an exec whose caller died", pid);
+			(*killed)++;
+		}
+		unlink(path);
+	}
+	closedir(d);
+	return 0;
 }

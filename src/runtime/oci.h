@@ -190,6 +190,10 @@ struct oci_exec_opts {
 	bool tty;                  /* runtime allocates a pty and copies to io */
 	bool interactive;          /* keep stdin; else /dev/null */
 	struct oci_stdio io;
+	/* NULL, or where the runtime writes the process's PID (exec
+	 * --pid-file): a caller that may die before the process ends keeps
+	 * it there for oci_exec_orphans_kill() */
+	const char *pid_file;
 };
 
 /*
@@ -220,5 +224,19 @@ int oci_exec_start(const struct oci_rt *rt, const char *id, const struct oci_exe
 		   pid_t *pid, struct oci_exec_proc **out, struct pn_err *err) PN_MUST_CHECK;
 int oci_exec_finish(struct oci_exec_proc *p, int wstatus, int *exit_code,
 		    struct pn_err *err) PN_MUST_CHECK;
+
+/*
+ * The processes of execs whose caller died (a podnetd killed while a
+ * `kubectl exec` ran: runc and crun keep the process running, and nobody
+ * relays its stdio or waits for it any more): every "*.pid" file in @dir
+ * (oci_exec_opts.pid_file) names one; each still running is SIGKILLed
+ * and the file removed.  The runtimes have no verb that ends a single
+ * exec'd process (kill signals the container's init, or with --all every
+ * process of it), so it is killed by PID, and only when that process
+ * started no later than its file was written: a PID reused since by an
+ * unrelated process is left alone.  *killed: how many were killed.  A
+ * missing @dir is none.
+ */
+int oci_exec_orphans_kill(const char *dir, size_t *killed, struct pn_err *err) PN_MUST_CHECK;
 
 #endif

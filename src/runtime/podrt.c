@@ -1829,6 +1829,20 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 			       err);
 	if (ret < 0)
 		goto out;
+	/*
+	 * Running now, so a Service's endpoint (endpoints.c wants phase
+	 * Running): its rules follow.  The shim's own `podnet sync` at its
+	 * containers' readiness may have run before this row said Running,
+	 * and then nothing else would bring them (a slow start; a start
+	 * redone after a kill).  The pod runs whatever happens here.
+	 */
+	{
+		struct pn_err se = { 0 };
+
+		if (podrt_net_sync(rt, &se) < 0)
+			pn_warn("pod %s: rules not updated: %s", sp->name, pn_err_msg(&se));
+		pn_err_free(&se);
+	}
 	/* kubelet's account of each container's start: the image (local, so
 	 * present), the container made, then started. */
 	for (size_t i = 0; i < nc; i++) {
@@ -3565,8 +3579,12 @@ int podrt_namespace_delete(struct podrt *rt, const char *name, bool dry_run, boo
 		/* Empty now (or already): it goes at once. */
 		struct pn_err e = { 0 };
 
-		if (store_namespace_delete(rt->st, name, &e) == 0)
+		if (store_namespace_delete(rt->st, name, &e) == 0) {
 			*gone = true;
+			/* Gone from the store, its objects' rules still in the
+			 * kernel (tests/faults/podnetd-objects.sh). */
+			pn_fault_point("ns.deleted");
+		}
 		pn_err_free(&e);
 		/* its NetworkPolicies went with it */
 		if (*gone)

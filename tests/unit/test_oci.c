@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/podnet-test-oci.XXXXXX";
@@ -483,6 +484,63 @@ static int exec_main(int argc, char **argv)
 	return code;
 }
 
+/* Write @pid to @path, its mtime @age seconds in the past. */
+static void pid_file_at(const char *path, pid_t pid, int age)
+{
+	FILE *f = fopen(path, "w");
+	struct timespec ts[2];
+
+	fprintf(f, "%d", (int)pid);
+	fclose(f);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+/* oci_exec_orphans_kill: the process a PID file names is killed and the
+ * file goes; a PID whose process started after its file was written (a
+ * reused PID) is left alone; a missing directory is none. */
+static void test_exec_orphans(void)
+{
+	char d[600], p1[700], p2[700], p3[700];
+	struct pn_err err = { 0 };
+	size_t killed = 9;
+	pid_t orphan, later;
+	int st = 0;
+
+	snprintf(d, sizeof(d), "%s/exec", dir);
+	ok(oci_exec_orphans_kill(d, &killed, &err) == 0 && killed == 0, "exec orphans: no dir, none");
+	mkdir(d, 0700);
+	orphan = fork();
+	if (orphan == 0) {
+		pause();
+		_exit(0);
+	}
+	later = fork();
+	if (later == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(p1, sizeof(p1), "%s/1-1.pid", d);
+	snprintf(p2, sizeof(p2), "%s/1-2.pid", d);
+	snprintf(p3, sizeof(p3), "%s/not-a-pid-file", d);
+	pid_file_at(p1, orphan, 0);
+	/* "written" an hour before its process started: a reused PID */
+	pid_file_at(p2, later, 3600);
+	pid_file_at(p3, later, 0);
+	ok(oci_exec_orphans_kill(d, &killed, &err) == 0, "exec orphans: %s", pn_err_msg(&err));
+	is_int(killed, 1, "one process killed");
+	ok(waitpid(orphan, &st, 0) == orphan && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	   "the orphan died of SIGKILL");
+	ok(kill(later, 0) == 0, "the process that reused a PID still runs");
+	ok(access(p1, F_OK) < 0 && access(p2, F_OK) < 0, "the PID files are gone");
+	ok(access(p3, F_OK) == 0, "other files are left");
+	kill(later, SIGKILL);
+	waitpid(later, &st, 0);
+	pn_err_free(&err);
+}
+
 int main(int argc, char **argv)
 {
 	char cmd[300];
@@ -498,6 +556,7 @@ int main(int argc, char **argv)
 	test_detect();
 	test_detect_none();
 	test_wrappers();
+	test_exec_orphans();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", dir);
