@@ -163,7 +163,7 @@ for t in tests/netns/*.sh; do
 		wait -n
 	done
 	(
-		timeout 600 bash "$t" >"$(log_of "$name")" 2>&1
+		timeout -k "${TEST_KILL_AFTER:-30}" "${TEST_TIMEOUT:-600}" bash "$t" >"$(log_of "$name")" 2>&1
 		echo $? >"$(log_of "$name").rc"
 	) &
 	netns_pids+=($!)
@@ -172,6 +172,11 @@ done
 for name in "${names[@]}"; do
 	rc=$(cat "$(log_of "$name").rc" 2>/dev/null || echo 1)
 	rm -f "$(log_of "$name").rc"
+	# timeout(1): 124 after its TERM (the test cleaned up, lib.sh), 137
+	# after the KILL TEST_KILL_AFTER seconds later.
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "not ok timed out after ${TEST_TIMEOUT:-600} s" >>"$(log_of "$name")"
+	fi
 	count_tap "$name" "$rc"
 done
 # The fault-injection suite in its short form (make faults: FAULT_FULL=1).

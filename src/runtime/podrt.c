@@ -43,6 +43,9 @@
 #define DEFAULT_CONFLIST "10-podnet.conflist"
 #define GRACE_MAX PODRT_GRACE_MAX_S
 #define LIFECYCLE_LOCK "lifecycle.lock"
+#define PODS_LOCK "pods.lock"
+/* How long an update waits for the pod's shim to take its plan. */
+#define UPDATE_TAKE_MAX_S 60
 
 /*
  * The default network `podnet init` writes: the seed's picture, a node
@@ -410,6 +413,63 @@ int podrt_lifecycle_lock(struct podrt *rt, bool shared, int *fd, struct pn_err *
 void podrt_lifecycle_unlock(int fd)
 {
 	/* The lock belongs to the open file description: closing drops it. */
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- the pod lock (podrt.h) */
+
+/*
+ * The byte of pods.lock that stands for a pod: FNV-1a of its uid, cut to
+ * 62 bits (l_start is a signed 64-bit off_t).  Uids are random v4 UUIDs,
+ * so two pods of a node share a byte with a chance of about n^2 / 2^63;
+ * and if they did, they would only wait for each other, never deadlock
+ * (no one holds two pod locks).  One file that is never removed, unlike a
+ * lock file per pod, has no unlink-while-locked race.
+ */
+static off_t pod_lock_offset(const char *uid)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)uid; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return (off_t)(h >> 2);
+}
+
+/*
+ * OFD locks (fcntl(2) F_OFD_SETLKW) belong to the open file description,
+ * not the process: two threads of podnetd, each with its own open, exclude
+ * each other as two processes do, and a killed holder's lock goes with
+ * its last fd.  O_CLOEXEC: the shim that a start runs must not inherit it.
+ */
+static int pod_lock(struct podrt *rt, const char *uid, int *fd, struct pn_err *err)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = pod_lock_offset(uid), .l_len = 1 };
+	char path[PATH_MAX];
+	int f;
+
+	*fd = -1;
+	snprintf(path, sizeof(path), "%s/" PODS_LOCK, rt->root);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return pn_error(err, PN_E_STATE, errno, "cannot open %s", path);
+	while (fcntl(f, F_OFD_SETLKW, &fl) < 0) {
+		int e = errno;
+
+		if (e == EINTR)
+			continue;
+		close(f);
+		return pn_error(err, PN_E_STATE, e, "cannot lock pod %s in %s", uid, path);
+	}
+	*fd = f;
+	return 0;
+}
+
+static void pod_unlock(int fd)
+{
 	if (fd >= 0)
 		close(fd);
 }
@@ -860,9 +920,41 @@ static int pod_teardown(struct podrt *rt, const struct store_pod *sp, struct pn_
 	return ret;
 }
 
+static int mark_deleting(struct podrt *rt, const struct store_pod *sp,
+			 const struct podrt_delete_opts *o, bool *gone, struct store_pod **out,
+			 struct pn_err *err);
+
 int podrt_pod_mark_deleting(struct podrt *rt, const struct store_pod *sp,
 			    const struct podrt_delete_opts *o, bool *gone, struct store_pod **out,
 			    struct pn_err *err)
+{
+	struct store_pod *now = NULL;
+	int lock, ret;
+
+	*gone = false;
+	if (out)
+		*out = NULL;
+	/* A start of the pod ends first (running, or undone): the row read
+	 * under the lock is what there is to stop. */
+	ret = pod_lock(rt, sp->uid, &lock, err);
+	if (ret < 0)
+		return ret;
+	ret = store_pod_get(rt->st, sp->uid, &now, err);
+	if (ret == -ENOENT) {
+		pn_err_free(err);
+		*gone = true;
+		ret = 0;
+	} else if (ret == 0) {
+		ret = mark_deleting(rt, now, o, gone, out, err);
+	}
+	pod_unlock(lock);
+	store_pod_free(now);
+	return ret;
+}
+
+static int mark_deleting(struct podrt *rt, const struct store_pod *sp,
+			 const struct podrt_delete_opts *o, bool *gone, struct store_pod **out,
+			 struct pn_err *err)
 {
 	struct store_pod upd = *sp;
 	char pod_dir[PATH_MAX];
@@ -871,9 +963,6 @@ int podrt_pod_mark_deleting(struct podrt *rt, const struct store_pod *sp,
 	int64_t now = (int64_t)time(NULL) * 1000000000;
 	int ret;
 
-	*gone = false;
-	if (out)
-		*out = NULL;
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
 	/* Never started: nothing to stop, only rows to remove. */
 	if (sp->state == STORE_POD_PENDING) {
@@ -1521,16 +1610,17 @@ struct ctr_carry {
 	json_t *exited;     /* not to be run again: its final status, or NULL */
 };
 
-static int pod_start(struct podrt *rt, const char *uid, bool locked, const struct ctr_carry *carry,
-		     size_t ncarry, struct pn_err *err);
+/* @locked: the caller holds the lifecycle lock; @pod_locked: and the pod's. */
+static int pod_start(struct podrt *rt, const char *uid, bool locked, bool pod_locked,
+		     const struct ctr_carry *carry, size_t ncarry, struct pn_err *err);
 
 int podrt_pod_start(struct podrt *rt, const char *uid, struct pn_err *err)
 {
-	return pod_start(rt, uid, false, NULL, 0, err);
+	return pod_start(rt, uid, false, false, NULL, 0, err);
 }
 
-static int pod_start(struct podrt *rt, const char *uid, bool locked, const struct ctr_carry *carry,
-		     size_t ncarry, struct pn_err *err)
+static int pod_start(struct podrt *rt, const char *uid, bool locked, bool pod_locked,
+		     const struct ctr_carry *carry, size_t ncarry, struct pn_err *err)
 {
 	struct store_pod *sp = NULL;
 	struct pn_pod *pod = NULL;
@@ -1545,7 +1635,7 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	size_t nc = 0, ncs = 0;
 	struct cniclient cc = { 0 };
 	bool abandoned = false;
-	int lock = -1, ret;
+	int lock = -1, plock = -1, ret;
 
 	cc.cni_path = runtime_cni_path(rt, cpath, sizeof(cpath));
 	cc.cache_dir = rt->cni_cache;
@@ -1554,6 +1644,14 @@ static int pod_start(struct podrt *rt, const char *uid, bool locked, const struc
 	 * netns pin, directory or CNI attachment for leftovers. */
 	if (!locked) {
 		ret = podrt_lifecycle_lock(rt, true, &lock, err);
+		if (ret < 0)
+			goto out_nofail;
+	}
+	/* And the pod's, until the shim runs: an update, a delete or another
+	 * start of the pod waits for this one, so it finds plan.json
+	 * complete and a shim that reads it (podrt.h). */
+	if (!pod_locked) {
+		ret = pod_lock(rt, uid, &plock, err);
 		if (ret < 0)
 			goto out_nofail;
 	}
@@ -1867,6 +1965,7 @@ out:
 	if (ret < 0 && !carry)
 		start_failed(rt, uid, err);
 out_nofail:
+	pod_unlock(plock);
 	podrt_lifecycle_unlock(lock);
 	images_free(imgs, nc);
 	store_container_array_free(cs, ncs);
@@ -1894,6 +1993,18 @@ int podrt_pod_create(struct podrt *rt, struct pn_pod *pod, struct store_pod **ou
 	if (ret < 0)
 		return ret;
 	ret = podrt_pod_start(rt, sp->uid, err);
+	if (ret < 0 && err && err->code == PN_E_CONFLICT && err->errnum == EALREADY) {
+		struct store_pod *now = NULL;
+
+		/* podnetd's agent claimed it first; its start is over (the pod
+		 * lock): a pod it got running is this apply's pod too. */
+		if (store_pod_get(rt->st, sp->uid, &now, NULL) == 0 &&
+		    now->state == STORE_POD_READY) {
+			pn_err_free(err);
+			ret = 0;
+		}
+		store_pod_free(now);
+	}
 	if (ret < 0) {
 		/* The CLI's apply is all or nothing: a pod that did not start
 		 * goes (its resources were undone by the start). */
@@ -2128,12 +2239,19 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 	json_t *spec = NULL;
 	size_t nc = 0, run;
 	bool failed;
-	int ret;
+	int plock = -1, ret;
 
 	*recreated = false;
-	ret = store_pod_get(rt->st, uid, &sp, err);
+	/* The pod's lock for the whole re-creation: an update meanwhile
+	 * would write a plan for the old sandbox or none. */
+	ret = pod_lock(rt, uid, &plock, err);
 	if (ret < 0)
+		return ret;
+	ret = store_pod_get(rt->st, uid, &sp, err);
+	if (ret < 0) {
+		pod_unlock(plock);
 		return ret == -ENOENT ? 0 : ret;
+	}
 	if (!sandbox_to_recreate(rt, sp))
 		goto out;
 	pod_dir_path(rt, sp->uid, pod_dir, sizeof(pod_dir));
@@ -2249,7 +2367,7 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 	snprintf(path, sizeof(path), "Pod sandbox changed, it will be killed and re-created: %s",
 		 msg);
 	pod_event(pod_dir, "Normal", "SandboxChanged", path);
-	ret = pod_start(rt, sp->uid, true, carry, nc, err);
+	ret = pod_start(rt, sp->uid, true, true, carry, nc, err);
 	if (ret < 0) {
 		struct store_pod *now = NULL;
 		struct pn_err scratch = { 0 };
@@ -2265,6 +2383,7 @@ static int pod_recover_locked(struct podrt *rt, const char *uid, bool *recreated
 	}
 	*recreated = true;
 out:
+	pod_unlock(plock);
 	carry_free(carry, nc);
 	shim_rec_free(&rec);
 	store_container_array_free(cs, nc);
@@ -2766,6 +2885,7 @@ out:
 struct image_change {
 	char pod_dir[PATH_MAX];
 	json_t *old_plan;  /* NULL: nothing changes */
+	json_int_t revision; /* of the new plan: the old one's + 1 */
 	struct { char *cdir, *rootfs; } *made; /* new root file systems, n_made */
 	size_t n_made;
 };
@@ -2849,12 +2969,16 @@ static int image_change_prepare(struct podrt *rt, const struct store_pod *sp,
 	snprintf(path, sizeof(path), "%s/plan.json", ch->pod_dir);
 	for (size_t i = 0; i < pod->spec.n_containers && i < old->spec.n_containers; i++)
 		changed |= strcmp(pod->spec.containers[i].image, old->spec.containers[i].image) != 0;
-	if (!changed || sp->state != STORE_POD_READY)
+	/* Not running (pending, starting, being deleted, its shim dead): the
+	 * stored spec is what its next sandbox is made from. */
+	if (!changed || sp->state != STORE_POD_READY || !shim_alive(ch->pod_dir))
 		return 0;
 	plan = json_load_file(path, 0, NULL);
 	ctrs = json_object_get(plan, "containers");
 	if (!json_is_array(ctrs))
 		goto out;
+	ch->revision = json_integer_value(json_object_get(plan, "revision")) + 1;
+	json_object_set_new(plan, "revision", json_integer(ch->revision));
 	ch->old_plan = json_deep_copy(plan);
 	if (!ch->old_plan) {
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
@@ -2915,42 +3039,92 @@ static void image_change_abort(struct image_change *ch)
 	image_change_free(ch);
 }
 
-/* Tell the shim (SIGUSR2).  A dead shim has nothing to restart: the new
- * root file systems wait in their generation dirs, released with the pod. */
-static void image_change_commit(const struct store_pod *sp, struct image_change *ch)
+/*
+ * Tell the shim (SIGUSR2) and wait, bounded, until its shim.json says it
+ * took this plan (planRevision): the update is then the shim's, and the
+ * next one (the pod lock is held) cannot overwrite a plan not yet read.
+ * A shim that is gone or stopping meanwhile ends the wait: a dead sandbox
+ * is re-created from the stored spec, a stopping one ends.  A dead shim
+ * has nothing to restart: the new root file systems wait in their
+ * generation dirs, released with the pod.
+ */
+static int image_change_commit(const struct store_pod *sp, struct image_change *ch,
+			       struct pn_err *err)
 {
+	uint64_t deadline = pn_now_ns() + (uint64_t)UPDATE_TAKE_MAX_S * 1000000000;
 	char path[PATH_MAX];
+	json_int_t taken = -1;
+	pid_t pid = 0;
+	int ret = 0;
 
-	if (ch->old_plan && shim_alive(ch->pod_dir)) {
-		json_t *shim;
+	if (!ch->old_plan)
+		goto out;
+	snprintf(path, sizeof(path), "%s/shim.json", ch->pod_dir);
+	for (bool first = true;; first = false) {
+		json_t *shim = read_json(path);
+		const char *state = json_string_value(json_object_get(shim, "state"));
+		bool live = !state || !strcmp(state, "starting") || !strcmp(state, "running");
+		/* A shim older than planRevision takes the signal, says nothing. */
+		bool echoes = json_object_get(shim, "planRevision") != NULL;
 
-		snprintf(path, sizeof(path), "%s/shim.json", ch->pod_dir);
-		shim = read_json(path);
-		pid_t pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
-
-		if (pid > 1 && kill(pid, SIGUSR2) < 0)
-			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
+		pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
+		taken = json_integer_value(json_object_get(shim, "planRevision"));
 		json_decref(shim);
+		if ((echoes && taken >= ch->revision) || !live || pid <= 1 ||
+		    !shim_alive(ch->pod_dir))
+			break;
+		if (first && kill(pid, SIGUSR2) < 0) {
+			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
+			break;
+		}
+		if (!echoes)
+			break;
+		if (pn_now_ns() >= deadline) {
+			ret = pn_error(err, PN_E_TIMEOUT, ETIMEDOUT,
+				       "pod \"%s\": its shim (pid %d) did not take the update (plan "
+				       "revision %lld, it runs %lld) within %d s; see %s/shim.log",
+				       sp->name, (int)pid, (long long)ch->revision, (long long)taken,
+				       UPDATE_TAKE_MAX_S, ch->pod_dir);
+			break;
+		}
+		poll(NULL, 0, 20);
 	}
+out:
 	image_change_free(ch);
+	return ret;
 }
 
 int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_write *w,
 		     enum podrt_update_result *what, struct store_pod **out, struct pn_err *err)
 {
+	const char *ns = pod->meta.namespace_ ? pod->meta.namespace_ : "default";
 	struct store_pod *cur = NULL;
 	struct pn_pod *old = NULL;
 	json_t *j = NULL;
 	char *spec = NULL;
-	int ret;
+	bool sync = false;
+	int lock = -1, ret;
 
 	*what = PODRT_UNCHANGED;
 	if (out)
 		*out = NULL;
-	ret = store_pod_get_by_name(rt->st, pod->meta.namespace_ ? pod->meta.namespace_ : "default",
-				    pod->meta.name, &cur, err);
-	if (ret < 0)
-		return ret;
+	/* Under the pod's lock (podrt.h), the row read again: another update,
+	 * a start or a delete mark of the pod may have ended while we waited.
+	 * A pod re-created under the name meanwhile is locked anew. */
+	for (char uid[STORE_UUID_LEN + 1] = "";;) {
+		ret = store_pod_get_by_name(rt->st, ns, pod->meta.name, &cur, err);
+		if (ret < 0)
+			goto out;
+		if (lock >= 0 && !strcmp(uid, cur->uid))
+			break;
+		pod_unlock(lock);
+		snprintf(uid, sizeof(uid), "%s", cur->uid);
+		store_pod_free(cur);
+		cur = NULL;
+		ret = pod_lock(rt, uid, &lock, err);
+		if (ret < 0)
+			goto out;
+	}
 	if (w && w->expect_rv && cur->rv != w->expect_rv) {
 		ret = pn_error(err, PN_E_CONFLICT, ESTALE,
 			       "Operation cannot be fulfilled on pods \"%s\": the object has been "
@@ -3010,23 +3184,34 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 			image_change_abort(&ch);
 			goto out;
 		}
-		image_change_commit(cur, &ch);
-		/* Policies that select by label follow the new labels. */
-		ret = podrt_net_sync(rt, err);
+		sync = true;
+		ret = image_change_commit(cur, &ch, err);
 		if (ret < 0)
 			goto out;
-		if (out) {
-			store_pod_free(cur);
-			cur = NULL;
-			ret = store_pod_get_by_name(rt->st,
-						    pod->meta.namespace_ ? pod->meta.namespace_ : "default",
-						    pod->meta.name, out, err);
-		}
+		if (out)
+			ret = store_pod_get(rt->st, cur->uid, out, err);
 	} else if (out) {
 		*out = cur;
 		cur = NULL;
 	}
 out:
+	pod_unlock(lock);
+	/* Policies that select by label follow the new labels (outside the
+	 * pod's lock: the sync takes locks of its own). */
+	if (sync) {
+		struct pn_err scratch = { 0 };
+		int r = podrt_net_sync(rt, ret < 0 ? &scratch : err);
+
+		if (r < 0 && ret < 0)
+			pn_warn("pod %s: rules not updated: %s", pod->meta.name, pn_err_msg(&scratch));
+		else if (r < 0 && out) {
+			store_pod_free(*out);
+			*out = NULL;
+		}
+		if (ret == 0)
+			ret = r;
+		pn_err_free(&scratch);
+	}
 	store_pod_free(cur);
 	pn_pod_free(old);
 	json_decref(j);
@@ -3345,7 +3530,7 @@ int podrt_gc(struct podrt *rt, struct podrt_gc_report *rep, struct pn_err *err)
 				rep->removed++;
 		} else if (pods[i].state == STORE_POD_PENDING && pods[i].phase == STORE_PHASE_PENDING &&
 			   !pods[i].deletion_ns && !store_owner_alive(pods[i].owner)) {
-			if (pod_start(rt, pods[i].uid, true, NULL, 0, &e) < 0)
+			if (pod_start(rt, pods[i].uid, true, false, NULL, 0, &e) < 0)
 				gc_failed(rep, err, &e);
 			else
 				rep->started++;

@@ -32,6 +32,15 @@
  * never sees a pod half-made or half-removed.  Any process that starts,
  * deletes or re-creates pods must follow this.
  *
+ * The pod lock (an OFD lock on one byte of <root>/pods.lock, at an offset
+ * hashed from the pod's uid) serializes what changes one pod's sandbox:
+ * its start (claim to running, or undone), re-creation, an update (plan
+ * written to the shim taking it) and the delete mark.  It never covers two
+ * pods at once, and is taken after the lifecycle lock, never before.  So a
+ * delete or a second start of a pod that is starting waits for that start
+ * to end, and an update waits for a start, a delete mark or another update
+ * of the same pod.
+ *
  * Create is two halves that the Kubernetes API runs at different times,
  * as kube-apiserver and kubelet do: admit (1-2: the checks and the rows,
  * state "pending", the Scheduled event; the API answers then) and start

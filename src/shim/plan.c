@@ -341,6 +341,12 @@ int shim_plan_load(const char *path, struct shim_plan *p, struct pn_err *err)
 			       "plan: terminationGracePeriodSeconds must be an integer >= 0");
 		goto out;
 	}
+	v = json_object_get(root, "revision");
+	p->revision = v ? json_integer_value(v) : 0;
+	if (v && (!json_is_integer(v) || p->revision < 0)) {
+		ret = pn_error(err, PN_E_STATE, EINVAL, "plan: revision must be an integer >= 0");
+		goto out;
+	}
 	if ((ret = get_strv(root, "syncCommand", false, &p->sync_argv, err)) < 0)
 		goto out;
 	v = json_object_get(root, "pause");

@@ -242,13 +242,14 @@ static void write_shim_json(void)
 	json_t *j;
 
 	pathf(path, sizeof(path), "%s/shim.json", S.pod_dir);
-	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:O}", "pid",
+	j = json_pack("{s:i, s:i, s:s, s:s, s:b, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:O, s:I}", "pid",
 		      (int)getpid(), "pausePid", S.pause_running ? (int)S.pause_pid : 0, "state",
 		      S.state, "sandboxID", S.plan.sandbox_id, "ready", S.ready, "podUID",
 		      S.plan.pod_uid, "message", str_or_null(S.message), "runtime", S.rt_path,
 		      "runtimeRoot", S.rt_root, "startedAt", S.started_at, "startupMs",
 		      (json_int_t)S.startup_ms, "bootID", S.boot_id, "cgroups",
-		      S.cgroups ? S.cgroups : json_null());
+		      S.cgroups ? S.cgroups : json_null(), "planRevision",
+		      (json_int_t)S.plan.revision);
 	write_json_atomic(path, j);
 }
 
@@ -887,7 +888,10 @@ static void ctr_start(size_t idx);
  * SIGUSR2: the CLI changed a container's image in plan.json.  A running
  * container is stopped (SIGTERM, SIGKILL after the pod's grace period) and
  * restarted from the new image when it exits (ctr_after_exit); one that is
- * not running is rebuilt and started now.
+ * not running is rebuilt and started now.  Then shim.json says which plan
+ * revision was taken: podnet's update waits for that, so two signals that
+ * merged into one, or a signal sent before we read the plan, lose nothing
+ * (each read takes the newest plan, whatever signal brought us here).
  */
 static void plan_reload(void)
 {
@@ -948,6 +952,8 @@ static void plan_reload(void)
 			ctr_start(i);
 		}
 	}
+	S.plan.revision = np.revision;
+	write_shim_json();
 	shim_plan_free(&np);
 }
 
@@ -1711,14 +1717,9 @@ int main(int argc, char **argv)
 	/* One monitor per pod: the lock is taken before forking, so the CLI
 	 * hears about a second one at once; the monitor inherits the open
 	 * file description, hence the lock, for its whole life. */
-	pathf(lock_path, sizeof(lock_path), "%s/shim.lock", S.pod_dir);
-	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "podnet-shim: %s: %s\n", lock_path,
-			errno == EWOULDBLOCK ? "a shim already runs this pod" : strerror(errno));
-		ret = EXIT_SETUP;
-		goto out;
-	}
+	/* Blocked before the lock is taken: whoever sees the shim alive (its
+	 * lock held) may signal it, and SIGUSR1/SIGUSR2's default action
+	 * would kill it. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -1727,6 +1728,14 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	pathf(lock_path, sizeof(lock_path), "%s/shim.lock", S.pod_dir);
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "podnet-shim: %s: %s\n", lock_path,
+			errno == EWOULDBLOCK ? "a shim already runs this pod" : strerror(errno));
+		ret = EXIT_SETUP;
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* A log over RLIMIT_FSIZE: the write fails with EFBIG (the line is
 	 * dropped, see crilog_file) instead of the signal killing us. */

@@ -145,6 +145,9 @@ struct shim_plan {
 	char *pause_binary;
 	bool host_network, host_ipc, host_pid, share_pid;
 	int64_t grace_s;
+	/* Bumped by podnet on each plan it writes to a running shim; echoed
+	 * as shim.json's planRevision once the plan was taken (README). */
+	int64_t revision;
 	char **sync_argv;        /* run (no wait) when a container's readiness changes */
 	struct shim_ctr *ctrs;
 	size_t n_ctrs;

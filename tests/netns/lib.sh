@@ -30,7 +30,14 @@ node_enter() {
 	ip link set lo up
 	T=$(mktemp -d /tmp/podnet-test.XXXXXX)
 	export CNI_PATH=$BIN:$REF_CNI
+	# A test that is stopped (tests/run.sh's timeout sends TERM, a
+	# terminal INT, a closed session HUP) cleans up as one that ends:
+	# bash runs no EXIT trap when a signal kills it, and the pods' shims,
+	# in sessions of their own, would outlive the test with their netns.
 	trap node_cleanup EXIT
+	trap 'node_on_signal 1' HUP
+	trap 'node_on_signal 2' INT
+	trap 'node_on_signal 15' TERM
 }
 
 _bg_pids=()
@@ -43,8 +50,27 @@ bg() {
 # on_cleanup CMD: run CMD (a string) at cleanup, in reverse order.
 on_cleanup() { _cleanups+=("$1"); }
 
+# Cleanup runs once, whatever asks for it first (the EXIT trap, a signal,
+# or a second signal while it runs).
+_cleaned=0
 node_cleanup() {
-	local rc=$? i
+	local rc=$?
+	_node_cleanup_once
+	exit $rc
+}
+# node_on_signal N: clean up, then exit 128+N as if killed by signal N.
+node_on_signal() {
+	_node_cleanup_once
+	trap - EXIT
+	exit $((128 + $1))
+}
+_node_cleanup_once() {
+	local i
+	[ "$_cleaned" = 1 ] && return 0
+	_cleaned=1
+	# Further signals are noted, not obeyed, until cleanup is done ('' would
+	# be inherited by the commands cleanup runs, ':' is not).
+	trap : HUP INT TERM
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1
 	done
@@ -55,7 +81,6 @@ node_cleanup() {
 	# Namespace pins live on the node's tmpfs /run and vanish with it; the
 	# node's own netns dies with its last process.
 	rm -rf "$T"
-	exit $rc
 }
 
 _t_n=0
