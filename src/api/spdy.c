@@ -227,11 +227,17 @@ static int parse_headers(const uint8_t *p, size_t len, struct spdy_frame *f, str
 		if (nl == 0)
 			return pn_error(err, PN_E_BAD_REQUEST, EPROTO,
 					"SPDY: a header has an empty name");
-		for (uint32_t k = 0; k < nl; k++)
+		for (uint32_t k = 0; k < nl; k++) {
 			if (p[off + k] >= 'A' && p[off + k] <= 'Z')
 				return pn_error(err, PN_E_BAD_REQUEST, EPROTO,
 						"SPDY: header name %.*s is not lower case", (int)nl,
 						(const char *)p + off);
+			/* A NUL separates the values of one name (section
+			 * 2.6.10); in a name it would cut it short. */
+			if (p[off + k] == '\0')
+				return pn_error(err, PN_E_BAD_REQUEST, EPROTO,
+						"SPDY: a header name holds a NUL byte");
+		}
 		if (len - off - nl < 4 || (vl = get32(p + off + nl)) > len - off - nl - 4)
 			goto truncated;
 		if (pn_grow(&f->headers, &cap, f->n_headers, sizeof(*f->headers)) < 0)

@@ -250,6 +250,9 @@ static void test_malformed(void)
 	refused("a value longer than the block", b, n, "truncated");
 	n = syn_with(b, "\0\0\0\1\0\0\0\0\0\0\0\0", 12);
 	refused("an empty name", b, n, "empty name");
+	/* Found by fuzz_spdy: a name "\0p" read as "" and written back empty. */
+	n = syn_with(b, "\0\0\0\1\0\0\0\2\0p\0\0\0\0", 14);
+	refused("a name holding a NUL", b, n, "header name holds a NUL byte");
 	n = syn_with(b, "\0\0\0\0xx", 6);
 	refused("bytes after the last pair", b, n, "2 bytes after the last header");
 	{
