@@ -739,23 +739,93 @@ static int64_t obj_rv(json_t *obj)
 	return v ? strtoll(v, NULL, 10) : 0;
 }
 
+/* One change of the resync: the object, its kind and key, and the version
+ * it is recorded at (0 until one is given). */
+struct resync_item {
+	enum api_kind kind;
+	enum cache_event_type type;
+	char *key;
+	json_t *obj;
+	int64_t rv;
+};
+
+static int resync_item_cmp(const void *a, const void *b)
+{
+	const struct resync_item *x = a, *y = b;
+
+	return (x->rv > y->rv) - (x->rv < y->rv);
+}
+
+/* Add (@kind, @type, @key, @obj taken over) to @items; a row of version
+ * @row_rv above the cache's keeps it (0: it needs a new one). */
+static int resync_add(struct resync_item **items, size_t *n, size_t *cap, enum api_kind kind,
+		      enum cache_event_type type, const char *key, json_t *obj, int64_t row_rv,
+		      uint64_t cache_now)
+{
+	struct resync_item *it;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+
+		it = realloc(*items, c * sizeof(*it));
+		if (!it) {
+			json_decref(obj);
+			return -ENOMEM;
+		}
+		*items = it;
+		*cap = c;
+	}
+	it = &(*items)[*n];
+	it->key = strdup(key);
+	if (!it->key) {
+		json_decref(obj);
+		return -ENOMEM;
+	}
+	it->kind = kind;
+	it->type = type;
+	it->obj = obj;
+	it->rv = row_rv > 0 && (uint64_t)row_rv > cache_now ? row_rv : 0;
+	(*n)++;
+	return 0;
+}
+
+static void resync_items_free(struct resync_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].key);
+		json_decref(items[i].obj);
+	}
+	free(items);
+}
+
 /*
  * The whole database again, when the change log no longer reaches back
  * to the last version mirrored (more than STORE_CHANGES_KEPT changes
  * while podnetd was busy): every object whose row moved is MODIFIED (or
- * ADDED), every one that went is DELETED, at the current version.
+ * ADDED), every one that went is DELETED.
+ *
+ * The versions must stay the database's: a watch resumed from an
+ * object's resourceVersion must miss nothing after it, and a write
+ * carrying it must match the row.  So all is read in one write
+ * transaction (no other writer between the snapshot and the versions
+ * taken), an object whose row moved past the cache is recorded at its
+ * row's version, in order, and what has no version of its own (a
+ * deletion; an object the cache lost track of) takes one of a block
+ * reserved from the database's counter, after every row's.
  */
 static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *err)
 {
 	struct api *a = n->a;
+	struct store *st = n->srt->st;
 	struct store_pod *pods = NULL;
 	struct store_namespace *nss = NULL;
 	struct store_event *evs = NULL;
-	size_t np = 0, nn = 0, ne = 0;
-	int64_t now;
+	struct resync_item *items = NULL;
+	size_t np = 0, nn = 0, ne = 0, ni = 0, cap = 0, nfresh = 0;
+	uint64_t cache_now = cache_rv(a->cache);
+	int64_t now = 0, last;
 	json_t *seen = json_object(), *extra = json_object(), *v;
 	const char *k;
-	void *tmp;
 	int ret;
 
 	if (!seen || !extra) {
@@ -763,29 +833,31 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 		json_decref(extra);
 		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	ret = store_rv(n->srt->st, &now, err);
-	if (ret == 0)
-		ret = store_pod_list(n->srt->st, NULL, &pods, &np, err);
-	if (ret == 0)
-		ret = store_namespace_list(n->srt->st, &nss, &nn, err);
-	if (ret == 0)
-		ret = store_event_list(n->srt->st, NULL, &evs, &ne, err);
-	if (ret == 0)
-		ret = list_policies_services(n, extra, err);
+	ret = store_begin(st, err);
 	if (ret < 0)
 		goto out;
+	ret = store_rv(st, &now, err);
+	if (ret == 0)
+		ret = store_pod_list(st, NULL, &pods, &np, err);
+	if (ret == 0)
+		ret = store_namespace_list(st, &nss, &nn, err);
+	if (ret == 0)
+		ret = store_event_list(st, NULL, &evs, &ne, err);
+	if (ret == 0)
+		ret = list_policies_services(n, extra, err);
 	json_object_foreach(extra, k, v) {
-		json_object_set_new(seen, k, json_true());
-		if (obj_rv(v) <= n->rv && json_object_get(n->known, k))
-			continue;
-		json_object_set(n->known, k, v);
-		ret = cache_apply(a->cache, kind_of_key(k), CACHE_MODIFIED, json_incref(v),
-				  cache_rv(a->cache) + 1);
+		int64_t rv = obj_rv(v);
+
 		if (ret < 0)
-			goto out;
+			break;
+		json_object_set_new(seen, k, json_true());
+		if (rv <= n->rv && json_object_get(n->known, k))
+			continue;
+		if (resync_add(&items, &ni, &cap, kind_of_key(k), CACHE_MODIFIED, k, json_incref(v),
+			       rv, cache_now) < 0)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	/* One version per change, the new ones above the database's. */
-	for (size_t i = 0; i < np + nn + ne; i++) {
+	for (size_t i = 0; ret == 0 && i < np + nn + ne; i++) {
 		char key[400];
 		enum api_kind kind;
 		json_t *obj;
@@ -814,33 +886,77 @@ static int resync_all(struct api_node *n, struct agent_todo *t, struct pn_err *e
 			obj = rv > n->rv || !json_object_get(n->known, key) ? node_event_object(ev) : NULL;
 		}
 		json_object_set_new(seen, key, json_true());
-		if (!obj)
-			continue;
-		json_object_set(n->known, key, obj);
-		ret = cache_apply(a->cache, kind, CACHE_MODIFIED, obj, cache_rv(a->cache) + 1);
-		if (ret < 0)
-			goto out;
+		if (obj && resync_add(&items, &ni, &cap, kind, CACHE_MODIFIED, key, obj, rv,
+				      cache_now) < 0)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	json_object_foreach_safe(n->known, tmp, k, v) {
+	json_object_foreach(n->known, k, v) {
 		enum api_kind kind = kind_of_key(k);
-		json_t *obj;
 
 		/* The Node and the slices are not rows: kept (slices_refresh
 		 * looks at the slices). */
+		if (ret < 0)
+			break;
 		if (kind == API_NODES || kind == API_ENDPOINTSLICES || kind == API_KIND_COUNT ||
 		    json_object_get(seen, k))
 			continue;
-		obj = json_deep_copy(v);
-		json_object_del(n->known, k);
-		if (obj && cache_apply(a->cache, kind, CACHE_DELETED, obj, cache_rv(a->cache) + 1) < 0)
-			break;
+		if (resync_add(&items, &ni, &cap, kind, CACHE_DELETED, k, json_deep_copy(v), 0,
+			       cache_now) < 0)
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 	}
-	/* The cache's versions ran ahead of the database's: keep mirroring
-	 * from the database's own. */
-	n->rv = now;
+	for (size_t i = 0; i < ni; i++)
+		nfresh += items[i].rv == 0;
+	last = now;
+	if (ret == 0 && nfresh)
+		ret = store_rv_reserve(st, (int64_t)nfresh, &last, err);
+	if (ret < 0) {
+		store_rollback(st);
+		goto out;
+	}
+	ret = store_commit(st, err);
+	if (ret < 0)
+		goto out;
+
+	/* The rows' own versions in order, then the reserved block. */
+	for (size_t i = 0, f = 0; i < ni; i++)
+		if (items[i].rv == 0)
+			items[i].rv = last - (int64_t)nfresh + (int64_t)++f;
+	qsort(items, ni, sizeof(*items), resync_item_cmp);
+	for (size_t i = 0; i < ni; i++) {
+		struct resync_item *it = &items[i];
+		json_t *obj = it->obj;
+
+		it->obj = NULL;
+		if (!obj)
+			continue;
+		if (it->type == CACHE_DELETED) {
+			/* As kube-apiserver: the deleted object at the deletion's version. */
+			char s[32];
+
+			snprintf(s, sizeof(s), "%lld", (long long)it->rv);
+			json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+					    json_string(s));
+			json_object_del(n->known, it->key);
+		} else if (json_object_set(n->known, it->key, obj) < 0) {
+			json_decref(obj);
+			ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+			break;
+		}
+		ret = cache_apply(a->cache, it->kind, it->type, obj, (uint64_t)it->rv);
+		if (ret < 0) {
+			ret = pn_error(err, PN_E_NOMEM, -ret, "mirror %s at version %lld", it->key,
+				       (long long)it->rv);
+			break;
+		}
+	}
+	/* Mirroring goes on from the database's version (the reserved
+	 * block included); a failure above is retried by the next resync. */
+	if (ret == 0)
+		n->rv = last;
 	t->namespaces = true;
 	n->slices_dirty = true;
 out:
+	resync_items_free(items, ni);
 	json_decref(seen);
 	json_decref(extra);
 	store_pod_array_free(pods, np);

@@ -399,7 +399,7 @@ void store_event_array_free(struct store_event *a, size_t n);
  * write of a pod, namespace or event in the transaction of the write, and
  * a log of those changes (the last STORE_CHANGES_KEPT), so that a reader
  * (podnetd) learns what any process changed, in order, without rereading
- * everything.
+ * everything.  PODNET_STORE_CHANGES_KEPT (1 to 8192) keeps fewer, for tests.
  */
 #define STORE_CHANGES_KEPT 8192
 enum store_change_type { STORE_CHANGE_ADDED = 0, STORE_CHANGE_MODIFIED, STORE_CHANGE_DELETED };
@@ -412,6 +412,11 @@ struct store_change {
 
 /* The latest resourceVersion. */
 int store_rv(struct store *st, int64_t *rv, struct pn_err *err) PN_MUST_CHECK;
+/* Take @count resourceVersions at once, logging no change (versions for
+ * what has none of its own: podnetd's resync after the log moved past
+ * it); *@last is the highest.  In the caller's transaction when one is open. */
+int store_rv_reserve(struct store *st, int64_t count, int64_t *last,
+		     struct pn_err *err) PN_MUST_CHECK;
 /* Take the next resourceVersion for a change of an object the database
  * does not hold (podnetd's Node: kind "nodes") and log it. */
 int store_touch(struct store *st, const char *kind, const char *key, int64_t *rv,
