@@ -799,11 +799,27 @@ int oci_kill(const struct oci_rt *rt, const char *id, int sig, bool all, struct 
 	return simple_call(rt, "kill", id, argv, err);
 }
 
+size_t oci_window(void)
+{
+	const char *e = getenv("PODNET_RUNTIME_WINDOW");
+	char *end;
+	long v;
+
+	if (e && *e) {
+		v = strtol(e, &end, 10);
+		if (!*end && v >= 1 && v <= 4096)
+			return (size_t)v;
+	}
+	v = sysconf(_SC_NPROCESSORS_ONLN);
+	return v >= 2 ? (size_t)v * 2 : 4;
+}
+
 /*
- * One verb for many containers at once: every runtime is started, then
- * each is waited for by its PID, so stopping a pod of N containers costs
- * about one runtime call, not N.  The first failure is returned (an id
- * that is already gone is none); the others are only counted.
+ * One verb for many containers at once: oci_window() runtimes run at a
+ * time, each waited for by its PID in order, so stopping a pod of N
+ * containers costs about N / window runtime calls, not N.  The first
+ * failure is returned (an id that is already gone is none); the others
+ * are only counted.
  */
 static int many_calls(const struct oci_rt *rt, const char *what, const char *const *ids, size_t n,
 		      const char *const *(*argv_of)(const char *id, void *ctx, const char **buf),
@@ -819,22 +835,22 @@ static int many_calls(const struct oci_rt *rt, const char *what, const char *con
 		ret = pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		cs[i].rt = rt;
-		cs[i].argv = argv_of(ids[i], ctx, bufs + i * 6);
-		if (rt_call_spawn(&cs[i], &e) == 0) {
-			started[i] = true;
-		} else if (ret == 0) {
-			ret = -(e.errnum ? e.errnum : EIO);
-			pn_err_move(err, &e);
+	for (size_t i = 0, win = oci_window(); i < n + win; i++) {
+		if (i < n) {
+			cs[i].rt = rt;
+			cs[i].argv = argv_of(ids[i], ctx, bufs + i * 6);
+			if (rt_call_spawn(&cs[i], &e) == 0) {
+				started[i] = true;
+			} else if (ret == 0) {
+				ret = -(e.errnum ? e.errnum : EIO);
+				pn_err_move(err, &e);
+			}
+			pn_err_free(&e);
 		}
-		pn_err_free(&e);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!started[i])
+		if (i < win || !started[i - win])
 			continue;
-		if (rt_call_finish(&cs[i], &e) == 0 && !call_ok(&cs[i]))
-			rt_failed(&cs[i], what, ids[i], &e);
+		if (rt_call_finish(&cs[i - win], &e) == 0 && !call_ok(&cs[i - win]))
+			rt_failed(&cs[i - win], what, ids[i - win], &e);
 		if (e.msg && e.errnum != ENOENT && ret == 0) {
 			ret = -(e.errnum ? e.errnum : EIO);
 			pn_err_move(err, &e);

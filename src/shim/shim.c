@@ -797,15 +797,16 @@ static void ctr_start(size_t idx)
 }
 
 /*
- * First attempt of every container, once the pause runs: every runtime is
- * started, then each is collected in plan order (by its PID: no other
- * child's status is taken, and waitpid(-1) does not run before the loop).
+ * First attempt of every container, once the pause runs: oci_window()
+ * runtimes run at a time, each collected in plan order (by its PID: no
+ * other child's status is taken, and waitpid(-1) does not run before the
+ * loop) before the next is started.
  * A container that fails to start does not hold the others back; its
  * immediate restart, if any, runs while the others' runtimes are collected.
  */
 static void ctr_start_all(void)
 {
-	size_t n = S.plan.n_ctrs;
+	size_t n = S.plan.n_ctrs, win;
 	struct ctr_launch *ls = n ? calloc(n, sizeof(*ls)) : NULL;
 
 	if (!ls) {
@@ -814,14 +815,16 @@ static void ctr_start_all(void)
 				ctr_start(i);
 		return;
 	}
-	shim_log("starting %zu containers at once", n);
-	for (size_t i = 0; i < n; i++)
-		if (!S.plan.ctrs[i].done)
+	win = oci_window();
+	shim_log("starting %zu containers, %zu at a time", n, win);
+	for (size_t i = 0; i < n + win; i++) {
+		if (i < n && !S.plan.ctrs[i].done)
 			ctr_launch(i, &ls[i]);
-	pn_fault_point("shim.runtimes-started");
-	for (size_t i = 0; i < n; i++)
-		if (!S.plan.ctrs[i].done)
-			ctr_launched(i, &ls[i]);
+		if (i + 1 == (n < win ? n : win))
+			pn_fault_point("shim.runtimes-started");
+		if (i >= win && !S.plan.ctrs[i - win].done)
+			ctr_launched(i - win, &ls[i - win]);
+	}
 	free(ls);
 }
 

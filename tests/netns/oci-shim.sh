@@ -188,7 +188,7 @@ t_match "$(st "$NX" .message)" "/no/such/binary" "StartError: the runtime's mess
 t_ok "StartError: the reason is in the container's log" grep -q 'stderr F .*/no/such/binary' "$(st "$NX" .logPath)"
 t_is "$(jq -r '.state + " " + (.ready|tostring)' "$POD_DIR/shim.json")" "running true" \
 	"pod B up despite the StartError"
-t_ok "shim.log: pod B's 5 containers started at once" grep -q 'starting 5 containers at once' "$POD_DIR/shim.log"
+t_ok "shim.log: pod B's 5 containers started concurrently (oci_window() at a time)" grep -Eq 'starting 5 containers, [0-9]+ at a time' "$POD_DIR/shim.log"
 until_ok 5 exited "$DO"
 t_is "$(st "$DO" '.state + " " + (.exitCode|tostring) + " " + .reason')" "exited 0 Completed" "Never, exit 0: Completed"
 t_is "$(ino /proc/"$(st "$SL" .pid)"/ns/pid)" "$(ino /proc/"$(jq -r .pausePid "$POD_DIR/shim.json")"/ns/pid)" \
