@@ -54,6 +54,8 @@ count_tap() {
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
+. tests/bounded.sh
+
 only=${1:-}
 # The fuzz targets (tests/fuzz, libFuzzer with ASan+UBSan), FUZZ_TIME
 # seconds each (default 60; FUZZ_TIME=0 skips them), FUZZ_JOBS at a time
@@ -163,7 +165,7 @@ for t in tests/netns/*.sh; do
 		wait -n
 	done
 	(
-		timeout -k "${TEST_KILL_AFTER:-30}" "${TEST_TIMEOUT:-600}" bash "$t" >"$(log_of "$name")" 2>&1
+		bounded "${TEST_TIMEOUT:-600}" bash "$t" >"$(log_of "$name")" 2>&1
 		echo $? >"$(log_of "$name").rc"
 	) &
 	netns_pids+=($!)
@@ -172,7 +174,7 @@ done
 for name in "${names[@]}"; do
 	rc=$(cat "$(log_of "$name").rc" 2>/dev/null || echo 1)
 	rm -f "$(log_of "$name").rc"
-	# timeout(1): 124 after its TERM (the test cleaned up, lib.sh), 137
+	# bounded: 124 after its TERM (the test cleaned up, lib.sh), 137
 	# after the KILL TEST_KILL_AFTER seconds later.
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "not ok timed out after ${TEST_TIMEOUT:-600} s" >>"$(log_of "$name")"
@@ -183,7 +185,7 @@ done
 for t in tests/faults/*.sh; do
 	[ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
 	case "$(basename "$t")" in lib.sh) continue ;; esac
-	run_tap "faults/$(basename "$t" .sh)" timeout "${FAULT_TIMEOUT:-900}" bash "$t"
+	run_tap "faults/$(basename "$t" .sh)" bounded "${FAULT_TIMEOUT:-900}" bash "$t"
 done
 
 # The fuzzers' results (they may still run: the faults above are short).
