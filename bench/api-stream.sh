@@ -24,59 +24,24 @@ shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-if [ -z "${PODNET_STREAMBENCH_NODE:-}" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "bench/api-stream: needs root (namespaces, containers)" >&2
-		exit 1
-	fi
-	command -v kubectl >/dev/null || { echo "bench/api-stream: kubectl missing" >&2; exit 1; }
-	export PODNET_STREAMBENCH_NODE=1
-	exec timeout -k 30 1200 unshare --mount --net --propagation private -- bash "$0" "$@"
-fi
+. bench/lib-api.sh
+bench_node streambench 1200 "$@"
 
 MB=${BENCH_STREAM_MB:-64}
 ROUNDS=${BENCH_STREAM_ROUNDS:-3}
 SECS=${BENCH_API_SECONDS:-10}
 CLIENTS=${BENCH_API_CLIENTS:-16}
 PODNETD=$(realpath "${BENCH_STREAM_PODNETD:-$ROOT/build/bin/podnetd}")
-mount -t tmpfs -o mode=0755 podnet-streambench-run /run
-mount -t tmpfs -o mode=0755 podnet-streambench-varlib /var/lib
-mkdir -p /run/netns /var/lib/cni /var/lib/podnet
-ip link set lo up
-# An uplink of the node's own (a veth pair, nothing behind it).
-ip link add eth0 type veth peer name eth0-peer
-ip addr add 192.0.2.10/24 dev eth0
-ip link set eth0-peer up
-ip link set eth0 up
-ip route add default via 192.0.2.1 dev eth0
-T=$(mktemp -d /tmp/podnet-streambench.XXXXXX)
-cp -a "$ROOT/build/bin" "$T/bin"
-cp "$PODNETD" "$T/bin/podnetd"
-BIN=$T/bin
-export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE_DIR=/var/lib/cni
-export CNI_PATH=$BIN:/usr/lib/cni KUBECONFIG=$T/admin.conf HOME=$T/home
-mkdir -p "$HOME" "$T/net.d"
-PID=""
+bench_node_setup streambench
+cp "$PODNETD" "$BIN/podnetd"
 PF=""
 cleanup() {
 	set +e
 	[ -n "$PF" ] && kill "$PF" 2>/dev/null && wait "$PF" 2>/dev/null
-	"$BIN/podnet" delete pods --all --grace-period=0 >/dev/null 2>&1
-	for u in $(ls /var/lib/podnet/pods 2>/dev/null); do
-		pkill -KILL -f "podnet-shim.*--pod-uid $u" 2>/dev/null
-	done
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$T"
+	bench_cleanup
 }
 trap cleanup EXIT
-
-"$BIN/podnetd" --pki-dir "$T/pki" --kubeconfig-out "$KUBECONFIG" -v 1 2>"$T/podnetd.log" &
-PID=$!
-for _ in $(seq 100); do
-	kubectl get --raw /readyz >/dev/null 2>&1 && break
-	sleep 0.1
-done
-API=$(awk '/server:/ { print $2 }' "$KUBECONFIG")
+bench_podnetd -v 1
 
 # The stream pod: a server on its loopback that sends MB MiB to each
 # client, then closes; and nine idle pods for the requests/s figure.

@@ -386,28 +386,45 @@ static pid_t shim_stop(const char *pod_dir, int64_t grace)
 	return pid;
 }
 
-/* ---- the lifecycle lock */
+/* ---- the lock files */
 
-int podrt_lifecycle_lock(struct podrt *rt, bool shared, int *fd, struct pn_err *err)
+/*
+ * Opens <root>/@name, creating it, and waits for a lock on it: @fl, an OFD
+ * record lock, or when @fl is NULL flock(2) @op on the whole file.  A signal
+ * that interrupts the wait only restarts it.  On success *@fd holds the lock
+ * (closing it drops the lock); on failure it is -1, nothing stays open and
+ * @err names the file, and @what, if not NULL, what the lock stands for.
+ */
+static int lock_file(struct podrt *rt, const char *name, int op, const struct flock *fl,
+		     const char *what, int *fd, struct pn_err *err)
 {
 	char path[PATH_MAX];
 	int f;
 
 	*fd = -1;
-	snprintf(path, sizeof(path), "%s/" LIFECYCLE_LOCK, rt->root);
+	snprintf(path, sizeof(path), "%s/%s", rt->root, name);
 	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f < 0)
 		return pn_error(err, PN_E_STATE, errno, "cannot open %s", path);
-	while (flock(f, shared ? LOCK_SH : LOCK_EX) < 0) {
+	while ((fl ? fcntl(f, F_OFD_SETLKW, fl) : flock(f, op)) < 0) {
 		int e = errno;
 
 		if (e == EINTR)
 			continue;
 		close(f);
+		if (what)
+			return pn_error(err, PN_E_STATE, e, "cannot lock %s in %s", what, path);
 		return pn_error(err, PN_E_STATE, e, "cannot lock %s", path);
 	}
 	*fd = f;
 	return 0;
+}
+
+/* ---- the lifecycle lock */
+
+int podrt_lifecycle_lock(struct podrt *rt, bool shared, int *fd, struct pn_err *err)
+{
+	return lock_file(rt, LIFECYCLE_LOCK, shared ? LOCK_SH : LOCK_EX, NULL, NULL, fd, err);
 }
 
 void podrt_lifecycle_unlock(int fd)
@@ -448,24 +465,10 @@ static int pod_lock(struct podrt *rt, const char *uid, int *fd, struct pn_err *e
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
 			    .l_start = pod_lock_offset(uid), .l_len = 1 };
-	char path[PATH_MAX];
-	int f;
+	char what[PATH_MAX];
 
-	*fd = -1;
-	snprintf(path, sizeof(path), "%s/" PODS_LOCK, rt->root);
-	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (f < 0)
-		return pn_error(err, PN_E_STATE, errno, "cannot open %s", path);
-	while (fcntl(f, F_OFD_SETLKW, &fl) < 0) {
-		int e = errno;
-
-		if (e == EINTR)
-			continue;
-		close(f);
-		return pn_error(err, PN_E_STATE, e, "cannot lock pod %s in %s", uid, path);
-	}
-	*fd = f;
-	return 0;
+	snprintf(what, sizeof(what), "pod %s", uid);
+	return lock_file(rt, PODS_LOCK, 0, &fl, what, fd, err);
 }
 
 static void pod_unlock(int fd)

@@ -29,15 +29,6 @@ fault_node
 sb_of() { db "select sandbox_id from pods where name='$1'"; }
 ip_of() { $P get pod "$1" -o jsonpath='{.status.podIP}'; }
 shim_of() { jq -r .pid "$PODNET_ROOT/pods/$(db "select uid from pods where name='$1'")/shim.json"; }
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 no_leaks() {
 	local l
 	l=$(node_leaks)

@@ -46,16 +46,6 @@ YAML
 	done
 }
 running() { [ "$($P get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; }
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 pod_dir() { echo "/var/lib/podnet/pods/$($P get pod "$1" -o jsonpath='{.metadata.uid}')"; }
 # settled DIR: container 0 of the plan in DIR runs the plan's image.
 settled() {
@@ -78,13 +68,6 @@ gens() {
 	echo "$n:$(grep -c " $1/containers/$id/" /proc/self/mountinfo):$other"
 }
 one_rootfs() { [[ $(gens "$1") =~ ^[01]:1:0$ ]]; }
-leftovers() {
-	echo "pods=$(count $P get pods -A --no-headers) netns=$(count ip netns list)" \
-		"dirs=$(count ls -A /var/lib/podnet/pods) cache=$(count ls -A /var/lib/cni/results)" \
-		"leases=$(leases podnet)" \
-		"procs=$(pgrep -c -f -x "sleep $MARK") mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"
-}
-clean="pods=0 netns=0 dirs=0 cache=0 leases=0 procs=0 mounts=0"
 
 # --- 8 updates of one pod at once ------------------------------------------
 rpod race host 0 >"$T/race-0.yaml"
@@ -148,7 +131,7 @@ t_is "$($P get pod slow -o jsonpath='{.metadata.labels.v}')" "2" "and the pod th
 t_ok "the containers run it" wait_for 60 settled "$sd"
 t_ok "slow runs" wait_for 60 running slow
 t_is "$(rc_out $P delete pod slow --grace-period=0)" '0:pod "slow" deleted' "delete slow"
-t_is "$(leftovers)" "$clean" "nothing left of race and slow"
+t_is "$(leftovers)" "$NO_LEFTOVERS" "nothing left of race and slow"
 
 # --- an update racing delete -------------------------------------------------
 dirty=0
@@ -175,7 +158,7 @@ for d in 0 0.05 0.1 0.2 0.4; do
 	# Anything the update made after the delete would outlive it.
 	sleep 0.5
 	l=$(leftovers)
-	[ "$l" = "$clean" ] || { dirty=1; echo "#   delay $d: after delete: $l"; $P delete pods --all --grace-period=0 --force >/dev/null 2>&1; $P gc >/dev/null 2>&1; }
+	[ "$l" = "$NO_LEFTOVERS" ] || { dirty=1; echo "#   delay $d: after delete: $l"; $P delete pods --all --grace-period=0 --force >/dev/null 2>&1; $P gc >/dev/null 2>&1; }
 done
 t_is "$dirty" 0 "update racing delete at 5 offsets: each pod fully gone, nothing left"
 

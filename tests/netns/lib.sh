@@ -9,7 +9,10 @@
 #   . "$(dirname "$0")/lib.sh"
 #   node_enter "$@"
 # then TAP assertions (t_ok, t_notok, t_is, t_match, t_empty; count and
-# leases for numbers read back), and t_done last.
+# leases for numbers read back), and t_done last.  wait_for SECONDS CMD...
+# waits for a state instead of sleeping; a test that runs pods with the CLI
+# ($P, containers that sleep $MARK) checks with leftovers = $NO_LEFTOVERS
+# that they left nothing behind.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${PODNET_BIN:-$ROOT/build/bin}
@@ -161,9 +164,32 @@ count() {
 pid_gone() { [[ $1 =~ ^[1-9][0-9]*$ ]] && ! kill -0 "$1" 2>/dev/null; }
 # rc_out CMD...: "EXIT:OUTPUT" of CMD (stdout and stderr), to match both.
 rc_out() { local out; out=$("$@" 2>&1); echo "$?:$out"; }
+# wait_for SECONDS CMD...: poll CMD (its output dropped) every 0.1 s until it
+# succeeds; fails if it has not within SECONDS.  Be generous: a loaded
+# machine is slow, and a wait that succeeds costs only its own time.
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # leases NET [DIR]: how many leases the store DIR/NET holds (default DIR
 # /var/lib/cni/networks); an error, not 0, when the store does not exist.
 leases() { count -m '^([0-9]+\.){3}[0-9]+$|:' ls -1 "${2:-/var/lib/cni/networks}/$1"; }
+# leftovers: what pods left on the node, one count a kind: $NO_LEFTOVERS
+# when nothing.  Counts the processes that run `sleep $MARK` (the node
+# shares the machine's PID namespace: only the test's own are counted) and
+# asks $P for the pods.
+leftovers() {
+	echo "pods=$(count $P get pods -A --no-headers) netns=$(count ip netns list)" \
+		"dirs=$(count ls -A /var/lib/podnet/pods) cache=$(count ls -A /var/lib/cni/results)" \
+		"leases=$(leases podnet)" \
+		"procs=$(pgrep -c -f -x "sleep $MARK") mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"
+}
+NO_LEFTOVERS="pods=0 netns=0 dirs=0 cache=0 leases=0 procs=0 mounts=0"
 t_done() {
 	echo "1..$_t_n"
 	[ $_t_failed -eq 0 ]

@@ -39,16 +39,6 @@ spec:
 YAML
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 status_is() { [[ "$($P get pod "$1" --no-headers 2>/dev/null | awk '{print $3}')" =~ ^($2)$ ]]; }
 restarted() { [ "$($P get pod "$1" -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1 ]; }
 
@@ -207,14 +197,7 @@ spec:
   - { name: k3, image: host, command: [sleep, "$MARK"] }
 YAML
 t_ok "delete pod1" $P delete pod pod1
-leftovers() {
-	echo "pods=$(count $P get pods -A --no-headers) netns=$(count ip netns list)" \
-		"dirs=$(count ls -A /var/lib/podnet/pods) cache=$(count ls -A /var/lib/cni/results)" \
-		"leases=$(leases podnet)" \
-		"procs=$(pgrep -c -f -x "sleep $MARK") mounts=$(grep -c ' /var/lib/podnet/' /proc/self/mountinfo)"
-}
-clean="pods=0 netns=0 dirs=0 cache=0 leases=0 procs=0 mounts=0"
-t_is "$(leftovers)" "$clean" "a clean node before the kill tests"
+t_is "$(leftovers)" "$NO_LEFTOVERS" "a clean node before the kill tests"
 # kill_apply DELAY: start `apply kp`, SIGKILL it after DELAY seconds; true
 # if that left kp half-made (ContainerCreating), else kp is removed.
 kill_apply() {
@@ -250,7 +233,7 @@ for d in 0.02 0.07 0.12 0.16 0.2; do
 		dirty=1
 		echo "#   gc: $(cat "$T/gc.out")"
 	fi
-	[ "$(leftovers)" = "$clean" ] || { dirty=1; echo "#   after gc: $(leftovers)"; }
+	[ "$(leftovers)" = "$NO_LEFTOVERS" ] || { dirty=1; echo "#   after gc: $(leftovers)"; }
 done
 t_ok "apply killed half-way ($caught of 5 delays caught it ContainerCreating, $started of them admitted and started by gc)" \
 	test $caught -ge 1
@@ -260,7 +243,7 @@ for d in 0.04 0.14; do
 	kill_apply $d || continue
 	caught=$((caught + 1))
 	[ "$($P delete pod kp 2>&1)" = 'pod "kp" deleted' ] || dirty=1
-	[ "$(leftovers)" = "$clean" ] || { dirty=1; echo "#   after delete: $(leftovers)"; }
+	[ "$(leftovers)" = "$NO_LEFTOVERS" ] || { dirty=1; echo "#   after delete: $(leftovers)"; }
 done
 t_ok "apply killed half-way again ($caught of 2)" test $caught -ge 1
 t_is "$dirty" "0" "podnet delete of the half-made pod leaves nothing"
@@ -289,6 +272,6 @@ done
 rcs=""
 for p in "${pids[@]}"; do wait "$p"; rcs+="$?"; done
 t_is "$rcs" "0000" "4 parallel deletes succeed"
-t_is "$(leftovers)" "$clean" "nothing left after the parallel deletes"
+t_is "$(leftovers)" "$NO_LEFTOVERS" "nothing left after the parallel deletes"
 t_match "$($P get pods 2>&1)" "No resources found in default namespace\." "get pods is empty"
 t_done

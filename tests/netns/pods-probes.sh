@@ -19,17 +19,6 @@ export PODNET_ROOT=/var/lib/podnet PODNET_CNI_CONF_DIR=$T/net.d PODNET_CNI_CACHE
 P=$BIN/podnet
 on_cleanup "$P delete pod rp lv st sf; $P gc"
 
-# wait_for SECONDS CMD...: CMD succeeds within SECONDS (generous: a loaded
-# machine is slow, and a wait that succeeds costs only its own time).
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ready_is() { [ "$($P get pod "$1" --no-headers 2>/dev/null | awk '{print $2}')" = "$2" ]; }
 jp() { $P get pod "$1" -o jsonpath="$2"; }
 restarted() { [ "$(jp "$1" '{.status.containerStatuses[0].restartCount}' 2>/dev/null)" -ge 1 ]; }

@@ -50,17 +50,6 @@ cat >"$PODNET_CNI_CONF_DIR/10-podnet.conflist" <<'JSON'
 }
 JSON
 
-# wait_for SECONDS CMD...: CMD succeeds within SECONDS (generous: a loaded
-# machine is slow, and a wait that succeeds costs only its own time).
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ready_is() { [ "$($P get pod "$1" --no-headers 2>/dev/null | awk '{print $2}')" = "$2" ]; }
 podip() { $P get pod "$1" -o jsonpath='{.status.podIP}'; }
 svcip() { $P get svc "$1" -o jsonpath='{.spec.clusterIP}'; }

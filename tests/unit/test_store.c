@@ -940,6 +940,121 @@ static void test_versions(struct store *st)
 	pn_err_free(&err);
 }
 
+/* store_rv_reserve: a block of versions that logs no change (podnetd's
+ * resync numbers what has no version of its own with it), alone or in the
+ * caller's transaction; the log goes on after the block without a gap a
+ * reader would take for lost changes. */
+static void test_rv_reserve(struct store *st)
+{
+	struct store_change *ch = NULL;
+	struct pn_err err = { 0 };
+	int64_t rv0 = 0, rv = 0, last = 0;
+	size_t n = 0;
+
+	is_int(store_rv(st, &rv0, &err), 0, "current resourceVersion");
+	is_int(store_rv_reserve(st, 5, &last, &err), 0, "reserve 5 alone: %s", pn_err_msg(&err));
+	is_int(last, rv0 + 5, "returns the highest of the block");
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 5, "the counter moved by 5");
+	is_int(store_rv_reserve(st, 1, &last, &err), 0, "reserve 1");
+	is_int(last, rv0 + 6, "the next one");
+
+	is_int(store_begin(st, &err), 0, "begin");
+	is_int(store_rv_reserve(st, 3, &last, &err), 0, "reserve 3 in an open transaction: %s",
+	       pn_err_msg(&err));
+	is_int(last, rv0 + 9, "the highest of the block");
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 9, "seen in the transaction");
+	is_int(store_commit(st, &err), 0, "commit");
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 9, "kept by the commit");
+	is_int(store_begin(st, &err), 0, "begin");
+	is_int(store_rv_reserve(st, 4, &last, &err), 0, "reserve 4, then roll back");
+	store_rollback(st);
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 9, "the caller's transaction: a rollback takes the block back");
+
+	last = -1;
+	is_int(store_rv_reserve(st, 0, &last, &err), -EINVAL, "reserve 0: EINVAL");
+	is_int(err.code, PN_E_BAD_REQUEST, "BadRequest");
+	is_int(store_rv_reserve(st, -3, &last, &err), -EINVAL, "reserve -3: EINVAL");
+	is_int(store_rv(st, &rv, &err), 0, "rv");
+	is_int(rv, rv0 + 9, "a refused reservation takes nothing");
+	pn_err_free(&err);
+
+	is_int(store_changes(st, rv0 + 9, &ch, &n, &err), 0,
+	       "changes after the block's end, none yet: %s", pn_err_msg(&err));
+	is_int(n, 0, "none");
+	store_change_array_free(ch, n);
+	ch = NULL;
+	is_int(store_touch(st, "nodes", "reserve", &rv, &err), 0, "a change after the block");
+	is_int(rv, rv0 + 10, "takes the next version");
+	is_int(store_changes(st, rv0 + 9, &ch, &n, &err), 0,
+	       "changes after the block's end: not stale: %s", pn_err_msg(&err));
+	ok(n == 1 && ch[0].rv == rv0 + 10 && !strcmp(ch[0].kind, "nodes") &&
+		   !strcmp(ch[0].key, "reserve"),
+	   "that change");
+	store_change_array_free(ch, n);
+	ch = NULL;
+	is_int(store_changes(st, rv0, &ch, &n, &err), 0, "changes from before the blocks");
+	ok(n == 1 && ch[0].rv == rv0 + 10, "the blocks logged nothing");
+	store_change_array_free(ch, n);
+	pn_err_free(&err);
+}
+
+/* changes_kept: open a fresh database with PODNET_STORE_CHANGES_KEPT=@value
+ * (NULL: unset), make 12 changes, and ask for the changes after the first
+ * version: the return of store_changes(). */
+static int changes_kept(const char *value, const char *sub, size_t *n)
+{
+	const char *root = root_path(sub);
+	struct store_change *ch = NULL;
+	struct store *st = NULL;
+	struct pn_err err = { 0 };
+	int64_t rv0 = 0, rv = 0;
+	int ret;
+
+	*n = 0;
+	if (value)
+		setenv("PODNET_STORE_CHANGES_KEPT", value, 1);
+	else
+		unsetenv("PODNET_STORE_CHANGES_KEPT");
+	ret = store_open(root, &st, &err);
+	unsetenv("PODNET_STORE_CHANGES_KEPT");
+	if (!ret)
+		ret = store_rv(st, &rv0, &err);
+	for (int i = 0; !ret && i < 12; i++)
+		ret = store_touch(st, "nodes", "kept", &rv, &err);
+	if (!ret)
+		ret = store_changes(st, rv0, &ch, n, &err);
+	else
+		printf("# %s: %s\n", sub, pn_err_msg(&err));
+	store_change_array_free(ch, *n);
+	store_close(st);
+	pn_err_free(&err);
+	return ret;
+}
+
+/* PODNET_STORE_CHANGES_KEPT: a short log for tests (1 to 8192); anything
+ * else keeps the default 8192. */
+static void test_changes_kept(void)
+{
+	static const char *const bad[] = { "0", "x", "9999", "4x", "" };
+	char sub[32];
+	size_t n = 0;
+
+	is_int(changes_kept("4", "kept-4", &n), -ESTALE,
+	       "PODNET_STORE_CHANGES_KEPT=4: 12 changes later the first ones are gone (-ESTALE)");
+	is_int(changes_kept(NULL, "kept-unset", &n), 0, "unset: the 12 changes are kept");
+	is_int(n, 12, "all 12");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(sub, sizeof(sub), "kept-bad-%zu", i);
+		is_int(changes_kept(bad[i], sub, &n), 0,
+		       "PODNET_STORE_CHANGES_KEPT=\"%s\": the default", bad[i]);
+		is_int(n, 12, "all 12 changes kept");
+	}
+}
+
 /* Events: recorded, aggregated as kubelet does, listed, expired. */
 static void test_events(struct store *st)
 {
@@ -1193,8 +1308,10 @@ int main(void)
 	test_prefix(st);
 	test_versions(st);
 	test_events(st);
+	test_rv_reserve(st);
 	test_busy(st, root_path("main"));
 	store_close(st);
+	test_changes_kept();
 	test_concurrent_writers();
 	test_name_race();
 	test_sigkill();

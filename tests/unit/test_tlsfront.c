@@ -149,37 +149,30 @@ struct bulk {
 	bool same;
 };
 
-static void *plain_send(void *arg)
+/* All @k bytes of @buf to @fd: @k, or -1. */
+static ssize_t write_all(int fd, const char *buf, size_t k)
 {
-	struct bulk *b = arg;
-	char buf[65536];
-	size_t off = 0;
+	size_t d = 0;
 
-	while (off < b->n) {
-		size_t k = b->n - off < sizeof(buf) ? b->n - off : sizeof(buf);
-		ssize_t w;
+	while (d < k) {
+		/* The reader made the fd nonblocking (one file description
+		 * for both threads). */
+		struct pollfd p = { fd, POLLOUT, 0 };
+		ssize_t w = write(fd, buf + d, k - d);
 
-		for (size_t i = 0; i < k; i++)
-			buf[i] = (char)pattern(off + i, b->seed);
-		for (size_t d = 0; d < k; d += (size_t)w) {
-			/* The reader made the fd nonblocking (one file
-			 * description for both threads). */
-			struct pollfd p = { b->fd, POLLOUT, 0 };
-
-			w = write(b->fd, buf + d, k - d);
-			if (w < 0 && errno == EAGAIN && poll(&p, 1, 30000) > 0)
-				w = 0;
-			else if (w <= 0)
-				goto out;
-		}
-		off += k;
+		if (w < 0 && errno == EAGAIN && poll(&p, 1, 30000) > 0)
+			continue;
+		if (w <= 0)
+			return -1;
+		d += (size_t)w;
 	}
-out:
-	shutdown(b->fd, SHUT_WR);
-	return NULL;
+	return (ssize_t)k;
 }
 
-static void *tls_send(void *arg)
+/* One direction's sender: b->n bytes of the pattern from b's side, then
+ * its half-close (the plain fd's FIN, the client's close_notify).  A TLS
+ * send may take only part of the buffer (one record). */
+static void *bulk_send(void *arg)
 {
 	struct bulk *b = arg;
 	char buf[65536];
@@ -191,12 +184,15 @@ static void *tls_send(void *arg)
 
 		for (size_t i = 0; i < k; i++)
 			buf[i] = (char)pattern(off + i, b->seed);
-		w = gnutls_record_send(b->c->s, buf, k);
+		w = b->c ? gnutls_record_send(b->c->s, buf, k) : write_all(b->fd, buf, k);
 		if (w < 0)
 			break;
 		off += (size_t)w;
 	}
-	gnutls_bye(b->c->s, GNUTLS_SHUT_WR);
+	if (b->c)
+		gnutls_bye(b->c->s, GNUTLS_SHUT_WR);
+	else
+		shutdown(b->fd, SHUT_WR);
 	return NULL;
 }
 
@@ -337,8 +333,8 @@ int main(void)
 		char *big = malloc(65536);
 		bool up_eof = false, down_eof = false;
 
-		pthread_create(&t1, NULL, tls_send, &up);
-		pthread_create(&t2, NULL, plain_send, &down);
+		pthread_create(&t1, NULL, bulk_send, &up);
+		pthread_create(&t2, NULL, bulk_send, &down);
 		/* This thread reads both: the plain side with poll, the
 		 * client's session only here (the sender only sends). */
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
