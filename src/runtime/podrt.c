@@ -364,8 +364,11 @@ static int64_t pod_grace(const struct store_pod *sp)
 /*
  * Tell a live shim to stop within @grace seconds.  The grace period rides
  * on the signal (sigqueue(3) value; the shim's README): a delete may ask
- * for less than the pod's own, down to 0.  Returns the shim's pid, 0 when
- * no shim is alive.
+ * for less than the pod's own, down to 0.  A stopped shim (SIGSTOP) is
+ * continued, as systemd follows its stop signal with SIGCONT
+ * (systemd.kill(5)): it would take the SIGTERM only then, and be killed
+ * as stuck after grace + 30 s instead of stopping its containers in their
+ * grace period.  Returns the shim's pid, 0 when no shim is alive.
  */
 static pid_t shim_stop(const char *pod_dir, int64_t grace)
 {
@@ -381,6 +384,8 @@ static pid_t shim_stop(const char *pod_dir, int64_t grace)
 		pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
 		if (pid <= 1 || sigqueue(pid, SIGTERM, v) < 0)
 			pid = 0;
+		else
+			kill(pid, SIGCONT);
 	}
 	json_decref(shim);
 	return pid;
@@ -2953,6 +2958,32 @@ static int image_change_mount(struct podrt *rt, struct image_change *ch, const c
 }
 
 /*
+ * The revision of a plan the running shim of @sp has not taken (plan.json
+ * newer than shim.json's planRevision: an earlier update timed out), or 0.
+ */
+static json_int_t plan_pending(const struct store_pod *sp, const char *pod_dir)
+{
+	char path[PATH_MAX];
+	json_t *plan, *shim, *taken;
+	json_int_t rev = 0;
+
+	if (sp->state != STORE_POD_READY || !shim_alive(pod_dir))
+		return 0;
+	snprintf(path, sizeof(path), "%s/plan.json", pod_dir);
+	plan = read_json(path);
+	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
+	shim = read_json(path);
+	taken = json_object_get(shim, "planRevision");
+	if (json_is_integer(taken))
+		rev = json_integer_value(json_object_get(plan, "revision"));
+	if (rev <= json_integer_value(taken))
+		rev = 0;
+	json_decref(plan);
+	json_decref(shim);
+	return rev;
+}
+
+/*
  * Mount the changed images' root file systems and write the plan that
  * names them.  On failure everything made is released and the plan is the
  * old one.  Nothing to do (no image changed, the pod not running): 0 with
@@ -3043,26 +3074,64 @@ static void image_change_abort(struct image_change *ch)
 }
 
 /*
- * Tell the shim (SIGUSR2) and wait, bounded, until its shim.json says it
- * took this plan (planRevision): the update is then the shim's, and the
- * next one (the pod lock is held) cannot overwrite a plan not yet read.
- * A shim that is gone or stopping meanwhile ends the wait: a dead sandbox
- * is re-created from the stored spec, a stopping one ends.  A dead shim
- * has nothing to restart: the new root file systems wait in their
- * generation dirs, released with the pod.
+ * How long an update waits for the shim: UPDATE_TAKE_MAX_S, or less with
+ * PODNET_UPDATE_TAKE_S (1 to 60), so that a test of a shim that never
+ * takes its plan (stopped with SIGSTOP) does not wait a minute per update.
  */
-static int image_change_commit(const struct store_pod *sp, struct image_change *ch,
-			       struct pn_err *err)
+static int update_take_s(void)
 {
-	uint64_t deadline = pn_now_ns() + (uint64_t)UPDATE_TAKE_MAX_S * 1000000000;
+	const char *e = getenv("PODNET_UPDATE_TAKE_S");
+	char *end;
+	long v = e ? strtol(e, &end, 10) : 0;
+
+	if (e && *e && !*end && v >= 1 && v <= UPDATE_TAKE_MAX_S)
+		return (int)v;
+	return UPDATE_TAKE_MAX_S;
+}
+
+/* Is @pid stopped by a signal (SIGSTOP, SIGTSTP: state T in proc(5)'s
+ * stat) or by a tracer (t)?  Such a shim takes no signal until continued. */
+static bool pid_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	/* The command may hold ')' and spaces: the state follows the last ')'. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+}
+
+/*
+ * Tell the shim of @pod_dir (SIGUSR2) and wait, bounded, until its
+ * shim.json says it took plan @revision (planRevision): the update is then
+ * the shim's, and the next one (the pod lock is held) cannot overwrite a
+ * plan not yet read.  A shim that is gone or stopping meanwhile ends the
+ * wait: a dead sandbox is re-created from the stored spec, a stopping one
+ * ends.  A shim that does not take it in time (stopped, stuck) is an
+ * error that says the spec is stored (@what) and the pod does not run it:
+ * the signal stays pending, so the shim takes the plan when it runs again,
+ * and the next update or apply of the pod waits for that again.
+ */
+static int plan_taken_wait(const struct store_pod *sp, const char *pod_dir, json_int_t revision,
+			   enum podrt_update_result what, struct pn_err *err)
+{
+	int take_s = update_take_s();
+	uint64_t deadline = pn_now_ns() + (uint64_t)take_s * 1000000000;
 	char path[PATH_MAX];
 	json_int_t taken = -1;
 	pid_t pid = 0;
-	int ret = 0;
 
-	if (!ch->old_plan)
-		goto out;
-	snprintf(path, sizeof(path), "%s/shim.json", ch->pod_dir);
+	snprintf(path, sizeof(path), "%s/shim.json", pod_dir);
 	for (bool first = true;; first = false) {
 		json_t *shim = read_json(path);
 		const char *state = json_string_value(json_object_get(shim, "state"));
@@ -3073,26 +3142,47 @@ static int image_change_commit(const struct store_pod *sp, struct image_change *
 		pid = (pid_t)json_integer_value(json_object_get(shim, "pid"));
 		taken = json_integer_value(json_object_get(shim, "planRevision"));
 		json_decref(shim);
-		if ((echoes && taken >= ch->revision) || !live || pid <= 1 ||
-		    !shim_alive(ch->pod_dir))
-			break;
+		if ((echoes && taken >= revision) || !live || pid <= 1 || !shim_alive(pod_dir))
+			return 0;
 		if (first && kill(pid, SIGUSR2) < 0) {
 			pn_warn("pod %s: cannot signal its shim: %s", sp->name, strerror(errno));
-			break;
+			return 0;
 		}
 		if (!echoes)
+			return 0;
+		if (pn_now_ns() >= deadline)
 			break;
-		if (pn_now_ns() >= deadline) {
-			ret = pn_error(err, PN_E_TIMEOUT, ETIMEDOUT,
-				       "pod \"%s\": its shim (pid %d) did not take the update (plan "
-				       "revision %lld, it runs %lld) within %d s; see %s/shim.log",
-				       sp->name, (int)pid, (long long)ch->revision, (long long)taken,
-				       UPDATE_TAKE_MAX_S, ch->pod_dir);
-			break;
-		}
 		poll(NULL, 0, 20);
 	}
-out:
+	if (pid_stopped(pid))
+		return pn_error(err, PN_E_TIMEOUT, ETIMEDOUT,
+				"pod \"%s\" %s, but its shim (pid %d) is stopped: it has not taken "
+				"the pod's plan (revision %lld, it runs %lld) within %d s, and takes "
+				"it once continued (SIGCONT); see %s/shim.log",
+				sp->name, what == PODRT_UNCHANGED ? "unchanged" : "configured",
+				(int)pid, (long long)revision, (long long)taken, take_s, pod_dir);
+	return pn_error(err, PN_E_TIMEOUT, ETIMEDOUT,
+			"pod \"%s\" %s, but its shim (pid %d) has not taken the pod's plan "
+			"(revision %lld, it runs %lld) within %d s: its containers run the "
+			"previous spec until it does; see %s/shim.log",
+			sp->name, what == PODRT_UNCHANGED ? "unchanged" : "configured", (int)pid,
+			(long long)revision, (long long)taken, take_s, pod_dir);
+}
+
+/*
+ * The plan of the update (or, with no image changed, one an earlier update
+ * left untaken) to the shim, and its answer awaited.  A dead shim has
+ * nothing to restart: the new root file systems wait in their generation
+ * dirs, released with the pod.
+ */
+static int image_change_commit(const struct store_pod *sp, struct image_change *ch,
+			       struct pn_err *err)
+{
+	json_int_t rev = ch->old_plan ? ch->revision : plan_pending(sp, ch->pod_dir);
+	int ret = 0;
+
+	if (rev > 0)
+		ret = plan_taken_wait(sp, ch->pod_dir, rev, PODRT_CONFIGURED, err);
 	image_change_free(ch);
 	return ret;
 }
@@ -3166,6 +3256,18 @@ int podrt_pod_update(struct podrt *rt, struct pn_pod *pod, const struct podrt_wr
 		goto out;
 	}
 	if (!strcmp(spec, cur->spec_json)) {
+		char pod_dir[PATH_MAX];
+		json_int_t rev;
+
+		/* The spec is stored, but is it run?  An update that timed out
+		 * is waited for again: "unchanged" says the pod runs it. */
+		pod_dir_path(rt, cur->uid, pod_dir, sizeof(pod_dir));
+		rev = w && w->dry_run ? 0 : plan_pending(cur, pod_dir);
+		if (rev > 0) {
+			ret = plan_taken_wait(cur, pod_dir, rev, PODRT_UNCHANGED, err);
+			if (ret < 0)
+				goto out;
+		}
 		if (out) {
 			*out = cur;
 			cur = NULL;
