@@ -2984,6 +2984,28 @@ static json_int_t plan_pending(const struct store_pod *sp, const char *pod_dir)
 }
 
 /*
+ * Root file systems a plan the shim has not read named, now replaced: the
+ * shim releases those it does not use (shim README, supersededRootfs).
+ * Nobody else could: the shim may read that plan until this one is
+ * written, so podnet cannot know they were never used.
+ */
+static int superseded_add(json_t *pc, struct pn_err *err)
+{
+	json_t *rootfs = json_object_get(pc, "rootfs"), *list = json_object_get(pc, "supersededRootfs");
+
+	if (!json_is_string(rootfs))
+		return 0;
+	if (!json_is_array(list)) {
+		list = json_array();
+		if (json_object_set_new(pc, "supersededRootfs", list) < 0)
+			list = NULL;
+	}
+	if (!list || json_array_append(list, rootfs) < 0)
+		return pn_error(err, PN_E_NOMEM, ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
  * Mount the changed images' root file systems and write the plan that
  * names them.  On failure everything made is released and the plan is the
  * old one.  Nothing to do (no image changed, the pod not running): 0 with
@@ -2995,7 +3017,7 @@ static int image_change_prepare(struct podrt *rt, const struct store_pod *sp,
 {
 	char path[PATH_MAX];
 	json_t *plan = NULL, *ctrs;
-	bool changed = false;
+	bool changed = false, pending;
 	int ret = 0;
 
 	memset(ch, 0, sizeof(*ch));
@@ -3007,6 +3029,9 @@ static int image_change_prepare(struct podrt *rt, const struct store_pod *sp,
 	 * stored spec is what its next sandbox is made from. */
 	if (!changed || sp->state != STORE_POD_READY || !shim_alive(ch->pod_dir))
 		return 0;
+	/* An earlier update's plan not taken (it timed out): what it named
+	 * and this one replaces goes on the plan's supersededRootfs. */
+	pending = plan_pending(sp, ch->pod_dir) > 0;
 	plan = json_load_file(path, 0, NULL);
 	ctrs = json_object_get(plan, "containers");
 	if (!json_is_array(ctrs))
@@ -3025,9 +3050,14 @@ static int image_change_prepare(struct podrt *rt, const struct store_pod *sp,
 		const char *id = json_string_value(json_object_get(pc, "id"));
 		char *rootfs = NULL;
 
+		/* A list the shim read (it took that plan) is done with. */
+		if (json_is_object(pc) && !pending)
+			json_object_del(pc, "supersededRootfs");
 		if (!json_is_object(pc) || !id || !strcmp(c->image, old->spec.containers[i].image))
 			continue;
 		ret = image_get(rt->root, c->image, &img, err);
+		if (ret == 0 && pending)
+			ret = superseded_add(pc, err);
 		if (ret == 0)
 			ret = image_change_mount(rt, ch, id, c->image, &rootfs, err);
 		if (ret < 0) {

@@ -219,6 +219,7 @@ static const struct pfield ctr_fields[] = {
 	{ "args", P_STRV, true, AT(shim_ctr, args) },
 	{ "env", P_STRV, false, AT(shim_ctr, env) },
 	{ "unmountRootfs", P_BOOL, false, AT(shim_ctr, unmount_rootfs) },
+	{ "supersededRootfs", P_STRV, false, AT(shim_ctr, superseded) },
 };
 #undef AT
 

@@ -916,6 +916,13 @@ static void plan_reload(void)
 		for (size_t k = 0; k < np.n_ctrs && !n; k++)
 			if (!strcmp(np.ctrs[k].name, c->name))
 				n = &np.ctrs[k];
+		/* Root file systems of plans podnet replaced before we read
+		 * them: never used, nobody else releases them.  One we did
+		 * read is ours (c->rootfs, or c->next_rootfs: below). */
+		for (char **r = n ? n->superseded : NULL; r && *r; r++)
+			if (strcmp(*r, c->rootfs) != 0 && (!n->rootfs || strcmp(*r, n->rootfs) != 0) &&
+			    !(c->swap && !strcmp(*r, c->next_rootfs)))
+				ctr_release_rootfs(c, *r);
 		/* A change is a new root file system (podnet mounts one per
 		 * image change) or, from an older plan, a new image name. */
 		if (!n || !n->image)

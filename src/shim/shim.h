@@ -88,6 +88,9 @@ struct shim_ctr {
 	/* from the plan */
 	char *id, *name, *bundle, *rootfs, *log_dir, *cwd, *image;
 	char **args, **env;
+	/* Root file systems of plans replaced before this shim read them
+	 * (README, supersededRootfs): released at reload unless in use. */
+	char **superseded;
 	bool unmount_rootfs;
 	enum shim_restart restart;
 

@@ -14,6 +14,10 @@
 #           (it is not "unchanged": the pod does not run it); once the
 #           shim continues (SIGCONT) it takes the plan, the container
 #           runs the new image, the next apply is "unchanged"
+#   twice   two image changes while stopped, the second replacing the
+#           first before the shim read it: once continued, the shim runs
+#           the second and releases the first's root file system
+#           (plan.json supersededRootfs): one is left mounted, the plan's
 #   delete  of the pod with its shim stopped and an update pending (its
 #           root file system mounted, not taken): deleted in its grace period
 #           (no stuck-shim SIGKILL), nothing left, `podnet gc` finds
@@ -140,9 +144,27 @@ t_ok "stuck runs" running stuck
 wait_for 30 one_rootfs "$sd"
 t_match "$(gens "$sd")" "^[01]:1:0$" "one root file system mounted, the plan's (dirs:mounts:others $(gens "$sd"))"
 
-# --- delete with the shim stopped -------------------------------------------
+# --- two changes while stopped, the second superseding the first ---------
 tpod stuck host 2 >"$T/stuck-2.yaml"
+tpod stuck host:latest 3 >"$T/stuck-3.yaml"
 t_ok "stuck's shim stopped again" stop_shim "$sd"
+PODNET_UPDATE_TAKE_S=2 $P apply -f "$T/stuck-2.yaml" >/dev/null 2>&1
+t_is "$?" 1 "an update to host fails"
+r1=$(jq -r '.containers[0].rootfs' "$sd/plan.json")
+PODNET_UPDATE_TAKE_S=2 $P apply -f "$T/stuck-3.yaml" >/dev/null 2>&1
+t_is "$?" 1 "and one to host:latest after it"
+t_is "$(jq -c '.containers[0].supersededRootfs' "$sd/plan.json")" "[\"$r1\"]" \
+	"its plan lists the first one's root file system as superseded"
+cont_shim "$spid"
+t_ok "continued, the shim takes the last plan" wait_for 30 taken "$sd"
+t_is "$(jq -r '.containers[0].image' "$sd/plan.json")" "host:latest" "which names host:latest"
+t_ok "the container runs it" wait_for 60 settled "$sd"
+t_ok "the superseded root file system is released" wait_for 30 test ! -e "${r1%/rootfs}"
+wait_for 30 one_rootfs "$sd"
+t_match "$(gens "$sd")" "^[01]:1:0$" "one root file system mounted, the plan's (dirs:mounts:others $(gens "$sd"))"
+
+# --- delete with the shim stopped -------------------------------------------
+t_ok "stuck's shim stopped once more" stop_shim "$sd"
 PODNET_UPDATE_TAKE_S=2 $P apply -f "$T/stuck-2.yaml" >/dev/null 2>&1
 t_is "$?" 1 "an update while it is stopped fails (its plan left pending)"
 pause=$(jq -r '.pausePid // empty' "$sd/shim.json")
