@@ -40,6 +40,11 @@
 #
 # Short form (make check): OBJECTS_SHORT (2) trials per kind; FAULT_FULL=1:
 # 100.  Prints "# table:" lines as the other fault scripts do.
+#
+# Last, podnetd is killed under a watch, a `kubectl exec`, a `kubectl
+# port-forward` and a `kubectl attach`: the watch resumes with 410, the
+# exec'd process is killed by the next podnetd, port-forward and attach
+# end with their podnetd and work through the next one.
 . "$(dirname "$0")/lib.sh"
 node_enter "$@"
 fault_node
@@ -425,6 +430,37 @@ t_ok "kubectl exec client -- sleep runs" until_ok exec_running
 restart >/dev/null
 wait "$kpid" 2>/dev/null
 t_ok "after kill -9 and a restart of podnetd, the exec'd process is gone" until_ok exec_gone
+
+# ---- `kubectl port-forward` and `kubectl attach` open when podnetd is
+# killed: their streams end with it (nothing of theirs is kept outside
+# the process), the pod is untouched, and both work through the next
+PF_PORT=$((20000 + MARK % 10000))
+pf_get() { curl -sS --max-time 3 "http://127.0.0.1:$PF_PORT/index.html"; }
+pf_start() {
+	kubectl port-forward pod/web "$PF_PORT:8080" >"$T/pf.out" 2>&1 &
+	PF_PID=$!
+	_bg_pids+=("$PF_PID")
+	until_ok pf_ok
+}
+pf_ok() { [ "$(pf_get)" = web ]; }
+web_restarts() { k get pod web -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
+restarts=$(web_restarts)
+t_ok "kubectl port-forward pod/web $PF_PORT:8080 answers" pf_start
+kubectl attach web >"$T/attach.out" 2>&1 &
+attach_pid=$!
+_bg_pids+=("$attach_pid")
+t_ok "kubectl attach web is attached" until_ok grep -q "pods/web/attach" "$T/podnetd.log"
+restart >/dev/null
+gone() { ! kill -0 "$1" 2>/dev/null; }
+t_ok "port-forward ends with podnetd" until_ok gone "$PF_PID"
+t_ok "attach ends with podnetd" until_ok gone "$attach_pid"
+leaks=$(converged)
+if [ -z "$leaks" ]; then t_pass "after port-forward and attach cut by a kill: the node is consistent"
+else t_fail "after port-forward and attach cut by a kill: the node is consistent"; echo "$leaks" | head -12 | sed 's/^/#   /'; fi
+t_is "$(k get pod web -o jsonpath='{.status.phase}') $(web_restarts)" "Running $restarts" \
+	"web still runs, not restarted"
+t_ok "port-forward works through the new podnetd" pf_start
+kill "$PF_PID" 2>/dev/null
 
 # ---- the end: objects gone, the node clean
 k delete ns nsx --ignore-not-found >/dev/null 2>&1
