@@ -400,6 +400,32 @@ static pid_t shim_stop(const char *pod_dir, int64_t grace)
  * (closing it drops the lock); on failure it is -1, nothing stays open and
  * @err names the file, and @what, if not NULL, what the lock stands for.
  */
+/*
+ * Take the OFD lock @fl on @fd, waiting as long as it takes.  Not with
+ * F_OFD_SETLKW: valgrind 3.19 (Debian 12's) does not know that it may
+ * block, and keeps its one-thread-at-a-time lock through the wait, so a
+ * podnetd thread waiting for a pod lock another of its threads holds stops
+ * them all (`make valgrind`'s API run hung in `kubectl delete`).  A pod's
+ * lock is seldom contended and held for a start or an update at most:
+ * retrying in sleeps of 1 ms doubling to 32 ms costs nothing uncontended
+ * and at most 32 ms more than the holder's time.
+ */
+static int ofd_lock_wait(int fd, const struct flock *fl)
+{
+	struct flock l = *fl;
+	long ns = 1000000;
+
+	while (fcntl(fd, F_OFD_SETLK, &l) < 0) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -1;
+		nanosleep(&(struct timespec){ .tv_nsec = ns }, NULL);
+		if (ns < 32000000)
+			ns *= 2;
+		l = *fl;
+	}
+	return 0;
+}
+
 static int lock_file(struct podrt *rt, const char *name, int op, const struct flock *fl,
 		     const char *what, int *fd, struct pn_err *err)
 {
@@ -411,7 +437,7 @@ static int lock_file(struct podrt *rt, const char *name, int op, const struct fl
 	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f < 0)
 		return pn_error(err, PN_E_STATE, errno, "cannot open %s", path);
-	while ((fl ? fcntl(f, F_OFD_SETLKW, fl) : flock(f, op)) < 0) {
+	while ((fl ? ofd_lock_wait(f, fl) : flock(f, op)) < 0) {
 		int e = errno;
 
 		if (e == EINTR)
@@ -461,10 +487,10 @@ static off_t pod_lock_offset(const char *uid)
 }
 
 /*
- * OFD locks (fcntl(2) F_OFD_SETLKW) belong to the open file description,
- * not the process: two threads of podnetd, each with its own open, exclude
- * each other as two processes do, and a killed holder's lock goes with
- * its last fd.  O_CLOEXEC: the shim that a start runs must not inherit it.
+ * OFD locks (fcntl(2) F_OFD_SETLK, ofd_lock_wait()) belong to the open
+ * file description, not the process: two threads of podnetd, each with
+ * its own open, exclude each other as two processes do, and a killed
+ * holder's lock goes with its last fd.  O_CLOEXEC: the shim that a start runs must not inherit it.
  */
 static int pod_lock(struct podrt *rt, const char *uid, int *fd, struct pn_err *err)
 {
