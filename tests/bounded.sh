@@ -9,11 +9,15 @@
 # "$(...)" fails with "unexpected EOF while looking for matching `)'" and
 # the script goes on (half of all tries in a loop of command
 # substitutions), so timeout(1)'s single TERM left such a test running
-# until its KILL, its cleanup never run.
+# until its KILL, its cleanup never run.  CMD is a program, not a
+# shell function.
 bounded() {
 	local secs=$1 pid t=0 rc
 	shift
-	"$@" &
+	# A command bash starts in the background has SIGINT and SIGQUIT
+	# ignored, and a test (a bash script) cannot trap a signal ignored at
+	# its start: reset them (timeout(1) did, by catching them).
+	env --default-signal=INT,QUIT "$@" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null && [ $t -lt "$secs" ]; do
 		sleep 1
